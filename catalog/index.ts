@@ -1,0 +1,37 @@
+// Opens the catalog a URI names. `sqlite:` URIs (or a path ending in .db) open the embedded
+// SQL catalog; the default is `<warehouse>/catalog.db`, the file pyiceberg and Spark open too.
+import path from 'node:path';
+import { ValidationError } from '../src/errors.ts';
+import { LocalFileIO, pathToUri } from '../src/io/local-file-io.ts';
+import type { Catalog } from '../src/table/catalog.ts';
+import { SqlCatalog } from './sql/sql-catalog.ts';
+import { SqliteDriver } from './sql/sqlite-driver.ts';
+
+export interface CatalogConfig {
+  /** Warehouse folder (or file: URI) where new tables are placed. */
+  readonly warehouse: string;
+  /** `sqlite:///abs/catalog.db`, `sqlite:relative.db` or a `.db` path; default `<warehouse>/catalog.db`. */
+  readonly uri?: string;
+  /** The `catalog_name` column value; other engines must use the same name. */
+  readonly name?: string;
+}
+
+export function warehouseUri(warehouse: string): string {
+  return warehouse.startsWith('file:') ? warehouse.replace(/\/+$/, '') : pathToUri(warehouse).replace(/\/+$/, '');
+}
+
+export function sqliteFileOf(uri: string | undefined, warehouse: string): string | undefined {
+  if (uri === undefined || uri === '') return path.join(warehouse.startsWith('file:') ? new URL(warehouse).pathname : warehouse, 'catalog.db');
+  if (uri.startsWith('sqlite:')) return path.resolve(uri.replace(/^sqlite:(\/\/)?/, ''));
+  if (/\.(db|sqlite3?)$/.test(uri) && !uri.includes('://')) return path.resolve(uri);
+  return undefined;
+}
+
+export async function openCatalog(cfg: CatalogConfig): Promise<Catalog> {
+  const name = cfg.name ?? 'floe';
+  const sqliteFile = sqliteFileOf(cfg.uri, cfg.warehouse);
+  if (sqliteFile) {
+    return SqlCatalog.open({ name, driver: new SqliteDriver(sqliteFile), io: new LocalFileIO(), warehouse: warehouseUri(cfg.warehouse) });
+  }
+  throw new ValidationError(`unsupported catalog URI '${cfg.uri}': use sqlite:///path/catalog.db (PostgreSQL and REST catalogs are not implemented yet)`);
+}

@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# Installs the interop readers used by test/interop (pyiceberg, DuckDB + its
+# iceberg extension, Spark + Iceberg runtime + SQLite JDBC). Idempotent: a warm
+# rerun only checks stamps and file presence and takes a few seconds.
+#
+#   FLOE_VENV      Python venv to create/use        (default <repo>/.venv)
+#   FLOE_JARS_DIR  where the Spark jars are copied   (default ~/.cache/floe/jars)
+#   FLOE_PYTHON    interpreter used to create venv  (default python3)
+#
+# pip's cache stays at its default (~/.cache/pip); Maven's at ~/.m2.
+set -euo pipefail
+
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="${FLOE_VENV:-$REPO/.venv}"
+JARS_DIR="${FLOE_JARS_DIR:-$HOME/.cache/floe/jars}"
+PYTHON="${FLOE_PYTHON:-python3}"
+
+# --- pinned versions (see test/interop/readers/README.md for why) -----------
+PYICEBERG_VERSION=0.12.0
+PYARROW_VERSION=23.0.1
+PYICEBERG_CORE_VERSION=0.10.1       # needed by pyiceberg for partition transforms on write
+SQLALCHEMY_VERSION=2.0.44
+DUCKDB_VERSION=1.5.5                  # must equal the extension package version
+DUCKDB_ICEBERG_EXT_VERSION=1.5.5
+DUCKDB_AVRO_EXT_VERSION=1.5.5         # iceberg extension reads manifests through avro
+PYSPARK_VERSION=3.5.9
+ICEBERG_VERSION=1.10.2
+ICEBERG_SPARK_ARTIFACT=iceberg-spark-runtime-3.5_2.12
+SQLITE_JDBC_VERSION=3.50.3.0
+
+PY_REQS=(
+  "pyiceberg[sql-sqlite,pyarrow,pyiceberg-core]==$PYICEBERG_VERSION"
+  "pyiceberg-core==$PYICEBERG_CORE_VERSION"
+  "pyarrow==$PYARROW_VERSION"
+  "sqlalchemy==$SQLALCHEMY_VERSION"
+  "duckdb==$DUCKDB_VERSION"
+  "duckdb-extension-iceberg==$DUCKDB_ICEBERG_EXT_VERSION"
+  "duckdb-extension-avro==$DUCKDB_AVRO_EXT_VERSION"
+  "pyspark==$PYSPARK_VERSION"
+)
+JARS=(
+  "org.apache.iceberg:$ICEBERG_SPARK_ARTIFACT:$ICEBERG_VERSION"
+  "org.xerial:sqlite-jdbc:$SQLITE_JDBC_VERSION"
+)
+
+step() { printf '[setup-readers] %s\n' "$*"; }
+die() { printf '[setup-readers] ERROR: %s\n' "$*" >&2; exit 1; }
+
+# --- 1. venv ------------------------------------------------------------------
+if [[ -x "$VENV/bin/python" ]]; then
+  step "venv: present at $VENV"
+else
+  step "venv: creating $VENV"
+  "$PYTHON" -m venv "$VENV" || die "could not create venv at $VENV"
+fi
+VPY="$VENV/bin/python"
+
+# --- 2. python packages --------------------------------------------------------
+STAMP="$VENV/.floe-readers-stamp"
+WANT="$(printf '%s\n' "${PY_REQS[@]}")"
+if [[ -f "$STAMP" && "$(cat "$STAMP")" == "$WANT" ]]; then
+  step "python packages: already installed (stamp matches)"
+else
+  step "python packages: installing ${PY_REQS[*]}"
+  "$VPY" -m pip install --disable-pip-version-check -q "${PY_REQS[@]}" \
+    || die "pip install failed"
+  printf '%s\n' "$WANT" > "$STAMP"
+fi
+
+# --- 3. quick import check (also proves the duckdb extensions load offline) -----
+step "python packages: import check"
+"$VPY" - <<'EOF' || die "import check failed (delete $STAMP to force a reinstall)"
+import importlib.util, os, sys
+import duckdb, pyarrow, pyiceberg  # noqa: F401
+for mod, name in (("duckdb_extension_avro", "avro"), ("duckdb_extension_iceberg", "iceberg")):
+    spec = importlib.util.find_spec(mod)
+    base = os.path.dirname(spec.origin)
+    path = os.path.join(base, "extensions", "v" + duckdb.__version__, name + ".duckdb_extension")
+    if not os.path.isfile(path):
+        sys.exit(f"missing {path}")
+if importlib.util.find_spec("pyspark") is None:
+    sys.exit("pyspark missing")
+EOF
+
+# --- 4. jars --------------------------------------------------------------------
+command -v java >/dev/null || die "java not on PATH (Spark needs Java 17)"
+mkdir -p "$JARS_DIR"
+M2_REPO="${M2_REPO:-$HOME/.m2/repository}"
+for coord in "${JARS[@]}"; do
+  IFS=: read -r group artifact version <<<"$coord"
+  jar="$artifact-$version.jar"
+  if [[ -s "$JARS_DIR/$jar" ]]; then
+    step "jar: $jar present"
+    continue
+  fi
+  src="$M2_REPO/${group//.//}/$artifact/$version/$jar"
+  if [[ ! -s "$src" ]]; then
+    step "jar: fetching $coord with mvn dependency:get"
+    mvn -q -B dependency:get -Dartifact="$coord" -Dtransitive=false \
+      || die "mvn dependency:get $coord failed"
+  fi
+  [[ -s "$src" ]] || die "expected $src after mvn dependency:get"
+  cp "$src" "$JARS_DIR/$jar.tmp.$$" && mv "$JARS_DIR/$jar.tmp.$$" "$JARS_DIR/$jar"
+  step "jar: $jar copied to $JARS_DIR"
+done
+
+step "done (venv=$VENV jars=$JARS_DIR)"

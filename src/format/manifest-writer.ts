@@ -1,0 +1,250 @@
+// Writes one v2 manifest (data or deletes, one partition spec) and returns the manifest-list
+// entry describing it: counts, min sequence number, partition summaries and exact length.
+import {
+  EntryStatus,
+  FileContent,
+  ManifestContent,
+  UNASSIGNED_SEQUENCE_NUMBER,
+} from '../spec/data-file.ts';
+import type {
+  DataFile,
+  FieldSummary,
+  ManifestEntry,
+  ManifestFile,
+  PartitionTuple,
+} from '../spec/data-file.ts';
+import { compareValues, encodeSingleValue } from '../spec/single-value.ts';
+import type { PrimitiveValue } from '../spec/types.ts';
+import { writeAvroContainer } from './avro/avro-container.ts';
+import type { AvroContainerCodec } from './avro/avro-container.ts';
+import { avroCompatibleName, manifestEntrySchemaV2, toAvroPartitionValue } from './manifest-schemas.ts';
+import type { ManifestPartitionField } from './manifest-schemas.ts';
+
+export interface WriteManifestOptions {
+  /** Absolute URI the manifest will be stored at; recorded as `manifest_path`. */
+  readonly path: string;
+  readonly entries: readonly ManifestEntry[];
+  readonly content: ManifestContent;
+  readonly specId: number;
+  readonly partitionFields: readonly ManifestPartitionField[];
+  /** Table schema JSON (with `schema-id`), stored verbatim as the `schema` metadata. */
+  readonly schemaJson: string;
+  readonly schemaId: number;
+  /** JSON array of the spec's partition fields, stored verbatim as `partition-spec`. */
+  readonly partitionSpecJson: string;
+  readonly addedSnapshotId: bigint;
+  /** undefined → UNASSIGNED_SEQUENCE_NUMBER; the manifest list writer assigns it per
+   * commit attempt, so one manifest serves every retry. */
+  readonly sequenceNumber?: bigint;
+  /** Defaults to deflate, Java's default (`write.avro.compression-codec` = gzip). */
+  readonly codec?: AvroContainerCodec;
+}
+
+export interface WrittenManifest {
+  readonly bytes: Uint8Array;
+  readonly manifest: ManifestFile;
+}
+
+export function writeManifest(options: WriteManifestOptions): WrittenManifest {
+  const { entries, partitionFields } = options;
+  // pyiceberg refuses to write empty manifests and Java never does; an empty one only
+  // adds a file every planner must open for nothing.
+  if (entries.length === 0) throw new Error(`manifest ${options.path} would be empty`);
+  entries.forEach((entry, index) => validateEntry(options, entry, index));
+
+  const avroFieldNames = partitionFields.map((field) => avroCompatibleName(field.name));
+  const records = entries.map((entry) => entryRecord(entry, partitionFields, avroFieldNames));
+  const bytes = writeAvroContainer({
+    schema: manifestEntrySchemaV2(partitionFields),
+    metadata: {
+      schema: options.schemaJson,
+      'schema-id': String(options.schemaId),
+      'partition-spec': options.partitionSpecJson,
+      'partition-spec-id': String(options.specId),
+      'format-version': '2',
+      content: options.content === ManifestContent.Deletes ? 'deletes' : 'data',
+    },
+    records,
+    codec: options.codec ?? 'deflate',
+  });
+
+  const sequenceNumber = options.sequenceNumber ?? UNASSIGNED_SEQUENCE_NUMBER;
+  let addedFilesCount = 0;
+  let existingFilesCount = 0;
+  let deletedFilesCount = 0;
+  let addedRowsCount = 0n;
+  let existingRowsCount = 0n;
+  let deletedRowsCount = 0n;
+  let minExplicitSequenceNumber: bigint | null = null;
+  let hasInheritingLiveEntry = false;
+  for (const entry of entries) {
+    const rows = entry.dataFile.recordCount;
+    if (entry.status === EntryStatus.Added) {
+      addedFilesCount++;
+      addedRowsCount += rows;
+    } else if (entry.status === EntryStatus.Existing) {
+      existingFilesCount++;
+      existingRowsCount += rows;
+    } else {
+      deletedFilesCount++;
+      deletedRowsCount += rows;
+      continue;
+    }
+    if (entry.sequenceNumber === null) hasInheritingLiveEntry = true;
+    else if (minExplicitSequenceNumber === null || entry.sequenceNumber < minExplicitSequenceNumber) {
+      minExplicitSequenceNumber = entry.sequenceNumber;
+    }
+  }
+  // Inheriting entries take the manifest's own sequence number. While that is unassigned,
+  // the explicit ones (from earlier, hence smaller, commits) decide, or the manifest list
+  // writer fills it in (as Java's ManifestListWriter does).
+  let minLiveSequenceNumber = minExplicitSequenceNumber;
+  if (
+    hasInheritingLiveEntry && sequenceNumber !== UNASSIGNED_SEQUENCE_NUMBER &&
+    (minLiveSequenceNumber === null || sequenceNumber < minLiveSequenceNumber)
+  ) {
+    minLiveSequenceNumber = sequenceNumber;
+  }
+  const minSequenceNumber = minLiveSequenceNumber ?? sequenceNumber;
+
+  const manifest: ManifestFile = {
+    manifestPath: options.path,
+    manifestLength: BigInt(bytes.length),
+    partitionSpecId: options.specId,
+    content: options.content,
+    sequenceNumber,
+    minSequenceNumber,
+    addedSnapshotId: options.addedSnapshotId,
+    addedFilesCount,
+    existingFilesCount,
+    deletedFilesCount,
+    addedRowsCount,
+    existingRowsCount,
+    deletedRowsCount,
+    partitions: summarizePartitions(partitionFields, entries.map((entry) => entry.dataFile.partition)),
+    keyMetadata: null,
+  };
+  return { bytes, manifest };
+}
+
+function validateEntry(options: WriteManifestOptions, entry: ManifestEntry, index: number): void {
+  const file = entry.dataFile;
+  const where = `manifest entry ${index} (${file.filePath})`;
+  if (file.specId !== options.specId) {
+    throw new Error(`${where} was written with spec ${file.specId}, manifest is for spec ${options.specId}`);
+  }
+  if (file.partition.length !== options.partitionFields.length) {
+    throw new Error(`${where} has ${file.partition.length} partition values, spec has ${options.partitionFields.length} fields`);
+  }
+  // One manifest holds only data or only delete files (spec "Manifests").
+  const isDataFile = file.content === FileContent.Data;
+  if (isDataFile !== (options.content === ManifestContent.Data)) {
+    throw new Error(`${where} has file content ${file.content}, not allowed in a ${options.content === ManifestContent.Data ? 'data' : 'delete'} manifest`);
+  }
+  // Only ADDED entries may inherit sequence numbers; DuckDB throws on a null one elsewhere
+  // and Java would assign the wrong (newer) sequence number, resurrecting deleted rows.
+  if (entry.status !== EntryStatus.Added && (entry.sequenceNumber === null || entry.fileSequenceNumber === null)) {
+    throw new Error(`${where} has status ${entry.status} and must carry explicit sequence numbers`);
+  }
+}
+
+interface KeyValue<V> {
+  readonly key: number;
+  readonly value: V;
+}
+
+function keyValueArray<V>(map: ReadonlyMap<number, V> | undefined): KeyValue<V>[] | null {
+  if (map === undefined) return null;
+  const out: KeyValue<V>[] = [];
+  for (const [key, value] of map) out.push({ key, value });
+  return out;
+}
+
+/** Java and pyiceberg write the FileFormat enum name; readers compare case-insensitively. */
+function fileFormatName(file: DataFile): string {
+  return file.fileFormat.toUpperCase();
+}
+
+function entryRecord(
+  entry: ManifestEntry,
+  partitionFields: readonly ManifestPartitionField[],
+  avroFieldNames: readonly string[],
+): Record<string, unknown> {
+  const file = entry.dataFile;
+  return {
+    status: entry.status,
+    snapshot_id: entry.snapshotId,
+    sequence_number: entry.sequenceNumber,
+    file_sequence_number: entry.fileSequenceNumber,
+    data_file: {
+      content: file.content,
+      file_path: file.filePath,
+      file_format: fileFormatName(file),
+      partition: partitionRecord(file.partition, partitionFields, avroFieldNames),
+      record_count: file.recordCount,
+      file_size_in_bytes: file.fileSizeInBytes,
+      column_sizes: keyValueArray(file.columnSizes),
+      value_counts: keyValueArray(file.valueCounts),
+      null_value_counts: keyValueArray(file.nullValueCounts),
+      nan_value_counts: keyValueArray(file.nanValueCounts),
+      lower_bounds: keyValueArray(file.lowerBounds),
+      upper_bounds: keyValueArray(file.upperBounds),
+      key_metadata: file.keyMetadata ?? null,
+      split_offsets: file.splitOffsets ?? null,
+      equality_ids: file.equalityIds ?? null,
+      sort_order_id: file.sortOrderId ?? null,
+      referenced_data_file: file.referencedDataFile ?? null,
+    },
+  };
+}
+
+function partitionRecord(
+  tuple: PartitionTuple,
+  partitionFields: readonly ManifestPartitionField[],
+  avroFieldNames: readonly string[],
+): Record<string, unknown> {
+  const record: Record<string, unknown> = {};
+  for (let i = 0; i < partitionFields.length; i++) {
+    const field = partitionFields[i] as ManifestPartitionField;
+    record[avroFieldNames[i] as string] = toAvroPartitionValue(field.type, tuple[i] ?? null);
+  }
+  return record;
+}
+
+/**
+ * One summary per partition field, used for manifest pruning by Java, pyiceberg and DuckDB:
+ * a wrong bound silently drops files from scans. Bounds cover non-null, non-NaN values only
+ * and use the single-value encoding of the field's result type.
+ */
+export function summarizePartitions(
+  partitionFields: readonly ManifestPartitionField[],
+  tuples: readonly PartitionTuple[],
+): FieldSummary[] {
+  return partitionFields.map((field, index) => {
+    const isFloating = field.type.kind === 'float' || field.type.kind === 'double';
+    let containsNull = false;
+    let containsNan = false;
+    let lower: PrimitiveValue | null = null;
+    let upper: PrimitiveValue | null = null;
+    for (const tuple of tuples) {
+      const value = tuple[index] ?? null;
+      if (value === null) {
+        containsNull = true;
+        continue;
+      }
+      if (isFloating && typeof value === 'number' && Number.isNaN(value)) {
+        containsNan = true;
+        continue;
+      }
+      if (lower === null || compareValues(field.type, value, lower) < 0) lower = value;
+      if (upper === null || compareValues(field.type, value, upper) > 0) upper = value;
+    }
+    return {
+      containsNull,
+      // Java and pyiceberg always write a boolean here (false for non-floating types).
+      containsNan,
+      lowerBound: lower === null ? null : encodeSingleValue(field.type, lower),
+      upperBound: upper === null ? null : encodeSingleValue(field.type, upper),
+    };
+  });
+}

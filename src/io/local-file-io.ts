@@ -1,0 +1,98 @@
+// FileIO on the local filesystem for `file:` URIs and absolute paths. Writes go to a temp
+// file, are fsynced, then hard-linked into place: link(2) fails if the target exists, so a
+// file is never half-visible and never overwritten (rename(2) would silently replace it).
+import { randomUUID } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { AlreadyExistsError, FileIOError, NotFoundError } from '../errors.ts';
+import type { FileInfo, FileIO } from './file-io.ts';
+
+export function uriToPath(uri: string): string {
+  if (uri.startsWith('file:')) {
+    // Accept file:/abs (Java), file:///abs and file://localhost/abs.
+    const normalized = uri.replace(/^file:\/*(localhost\/)?/, 'file:///');
+    return fileURLToPath(normalized);
+  }
+  if (uri.includes('://')) throw new FileIOError(`local file IO cannot open '${uri}' (only file: URIs and absolute paths)`);
+  return path.resolve(uri);
+}
+
+export function pathToUri(p: string): string {
+  return pathToFileURL(path.resolve(p)).href;
+}
+
+function isErrno(err: unknown, code: string): boolean {
+  return typeof err === 'object' && err !== null && (err as { code?: string }).code === code;
+}
+
+export class LocalFileIO implements FileIO {
+  async read(uri: string): Promise<Uint8Array> {
+    const p = uriToPath(uri);
+    try {
+      return new Uint8Array(await fs.readFile(p));
+    } catch (err) {
+      if (isErrno(err, 'ENOENT')) throw new NotFoundError(`file not found: ${uri}`);
+      throw new FileIOError(`cannot read ${uri}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  async writeNew(uri: string, bytes: Uint8Array): Promise<void> {
+    const target = uriToPath(uri);
+    const dir = path.dirname(target);
+    const temp = path.join(dir, `.${path.basename(target)}.${randomUUID()}.tmp`);
+    try {
+      await fs.mkdir(dir, { recursive: true });
+      const handle = await fs.open(temp, 'wx');
+      try {
+        await handle.writeFile(bytes);
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      await fs.link(temp, target);
+    } catch (err) {
+      if (isErrno(err, 'EEXIST')) throw new AlreadyExistsError(`file already exists: ${uri}`);
+      throw new FileIOError(`cannot write ${uri}: ${(err as Error).message}`, { cause: err, retryable: true });
+    } finally {
+      await fs.rm(temp, { force: true });
+    }
+  }
+
+  async exists(uri: string): Promise<boolean> {
+    try {
+      await fs.access(uriToPath(uri));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async delete(uri: string): Promise<void> {
+    await fs.rm(uriToPath(uri), { force: true });
+  }
+
+  async list(prefix: string): Promise<FileInfo[]> {
+    const root = uriToPath(prefix);
+    const out: FileInfo[] = [];
+    const walk = async (dir: string): Promise<void> => {
+      let entries;
+      try {
+        entries = await fs.readdir(dir, { withFileTypes: true });
+      } catch (err) {
+        if (isErrno(err, 'ENOENT')) return;
+        throw err;
+      }
+      for (const e of entries) {
+        const p = path.join(dir, e.name);
+        if (e.isDirectory()) await walk(p);
+        else if (e.isFile()) {
+          const st = await fs.stat(p);
+          out.push({ uri: pathToUri(p), size: st.size, modifiedMs: st.mtimeMs });
+        }
+      }
+    };
+    await walk(root);
+    return out;
+  }
+}

@@ -1,0 +1,145 @@
+// Partition specs: JSON form, the `day(ts),bucket(16,id)` expression the CLI takes, and the
+// partition type (one result type per field) manifests are written with.
+import { z } from 'zod';
+import { ValidationError } from '../errors.ts';
+import type { Schema } from './schema.ts';
+import { isPrimitive, type PrimitiveType } from './types.ts';
+import {
+  canTransform, parseTransform, transformResultType, transformToString, type Transform,
+} from './transforms.ts';
+
+export interface PartitionField {
+  readonly sourceId: number;
+  readonly fieldId: number;
+  readonly name: string;
+  readonly transform: Transform;
+}
+
+export interface PartitionSpec {
+  readonly specId: number;
+  readonly fields: readonly PartitionField[];
+}
+
+/** Partition field ids start at 1000; a table that never had one records 999 (Java/pyiceberg). */
+export const PARTITION_DATA_ID_START = 1000;
+export const UNPARTITIONED_LAST_ASSIGNED_ID = 999;
+
+export const unpartitionedSpec: PartitionSpec = { specId: 0, fields: [] };
+
+export const partitionSpecJson = z.object({
+  'spec-id': z.number().int(),
+  fields: z.array(z.object({
+    'source-id': z.number().int(),
+    'field-id': z.number().int(),
+    name: z.string(),
+    transform: z.string(),
+  })),
+});
+
+export function partitionSpecFromJson(json: z.infer<typeof partitionSpecJson>): PartitionSpec {
+  return {
+    specId: json['spec-id'],
+    fields: json.fields.map((f) => ({
+      sourceId: f['source-id'], fieldId: f['field-id'], name: f.name, transform: parseTransform(f.transform),
+    })),
+  };
+}
+
+export function partitionFieldsToJson(spec: PartitionSpec): Record<string, unknown>[] {
+  return spec.fields.map((f) => ({
+    name: f.name, transform: transformToString(f.transform), 'source-id': f.sourceId, 'field-id': f.fieldId,
+  }));
+}
+
+export function partitionSpecToJson(spec: PartitionSpec): Record<string, unknown> {
+  return { 'spec-id': spec.specId, fields: partitionFieldsToJson(spec) };
+}
+
+export interface PartitionFieldType {
+  readonly name: string;
+  readonly fieldId: number;
+  readonly type: PrimitiveType;
+  readonly sourceType: PrimitiveType;
+  readonly transform: Transform;
+  readonly sourceId: number;
+}
+
+/** The spec's partition struct: each field's name, id and transform result type. */
+export function partitionType(spec: PartitionSpec, schema: Schema): PartitionFieldType[] {
+  return spec.fields.map((f) => {
+    const source = schema.findField(f.sourceId);
+    if (!source || !isPrimitive(source.type)) {
+      throw new ValidationError(`partition field '${f.name}' refers to missing or non-primitive source column id ${f.sourceId}`);
+    }
+    return {
+      name: f.name, fieldId: f.fieldId, sourceId: f.sourceId, transform: f.transform,
+      sourceType: source.type, type: transformResultType(f.transform, source.type),
+    };
+  });
+}
+
+/** Java's default partition field names: `ts_day`, `id_bucket_16`, `name_trunc_4`, `x_null`. */
+function defaultFieldName(column: string, t: Transform): string {
+  switch (t.kind) {
+    case 'identity': return column;
+    case 'bucket': return `${column}_bucket_${t.n}`;
+    case 'truncate': return `${column}_trunc_${t.width}`;
+    case 'void': return `${column}_null`;
+    default: return `${column}_${t.kind}`;
+  }
+}
+
+/**
+ * Parses `day(ts),bucket(16,id),truncate(4,name),region` into a spec for `schema`.
+ * Field ids are assigned from `lastPartitionId + 1`.
+ */
+export function parsePartitionExpression(expr: string, schema: Schema, specId = 0, lastPartitionId = UNPARTITIONED_LAST_ASSIGNED_ID): PartitionSpec {
+  const terms = splitTopLevel(expr);
+  const fields: PartitionField[] = [];
+  let nextId = lastPartitionId + 1;
+  for (const term of terms) {
+    const m = /^(\w+)\s*\(\s*(?:(\d+)\s*,\s*)?([\w.]+)\s*\)$/.exec(term);
+    let column: string;
+    let transform: Transform;
+    if (m) {
+      const fn = m[1]!.toLowerCase();
+      const arg = m[2];
+      column = m[3]!;
+      if (fn === 'bucket' || fn === 'truncate') {
+        if (arg === undefined) throw new ValidationError(`partition term '${term}': ${fn} needs a width, e.g. ${fn}(16, ${column})`);
+        transform = parseTransform(`${fn}[${arg}]`);
+      } else if (['identity', 'year', 'month', 'day', 'hour', 'void'].includes(fn) && arg === undefined) {
+        transform = parseTransform(fn === 'years' ? 'year' : fn);
+      } else {
+        throw new ValidationError(`partition term '${term}': unknown transform '${fn}' (identity, bucket(N,col), truncate(W,col), year, month, day, hour, void)`);
+      }
+    } else if (/^[\w.]+$/.test(term)) {
+      column = term;
+      transform = { kind: 'identity' };
+    } else {
+      throw new ValidationError(`partition term '${term}' is not like day(ts), bucket(16,id), truncate(4,name) or a column name`);
+    }
+    const source = schema.findFieldByName(column);
+    if (!source) throw new ValidationError(`partition term '${term}': no column '${column}' in the schema`);
+    if (!isPrimitive(source.type) || !canTransform(transform, source.type)) {
+      throw new ValidationError(`partition term '${term}': transform ${transformToString(transform)} cannot apply to column '${column}' of type ${isPrimitive(source.type) ? source.type.kind : source.type.kind}`);
+    }
+    const name = defaultFieldName(column.replaceAll('.', '_'), transform);
+    if (fields.some((f) => f.name === name)) throw new ValidationError(`partition term '${term}' repeats partition field '${name}'`);
+    fields.push({ sourceId: source.id, fieldId: nextId++, name, transform });
+  }
+  return { specId, fields };
+}
+
+function splitTopLevel(expr: string): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  let cur = '';
+  for (const ch of expr) {
+    if (ch === '(') depth++;
+    if (ch === ')') depth--;
+    if (ch === ',' && depth === 0) { out.push(cur.trim()); cur = ''; } else cur += ch;
+  }
+  if (cur.trim() !== '') out.push(cur.trim());
+  return out.filter((t) => t !== '');
+}

@@ -1,0 +1,367 @@
+// Table metadata v2 (spec "Table Metadata"): the model, the validated JSON reader and the
+// writer. 64-bit ids stay bigint from file to file (see json.ts).
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import { InvalidMetadataError, UnsupportedError, ValidationError } from '../errors.ts';
+import { parseJsonExact, stringifyJsonExact } from './json.ts';
+import {
+  partitionSpecFromJson, partitionSpecJson, partitionSpecToJson, UNPARTITIONED_LAST_ASSIGNED_ID,
+  type PartitionSpec,
+} from './partition-spec.ts';
+import { formatZodIssue, Schema, schemaFromJson, schemaJson, schemaToJson } from './schema.ts';
+import { sortOrderFromJson, sortOrderJson, sortOrderToJson, unsortedOrder, type SortOrder } from './sort-order.ts';
+
+export const MAIN_BRANCH = 'main';
+
+export interface Snapshot {
+  readonly snapshotId: bigint;
+  readonly parentSnapshotId: bigint | null;
+  readonly sequenceNumber: bigint;
+  readonly timestampMs: number;
+  readonly manifestList: string;
+  readonly summary: Readonly<Record<string, string>>;
+  readonly schemaId: number | null;
+}
+
+export interface SnapshotRef {
+  readonly snapshotId: bigint;
+  readonly type: 'branch' | 'tag';
+  readonly minSnapshotsToKeep?: number;
+  readonly maxSnapshotAgeMs?: number;
+  readonly maxRefAgeMs?: number;
+}
+
+export interface SnapshotLogEntry { readonly timestampMs: number; readonly snapshotId: bigint }
+export interface MetadataLogEntry { readonly timestampMs: number; readonly metadataFile: string }
+
+export interface TableMetadata {
+  readonly formatVersion: 2;
+  readonly tableUuid: string;
+  readonly location: string;
+  readonly lastSequenceNumber: bigint;
+  readonly lastUpdatedMs: number;
+  readonly lastColumnId: number;
+  readonly schemas: readonly Schema[];
+  readonly currentSchemaId: number;
+  readonly specs: readonly PartitionSpec[];
+  readonly defaultSpecId: number;
+  readonly lastPartitionId: number;
+  readonly sortOrders: readonly SortOrder[];
+  readonly defaultSortOrderId: number;
+  readonly properties: Readonly<Record<string, string>>;
+  readonly currentSnapshotId: bigint | null;
+  readonly snapshots: readonly Snapshot[];
+  readonly snapshotLog: readonly SnapshotLogEntry[];
+  readonly metadataLog: readonly MetadataLogEntry[];
+  readonly refs: Readonly<Record<string, SnapshotRef>>;
+  /** Kept verbatim so a rewrite never drops another writer's statistics files. */
+  readonly statistics?: readonly unknown[];
+  readonly partitionStatistics?: readonly unknown[];
+}
+
+// ---------- lookups ----------
+
+export function currentSchema(m: TableMetadata): Schema {
+  const s = m.schemas.find((x) => x.schemaId === m.currentSchemaId);
+  if (!s) throw new ValidationError(`table has no schema with current-schema-id ${m.currentSchemaId}`);
+  return s;
+}
+
+export function defaultSpec(m: TableMetadata): PartitionSpec {
+  const s = m.specs.find((x) => x.specId === m.defaultSpecId);
+  if (!s) throw new ValidationError(`table has no partition spec with default-spec-id ${m.defaultSpecId}`);
+  return s;
+}
+
+export function specById(m: TableMetadata, specId: number): PartitionSpec {
+  const s = m.specs.find((x) => x.specId === specId);
+  if (!s) throw new ValidationError(`table has no partition spec ${specId}`);
+  return s;
+}
+
+export function snapshotById(m: TableMetadata, id: bigint): Snapshot | undefined {
+  return m.snapshots.find((s) => s.snapshotId === id);
+}
+
+/** Head snapshot of a branch, or undefined for an empty/unknown branch. */
+export function branchHead(m: TableMetadata, branch: string): Snapshot | undefined {
+  const ref = m.refs[branch];
+  if (!ref) return undefined;
+  if (ref.type !== 'branch') throw new ValidationError(`'${branch}' is a tag, not a branch`);
+  return snapshotById(m, ref.snapshotId);
+}
+
+/** The branch's snapshots from head back to the first, following parent ids. */
+export function* ancestorsOf(m: TableMetadata, snapshotId: bigint | undefined): Generator<Snapshot> {
+  const byId = new Map(m.snapshots.map((s) => [s.snapshotId, s]));
+  let cur = snapshotId === undefined ? undefined : byId.get(snapshotId);
+  while (cur) {
+    yield cur;
+    cur = cur.parentSnapshotId === null ? undefined : byId.get(cur.parentSnapshotId);
+  }
+}
+
+export function propertyInt(m: TableMetadata, key: string, dflt: number): number {
+  const v = m.properties[key];
+  if (v === undefined) return dflt;
+  const n = Number(v);
+  if (!Number.isFinite(n)) throw new ValidationError(`table property ${key}=${v} is not a number`);
+  return n;
+}
+
+export function propertyBool(m: TableMetadata, key: string, dflt: boolean): boolean {
+  const v = m.properties[key];
+  if (v === undefined) return dflt;
+  return v.toLowerCase() === 'true';
+}
+
+// ---------- creation ----------
+
+/** Java's reserved keys: never persisted in `properties`. */
+const RESERVED_PROPERTIES = new Set([
+  'format-version', 'uuid', 'snapshot-count', 'current-snapshot-id', 'current-snapshot-summary',
+  'current-snapshot-timestamp-ms', 'current-schema', 'default-partition-spec', 'default-sort-order',
+]);
+
+export function newTableMetadata(opts: {
+  location: string; schema: Schema; spec?: PartitionSpec; sortOrder?: SortOrder;
+  properties?: Record<string, string>; nowMs?: number; tableUuid?: string;
+}): TableMetadata {
+  const properties = { ...(opts.properties ?? {}) };
+  for (const k of Object.keys(properties)) {
+    if (RESERVED_PROPERTIES.has(k)) throw new ValidationError(`table property '${k}' is reserved and cannot be set`);
+  }
+  const spec = opts.spec ?? { specId: 0, fields: [] };
+  const lastPartitionId = spec.fields.reduce((mx, f) => Math.max(mx, f.fieldId), UNPARTITIONED_LAST_ASSIGNED_ID);
+  const schema = new Schema(0, opts.schema.fields, opts.schema.identifierFieldIds);
+  return {
+    formatVersion: 2,
+    tableUuid: opts.tableUuid ?? randomUUID(),
+    location: opts.location.replace(/\/+$/, ''),
+    lastSequenceNumber: 0n,
+    lastUpdatedMs: opts.nowMs ?? Date.now(),
+    lastColumnId: schema.highestFieldId,
+    schemas: [schema],
+    currentSchemaId: 0,
+    specs: [{ specId: 0, fields: spec.fields }],
+    defaultSpecId: 0,
+    lastPartitionId,
+    sortOrders: [opts.sortOrder ?? unsortedOrder],
+    defaultSortOrderId: (opts.sortOrder ?? unsortedOrder).orderId,
+    properties,
+    currentSnapshotId: null,
+    snapshots: [],
+    snapshotLog: [],
+    metadataLog: [],
+    refs: {},
+  };
+}
+
+// ---------- JSON ----------
+
+const long = z.union([z.number().int(), z.bigint()]).transform((v) => BigInt(v));
+const millis = z.union([z.number().int(), z.bigint()]).transform((v) => Number(v));
+
+const snapshotJson = z.object({
+  'snapshot-id': long,
+  'parent-snapshot-id': long.nullable().optional(),
+  'sequence-number': long.optional(),
+  'timestamp-ms': millis,
+  'manifest-list': z.string().optional(),
+  manifests: z.array(z.string()).optional(),
+  summary: z.record(z.string(), z.string()).refine((s) => typeof s.operation === 'string', 'summary.operation is required'),
+  'schema-id': z.number().int().nullable().optional(),
+});
+
+const refJson = z.object({
+  'snapshot-id': long,
+  type: z.enum(['branch', 'tag']),
+  'min-snapshots-to-keep': z.number().int().optional(),
+  'max-snapshot-age-ms': millis.optional(),
+  'max-ref-age-ms': millis.optional(),
+});
+
+const metadataJson = z.object({
+  'format-version': z.number().int(),
+  'table-uuid': z.string().uuid().or(z.string().min(1)),
+  location: z.string().min(1),
+  'last-sequence-number': long,
+  'last-updated-ms': millis,
+  'last-column-id': z.number().int(),
+  schemas: z.array(z.unknown()).min(1),
+  'current-schema-id': z.number().int(),
+  'partition-specs': z.array(partitionSpecJson).min(1),
+  'default-spec-id': z.number().int(),
+  'last-partition-id': z.number().int(),
+  properties: z.record(z.string(), z.string()).optional(),
+  'current-snapshot-id': long.nullable().optional(),
+  snapshots: z.array(snapshotJson).optional(),
+  'snapshot-log': z.array(z.object({ 'timestamp-ms': millis, 'snapshot-id': long })).optional(),
+  'metadata-log': z.array(z.object({ 'timestamp-ms': millis, 'metadata-file': z.string() })).optional(),
+  'sort-orders': z.array(sortOrderJson).min(1),
+  'default-sort-order-id': z.number().int(),
+  refs: z.record(z.string(), refJson).optional(),
+  statistics: z.array(z.unknown()).optional(),
+  'partition-statistics': z.array(z.unknown()).optional(),
+});
+
+/** Parses and validates a metadata file's text; errors name the file and the field. */
+export function parseTableMetadata(text: string, file: string): TableMetadata {
+  let raw: unknown;
+  try {
+    raw = parseJsonExact(text);
+  } catch (err) {
+    throw new InvalidMetadataError(file, `not valid JSON (${err instanceof Error ? err.message : String(err)})`);
+  }
+  const formatVersion = (raw as { 'format-version'?: unknown } | null)?.['format-version'];
+  if (formatVersion !== 2) {
+    if (typeof formatVersion === 'number') throw new UnsupportedError(`metadata file ${file} has format-version ${formatVersion}; floe reads and writes format v2 tables only`);
+  }
+  const parsed = metadataJson.safeParse(raw);
+  if (!parsed.success) throw new InvalidMetadataError(file, formatZodIssue(parsed.error));
+  const j = parsed.data;
+  let schemas: Schema[];
+  try {
+    schemas = j.schemas.map((s) => schemaFromJson(s));
+  } catch (err) {
+    throw new InvalidMetadataError(file, `schemas: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  let specs: PartitionSpec[];
+  try {
+    specs = j['partition-specs'].map(partitionSpecFromJson);
+  } catch (err) {
+    throw new InvalidMetadataError(file, `partition-specs: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  const snapshots: Snapshot[] = (j.snapshots ?? []).map((s, i) => {
+    if (s['manifest-list'] === undefined) throw new InvalidMetadataError(file, `snapshots.${i}: manifest-list is required (v1 'manifests' lists are not supported)`);
+    return {
+      snapshotId: s['snapshot-id'],
+      parentSnapshotId: s['parent-snapshot-id'] ?? null,
+      sequenceNumber: s['sequence-number'] ?? 0n,
+      timestampMs: s['timestamp-ms'],
+      manifestList: s['manifest-list'],
+      summary: s.summary,
+      schemaId: s['schema-id'] ?? null,
+    };
+  });
+  const rawCurrent = j['current-snapshot-id'] ?? null;
+  const currentSnapshotId = rawCurrent === null || rawCurrent === -1n ? null : rawCurrent;
+  const refs: Record<string, SnapshotRef> = {};
+  for (const [name, r] of Object.entries(j.refs ?? {})) {
+    refs[name] = {
+      snapshotId: r['snapshot-id'], type: r.type,
+      ...(r['min-snapshots-to-keep'] !== undefined ? { minSnapshotsToKeep: r['min-snapshots-to-keep'] } : {}),
+      ...(r['max-snapshot-age-ms'] !== undefined ? { maxSnapshotAgeMs: r['max-snapshot-age-ms'] } : {}),
+      ...(r['max-ref-age-ms'] !== undefined ? { maxRefAgeMs: r['max-ref-age-ms'] } : {}),
+    };
+  }
+  // Older writers may omit refs; the spec derives main from current-snapshot-id.
+  if (refs[MAIN_BRANCH] === undefined && currentSnapshotId !== null) refs[MAIN_BRANCH] = { snapshotId: currentSnapshotId, type: 'branch' };
+  const m: TableMetadata = {
+    formatVersion: 2,
+    tableUuid: j['table-uuid'],
+    location: j.location.replace(/\/+$/, ''),
+    lastSequenceNumber: j['last-sequence-number'],
+    lastUpdatedMs: j['last-updated-ms'],
+    lastColumnId: j['last-column-id'],
+    schemas,
+    currentSchemaId: j['current-schema-id'],
+    specs,
+    defaultSpecId: j['default-spec-id'],
+    lastPartitionId: j['last-partition-id'],
+    sortOrders: j['sort-orders'].map(sortOrderFromJson),
+    defaultSortOrderId: j['default-sort-order-id'],
+    properties: j.properties ?? {},
+    currentSnapshotId,
+    snapshots,
+    snapshotLog: (j['snapshot-log'] ?? []).map((e) => ({ timestampMs: e['timestamp-ms'], snapshotId: e['snapshot-id'] })),
+    metadataLog: (j['metadata-log'] ?? []).map((e) => ({ timestampMs: e['timestamp-ms'], metadataFile: e['metadata-file'] })),
+    refs,
+    ...(j.statistics !== undefined ? { statistics: j.statistics } : {}),
+    ...(j['partition-statistics'] !== undefined ? { partitionStatistics: j['partition-statistics'] } : {}),
+  };
+  try {
+    validateMetadata(m);
+  } catch (err) {
+    throw new InvalidMetadataError(file, err instanceof Error ? err.message : String(err));
+  }
+  return m;
+}
+
+/** The invariants Java checks on read (TableMetadata constructor); we check them on write too. */
+export function validateMetadata(m: TableMetadata): void {
+  if (!m.schemas.some((s) => s.schemaId === m.currentSchemaId)) throw new ValidationError(`current-schema-id ${m.currentSchemaId} is not in schemas`);
+  if (!m.specs.some((s) => s.specId === m.defaultSpecId)) throw new ValidationError(`default-spec-id ${m.defaultSpecId} is not in partition-specs`);
+  if (!m.sortOrders.some((s) => s.orderId === m.defaultSortOrderId)) throw new ValidationError(`default-sort-order-id ${m.defaultSortOrderId} is not in sort-orders`);
+  for (const s of m.snapshots) {
+    if (s.sequenceNumber > m.lastSequenceNumber) throw new ValidationError(`snapshot ${s.snapshotId} has sequence-number ${s.sequenceNumber} > last-sequence-number ${m.lastSequenceNumber}`);
+  }
+  if (m.currentSnapshotId !== null) {
+    if (!snapshotById(m, m.currentSnapshotId)) throw new ValidationError(`current-snapshot-id ${m.currentSnapshotId} is not in snapshots`);
+    if (m.refs[MAIN_BRANCH]?.snapshotId !== m.currentSnapshotId) throw new ValidationError(`current-snapshot-id ${m.currentSnapshotId} differs from refs.main`);
+  }
+  for (const [name, ref] of Object.entries(m.refs)) {
+    if (!snapshotById(m, ref.snapshotId)) throw new ValidationError(`ref '${name}' points to unknown snapshot ${ref.snapshotId}`);
+  }
+}
+
+export function tableMetadataToJson(m: TableMetadata): Record<string, unknown> {
+  const refs: Record<string, unknown> = {};
+  for (const [name, r] of Object.entries(m.refs)) {
+    refs[name] = {
+      'snapshot-id': r.snapshotId, type: r.type,
+      ...(r.minSnapshotsToKeep !== undefined ? { 'min-snapshots-to-keep': r.minSnapshotsToKeep } : {}),
+      ...(r.maxSnapshotAgeMs !== undefined ? { 'max-snapshot-age-ms': r.maxSnapshotAgeMs } : {}),
+      ...(r.maxRefAgeMs !== undefined ? { 'max-ref-age-ms': r.maxRefAgeMs } : {}),
+    };
+  }
+  return {
+    'format-version': 2,
+    'table-uuid': m.tableUuid,
+    location: m.location,
+    'last-sequence-number': m.lastSequenceNumber,
+    'last-updated-ms': m.lastUpdatedMs,
+    'last-column-id': m.lastColumnId,
+    'current-schema-id': m.currentSchemaId,
+    schemas: m.schemas.map(schemaToJson),
+    'default-spec-id': m.defaultSpecId,
+    'partition-specs': m.specs.map(partitionSpecToJson),
+    'last-partition-id': m.lastPartitionId,
+    'default-sort-order-id': m.defaultSortOrderId,
+    'sort-orders': m.sortOrders.map(sortOrderToJson),
+    properties: m.properties,
+    // Java v2 writes -1 for "no snapshot"; all four readers accept it.
+    'current-snapshot-id': m.currentSnapshotId ?? -1,
+    refs,
+    snapshots: m.snapshots.map((s) => ({
+      'snapshot-id': s.snapshotId,
+      ...(s.parentSnapshotId !== null ? { 'parent-snapshot-id': s.parentSnapshotId } : {}),
+      'sequence-number': s.sequenceNumber,
+      'timestamp-ms': s.timestampMs,
+      'manifest-list': s.manifestList,
+      summary: s.summary,
+      // DuckDB requires schema-id on every snapshot although the spec calls it optional.
+      ...(s.schemaId !== null ? { 'schema-id': s.schemaId } : {}),
+    })),
+    'snapshot-log': m.snapshotLog.map((e) => ({ 'timestamp-ms': e.timestampMs, 'snapshot-id': e.snapshotId })),
+    'metadata-log': m.metadataLog.map((e) => ({ 'timestamp-ms': e.timestampMs, 'metadata-file': e.metadataFile })),
+    ...(m.statistics !== undefined ? { statistics: m.statistics } : {}),
+    ...(m.partitionStatistics !== undefined ? { 'partition-statistics': m.partitionStatistics } : {}),
+  };
+}
+
+export function serializeTableMetadata(m: TableMetadata): string {
+  return stringifyJsonExact(tableMetadataToJson(m), 2);
+}
+
+/** `<location>/metadata/NNNNN-<uuid>.metadata.json`; Java and Trino parse the number before
+ * the first '-' to pick the next version. */
+export function newMetadataFileLocation(location: string, previousMetadataFile: string | null): string {
+  let version = 0;
+  if (previousMetadataFile !== null) {
+    const base = previousMetadataFile.slice(previousMetadataFile.lastIndexOf('/') + 1);
+    const m = /^(\d+)-/.exec(base) ?? /^v(\d+)\./.exec(base);
+    version = m ? Number(m[1]) + 1 : 0;
+  }
+  return `${location}/metadata/${String(version).padStart(5, '0')}-${randomUUID()}.metadata.json`;
+}

@@ -1,0 +1,183 @@
+// Table updates and requirements, tagged with the REST catalog spec's own names, and the pure
+// function that applies updates to a base metadata. The same objects serve every catalog.
+import { CommitConflictError, ValidationError } from '../errors.ts';
+import type { PartitionSpec } from './partition-spec.ts';
+import type { Schema } from './schema.ts';
+import type { SortOrder } from './sort-order.ts';
+import {
+  MAIN_BRANCH, propertyInt, snapshotById, validateMetadata,
+  type MetadataLogEntry, type Snapshot, type SnapshotRef, type TableMetadata,
+} from './table-metadata.ts';
+
+export type TableUpdate =
+  | { readonly action: 'add-schema'; readonly schema: Schema; readonly lastColumnId: number }
+  | { readonly action: 'set-current-schema'; readonly schemaId: number }
+  | { readonly action: 'add-spec'; readonly spec: PartitionSpec }
+  | { readonly action: 'set-default-spec'; readonly specId: number }
+  | { readonly action: 'add-sort-order'; readonly sortOrder: SortOrder }
+  | { readonly action: 'set-default-sort-order'; readonly sortOrderId: number }
+  | { readonly action: 'add-snapshot'; readonly snapshot: Snapshot }
+  | ({ readonly action: 'set-snapshot-ref'; readonly refName: string } & SnapshotRef)
+  | { readonly action: 'remove-snapshots'; readonly snapshotIds: readonly bigint[] }
+  | { readonly action: 'remove-snapshot-ref'; readonly refName: string }
+  | { readonly action: 'set-location'; readonly location: string }
+  | { readonly action: 'set-properties'; readonly updates: Readonly<Record<string, string>> }
+  | { readonly action: 'remove-properties'; readonly removals: readonly string[] };
+
+export type TableRequirement =
+  | { readonly type: 'assert-create' }
+  | { readonly type: 'assert-table-uuid'; readonly uuid: string }
+  /** snapshotId null ⇒ the ref must not exist. */
+  | { readonly type: 'assert-ref-snapshot-id'; readonly ref: string; readonly snapshotId: bigint | null }
+  | { readonly type: 'assert-last-assigned-field-id'; readonly lastAssignedFieldId: number }
+  | { readonly type: 'assert-current-schema-id'; readonly currentSchemaId: number }
+  | { readonly type: 'assert-last-assigned-partition-id'; readonly lastAssignedPartitionId: number }
+  | { readonly type: 'assert-default-spec-id'; readonly defaultSpecId: number }
+  | { readonly type: 'assert-default-sort-order-id'; readonly defaultSortOrderId: number };
+
+/** Throws CommitConflictError naming the first requirement `current` does not meet. */
+export function checkRequirements(current: TableMetadata | undefined, requirements: readonly TableRequirement[]): void {
+  for (const r of requirements) {
+    if (r.type === 'assert-create') {
+      if (current !== undefined) throw new CommitConflictError('requirement failed: table already exists');
+      continue;
+    }
+    if (current === undefined) throw new CommitConflictError(`requirement ${r.type} failed: table does not exist`);
+    switch (r.type) {
+      case 'assert-table-uuid':
+        if (current.tableUuid !== r.uuid) throw new CommitConflictError(`requirement failed: table uuid changed from ${r.uuid} to ${current.tableUuid}`);
+        break;
+      case 'assert-ref-snapshot-id': {
+        const ref = current.refs[r.ref];
+        const actual = ref?.snapshotId ?? null;
+        if (actual !== r.snapshotId) {
+          throw new CommitConflictError(`requirement failed: branch '${r.ref}' moved: expected ${r.snapshotId ?? 'no snapshot'}, found ${actual ?? 'no snapshot'}`);
+        }
+        break;
+      }
+      case 'assert-last-assigned-field-id':
+        if (current.lastColumnId !== r.lastAssignedFieldId) throw new CommitConflictError(`requirement failed: last assigned field id changed from ${r.lastAssignedFieldId} to ${current.lastColumnId}`);
+        break;
+      case 'assert-current-schema-id':
+        if (current.currentSchemaId !== r.currentSchemaId) throw new CommitConflictError(`requirement failed: current schema changed from ${r.currentSchemaId} to ${current.currentSchemaId}`);
+        break;
+      case 'assert-last-assigned-partition-id':
+        if (current.lastPartitionId !== r.lastAssignedPartitionId) throw new CommitConflictError(`requirement failed: last assigned partition id changed from ${r.lastAssignedPartitionId} to ${current.lastPartitionId}`);
+        break;
+      case 'assert-default-spec-id':
+        if (current.defaultSpecId !== r.defaultSpecId) throw new CommitConflictError(`requirement failed: default spec changed from ${r.defaultSpecId} to ${current.defaultSpecId}`);
+        break;
+      case 'assert-default-sort-order-id':
+        if (current.defaultSortOrderId !== r.defaultSortOrderId) throw new CommitConflictError(`requirement failed: default sort order changed from ${r.defaultSortOrderId} to ${current.defaultSortOrderId}`);
+        break;
+    }
+  }
+}
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/**
+ * Applies updates to `base` and returns the metadata to write next. `baseLocation` is the
+ * file `base` was read from (null on create): it goes into `metadata-log`, trimmed to
+ * `write.metadata.previous-versions-max` (default 100).
+ */
+export function applyUpdates(
+  base: TableMetadata, baseLocation: string | null, updates: readonly TableUpdate[], nowMs = Date.now(),
+): TableMetadata {
+  const m: Mutable<TableMetadata> = {
+    ...base,
+    schemas: [...base.schemas],
+    specs: [...base.specs],
+    sortOrders: [...base.sortOrders],
+    snapshots: [...base.snapshots],
+    snapshotLog: [...base.snapshotLog],
+    refs: { ...base.refs },
+    properties: { ...base.properties },
+  };
+  // Java rejects metadata whose last-updated-ms is older than its newest log entry.
+  const lastLogged = Math.max(base.lastUpdatedMs, ...base.snapshotLog.map((e) => e.timestampMs));
+  const now = Math.max(nowMs, lastLogged);
+  for (const u of updates) {
+    switch (u.action) {
+      case 'add-schema':
+        if (m.schemas.some((s) => s.schemaId === u.schema.schemaId)) throw new ValidationError(`schema id ${u.schema.schemaId} already exists`);
+        m.schemas = [...m.schemas, u.schema];
+        m.lastColumnId = Math.max(m.lastColumnId, u.lastColumnId);
+        break;
+      case 'set-current-schema':
+        m.currentSchemaId = u.schemaId;
+        break;
+      case 'add-spec':
+        m.specs = [...m.specs, u.spec];
+        m.lastPartitionId = Math.max(m.lastPartitionId, ...u.spec.fields.map((f) => f.fieldId));
+        break;
+      case 'set-default-spec':
+        m.defaultSpecId = u.specId;
+        break;
+      case 'add-sort-order':
+        m.sortOrders = [...m.sortOrders, u.sortOrder];
+        break;
+      case 'set-default-sort-order':
+        m.defaultSortOrderId = u.sortOrderId;
+        break;
+      case 'add-snapshot': {
+        const s = u.snapshot;
+        if (snapshotById(m as TableMetadata, s.snapshotId)) throw new CommitConflictError(`snapshot id ${s.snapshotId} already exists`);
+        if (s.sequenceNumber <= m.lastSequenceNumber) {
+          throw new CommitConflictError(`cannot add snapshot with sequence number ${s.sequenceNumber}: last sequence number is ${m.lastSequenceNumber}`);
+        }
+        m.snapshots = [...m.snapshots, s];
+        m.lastSequenceNumber = s.sequenceNumber;
+        break;
+      }
+      case 'set-snapshot-ref': {
+        const snap = snapshotById(m as TableMetadata, u.snapshotId);
+        if (!snap) throw new ValidationError(`cannot set ref '${u.refName}' to unknown snapshot ${u.snapshotId}`);
+        const { action: _a, refName, ...ref } = u;
+        m.refs = { ...m.refs, [refName]: ref };
+        if (refName === MAIN_BRANCH) {
+          m.currentSnapshotId = u.snapshotId;
+          // snapshot-log records every move of main, for time travel by timestamp.
+          m.snapshotLog = [...m.snapshotLog, { timestampMs: Math.max(snap.timestampMs, now), snapshotId: u.snapshotId }];
+        }
+        break;
+      }
+      case 'remove-snapshots': {
+        const gone = new Set(u.snapshotIds);
+        m.snapshots = m.snapshots.filter((s) => !gone.has(s.snapshotId));
+        m.snapshotLog = m.snapshotLog.filter((e) => !gone.has(e.snapshotId));
+        for (const [name, ref] of Object.entries(m.refs)) {
+          if (gone.has(ref.snapshotId)) throw new ValidationError(`cannot remove snapshot ${ref.snapshotId}: ref '${name}' still points to it`);
+        }
+        break;
+      }
+      case 'remove-snapshot-ref': {
+        const refs = { ...m.refs };
+        delete refs[u.refName];
+        m.refs = refs;
+        if (u.refName === MAIN_BRANCH) m.currentSnapshotId = null;
+        break;
+      }
+      case 'set-location':
+        m.location = u.location.replace(/\/+$/, '');
+        break;
+      case 'set-properties':
+        m.properties = { ...m.properties, ...u.updates };
+        break;
+      case 'remove-properties': {
+        const p = { ...m.properties };
+        for (const k of u.removals) delete p[k];
+        m.properties = p;
+        break;
+      }
+    }
+  }
+  if (baseLocation !== null) {
+    const maxPrevious = propertyInt(m as TableMetadata, 'write.metadata.previous-versions-max', 100);
+    const log: MetadataLogEntry[] = [...base.metadataLog, { timestampMs: base.lastUpdatedMs, metadataFile: baseLocation }];
+    m.metadataLog = log.slice(Math.max(0, log.length - Math.max(1, maxPrevious)));
+  }
+  m.lastUpdatedMs = now;
+  validateMetadata(m as TableMetadata);
+  return m as TableMetadata;
+}

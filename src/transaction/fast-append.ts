@@ -1,0 +1,117 @@
+// Fast append on a named branch: one new manifest for the new data files (written once and
+// reused by every retry, its sequence number inherited), the parent's manifests carried over
+// (merged when configured), a new manifest list per attempt. Appends never conflict, so a
+// retry only re-bases on the new head.
+import { randomUUID } from 'node:crypto';
+import { ValidationError } from '../errors.ts';
+import { EntryStatus, type DataFile, type ManifestFile } from '../spec/data-file.ts';
+import { writeManifestList } from '../format/manifest-list-writer.ts';
+import { branchHead, MAIN_BRANCH, type Snapshot } from '../spec/table-metadata.ts';
+import type { LoadedTable } from '../table/catalog.ts';
+import type { FileIO } from '../io/file-io.ts';
+import { mergeManifests } from './manifest-merge.ts';
+import { newSnapshotId } from './snapshot-id.ts';
+import { addFile, buildSummary, emptyDelta, totalsFromEntries, totalsFromSummary } from './snapshot-summary.ts';
+import type { PreparedSnapshot, SnapshotAction } from './snapshot-action.ts';
+import { manifestEntries, snapshotManifests, writeTableManifest } from './table-manifests.ts';
+
+export class FastAppend implements SnapshotAction {
+  readonly snapshotId: bigint;
+  readonly branch: string;
+  private readonly commitUuid = randomUUID();
+  private newManifests: ManifestFile[] | undefined;
+  private readonly written: string[] = [];
+
+  constructor(
+    private readonly io: FileIO,
+    private readonly files: readonly DataFile[],
+    opts: { branch?: string; summary?: Readonly<Record<string, string>>; snapshotId?: bigint } = {},
+  ) {
+    if (files.length === 0) throw new ValidationError('an append needs at least one data file');
+    this.branch = opts.branch ?? MAIN_BRANCH;
+    this.snapshotId = opts.snapshotId ?? newSnapshotId();
+    this.summaryExtra = opts.summary ?? {};
+  }
+  private readonly summaryExtra: Readonly<Record<string, string>>;
+
+  sharedFiles(): readonly string[] { return this.written; }
+
+  private async writeNewManifests(base: LoadedTable): Promise<ManifestFile[]> {
+    if (this.newManifests) return this.newManifests;
+    const bySpec = new Map<number, DataFile[]>();
+    for (const f of this.files) {
+      const list = bySpec.get(f.specId) ?? [];
+      list.push(f);
+      bySpec.set(f.specId, list);
+    }
+    const out: ManifestFile[] = [];
+    for (const [specId, files] of bySpec) {
+      const path = `${base.metadata.location}/metadata/${this.commitUuid}-m${out.length}.avro`;
+      const { manifest } = await writeTableManifest({
+        io: this.io, metadata: base.metadata, path, specId, addedSnapshotId: this.snapshotId,
+        entries: files.map((dataFile) => ({ status: EntryStatus.Added, snapshotId: this.snapshotId, sequenceNumber: null, fileSequenceNumber: null, dataFile })),
+      });
+      this.written.push(path);
+      out.push(manifest);
+    }
+    this.newManifests = out;
+    return out;
+  }
+
+  async prepare(base: LoadedTable, attempt: number): Promise<PreparedSnapshot> {
+    const meta = base.metadata;
+    const parent = branchHead(meta, this.branch);
+    const sequenceNumber = meta.lastSequenceNumber + 1n;
+    const newManifests = await this.writeNewManifests(base);
+    const parentManifests = await snapshotManifests(this.io, parent);
+    const merged = await mergeManifests({
+      io: this.io, metadata: meta, manifests: [...newManifests, ...parentManifests], snapshotId: this.snapshotId,
+      pathFor: (i) => `${meta.location}/metadata/${this.commitUuid}-a${attempt}-merged-m${i}.avro`,
+    });
+    const listPath = `${meta.location}/metadata/snap-${this.snapshotId}-${attempt}-${this.commitUuid}.avro`;
+    const attemptFiles = [...merged.written];
+    try {
+      await this.io.writeNew(listPath, writeManifestList({
+        manifests: merged.manifests, snapshotId: this.snapshotId,
+        parentSnapshotId: parent?.snapshotId ?? null, sequenceNumber,
+      }));
+      attemptFiles.push(listPath);
+    } catch (err) {
+      for (const f of attemptFiles) await this.io.delete(f);
+      throw err;
+    }
+    const delta = emptyDelta();
+    for (const f of this.files) addFile(delta, f);
+    const totals = totalsFromSummary(parent?.summary) ?? await this.totalsOf(parentManifests);
+    const snapshot: Snapshot = {
+      snapshotId: this.snapshotId,
+      parentSnapshotId: parent?.snapshotId ?? null,
+      sequenceNumber,
+      timestampMs: Date.now(),
+      manifestList: listPath,
+      summary: buildSummary('append', delta, totals, this.summaryExtra),
+      schemaId: meta.currentSchemaId,
+    };
+    const existingRef = meta.refs[this.branch];
+    return {
+      snapshot,
+      attemptFiles,
+      updates: [
+        { action: 'add-snapshot', snapshot },
+        { action: 'set-snapshot-ref', refName: this.branch, ...(existingRef ?? {}), type: 'branch', snapshotId: this.snapshotId },
+      ],
+      requirements: [
+        { type: 'assert-table-uuid', uuid: meta.tableUuid },
+        { type: 'assert-ref-snapshot-id', ref: this.branch, snapshotId: parent?.snapshotId ?? null },
+      ],
+    };
+  }
+
+  private async totalsOf(manifests: readonly ManifestFile[]): Promise<ReturnType<typeof totalsFromEntries>> {
+    const live: DataFile[] = [];
+    for (const m of manifests) {
+      for (const e of await manifestEntries(this.io, m)) if (e.status !== EntryStatus.Deleted) live.push(e.dataFile);
+    }
+    return totalsFromEntries(live);
+  }
+}

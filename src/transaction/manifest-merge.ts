@@ -1,0 +1,89 @@
+// Manifest merging on commit (Java MergeAppend semantics) so 10,000 micro-batch commits do not
+// leave 10,000 manifests in the list: data manifests of one spec are packed in order (this
+// commit's first) into bins of `commit.manifest.target-size-bytes`; a bin is merged into one
+// manifest unless it is a single manifest, or holds this commit's manifest with fewer than
+// `commit.manifest.min-count-to-merge` manifests.
+import type { FileIO } from '../io/file-io.ts';
+import { EntryStatus, ManifestContent, type ManifestEntry, type ManifestFile } from '../spec/data-file.ts';
+import { propertyBool, propertyInt, type TableMetadata } from '../spec/table-metadata.ts';
+import { manifestEntries, writeTableManifest } from './table-manifests.ts';
+
+export interface MergeConfig { enabled: boolean; minCountToMerge: number; targetSizeBytes: number }
+
+export function mergeConfig(m: TableMetadata): MergeConfig {
+  return {
+    enabled: propertyBool(m, 'commit.manifest-merge.enabled', true),
+    minCountToMerge: propertyInt(m, 'commit.manifest.min-count-to-merge', 100),
+    targetSizeBytes: propertyInt(m, 'commit.manifest.target-size-bytes', 8 * 1024 * 1024),
+  };
+}
+
+/** Pure: which manifests go together. Returns bins in order, each to merge or keep. */
+export function planManifestMerge(manifests: readonly ManifestFile[], snapshotId: bigint, cfg: MergeConfig): { merge: boolean; manifests: ManifestFile[] }[] {
+  if (!cfg.enabled) return manifests.map((m) => ({ merge: false, manifests: [m] }));
+  const out: { merge: boolean; manifests: ManifestFile[] }[] = [];
+  const groups = new Map<string, ManifestFile[]>();
+  for (const m of manifests) {
+    if (m.content !== ManifestContent.Data) { out.push({ merge: false, manifests: [m] }); continue; }
+    const key = String(m.partitionSpecId);
+    let g = groups.get(key);
+    if (!g) { g = []; groups.set(key, g); }
+    g.push(m);
+  }
+  for (const group of groups.values()) {
+    let bin: ManifestFile[] = [];
+    let binSize = 0n;
+    const bins: ManifestFile[][] = [];
+    for (const m of group) {
+      if (bin.length > 0 && binSize + m.manifestLength > BigInt(cfg.targetSizeBytes)) { bins.push(bin); bin = []; binSize = 0n; }
+      bin.push(m);
+      binSize += m.manifestLength;
+    }
+    if (bin.length > 0) bins.push(bin);
+    for (const b of bins) {
+      const hasNew = b.some((m) => m.addedSnapshotId === snapshotId);
+      const merge = b.length > 1 && !(hasNew && b.length < cfg.minCountToMerge);
+      if (merge) out.push({ merge: true, manifests: b });
+      else for (const m of b) out.push({ merge: false, manifests: [m] });
+    }
+  }
+  return out;
+}
+
+/** Carries an entry into a manifest written by `snapshotId`: this commit's additions stay
+ * ADDED (inheriting), older live entries become EXISTING with explicit sequence numbers, and
+ * older DELETED entries are dropped (they were only informational for their own snapshot). */
+function carryEntry(e: ManifestEntry, fromNewManifest: boolean): ManifestEntry | undefined {
+  if (fromNewManifest) return e;
+  if (e.status === EntryStatus.Deleted) return undefined;
+  return { ...e, status: EntryStatus.Existing };
+}
+
+export async function mergeManifests(opts: {
+  io: FileIO; metadata: TableMetadata; manifests: readonly ManifestFile[]; snapshotId: bigint;
+  pathFor: (index: number) => string;
+}): Promise<{ manifests: ManifestFile[]; written: string[] }> {
+  const plan = planManifestMerge(opts.manifests, opts.snapshotId, mergeConfig(opts.metadata));
+  const manifests: ManifestFile[] = [];
+  const written: string[] = [];
+  for (const bin of plan) {
+    if (!bin.merge) { manifests.push(...bin.manifests); continue; }
+    const entries: ManifestEntry[] = [];
+    for (const m of bin.manifests) {
+      const isNew = m.addedSnapshotId === opts.snapshotId;
+      for (const e of await manifestEntries(opts.io, m)) {
+        const carried = carryEntry(e, isNew);
+        if (carried) entries.push(carried);
+      }
+    }
+    if (entries.length === 0) continue;
+    const path = opts.pathFor(written.length);
+    const result = await writeTableManifest({
+      io: opts.io, metadata: opts.metadata, path, specId: bin.manifests[0]!.partitionSpecId,
+      entries, addedSnapshotId: opts.snapshotId,
+    });
+    written.push(path);
+    manifests.push(result.manifest);
+  }
+  return { manifests, written };
+}

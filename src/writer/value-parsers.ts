@@ -1,0 +1,226 @@
+// Strict parsers from the JSON/JS forms records arrive in to floe's in-memory Iceberg values.
+// Each returns the value or throws a short reason; the converter adds record and field.
+import type { PrimitiveType, PrimitiveValue } from '../spec/types.ts';
+
+const INT32_MIN = -2147483648;
+const INT32_MAX = 2147483647;
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+
+export class ValueError extends Error {}
+
+function describe(v: unknown): string {
+  if (typeof v === 'string') return JSON.stringify(v.length > 60 ? `${v.slice(0, 57)}...` : v);
+  if (typeof v === 'bigint') return `${v}n`;
+  if (v instanceof Uint8Array) return `<${v.length} bytes>`;
+  if (typeof v === 'object') {
+    try { const s = JSON.stringify(v); return s.length > 60 ? `${s.slice(0, 57)}...` : s; } catch { return String(v); }
+  }
+  return String(v);
+}
+
+export function fail(expected: string, v: unknown): never {
+  throw new ValueError(`expected ${expected}, got ${typeof v === 'object' && v !== null ? (Array.isArray(v) ? 'array' : 'object') : typeof v} ${describe(v)}`);
+}
+
+export function parseInt32(v: unknown): number {
+  if (typeof v === 'number' && Number.isInteger(v) && v >= INT32_MIN && v <= INT32_MAX) return v;
+  if (typeof v === 'bigint' && v >= BigInt(INT32_MIN) && v <= BigInt(INT32_MAX)) return Number(v);
+  if (typeof v === 'string' && /^-?\d{1,10}$/.test(v)) {
+    const n = Number(v);
+    if (n >= INT32_MIN && n <= INT32_MAX) return n;
+  }
+  return fail('int (32-bit integer)', v);
+}
+
+export function parseInt64(v: unknown): bigint {
+  if (typeof v === 'number') {
+    // A JS number beyond 2^53 has already lost digits: refuse it rather than store a rounded long.
+    if (Number.isSafeInteger(v)) return BigInt(v);
+    if (Number.isInteger(v)) throw new ValueError(`long ${v} is beyond 2^53 and may have been rounded; pass it as a string or bigint`);
+    return fail('long (integer)', v);
+  }
+  let b: bigint | undefined;
+  if (typeof v === 'bigint') b = v;
+  else if (typeof v === 'string' && /^-?\d{1,20}$/.test(v)) b = BigInt(v);
+  if (b === undefined) return fail('long (integer, or a string of digits)', v);
+  if (b < INT64_MIN || b > INT64_MAX) throw new ValueError(`long ${b} does not fit in 64 bits`);
+  return b;
+}
+
+export function parseFloating(v: unknown): number {
+  if (typeof v === 'number') return v;
+  if (v === 'NaN') return Number.NaN;
+  if (v === 'Infinity') return Number.POSITIVE_INFINITY;
+  if (v === '-Infinity') return Number.NEGATIVE_INFINITY;
+  return fail('number', v);
+}
+
+export function parseFloat32(v: unknown): number {
+  const n = parseFloating(v);
+  if (Number.isFinite(n) && Math.abs(n) > 3.4028234663852886e38) throw new ValueError(`${n} is out of float (32-bit) range`);
+  return n;
+}
+
+export function parseBoolean(v: unknown): boolean {
+  if (typeof v === 'boolean') return v;
+  return fail('boolean', v);
+}
+
+export function parseString(v: unknown): string {
+  if (typeof v === 'string') return v;
+  return fail('string', v);
+}
+
+/** Decimal as a string ("-12.30") or a number whose decimal text fits; returns the unscaled value. */
+export function parseDecimal(v: unknown, precision: number, scale: number): bigint {
+  let text: string;
+  if (typeof v === 'string') text = v.trim();
+  else if (typeof v === 'number' && Number.isFinite(v)) text = String(v);
+  else if (typeof v === 'bigint') text = v.toString();
+  else return fail(`decimal(${precision},${scale}) as a string`, v);
+  const m = /^([+-]?)(\d*)(?:\.(\d*))?$/.exec(text);
+  if (!m || (m[2] === '' && (m[3] ?? '') === '')) return fail(`decimal(${precision},${scale})`, v);
+  const intPart = m[2] || '0';
+  let frac = m[3] ?? '';
+  if (frac.length > scale) {
+    // Only trailing zeros may be dropped: anything else would round the value.
+    if (/[^0]/.test(frac.slice(scale))) throw new ValueError(`decimal ${text} has more than ${scale} fraction digits`);
+    frac = frac.slice(0, scale);
+  }
+  frac = frac.padEnd(scale, '0');
+  const digits = (intPart + frac).replace(/^0+(?=\d)/, '');
+  if (digits.length > precision && digits !== '0') throw new ValueError(`decimal ${text} does not fit decimal(${precision},${scale})`);
+  const unscaled = BigInt(digits);
+  return m[1] === '-' ? -unscaled : unscaled;
+}
+
+// Days from civil date (proleptic Gregorian), Howard Hinnant's algorithm.
+export function daysFromCivil(y: number, m: number, d: number): number {
+  const yy = m <= 2 ? y - 1 : y;
+  const era = Math.floor(yy / 400);
+  const yoe = yy - era * 400;
+  const doy = Math.floor((153 * (m + (m > 2 ? -3 : 9)) + 2) / 5) + d - 1;
+  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
+  return era * 146097 + doe - 719468;
+}
+
+function daysInMonth(y: number, m: number): number {
+  if (m === 2) return (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0 ? 29 : 28;
+  return [4, 6, 9, 11].includes(m) ? 30 : 31;
+}
+
+const DATE_RE = /^([+-]?\d{4,6})-(\d{2})-(\d{2})$/;
+
+export function parseDate(v: unknown): number {
+  if (v instanceof Date) {
+    if (Number.isNaN(v.getTime())) return fail('date', v);
+    return Math.floor(v.getTime() / 86_400_000);
+  }
+  if (typeof v !== 'string') return fail('date as "YYYY-MM-DD"', v);
+  const m = DATE_RE.exec(v);
+  if (!m) return fail('date as "YYYY-MM-DD"', v);
+  const y = Number(m[1]); const mo = Number(m[2]); const d = Number(m[3]);
+  if (mo < 1 || mo > 12 || d < 1 || d > daysInMonth(y, mo)) throw new ValueError(`invalid date ${JSON.stringify(v)}`);
+  return daysFromCivil(y, mo, d);
+}
+
+/** Fraction digits → microseconds; refuses precision that would be lost. */
+function fractionMicros(frac: string | undefined, v: string): bigint {
+  if (!frac) return 0n;
+  if (frac.length > 6 && /[^0]/.test(frac.slice(6))) throw new ValueError(`${JSON.stringify(v)} has sub-microsecond precision, which Iceberg v2 cannot store`);
+  return BigInt(frac.slice(0, 6).padEnd(6, '0'));
+}
+
+const TIME_RE = /^(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?$/;
+
+export function parseTime(v: unknown): bigint {
+  if (typeof v !== 'string') return fail('time as "HH:MM:SS[.ffffff]"', v);
+  const m = TIME_RE.exec(v);
+  if (!m) return fail('time as "HH:MM:SS[.ffffff]"', v);
+  const h = Number(m[1]); const mi = Number(m[2]); const s = Number(m[3] ?? 0);
+  if (h > 23 || mi > 59 || s > 59) throw new ValueError(`invalid time ${JSON.stringify(v)}`);
+  return BigInt((h * 3600 + mi * 60 + s)) * 1_000_000n + fractionMicros(m[4], v);
+}
+
+const TIMESTAMP_RE = /^([+-]?\d{4,6})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|z|[+-]\d{2}(?::?\d{2})?)?$/;
+
+/**
+ * ISO-8601 timestamp → µs since the epoch. `withZone` (timestamptz): an offset is applied
+ * and a missing one means UTC. Without zone (timestamp): the wall-clock value is stored and
+ * an explicit offset is refused, because silently shifting or dropping it changes the value.
+ */
+export function parseTimestamp(v: unknown, withZone: boolean): bigint {
+  if (v instanceof Date) {
+    const ms = v.getTime();
+    if (Number.isNaN(ms)) return fail('timestamp', v);
+    return BigInt(ms) * 1000n;
+  }
+  if (typeof v === 'bigint') return v;
+  if (typeof v !== 'string') return fail('timestamp as an ISO-8601 string', v);
+  const m = TIMESTAMP_RE.exec(v);
+  if (!m) return fail(`timestamp as "YYYY-MM-DDTHH:MM:SS[.ffffff]${withZone ? '[Z|±HH:MM]' : ''}"`, v);
+  const y = Number(m[1]); const mo = Number(m[2]); const d = Number(m[3]);
+  const h = Number(m[4]); const mi = Number(m[5]); const s = Number(m[6] ?? 0);
+  if (mo < 1 || mo > 12 || d < 1 || d > daysInMonth(y, mo) || h > 23 || mi > 59 || s > 59) {
+    throw new ValueError(`invalid timestamp ${JSON.stringify(v)}`);
+  }
+  let offsetSeconds = 0;
+  const zone = m[8];
+  if (zone !== undefined) {
+    if (!withZone) throw new ValueError(`timestamp without time zone got a zoned value ${JSON.stringify(v)}; use a timestamptz column or drop the offset`);
+    if (zone !== 'Z' && zone !== 'z') {
+      const zm = /^([+-])(\d{2}):?(\d{2})?$/.exec(zone)!;
+      offsetSeconds = (zm[1] === '-' ? -1 : 1) * (Number(zm[2]) * 3600 + Number(zm[3] ?? 0) * 60);
+    }
+  }
+  const seconds = daysFromCivil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s - offsetSeconds;
+  return BigInt(seconds) * 1_000_000n + fractionMicros(m[7], v);
+}
+
+const UUID_RE = /^([0-9a-fA-F]{8})-?([0-9a-fA-F]{4})-?([0-9a-fA-F]{4})-?([0-9a-fA-F]{4})-?([0-9a-fA-F]{12})$/;
+
+export function parseUuid(v: unknown): Uint8Array {
+  if (v instanceof Uint8Array) {
+    if (v.length !== 16) throw new ValueError(`uuid must be 16 bytes, got ${v.length}`);
+    return v;
+  }
+  if (typeof v !== 'string') return fail('uuid string', v);
+  const m = UUID_RE.exec(v);
+  if (!m) return fail('uuid like "f79c3e09-677c-4bbd-a479-3f349cb785e7"', v);
+  return Uint8Array.from(Buffer.from(m.slice(1).join(''), 'hex'));
+}
+
+const BASE64_RE = /^[A-Za-z0-9+/]*={0,2}$/;
+
+export function parseBinary(v: unknown): Uint8Array {
+  if (v instanceof Uint8Array) return v;
+  if (typeof v === 'string' && v.length % 4 === 0 && BASE64_RE.test(v)) return new Uint8Array(Buffer.from(v, 'base64'));
+  return fail('binary as a base64 string', v);
+}
+
+export function parseFixed(v: unknown, length: number): Uint8Array {
+  const b = parseBinary(v);
+  if (b.length !== length) throw new ValueError(`fixed[${length}] needs exactly ${length} bytes, got ${b.length}`);
+  return b;
+}
+
+/** Parses one value of a primitive type (used where a single value is needed, e.g. partition keys). */
+export function parsePrimitiveValue(type: PrimitiveType, v: unknown): PrimitiveValue {
+  switch (type.kind) {
+    case 'boolean': return parseBoolean(v);
+    case 'int': return parseInt32(v);
+    case 'long': return parseInt64(v);
+    case 'float': return Math.fround(parseFloat32(v));
+    case 'double': return parseFloating(v);
+    case 'decimal': return parseDecimal(v, type.precision, type.scale);
+    case 'date': return parseDate(v);
+    case 'time': return parseTime(v);
+    case 'timestamp': return parseTimestamp(v, false);
+    case 'timestamptz': return parseTimestamp(v, true);
+    case 'string': return parseString(v);
+    case 'uuid': return parseUuid(v);
+    case 'fixed': return parseFixed(v, type.length);
+    case 'binary': return parseBinary(v);
+  }
+}

@@ -1,0 +1,587 @@
+"""Long-lived interop reader: one JSON request per stdin line, one JSON response per stdout line.
+
+Readers: pyiceberg (SqlCatalog), DuckDB (iceberg extension, loaded offline from the
+duckdb-extension-* wheels) and Spark (Iceberg SparkCatalog over the JDBC/SQLite
+catalog, one JVM for the life of the process, started on the first Spark request).
+Logs go to stderr only; see README.md for the protocol and the canonical row form.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import decimal
+import glob
+import importlib.util
+import json
+import os
+import re
+import sqlite3
+import sys
+import tempfile
+import time
+import traceback
+import uuid
+from dataclasses import dataclass
+from typing import IO, Any, Optional
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from canonical import canonical_rows, canonical_untyped, sort_rows  # noqa: E402
+
+from pyiceberg.expressions import (  # noqa: E402
+    BooleanExpression,
+    EqualTo,
+    GreaterThan,
+    GreaterThanOrEqual,
+    IsNaN,
+    IsNull,
+    LessThan,
+    LessThanOrEqual,
+)
+from pyiceberg.schema import Schema  # noqa: E402
+from pyiceberg.table import StaticTable, Table  # noqa: E402
+from pyiceberg.types import (  # noqa: E402
+    BinaryType,
+    BooleanType,
+    DateType,
+    DecimalType,
+    DoubleType,
+    FixedType,
+    FloatType,
+    IcebergType,
+    IntegerType,
+    LongType,
+    StringType,
+    TimestampType,
+    TimestamptzType,
+    TimeType,
+    UUIDType,
+)
+
+READERS = ("pyiceberg", "duckdb", "spark")
+JARS_DIR = os.environ.get("FLOE_JARS_DIR", os.path.expanduser("~/.cache/floe/jars"))
+SPARK_DRIVER_MEMORY = os.environ.get("FLOE_SPARK_DRIVER_MEMORY", "1g")
+ICEBERG_EXTENSIONS = "org.apache.iceberg.spark.extensions.IcebergSparkSessionExtensions"
+
+
+def log(msg: str) -> None:
+    print(f"[reader_server] {msg}", file=sys.stderr, flush=True)
+
+
+def one_line(text: str, limit: int = 2000) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+# --- requests -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Filter:
+    column: str
+    op: str
+    value: Any
+
+
+@dataclass(frozen=True)
+class ReadRequest:
+    reader: str
+    warehouse: str
+    catalog_db: str
+    catalog_name: str
+    table: str
+    snapshot_id: Optional[int]
+    filter: Optional[Filter]
+    metadata_location: Optional[str]
+
+    @property
+    def namespace(self) -> str:
+        return self.table.rpartition(".")[0]
+
+    @property
+    def name(self) -> str:
+        return self.table.rpartition(".")[2]
+
+
+def parse_read_request(req: dict[str, Any]) -> ReadRequest:
+    reader = req.get("reader")
+    if reader not in READERS:
+        raise ValueError(f"unknown reader {reader!r}")
+    table = req.get("table") or ""
+    if "." not in table:
+        raise ValueError(f"table must be namespace.table, got {table!r}")
+    flt = req.get("filter")
+    snapshot = req.get("snapshot_id")
+    return ReadRequest(
+        reader=reader,
+        warehouse=os.path.abspath(req["warehouse"]),
+        catalog_db=os.path.abspath(req["catalog_db"]),
+        catalog_name=req.get("catalog_name") or "floe",
+        table=table,
+        snapshot_id=int(snapshot) if snapshot is not None else None,
+        filter=Filter(flt["column"], flt["op"], flt.get("value")) if flt else None,
+        metadata_location=req.get("metadata_location"),
+    )
+
+
+# --- filters --------------------------------------------------------------------
+
+_PYICEBERG_OPS = {
+    "==": EqualTo,
+    "<": LessThan,
+    "<=": LessThanOrEqual,
+    ">": GreaterThan,
+    ">=": GreaterThanOrEqual,
+}
+_SQL_OPS = {"==": "=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
+_SPECIAL_FLOATS = {"NaN": float("nan"), "Infinity": float("inf"), "-Infinity": float("-inf")}
+
+
+def column_type(schema: Schema, column: str) -> IcebergType:
+    return schema.find_field(column).field_type
+
+
+def python_value(value: Any, t: IcebergType) -> Any:
+    """Canonical filter value -> Python value of the Iceberg type."""
+    if isinstance(t, (IntegerType, LongType)):
+        return int(value)
+    if isinstance(t, (FloatType, DoubleType)):
+        return _SPECIAL_FLOATS.get(value, value) if isinstance(value, str) else float(value)
+    if isinstance(t, DecimalType):
+        return decimal.Decimal(str(value))
+    if isinstance(t, DateType):
+        return dt.date.fromisoformat(value)
+    if isinstance(t, TimeType):
+        return dt.time.fromisoformat(value)
+    if isinstance(t, TimestamptzType):
+        return dt.datetime.fromisoformat(value).astimezone(dt.timezone.utc)
+    if isinstance(t, TimestampType):
+        return dt.datetime.fromisoformat(value)
+    if isinstance(t, UUIDType):
+        return uuid.UUID(value)
+    if isinstance(t, (BinaryType, FixedType)):
+        return base64.b64decode(value)
+    if isinstance(t, (BooleanType, StringType)):
+        return value
+    raise ValueError(f"cannot filter on type {t}")
+
+
+def is_nan_equality(f: Filter) -> bool:
+    """``== "NaN"`` means "is NaN" (NaN = NaN is false in pyiceberg and Spark)."""
+    return f.op == "==" and f.value == "NaN"
+
+
+def pyiceberg_filter(f: Filter, schema: Schema) -> BooleanExpression:
+    if f.op == "is_null":
+        return IsNull(f.column)
+    if is_nan_equality(f):
+        return IsNaN(f.column)
+    if f.op not in _PYICEBERG_OPS:
+        raise ValueError(f"unknown filter op {f.op!r}")
+    return _PYICEBERG_OPS[f.op](f.column, python_value(f.value, column_type(schema, f.column)))
+
+
+def sql_string(s: str, dialect: str = "duckdb") -> str:
+    """Quoted SQL string: DuckDB doubles quotes; Spark uses backslash escapes."""
+    if dialect == "spark":
+        return "'" + s.replace("\\", "\\\\").replace("'", "\\'") + "'"
+    return "'" + s.replace("'", "''") + "'"
+
+
+def sql_literal(value: Any, t: IcebergType, dialect: str) -> str:
+    """SQL literal for a canonical filter value; dialect is 'duckdb' or 'spark'."""
+    v = python_value(value, t)
+
+    def q(text: str) -> str:
+        return sql_string(text, dialect)
+
+    if isinstance(t, BooleanType):
+        return "TRUE" if v else "FALSE"
+    if isinstance(t, IntegerType):
+        return f"CAST({v} AS INT)"
+    if isinstance(t, LongType):
+        return f"CAST({v} AS BIGINT)"
+    if isinstance(t, (FloatType, DoubleType)):
+        sql_type = "FLOAT" if isinstance(t, FloatType) else "DOUBLE"
+        return f"CAST({q(value if isinstance(value, str) else repr(v))} AS {sql_type})"
+    if isinstance(t, DecimalType):
+        return f"CAST({q(format(v, 'f'))} AS DECIMAL({t.precision},{t.scale}))"
+    if isinstance(t, DateType):
+        return f"DATE {q(v.isoformat())}"
+    if isinstance(t, TimeType):
+        return f"TIME {q(v.isoformat())}"
+    if isinstance(t, TimestamptzType):
+        kw = "TIMESTAMPTZ" if dialect == "duckdb" else "TIMESTAMP"
+        return f"{kw} {q(v.isoformat(sep=' '))}"
+    if isinstance(t, TimestampType):
+        kw = "TIMESTAMP" if dialect == "duckdb" else "TIMESTAMP_NTZ"
+        return f"{kw} {q(v.isoformat(sep=' '))}"
+    if isinstance(t, UUIDType):
+        return f"CAST({q(str(v))} AS UUID)" if dialect == "duckdb" else q(str(v))
+    if isinstance(t, (BinaryType, FixedType)):
+        return f"from_hex({q(v.hex())})" if dialect == "duckdb" else f"X{q(v.hex())}"
+    return q(v)
+
+
+def sql_column(column: str, dialect: str) -> str:
+    q = '"' if dialect == "duckdb" else "`"
+    return ".".join(q + part.replace(q, q + q) + q for part in column.split("."))
+
+
+def sql_where(f: Optional[Filter], schema: Schema, dialect: str) -> str:
+    if f is None:
+        return ""
+    col = sql_column(f.column, dialect)
+    if f.op == "is_null":
+        return f" WHERE {col} IS NULL"
+    if is_nan_equality(f):
+        return f" WHERE isnan({col})"
+    if f.op not in _SQL_OPS:
+        raise ValueError(f"unknown filter op {f.op!r}")
+    return f" WHERE {col} {_SQL_OPS[f.op]} {sql_literal(f.value, column_type(schema, f.column), dialect)}"
+
+
+# --- pyiceberg --------------------------------------------------------------------
+
+
+class PyIcebergReader:
+    def __init__(self) -> None:
+        self._catalogs: dict[tuple[str, str, str], Any] = {}
+
+    def catalog(self, r: ReadRequest) -> Any:
+        from pyiceberg.catalog.sql import SqlCatalog
+
+        key = (r.catalog_name, r.catalog_db, r.warehouse)
+        if key not in self._catalogs:
+            self._catalogs[key] = SqlCatalog(
+                r.catalog_name, uri=f"sqlite:///{r.catalog_db}", warehouse=f"file://{r.warehouse}"
+            )
+        return self._catalogs[key]
+
+    def load_table(self, r: ReadRequest) -> Table:
+        return self.catalog(r).load_table(r.table)
+
+    def read(self, r: ReadRequest) -> tuple[list[Any], Optional[int]]:
+        table = self.load_table(r)
+        schema = scan_schema(table, r.snapshot_id)
+        kwargs: dict[str, Any] = {"snapshot_id": r.snapshot_id}
+        if r.filter is not None:
+            kwargs["row_filter"] = pyiceberg_filter(r.filter, schema)
+        scan = table.scan(**kwargs)
+        files = len(list(scan.plan_files()))
+        return canonical_rows(scan.to_arrow().to_pylist(), schema), files
+
+
+def scan_schema(table: Table, snapshot_id: Optional[int]) -> Schema:
+    """Schema of the snapshot being read (pyiceberg resolves the snapshot's schema id)."""
+    return table.scan(snapshot_id=snapshot_id).projection()
+
+
+# --- duckdb -----------------------------------------------------------------------
+
+
+def duckdb_extension_path(name: str) -> str:
+    """The .duckdb_extension file shipped in the duckdb-extension-<name> wheel."""
+    import duckdb
+
+    spec = importlib.util.find_spec(f"duckdb_extension_{name}")
+    if spec is None or spec.origin is None:
+        raise RuntimeError(f"python package duckdb-extension-{name} is not installed")
+    path = os.path.join(os.path.dirname(spec.origin), "extensions", f"v{duckdb.__version__}", f"{name}.duckdb_extension")
+    if not os.path.isfile(path):
+        raise RuntimeError(f"{path} missing (duckdb {duckdb.__version__} vs extension package version)")
+    return path
+
+
+def catalog_metadata_location(r: ReadRequest) -> str:
+    with sqlite3.connect(f"file:{r.catalog_db}?mode=ro", uri=True) as conn:
+        row = conn.execute(
+            "SELECT metadata_location FROM iceberg_tables"
+            " WHERE catalog_name = ? AND table_namespace = ? AND table_name = ?",
+            (r.catalog_name, r.namespace, r.name),
+        ).fetchone()
+    if row is None or not row[0]:
+        raise LookupError(f"no iceberg_tables row for {r.catalog_name}.{r.table} in {r.catalog_db}")
+    return str(row[0])
+
+
+_FILES_READ = re.compile(r"Total Files Read:\s*([\d,]+)")
+
+
+class DuckDBReader:
+    def __init__(self) -> None:
+        self._con: Any = None
+
+    def con(self) -> Any:
+        if self._con is None:
+            self._con = self._connect()
+        return self._con
+
+    @staticmethod
+    def _connect() -> Any:
+        import duckdb
+
+        con = duckdb.connect(
+            config={
+                "autoinstall_known_extensions": "false",
+                "autoload_known_extensions": "false",
+            }
+        )
+        con.execute("SET enable_progress_bar = false")
+        # iceberg's init needs avro already loaded, else it tries to download it.
+        for name in ("avro", "iceberg"):
+            con.execute(f"LOAD {sql_string(duckdb_extension_path(name))}")
+        con.execute("SET TimeZone = 'UTC'")
+        log(f"duckdb {duckdb.__version__} with avro+iceberg loaded from wheel files")
+        return con
+
+    def read(self, r: ReadRequest) -> tuple[list[Any], Optional[int]]:
+        location = r.metadata_location or catalog_metadata_location(r)
+        schema = scan_schema(StaticTable.from_metadata(location), r.snapshot_id)
+        args = sql_string(location)
+        if r.snapshot_id is not None:
+            args += f", snapshot_from_id => {r.snapshot_id}"
+        query = f"SELECT * FROM iceberg_scan({args}){sql_where(r.filter, schema, 'duckdb')}"
+        con = self.con()
+        rows = con.execute(query).to_arrow_table().to_pylist()
+        return canonical_rows(rows, schema), self.files_read(query)
+
+    def files_read(self, query: str) -> Optional[int]:
+        """'Total Files Read' of the ICEBERG_SCAN operator in EXPLAIN ANALYZE."""
+        plan = "\n".join(str(row[-1]) for row in self.con().execute("EXPLAIN ANALYZE " + query).fetchall())
+        counts = [int(m.replace(",", "")) for m in _FILES_READ.findall(plan)]
+        return sum(counts) if counts else None
+
+    def sql(self, sql: str) -> list[Any]:
+        cur = self.con().execute(sql)
+        if cur.description is None:
+            return []
+        return untyped_rows(cur.to_arrow_table().to_pylist())
+
+
+# --- spark ------------------------------------------------------------------------
+
+
+def spark_jars() -> list[str]:
+    jars = sorted(glob.glob(os.path.join(JARS_DIR, "iceberg-spark-runtime-*.jar")))
+    jars += sorted(glob.glob(os.path.join(JARS_DIR, "sqlite-jdbc-*.jar")))
+    if len(jars) != 2:
+        raise RuntimeError(f"expected the iceberg runtime and sqlite-jdbc jars in {JARS_DIR}, found {jars}")
+    return jars
+
+
+class SparkReader:
+    """One SparkContext; one SparkSession per (catalog_name, catalog_db, warehouse).
+
+    Iceberg's JdbcCatalog uses the Spark catalog name as its ``catalog_name`` column,
+    so the Spark catalog must be called exactly ``catalog_name``.  Two catalog dbs
+    with the same name therefore get two sessions (``newSession()`` shares the JVM
+    and SparkContext but has its own SQL conf and catalog manager).
+    """
+
+    def __init__(self) -> None:
+        self._base: Any = None
+        self._sessions: dict[tuple[str, str, str], Any] = {}
+
+    def base(self) -> Any:
+        if self._base is None:
+            self._base = self._start()
+        return self._base
+
+    @staticmethod
+    def _start() -> Any:
+        from pyspark.sql import SparkSession
+
+        os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+        started = time.monotonic()
+        tmp = tempfile.mkdtemp(prefix="floe-spark-")
+        spark = (
+            SparkSession.builder.master("local[2]")
+            .appName("floe-interop-reader")
+            .config("spark.jars", ",".join(spark_jars()))
+            .config("spark.sql.extensions", ICEBERG_EXTENSIONS)
+            .config("spark.driver.memory", SPARK_DRIVER_MEMORY)
+            .config("spark.driver.host", "127.0.0.1")
+            .config("spark.driver.bindAddress", "127.0.0.1")
+            .config("spark.driver.extraJavaOptions", "-Duser.timezone=UTC")
+            .config("spark.sql.session.timeZone", "UTC")
+            .config("spark.sql.adaptive.enabled", "false")
+            .config("spark.sql.shuffle.partitions", "2")
+            .config("spark.ui.enabled", "false")
+            .config("spark.ui.showConsoleProgress", "false")
+            .config("spark.sql.warehouse.dir", os.path.join(tmp, "spark-warehouse"))
+            .getOrCreate()
+        )
+        spark.sparkContext.setLogLevel("WARN")
+        log(f"spark {spark.version} started in {time.monotonic() - started:.1f}s")
+        return spark
+
+    def session(self, catalog_name: str, catalog_db: str, warehouse: str) -> Any:
+        key = (catalog_name, catalog_db, warehouse)
+        if key not in self._sessions:
+            s = self.base().newSession()
+            prefix = f"spark.sql.catalog.{catalog_name}"
+            s.conf.set(prefix, "org.apache.iceberg.spark.SparkCatalog")
+            s.conf.set(f"{prefix}.type", "jdbc")
+            s.conf.set(f"{prefix}.uri", f"jdbc:sqlite:{catalog_db}")
+            s.conf.set(f"{prefix}.warehouse", f"file://{warehouse}")
+            # Other processes (floe) commit between reads: never serve cached metadata.
+            s.conf.set(f"{prefix}.cache-enabled", "false")
+            self._sessions[key] = s
+        return self._sessions[key]
+
+    def read(self, r: ReadRequest, schema: Schema) -> tuple[list[Any], Optional[int]]:
+        s = self.session(r.catalog_name, r.catalog_db, r.warehouse)
+        ident = ".".join(sql_column(p, "spark") for p in [r.catalog_name, *r.table.split(".")])
+        version = f" VERSION AS OF {r.snapshot_id}" if r.snapshot_id is not None else ""
+        df = s.sql(f"SELECT * FROM {ident}{version}{sql_where(r.filter, schema, 'spark')}")
+        rows = [row.asDict() for row in df.collect()]
+        return canonical_rows(rows, schema), self.files_scanned(df)
+
+    def files_scanned(self, df: Any) -> Optional[int]:
+        """Iceberg's ``resultDataFiles`` driver metric on the executed BatchScanExec."""
+        try:
+            jvm = df.sparkSession._jvm
+            plan = df._jdf.queryExecution().executedPlan()
+            leaves = jvm.scala.collection.JavaConverters.seqAsJavaList(plan.collectLeaves())
+            total, found = 0, False
+            for leaf in leaves:
+                metric = leaf.metrics().get("resultDataFiles")
+                if metric.isDefined():
+                    total += int(metric.get().value())
+                    found = True
+            return total if found else None
+        except Exception as e:  # metrics are best effort, rows are what matters
+            log(f"spark files_scanned unavailable: {one_line(str(e), 300)}")
+            return None
+
+    def sql(self, sql: str, req: dict[str, Any]) -> list[Any]:
+        if req.get("catalog_db"):
+            s = self.session(
+                req.get("catalog_name") or "floe",
+                os.path.abspath(req["catalog_db"]),
+                os.path.abspath(req["warehouse"]),
+            )
+        else:
+            s = self.base()
+        return untyped_rows(row.asDict() for row in s.sql(sql).collect())
+
+    def stop(self) -> None:
+        if self._base is not None:
+            self._base.stop()
+
+
+def untyped_rows(rows: Any) -> list[Any]:
+    return sort_rows({k: canonical_untyped(v) for k, v in row.items()} for row in rows)
+
+
+# --- dispatch ---------------------------------------------------------------------
+
+
+def describe_error(e: BaseException) -> str:
+    java = getattr(e, "java_exception", None)
+    if java is not None:
+        return one_line(java.toString())
+    return one_line(f"{type(e).__name__}: {e}")
+
+
+class Server:
+    def __init__(self) -> None:
+        self.pyiceberg = PyIcebergReader()
+        self.duckdb = DuckDBReader()
+        self.spark = SparkReader()
+
+    def handle(self, req: dict[str, Any]) -> dict[str, Any]:
+        op = req.get("op", "read")
+        if op == "ping":
+            return {"ok": True}
+        if op == "sql":
+            return self.handle_sql(req)
+        if op == "read":
+            return self.handle_read(req)
+        raise ValueError(f"unknown op {op!r}")
+
+    def handle_read(self, req: dict[str, Any]) -> dict[str, Any]:
+        r = parse_read_request(req)
+        started = time.monotonic()
+        try:
+            rows, files = self.read(r)
+        except Exception as e:
+            log(f"{r.reader} {r.table} failed:\n{traceback.format_exc()}")
+            return {"ok": False, "error": f"{r.reader} reading {r.table}: {describe_error(e)}"}
+        log(f"{r.reader} {r.table}: {len(rows)} rows, {files} files in {time.monotonic() - started:.2f}s")
+        return {"ok": True, "rows": rows, "files_scanned": files}
+
+    def read(self, r: ReadRequest) -> tuple[list[Any], Optional[int]]:
+        if r.reader == "pyiceberg":
+            return self.pyiceberg.read(r)
+        if r.reader == "duckdb":
+            return self.duckdb.read(r)
+        schema = scan_schema(self.pyiceberg.load_table(r), r.snapshot_id)
+        return self.spark.read(r, schema)
+
+    def handle_sql(self, req: dict[str, Any]) -> dict[str, Any]:
+        reader, sql = req.get("reader"), req.get("sql")
+        if not isinstance(sql, str):
+            raise ValueError("sql op needs a 'sql' string")
+        try:
+            if reader == "duckdb":
+                rows = self.duckdb.sql(sql)
+            elif reader == "spark":
+                rows = self.spark.sql(sql, req)
+            else:
+                raise ValueError(f"sql op supports duckdb and spark, not {reader!r}")
+        except Exception as e:
+            log(f"{reader} sql failed:\n{traceback.format_exc()}")
+            return {"ok": False, "error": f"{reader} sql: {describe_error(e)}"}
+        return {"ok": True, "rows": rows}
+
+
+def respond(out: IO[str], rid: Any, body: dict[str, Any]) -> None:
+    try:
+        text = json.dumps({"id": rid, **body}, allow_nan=False, separators=(",", ":"))
+    except (TypeError, ValueError) as e:
+        text = json.dumps({"id": rid, "ok": False, "error": one_line(f"response not JSON-serialisable: {e}")})
+    out.write(text + "\n")
+    out.flush()
+
+
+def handle_line(server: Server, line: str) -> tuple[Any, dict[str, Any]]:
+    rid: Any = None
+    try:
+        req = json.loads(line)
+        if not isinstance(req, dict):
+            raise ValueError("request must be a JSON object")
+        rid = req.get("id")
+        return rid, server.handle(req)
+    except Exception as e:
+        log(f"bad request {one_line(line, 300)}:\n{traceback.format_exc()}")
+        return rid, {"ok": False, "error": f"request: {describe_error(e)}"}
+
+
+def protocol_stdout() -> IO[str]:
+    """Keep the real stdout for responses; point fd 1 (incl. the JVM's) at stderr."""
+    out = os.fdopen(os.dup(1), "w", encoding="utf-8")
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    return out
+
+
+def main() -> int:
+    os.environ["TZ"] = "UTC"  # pyspark turns timestamps into naive local datetimes
+    time.tzset()
+    out = protocol_stdout()
+    server = Server()
+    log("ready")
+    try:
+        for line in sys.stdin:
+            if line.strip():
+                rid, body = handle_line(server, line)
+                respond(out, rid, body)
+    finally:
+        server.spark.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
