@@ -16,11 +16,14 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import json
+import math
 import os
+import struct
 import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from typing import Any, Callable, Optional
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -109,6 +112,77 @@ def ts_before(cutoff: str) -> Callable[[dict[str, Any]], bool]:
     return lambda r: r["ts"] is not None and r["ts"] < limit
 
 
+def f32(x: float) -> float:
+    return x if math.isnan(x) or math.isinf(x) else struct.unpack("<f", struct.pack("<f", x))[0]
+
+
+def all_types_rows(with_time: bool) -> list[dict[str, Any]]:
+    """Edge values of every Iceberg v2 type (``t``, time, only when with_time)."""
+    utc = dt.timezone.utc
+    rows: list[dict[str, Any]] = [
+        dict(b=True, i=-2147483648, l=9223372036854775807, f=0.1, d=float("nan"),
+             dec=decimal.Decimal("-1234567890123456789012345678.0123456789"), dt=dt.date(1, 1, 1),
+             ts=dt.datetime(9999, 12, 31, 23, 59, 59, 999999), tstz=dt.datetime(1900, 1, 1, 0, 0, 0, 1, tzinfo=utc),
+             s="h\u00e9llo 'q' \"dq\" \\ \u65e5\u672c", u=uuid.UUID("F79C3E09-677C-4BBD-A479-3F349CB785E7"),
+             fx=b"\x00\xff\x10", bin=b"", st={"a": 1, "b": None}, li=[1, None, -3],
+             m={"z": 1.5, "a": float("inf"), "n": None}, ls=[{"x": dt.date(2024, 2, 29)}, None],
+             t=dt.time(23, 59, 59, 999999)),
+        dict(b=False, i=0, l=-9223372036854775808, f=float("-inf"), d=-1e-300, dec=decimal.Decimal("0"),
+             dt=dt.date(1970, 1, 1), ts=dt.datetime(1970, 1, 1), tstz=dt.datetime(2024, 6, 1, 12, tzinfo=utc), s="",
+             u=uuid.UUID(int=0), fx=b"abc", bin=b"\x01\x02", st=None, li=[], m={}, ls=[], t=dt.time(0, 0)),
+        # pyiceberg 0.12 writes a null list<struct> as [] (the parquet file holds []), so ls=[] here.
+        dict(b=None, i=None, l=None, f=None, d=None, dec=None, dt=None, ts=None, tstz=None, s=None, u=None,
+             fx=None, bin=None, st=None, li=None, m=None, ls=[], t=None),
+    ]
+    for r in rows:
+        if r["f"] is not None:
+            r["f"] = f32(r["f"])
+        if not with_time:
+            del r["t"]
+    return rows
+
+
+def all_types_schema(with_time: bool) -> Any:
+    from pyiceberg.schema import Schema
+    from pyiceberg.types import (
+        BinaryType, BooleanType, DateType, DecimalType, DoubleType, FixedType, FloatType, IntegerType,
+        ListType, LongType, MapType, NestedField, StringType, StructType, TimestampType, TimestamptzType,
+        TimeType, UUIDType,
+    )
+
+    fields = [
+        NestedField(1, "b", BooleanType()), NestedField(2, "i", IntegerType()), NestedField(3, "l", LongType()),
+        NestedField(4, "f", FloatType()), NestedField(5, "d", DoubleType()),
+        NestedField(6, "dec", DecimalType(38, 10)), NestedField(7, "dt", DateType()),
+        NestedField(8, "ts", TimestampType()), NestedField(9, "tstz", TimestamptzType()),
+        NestedField(10, "s", StringType()), NestedField(11, "u", UUIDType()), NestedField(12, "fx", FixedType(3)),
+        NestedField(13, "bin", BinaryType()),
+        NestedField(14, "st", StructType(NestedField(20, "a", IntegerType()), NestedField(21, "b", StringType()))),
+        NestedField(15, "li", ListType(22, LongType(), element_required=False)),
+        NestedField(16, "m", MapType(23, StringType(), 24, DoubleType(), value_required=False)),
+        NestedField(17, "ls", ListType(25, StructType(NestedField(26, "x", DateType())), element_required=False)),
+    ]
+    if with_time:
+        fields.append(NestedField(18, "t", TimeType()))
+    return Schema(*fields)
+
+
+def make_all_types_table(warehouse: str, table: str, with_time: bool) -> list[Any]:
+    """Write all_types_rows() with pyiceberg; returns their canonical form."""
+    import pyarrow as pa
+    from pyiceberg.catalog.sql import SqlCatalog
+    from pyiceberg.io.pyarrow import schema_to_pyarrow
+
+    os.makedirs(warehouse, exist_ok=True)
+    cat = SqlCatalog(CATALOG, uri=f"sqlite:///{warehouse}/catalog.db", warehouse=f"file://{warehouse}")
+    cat.create_namespace_if_not_exists(table.rpartition(".")[0])
+    tbl = cat.create_table(table, schema=all_types_schema(with_time))
+    rows = all_types_rows(with_time)
+    arrow_rows = [{**r, "u": r["u"].bytes if r["u"] else None} for r in rows]
+    tbl.append(pa.Table.from_pylist(arrow_rows, schema=schema_to_pyarrow(tbl.schema())))
+    return canonical_rows(rows, tbl.schema())
+
+
 def first_snapshot_id(warehouse: str, table: str) -> str:
     from pyiceberg.catalog.sql import SqlCatalog
 
@@ -118,17 +192,21 @@ def first_snapshot_id(warehouse: str, table: str) -> str:
 
 
 class Checks:
-    def __init__(self) -> None:
+    def __init__(self, client: ReaderClient) -> None:
+        self.client = client
         self.passed = 0
         self.failed = 0
 
-    def expect(self, name: str, resp: dict[str, Any], want: Optional[list[Any]], elapsed: float) -> None:
-        ok = resp.get("ok") is True and (want is None or resp.get("rows") == want)
-        if ok:
+    def rows(self, name: str, req: dict[str, Any], want: Optional[list[Any]]) -> dict[str, Any]:
+        """Send req; pass if ok and (want is None or rows == want)."""
+        started = time.monotonic()
+        resp = self.client.call(req)
+        elapsed = time.monotonic() - started
+        if resp.get("ok") is True and (want is None or resp.get("rows") == want):
             self.passed += 1
             n = len(resp.get("rows", []))
             print(f"PASS {name}: {n} rows, files_scanned={resp.get('files_scanned')} ({elapsed:.2f}s)")
-            return
+            return resp
         self.failed += 1
         print(f"FAIL {name}: {resp.get('error') or 'rows differ'}")
         if resp.get("ok"):
@@ -138,8 +216,10 @@ class Checks:
                 if w != g:
                     print(f"  first difference: want {json.dumps(w)}\n                    got  {json.dumps(g)}")
                     break
+        return resp
 
-    def error_line(self, name: str, resp: dict[str, Any]) -> None:
+    def error_line(self, name: str, req: dict[str, Any]) -> None:
+        resp = self.client.call(req)
         err = resp.get("error", "")
         if resp.get("ok") is False and isinstance(err, str) and "\n" not in err and err:
             self.passed += 1
@@ -149,18 +229,11 @@ class Checks:
             print(f"FAIL {name}: expected a one-line error, got {resp}")
 
 
-def run(tmp: str) -> Checks:
-    wh1, wh2 = os.path.join(tmp, "wh1"), os.path.join(tmp, "wh2")
-    table = "ns.events"
-    written = make_table(wh1, table, ROWS)
-    written2 = make_table(wh2, table, 5)  # same catalog name and table name, other db
-    checks = Checks()
-    assert written == expected(lambda r: True), "make_pyiceberg_table output differs from make_row()"
-    snap1 = first_snapshot_id(wh1, table)
-    first_batch = expected(lambda r: True, ROWS // 2)
-    cases: list[tuple[str, dict[str, Any], list[Any]]] = [
-        ("all", {}, written),
-        ("snapshot", {"snapshot_id": snap1}, first_batch),
+def events_cases(wh1: str, table: str) -> list[tuple[str, dict[str, Any], list[Any]]]:
+    """(name, request fields, expected rows) for the make_pyiceberg_table.py table."""
+    return [
+        ("all", {}, expected(lambda r: True)),
+        ("snapshot", {"snapshot_id": first_snapshot_id(wh1, table)}, expected(lambda r: True, ROWS // 2)),
         ("ts<", {"filter": {"column": "ts", "op": "<", "value": TS_CUTOFF}}, expected(ts_before(TS_CUTOFF))),
         ("name is_null", {"filter": {"column": "name", "op": "is_null"}}, expected(lambda r: r["name"] is None)),
         ("id==", {"filter": {"column": "id", "op": "==", "value": "-9007199254740993"}},
@@ -170,30 +243,66 @@ def run(tmp: str) -> Checks:
         ("day<=", {"filter": {"column": "day", "op": "<=", "value": "2024-01-02"}},
          expected(lambda r: r["day"] is not None and r["day"] <= dt.date(2024, 1, 2))),
     ]
-    client = ReaderClient(os.path.join(tmp, "reader_server.log"))
+
+
+def check_events(checks: Checks, wh1: str, wh2: str, table: str, written2: list[Any]) -> dict[str, Any]:
+    """All readers on the partitioned table; returns files_scanned of the ts filter per reader."""
+    files: dict[str, Any] = {}
+    cases = events_cases(wh1, table)
+    for reader in READERS:
+        for name, extra, want in cases:
+            resp = checks.rows(f"{reader} {name}", read_req(reader, wh1, table, **extra), want)
+            if name == "ts<":
+                files[reader] = resp.get("files_scanned")
+        checks.rows(f"{reader} second catalog db", read_req(reader, wh2, table), written2)
+        checks.error_line(f"{reader} missing table", read_req(reader, wh1, "ns.missing"))
+    return files
+
+
+def check_all_types(checks: Checks, wh3: str, all_types: list[Any], with_time: list[Any]) -> None:
+    s_value = all_types_rows(False)[0]["s"]
+    s_filter = {"column": "s", "op": "==", "value": s_value}
+    nan_filter = {"column": "d", "op": "==", "value": "NaN"}
+    for reader in READERS:
+        checks.rows(f"{reader} all types", read_req(reader, wh3, "ns.all_types"), all_types)
+        checks.rows(f"{reader} string literal escaping",
+                    read_req(reader, wh3, "ns.all_types", filter=s_filter), [r for r in all_types if r["s"] == s_value])
+        checks.rows(f"{reader} == NaN", read_req(reader, wh3, "ns.all_types", filter=nan_filter),
+                    [r for r in all_types if r["d"] == "NaN"])
+        if reader == "spark":  # Spark has no TIME type; Iceberg's Spark reader refuses the table
+            checks.error_line("spark time column", read_req(reader, wh3, "ns.with_time"))
+        else:
+            checks.rows(f"{reader} time column", read_req(reader, wh3, "ns.with_time"), with_time)
+
+
+def check_misc(checks: Checks, wh1: str, table: str) -> None:
+    checks.rows("ping", {"op": "ping"}, None)
+    checks.rows("duckdb sql", {"op": "sql", "reader": "duckdb", "sql": "SELECT 1 AS one"}, [{"one": "1"}])
+    sql = {"op": "sql", "reader": "spark", "warehouse": wh1, "catalog_db": os.path.join(wh1, "catalog.db"),
+           "catalog_name": CATALOG, "sql": f"SELECT count(*) AS n FROM {CATALOG}.{table}"}
+    checks.rows("spark sql", sql, [{"n": str(ROWS)}])
+    meta = metadata_location(wh1, table)
+    for loc in (meta, meta.removeprefix("file://")):
+        checks.rows(f"duckdb metadata_location {loc[:8]}...",
+                    read_req("duckdb", wh1, table, metadata_location=loc), expected(lambda r: True))
+
+
+def run(tmp: str) -> Checks:
+    wh1, wh2, wh3 = (os.path.join(tmp, w) for w in ("wh1", "wh2", "wh3"))
+    table = "ns.events"
+    written = make_table(wh1, table, ROWS)
+    assert written == expected(lambda r: True), "make_pyiceberg_table output differs from make_row()"
+    written2 = make_table(wh2, table, 5)  # same catalog and table name, other catalog db
+    all_types = make_all_types_table(wh3, "ns.all_types", with_time=False)
+    with_time = make_all_types_table(wh3, "ns.with_time", with_time=True)
+    checks = Checks(ReaderClient(os.path.join(tmp, "reader_server.log")))
     try:
-        checks.expect("ping", client.call({"op": "ping"}), None, 0.0)
-        files: dict[str, Any] = {}
-        for reader in READERS:
-            for name, extra, want in cases:
-                started = time.monotonic()
-                resp = client.call(read_req(reader, wh1, table, **extra))
-                checks.expect(f"{reader} {name}", resp, want, time.monotonic() - started)
-                if name == "ts<":
-                    files[reader] = resp.get("files_scanned")
-            started = time.monotonic()
-            resp = client.call(read_req(reader, wh2, table))
-            checks.expect(f"{reader} second catalog db", resp, written2, time.monotonic() - started)
-            checks.error_line(f"{reader} missing table", client.call(read_req(reader, wh1, "ns.missing")))
-        resp = client.call({"op": "sql", "reader": "duckdb", "sql": "SELECT 1 AS one"})
-        checks.expect("duckdb sql", resp, [{"one": "1"}], 0.0)
-        meta = metadata_location(wh1, table)
-        for loc in (meta, meta.removeprefix("file://")):
-            resp = client.call(read_req("duckdb", wh1, table, metadata_location=loc))
-            checks.expect(f"duckdb metadata_location {loc[:8]}...", resp, written, 0.0)
+        check_misc(checks, wh1, table)
+        files = check_events(checks, wh1, wh2, table, written2)
+        check_all_types(checks, wh3, all_types, with_time)
         print(f"files_scanned for ts < {TS_CUTOFF}: {json.dumps(files)} (total data files: {total_files(wh1)})")
     finally:
-        rc = client.close()
+        rc = checks.client.close()
         if rc != 0:
             checks.failed += 1
             print(f"FAIL reader_server exit code {rc}")

@@ -278,7 +278,7 @@ describe('Avro object container files', () => {
   it('detects a corrupt sync marker and reserved metadata keys', () => {
     const bytes = writeAvroContainer({ schema: '"long"', records: [1n, 2n], codec: 'null' });
     const corrupt = bytes.slice();
-    corrupt[corrupt.length - 1] ^= 0xff;
+    corrupt[corrupt.length - 1] = (corrupt[corrupt.length - 1] as number) ^ 0xff;
     assert.throws(() => readAvroContainer(corrupt), /sync marker mismatch/);
     assert.throws(() => writeAvroContainer({ schema: '"long"', metadata: { 'avro.codec': 'x' }, records: [], codec: 'null' }), /reserved/);
   });

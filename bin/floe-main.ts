@@ -1,0 +1,7 @@
+// Wires catalog/ into the core's CLI (src never imports catalog/ itself).
+import { openCatalog } from '../catalog/index.ts';
+import { runCli } from '../src/cli/main.ts';
+
+export function main(argv: readonly string[]): Promise<number> {
+  return runCli(argv, { openCatalog: (o) => openCatalog({ warehouse: o.warehouse, name: o.name, ...(o.uri ? { uri: o.uri } : {}) }) });
+}

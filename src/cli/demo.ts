@@ -1,0 +1,110 @@
+// `floe demo`: a synthetic event stream appended in micro-batches to demo.events, then read
+// back through DuckDB's iceberg extension so a newcomer sees another engine agree with floe.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { FloeError } from '../errors.ts';
+import { parsePartitionExpression } from '../spec/partition-spec.ts';
+import { schemaFromJson } from '../spec/schema.ts';
+import type { Catalog } from '../table/catalog.ts';
+import type { TableIdentifier } from '../table/identifier.ts';
+import { appendRecords } from '../transaction/append-records.ts';
+
+const DEMO_TABLE: TableIdentifier = { namespace: ['demo'], name: 'events' };
+const EVENT_TYPES = ['click', 'view', 'purchase', 'signup'] as const;
+const COUNTRIES = ['DE', 'FR', 'JP', 'US', 'BR'] as const;
+
+export const demoSchemaJson = {
+  type: 'struct',
+  fields: [
+    { name: 'event_id', required: true, type: 'long' },
+    { name: 'ts', required: true, type: 'timestamptz' },
+    { name: 'user_id', required: true, type: 'long' },
+    { name: 'event_type', required: true, type: 'string' },
+    { name: 'country', required: false, type: 'string' },
+    { name: 'amount', required: false, type: 'decimal(12,2)' },
+  ],
+};
+
+/** Deterministic pseudo-random numbers (mulberry32), so two runs produce the same events. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export interface DemoEvent { event_id: number; ts: string; user_id: number; event_type: string; country: string | null; amount: string | null }
+
+export function syntheticEvents(start: number, count: number, seed = 42): DemoEvent[] {
+  const next = rng(seed + start);
+  const base = Date.UTC(2026, 10, 1);
+  return Array.from({ length: count }, (_, i) => {
+    const type = EVENT_TYPES[Math.floor(next() * EVENT_TYPES.length)]!;
+    return {
+      event_id: start + i,
+      ts: new Date(base + Math.floor(next() * 3 * 86_400_000)).toISOString(),
+      user_id: 1 + Math.floor(next() * 10_000),
+      event_type: type,
+      country: next() < 0.05 ? null : COUNTRIES[Math.floor(next() * COUNTRIES.length)]!,
+      amount: type === 'purchase' ? (next() * 500).toFixed(2) : null,
+    };
+  });
+}
+
+function repoRoot(): string {
+  return fileURLToPath(new URL('../../', import.meta.url));
+}
+
+export async function runDemo(catalog: Catalog, opts: { batches: number; recordsPerBatch: number; warehouse: string; out: (l: string) => void }): Promise<void> {
+  const { out } = opts;
+  if (!(await catalog.namespaceExists(DEMO_TABLE.namespace))) await catalog.createNamespace(DEMO_TABLE.namespace);
+  if (!(await catalog.tableExists(DEMO_TABLE))) {
+    const schema = schemaFromJson(demoSchemaJson, { assignIds: true });
+    await catalog.createTable(DEMO_TABLE, { schema, spec: parsePartitionExpression('day(ts)', schema) });
+    out(`created table demo.events (partitioned by day(ts)) in ${opts.warehouse}`);
+  }
+  const before = await catalog.loadTable(DEMO_TABLE);
+  const startId = Number(before.metadata.snapshots.find((s) => s.snapshotId === before.metadata.currentSnapshotId)?.summary['total-records'] ?? 0);
+  const expected = new Map<string, { count: number; cents: bigint }>();
+  let written = 0;
+  for (let b = 0; b < opts.batches; b++) {
+    const events = syntheticEvents(startId + written, opts.recordsPerBatch);
+    for (const e of events) {
+      const agg = expected.get(e.event_type) ?? { count: 0, cents: 0n };
+      agg.count++;
+      if (e.amount !== null) agg.cents += BigInt(e.amount.replace('.', ''));
+      expected.set(e.event_type, agg);
+    }
+    const t0 = performance.now();
+    const r = await appendRecords(catalog, DEMO_TABLE, events);
+    written += events.length;
+    out(`batch ${b + 1}/${opts.batches}: ${events.length} events -> ${r.dataFiles} file(s), snapshot ${r.snapshot.snapshotId} (sequence ${r.snapshot.sequenceNumber}) in ${Math.round(performance.now() - t0)} ms`);
+  }
+  const table = await catalog.loadTable(DEMO_TABLE);
+  out(`table now holds ${table.metadata.snapshots.find((s) => s.snapshotId === table.metadata.currentSnapshotId)?.summary['total-records']} records; metadata: ${table.metadataLocation}`);
+  out('');
+  out('what this run appended, counted by floe:');
+  for (const [type, agg] of [...expected].sort()) {
+    const amount = type === 'purchase' ? (Number(agg.cents) / 100).toFixed(2) : 'NULL';
+    out(`  ${type.padEnd(10)} ${String(agg.count).padStart(6)} events  amount ${amount}`);
+  }
+  out('');
+  const python = `${process.env.FLOE_VENV ?? `${repoRoot()}.venv`}/bin/python`;
+  if (!existsSync(python)) {
+    out(`DuckDB is not installed (${python} missing): run 'bash scripts/setup-readers.sh --duckdb' to read the table back through DuckDB.`);
+    return;
+  }
+  const ids = `event_id >= ${startId} AND event_id < ${startId + written}`;
+  const sql = `SELECT event_type, count(*) AS events, sum(amount) AS amount FROM iceberg_scan('${table.metadataLocation}') WHERE ${ids} GROUP BY event_type ORDER BY event_type`;
+  out(`the same rows read back by DuckDB (iceberg_scan):\n  ${sql}`);
+  const res = spawnSync(python, [`${repoRoot()}scripts/duckdb_query.py`, sql], { encoding: 'utf8' });
+  if (res.status !== 0) {
+    throw new FloeError('io', `DuckDB could not read the table back: ${(res.stderr || res.stdout).trim().split('\n').pop()}`);
+  }
+  out(res.stdout.trimEnd().split('\n').map((l) => `  ${l}`).join('\n'));
+}

@@ -1,0 +1,55 @@
+// Human-readable views of a table for `floe describe` and `floe snapshots`.
+import { partitionType } from '../spec/partition-spec.ts';
+import { currentSchema, defaultSpec, type TableMetadata } from '../spec/table-metadata.ts';
+import { typeToString, type NestedField } from '../spec/types.ts';
+import { transformToString } from '../spec/transforms.ts';
+import type { LoadedTable } from '../table/catalog.ts';
+import { identifierToString } from '../table/identifier.ts';
+
+function fieldLines(fields: readonly NestedField[], indent: string): string[] {
+  return fields.flatMap((f) => [
+    `${indent}${f.id}: ${f.name}: ${f.required ? 'required' : 'optional'} ${typeToString(f.type)}${f.doc ? `  -- ${f.doc}` : ''}`,
+  ]);
+}
+
+export function describeTable(t: LoadedTable): string {
+  const m = t.metadata;
+  const schema = currentSchema(m);
+  const spec = defaultSpec(m);
+  const fields = partitionType(spec, schema);
+  const current = m.currentSnapshotId === null ? undefined : m.snapshots.find((s) => s.snapshotId === m.currentSnapshotId);
+  const out = [
+    `table       ${identifierToString(t.identifier)}`,
+    `uuid        ${m.tableUuid}`,
+    `location    ${m.location}`,
+    `metadata    ${t.metadataLocation}`,
+    `format      v${m.formatVersion}`,
+    `schema (id ${schema.schemaId}${schema.identifierFieldIds.length ? `, identifier fields ${schema.identifierFieldIds.join(',')}` : ''}):`,
+    ...fieldLines(schema.fields, '  '),
+    `partition spec (id ${spec.specId}): ${fields.length === 0 ? 'unpartitioned' : fields.map((f) => `${f.name}=${transformToString(f.transform)}(${schema.findColumnName(f.sourceId)})`).join(', ')}`,
+    `refs:`,
+    ...Object.entries(m.refs).map(([name, r]) => `  ${name} (${r.type}) -> ${r.snapshotId}`),
+    `current snapshot: ${current ? `${current.snapshotId} (${current.summary['total-records'] ?? '?'} records in ${current.summary['total-data-files'] ?? '?'} files)` : 'none'}`,
+    `properties:`,
+    ...Object.entries(m.properties).sort().map(([k, v]) => `  ${k}=${v}`),
+  ];
+  return out.join('\n');
+}
+
+export function snapshotRows(m: TableMetadata): string {
+  const header = ['snapshot-id', 'parent-id', 'seq', 'committed-at', 'operation', 'added-records', 'total-records', 'branches'];
+  const branchesAt = new Map<bigint, string[]>();
+  for (const [name, r] of Object.entries(m.refs)) {
+    const list = branchesAt.get(r.snapshotId) ?? [];
+    list.push(name);
+    branchesAt.set(r.snapshotId, list);
+  }
+  const rows = [...m.snapshots].sort((a, b) => (a.sequenceNumber < b.sequenceNumber ? -1 : 1)).map((s) => [
+    String(s.snapshotId), s.parentSnapshotId === null ? '-' : String(s.parentSnapshotId), String(s.sequenceNumber),
+    new Date(s.timestampMs).toISOString(), s.summary.operation ?? '?', s.summary['added-records'] ?? '0',
+    s.summary['total-records'] ?? '?', (branchesAt.get(s.snapshotId) ?? []).join(','),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const fmt = (r: string[]): string => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  return [fmt(header), ...rows.map(fmt)].join('\n');
+}

@@ -1,0 +1,154 @@
+// The `floe` command: argument parsing and printing only. The catalog is handed in by the
+// entry point (bin/), so the core never imports catalog implementations.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { Command, CommanderError, Option } from 'commander';
+import { FloeError, RecordValidationError, ValidationError, errorMessage } from '../errors.ts';
+import { parseJsonExact } from '../spec/json.ts';
+import { parsePartitionExpression } from '../spec/partition-spec.ts';
+import { schemaFromJson } from '../spec/schema.ts';
+import type { Catalog } from '../table/catalog.ts';
+import { identifierToString, parseNamespace, parseTableIdentifier } from '../table/identifier.ts';
+import { appendRecords } from '../transaction/append-records.ts';
+import { runDemo } from './demo.ts';
+import { describeTable, snapshotRows } from './describe-table.ts';
+import { readNdjson } from './ndjson.ts';
+
+export interface CatalogOptions { warehouse: string; uri?: string; name: string }
+export interface CliDeps {
+  openCatalog(opts: CatalogOptions): Promise<Catalog>;
+  stdout?: (line: string) => void;
+  stderr?: (line: string) => void;
+}
+
+interface GlobalOpts { warehouse: string; catalog?: string; catalogName: string; verbose?: boolean }
+
+function collectProperty(value: string, previous: Record<string, string>): Record<string, string> {
+  const eq = value.indexOf('=');
+  if (eq <= 0) throw new ValidationError(`--property '${value}' is not KEY=VALUE`);
+  return { ...previous, [value.slice(0, eq)]: value.slice(eq + 1) };
+}
+
+export async function runCli(argv: readonly string[], deps: CliDeps): Promise<number> {
+  const out = deps.stdout ?? ((l: string) => process.stdout.write(`${l}\n`));
+  const err = deps.stderr ?? ((l: string) => process.stderr.write(`${l}\n`));
+  let verbose = argv.includes('--verbose');
+  let catalog: Catalog | undefined;
+
+  const program = new Command('floe')
+    .description('floe writes Apache Iceberg v2 tables from TypeScript: atomic appends through a SQL catalog that pyiceberg, DuckDB, Spark and Trino read.')
+    .addOption(new Option('--warehouse <dir>', 'warehouse folder for new tables and the default catalog').env('FLOE_WAREHOUSE').default('./warehouse'))
+    .addOption(new Option('--catalog <uri>', 'catalog URI (default: sqlite:<warehouse>/catalog.db)').env('FLOE_CATALOG'))
+    .addOption(new Option('--catalog-name <name>', 'catalog name stored in iceberg_tables.catalog_name; readers must use the same').env('FLOE_CATALOG_NAME').default('floe'))
+    .option('--verbose', 'print stack traces on errors')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => out(s.trimEnd()), writeErr: (s) => err(s.trimEnd()) })
+    .showHelpAfterError('(run floe --help for usage)');
+
+  const open = async (): Promise<Catalog> => {
+    const g = program.opts<GlobalOpts>();
+    verbose = g.verbose ?? false;
+    catalog ??= await deps.openCatalog({ warehouse: path.resolve(g.warehouse), ...(g.catalog ? { uri: g.catalog } : {}), name: g.catalogName });
+    return catalog;
+  };
+
+  const ns = program.command('namespace').description('create, list, describe or drop namespaces');
+  ns.command('create <namespace>').description('create a namespace (e.g. db or db.sub)')
+    .option('--property <k=v>', 'namespace property (repeatable)', collectProperty, {})
+    .action(async (name: string, o: { property: Record<string, string> }) => {
+      await (await open()).createNamespace(parseNamespace(name), o.property);
+      out(`created namespace ${name}`);
+    });
+  ns.command('list [parent]').description('list namespaces (under PARENT if given)').action(async (parent?: string) => {
+    for (const n of await (await open()).listNamespaces(parent ? parseNamespace(parent) : [])) out(n.join('.'));
+  });
+  ns.command('drop <namespace>').description('drop an empty namespace').action(async (name: string) => {
+    await (await open()).dropNamespace(parseNamespace(name));
+    out(`dropped namespace ${name}`);
+  });
+
+  const table = program.command('table').description('create, list, drop, rename or register tables');
+  table.command('create <table>')
+    .description('create NS.TABLE from an Iceberg JSON schema (field ids optional: fresh ids are assigned)')
+    .requiredOption('--schema <file>', 'Iceberg schema JSON: {"type":"struct","fields":[{"name":"id","required":true,"type":"long"},...]}')
+    .option('--partition-by <expr>', 'partition spec, e.g. "day(ts),bucket(16,id),truncate(4,name),region"')
+    .option('--property <k=v>', 'table property, e.g. write.target-file-size-bytes=134217728 (repeatable)', collectProperty, {})
+    .action(async (name: string, o: { schema: string; partitionBy?: string; property: Record<string, string> }) => {
+      const id = parseTableIdentifier(name);
+      let json: unknown;
+      try {
+        json = parseJsonExact(readFileSync(o.schema, 'utf8'));
+      } catch (e) {
+        throw new ValidationError(`cannot read schema file ${o.schema}: ${errorMessage(e)}`);
+      }
+      const schema = schemaFromJson(json, { assignIds: true });
+      const spec = o.partitionBy ? parsePartitionExpression(o.partitionBy, schema) : undefined;
+      const t = await (await open()).createTable(id, { schema, ...(spec ? { spec } : {}), properties: o.property });
+      out(`created table ${identifierToString(id)} at ${t.metadata.location}`);
+    });
+  table.command('list <namespace>').description('list the tables of a namespace').action(async (name: string) => {
+    for (const t of await (await open()).listTables(parseNamespace(name))) out(identifierToString(t));
+  });
+  table.command('drop <table>').description('remove a table from the catalog').option('--purge', 'also delete its files')
+    .action(async (name: string, o: { purge?: boolean }) => {
+      await (await open()).dropTable(parseTableIdentifier(name), { purge: o.purge ?? false });
+      out(`dropped table ${name}${o.purge ? ' and its files' : ''}`);
+    });
+  table.command('rename <from> <to>').description('rename a table').action(async (from: string, to: string) => {
+    await (await open()).renameTable(parseTableIdentifier(from), parseTableIdentifier(to));
+    out(`renamed ${from} to ${to}`);
+  });
+  table.command('register <table> <metadata-file>').description('add an existing metadata.json to the catalog')
+    .action(async (name: string, file: string) => {
+      const loc = file.includes(':') ? file : `file://${path.resolve(file)}`;
+      await (await open()).registerTable(parseTableIdentifier(name), loc);
+      out(`registered ${name} -> ${loc}`);
+    });
+
+  program.command('append <table> <file>')
+    .description('append NDJSON records (FILE or - for stdin) in one atomic commit')
+    .addHelpText('after', '\nValue forms: date/time/timestamp as ISO-8601 strings ("2026-11-21", "12:30:00.5",\n"2026-11-21T12:30:00Z"), decimals as strings ("12.30"), binary/fixed as base64, uuid as\ntext, longs as numbers or strings (exact above 2^53). A bad record fails the whole append\nwith its line number; nothing is committed.')
+    .option('--branch <name>', 'branch to commit to', 'main')
+    .action(async (name: string, file: string, o: { branch: string }) => {
+      const id = parseTableIdentifier(name);
+      const c = await open();
+      const { records, lines } = await readNdjson(file);
+      if (records.length === 0) { out(`nothing to append: ${file} has no records`); return; }
+      try {
+        const r = await appendRecords(c, id, records, { branch: o.branch });
+        out(`appended ${r.records} records in ${r.dataFiles} file(s) to ${identifierToString(id)} (branch ${o.branch}): snapshot ${r.snapshot.snapshotId}, sequence ${r.snapshot.sequenceNumber}`);
+      } catch (e) {
+        if (e instanceof RecordValidationError) {
+          throw new ValidationError(`${file === '-' ? 'stdin' : file} line ${lines[e.recordIndex] ?? '?'}: field '${e.fieldPath}': ${e.message.replace(/^record \d+: field '[^']*': /, '')}; nothing was committed`);
+        }
+        throw e;
+      }
+    });
+
+  program.command('describe <table>').description('schema, partitioning, refs and properties of a table')
+    .action(async (name: string) => { out(describeTable(await (await open()).loadTable(parseTableIdentifier(name)))); });
+
+  program.command('snapshots <table>').description('the snapshots of a table, oldest first')
+    .action(async (name: string) => { out(snapshotRows((await (await open()).loadTable(parseTableIdentifier(name))).metadata)); });
+
+  program.command('demo')
+    .description('append synthetic event batches to demo.events and read them back through DuckDB')
+    .option('--batches <n>', 'number of micro-batches', '5')
+    .option('--records <n>', 'records per batch', '20000')
+    .action(async (o: { batches: string; records: string }) => {
+      const g = program.opts<GlobalOpts>();
+      await runDemo(await open(), { batches: Number(o.batches), recordsPerBatch: Number(o.records), warehouse: path.resolve(g.warehouse), out });
+    });
+
+  try {
+    await program.parseAsync(argv as string[], { from: 'user' });
+    return 0;
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
+    if (verbose && e instanceof Error) err(e.stack ?? e.message);
+    else err(`floe: ${e instanceof FloeError || e instanceof Error ? e.message : String(e)}`);
+    return 1;
+  } finally {
+    await catalog?.close();
+  }
+}
