@@ -18,7 +18,7 @@ PYTHON="${FLOE_PYTHON:-python3}"
 # --- pinned versions (see test/interop/readers/README.md for why) -----------
 PYICEBERG_VERSION=0.12.0
 PYARROW_VERSION=23.0.1
-PYICEBERG_CORE_VERSION=0.10.1       # needed by pyiceberg for partition transforms on write
+PYICEBERG_CORE_VERSION=0.10.1         # needed by pyiceberg for partition transforms on write
 SQLALCHEMY_VERSION=2.0.44
 DUCKDB_VERSION=1.5.5                  # must equal the extension package version
 DUCKDB_ICEBERG_EXT_VERSION=1.5.5
@@ -96,12 +96,32 @@ for coord in "${JARS[@]}"; do
   src="$M2_REPO/${group//.//}/$artifact/$version/$jar"
   if [[ ! -s "$src" ]]; then
     step "jar: fetching $coord with mvn dependency:get"
-    mvn -q -B dependency:get -Dartifact="$coord" -Dtransitive=false \
-      || die "mvn dependency:get $coord failed"
+    mvn_log="$(mktemp)"
+    if ! mvn -B -ntp -Dstyle.color=never dependency:get -Dartifact="$coord" -Dtransitive=false \
+        >"$mvn_log" 2>&1; then
+      tail -n 30 "$mvn_log" >&2
+      rm -f "$mvn_log"
+      die "mvn dependency:get $coord failed"
+    fi
+    rm -f "$mvn_log"
   fi
   [[ -s "$src" ]] || die "expected $src after mvn dependency:get"
   cp "$src" "$JARS_DIR/$jar.tmp.$$" && mv "$JARS_DIR/$jar.tmp.$$" "$JARS_DIR/$jar"
   step "jar: $jar copied to $JARS_DIR"
+done
+
+# reader_server.py expects exactly one runtime jar and one sqlite-jdbc jar here.
+wanted=()
+for coord in "${JARS[@]}"; do
+  IFS=: read -r _ artifact version <<<"$coord"
+  wanted+=("$artifact-$version.jar")
+done
+for f in "$JARS_DIR"/iceberg-spark-runtime-*.jar "$JARS_DIR"/sqlite-jdbc-*.jar; do
+  [[ -e "$f" ]] || continue
+  if [[ " ${wanted[*]} " != *" $(basename "$f") "* ]]; then
+    rm -f "$f"
+    step "jar: removed stale $(basename "$f")"
+  fi
 done
 
 step "done (venv=$VENV jars=$JARS_DIR)"

@@ -51,6 +51,13 @@ export class SqlCatalog implements Catalog {
     validateNamePart(opts.name, 'catalog name');
     await opts.driver.execute(CREATE_TABLES_SQL);
     await opts.driver.execute(CREATE_NAMESPACE_PROPERTIES_SQL);
+    // pyiceberg creates iceberg_tables without iceberg_type, and every query here names it: add
+    // it as JdbcCatalog's V1 migration does (pyiceberg ignores the extra nullable column).
+    const hasType = (): Promise<boolean> => opts.driver.query(`SELECT iceberg_type FROM iceberg_tables WHERE 1 = 0`).then(() => true, () => false);
+    if (!(await hasType())) {
+      // Another process may add it at the same moment; only a still-missing column is an error.
+      await opts.driver.execute(`ALTER TABLE iceberg_tables ADD COLUMN iceberg_type VARCHAR(5)`).catch(async (err) => { if (!(await hasType())) throw err; });
+    }
     return new SqlCatalog(opts.name, opts.driver, opts.io, opts.warehouse);
   }
 

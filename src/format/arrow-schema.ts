@@ -47,3 +47,17 @@ export function arrowField(f: NestedField): arrow.Field {
 export function arrowSchema(schema: Schema): arrow.Schema {
   return new arrow.Schema(schema.fields.map(arrowField));
 }
+
+/** Dotted Parquet column path of every primitive leaf (`tags.list.element`,
+ * `attrs.key_value.key`), keyed by field id, as arrow-rs names them. */
+export function parquetColumnPaths(schema: Schema): Map<number, string> {
+  const out = new Map<number, string>();
+  const walk = (t: IcebergType, id: number, p: string): void => {
+    if (isPrimitive(t)) { out.set(id, p); return; }
+    if (t.kind === 'struct') for (const f of t.fields) walk(f.type, f.id, `${p}.${f.name}`);
+    else if (t.kind === 'list') walk(t.element, t.elementId, `${p}.list.element`);
+    else { walk(t.key, t.keyId, `${p}.key_value.key`); walk(t.value, t.valueId, `${p}.key_value.value`); }
+  };
+  for (const f of schema.fields) walk(f.type, f.id, f.name);
+  return out;
+}

@@ -50,6 +50,10 @@ export function buildFileMetrics(
     out.nullValueCounts.set(id, BigInt(m.nullCount));
     if (m.type.kind === 'float' || m.type.kind === 'double') out.nanValueCounts.set(id, BigInt(m.nanCount));
     if (mode.kind === 'counts' || !m.collectBounds || m.min === undefined || m.max === undefined) continue;
+    // No uuid bounds: Java (Spark, Trino) orders uuids with java.util.UUID.compareTo (signed
+    // halves) while the spec, pyiceberg and DuckDB order bytes unsigned; any bound we wrote
+    // would make one side prune files holding matching rows (seen with Spark 3.5/Iceberg 1.10).
+    if (m.type.kind === 'uuid') continue;
     let lo = m.min;
     let hi: typeof m.max | undefined = m.max;
     if (mode.kind === 'truncate') {

@@ -251,17 +251,17 @@ export function readManifest(bytes: Uint8Array, manifestFile: ManifestFile): Rea
       recordCount: toLong(get(file, columns.recordCount), `${what} record_count`),
       fileSizeInBytes: toLong(get(file, columns.fileSizeInBytes), `${what} file_size_in_bytes`),
     };
-    const columnSizes = readIntKeyedMap(get(file, columns.columnSizes), (v) => toLong(v, `${what} column_sizes`));
+    const columnSizes = readIntKeyedMap(get(file, columns.columnSizes), isBigint, (v) => toLong(v, `${what} column_sizes`));
     if (columnSizes) data.columnSizes = columnSizes;
-    const valueCounts = readIntKeyedMap(get(file, columns.valueCounts), (v) => toLong(v, `${what} value_counts`));
+    const valueCounts = readIntKeyedMap(get(file, columns.valueCounts), isBigint, (v) => toLong(v, `${what} value_counts`));
     if (valueCounts) data.valueCounts = valueCounts;
-    const nullValueCounts = readIntKeyedMap(get(file, columns.nullValueCounts), (v) => toLong(v, `${what} null_value_counts`));
+    const nullValueCounts = readIntKeyedMap(get(file, columns.nullValueCounts), isBigint, (v) => toLong(v, `${what} null_value_counts`));
     if (nullValueCounts) data.nullValueCounts = nullValueCounts;
-    const nanValueCounts = readIntKeyedMap(get(file, columns.nanValueCounts), (v) => toLong(v, `${what} nan_value_counts`));
+    const nanValueCounts = readIntKeyedMap(get(file, columns.nanValueCounts), isBigint, (v) => toLong(v, `${what} nan_value_counts`));
     if (nanValueCounts) data.nanValueCounts = nanValueCounts;
-    const lowerBounds = readIntKeyedMap(get(file, columns.lowerBounds), (v) => v as Uint8Array);
+    const lowerBounds = readIntKeyedMap(get(file, columns.lowerBounds), isBytes, (v) => v as Uint8Array);
     if (lowerBounds) data.lowerBounds = lowerBounds;
-    const upperBounds = readIntKeyedMap(get(file, columns.upperBounds), (v) => v as Uint8Array);
+    const upperBounds = readIntKeyedMap(get(file, columns.upperBounds), isBytes, (v) => v as Uint8Array);
     if (upperBounds) data.upperBounds = upperBounds;
     const keyMetadata = get(file, columns.keyMetadata);
     if (keyMetadata !== null) data.keyMetadata = keyMetadata as Uint8Array;
@@ -285,17 +285,29 @@ export function readManifest(bytes: Uint8Array, manifestFile: ManifestFile): Rea
   return { entries, metadata: container.metadata };
 }
 
-/** Iceberg map<int, V> stored as an array of {key, value} records (or, from lenient
- * writers, a native Avro map with string keys). */
-function readIntKeyedMap<V>(value: unknown, convert: (v: unknown) => V): Map<number, V> | null {
+/** Iceberg map<int, V>: avro-binary decodes the `logicalType: map` k/v arrays into a Map;
+ * a native Avro map (string keys, from lenient writers) is converted. The Map is reused when
+ * keys and values already have the in-memory types. */
+function readIntKeyedMap<V>(
+  value: unknown,
+  isExpected: (v: unknown) => v is V,
+  convert: (v: unknown) => V,
+): Map<number, V> | null {
   if (value === null || value === undefined) return null;
+  if (!(value instanceof Map)) throw new Error(`expected a map of field id to metric, got ${typeof value}`);
+  const map = value as Map<unknown, unknown>;
+  let alreadyTyped = true;
+  for (const [key, item] of map) {
+    if (typeof key !== 'number' || !isExpected(item)) {
+      alreadyTyped = false;
+      break;
+    }
+  }
+  if (alreadyTyped) return map as Map<number, V>;
   const out = new Map<number, V>();
-  if (value instanceof Map) {
-    for (const [key, item] of value as Map<string, unknown>) out.set(Number(key), convert(item));
-    return out;
-  }
-  for (const pair of value as AvroRecord[]) {
-    out.set(toInt(pair.key, 'map key'), convert(pair.value));
-  }
+  for (const [key, item] of map) out.set(toInt(typeof key === 'string' ? Number(key) : key, 'map key'), convert(item));
   return out;
 }
+
+const isBigint = (v: unknown): v is bigint => typeof v === 'bigint';
+const isBytes = (v: unknown): v is Uint8Array => v instanceof Uint8Array;

@@ -148,16 +148,9 @@ function validateEntry(options: WriteManifestOptions, entry: ManifestEntry, inde
   }
 }
 
-interface KeyValue<V> {
-  readonly key: number;
-  readonly value: V;
-}
-
-function keyValueArray<V>(map: ReadonlyMap<number, V> | undefined): KeyValue<V>[] | null {
-  if (map === undefined) return null;
-  const out: KeyValue<V>[] = [];
-  for (const [key, value] of map) out.push({ key, value });
-  return out;
+/** Metrics maps go to the codec as Maps (it writes them as k/v record arrays); absent → null. */
+function metricsMap<V>(map: ReadonlyMap<number, V> | undefined): ReadonlyMap<number, V> | null {
+  return map ?? null;
 }
 
 /** Java and pyiceberg write the FileFormat enum name; readers compare case-insensitively. */
@@ -183,12 +176,12 @@ function entryRecord(
       partition: partitionRecord(file.partition, partitionFields, avroFieldNames),
       record_count: file.recordCount,
       file_size_in_bytes: file.fileSizeInBytes,
-      column_sizes: keyValueArray(file.columnSizes),
-      value_counts: keyValueArray(file.valueCounts),
-      null_value_counts: keyValueArray(file.nullValueCounts),
-      nan_value_counts: keyValueArray(file.nanValueCounts),
-      lower_bounds: keyValueArray(file.lowerBounds),
-      upper_bounds: keyValueArray(file.upperBounds),
+      column_sizes: metricsMap(file.columnSizes),
+      value_counts: metricsMap(file.valueCounts),
+      null_value_counts: metricsMap(file.nullValueCounts),
+      nan_value_counts: metricsMap(file.nanValueCounts),
+      lower_bounds: metricsMap(file.lowerBounds),
+      upper_bounds: metricsMap(file.upperBounds),
       key_metadata: file.keyMetadata ?? null,
       split_offsets: file.splitOffsets ?? null,
       equality_ids: file.equalityIds ?? null,

@@ -11,6 +11,8 @@ export interface ParquetWriteOptions {
   readonly rowGroupSizeBytes: number;
   /** Arrow bytes per row, to turn the byte bound into arrow-rs's row bound. */
   readonly arrowBytesPerRow: number;
+  /** Dotted column paths written without statistics. */
+  readonly noStatisticsColumns?: readonly string[];
 }
 
 export interface ParquetFileResult {
@@ -40,12 +42,13 @@ export function parseCodec(name: string): ParquetCodec {
 
 export async function writeParquetFile(table: arrow.Table, opts: ParquetWriteOptions): Promise<ParquetFileResult> {
   const rowsPerGroup = Math.max(1024, Math.floor(opts.rowGroupSizeBytes / Math.max(1, opts.arrowBytesPerRow)));
-  const props = new parquet.WriterPropertiesBuilder()
+  let builder = new parquet.WriterPropertiesBuilder()
     .setCompression(CODECS[opts.codec])
     .setMaxRowGroupSize(rowsPerGroup)
     .setStatisticsEnabled(parquet.EnabledStatistics.Chunk)
-    .setCreatedBy('floe (parquet-wasm)')
-    .build();
+    .setCreatedBy('floe (parquet-wasm)');
+  for (const col of opts.noStatisticsColumns ?? []) builder = builder.setColumnStatisticsEnabled(col, parquet.EnabledStatistics.None);
+  const props = builder.build();
   const wasmTable = parquet.Table.fromIPCStream(arrow.tableToIPC(table, 'stream'));
   const bytes = parquet.writeParquet(wasmTable, props);
   const footer = await parquet.ParquetFile.fromFile(new Blob([bytes]));

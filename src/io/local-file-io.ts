@@ -4,22 +4,25 @@
 import { randomUUID } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { AlreadyExistsError, FileIOError, NotFoundError } from '../errors.ts';
 import type { FileInfo, FileIO } from './file-io.ts';
 
+/**
+ * The path of a `file:` URI, taken literally: Iceberg paths are location strings, not
+ * percent-encoded URLs — pyiceberg, Java and DuckDB open `s=a%20b` as those very characters,
+ * so decoding here would put the file where no reader looks.
+ */
 export function uriToPath(uri: string): string {
   if (uri.startsWith('file:')) {
     // Accept file:/abs (Java), file:///abs and file://localhost/abs.
-    const normalized = uri.replace(/^file:\/*(localhost\/)?/, 'file:///');
-    return fileURLToPath(normalized);
+    return path.resolve(`/${uri.replace(/^file:\/*(localhost\/)?/, '')}`);
   }
   if (uri.includes('://')) throw new FileIOError(`local file IO cannot open '${uri}' (only file: URIs and absolute paths)`);
   return path.resolve(uri);
 }
 
 export function pathToUri(p: string): string {
-  return pathToFileURL(path.resolve(p)).href;
+  return `file://${path.resolve(p)}`;
 }
 
 function isErrno(err: unknown, code: string): boolean {

@@ -107,7 +107,11 @@ export function parsePartitionExpression(expr: string, schema: Schema, specId = 
       column = m[3]!;
       if (fn === 'bucket' || fn === 'truncate') {
         if (arg === undefined) throw new ValidationError(`partition term '${term}': ${fn} needs a width, e.g. ${fn}(16, ${column})`);
-        transform = parseTransform(`${fn}[${arg}]`);
+        try {
+          transform = parseTransform(`${fn}[${arg}]`);
+        } catch (err) {
+          throw new ValidationError(`partition term '${term}': ${err instanceof Error ? err.message : String(err)}`);
+        }
       } else if (['identity', 'year', 'month', 'day', 'hour', 'void'].includes(fn) && arg === undefined) {
         transform = parseTransform(fn === 'years' ? 'year' : fn);
       } else {

@@ -75,7 +75,11 @@ function indexFields(
   fields: readonly NestedField[], parent: number | undefined, prefix: string,
   byId: Map<number, NestedField>, parentOf: Map<number, number | undefined>, names: Map<number, string>,
 ): void {
+  // Full names must be unique at every depth, not only at the top (Java's indexByName).
+  const seen = new Set<string>();
   const add = (f: NestedField, p: number | undefined, name: string): void => {
+    if (seen.has(name)) throw new ValidationError(`schema has duplicate column name '${name}'`);
+    seen.add(name);
     if (byId.has(f.id)) throw new ValidationError(`schema has duplicate field id ${f.id} ('${name}')`);
     byId.set(f.id, f);
     parentOf.set(f.id, p);
@@ -90,12 +94,7 @@ function indexFields(
       add({ id: t.valueId, name: 'value', required: t.valueRequired, type: t.value }, ownerId, `${name}.value`);
     }
   };
-  const seen = new Set<string>();
-  for (const f of fields) {
-    if (seen.has(f.name)) throw new ValidationError(`schema has duplicate column name '${prefix}${f.name}'`);
-    seen.add(f.name);
-    add(f, parent, prefix + f.name);
-  }
+  for (const f of fields) add(f, parent, prefix + f.name);
 }
 
 // ---------- JSON form ----------

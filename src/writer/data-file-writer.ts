@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { RecordValidationError } from '../errors.ts';
 import { deleteAll, type FileIO } from '../io/file-io.ts';
 import { buildFileMetrics } from '../format/file-metrics.ts';
+import { parquetColumnPaths } from '../format/arrow-schema.ts';
 import { parseCodec, writeParquetFile } from '../format/parquet-writer.ts';
 import { FileContent, type DataFile, type PartitionTuple } from '../spec/data-file.ts';
 import { partitionType, type PartitionFieldType, type PartitionSpec } from '../spec/partition-spec.ts';
@@ -87,6 +88,10 @@ export class DataFileWriter {
     const targetSize = Number(properties['write.target-file-size-bytes'] ?? DEFAULT_TARGET_FILE_SIZE_BYTES);
     const rowGroupSize = Number(properties['write.parquet.row-group-size-bytes'] ?? DEFAULT_ROW_GROUP_SIZE_BYTES);
     const codec = parseCodec(properties['write.parquet.compression-codec'] ?? 'zstd');
+    // Parquet min/max of uuid columns are unsigned-byte ordered; Iceberg Java's row-group
+    // filter compares them as java.util.UUID (signed) and skips row groups that match.
+    const paths = parquetColumnPaths(schema);
+    const noStatisticsColumns = schema.leafIds().filter((id) => schema.findField(id)?.type.kind === 'uuid').map((id) => paths.get(id)!);
 
     // Phase 1: validate and convert everything; nothing is written if any record is bad.
     let t0 = performance.now();
@@ -106,7 +111,7 @@ export class DataFileWriter {
       for (const { tuple, batch, inputBytes } of chunks) {
         t0 = performance.now();
         const pq = await writeParquetFile(batch.table, {
-          codec, rowGroupSizeBytes: rowGroupSize, arrowBytesPerRow: batch.arrowBytes / Math.max(1, batch.numRows),
+          codec, rowGroupSizeBytes: rowGroupSize, arrowBytesPerRow: batch.arrowBytes / Math.max(1, batch.numRows), noStatisticsColumns,
         });
         this.stats.parquetMs += performance.now() - t0;
         if (inputBytes > 0) this.compressionRatio = Math.max(0.01, pq.bytes.length / inputBytes);

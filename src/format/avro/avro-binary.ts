@@ -161,12 +161,15 @@ export class AvroWriter {
 
 /** Cursor over Avro-encoded bytes. */
 export class AvroReader {
+  /** Plain Uint8Array view: its slice() copies, unlike Buffer's. */
+  private readonly bytes: Uint8Array;
   private readonly buffer: Buffer;
   private readonly view: DataView;
   position: number;
   readonly end: number;
 
   constructor(bytes: Uint8Array, start = 0, end = bytes.length) {
+    this.bytes = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     this.buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     this.position = start;
@@ -230,9 +233,19 @@ export class AvroReader {
 
   /** A long used as a length or count; must be a safe integer. */
   readSafeLong(): number {
+    const start = this.position;
+    let zigzag = 0;
+    let scale = 1;
+    for (let group = 0; group < 7; group++) {
+      const byte = this.nextByte();
+      zigzag += (byte & 0x7f) * scale;
+      if ((byte & 0x80) === 0) return zigzag % 2 === 0 ? zigzag / 2 : -(zigzag + 1) / 2;
+      scale *= 128;
+    }
+    this.position = start;
     const value = this.readLong();
     if (value > BigInt(Number.MAX_SAFE_INTEGER) || value < BigInt(Number.MIN_SAFE_INTEGER)) {
-      throw new AvroDecodingError(`Avro length/count ${value} out of range at byte ${this.position}`);
+      throw new AvroDecodingError(`Avro length/count ${value} out of range at byte ${start}`);
     }
     return Number(value);
   }
@@ -254,7 +267,7 @@ export class AvroReader {
   readFixed(size: number): Uint8Array {
     this.need(size);
     // A copy, so decoded values do not pin (or alias) the whole file buffer.
-    const out = new Uint8Array(this.buffer.subarray(this.position, this.position + size));
+    const out = this.bytes.slice(this.position, this.position + size);
     this.position += size;
     return out;
   }
@@ -403,14 +416,25 @@ function compile(schema: AvroSchemaJson, context: CompileContext): AvroCodec {
       context.names.set(fullName, codec);
       return codec;
     }
-    case 'array':
-      return arrayCodec(compile(object.items as AvroSchemaJson, context));
+    case 'array': {
+      const items = compile(object.items as AvroSchemaJson, context);
+      if (object.logicalType === 'map' && isKeyValueRecord(items)) {
+        return keyValueMapCodec(items.fields[0]!.codec, items.fields[1]!.codec);
+      }
+      return arrayCodec(items);
+    }
     case 'map':
       return mapCodec(compile(object.values as AvroSchemaJson, context));
     default:
       // `{"type": "long", "logicalType": ...}` and friends.
       return compile(type, context);
   }
+}
+
+function isKeyValueRecord(codec: AvroCodec): codec is RecordCodec {
+  const fields = (codec as Partial<RecordCodec>).fields;
+  return codec.kind === 'record' && fields !== undefined && fields.length === 2 &&
+    fields[0]!.name === 'key' && fields[1]!.name === 'value';
 }
 
 function fail(detail: string): never {
@@ -694,38 +718,77 @@ function unionCodec(branches: readonly AvroCodec[]): AvroCodec {
 
 interface CompiledField {
   readonly name: string;
-  codec: AvroCodec;
+  readonly codec: AvroCodec;
 }
 
-function recordCodec(object: AvroSchemaObject, context: CompileContext): AvroCodec {
+interface RecordCodec extends AvroCodec {
+  readonly fields: readonly CompiledField[];
+}
+
+type ReadFunction = (reader: AvroReader) => unknown;
+type WriteFunction = (writer: AvroWriter, value: Record<string, unknown>) => void;
+
+/**
+ * Records are the hot path (100,000-entry manifests), so their readers and writers are
+ * generated once per schema: an object literal with constant keys gives every decoded record
+ * the same hidden class, and straight-line field access avoids keyed lookups. Field names are
+ * embedded with JSON.stringify, so no schema text can inject code.
+ */
+function generateRecordFunctions(
+  fields: readonly CompiledField[],
+  onError: (error: unknown, index: number, value: Record<string, unknown>) => never,
+): { read: ReadFunction; write: WriteFunction } | null {
+  // `{"__proto__": x}` in a literal sets the prototype; fall back to the generic loop.
+  if (fields.some((field) => field.name === '__proto__')) return null;
+  const codecs = fields.map((field) => field.codec);
+  const bind = fields.map((_, i) => `const c${i} = c[${i}];`).join('\n');
+  const readBody = fields.map((field, i) => `${JSON.stringify(field.name)}: c${i}.read(r)`).join(',\n');
+  const writeBody = fields.map((field, i) => `i = ${i}; c${i}.write(w, v[${JSON.stringify(field.name)}]);`).join('\n');
+  const read = new Function('c', `${bind}\nreturn function readRecord(r) { return {\n${readBody}\n}; };`)(codecs) as ReadFunction;
+  const write = new Function('c', 'onError', `${bind}\nreturn function writeRecord(w, v) {
+  let i = -1;
+  try {
+${writeBody}
+  } catch (error) { onError(error, i, v); }
+};`)(codecs, onError) as WriteFunction;
+  return { read, write };
+}
+
+function recordCodec(object: AvroSchemaObject, context: CompileContext): RecordCodec {
   const { fullName, childNamespace } = nameOf(object, context.namespace);
   const fields: CompiledField[] = [];
-  const codec: AvroCodec = {
+  const rethrowWithPath = (error: unknown, index: number, value: Record<string, unknown>): never => {
+    const field = fields[index];
+    if (!(error instanceof AvroEncodingError) || field === undefined) throw error;
+    const detail = value[field.name] === undefined && error.path.length === 0
+      ? `missing required field of record ${fullName} (${error.detail})`
+      : error.detail;
+    throw new AvroEncodingError([field.name, ...error.path], detail);
+  };
+  let readFields: ReadFunction = (reader) => {
+    const out: Record<string, unknown> = {};
+    for (const field of fields) out[field.name] = field.codec.read(reader);
+    return out;
+  };
+  let writeFields: WriteFunction = (writer, value) => {
+    for (let i = 0; i < fields.length; i++) {
+      const field = fields[i] as CompiledField;
+      try {
+        field.codec.write(writer, value[field.name]);
+      } catch (error) {
+        rethrowWithPath(error, i, value);
+      }
+    }
+  };
+  const codec: RecordCodec = {
     kind: 'record',
+    fields,
     write(writer, value) {
       if (!isPlainRecord(value)) fail(`expected object for record ${fullName}, got ${describe(value)}`);
-      for (let i = 0; i < fields.length; i++) {
-        const field = fields[i] as CompiledField;
-        const fieldValue = value[field.name];
-        try {
-          if (fieldValue === undefined && !field.codec.accepts(undefined)) {
-            fail(`missing required field of record ${fullName}`);
-          }
-          field.codec.write(writer, fieldValue);
-        } catch (error) {
-          if (error instanceof AvroEncodingError) throw new AvroEncodingError([field.name, ...error.path], error.detail);
-          throw error;
-        }
-      }
+      writeFields(writer, value);
     },
-    read(reader) {
-      const out: Record<string, unknown> = {};
-      for (let i = 0; i < fields.length; i++) {
-        const field = fields[i] as CompiledField;
-        out[field.name] = field.codec.read(reader);
-      }
-      return out;
-    },
+    // Indirect: a recursive schema may call this before the generated reader exists.
+    read: (reader) => readFields(reader),
     accepts: isPlainRecord,
   };
   // Register before compiling fields so a recursive reference resolves to this codec.
@@ -735,7 +798,63 @@ function recordCodec(object: AvroSchemaObject, context: CompileContext): AvroCod
     if (typeof field.name !== 'string') throw new AvroDecodingError(`record ${fullName} has a field without a name`);
     fields.push({ name: field.name, codec: compile(field.type, fieldContext) });
   }
+  const generated = generateRecordFunctions(fields, rethrowWithPath);
+  if (generated !== null) {
+    readFields = generated.read;
+    writeFields = generated.write;
+  }
   return codec;
+}
+
+/**
+ * Iceberg's map<K, V> with non-string keys: an Avro array of `{key, value}` records tagged
+ * `logicalType: "map"` (spec Appendix A). Decoded straight into a Map<K, V> — the form the
+ * metrics maps have in memory — and written from a Map (or an array of {key, value}).
+ */
+function keyValueMapCodec(keys: AvroCodec, values: AvroCodec): AvroCodec {
+  const writePair = (writer: AvroWriter, key: unknown, value: unknown): void => {
+    withPath('key', () => keys.write(writer, key));
+    withPath(String(key), () => values.write(writer, value));
+  };
+  return {
+    kind: 'array',
+    write(writer, value) {
+      if (value instanceof Map) {
+        const map = value as Map<unknown, unknown>;
+        if (map.size > 0) {
+          writer.writeSafeLong(map.size);
+          for (const [key, item] of map) writePair(writer, key, item);
+        }
+      } else if (Array.isArray(value)) {
+        if (value.length > 0) {
+          writer.writeSafeLong(value.length);
+          for (const pair of value as unknown[]) {
+            if (!isPlainRecord(pair)) fail(`expected {key, value} record, got ${describe(pair)}`);
+            writePair(writer, pair.key, pair.value);
+          }
+        }
+      } else {
+        fail(`expected Map for Iceberg map, got ${describe(value)}`);
+      }
+      writer.writeSafeLong(0);
+    },
+    read(reader) {
+      const out = new Map<unknown, unknown>();
+      for (;;) {
+        let count = reader.readSafeLong();
+        if (count === 0) return out;
+        if (count < 0) {
+          count = -count;
+          reader.readSafeLong();
+        }
+        for (let i = 0; i < count; i++) {
+          const key = keys.read(reader);
+          out.set(key, values.read(reader));
+        }
+      }
+    },
+    accepts: (value) => value instanceof Map || Array.isArray(value),
+  };
 }
 
 /** Encodes one value to a standalone byte array. */

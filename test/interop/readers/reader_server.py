@@ -9,6 +9,7 @@ Logs go to stderr only; see README.md for the protocol and the canonical row for
 from __future__ import annotations
 
 import base64
+import contextlib
 import datetime as dt
 import decimal
 import glob
@@ -294,7 +295,7 @@ def duckdb_extension_path(name: str) -> str:
 
 
 def catalog_metadata_location(r: ReadRequest) -> str:
-    with sqlite3.connect(f"file:{r.catalog_db}?mode=ro", uri=True) as conn:
+    with contextlib.closing(sqlite3.connect(f"file:{r.catalog_db}?mode=ro", uri=True)) as conn:
         row = conn.execute(
             "SELECT metadata_location FROM iceberg_tables"
             " WHERE catalog_name = ? AND table_namespace = ? AND table_name = ?",
@@ -413,7 +414,8 @@ class SparkReader:
             .getOrCreate()
         )
         spark.sparkContext.setLogLevel("WARN")
-        log(f"spark {spark.version} started in {time.monotonic() - started:.1f}s")
+        jars = ", ".join(os.path.basename(j) for j in spark_jars())
+        log(f"spark {spark.version} started in {time.monotonic() - started:.1f}s with {jars}")
         return spark
 
     def session(self, catalog_name: str, catalog_db: str, warehouse: str) -> Any:
@@ -430,13 +432,33 @@ class SparkReader:
             self._sessions[key] = s
         return self._sessions[key]
 
+    def release(self, session: Any, catalog_name: str) -> None:
+        """Close the catalog's JDBC connections and forget the catalog.
+
+        Iceberg 1.10's JdbcCatalog.initialize() leaves a DatabaseMetaData.getColumns
+        ResultSet open (updateSchemaIfRequired), so its pooled sqlite connection keeps
+        a read lock on catalog.db and every later commit by another process (floe)
+        fails with "database is locked".  Closing the catalog after each request and
+        re-creating it on the next one (a few ms) avoids that.
+        """
+        try:
+            manager = session._jsparkSession.sessionState().catalogManager()
+            manager.catalog(catalog_name).icebergCatalog().close()
+            manager.reset()
+        except Exception as e:  # best effort; a failure here must not hide the result
+            log(f"spark: could not release catalog {catalog_name}: {one_line(str(e), 300)}")
+
     def read(self, r: ReadRequest, schema: Schema) -> tuple[list[Any], Optional[int]]:
         s = self.session(r.catalog_name, r.catalog_db, r.warehouse)
         ident = ".".join(sql_column(p, "spark") for p in [r.catalog_name, *r.table.split(".")])
         version = f" VERSION AS OF {r.snapshot_id}" if r.snapshot_id is not None else ""
-        df = s.sql(f"SELECT * FROM {ident}{version}{sql_where(r.filter, schema, 'spark')}")
-        rows = [row.asDict() for row in df.collect()]
-        return canonical_rows(rows, schema), self.files_scanned(df)
+        try:
+            df = s.sql(f"SELECT * FROM {ident}{version}{sql_where(r.filter, schema, 'spark')}")
+            rows = [row.asDict() for row in df.collect()]
+            files = self.files_scanned(df)
+        finally:
+            self.release(s, r.catalog_name)
+        return canonical_rows(rows, schema), files
 
     def files_scanned(self, df: Any) -> Optional[int]:
         """Iceberg's ``resultDataFiles`` driver metric on the executed BatchScanExec."""
@@ -456,15 +478,14 @@ class SparkReader:
             return None
 
     def sql(self, sql: str, req: dict[str, Any]) -> list[Any]:
-        if req.get("catalog_db"):
-            s = self.session(
-                req.get("catalog_name") or "floe",
-                os.path.abspath(req["catalog_db"]),
-                os.path.abspath(req["warehouse"]),
-            )
-        else:
-            s = self.base()
-        return untyped_rows(row.asDict() for row in s.sql(sql).collect())
+        if not req.get("catalog_db"):
+            return untyped_rows(row.asDict() for row in self.base().sql(sql).collect())
+        name = req.get("catalog_name") or "floe"
+        s = self.session(name, os.path.abspath(req["catalog_db"]), os.path.abspath(req["warehouse"]))
+        try:
+            return untyped_rows(row.asDict() for row in s.sql(sql).collect())
+        finally:
+            self.release(s, name)
 
     def stop(self) -> None:
         if self._base is not None:

@@ -29,7 +29,7 @@ from typing import Any, Callable, Optional
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from canonical import canonical_rows  # noqa: E402
-from make_pyiceberg_table import SCHEMA, make_row  # noqa: E402
+from make_pyiceberg_table import ARROW_SCHEMA, SCHEMA, make_row  # noqa: E402
 
 READERS = ("pyiceberg", "duckdb", "spark")
 ROWS = 20
@@ -259,6 +259,23 @@ def check_events(checks: Checks, wh1: str, wh2: str, table: str, written2: list[
     return files
 
 
+def append_rows(warehouse: str, table: str, start: int, stop: int) -> None:
+    """Commit make_row(start..stop-1) from this process, as floe would from another."""
+    import pyarrow as pa
+    from pyiceberg.catalog.sql import SqlCatalog
+
+    cat = SqlCatalog(CATALOG, uri=f"sqlite:///{warehouse}/catalog.db", warehouse=f"file://{warehouse}")
+    rows = [make_row(i) for i in range(start, stop)]
+    cat.load_table(table).append(pa.Table.from_pylist(rows, schema=ARROW_SCHEMA))
+
+
+def check_sees_new_commit(checks: Checks, wh2: str, table: str) -> None:
+    """Readers were used on wh2 already; a later commit must be visible (no stale caches)."""
+    append_rows(wh2, table, 5, 8)
+    for reader in READERS:
+        checks.rows(f"{reader} sees later commit", read_req(reader, wh2, table), expected(lambda r: True, 8))
+
+
 def check_all_types(checks: Checks, wh3: str, all_types: list[Any], with_time: list[Any]) -> None:
     s_value = all_types_rows(False)[0]["s"]
     s_filter = {"column": "s", "op": "==", "value": s_value}
@@ -299,6 +316,7 @@ def run(tmp: str) -> Checks:
     try:
         check_misc(checks, wh1, table)
         files = check_events(checks, wh1, wh2, table, written2)
+        check_sees_new_commit(checks, wh2, table)
         check_all_types(checks, wh3, all_types, with_time)
         print(f"files_scanned for ts < {TS_CUTOFF}: {json.dumps(files)} (total data files: {total_files(wh1)})")
     finally:

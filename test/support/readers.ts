@@ -1,0 +1,93 @@
+// Test client for test/interop/readers/reader_server.py: one long-lived Python process that
+// reads tables with pyiceberg, DuckDB and Spark (Spark's JVM starts once per test file).
+// Under CI=true a missing reader is a failure, never a skip.
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+export type ReaderName = 'pyiceberg' | 'duckdb' | 'spark';
+export const ALL_READERS: readonly ReaderName[] = ['pyiceberg', 'duckdb', 'spark'];
+
+export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const VENV_PYTHON = path.join(process.env.FLOE_VENV ?? path.join(REPO_ROOT, '.venv'), 'bin', 'python');
+
+export interface ReadFilter { column: string; op: '==' | '<' | '<=' | '>' | '>=' | 'is_null'; value?: unknown }
+export interface ReadRequest {
+  reader: ReaderName;
+  warehouse: string;
+  catalogDb: string;
+  catalogName?: string;
+  table: string;
+  snapshotId?: bigint;
+  filter?: ReadFilter;
+  metadataLocation?: string;
+}
+export interface ReadResult { rows: Record<string, unknown>[]; filesScanned: number | null }
+
+/** Whether interop tests can run; outside CI a missing venv skips with this reason. */
+export function readersUnavailable(): string | undefined {
+  if (existsSync(VENV_PYTHON)) return undefined;
+  const reason = `reader venv missing (${VENV_PYTHON}); run: bash scripts/setup-readers.sh`;
+  if (process.env.CI === 'true') throw new Error(`CI=true: ${reason}`);
+  return reason;
+}
+
+export class ReaderServer {
+  private readonly proc: ChildProcessWithoutNullStreams;
+  private nextId = 1;
+  private readonly pending = new Map<number, { resolve: (v: Record<string, unknown>) => void; reject: (e: Error) => void }>();
+  private stderrTail: string[] = [];
+
+  constructor() {
+    this.proc = spawn(VENV_PYTHON, [path.join(REPO_ROOT, 'test/interop/readers/reader_server.py')], { stdio: ['pipe', 'pipe', 'pipe'] });
+    createInterface({ input: this.proc.stdout }).on('line', (line) => {
+      let msg: Record<string, unknown>;
+      try { msg = JSON.parse(line) as Record<string, unknown>; } catch { return; }
+      const p = this.pending.get(Number(msg.id));
+      if (!p) return;
+      this.pending.delete(Number(msg.id));
+      if (msg.ok) p.resolve(msg); else p.reject(new Error(String(msg.error)));
+    });
+    createInterface({ input: this.proc.stderr }).on('line', (line) => {
+      this.stderrTail.push(line);
+      if (this.stderrTail.length > 40) this.stderrTail.shift();
+      if (process.env.FLOE_READER_LOG) process.stderr.write(`${line}\n`);
+    });
+    this.proc.on('exit', (code) => {
+      for (const p of this.pending.values()) p.reject(new Error(`reader server exited (${code}): ${this.stderrTail.slice(-10).join('\n')}`));
+      this.pending.clear();
+    });
+  }
+
+  private call(req: Record<string, unknown>): Promise<Record<string, unknown>> {
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.proc.stdin.write(`${JSON.stringify({ id, ...req })}\n`);
+    });
+  }
+
+  async read(r: ReadRequest): Promise<ReadResult> {
+    const res = await this.call({
+      op: 'read', reader: r.reader, warehouse: r.warehouse, catalog_db: r.catalogDb, catalog_name: r.catalogName ?? 'floe',
+      table: r.table, snapshot_id: r.snapshotId === undefined ? null : r.snapshotId.toString(),
+      filter: r.filter ?? null, metadata_location: r.metadataLocation ?? null,
+    });
+    return { rows: res.rows as Record<string, unknown>[], filesScanned: (res.files_scanned as number | null) ?? null };
+  }
+
+  async sql(reader: 'spark' | 'duckdb', sql: string, extra: Record<string, unknown> = {}): Promise<Record<string, unknown>[]> {
+    const res = await this.call({ op: 'sql', reader, sql, ...extra });
+    return res.rows as Record<string, unknown>[];
+  }
+
+  async close(): Promise<void> {
+    this.proc.stdin.end();
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(() => { this.proc.kill('SIGKILL'); resolve(); }, 20_000);
+      this.proc.on('exit', () => { clearTimeout(t); resolve(); });
+    });
+  }
+}
