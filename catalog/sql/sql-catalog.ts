@@ -162,9 +162,23 @@ export class SqlCatalog implements Catalog {
     return loc ?? undefined;
   }
 
+  /** Metadata files never change once written, so parsed ones are cached by location:
+   * a writer committing every few seconds then never re-reads what it just wrote. */
+  private readonly metadataCache = new Map<string, TableMetadata>();
+
+  private remember(location: string, metadata: TableMetadata): void {
+    this.metadataCache.delete(location);
+    this.metadataCache.set(location, metadata);
+    if (this.metadataCache.size > 16) this.metadataCache.delete(this.metadataCache.keys().next().value!);
+  }
+
   private async readMetadata(location: string): Promise<TableMetadata> {
+    const cached = this.metadataCache.get(location);
+    if (cached) return cached;
     const bytes = await this.io.read(location);
-    return parseTableMetadata(new TextDecoder().decode(bytes), location);
+    const metadata = parseTableMetadata(new TextDecoder().decode(bytes), location);
+    this.remember(location, metadata);
+    return metadata;
   }
 
   async loadTable(id: TableIdentifier): Promise<LoadedTable> {
@@ -269,6 +283,7 @@ export class SqlCatalog implements Catalog {
       await this.io.delete(nextLocation);
       throw new CommitConflictError(`table '${identifierToString(id)}' was updated by another writer`);
     }
+    this.remember(nextLocation, next);
     return { identifier: id, metadata: next, metadataLocation: nextLocation };
   }
 

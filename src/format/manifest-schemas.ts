@@ -151,10 +151,11 @@ export function partitionRecordSchema(partitionFields: readonly ManifestPartitio
  * for named types: `fixed_<L>`, `decimal_<P>_<S>`, `uuid_fixed`.
  *
  * Avro forbids defining one name twice in a schema. Java emits a by-name reference for a
- * repeated type, which pyiceberg's schema conversion cannot read; pyiceberg repeats the
- * definition, which Java's Avro parser rejects ("Can't redefine"). Every reader resolves
- * these types by field id and ignores the fixed's name, so a repeat gets a unique name
- * (`decimal_10_2_1001`) instead: readable by both.
+ * repeated type, which pyiceberg's schema conversion cannot read ("Type not recognized");
+ * pyiceberg repeats the definition, which DuckDB's Avro reader rejects ("Cannot parse file
+ * header: Cannot save fixed schema", checked against duckdb 1.5.5) as would Java's
+ * Schema.Parser. Readers resolve these types by field id and ignore the fixed's name, so a
+ * repeat gets a unique name (`decimal_10_2_1001`) instead: readable by all of them.
  */
 export function avroTypeForPrimitive(
   type: PrimitiveType,

@@ -167,8 +167,16 @@ export class AvroReader {
   private readonly view: DataView;
   position: number;
   readonly end: number;
+  private readonly shareBytes: boolean;
 
-  constructor(bytes: Uint8Array, start = 0, end = bytes.length) {
+  /**
+   * @param shareBytes decoded bytes/fixed values become views into `bytes` instead of
+   *   copies. Only for buffers the caller owns exclusively (a decompressed block): a
+   *   100,000-entry manifest holds millions of bounds, and a separate ArrayBuffer for each
+   *   roughly doubles decode time through allocation and GC.
+   */
+  constructor(bytes: Uint8Array, start = 0, end = bytes.length, shareBytes = false) {
+    this.shareBytes = shareBytes;
     this.bytes = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     this.buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -266,8 +274,10 @@ export class AvroReader {
 
   readFixed(size: number): Uint8Array {
     this.need(size);
-    // A copy, so decoded values do not pin (or alias) the whole file buffer.
-    const out = this.bytes.slice(this.position, this.position + size);
+    // A copy unless shared, so decoded values never alias a buffer the caller still uses.
+    const out = this.shareBytes
+      ? this.bytes.subarray(this.position, this.position + size)
+      : this.bytes.slice(this.position, this.position + size);
     this.position += size;
     return out;
   }

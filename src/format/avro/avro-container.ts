@@ -42,6 +42,7 @@ export interface AvroContainer {
   readonly codec: string;
   /** Every header metadata entry (including `avro.schema` and `avro.codec`) as UTF-8 text. */
   readonly metadata: Record<string, string>;
+  /** Decoded records; bytes/fixed values are views into a per-block buffer owned by them. */
   readonly records: unknown[];
 }
 
@@ -148,8 +149,10 @@ export function readAvroContainer(bytes: Uint8Array): AvroContainer {
     const dataEnd = dataStart + size;
     if (dataEnd + SYNC_SIZE > bytes.length) throw new AvroDecodingError(`truncated Avro block at byte ${position}`);
     const payload = bytes.subarray(dataStart, dataEnd);
-    const data = codecName === 'deflate' ? inflateRawSync(payload) : payload;
-    const reader = new AvroReader(data);
+    // Each block gets a buffer of its own (inflated, or one copy for the null codec), so
+    // decoded bytes values can be views into it without aliasing the caller's file bytes.
+    const data = codecName === 'deflate' ? inflateRawSync(payload) : new Uint8Array(payload);
+    const reader = new AvroReader(data, 0, data.length, true);
     for (let i = 0; i < count; i++) records.push(codec.read(reader));
     if (reader.position !== data.length) {
       throw new AvroDecodingError(`Avro block at byte ${position} has ${data.length - reader.position} undecoded bytes`);

@@ -26,6 +26,7 @@ import uuid
 from dataclasses import dataclass
 from typing import IO, Any, Optional
 
+sys.dont_write_bytecode = True  # no __pycache__ in the repo
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from canonical import canonical_rows, canonical_untyped, sort_rows  # noqa: E402
 
@@ -38,6 +39,7 @@ from pyiceberg.expressions import (  # noqa: E402
     IsNull,
     LessThan,
     LessThanOrEqual,
+    Reference,
 )
 from pyiceberg.schema import Schema  # noqa: E402
 from pyiceberg.table import StaticTable, Table  # noqa: E402
@@ -174,9 +176,9 @@ def is_nan_equality(f: Filter) -> bool:
 
 def pyiceberg_filter(f: Filter, schema: Schema) -> BooleanExpression:
     if f.op == "is_null":
-        return IsNull(f.column)
+        return IsNull(Reference(f.column))  # type: ignore[call-arg]
     if is_nan_equality(f):
-        return IsNaN(f.column)
+        return IsNaN(Reference(f.column))  # type: ignore[call-arg]
     if f.op not in _PYICEBERG_OPS:
         raise ValueError(f"unknown filter op {f.op!r}")
     return _PYICEBERG_OPS[f.op](f.column, python_value(f.value, column_type(schema, f.column)))

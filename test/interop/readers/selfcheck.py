@@ -27,6 +27,7 @@ import uuid
 from typing import Any, Callable, Optional
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.dont_write_bytecode = True  # no __pycache__ in the repo
 sys.path.insert(0, HERE)
 from canonical import canonical_rows  # noqa: E402
 from make_pyiceberg_table import ARROW_SCHEMA, SCHEMA, make_row  # noqa: E402
@@ -187,7 +188,7 @@ def first_snapshot_id(warehouse: str, table: str) -> str:
     from pyiceberg.catalog.sql import SqlCatalog
 
     cat = SqlCatalog(CATALOG, uri=f"sqlite:///{warehouse}/catalog.db", warehouse=f"file://{warehouse}")
-    snaps = sorted(cat.load_table(table).snapshots(), key=lambda s: s.sequence_number)
+    snaps = sorted(cat.load_table(table).snapshots(), key=lambda s: s.sequence_number or 0)
     return str(snaps[0].snapshot_id)
 
 

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# The whole test suite, set-up included (what `npm test` and .ci/run run): installs npm
+# packages and the interop readers when missing, type-checks, then runs every test file with
+# node's test runner. Under CI=true a test whose reader or service is missing fails.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+if [[ ! -d node_modules ]] || [[ package-lock.json -nt node_modules/.package-lock.json ]]; then
+  echo "[test] npm ci"
+  npm ci --no-audit --no-fund
+fi
+echo "[test] interop readers (pyiceberg, DuckDB, Spark)"
+bash scripts/setup-readers.sh
+echo "[test] type check"
+npx tsc --noEmit -p tsconfig.json
+
+shopt -s globstar nullglob
+files=(test/unit/**/*.test.ts test/integration/**/*.test.ts test/interop/**/*.test.ts)
+echo "[test] ${#files[@]} test files"
+exec node --import tsx --test --test-reporter=spec --test-timeout=1200000 "${files[@]}"

@@ -1,0 +1,111 @@
+// Benchmark (not a test): throughput of appending JS records to a committed table, split into
+// to-Arrow, Parquet encoding, file IO and commit; and commit latency over many small commits,
+// to show it stays flat as history grows (manifest merging keeps the manifest list short).
+//
+//   npm run bench                       # 1,000,000 records × 8 columns, 2,000 small commits
+//   npm run bench -- --records 200000 --commits 500
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { openCatalog } from '../../catalog/index.ts';
+import { schemaFromJson } from '../../src/spec/schema.ts';
+import { appendRecords } from '../../src/transaction/append-records.ts';
+import { snapshotManifests } from '../../src/transaction/table-manifests.ts';
+import { branchHead } from '../../src/spec/table-metadata.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    records: { type: 'string', default: '1000000' },
+    commits: { type: 'string', default: '2000' },
+    keep: { type: 'boolean', default: false },
+  },
+});
+
+const SCHEMA = schemaFromJson({
+  type: 'struct',
+  fields: [
+    { name: 'event_id', required: true, type: 'long' },
+    { name: 'user_id', required: true, type: 'long' },
+    { name: 'ts', required: true, type: 'timestamptz' },
+    { name: 'event_type', required: true, type: 'string' },
+    { name: 'page', required: false, type: 'string' },
+    { name: 'value', required: false, type: 'double' },
+    { name: 'count', required: false, type: 'int' },
+    { name: 'flag', required: false, type: 'boolean' },
+  ],
+}, { assignIds: true });
+
+const TYPES = ['click', 'view', 'purchase', 'signup', 'scroll'];
+
+function makeRecords(n: number, offset: number): Record<string, unknown>[] {
+  const base = Date.UTC(2026, 10, 1);
+  return Array.from({ length: n }, (_, i) => ({
+    event_id: offset + i,
+    user_id: (i * 7919) % 100_000,
+    ts: new Date(base + (offset + i) * 37).toISOString(),
+    event_type: TYPES[i % TYPES.length],
+    page: i % 10 === 0 ? null : `/products/${i % 5000}`,
+    value: (i % 1000) / 7,
+    count: i % 100,
+    flag: i % 3 === 0,
+  }));
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+const mb = (bytes: number): string => (bytes / 1024 / 1024).toFixed(1);
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'floe-bench-'));
+  const catalog = await openCatalog({ warehouse: dir });
+  await catalog.createNamespace(['bench']);
+  try {
+    // 1. Throughput: one append of N records.
+    const n = Number(args.records);
+    const big = { namespace: ['bench'], name: 'throughput' };
+    await catalog.createTable(big, { schema: SCHEMA });
+    const records = makeRecords(n, 0);
+    const t0 = performance.now();
+    const r = await appendRecords(catalog, big, records);
+    const total = performance.now() - t0;
+    const inputBytes = records.slice(0, 1000).reduce((s, x) => s + JSON.stringify(x).length, 0) * (n / 1000);
+    const fileBytes = Number(r.snapshot.summary['added-files-size']);
+    console.log(`append ${n.toLocaleString()} records x 8 columns (zstd): ${(n / (total / 1000)).toFixed(0)} records/s, ${mb(inputBytes / (total / 1000))} MB/s of JSON-equivalent input`);
+    console.log(`  total ${total.toFixed(0)} ms = to-Arrow ${r.timings.toArrowMs.toFixed(0)} ms + Parquet ${r.timings.parquetMs.toFixed(0)} ms + file IO ${r.timings.ioMs.toFixed(0)} ms + commit ${r.timings.commitMs.toFixed(0)} ms`);
+    console.log(`  ${r.dataFiles} data file(s), ${mb(fileBytes)} MB Parquet; peak RSS so far ${mb(process.resourceUsage().maxRSS * 1024)} MB`);
+
+    // 2. Commit latency over many small commits.
+    const commits = Number(args.commits);
+    const small = { namespace: ['bench'], name: 'latency' };
+    await catalog.createTable(small, { schema: SCHEMA });
+    const latencies: number[] = [];
+    for (let c = 0; c < commits; c++) {
+      const batch = makeRecords(10, c * 10);
+      const s = performance.now();
+      await appendRecords(catalog, small, batch);
+      latencies.push(performance.now() - s);
+      if ((c + 1) % 500 === 0) process.stderr.write(`  ${c + 1}/${commits} commits\n`);
+    }
+    const window = Math.max(1, Math.floor(commits / 10));
+    const first = [...latencies.slice(0, window)].sort((a, b) => a - b);
+    const last = [...latencies.slice(-window)].sort((a, b) => a - b);
+    const all = [...latencies].sort((a, b) => a - b);
+    const table = await catalog.loadTable(small);
+    const manifests = await snapshotManifests(catalog.io, branchHead(table.metadata, 'main'));
+    console.log(`${commits} commits of 10 records (append + commit, end to end):`);
+    console.log(`  all:            p50 ${percentile(all, 50).toFixed(1)} ms  p99 ${percentile(all, 99).toFixed(1)} ms`);
+    console.log(`  first ${window}: p50 ${percentile(first, 50).toFixed(1)} ms  p99 ${percentile(first, 99).toFixed(1)} ms`);
+    console.log(`  last ${window}:  p50 ${percentile(last, 50).toFixed(1)} ms  p99 ${percentile(last, 99).toFixed(1)} ms`);
+    console.log(`  manifests in the final manifest list: ${manifests.length} (commit.manifest.min-count-to-merge=100)`);
+    console.log(`peak RSS ${mb(process.resourceUsage().maxRSS * 1024)} MB`);
+  } finally {
+    await catalog.close();
+    if (!args.keep) rmSync(dir, { recursive: true, force: true });
+    else console.log(`kept ${dir}`);
+  }
+}
+
+await main();

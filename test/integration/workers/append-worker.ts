@@ -1,0 +1,30 @@
+// A writer process for concurrency tests: appends batches of `size` records to one table and
+// prints "committed <batch>" after each commit returned. Each snapshot records its worker and
+// batch in the summary; with FIRST_BATCH=resume the worker continues after the last batch
+// the table holds, so a batch that landed before a SIGKILL is never appended twice.
+// usage: append-worker.ts WAREHOUSE TABLE WORKER_ID BATCHES SIZE [FIRST_BATCH|resume]
+import { openCatalog } from '../../../catalog/index.ts';
+import { parseTableIdentifier } from '../../../src/table/identifier.ts';
+import { appendRecords } from '../../../src/transaction/append-records.ts';
+
+const [warehouse, table, worker, batches, size, first] = process.argv.slice(2);
+const catalog = await openCatalog({ warehouse: warehouse! });
+const id = parseTableIdentifier(table!);
+const w = Number(worker);
+
+let start = 0;
+if (first === 'resume') {
+  const t = await catalog.loadTable(id);
+  for (const s of t.metadata.snapshots) {
+    if (s.summary['test.worker'] === String(w)) start = Math.max(start, Number(s.summary['test.batch']) + 1);
+  }
+} else if (first !== undefined) start = Number(first);
+
+for (let b = start; b < Number(batches); b++) {
+  const records = Array.from({ length: Number(size) }, (_, i) => ({
+    id: `${w * 1_000_000 + b * 1000 + i}`, worker: w, batch: b, payload: `w${w}-b${b}-r${i}`,
+  }));
+  await appendRecords(catalog, id, records, { summary: { 'test.worker': String(w), 'test.batch': String(b) } });
+  process.stdout.write(`committed ${b}\n`);
+}
+await catalog.close();

@@ -1,0 +1,329 @@
+// The floe command in-process (runCli with collected output) against a temp warehouse: the
+// happy path, one-line errors with exit code 1, and proof that a failed append leaves the
+// table untouched (no snapshot, no data file). One test runs the real bin/floe.js.
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { openCatalog } from '../../../catalog/index.ts';
+import { runCli } from '../../../src/cli/main.ts';
+import { pathToUri } from '../../../src/io/local-file-io.ts';
+import type { TableMetadata } from '../../../src/spec/table-metadata.ts';
+
+const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+// The CLI reads these as defaults; a developer's shell must not redirect the tests.
+for (const k of ['FLOE_WAREHOUSE', 'FLOE_CATALOG', 'FLOE_CATALOG_NAME']) delete process.env[k];
+
+const SCHEMA = {
+  type: 'struct',
+  fields: [
+    { name: 'id', required: true, type: 'long' },
+    { name: 'ts', required: true, type: 'timestamptz' },
+    { name: 'region', required: false, type: 'string' },
+    { name: 'amount', required: false, type: 'decimal(10,2)' },
+  ],
+};
+
+const ndjson = (...lines: string[]): string => `${lines.join('\n')}\n`;
+const GOOD_3 = ndjson(
+  '{"id": 1, "ts": "2026-01-01T10:00:00Z", "region": "eu", "amount": "12.30"}',
+  '{"id": 2, "ts": "2026-01-02T11:00:00Z", "region": "eu", "amount": "1.00"}',
+  '',
+  '{"id": 3, "ts": "2026-01-01T12:00:00Z", "region": "eu"}',
+);
+const GOOD_2 = ndjson(
+  '{"id": 4, "ts": "2026-01-03T10:00:00Z", "region": "us", "amount": null}',
+  '{"id": "9007199254740993", "ts": "2026-01-03T10:00:00Z", "region": "us"}',
+);
+
+interface Run { code: number; out: string[]; err: string[] }
+
+interface Warehouse {
+  dir: string;
+  floe(...args: string[]): Promise<Run>;
+  file(name: string, text: string): Promise<string>;
+  metadata(): Promise<TableMetadata>;
+  dataFiles(): Promise<string[]>;
+  metadataFiles(): Promise<string[]>;
+}
+
+async function listFiles(dir: string): Promise<string[]> {
+  try {
+    return (await readdir(dir, { recursive: true, withFileTypes: true })).filter((e) => e.isFile())
+      .map((e) => path.join(e.parentPath, e.name)).sort();
+  } catch (err) {
+    if ((err as { code?: string }).code === 'ENOENT') return [];
+    throw err;
+  }
+}
+
+async function withWarehouse(fn: (w: Warehouse) => Promise<void>, opts: { table?: boolean } = {}): Promise<void> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'floe-cli-'));
+  const w: Warehouse = {
+    dir,
+    async floe(...args) {
+      const out: string[] = [];
+      const err: string[] = [];
+      const code = await runCli(['--warehouse', dir, ...args], {
+        openCatalog: (o) => openCatalog({ warehouse: o.warehouse, name: o.name, ...(o.uri ? { uri: o.uri } : {}) }),
+        stdout: (l) => out.push(l),
+        stderr: (l) => err.push(l),
+      });
+      return { code, out, err };
+    },
+    async file(name, text) {
+      const p = path.join(dir, name);
+      await writeFile(p, text);
+      return p;
+    },
+    async metadata() {
+      const c = await openCatalog({ warehouse: dir });
+      try {
+        return (await c.loadTable({ namespace: ['db'], name: 'events' })).metadata;
+      } finally {
+        await c.close();
+      }
+    },
+    dataFiles: () => listFiles(path.join(dir, 'db', 'events', 'data')),
+    metadataFiles: () => listFiles(path.join(dir, 'db', 'events', 'metadata')),
+  };
+  try {
+    if (opts.table ?? true) {
+      assert.deepEqual(await w.floe('namespace', 'create', 'db'), { code: 0, out: ['created namespace db'], err: [] });
+      const schema = await w.file('schema.json', JSON.stringify(SCHEMA));
+      const r = await w.floe('table', 'create', 'db.events', '--schema', schema, '--partition-by', 'day(ts),region',
+        '--property', 'commit.retry.num-retries=9', '--property', 'owner=team=a');
+      assert.deepEqual(r, { code: 0, out: [`created table db.events at ${pathToUri(dir)}/db/events`], err: [] });
+    }
+    await fn(w);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** A failing run: exit 1, exactly one stderr line `floe: …` matching every pattern, no stdout. */
+function assertOneLineError(r: Run, ...patterns: RegExp[]): void {
+  assert.equal(r.code, 1, `exit code; stderr: ${r.err.join(' | ')}`);
+  assert.equal(r.err.length, 1, `one stderr line, got ${JSON.stringify(r.err)}`);
+  const line = r.err[0]!;
+  assert.ok(line.startsWith('floe: '), line);
+  assert.ok(!line.includes('\n'), `single line: ${line}`);
+  assert.ok(!/\bat .*\.ts:\d+/.test(line), `no stack: ${line}`);
+  for (const p of patterns) assert.match(line, p);
+  assert.deepEqual(r.out, []);
+}
+
+describe('floe CLI', () => {
+  test('namespace create (with --property) and list', () => withWarehouse(async (w) => {
+    assert.deepEqual(await w.floe('namespace', 'create', 'db', '--property', 'owner=me', '--property', 'team=data'),
+      { code: 0, out: ['created namespace db'], err: [] });
+    assert.deepEqual(await w.floe('namespace', 'create', 'db.sub'), { code: 0, out: ['created namespace db.sub'], err: [] });
+    assert.deepEqual(await w.floe('namespace', 'create', 'alpha'), { code: 0, out: ['created namespace alpha'], err: [] });
+    assert.deepEqual(await w.floe('namespace', 'list'), { code: 0, out: ['alpha', 'db'], err: [] });
+    assert.deepEqual(await w.floe('namespace', 'list', 'db'), { code: 0, out: ['db.sub'], err: [] });
+    const c = await openCatalog({ warehouse: w.dir });
+    try {
+      assert.deepEqual(await c.loadNamespaceProperties(['db']), { exists: 'true', owner: 'me', team: 'data' });
+    } finally {
+      await c.close();
+    }
+    assertOneLineError(await w.floe('namespace', 'create', 'db'), /^floe: namespace 'db' already exists$/);
+    assertOneLineError(await w.floe('namespace', 'drop', 'db'), /^floe: namespace 'db' is not empty/);
+    assert.deepEqual(await w.floe('namespace', 'drop', 'alpha'), { code: 0, out: ['dropped namespace alpha'], err: [] });
+    assert.deepEqual((await w.floe('namespace', 'list')).out, ['db']);
+  }, { table: false }));
+
+  test('table create from a schema file with --partition-by and --property', () => withWarehouse(async (w) => {
+    const m = await w.metadata();
+    assert.equal(m.location, `${pathToUri(w.dir)}/db/events`);
+    assert.deepEqual(m.properties, { 'commit.retry.num-retries': '9', owner: 'team=a' });
+    assert.deepEqual(m.schemas[0]!.fields.map((f) => [f.id, f.name, f.required]), [[1, 'id', true], [2, 'ts', true], [3, 'region', false], [4, 'amount', false]]);
+    assert.deepEqual(m.specs[0]!.fields, [
+      { sourceId: 2, fieldId: 1000, name: 'ts_day', transform: { kind: 'day' } },
+      { sourceId: 3, fieldId: 1001, name: 'region', transform: { kind: 'identity' } },
+    ]);
+    assert.equal(m.lastPartitionId, 1001);
+    assert.equal(m.snapshots.length, 0);
+    assert.equal((await w.metadataFiles()).length, 1);
+    assert.deepEqual(await w.floe('table', 'list', 'db'), { code: 0, out: ['db.events'], err: [] });
+    assertOneLineError(await w.floe('table', 'create', 'db.events', '--schema', path.join(w.dir, 'schema.json')), /^floe: table 'db\.events' already exists$/);
+  }));
+
+  test('table create errors: bad partition expression, unreadable schema, bad --property', () => withWarehouse(async (w) => {
+    const schema = path.join(w.dir, 'schema.json');
+    assertOneLineError(await w.floe('table', 'create', 'db.t1', '--schema', schema, '--partition-by', 'day(region)'),
+      /^floe: partition term 'day\(region\)': transform day cannot apply to column 'region' of type string$/);
+    assertOneLineError(await w.floe('table', 'create', 'db.t2', '--schema', path.join(w.dir, 'missing.json')),
+      /^floe: cannot read schema file .*missing\.json: /);
+    const badSchema = await w.file('bad-schema.json', JSON.stringify({ type: 'struct', fields: [{ name: 'x', required: true, type: 'varchar' }] }));
+    assertOneLineError(await w.floe('table', 'create', 'db.t3', '--schema', badSchema), /^floe: invalid schema: field 'x' has unknown type 'varchar'$/);
+    assertOneLineError(await w.floe('table', 'create', 'db.t4', '--schema', schema, '--property', 'novalue'), /--property 'novalue' is not KEY=VALUE/);
+    assert.deepEqual((await w.floe('table', 'list', 'db')).out, ['db.events']);
+  }));
+
+  test('append, describe and snapshots (2 appends → 2 rows)', () => withWarehouse(async (w) => {
+    const first = await w.floe('append', 'db.events', await w.file('a.ndjson', GOOD_3));
+    assert.equal(first.code, 0, first.err.join('\n'));
+    assert.deepEqual(first.err, []);
+    assert.equal(first.out.length, 1);
+    const m1 = /^appended 3 records in 2 file\(s\) to db\.events \(branch main\): snapshot (\d+), sequence 1$/.exec(first.out[0]!);
+    assert.ok(m1, first.out[0]);
+    const second = await w.floe('append', 'db.events', await w.file('b.ndjson', GOOD_2));
+    const m2 = /^appended 2 records in 1 file\(s\) to db\.events \(branch main\): snapshot (\d+), sequence 2$/.exec(second.out[0] ?? '');
+    assert.ok(m2, `${second.out[0]} ${second.err.join(' | ')}`);
+    const [id1, id2] = [m1[1]!, m2[1]!];
+
+    const m = await w.metadata();
+    assert.deepEqual(m.snapshots.map((s) => String(s.snapshotId)), [id1, id2]);
+    assert.equal(String(m.currentSnapshotId), id2);
+    assert.equal(m.snapshots[1]!.summary['total-records'], '5');
+    const data = await w.dataFiles();
+    assert.equal(data.length, 3);
+    assert.deepEqual(data.map((f) => path.relative(path.join(w.dir, 'db', 'events', 'data'), path.dirname(f))).sort(),
+      ['ts_day=2026-01-01/region=eu', 'ts_day=2026-01-02/region=eu', 'ts_day=2026-01-03/region=us']);
+
+    const d = await w.floe('describe', 'db.events');
+    assert.equal(d.code, 0);
+    assert.equal(d.out.length, 1);
+    const lines = d.out[0]!.split('\n');
+    for (const expected of [
+      'table       db.events',
+      `location    ${pathToUri(w.dir)}/db/events`,
+      'format      v2',
+      'schema (id 0):',
+      '  1: id: required long',
+      '  2: ts: required timestamptz',
+      '  3: region: optional string',
+      '  4: amount: optional decimal(10,2)',
+      'partition spec (id 0): ts_day=day(ts), region=identity(region)',
+      `  main (branch) -> ${id2}`,
+      `current snapshot: ${id2} (5 records in 3 files)`,
+      '  commit.retry.num-retries=9',
+      '  owner=team=a',
+    ]) assert.ok(lines.includes(expected), `describe lacks '${expected}':\n${d.out[0]}`);
+    assert.match(lines.find((l) => l.startsWith('metadata    '))!, /\/db\/events\/metadata\/00002-[0-9a-f-]{36}\.metadata\.json$/);
+
+    const s = await w.floe('snapshots', 'db.events');
+    assert.equal(s.code, 0);
+    const rows = s.out[0]!.split('\n').map((l) => l.split(/\s+/));
+    assert.equal(rows.length, 3);
+    assert.deepEqual(rows[0], ['snapshot-id', 'parent-id', 'seq', 'committed-at', 'operation', 'added-records', 'total-records', 'branches']);
+    assert.deepEqual([rows[1]![0], rows[1]![1], rows[1]![2], rows[1]![4], rows[1]![5], rows[1]![6], rows[1]![7]], [id1, '-', '1', 'append', '3', '3', undefined]);
+    assert.deepEqual([rows[2]![0], rows[2]![1], rows[2]![2], rows[2]![4], rows[2]![5], rows[2]![6], rows[2]![7]], [id2, id1, '2', 'append', '2', '5', 'main']);
+    assert.match(rows[1]![3]!, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+  }));
+
+  test('an empty NDJSON file commits nothing', () => withWarehouse(async (w) => {
+    const r = await w.floe('append', 'db.events', await w.file('empty.ndjson', '\n\n'));
+    assert.equal(r.code, 0);
+    assert.deepEqual(r.out, [`nothing to append: ${path.join(w.dir, 'empty.ndjson')} has no records`]);
+    assert.equal((await w.metadata()).snapshots.length, 0);
+  }));
+
+  describe('failing appends: one line on stderr, exit 1, table untouched', () => {
+    const cases: [string, string, RegExp[]][] = [
+      ['malformed NDJSON names the line', ndjson(
+        '{"id": 10, "ts": "2026-02-01T00:00:00Z"}',
+        '{"id": 11, "ts": ',
+      ), [/^floe: .*bad\.ndjson line 2: invalid JSON/]],
+      ['a line that is not an object', ndjson('{"id": 10, "ts": "2026-02-01T00:00:00Z"}', '[1, 2]'), [/bad\.ndjson line 2: expected a JSON object per line$/]],
+      ['an unknown column names the line and field', ndjson(
+        '{"id": 10, "ts": "2026-02-01T00:00:00Z"}',
+        '{"id": 11, "ts": "2026-02-01T00:00:00Z"}',
+        '{"id": 12, "ts": "2026-02-01T00:00:00Z", "colour": "red"}',
+      ), [/bad\.ndjson line 3: field 'colour': unknown column \(the table has id, ts, region, amount\); nothing was committed$/]],
+      ['a wrong type names the line and field', ndjson(
+        '{"id": 10, "ts": "2026-02-01T00:00:00Z"}',
+        '{"id": "abc", "ts": "2026-02-01T00:00:00Z"}',
+      ), [/bad\.ndjson line 2: field 'id': expected long/, /"abc"/, /nothing was committed$/]],
+      ['a wrong type in a later partition group still names its own line', ndjson(
+        '{"id": 10, "ts": "2026-02-01T00:00:00Z", "region": "eu"}',
+        '{"id": 11, "ts": "2026-02-02T00:00:00Z", "region": "us"}',
+        '',
+        '{"id": 12, "ts": "2026-02-02T00:00:00Z", "region": "us", "amount": "abc"}',
+      ), [/bad\.ndjson line 4: field 'amount': expected decimal\(10,2\), got string "abc"; nothing was committed$/]],
+      ['a bad partition source value', ndjson('{"id": 10, "ts": "yesterday"}'), [/bad\.ndjson line 1: field 'ts': expected timestamp as .*got string "yesterday"; nothing was committed$/]],
+      ['a fractional long', ndjson('{"id": 1.5, "ts": "2026-02-01T00:00:00Z"}'), [/bad\.ndjson line 1: field 'id': expected long \(integer\), got number 1\.5/]],
+      ['a number for a string', ndjson('{"id": 1, "ts": "2026-02-01T00:00:00Z", "region": 5}'), [/bad\.ndjson line 1: field 'region': expected string, got number 5/]],
+      ['a long beyond 64 bits', ndjson(
+        '{"id": 9223372036854775807, "ts": "2026-02-01T00:00:00Z"}',
+        '{"id": 9223372036854775808, "ts": "2026-02-01T00:00:00Z"}',
+      ), [/bad\.ndjson line 2: field 'id': long 9223372036854775808 does not fit in 64 bits; nothing was committed$/]],
+      ['a missing required value', ndjson('{"ts": "2026-02-01T00:00:00Z", "region": "eu"}'), [/bad\.ndjson line 1: field 'id': required value is missing/]],
+      ['a decimal with too many digits', ndjson('{"id": 1, "ts": "2026-02-01T00:00:00Z", "amount": "123456789.00"}'), [/bad\.ndjson line 1: field 'amount': decimal 123456789\.00 does not fit decimal\(10,2\)/]],
+    ];
+    for (const [label, text, patterns] of cases) {
+      test(label, () => withWarehouse(async (w) => {
+        assert.equal((await w.floe('append', 'db.events', await w.file('good.ndjson', GOOD_3))).code, 0);
+        const snapshotsBefore = (await w.metadata()).snapshots.length;
+        const dataBefore = await w.dataFiles();
+        const metadataBefore = await w.metadataFiles();
+        assert.equal(dataBefore.length, 2);
+
+        assertOneLineError(await w.floe('append', 'db.events', await w.file('bad.ndjson', text)), ...patterns);
+
+        assert.equal((await w.metadata()).snapshots.length, snapshotsBefore);
+        assert.deepEqual(await w.dataFiles(), dataBefore);
+        assert.deepEqual(await w.metadataFiles(), metadataBefore);
+      }));
+    }
+  });
+
+  test('other errors: unknown table, missing file, invalid identifiers', () => withWarehouse(async (w) => {
+    const good = await w.file('good.ndjson', GOOD_3);
+    assertOneLineError(await w.floe('append', 'db.nope', good), /^floe: table 'db\.nope' does not exist in catalog 'floe'$/);
+    assertOneLineError(await w.floe('describe', 'db.nope'), /^floe: table 'db\.nope' does not exist/);
+    assertOneLineError(await w.floe('snapshots', 'nope.events'), /^floe: table 'nope\.events' does not exist/);
+    assertOneLineError(await w.floe('append', 'db.events', path.join(w.dir, 'absent.ndjson')), /^floe: cannot read .*absent\.ndjson: no such file$/);
+    assertOneLineError(await w.floe('append', 'db.bad name', good), /^floe: invalid table name 'bad name'/);
+    assertOneLineError(await w.floe('append', 'events', good), /^floe: invalid table identifier 'events': expected NAMESPACE\.TABLE$/);
+    assertOneLineError(await w.floe('namespace', 'create', '../x'), /^floe: invalid namespace name '': /);
+    assertOneLineError(await w.floe('namespace', 'create', 'a/b'), /^floe: invalid namespace name 'a\/b'/);
+    assertOneLineError(await w.floe('table', 'create', 'db./etc', '--schema', path.join(w.dir, 'schema.json')), /^floe: invalid table name '\/etc'/);
+    assert.equal((await w.metadata()).snapshots.length, 0);
+    assert.deepEqual(await w.dataFiles(), []);
+    assert.deepEqual((await w.floe('namespace', 'list')).out, ['db']);
+  }));
+
+  test('--verbose prints the stack', () => withWarehouse(async (w) => {
+    const r = await w.floe('--verbose', 'describe', 'db.nope');
+    assert.equal(r.code, 1);
+    const text = r.err.join('\n');
+    assert.match(text, /^NotFoundError: table 'db\.nope' does not exist/);
+    assert.match(text, /\n\s+at /);
+    assert.deepEqual(r.out, []);
+  }));
+
+  test('an unknown command or option exits 2', () => withWarehouse(async (w) => {
+    const r = await w.floe('frobnicate');
+    assert.equal(r.code, 2);
+    assert.match(r.err.join('\n'), /unknown command 'frobnicate'/);
+    const o = await w.floe('describe', 'db.x', '--nope');
+    assert.equal(o.code, 2);
+    assert.match(o.err.join('\n'), /unknown option '--nope'/);
+    const missing = await w.floe('table', 'create', 'db.t');
+    assert.equal(missing.code, 2);
+    assert.match(missing.err.join('\n'), /required option '--schema <file>' not specified/);
+  }, { table: false }));
+
+  test('--help in-process exits 0 and lists the commands', () => withWarehouse(async (w) => {
+    const r = await w.floe('--help');
+    assert.equal(r.code, 0);
+    const text = r.out.join('\n');
+    for (const cmd of ['namespace', 'table', 'append', 'describe', 'snapshots', 'demo']) assert.match(text, new RegExp(`^\\s+${cmd}\\b`, 'm'));
+  }, { table: false }));
+
+  test('the real binary: node bin/floe.js --help', () => {
+    const env = { ...process.env };
+    for (const k of ['FLOE_WAREHOUSE', 'FLOE_CATALOG', 'FLOE_CATALOG_NAME', 'NODE_OPTIONS']) delete env[k];
+    const r = spawnSync(process.execPath, ['bin/floe.js', '--help'], { cwd: REPO, encoding: 'utf8', timeout: 60_000, env });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^Usage: floe \[options\] \[command\]/m);
+    assert.match(r.stdout, /^\s+append \[options\] <table> <file>\s+append NDJSON records/m);
+    assert.match(r.stdout, /^\s+demo \[options\]/m);
+    assert.equal(r.stderr, '');
+  });
+});
