@@ -208,17 +208,29 @@ function partitionRecord(
  * One summary per partition field, used for manifest pruning by Java, pyiceberg and DuckDB:
  * a wrong bound silently drops files from scans. Bounds cover non-null, non-NaN values only
  * and use the single-value encoding of the field's result type.
+ *
+ * Returns null (no summaries: every reader then treats the manifest as "might match") when a
+ * uuid partition field's values have a different min or max under Java's java.util.UUID
+ * ordering (signed 64-bit halves) than under the spec's unsigned byte order: Java/Spark would
+ * prune a matching manifest with spec-ordered bounds and pyiceberg/DuckDB with Java-ordered
+ * ones (apache/iceberg#14216; file-metrics.ts omits uuid column bounds for the same reason).
+ * A null bound is no way out — Java and pyiceberg read it as "all values null".
  */
 export function summarizePartitions(
   partitionFields: readonly ManifestPartitionField[],
   tuples: readonly PartitionTuple[],
-): FieldSummary[] {
-  return partitionFields.map((field, index) => {
+): FieldSummary[] | null {
+  const summaries: FieldSummary[] = [];
+  for (let index = 0; index < partitionFields.length; index++) {
+    const field = partitionFields[index] as ManifestPartitionField;
     const isFloating = field.type.kind === 'float' || field.type.kind === 'double';
+    const isUuid = field.type.kind === 'uuid';
     let containsNull = false;
     let containsNan = false;
     let lower: PrimitiveValue | null = null;
     let upper: PrimitiveValue | null = null;
+    let javaLower: Uint8Array | null = null;
+    let javaUpper: Uint8Array | null = null;
     for (const tuple of tuples) {
       const value = tuple[index] ?? null;
       if (value === null) {
@@ -231,13 +243,32 @@ export function summarizePartitions(
       }
       if (lower === null || compareValues(field.type, value, lower) < 0) lower = value;
       if (upper === null || compareValues(field.type, value, upper) > 0) upper = value;
+      if (isUuid) {
+        const uuid = value as Uint8Array;
+        if (javaLower === null || compareUuidsLikeJava(uuid, javaLower) < 0) javaLower = uuid;
+        if (javaUpper === null || compareUuidsLikeJava(uuid, javaUpper) > 0) javaUpper = uuid;
+      }
     }
-    return {
+    if (isUuid && (javaLower !== lower || javaUpper !== upper)) return null;
+    summaries.push({
       containsNull,
       // Java and pyiceberg always write a boolean here (false for non-floating types).
       containsNan,
       lowerBound: lower === null ? null : encodeSingleValue(field.type, lower),
       upperBound: upper === null ? null : encodeSingleValue(field.type, upper),
-    };
-  });
+    });
+  }
+  return summaries;
+}
+
+/** java.util.UUID.compareTo: most significant 8 bytes as a signed long, then the rest. */
+function compareUuidsLikeJava(a: Uint8Array, b: Uint8Array): number {
+  const viewA = new DataView(a.buffer, a.byteOffset, a.byteLength);
+  const viewB = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  for (const offset of [0, 8]) {
+    const x = viewA.getBigInt64(offset, false);
+    const y = viewB.getBigInt64(offset, false);
+    if (x !== y) return x < y ? -1 : 1;
+  }
+  return 0;
 }

@@ -1,20 +1,80 @@
 // BigInt-exact JSON for metadata files. Snapshot ids are random 63-bit numbers: JSON.parse
 // would silently round ids above 2^53, and every reader would then miss the snapshot.
-import { parse, stringify, isSafeNumber, isInteger } from 'lossless-json';
+// Both directions run on the native JSON engine (a metadata file with thousands of snapshots
+// is parsed and written on every commit); only integers that do not fit a double exactly take
+// a detour through a marker string. lossless-json is the fallback for the rare input that
+// already contains the marker character.
+import { isInteger, isSafeNumber, parse, stringify } from 'lossless-json';
 
-function parseNumber(text: string): number | bigint {
+const MARK = '\u0001n:';
+
+function parseNumberSlow(text: string): number | bigint {
   if (isInteger(text) && !isSafeNumber(text)) return BigInt(text);
   return Number(text);
 }
 
+/** Quotes every integer literal of 16+ digits outside strings as "<MARK>digits". */
+function quoteBigIntegers(text: string): string {
+  let out = '';
+  let last = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92) i++; // backslash: skip the escaped char
+      else if (c === 34) inString = false;
+      continue;
+    }
+    if (c === 34) { inString = true; continue; }
+    if (c === 45 || (c >= 48 && c <= 57)) {
+      let j = i + 1;
+      while (j < text.length && text.charCodeAt(j) >= 48 && text.charCodeAt(j) <= 57) j++;
+      const next = text.charCodeAt(j);
+      const isFraction = next === 46 || next === 101 || next === 69;
+      const digits = j - i - (c === 45 ? 1 : 0);
+      if (!isFraction && digits >= 16 && !Number.isSafeInteger(Number(text.slice(i, j)))) {
+        out += `${text.slice(last, i)}"\\u0001n:${text.slice(i, j)}"`;
+        last = j;
+      }
+      i = j - 1;
+    }
+  }
+  return last === 0 ? text : out + text.slice(last);
+}
+
+function reviveMarked(value: unknown): unknown {
+  if (typeof value === 'string') return value.startsWith(MARK) ? BigInt(value.slice(MARK.length)) : value;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) value[i] = reviveMarked(value[i]);
+    return value;
+  }
+  if (value !== null && typeof value === 'object') {
+    const o = value as Record<string, unknown>;
+    for (const k of Object.keys(o)) o[k] = reviveMarked(o[k]);
+  }
+  return value;
+}
+
 /** Parses JSON; integers beyond ±2^53 become bigint, everything else stays a number. */
 export function parseJsonExact(text: string): unknown {
-  return parse(text, null, parseNumber);
+  if (text.includes('\u0001') || text.includes('\\u0001')) return parse(text, null, parseNumberSlow);
+  return reviveMarked(JSON.parse(quoteBigIntegers(text)));
 }
 
 /** Serialises JSON with bigint written as plain integer literals. */
 export function stringifyJsonExact(value: unknown, indent?: number): string {
-  const out = stringify(value, null, indent);
+  let clash = false;
+  const out = JSON.stringify(value, (_k, v: unknown) => {
+    if (typeof v === 'bigint') return `${MARK}${v}`;
+    if (typeof v === 'string' && v.includes('\u0001')) clash = true;
+    return v;
+  }, indent);
   if (out === undefined) throw new Error('value is not serialisable to JSON');
-  return out;
+  if (clash) {
+    const slow = stringify(value, null, indent);
+    if (slow === undefined) throw new Error('value is not serialisable to JSON');
+    return slow;
+  }
+  // JSON.stringify writes the marker's control character as the escape \u0001.
+  return out.replace(/"\\u0001n:(-?\d+)"/g, '$1');
 }

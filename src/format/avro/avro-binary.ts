@@ -777,7 +777,10 @@ function recordCodec(object: AvroSchemaObject, context: CompileContext): RecordC
   };
   let readFields: ReadFunction = (reader) => {
     const out: Record<string, unknown> = {};
-    for (const field of fields) out[field.name] = field.codec.read(reader);
+    for (const field of fields) {
+      // defineProperty: a field named __proto__ must become data, not a prototype.
+      Object.defineProperty(out, field.name, { value: field.codec.read(reader), enumerable: true, writable: true, configurable: true });
+    }
     return out;
   };
   let writeFields: WriteFunction = (writer, value) => {

@@ -288,3 +288,22 @@ describe('Avro object container files', () => {
     assert.deepEqual(read.records, []);
   });
 });
+
+describe('Avro records with hostile field names', () => {
+  it('decodes a field named __proto__ as data and never evaluates names as code', () => {
+    const schema = {
+      type: 'record',
+      name: 'odd',
+      fields: [
+        { name: '__proto__', type: 'int' },
+        { name: '"]; throw new Error("injected"); //', type: 'string' },
+      ],
+    };
+    const codec = compileAvroSchema(schema);
+    const value = JSON.parse('{"__proto__": 5, "\\"]; throw new Error(\\"injected\\"); //": "ok"}') as Record<string, unknown>;
+    const decoded = decodeAvroValue(codec, encodeAvroValue(codec, value)) as Record<string, unknown>;
+    assert.equal(Object.getPrototypeOf(decoded), Object.prototype);
+    assert.equal(Object.getOwnPropertyDescriptor(decoded, '__proto__')?.value, 5);
+    assert.equal(decoded['"]; throw new Error("injected"); //'], 'ok');
+  });
+});

@@ -64,9 +64,9 @@ const fromHex = (text: string): Uint8Array => Uint8Array.from(Buffer.from(text, 
 
 const tuples: readonly PartitionTuple[] = [
   [true, -7, 9007199254740993n, -0, 2.5, 19723, 3_600_000_000n, 1_700_000_000_000_000n, -1n,
-    'é😀', fromHex('f79c3e09677c4bbda4793f349cb785e7'), fromHex('00ff'), fromHex('010203'), -12345n, 0n, 10n ** 38n - 1n, 'x'],
+    'é😀', fromHex('3f9c3e09677c4bbd24793f349cb785e7'), fromHex('00ff'), fromHex('010203'), -12345n, 0n, 10n ** 38n - 1n, 'x'],
   [false, 2147483647, -9223372036854775808n, 0, Number.NaN, -1, 0n, -9007199254740993n, 9223372036854775807n,
-    '～', fromHex('0a9c3e09677c4bbda4793f349cb785e7'), new Uint8Array(), fromHex('ff0000'), 128n, -1n, -(10n ** 38n - 1n), 'y'],
+    '～', fromHex('0a9c3e09677c4bbd24793f349cb785e7'), new Uint8Array(), fromHex('ff0000'), 128n, -1n, -(10n ** 38n - 1n), 'y'],
   [null, null, null, null, -0.5, null, null, null, null, null, null, null, null, null, null, null, null],
 ];
 

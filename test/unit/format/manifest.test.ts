@@ -45,8 +45,8 @@ export const ALL_TYPES_PARTITION: readonly ManifestPartitionField[] = [
   { name: 'my-col', fieldId: 1016, type: primitive('string') },
 ];
 
-const uuidA = Uint8Array.from(Buffer.from('f79c3e09677c4bbda4793f349cb785e7', 'hex'));
-const uuidB = Uint8Array.from(Buffer.from('0a9c3e09677c4bbda4793f349cb785e7', 'hex'));
+const uuidA = Uint8Array.from(Buffer.from('3f9c3e09677c4bbd24793f349cb785e7', 'hex'));
+const uuidB = Uint8Array.from(Buffer.from('0a9c3e09677c4bbd24793f349cb785e7', 'hex'));
 
 export const ALL_TYPES_TUPLES: readonly PartitionTuple[] = [
   [true, -7, 9007199254740993n, -0, 2.5, 19723, 3_600_000_000n, 1_700_000_000_000_000n, -1n,
@@ -254,6 +254,33 @@ describe('writeManifest', () => {
         .manifest.partitions![4],
       { containsNull: false, containsNan: true, lowerBound: null, upperBound: null },
     );
+  });
+
+  it('drops all summaries when uuid bounds would differ between Java\'s signed and the spec\'s unsigned order', () => {
+    const uuidOnly: ManifestPartitionField[] = [
+      { name: 'n', fieldId: 1000, type: primitive('int') },
+      { name: 'u', fieldId: 1001, type: primitive('uuid') },
+    ];
+    const entry = (n: number, uuidHex: string): ManifestEntry => ({
+      status: EntryStatus.Added, snapshotId: null, sequenceNumber: null, fileSequenceNumber: null,
+      dataFile: { ...dataFile(n, [n, Uint8Array.from(Buffer.from(uuidHex, 'hex'))]), specId: 3 },
+    });
+    const write = (...uuids: string[]) =>
+      writeManifest(baseOptions(uuids.map((u, i) => entry(i, u)), { partitionFields: uuidOnly })).manifest.partitions;
+    // 0x7f… < 0x80… unsigned, but 0x80… is a negative long for Java
+    assert.equal(write('7f000000000000000000000000000000', '80000000000000000000000000000000'), null);
+    // the low half is compared signed too
+    assert.equal(write('00000000000000000000000000000000', '00000000000000008000000000000000'), null);
+    const agreeing = write('00000000000000000000000000000001', '7f000000000000007f00000000000000');
+    assert.equal(Buffer.from(agreeing![1]!.lowerBound!).toString('hex'), '00000000000000000000000000000001');
+    assert.equal(Buffer.from(agreeing![1]!.upperBound!).toString('hex'), '7f000000000000007f00000000000000');
+    const negativeHalves = write('80000000000000000000000000000000', 'ff00000000000000ff00000000000000');
+    assert.equal(Buffer.from(negativeHalves![1]!.lowerBound!).toString('hex'), '80000000000000000000000000000000');
+
+    const { bytes: file, manifest } = writeManifest(baseOptions([entry(0, '7f'.padEnd(32, '0')), entry(1, '80'.padEnd(32, '0'))], { partitionFields: uuidOnly }));
+    const [listed] = readManifestList(writeManifestList({ manifests: [manifest], snapshotId: SNAPSHOT_ID, parentSnapshotId: null, sequenceNumber: 1n }));
+    assert.equal(listed!.partitions, null);
+    assert.equal(readManifest(file, listed!).entries.length, 2);
   });
 
   it('rejects entries readers would misread', () => {
