@@ -1,0 +1,125 @@
+// The commit loop against a real SQLite catalog wrapped to inject failures: conflicts are
+// retried on the new head, a commit whose answer was lost is recognised and not redone,
+// definite failures leave no files, unknown outcomes keep them; manifest merging bounds the
+// manifest list.
+import assert from 'node:assert/strict';
+import { afterEach, beforeEach, describe, test } from 'node:test';
+import { CommitConflictError, CommitStateUnknownError } from '../../../src/errors.ts';
+import { schemaFromJson } from '../../../src/spec/schema.ts';
+import { ancestorsOf, branchHead, type TableMetadata } from '../../../src/spec/table-metadata.ts';
+import type { TableRequirement, TableUpdate } from '../../../src/spec/table-updates.ts';
+import type { Catalog, LoadedTable } from '../../../src/table/catalog.ts';
+import type { TableIdentifier } from '../../../src/table/identifier.ts';
+import { appendRecords } from '../../../src/transaction/append-records.ts';
+import { snapshotManifests } from '../../../src/transaction/table-manifests.ts';
+import { testWarehouse, type TestWarehouse } from '../../support/warehouse.ts';
+
+const SCHEMA = schemaFromJson({ type: 'struct', fields: [
+  { name: 'id', required: true, type: 'long' },
+  { name: 'v', required: false, type: 'string' },
+] }, { assignIds: true });
+const ID: TableIdentifier = { namespace: ['t'], name: 'x' };
+
+/** Forwards to a real catalog; `onCommit` may act before/after the real commit. */
+function faultyCatalog(inner: Catalog, onCommit: (commit: () => Promise<LoadedTable>, n: number) => Promise<LoadedTable>): Catalog {
+  let n = 0;
+  return new Proxy(inner, {
+    get(target, prop, receiver) {
+      if (prop === 'commitTable') {
+        return (id: TableIdentifier, reqs: readonly TableRequirement[], ups: readonly TableUpdate[]) =>
+          onCommit(() => target.commitTable(id, reqs, ups), ++n);
+      }
+      const v = Reflect.get(target, prop, receiver) as unknown;
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
+}
+
+const rows = (from: number, n = 5) => Array.from({ length: n }, (_, i) => ({ id: from + i, v: `r${from + i}` }));
+
+async function files(wh: TestWarehouse, sub: string): Promise<string[]> {
+  return (await wh.catalog.io.list(`file://${wh.dir}/t/x/${sub}/`)).map((f) => f.uri).sort();
+}
+
+function lineage(m: TableMetadata): bigint[] {
+  return [...ancestorsOf(m, m.currentSnapshotId ?? undefined)].map((s) => s.snapshotId);
+}
+
+describe('commitWithRetry', () => {
+  let wh: TestWarehouse;
+  beforeEach(async () => {
+    wh = await testWarehouse();
+    await wh.catalog.createNamespace(['t']);
+    await wh.catalog.createTable(ID, { schema: SCHEMA, properties: { 'commit.retry.min-wait-ms': '1', 'commit.retry.max-wait-ms': '5' } });
+  });
+  afterEach(async () => { await wh.cleanup(); });
+
+  test('a conflicting commit is rebased on the new head and retried', async () => {
+    const faulty = faultyCatalog(wh.catalog, async (commit, n) => {
+      // Another writer lands right before our first swap.
+      if (n === 1) await appendRecords(wh.catalog, ID, rows(100));
+      return commit();
+    });
+    const r = await appendRecords(faulty, ID, rows(0));
+    assert.equal(r.attempts, 2);
+    const t = await wh.catalog.loadTable(ID);
+    assert.equal(lineage(t.metadata).length, 2);
+    assert.equal(t.metadata.lastSequenceNumber, 2n);
+    assert.equal(r.snapshot.sequenceNumber, 2n);
+    assert.equal(branchHead(t.metadata, 'main')!.summary['total-records'], '10');
+    // Only the winning attempt's manifest list remains.
+    const lists = (await files(wh, 'metadata')).filter((f) => f.includes(`snap-${r.snapshot.snapshotId}-`));
+    assert.deepStrictEqual(lists.map((f) => f.split('/').pop()!.split('-')[2]), ['2']);
+  });
+
+  test('a commit that landed but whose answer was lost is recognised, never applied twice', async () => {
+    const faulty = faultyCatalog(wh.catalog, async (commit, n) => {
+      const result = await commit();
+      if (n === 1) throw new CommitStateUnknownError('connection reset after the UPDATE');
+      return result;
+    });
+    const r = await appendRecords(faulty, ID, rows(0));
+    const t = await wh.catalog.loadTable(ID);
+    assert.deepStrictEqual(lineage(t.metadata), [r.snapshot.snapshotId]);
+    assert.equal(branchHead(t.metadata, 'main')!.summary['total-records'], '5');
+  });
+
+  test('an unknown outcome that did not land keeps every file and says so', async () => {
+    const faulty = faultyCatalog(wh.catalog, async () => { throw new CommitStateUnknownError('timeout'); });
+    await assert.rejects(appendRecords(faulty, ID, rows(0)), CommitStateUnknownError);
+    assert.equal((await files(wh, 'data')).length, 1, 'data file kept');
+    assert.ok((await files(wh, 'metadata')).some((f) => f.endsWith('-m0.avro')), 'manifest kept');
+  });
+
+  test('a definite failure after the retries removes every file the append wrote', async () => {
+    const faulty = faultyCatalog(wh.catalog, async () => { throw new CommitConflictError('always conflicting'); });
+    const before = await files(wh, 'metadata');
+    await assert.rejects(appendRecords(faulty, ID, rows(0)), /after 5 attempts.*num-retries=4/);
+    assert.deepStrictEqual(await files(wh, 'data'), []);
+    assert.deepStrictEqual(await files(wh, 'metadata'), before);
+    assert.equal((await wh.catalog.loadTable(ID)).metadata.snapshots.length, 0);
+  });
+
+  test('manifest merging keeps the manifest list short and every row reachable', async () => {
+    await wh.catalog.commitTable(ID, [], [{ action: 'set-properties', updates: { 'commit.manifest.min-count-to-merge': '4' } }]);
+    for (let i = 0; i < 25; i++) await appendRecords(wh.catalog, ID, rows(i * 10, 2));
+    const t = await wh.catalog.loadTable(ID);
+    const head = branchHead(t.metadata, 'main')!;
+    const manifests = await snapshotManifests(wh.catalog.io, head);
+    assert.ok(manifests.length < 4, `${manifests.length} manifests`);
+    const live = manifests.reduce((s, m) => s + m.addedRowsCount + m.existingRowsCount, 0n);
+    assert.equal(live, 50n);
+    assert.equal(head.summary['total-records'], '50');
+    assert.equal(manifests.reduce((s, m) => s + m.addedFilesCount, 0), 1, 'only this commit\'s file is ADDED');
+  });
+
+  test('the branch is a parameter: appends to a branch leave main alone', async () => {
+    const onMain = await appendRecords(wh.catalog, ID, rows(0));
+    const onAudit = await appendRecords(wh.catalog, ID, rows(100), { branch: 'audit' });
+    const t = await wh.catalog.loadTable(ID);
+    assert.equal(t.metadata.currentSnapshotId, onMain.snapshot.snapshotId);
+    assert.equal(t.metadata.refs.audit?.snapshotId, onAudit.snapshot.snapshotId);
+    assert.equal(onAudit.snapshot.parentSnapshotId, null);
+    assert.equal(t.metadata.snapshotLog.length, 1, 'snapshot-log follows main only');
+  });
+});
