@@ -8,7 +8,11 @@
 #   FLOE_PYTHON    interpreter used to create venv  (default python3)
 #
 # pip's cache stays at its default (~/.cache/pip); Maven's at ~/.m2.
+#
+#   --duckdb       only DuckDB and its extensions (what `floe demo` needs; no Spark)
 set -euo pipefail
+DUCKDB_ONLY=0
+[[ "${1:-}" == "--duckdb" ]] && DUCKDB_ONLY=1
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="${FLOE_VENV:-$REPO/.venv}"
@@ -58,7 +62,13 @@ VPY="$VENV/bin/python"
 # --- 2. python packages --------------------------------------------------------
 STAMP="$VENV/.floe-readers-stamp"
 WANT="$(printf '%s\n' "${PY_REQS[@]}")"
-if [[ -f "$STAMP" && "$(cat "$STAMP")" == "$WANT" ]]; then
+if [[ $DUCKDB_ONLY == 1 ]]; then
+  PY_REQS=("duckdb==$DUCKDB_VERSION" "duckdb-extension-iceberg==$DUCKDB_ICEBERG_EXT_VERSION" "duckdb-extension-avro==$DUCKDB_AVRO_EXT_VERSION")
+  if [[ -f "$STAMP" && "$(cat "$STAMP")" == "$WANT" ]]; then PY_REQS=(); fi
+  STAMP="$VENV/.floe-duckdb-stamp"
+  WANT="$(printf '%s\n' "${PY_REQS[@]}")"
+fi
+if [[ ${#PY_REQS[@]} == 0 ]] || [[ -f "$STAMP" && "$(cat "$STAMP")" == "$WANT" ]]; then
   step "python packages: already installed (stamp matches)"
 else
   step "python packages: installing ${PY_REQS[*]}"
@@ -69,18 +79,24 @@ fi
 
 # --- 3. quick import check (also proves the duckdb extensions load offline) -----
 step "python packages: import check"
-"$VPY" - <<'EOF' || die "import check failed (delete $STAMP to force a reinstall)"
+DUCKDB_ONLY=$DUCKDB_ONLY "$VPY" - <<'EOF' || die "import check failed (delete $STAMP to force a reinstall)"
 import importlib.util, os, sys
-import duckdb, pyarrow, pyiceberg  # noqa: F401
+import duckdb  # noqa: F401
+if os.environ.get("DUCKDB_ONLY") != "1":
+    import pyarrow, pyiceberg  # noqa: F401
 for mod, name in (("duckdb_extension_avro", "avro"), ("duckdb_extension_iceberg", "iceberg")):
     spec = importlib.util.find_spec(mod)
     base = os.path.dirname(spec.origin)
     path = os.path.join(base, "extensions", "v" + duckdb.__version__, name + ".duckdb_extension")
     if not os.path.isfile(path):
         sys.exit(f"missing {path}")
-if importlib.util.find_spec("pyspark") is None:
+if os.environ.get("DUCKDB_ONLY") != "1" and importlib.util.find_spec("pyspark") is None:
     sys.exit("pyspark missing")
 EOF
+if [[ $DUCKDB_ONLY == 1 ]]; then
+  step "done (duckdb only, venv=$VENV)"
+  exit 0
+fi
 
 # --- 4. jars --------------------------------------------------------------------
 command -v java >/dev/null || die "java not on PATH (Spark needs Java 17)"

@@ -4,7 +4,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -286,6 +286,26 @@ describe('floe CLI', () => {
     assert.equal((await w.metadata()).snapshots.length, 0);
     assert.deepEqual(await w.dataFiles(), []);
     assert.deepEqual((await w.floe('namespace', 'list')).out, ['db']);
+  }));
+
+  test('a corrupt metadata file: one line naming the file and the field; append commits nothing', () => withWarehouse(async (w) => {
+    const [current] = (await w.metadataFiles()).filter((f) => f.endsWith('.metadata.json'));
+    const good = await readFile(current!, 'utf8');
+    const broken: [string, RegExp][] = [
+      ['{"format-version": 2, "table-uuid": ', /not valid JSON/],
+      [good.replace(/"location": "[^"]*",/, ''), /: location: /],
+      [good.replace(/"last-sequence-number": 0/, '"last-sequence-number": "zero"'), /: last-sequence-number: /],
+    ];
+    const data = await w.file('ok.ndjson', GOOD_3);
+    for (const [text, field] of broken) {
+      await writeFile(current!, text);
+      const escaped = current!.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      assertOneLineError(await w.floe('describe', 'db.events'), new RegExp(`invalid metadata file file://${escaped}`), field);
+      assertOneLineError(await w.floe('append', 'db.events', data), field);
+      assert.deepEqual(await w.dataFiles(), []);
+    }
+    await writeFile(current!, good);
+    assert.equal((await w.floe('append', 'db.events', data)).code, 0);
   }));
 
   test('--verbose prints the stack', () => withWarehouse(async (w) => {
