@@ -12,16 +12,19 @@ import importlib.util
 import os
 import sys
 
+sys.dont_write_bytecode = True  # imported by test/interop/readers: no __pycache__ in the repo
+
 import duckdb
 
 
 def extension_path(name: str) -> str:
+    """The .duckdb_extension file shipped in the duckdb-extension-<name> wheel."""
     spec = importlib.util.find_spec(f"duckdb_extension_{name}")
     if spec is None or spec.origin is None:
-        raise SystemExit(f"python package duckdb-extension-{name} is not installed (run scripts/setup-readers.sh --duckdb)")
+        raise RuntimeError(f"python package duckdb-extension-{name} is not installed (run scripts/setup-readers.sh --duckdb)")
     path = os.path.join(os.path.dirname(spec.origin), "extensions", f"v{duckdb.__version__}", f"{name}.duckdb_extension")
     if not os.path.isfile(path):
-        raise SystemExit(f"{path} missing: duckdb {duckdb.__version__} does not match the extension package")
+        raise RuntimeError(f"{path} missing: duckdb {duckdb.__version__} does not match the extension package")
     return path
 
 
@@ -37,7 +40,11 @@ def connect() -> duckdb.DuckDBPyConnection:
 def main() -> None:
     if len(sys.argv) != 2:
         raise SystemExit("usage: duckdb_query.py SQL")
-    rel = connect().sql(sys.argv[1])
+    try:
+        con = connect()
+    except RuntimeError as e:
+        raise SystemExit(str(e))
+    rel = con.sql(sys.argv[1])
     cols = rel.columns
     rows = [[("NULL" if v is None else str(v)) for v in row] for row in rel.fetchall()]
     widths = [max(len(c), *(len(r[i]) for r in rows)) if rows else len(c) for i, c in enumerate(cols)]

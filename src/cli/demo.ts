@@ -27,7 +27,7 @@ export const demoSchemaJson = {
 };
 
 /** Deterministic pseudo-random numbers (mulberry32), so two runs produce the same events. */
-function rng(seed: number): () => number {
+export function seededRandom(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
@@ -41,7 +41,7 @@ function rng(seed: number): () => number {
 export interface DemoEvent { event_id: number; ts: string; user_id: number; event_type: string; country: string | null; amount: string | null }
 
 export function syntheticEvents(start: number, count: number, seed = 42): DemoEvent[] {
-  const next = rng(seed + start);
+  const next = seededRandom(seed + start);
   const base = Date.UTC(2026, 10, 1);
   return Array.from({ length: count }, (_, i) => {
     const type = EVENT_TYPES[Math.floor(next() * EVENT_TYPES.length)]!;

@@ -5,16 +5,9 @@ import type { Schema } from '../../src/spec/schema.ts';
 import { isPrimitive, type IcebergType, type PrimitiveType } from '../../src/spec/types.ts';
 import { formatDate, formatDecimal, formatTime, formatTimestamp, formatUuid } from './canonical.ts';
 
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom as rng } from '../../src/cli/demo.ts';
+
+export { rng };
 
 export const ALL_TYPES_SCHEMA_JSON = {
   type: 'struct',

@@ -13,7 +13,6 @@ import contextlib
 import datetime as dt
 import decimal
 import glob
-import importlib.util
 import json
 import os
 import re
@@ -29,6 +28,9 @@ from typing import IO, Any, Optional
 sys.dont_write_bytecode = True  # no __pycache__ in the repo
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from canonical import canonical_rows, canonical_untyped, sort_rows  # noqa: E402
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', '..', 'scripts'))
+from duckdb_query import extension_path  # noqa: E402
 
 from pyiceberg.expressions import (  # noqa: E402
     BooleanExpression,
@@ -285,15 +287,7 @@ def scan_schema(table: Table, snapshot_id: Optional[int]) -> Schema:
 
 def duckdb_extension_path(name: str) -> str:
     """The .duckdb_extension file shipped in the duckdb-extension-<name> wheel."""
-    import duckdb
-
-    spec = importlib.util.find_spec(f"duckdb_extension_{name}")
-    if spec is None or spec.origin is None:
-        raise RuntimeError(f"python package duckdb-extension-{name} is not installed")
-    path = os.path.join(os.path.dirname(spec.origin), "extensions", f"v{duckdb.__version__}", f"{name}.duckdb_extension")
-    if not os.path.isfile(path):
-        raise RuntimeError(f"{path} missing (duckdb {duckdb.__version__} vs extension package version)")
-    return path
+    return extension_path(name)
 
 
 def catalog_metadata_location(r: ReadRequest) -> str:
