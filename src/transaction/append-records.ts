@@ -4,7 +4,7 @@
 import { CommitStateUnknownError } from '../errors.ts';
 import { deleteAll } from '../io/file-io.ts';
 import { currentSchema, defaultSpec, MAIN_BRANCH } from '../spec/table-metadata.ts';
-import type { Catalog } from '../table/catalog.ts';
+import type { Catalog, LoadedTable } from '../table/catalog.ts';
 import type { TableIdentifier } from '../table/identifier.ts';
 import { DataFileWriter, type WriteStats } from '../writer/data-file-writer.ts';
 import { commitWithRetry, type CommitHooks, type CommitResult } from './commit-with-retry.ts';
@@ -15,6 +15,8 @@ export interface AppendOptions {
   /** Extra snapshot summary properties (e.g. source offsets). */
   readonly summary?: Readonly<Record<string, string>>;
   readonly hooks?: CommitHooks;
+  /** See FastAppend: runs on every base; throwing aborts the append and removes its files. */
+  readonly validate?: (base: LoadedTable, branch: string) => void;
 }
 
 export interface AppendResult extends CommitResult {
@@ -32,7 +34,11 @@ export async function appendRecords(catalog: Catalog, id: TableIdentifier, recor
   });
   const files = await writer.write(records);
   const t0 = performance.now();
-  const action = new FastAppend(catalog.io, files, { branch: opts.branch ?? MAIN_BRANCH, ...(opts.summary ? { summary: opts.summary } : {}) });
+  const action = new FastAppend(catalog.io, files, {
+    branch: opts.branch ?? MAIN_BRANCH,
+    ...(opts.summary ? { summary: opts.summary } : {}),
+    ...(opts.validate ? { validate: opts.validate } : {}),
+  });
   try {
     const result = await commitWithRetry(catalog, id, action, { base, ...(opts.hooks ? { hooks: opts.hooks } : {}) });
     return { ...result, dataFiles: files.length, records: records.length, timings: { ...writer.stats, commitMs: performance.now() - t0 } };

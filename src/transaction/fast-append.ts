@@ -25,14 +25,21 @@ export class FastAppend implements SnapshotAction {
   constructor(
     private readonly io: FileIO,
     private readonly files: readonly DataFile[],
-    opts: { branch?: string; summary?: Readonly<Record<string, string>>; snapshotId?: bigint } = {},
+    opts: {
+      branch?: string; summary?: Readonly<Record<string, string>>; snapshotId?: bigint;
+      /** Checked against every base before an attempt is built (e.g. source offsets not yet
+       * committed by another writer); throwing aborts the commit for good. */
+      validate?: (base: LoadedTable, branch: string) => void;
+    } = {},
   ) {
     if (files.length === 0) throw new ValidationError('an append needs at least one data file');
     this.branch = opts.branch ?? MAIN_BRANCH;
     this.snapshotId = opts.snapshotId ?? newSnapshotId();
     this.summaryExtra = opts.summary ?? {};
+    this.validate = opts.validate;
   }
   private readonly summaryExtra: Readonly<Record<string, string>>;
+  private readonly validate: ((base: LoadedTable, branch: string) => void) | undefined;
 
   sharedFiles(): readonly string[] { return this.written; }
 
@@ -59,6 +66,7 @@ export class FastAppend implements SnapshotAction {
   }
 
   async prepare(base: LoadedTable, attempt: number): Promise<PreparedSnapshot> {
+    this.validate?.(base, this.branch);
     const meta = base.metadata;
     const parent = branchHead(meta, this.branch);
     const sequenceNumber = meta.lastSequenceNumber + 1n;

@@ -1,0 +1,129 @@
+// Micro-batching: buffers records and flushes a batch at the first of time window, record
+// count and buffered bytes (and on shutdown). Flushes run one at a time, in order; records
+// keep arriving into the next batch meanwhile. Memory is bounded: once buffered plus in-flight
+// bytes reach `bufferLimitBytes`, `full` turns true and the source must pause until `drained`.
+// In adaptive mode the window widens while commits are slow or conflicting (backpressure from
+// the table) and narrows again when they are healthy, within its bounds.
+
+export type FlushReason = 'time' | 'count' | 'bytes' | 'shutdown';
+
+export interface BatcherConfig {
+  /** Flush after this long since the first record of a batch (default 10 s). */
+  readonly windowMs: number;
+  /** Flush at this many records (default 100,000). */
+  readonly maxRecords: number;
+  /** Flush at this many buffered bytes (default 128 MiB). */
+  readonly maxBytes: number;
+  /** Pause the source above this many buffered + in-flight bytes (default 2 × maxBytes). */
+  readonly bufferLimitBytes: number;
+  /** Adaptive window bounds; absent = fixed window. */
+  readonly adaptive?: { readonly minWindowMs: number; readonly maxWindowMs: number };
+}
+
+export const DEFAULT_BATCHER_CONFIG: BatcherConfig = {
+  windowMs: 10_000,
+  maxRecords: 100_000,
+  maxBytes: 128 * 1024 * 1024,
+  bufferLimitBytes: 256 * 1024 * 1024,
+};
+
+export interface Batch<T> {
+  readonly items: T[];
+  readonly bytes: number;
+  readonly reason: FlushReason;
+  /** When the batch's first record arrived (ms since epoch). */
+  readonly openedAtMs: number;
+}
+
+export interface FlushOutcome { readonly commitMs: number; readonly conflicts: number }
+
+export class MicroBatcher<T> {
+  private items: T[] = [];
+  private bytes = 0;
+  private inFlightBytes = 0;
+  private openedAtMs = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private chain: Promise<void> = Promise.resolve();
+  private error: unknown;
+  private drainWaiters: (() => void)[] = [];
+  private window: number;
+
+  constructor(
+    private readonly cfg: BatcherConfig,
+    private readonly onFlush: (batch: Batch<T>) => Promise<FlushOutcome | void>,
+  ) {
+    this.window = cfg.windowMs;
+  }
+
+  /** The current time window (moves in adaptive mode). */
+  get windowMs(): number { return this.window; }
+  get bufferedBytes(): number { return this.bytes + this.inFlightBytes; }
+  get bufferedRecords(): number { return this.items.length; }
+  /** True while the source should be paused. */
+  get full(): boolean { return this.bufferedBytes >= this.cfg.bufferLimitBytes; }
+
+  /** Adds one record; throws the error of a failed flush, so a broken sink stops the source. */
+  add(item: T, bytes: number): void {
+    if (this.error !== undefined) throw this.error;
+    if (this.items.length === 0) {
+      this.openedAtMs = Date.now();
+      this.timer = setTimeout(() => this.startFlush('time'), this.window);
+    }
+    this.items.push(item);
+    this.bytes += bytes;
+    if (this.items.length >= this.cfg.maxRecords) this.startFlush('count');
+    else if (this.bytes >= this.cfg.maxBytes) this.startFlush('bytes');
+  }
+
+  /** A flush nobody awaits: its failure is kept and thrown by the next add/flush/close. */
+  private startFlush(reason: FlushReason): void {
+    this.flush(reason).catch(() => undefined);
+  }
+
+  /** Starts flushing the open batch (if any); resolves when it and all earlier ones are done. */
+  flush(reason: FlushReason): Promise<void> {
+    if (this.timer) { clearTimeout(this.timer); this.timer = undefined; }
+    if (this.items.length > 0) {
+      const batch: Batch<T> = { items: this.items, bytes: this.bytes, reason, openedAtMs: this.openedAtMs };
+      this.items = [];
+      this.inFlightBytes += this.bytes;
+      this.bytes = 0;
+      this.chain = this.chain.then(async () => {
+        if (this.error !== undefined) return;
+        try {
+          const outcome = await this.onFlush(batch);
+          if (outcome) this.adapt(outcome);
+        } catch (err) {
+          this.error = err;
+        } finally {
+          this.inFlightBytes -= batch.bytes;
+          this.notifyDrained();
+        }
+      });
+    }
+    return this.chain.then(() => { if (this.error !== undefined) throw this.error; });
+  }
+
+  /** Resolves once the buffer is below its limit again (or a flush failed). */
+  drained(): Promise<void> {
+    if (!this.full || this.error !== undefined) return Promise.resolve();
+    return new Promise((resolve) => this.drainWaiters.push(resolve));
+  }
+
+  /** Flushes what is buffered with reason `shutdown` and waits for every flush. */
+  close(): Promise<void> { return this.flush('shutdown'); }
+
+  private notifyDrained(): void {
+    if (this.full && this.error === undefined) return;
+    const waiters = this.drainWaiters;
+    this.drainWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  private adapt(o: FlushOutcome): void {
+    const a = this.cfg.adaptive;
+    if (!a) return;
+    if (o.conflicts > 0 || o.commitMs > this.window / 2) this.window = Math.min(a.maxWindowMs, Math.ceil(this.window * 1.5));
+    else if (o.commitMs < this.window / 10) this.window = Math.max(a.minWindowMs, Math.floor(this.window * 0.9));
+  }
+}

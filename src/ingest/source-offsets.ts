@@ -1,0 +1,83 @@
+// Source offsets kept in the table itself, which is what makes ingest exactly once: every
+// commit records, in its snapshot summary, the next offset to read for each source partition
+// it consumed. On start and on every partition assignment a consumer resumes from the offsets
+// in the target branch's history (not from Kafka's committed offsets), and a batch whose
+// offsets another writer already committed is refused at commit time.
+//
+// Summary key:   floe.offsets.<source-id>          e.g. floe.offsets.kafka/orders-sink/orders
+// Summary value: JSON {"<partition>": <next offset>, ...} for the partitions of that commit.
+import { FloeError } from '../errors.ts';
+import { ancestorsOf, branchHead, type TableMetadata } from '../spec/table-metadata.ts';
+import type { LoadedTable } from '../table/catalog.ts';
+
+export const OFFSETS_KEY_PREFIX = 'floe.offsets.';
+
+/** Next offset to read per partition. */
+export type PartitionOffsets = ReadonlyMap<number, bigint>;
+
+/** Source id for a Kafka consumer group and topic: `kafka/<group>/<topic>`. */
+export function kafkaSourceId(group: string, topic: string): string {
+  return `kafka/${group}/${topic}`;
+}
+
+export function offsetsSummaryKey(sourceId: string): string {
+  return `${OFFSETS_KEY_PREFIX}${sourceId}`;
+}
+
+export function encodeOffsets(offsets: PartitionOffsets): string {
+  const entries = [...offsets].sort(([a], [b]) => a - b).map(([p, o]) => `"${p}":${o}`);
+  return `{${entries.join(',')}}`;
+}
+
+export function decodeOffsets(text: string): Map<number, bigint> {
+  const out = new Map<number, bigint>();
+  for (const m of text.matchAll(/"(\d+)"\s*:\s*(\d+)/g)) out.set(Number(m[1]), BigInt(m[2]!));
+  return out;
+}
+
+/**
+ * The committed next-offset of every partition of `sourceId` on `branch`: for each partition
+ * the value of the newest snapshot (walking back from the head) that recorded it.
+ */
+export function committedOffsets(m: TableMetadata, branch: string, sourceId: string): Map<number, bigint> {
+  const key = offsetsSummaryKey(sourceId);
+  const out = new Map<number, bigint>();
+  for (const snap of ancestorsOf(m, branchHead(m, branch)?.snapshotId)) {
+    const text = snap.summary[key];
+    if (text === undefined) continue;
+    for (const [p, o] of decodeOffsets(text)) if (!out.has(p)) out.set(p, o);
+  }
+  return out;
+}
+
+/** A batch whose offsets were already committed (a zombie writer after a rebalance, or a
+ * replay): it must be dropped, never appended. */
+export class StaleBatchError extends FloeError {
+  constructor(message: string) {
+    super('commit-conflict', message, { retryable: false });
+    this.name = 'StaleBatchError';
+  }
+}
+
+/** A batch read partition p from `start` (inclusive) to `next` (exclusive). */
+export interface OffsetRange { readonly start: bigint; readonly next: bigint }
+
+/**
+ * The validator an append runs on every base: refuses the batch if, for any of its
+ * partitions, the table already holds offsets beyond the batch's start.
+ */
+export function offsetsValidator(sourceId: string, ranges: ReadonlyMap<number, OffsetRange>): (base: LoadedTable, branch: string) => void {
+  return (base, branch) => {
+    const committed = committedOffsets(base.metadata, branch, sourceId);
+    for (const [p, r] of ranges) {
+      const done = committed.get(p);
+      if (done !== undefined && done > r.start) {
+        throw new StaleBatchError(`batch for ${sourceId} partition ${p} starts at offset ${r.start}, but offsets up to ${done} are already committed on '${branch}'`);
+      }
+    }
+  };
+}
+
+export function offsetsSummary(sourceId: string, ranges: ReadonlyMap<number, OffsetRange>): Record<string, string> {
+  return { [offsetsSummaryKey(sourceId)]: encodeOffsets(new Map([...ranges].map(([p, r]) => [p, r.next]))) };
+}

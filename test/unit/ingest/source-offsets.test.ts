@@ -1,0 +1,57 @@
+// Offsets in snapshot summaries: recorded per commit, resolved per partition from the
+// branch's history, and a batch whose offsets were already committed is refused — also when
+// the other writer wins the race and the loser re-validates on the new base.
+import assert from 'node:assert/strict';
+import { afterEach, beforeEach, describe, test } from 'node:test';
+import { committedOffsets, kafkaSourceId, offsetsSummary, offsetsValidator, StaleBatchError, type OffsetRange } from '../../../src/ingest/source-offsets.ts';
+import { schemaFromJson } from '../../../src/spec/schema.ts';
+import { appendRecords } from '../../../src/transaction/append-records.ts';
+import { testWarehouse, type TestWarehouse } from '../../support/warehouse.ts';
+
+const SCHEMA = schemaFromJson({ type: 'struct', fields: [{ name: 'id', required: true, type: 'long' }] }, { assignIds: true });
+const ID = { namespace: ['k'], name: 't' };
+const SOURCE = kafkaSourceId('group-a', 'orders');
+
+function appendBatch(wh: TestWarehouse, ranges: [number, bigint, bigint][], opts: { branch?: string } = {}) {
+  const map = new Map<number, OffsetRange>(ranges.map(([p, start, next]) => [p, { start, next }]));
+  const records = ranges.flatMap(([p, start, next]) => Array.from({ length: Number(next - start) }, (_, i) => ({ id: p * 1_000_000 + Number(start) + i })));
+  return appendRecords(wh.catalog, ID, records, { summary: offsetsSummary(SOURCE, map), validate: offsetsValidator(SOURCE, map), ...opts });
+}
+
+describe('source offsets in the table', () => {
+  let wh: TestWarehouse;
+  beforeEach(async () => {
+    wh = await testWarehouse();
+    await wh.catalog.createNamespace(['k']);
+    await wh.catalog.createTable(ID, { schema: SCHEMA, properties: { 'commit.retry.min-wait-ms': '1' } });
+  });
+  afterEach(async () => { await wh.cleanup(); });
+
+  test('each partition resolves to its newest committed next-offset on the branch', async () => {
+    await appendBatch(wh, [[0, 0n, 10n], [1, 0n, 5n]]);
+    const r = await appendBatch(wh, [[0, 10n, 20n]]);
+    assert.equal(r.snapshot.summary['floe.offsets.kafka/group-a/orders'], '{"0":20}');
+    const m = (await wh.catalog.loadTable(ID)).metadata;
+    assert.deepStrictEqual(committedOffsets(m, 'main', SOURCE), new Map([[0, 20n], [1, 5n]]));
+    assert.deepStrictEqual(committedOffsets(m, 'main', kafkaSourceId('other', 'orders')), new Map());
+    assert.deepStrictEqual(committedOffsets(m, 'audit', SOURCE), new Map());
+  });
+
+  test('a replayed batch is refused and leaves no file', async () => {
+    await appendBatch(wh, [[0, 0n, 10n]]);
+    const before = (await wh.catalog.io.list(`file://${wh.dir}/k/t/`)).length;
+    await assert.rejects(appendBatch(wh, [[0, 5n, 15n]]), StaleBatchError);
+    assert.equal((await wh.catalog.io.list(`file://${wh.dir}/k/t/`)).length, before);
+    assert.equal((await wh.catalog.loadTable(ID)).metadata.snapshots.length, 1);
+  });
+
+  test('two writers racing with the same offsets: exactly one batch lands', async () => {
+    const results = await Promise.allSettled([appendBatch(wh, [[3, 0n, 50n]]), appendBatch(wh, [[3, 0n, 50n]])]);
+    assert.deepStrictEqual(results.map((r) => r.status).sort(), ['fulfilled', 'rejected']);
+    const rejected = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
+    assert.ok(rejected.reason instanceof StaleBatchError, String(rejected.reason));
+    const m = (await wh.catalog.loadTable(ID)).metadata;
+    assert.equal(m.snapshots.length, 1);
+    assert.equal(m.snapshots[0]!.summary['total-records'], '50');
+  });
+});
