@@ -151,6 +151,10 @@ const TIMESTAMP_RE = /^([+-]?\d{4,6})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{
  * an explicit offset is refused, because silently shifting or dropping it changes the value.
  */
 export function parseTimestamp(v: unknown, withZone: boolean): bigint {
+  if (typeof v === 'string') {
+    const fast = parseTimestampFast(v, withZone);
+    if (fast !== undefined) return fast;
+  }
   if (v instanceof Date) {
     const ms = v.getTime();
     if (Number.isNaN(ms)) return fail('timestamp', v);
@@ -176,6 +180,52 @@ export function parseTimestamp(v: unknown, withZone: boolean): bigint {
   }
   const seconds = daysFromCivil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s - offsetSeconds;
   return BigInt(seconds) * 1_000_000n + fractionMicros(m[7], v);
+}
+
+const digit = (s: string, i: number): number => {
+  const d = s.charCodeAt(i) - 48;
+  return d >= 0 && d <= 9 ? d : -1000;
+};
+
+/**
+ * The hot path for the common shape `YYYY-MM-DDTHH:MM:SS[.f{1,6}][Z]` (what Date#toISOString
+ * and most producers emit): fixed positions, Number arithmetic (exact below year 2255), one
+ * BigInt at the end. Anything else returns undefined and takes the general parser.
+ */
+function parseTimestampFast(s: string, withZone: boolean): bigint | undefined {
+  const n = s.length;
+  if (n < 19 || s.charCodeAt(4) !== 45 || s.charCodeAt(7) !== 45 || s.charCodeAt(13) !== 58 || s.charCodeAt(16) !== 58) return undefined;
+  const t = s.charCodeAt(10);
+  if (t !== 84 && t !== 32) return undefined;
+  const y = digit(s, 0) * 1000 + digit(s, 1) * 100 + digit(s, 2) * 10 + digit(s, 3);
+  const mo = digit(s, 5) * 10 + digit(s, 6);
+  const d = digit(s, 8) * 10 + digit(s, 9);
+  const h = digit(s, 11) * 10 + digit(s, 12);
+  const mi = digit(s, 14) * 10 + digit(s, 15);
+  const sec = digit(s, 17) * 10 + digit(s, 18);
+  if (y < 1 || mo < 1 || mo > 12 || d < 1 || d > daysInMonth(y, mo) || h < 0 || h > 23 || mi < 0 || mi > 59 || sec < 0 || sec > 59 || y > 2200) return undefined;
+  let i = 19;
+  let micros = 0;
+  if (i < n && s.charCodeAt(i) === 46) {
+    i++;
+    let scale = 100_000;
+    const start = i;
+    while (i < n && i - start < 6) {
+      const dg = digit(s, i);
+      if (dg < 0) break;
+      micros += dg * scale;
+      scale /= 10;
+      i++;
+    }
+    if (i === start || (i < n && digit(s, i) >= 0)) return undefined; // no digits, or more than 6
+  }
+  if (i < n) {
+    const z = s.charCodeAt(i);
+    if (!(z === 90 || z === 122) || i + 1 !== n) return undefined; // offsets take the general path
+    if (!withZone) return undefined; // let the general parser explain the refusal
+  }
+  const seconds = daysFromCivil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec;
+  return BigInt(seconds * 1_000_000 + micros);
 }
 
 const UUID_RE = /^([0-9a-fA-F]{8})-?([0-9a-fA-F]{4})-?([0-9a-fA-F]{4})-?([0-9a-fA-F]{4})-?([0-9a-fA-F]{12})$/;

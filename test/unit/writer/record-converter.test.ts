@@ -76,6 +76,15 @@ describe('recordsToArrow', () => {
     refused([{ id: 1 }, 'not an object'], 1, '(record)', /expected an object/);
   });
 
+  test('the timestamp fast path agrees with the general parser', () => {
+    for (const t of ['1970-01-01T00:00:00', '1969-12-31T23:59:59.5', '2026-11-21T12:34:56.123456', '2000-02-29T23:59:59.000001', '1900-01-01T00:00:00.1', '2199-12-31 23:59:59.99']) {
+      assert.equal(parseTimestamp(`${t}Z`, true), parseTimestamp(`${t}+00:00`, true), t);
+      assert.equal(parseTimestamp(t, false), parseTimestamp(`${t}+00:00`, true), t);
+    }
+    assert.throws(() => parseTimestamp('2026-11-21T12:34:56Z', false), /zoned value/);
+    assert.throws(() => parseTimestamp('2025-02-29T00:00:00Z', true), /invalid timestamp/);
+  });
+
   test('parsers keep precision or refuse', () => {
     assert.equal(parseDecimal('-0.50', 4, 2), -50n);
     assert.equal(parseDecimal('7.100', 4, 2), 710n);
