@@ -10,6 +10,8 @@ import { schemaFromJson } from '../spec/schema.ts';
 import type { Catalog } from '../table/catalog.ts';
 import { identifierToString, parseNamespace, parseTableIdentifier } from '../table/identifier.ts';
 import { appendRecords } from '../transaction/append-records.ts';
+import { loadIngestConfig } from '../ingest/ingest-config.ts';
+import { startIngest } from '../ingest/ingest-runner.ts';
 import { runDemo } from './demo.ts';
 import { describeTable, snapshotRows } from './describe-table.ts';
 import { readNdjson } from './ndjson.ts';
@@ -122,6 +124,23 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<nu
           throw new ValidationError(`${file === '-' ? 'stdin' : file} line ${lines[e.recordIndex] ?? '?'}: field '${e.fieldPath}': ${e.message.replace(/^record \d+: field '[^']*': /, '')}; nothing was committed`);
         }
         throw e;
+      }
+    });
+
+  program.command('ingest')
+    .description('run a streaming ingest pipeline (Kafka or NDJSON → tables, exactly once) until SIGTERM')
+    .requiredOption('--config <file>', 'pipeline config, YAML or JSON (see README "Streaming ingest")')
+    .action(async (o: { config: string }) => {
+      const cfg = loadIngestConfig(o.config);
+      const running = await startIngest(await open(), cfg);
+      const onSignal = (): void => { void running.stop(); };
+      process.once('SIGTERM', onSignal);
+      process.once('SIGINT', onSignal);
+      try {
+        await running.done;
+      } finally {
+        process.off('SIGTERM', onSignal);
+        process.off('SIGINT', onSignal);
       }
     });
 

@@ -106,7 +106,11 @@ export async function deleteTopic(brokers: string[], name: string): Promise<void
 
 export interface ProduceMessage { key?: string; value: string; partition?: number }
 export interface ProduceOptions {
-  /** Messages per sendBatch call (default 10,000). */
+  /**
+   * Messages per sendBatch call (default 4,000). kafkajs 2.2.4 groups a call's messages per
+   * partition with an array spread per message, quadratic in messages per partition per call:
+   * 100,000 messages in one call take ~12 s, in calls of a few thousand ~1.5 s.
+   */
   batchSize?: number;
   /** Idempotent producer (exactly-once per partition across retries); default false. */
   idempotent?: boolean;
@@ -118,7 +122,7 @@ export interface ProduceOptions {
  * round-robin without a key. Resolves once every message is acknowledged.
  */
 export async function produce(brokers: string[], topic: string, messages: readonly ProduceMessage[], opts: ProduceOptions = {}): Promise<void> {
-  const batchSize = opts.batchSize ?? 10_000;
+  const batchSize = opts.batchSize ?? 4_000;
   const idempotent = opts.idempotent ?? false;
   const producer = kafkaClient(brokers, 'floe-test-producer').producer({
     createPartitioner: Partitioners.DefaultPartitioner,
@@ -128,10 +132,15 @@ export async function produce(brokers: string[], topic: string, messages: readon
   });
   await producer.connect();
   try {
+    // One call at a time keeps each partition's order: a call and its retries end before the next
+    // starts (a retried call can still duplicate messages unless the producer is idempotent).
     for (let start = 0; start < messages.length; start += batchSize) {
-      const chunk: Message[] = [];
-      for (const m of messages.slice(start, start + batchSize)) {
-        chunk.push({ key: m.key ?? null, value: m.value, ...(m.partition === undefined ? {} : { partition: m.partition }) });
+      const end = Math.min(start + batchSize, messages.length);
+      const chunk: Message[] = new Array<Message>(end - start);
+      for (let i = start; i < end; i++) {
+        const m = messages[i]!;
+        // One object shape for every message (partition undefined = partitioner decides).
+        chunk[i - start] = { key: m.key ?? null, value: m.value, partition: m.partition };
       }
       await producer.sendBatch({ topicMessages: [{ topic, messages: chunk }], acks: -1, timeout: 30_000 });
     }

@@ -1,0 +1,80 @@
+// The `floe ingest --config FILE` file (YAML or JSON), validated with messages that name the
+// key. Defaults follow Iceberg's Kafka Connect sink where it has one.
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { ValidationError } from '../errors.ts';
+import { formatZodIssue } from '../spec/schema.ts';
+
+const capture = z.object({
+  key: z.string().optional(),
+  topic: z.string().optional(),
+  partition: z.string().optional(),
+  offset: z.string().optional(),
+  timestamp: z.string().optional(),
+  headers: z.string().optional(),
+}).strict();
+
+export const ingestConfigSchema = z.object({
+  source: z.discriminatedUnion('type', [
+    z.object({
+      type: z.literal('kafka'),
+      brokers: z.array(z.string().min(1)).min(1),
+      groupId: z.string().min(1),
+      clientId: z.string().default('floe'),
+      /** Start of a partition the table has no offsets for. */
+      fromBeginning: z.boolean().default(true),
+    }).strict(),
+    z.object({ type: z.literal('ndjson'), path: z.string().min(1) }).strict(),
+  ]),
+  routes: z.array(z.object({
+    /** Kafka topic (Kafka sources only). */
+    topic: z.string().optional(),
+    table: z.string().min(3),
+    branch: z.string().default('main'),
+    capture: capture.optional(),
+  }).strict()).min(1),
+  batch: z.object({
+    windowMs: z.number().int().positive().default(10_000),
+    maxRecords: z.number().int().positive().default(100_000),
+    maxBytes: z.number().int().positive().default(128 * 1024 * 1024),
+    bufferLimitBytes: z.number().int().positive().optional(),
+    adaptive: z.object({ minWindowMs: z.number().int().positive(), maxWindowMs: z.number().int().positive() }).strict().optional(),
+  }).strict().default({ windowMs: 10_000, maxRecords: 100_000, maxBytes: 128 * 1024 * 1024 }),
+  deadLetter: z.object({ table: z.string().min(3) }).strict().optional(),
+  metrics: z.object({ port: z.number().int().min(0).max(65535), host: z.string().default('127.0.0.1') }).strict().optional(),
+}).strict().superRefine((c, ctx) => {
+  if (c.source.type === 'kafka') {
+    c.routes.forEach((r, i) => { if (!r.topic) ctx.addIssue({ code: 'custom', path: ['routes', i, 'topic'], message: 'a Kafka route needs a topic' }); });
+  } else if (c.routes.length !== 1) {
+    ctx.addIssue({ code: 'custom', path: ['routes'], message: 'an ndjson source feeds exactly one route' });
+  }
+  const a = c.batch.adaptive;
+  if (a && (a.minWindowMs > c.batch.windowMs || a.maxWindowMs < c.batch.windowMs)) {
+    ctx.addIssue({ code: 'custom', path: ['batch', 'adaptive'], message: 'minWindowMs ≤ windowMs ≤ maxWindowMs must hold' });
+  }
+});
+
+export type IngestConfig = z.infer<typeof ingestConfigSchema>;
+
+export function parseIngestConfig(text: string, file: string): IngestConfig {
+  let raw: unknown;
+  try {
+    raw = file.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
+  } catch (err) {
+    throw new ValidationError(`config ${file}: not valid ${file.endsWith('.json') ? 'JSON' : 'YAML'} (${err instanceof Error ? err.message.split('\n')[0] : String(err)})`);
+  }
+  const parsed = ingestConfigSchema.safeParse(raw);
+  if (!parsed.success) throw new ValidationError(`config ${file}: ${formatZodIssue(parsed.error)}`);
+  return parsed.data;
+}
+
+export function loadIngestConfig(file: string): IngestConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ValidationError(`cannot read config ${file}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  return parseIngestConfig(text, file);
+}

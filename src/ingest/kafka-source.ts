@@ -1,0 +1,168 @@
+// Kafka → tables through kafkajs, exactly once. The table, not Kafka, is the source of truth
+// for progress: on every partition assignment the consumer seeks to the offsets recorded in
+// the target branch's history; messages below them are skipped; Kafka's committed offsets are
+// advanced only after a table commit, for lag monitoring. At the buffer limit the topic is
+// paused (kafkajs pause/resume) until the batch in flight commits.
+import { Kafka, logLevel, type Consumer, type EachBatchPayload, type KafkaMessage } from 'kafkajs';
+import { parseJsonExact } from '../spec/json.ts';
+import { kafkaSourceId } from './source-offsets.ts';
+import type { SourceRecord, TableIngestor } from './table-ingestor.ts';
+
+/** Columns that receive Kafka metadata (Kafka Connect's "record metadata" idea). */
+export interface KafkaCapture {
+  readonly key?: string;
+  readonly topic?: string;
+  readonly partition?: string;
+  readonly offset?: string;
+  readonly timestamp?: string;
+  readonly headers?: string;
+}
+
+export interface KafkaRoute { readonly topic: string; readonly ingestor: TableIngestor; readonly capture?: KafkaCapture }
+
+export interface KafkaSourceOptions {
+  readonly brokers: readonly string[];
+  readonly groupId: string;
+  readonly clientId?: string;
+  readonly routes: readonly KafkaRoute[];
+  /** Where to start a partition that has no offsets in the table (default: earliest). */
+  readonly fromBeginning?: boolean;
+  readonly log?: (level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
+  readonly onLag?: (topic: string, partition: number, lag: bigint) => void;
+}
+
+export class KafkaSource {
+  private readonly consumer: Consumer;
+  private readonly byTopic = new Map<string, KafkaRoute>();
+  /** Per topic/partition: offsets below this are already in the table. */
+  private readonly floor = new Map<string, bigint>();
+  private readonly paused = new Set<string>();
+  private failure: unknown;
+  private stopping = false;
+
+  constructor(private readonly opts: KafkaSourceOptions) {
+    const kafka = new Kafka({ clientId: opts.clientId ?? 'floe', brokers: [...opts.brokers], logLevel: logLevel.WARN });
+    this.consumer = kafka.consumer({ groupId: opts.groupId, sessionTimeout: 30_000, rebalanceTimeout: 60_000, maxBytesPerPartition: 4 * 1024 * 1024 });
+    for (const r of opts.routes) this.byTopic.set(r.topic, r);
+  }
+
+  private sourceId(topic: string): string { return kafkaSourceId(this.opts.groupId, topic); }
+
+  async start(): Promise<void> {
+    const c = this.consumer;
+    await c.connect();
+    for (const r of this.opts.routes) await c.subscribe({ topic: r.topic, fromBeginning: this.opts.fromBeginning ?? true });
+    c.on(c.events.GROUP_JOIN, (e) => {
+      void this.seekToTable(e.payload.memberAssignment).catch((err: unknown) => this.fail(err));
+    });
+    await c.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: 1,
+      eachBatch: (p) => this.eachBatch(p),
+    });
+  }
+
+  /** Resumes each newly assigned partition from the offsets the table holds. */
+  private async seekToTable(assignment: Record<string, number[]>): Promise<void> {
+    for (const [topic, partitions] of Object.entries(assignment)) {
+      const route = this.byTopic.get(topic);
+      if (!route) continue;
+      const done = await route.ingestor.committedOffsets(this.sourceId(topic));
+      for (const p of partitions) {
+        const offset = done.get(p);
+        if (offset === undefined) continue;
+        this.floor.set(`${topic}/${p}`, offset);
+        this.consumer.seek({ topic, partition: p, offset: offset.toString() });
+      }
+      this.opts.log?.('info', 'partitions assigned', { topic, partitions, tableOffsets: Object.fromEntries([...done].map(([k, v]) => [k, v.toString()])) });
+    }
+  }
+
+  private toRecord(topic: string, partition: number, m: KafkaMessage, capture: KafkaCapture | undefined): SourceRecord {
+    const raw = m.value?.toString('utf8') ?? '';
+    const position = { sourceId: this.sourceId(topic), partition, offset: BigInt(m.offset) };
+    const timestampMs = Number(m.timestamp);
+    let value: unknown;
+    let decodeError: string | undefined;
+    try {
+      value = parseJsonExact(raw);
+      if (value === null || typeof value !== 'object' || Array.isArray(value)) decodeError = 'message value is not a JSON object';
+    } catch (err) {
+      decodeError = `invalid JSON: ${err instanceof Error ? err.message : String(err)}`;
+    }
+    if (decodeError === undefined && capture) {
+      const rec = value as Record<string, unknown>;
+      if (capture.key) rec[capture.key] = m.key?.toString('utf8') ?? null;
+      if (capture.topic) rec[capture.topic] = topic;
+      if (capture.partition) rec[capture.partition] = partition;
+      if (capture.offset) rec[capture.offset] = position.offset;
+      if (capture.timestamp) rec[capture.timestamp] = new Date(timestampMs).toISOString();
+      if (capture.headers) {
+        rec[capture.headers] = Object.fromEntries(Object.entries(m.headers ?? {}).map(([k, v]) => [k, v === undefined ? null : String(v)]));
+      }
+    }
+    return { value, raw, bytes: raw.length + 64, position, timestampMs, ...(decodeError !== undefined ? { decodeError } : {}) };
+  }
+
+  private async eachBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+    const route = this.byTopic.get(batch.topic);
+    if (!route) return;
+    const key = `${batch.topic}/${batch.partition}`;
+    const floor = this.floor.get(key) ?? -1n;
+    for (const m of batch.messages) {
+      if (!isRunning() || isStale() || this.stopping) break;
+      if (BigInt(m.offset) < floor) { resolveOffset(m.offset); continue; }
+      route.ingestor.offer(this.toRecord(batch.topic, batch.partition, m, route.capture));
+      resolveOffset(m.offset);
+      if (route.ingestor.full) {
+        // Backpressure: stop fetching this topic until the commit in flight frees memory.
+        if (!this.paused.has(batch.topic)) {
+          this.paused.add(batch.topic);
+          this.consumer.pause([{ topic: batch.topic }]);
+          void route.ingestor.drained().then(() => {
+            this.paused.delete(batch.topic);
+            if (!this.stopping) this.consumer.resume([{ topic: batch.topic }]);
+          });
+        }
+        break;
+      }
+    }
+    const hw = BigInt(batch.highWatermark);
+    const last = batch.messages.at(-1);
+    if (last) this.opts.onLag?.(batch.topic, batch.partition, hw - BigInt(last.offset) - 1n);
+    await heartbeat();
+  }
+
+  /** After a table commit: advance Kafka's committed offsets, for lag monitoring only. */
+  async committed(topic: string, offsets: ReadonlyMap<number, { next: bigint }>): Promise<void> {
+    for (const [p, r] of offsets) {
+      const key = `${topic}/${p}`;
+      if ((this.floor.get(key) ?? -1n) < r.next) this.floor.set(key, r.next);
+    }
+    try {
+      await this.consumer.commitOffsets([...offsets].map(([partition, r]) => ({ topic, partition, offset: r.next.toString() })));
+    } catch (err) {
+      // A partition revoked meanwhile cannot be committed; the table already holds the truth.
+      this.opts.log?.('warn', 'kafka offset commit skipped', { topic, error: err instanceof Error ? err.message : String(err) });
+    }
+  }
+
+  private fail(err: unknown): void {
+    this.failure ??= err;
+    this.opts.log?.('error', 'kafka source failed', { error: err instanceof Error ? err.message : String(err) });
+  }
+
+  get error(): unknown { return this.failure; }
+
+  /** Stops fetching, flushes every table (reason `shutdown`) and leaves the group. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await this.consumer.stop();
+    try {
+      for (const r of this.opts.routes) await r.ingestor.close();
+    } finally {
+      await this.consumer.disconnect();
+    }
+  }
+}

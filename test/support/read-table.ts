@@ -1,0 +1,24 @@
+// Reads a table's live rows in-process (manifests → Parquet through parquet-wasm → Arrow →
+// plain objects), for tests that need the content but not a second engine's opinion; the
+// interop tests use pyiceberg, DuckDB and Spark for that.
+import * as arrow from 'apache-arrow';
+import * as parquet from 'parquet-wasm';
+import { EntryStatus } from '../../src/spec/data-file.ts';
+import { branchHead } from '../../src/spec/table-metadata.ts';
+import type { Catalog } from '../../src/table/catalog.ts';
+import type { TableIdentifier } from '../../src/table/identifier.ts';
+import { manifestEntries, snapshotManifests } from '../../src/transaction/table-manifests.ts';
+
+export async function readTableRows(catalog: Catalog, id: TableIdentifier, branch = 'main'): Promise<Record<string, unknown>[]> {
+  const t = await catalog.loadTable(id);
+  const rows: Record<string, unknown>[] = [];
+  for (const m of await snapshotManifests(catalog.io, branchHead(t.metadata, branch))) {
+    for (const e of await manifestEntries(catalog.io, m)) {
+      if (e.status === EntryStatus.Deleted) continue;
+      const wasm = parquet.readParquet(await catalog.io.read(e.dataFile.filePath));
+      const table = arrow.tableFromIPC(wasm.intoIPCStream());
+      for (const r of table) rows.push(r!.toJSON() as Record<string, unknown>);
+    }
+  }
+  return rows;
+}
