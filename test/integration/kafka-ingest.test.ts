@@ -96,7 +96,7 @@ describe('Kafka ingest', { skip }, () => {
     assert.equal(await w.exited, 0, w.stderr.join(''));
     const t = await wh.catalog.loadTable(id);
     const reasons = new Set(t.metadata.snapshots.map((s) => s.summary['floe.flush-reason']));
-    for (const r of ['count', 'bytes', 'time', 'shutdown']) assert.ok(reasons.has(r), `${r} in ${[...reasons].join(',')}`);
+    for (const r of ["count", "bytes", "time", "shutdown"]) assert.ok(reasons.has(r), `${r} in ${[...reasons].join(",")}; worker log: ${w.stderr.join("").slice(-3000)}`);
     assert.equal(await totalRecords(wh, id), 122);
     const last = branchHead(t.metadata, 'main')!;
     assert.equal(last.summary[`floe.offsets.kafka/g-${topic}/${topic}`], '{"0":122}');
