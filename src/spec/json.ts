@@ -61,20 +61,42 @@ export function parseJsonExact(text: string): unknown {
   return reviveMarked(JSON.parse(quoteBigIntegers(text)));
 }
 
-/** Serialises JSON with bigint written as plain integer literals. */
+/** Copies `value` with every bigint turned into a marker string; undefined if a string
+ * already contains the marker character (then the slow path is used). */
+function markBigInts(value: unknown): unknown {
+  if (typeof value === 'bigint') return `${MARK}${value}`;
+  if (typeof value === 'string') {
+    if (value.includes('\u0001')) throw CLASH;
+    return value;
+  }
+  if (Array.isArray(value)) return value.map(markBigInts);
+  if (value !== null && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) {
+      if (k.includes('\u0001')) throw CLASH;
+      if (v !== undefined) out[k] = markBigInts(v);
+    }
+    return out;
+  }
+  return value;
+}
+const CLASH = new Error('marker clash');
+
+/** Serialises JSON with bigint written as plain integer literals. A replacer function would
+ * be called for every value (slow for a metadata file with thousands of snapshots), so
+ * bigints are marked in one walk and the native serialiser does the rest. */
 export function stringifyJsonExact(value: unknown, indent?: number): string {
-  let clash = false;
-  const out = JSON.stringify(value, (_k, v: unknown) => {
-    if (typeof v === 'bigint') return `${MARK}${v}`;
-    if (typeof v === 'string' && v.includes('\u0001')) clash = true;
-    return v;
-  }, indent);
-  if (out === undefined) throw new Error('value is not serialisable to JSON');
-  if (clash) {
+  let marked: unknown;
+  try {
+    marked = markBigInts(value);
+  } catch (err) {
+    if (err !== CLASH) throw err;
     const slow = stringify(value, null, indent);
     if (slow === undefined) throw new Error('value is not serialisable to JSON');
     return slow;
   }
+  const out = JSON.stringify(marked, null, indent);
+  if (out === undefined) throw new Error('value is not serialisable to JSON');
   // JSON.stringify writes the marker's control character as the escape \u0001.
   return out.replace(/"\\u0001n:(-?\d+)"/g, '$1');
 }

@@ -351,7 +351,7 @@ export function tableMetadataToJson(m: TableMetadata): Record<string, unknown> {
 }
 
 export function serializeTableMetadata(m: TableMetadata): string {
-  return stringifyJsonExact(tableMetadataToJson(m), 2);
+  return stringifyJsonExact(tableMetadataToJson(m));
 }
 
 /** `<location>/metadata/NNNNN-<uuid>.metadata.json`; Java and Trino parse the number before

@@ -1,0 +1,121 @@
+// Benchmark (not a test): Kafka → table through real `floe ingest` processes.
+//  1. Sustained throughput: a backlog of ~1 KB JSON messages drained by 1 and by 2 processes
+//     (records/s and MB/s from the first to the last commit).
+//  2. Freshness at 10 s windows: messages produced at a steady rate; for every row,
+//     commit time of the snapshot that added it minus the message's Kafka timestamp.
+//
+//   npm run kafka:up && node --import tsx test/bench/kafka-ingest-bench.ts [--messages 200000] [--fresh-seconds 60] [--rate 2000]
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import * as arrow from 'apache-arrow';
+import * as parquet from 'parquet-wasm';
+import { openCatalog } from '../../catalog/index.ts';
+import { schemaFromJson } from '../../src/spec/schema.ts';
+import { branchHead } from '../../src/spec/table-metadata.ts';
+import type { Catalog } from '../../src/table/catalog.ts';
+import { manifestEntries, snapshotManifests } from '../../src/transaction/table-manifests.ts';
+import { createTopic, ensureKafka, produce, uniqueTopic } from '../support/kafka.ts';
+
+const { values: args } = parseArgs({ options: {
+  messages: { type: 'string', default: '200000' },
+  'fresh-seconds': { type: 'string', default: '60' },
+  rate: { type: 'string', default: '2000' },
+} });
+const REPO = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
+const SCHEMA = schemaFromJson({ type: 'struct', fields: [
+  { name: 'id', required: true, type: 'long' },
+  { name: 'user_id', required: true, type: 'long' },
+  { name: 'event_type', required: true, type: 'string' },
+  { name: 'ts', required: true, type: 'timestamptz' },
+  { name: 'payload', required: true, type: 'string' },
+  { name: 'kafka_ts', required: false, type: 'timestamptz' },
+] }, { assignIds: true });
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function message(i: number): { key: string; value: string } {
+  const v = JSON.stringify({ id: i, user_id: i % 50_000, event_type: ['click', 'view', 'buy'][i % 3], ts: new Date(1_790_000_000_000 + i).toISOString(), payload: 'x'.repeat(880) });
+  return { key: `k${i}`, value: v };
+}
+
+function startWorker(warehouse: string, cfg: string): ChildProcess {
+  return spawn(process.execPath, [path.join(REPO, 'bin/floe.js'), '--warehouse', warehouse, 'ingest', '--config', cfg], { stdio: 'ignore' });
+}
+
+async function total(catalog: Catalog, name: string): Promise<number> {
+  const t = await catalog.loadTable({ namespace: ['bench'], name });
+  return Number(branchHead(t.metadata, 'main')?.summary['total-records'] ?? 0);
+}
+
+async function stopAll(ws: ChildProcess[]): Promise<void> {
+  await Promise.all(ws.map((w) => new Promise((r) => { w.on('exit', r); w.kill('SIGTERM'); })));
+}
+
+const pct = (xs: number[], p: number) => xs[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
+
+async function main(): Promise<void> {
+  const { brokers } = await ensureKafka();
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'floe-kbench-'));
+  const catalog = await openCatalog({ warehouse: dir });
+  await catalog.createNamespace(['bench']);
+  const config = (name: string, topic: string, batch: Record<string, unknown>) => {
+    const f = path.join(dir, `${name}.json`);
+    writeFileSync(f, JSON.stringify({ source: { type: 'kafka', brokers, groupId: `g-${topic}` }, routes: [{ topic, table: `bench.${name}`, capture: { timestamp: 'kafka_ts' } }], batch }));
+    return f;
+  };
+  try {
+    const n = Number(args.messages);
+    for (const procs of [1, 2]) {
+      const topic = uniqueTopic(`tput${procs}`);
+      await createTopic(brokers, topic, 6);
+      const name = `tput${procs}`;
+      await catalog.createTable({ namespace: ['bench'], name }, { schema: SCHEMA });
+      process.stderr.write(`producing ${n} messages of ~1 KB to ${topic}\n`);
+      for (let s = 0; s < n; s += 20_000) await produce(brokers, topic, Array.from({ length: Math.min(20_000, n - s) }, (_, k) => message(s + k)));
+      const cfg = config(name, topic, { windowMs: 5000, maxRecords: 50_000, maxBytes: 64 * 1024 * 1024 });
+      const t0 = Date.now();
+      const ws = Array.from({ length: procs }, () => startWorker(dir, cfg));
+      while ((await total(catalog, name)) < n) await sleep(200);
+      const secs = (Date.now() - t0) / 1000;
+      await stopAll(ws);
+      console.log(`Kafka → table, ${procs} process(es): ${n} msgs of ~1 KB in ${secs.toFixed(1)} s (incl. start-up and group join) = ${(n / secs).toFixed(0)} records/s, ${(n * 1000 / secs / 1024 / 1024).toFixed(1)} MB/s`);
+    }
+
+    // Freshness at 10 s windows.
+    const topic = uniqueTopic('fresh');
+    await createTopic(brokers, topic, 6);
+    await catalog.createTable({ namespace: ['bench'], name: 'fresh' }, { schema: SCHEMA });
+    const w = startWorker(dir, config('fresh', topic, { windowMs: 10_000, maxRecords: 1_000_000, maxBytes: 256 * 1024 * 1024 }));
+    await sleep(5000);
+    const rate = Number(args.rate);
+    const seconds = Number(args['fresh-seconds']);
+    let id = 0;
+    for (let s = 0; s < seconds * 4; s++) {
+      const tick = Date.now();
+      await produce(brokers, topic, Array.from({ length: rate / 4 }, () => message(id++)));
+      await sleep(Math.max(0, 250 - (Date.now() - tick)));
+    }
+    while ((await total(catalog, 'fresh')) < id) await sleep(500);
+    await stopAll([w]);
+    const t = await catalog.loadTable({ namespace: ['bench'], name: 'fresh' });
+    const commitAt = new Map(t.metadata.snapshots.map((s) => [s.snapshotId, s.timestampMs]));
+    const lags: number[] = [];
+    for (const m of await snapshotManifests(catalog.io, branchHead(t.metadata, 'main'))) {
+      for (const e of await manifestEntries(catalog.io, m)) {
+        const committed = commitAt.get(e.snapshotId!)!;
+        const table = arrow.tableFromIPC(parquet.readParquet(await catalog.io.read(e.dataFile.filePath), { columns: ['kafka_ts'] }).intoIPCStream());
+        const col = table.getChild('kafka_ts')!;
+        for (let i = 0; i < col.length; i++) lags.push(committed - Number(col.get(i)));
+      }
+    }
+    lags.sort((a, b) => a - b);
+    console.log(`freshness (produce → visible in the table) at 10 s windows, ${rate} msgs/s for ${seconds} s: p50 ${(pct(lags, 50) / 1000).toFixed(2)} s, p99 ${(pct(lags, 99) / 1000).toFixed(2)} s, max ${(lags.at(-1)! / 1000).toFixed(2)} s over ${lags.length} records`);
+  } finally {
+    await catalog.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
