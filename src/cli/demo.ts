@@ -8,7 +8,7 @@ import { parsePartitionExpression } from '../spec/partition-spec.ts';
 import { schemaFromJson } from '../spec/schema.ts';
 import type { Catalog } from '../table/catalog.ts';
 import type { TableIdentifier } from '../table/identifier.ts';
-import { appendRecords } from '../transaction/append-records.ts';
+import { TableIngestor } from '../ingest/table-ingestor.ts';
 
 const DEMO_TABLE: TableIdentifier = { namespace: ['demo'], name: 'events' };
 const EVENT_TYPES = ['click', 'view', 'purchase', 'signup'] as const;
@@ -71,20 +71,33 @@ export async function runDemo(catalog: Catalog, opts: { batches: number; records
   const before = await catalog.loadTable(DEMO_TABLE);
   const startId = Number(before.metadata.snapshots.find((s) => s.snapshotId === before.metadata.currentSnapshotId)?.summary['total-records'] ?? 0);
   const expected = new Map<string, { count: number; cents: bigint }>();
+  // The same engine as `floe ingest`, fed by a synthetic source: full batches flush on count,
+  // a trickle flushes on time, the rest on shutdown.
+  let batchNo = 0;
+  const ingestor = await TableIngestor.open(catalog, DEMO_TABLE, {
+    batcher: { windowMs: 1000, maxRecords: opts.recordsPerBatch, maxBytes: 64 * 1024 * 1024, bufferLimitBytes: 256 * 1024 * 1024 },
+    events: {
+      onCommit: (i) => out(`micro-batch ${++batchNo} (${i.reason}): ${i.records} events committed in ${Math.round(i.commitMs)} ms`),
+    },
+  });
   let written = 0;
-  for (let b = 0; b < opts.batches; b++) {
-    const events = syntheticEvents(startId + written, opts.recordsPerBatch);
-    for (const e of events) {
+  const emit = async (count: number): Promise<void> => {
+    for (const e of syntheticEvents(startId + written, count)) {
       const agg = expected.get(e.event_type) ?? { count: 0, cents: 0n };
       agg.count++;
       if (e.amount !== null) agg.cents += BigInt(e.amount.replace('.', ''));
       expected.set(e.event_type, agg);
+      ingestor.offer({ value: e, raw: '', bytes: 160 });
+      if (ingestor.full) await ingestor.drained();
     }
-    const t0 = performance.now();
-    const r = await appendRecords(catalog, DEMO_TABLE, events);
-    written += events.length;
-    out(`batch ${b + 1}/${opts.batches}: ${events.length} events -> ${r.dataFiles} file(s), snapshot ${r.snapshot.snapshotId} (sequence ${r.snapshot.sequenceNumber}) in ${Math.round(performance.now() - t0)} ms`);
-  }
+    written += count;
+  };
+  await emit(opts.batches * opts.recordsPerBatch);
+  await ingestor.flush('count');
+  await emit(100);
+  await new Promise((r) => setTimeout(r, 1500));
+  await emit(50);
+  await ingestor.close();
   const table = await catalog.loadTable(DEMO_TABLE);
   out(`table now holds ${table.metadata.snapshots.find((s) => s.snapshotId === table.metadata.currentSnapshotId)?.summary['total-records']} records; metadata: ${table.metadataLocation}`);
   out('');
