@@ -33,6 +33,8 @@ export const ingestConfigSchema = z.object({
     table: z.string().min(3),
     branch: z.string().default('main'),
     capture: capture.optional(),
+    /** Kafka Connect's evolve-schema: unknown fields add optional columns; int→long, float→double. */
+    evolveSchema: z.boolean().default(false),
   }).strict()).min(1),
   batch: z.object({
     windowMs: z.number().int().positive().default(10_000),

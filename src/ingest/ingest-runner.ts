@@ -40,7 +40,7 @@ export async function startIngest(catalog: Catalog, cfg: IngestConfig, opts: { l
     const id = parseTableIdentifier(route.table);
     const table = identifierToString(id);
     const ingestor = await TableIngestor.open(catalog, id, {
-      branch: route.branch, batcher, ...(deadLetters ? { deadLetters } : {}),
+      branch: route.branch, batcher, evolveSchema: route.evolveSchema, ...(deadLetters ? { deadLetters } : {}),
       events: {
         onCommit: async (info) => {
           metrics.batchCommitted(table, info);
@@ -50,6 +50,7 @@ export async function startIngest(catalog: Catalog, cfg: IngestConfig, opts: { l
           if (kafka && route.topic) await kafka.committed(route.topic, info.offsets);
         },
         onStale: (info) => log.warn({ table, ...info }, 'dropped records another writer had already committed'),
+        onSchemaChange: (changes) => log.info({ table, changes }, 'schema evolved'),
       },
     });
     return { route, ingestor, table };

@@ -9,6 +9,7 @@ import { findRecordProblem } from '../writer/record-validator.ts';
 import type { Schema } from '../spec/schema.ts';
 import { MicroBatcher, type Batch, type BatcherConfig, type FlushOutcome, type FlushReason } from './micro-batcher.ts';
 import { appendExactlyOnce, rangesOf, type PositionedRecord, type SourcePosition } from './exactly-once-append.ts';
+import { evolveSchemaFor } from './schema-evolution.ts';
 import { committedOffsets, type OffsetRange } from './source-offsets.ts';
 
 export type { SourcePosition } from './exactly-once-append.ts';
@@ -41,6 +42,7 @@ export interface DeadLetterSink {
 export interface IngestEvents {
   onCommit?(info: { reason: FlushReason; records: number; deadLetters: number; trimmed: number; commitMs: number; attempts: number; offsets: ReadonlyMap<number, OffsetRange>; sourceId?: string }): void | Promise<void>;
   onStale?(info: { sourceId: string; dropped: number }): void;
+  onSchemaChange?(changes: string[]): void;
 }
 
 export interface TableIngestorOptions {
@@ -48,6 +50,8 @@ export interface TableIngestorOptions {
   readonly batcher: BatcherConfig;
   readonly deadLetters?: DeadLetterSink;
   readonly events?: IngestEvents;
+  /** Add optional columns for unknown fields and promote int→long, float→double (default off). */
+  readonly evolveSchema?: boolean;
 }
 
 
@@ -88,6 +92,9 @@ export class TableIngestor {
   close(): Promise<void> { return this.batcher.close(); }
 
   private async commitBatch(batch: Batch<SourceRecord>): Promise<FlushOutcome> {
+    if (this.opts.evolveSchema) {
+      this.schema = await evolveSchemaFor(this.catalog, this.table, batch.items.map((r) => r.value), (c) => this.opts.events?.onSchemaChange?.(c));
+    }
     const good: PositionedRecord[] = [];
     const dead: DeadLetter[] = [];
     for (const r of batch.items) {
