@@ -13,11 +13,11 @@ import type { TableIdentifier } from '../../src/table/identifier.ts';
 import { rng } from '../support/datagen.ts';
 import { createTopic, ensureKafka, kafkaUnavailable, produce, uniqueTopic } from '../support/kafka.ts';
 import { readTableRows } from '../support/read-table.ts';
-import { REPO_ROOT } from '../support/readers.ts';
+import { REPO_ROOT, ReaderServer, readersUnavailable } from '../support/readers.ts';
 import { testWarehouse, type TestWarehouse } from '../support/warehouse.ts';
 
-const skip = await kafkaUnavailable();
-const CHAOS_MESSAGES = Number(process.env.FLOE_CHAOS_MESSAGES ?? 200_000);
+const skip = readersUnavailable() ?? await kafkaUnavailable();
+const CHAOS_MESSAGES = Number(process.env.FLOE_CHAOS_MESSAGES ?? 1_000_000);
 const CHAOS_KILLS = Number(process.env.FLOE_CHAOS_KILLS ?? 20);
 
 const SCHEMA = schemaFromJson({ type: 'struct', fields: [
@@ -195,5 +195,17 @@ describe('Kafka ingest', { skip }, () => {
     assert.equal(ids.size, CHAOS_MESSAGES, 'no duplicates');
     for (const r of rows) assert.equal(r.payload, `payload-${String(r.id)}`);
     for (const r of rows) assert.equal(r.kafka_key, `key-${String(r.id)}`);
+
+    // pyiceberg and DuckDB read the same table: every id once.
+    const readers = new ReaderServer();
+    try {
+      for (const reader of ['pyiceberg', 'duckdb'] as const) {
+        const res = await readers.read({ reader, warehouse: wh.dir, catalogDb: wh.catalogDb, table: 'kafka.chaos' });
+        assert.equal(res.rows.length, CHAOS_MESSAGES, `${reader} rows`);
+        assert.equal(new Set(res.rows.map((r) => String(r.id))).size, CHAOS_MESSAGES, `${reader} distinct ids`);
+      }
+    } finally {
+      await readers.close();
+    }
   });
 });
