@@ -497,6 +497,20 @@ const intCodec: AvroCodec = {
   accepts: (value) => typeof value === 'number' && Number.isInteger(value),
 };
 
+/** Avro arrays and maps come in blocks: a count (negative: followed by the block's byte
+ * size, only useful for skipping), its items, and a zero count at the end. */
+function readBlocks(reader: AvroReader, readItem: () => void): void {
+  for (;;) {
+    let count = reader.readSafeLong();
+    if (count === 0) return;
+    if (count < 0) {
+      count = -count;
+      reader.readSafeLong();
+    }
+    for (let i = 0; i < count; i++) readItem();
+  }
+}
+
 const longCodec: AvroCodec = {
   kind: 'long',
   write(writer, value) {
@@ -630,15 +644,8 @@ function arrayCodec(items: AvroCodec): AvroCodec {
     },
     read(reader) {
       const out: unknown[] = [];
-      for (;;) {
-        let count = reader.readSafeLong();
-        if (count === 0) return out;
-        if (count < 0) {
-          count = -count;
-          reader.readSafeLong(); // block byte size, only useful for skipping
-        }
-        for (let i = 0; i < count; i++) out.push(items.read(reader));
-      }
+      readBlocks(reader, () => out.push(items.read(reader)));
+      return out;
     },
     accepts: (value) => Array.isArray(value),
   };
@@ -664,18 +671,11 @@ function mapCodec(values: AvroCodec): AvroCodec {
     },
     read(reader) {
       const out = new Map<string, unknown>();
-      for (;;) {
-        let count = reader.readSafeLong();
-        if (count === 0) return out;
-        if (count < 0) {
-          count = -count;
-          reader.readSafeLong();
-        }
-        for (let i = 0; i < count; i++) {
-          const key = reader.readString();
-          out.set(key, values.read(reader));
-        }
-      }
+      readBlocks(reader, () => {
+        const key = reader.readString();
+        out.set(key, values.read(reader));
+      });
+      return out;
     },
     accepts: (value) => value instanceof Map || isPlainRecord(value),
   };
@@ -853,18 +853,11 @@ function keyValueMapCodec(keys: AvroCodec, values: AvroCodec): AvroCodec {
     },
     read(reader) {
       const out = new Map<unknown, unknown>();
-      for (;;) {
-        let count = reader.readSafeLong();
-        if (count === 0) return out;
-        if (count < 0) {
-          count = -count;
-          reader.readSafeLong();
-        }
-        for (let i = 0; i < count; i++) {
-          const key = keys.read(reader);
-          out.set(key, values.read(reader));
-        }
-      }
+      readBlocks(reader, () => {
+        const key = keys.read(reader);
+        out.set(key, values.read(reader));
+      });
+      return out;
     },
     accepts: (value) => value instanceof Map || Array.isArray(value),
   };
