@@ -1,0 +1,109 @@
+// Snapshot expiry (Iceberg's ExpireSnapshots): which snapshots and refs may go is decided
+// purely from metadata — every branch keeps its newest `min-snapshots-to-keep` ancestors and
+// those younger than `max-snapshot-age-ms`, every live tag keeps its snapshot — then one
+// commit removes them, and only files that no remaining snapshot reaches are deleted.
+import { CommitConflictError } from '../src/errors.ts';
+import { deleteAll } from '../src/io/file-io.ts';
+import { EntryStatus } from '../src/spec/data-file.ts';
+import { ancestorsOf, MAIN_BRANCH, propertyInt, type Snapshot, type TableMetadata } from '../src/spec/table-metadata.ts';
+import type { TableRequirement } from '../src/spec/table-updates.ts';
+import type { Catalog } from '../src/table/catalog.ts';
+import type { TableIdentifier } from '../src/table/identifier.ts';
+import { manifestEntries, snapshotManifests } from '../src/transaction/table-manifests.ts';
+
+export interface ExpiryOptions {
+  readonly nowMs: number;
+  /** Expire snapshots older than this age (default: `history.expire.max-snapshot-age-ms`, 5 days). */
+  readonly olderThanMs?: number;
+  /** Keep at least this many newest ancestors of every branch (default: `history.expire.min-snapshots-to-keep`, 1). */
+  readonly retainLast?: number;
+}
+
+export interface ExpiryPlan {
+  readonly expire: readonly bigint[];
+  readonly removeRefs: readonly string[];
+  readonly retained: readonly bigint[];
+}
+
+export function planSnapshotExpiry(m: TableMetadata, o: ExpiryOptions): ExpiryPlan {
+  const defaultMaxAge = o.olderThanMs ?? propertyInt(m, 'history.expire.max-snapshot-age-ms', 5 * 24 * 3600 * 1000);
+  const defaultMinKeep = o.retainLast ?? propertyInt(m, 'history.expire.min-snapshots-to-keep', 1);
+  const defaultMaxRefAge = propertyInt(m, 'history.expire.max-ref-age-ms', Number.MAX_SAFE_INTEGER);
+  const byId = new Map(m.snapshots.map((s) => [s.snapshotId, s]));
+  const retained = new Set<bigint>();
+  const removeRefs: string[] = [];
+  for (const [name, ref] of Object.entries(m.refs)) {
+    const head = byId.get(ref.snapshotId);
+    const maxRefAge = ref.maxRefAgeMs ?? defaultMaxRefAge;
+    if (name !== MAIN_BRANCH && head && o.nowMs - head.timestampMs > maxRefAge) { removeRefs.push(name); continue; }
+    if (ref.type === 'tag') { retained.add(ref.snapshotId); continue; }
+    const minKeep = Math.max(1, ref.minSnapshotsToKeep ?? defaultMinKeep);
+    const maxAge = o.olderThanMs ?? ref.maxSnapshotAgeMs ?? defaultMaxAge;
+    let kept = 0;
+    for (const s of ancestorsOf(m, ref.snapshotId)) {
+      if (kept < minKeep || o.nowMs - s.timestampMs <= maxAge) { retained.add(s.snapshotId); kept++; } else break;
+    }
+  }
+  // Snapshots on no ref (e.g. staged, never published) go once they are old enough.
+  const onSomeRef = new Set<bigint>();
+  for (const r of Object.values(m.refs)) for (const a of ancestorsOf(m, r.snapshotId)) onSomeRef.add(a.snapshotId);
+  for (const s of m.snapshots) {
+    if (!retained.has(s.snapshotId) && !onSomeRef.has(s.snapshotId) && o.nowMs - s.timestampMs <= defaultMaxAge) retained.add(s.snapshotId);
+  }
+  const expire = m.snapshots.filter((s) => !retained.has(s.snapshotId)).map((s) => s.snapshotId);
+  return { expire, removeRefs, retained: [...retained] };
+}
+
+export interface ExpiryResult {
+  readonly expiredSnapshots: number;
+  readonly removedRefs: readonly string[];
+  readonly deletedFiles: number;
+  readonly dryRun: boolean;
+}
+
+/** Files (manifest lists, manifests, data/delete files) reachable from the given snapshots. */
+async function reachableFiles(catalog: Catalog, snapshots: Iterable<Snapshot>): Promise<Set<string>> {
+  const out = new Set<string>();
+  const seenManifests = new Set<string>();
+  for (const s of snapshots) {
+    out.add(s.manifestList);
+    for (const mf of await snapshotManifests(catalog.io, s)) {
+      out.add(mf.manifestPath);
+      if (seenManifests.has(mf.manifestPath)) continue;
+      seenManifests.add(mf.manifestPath);
+      for (const e of await manifestEntries(catalog.io, mf)) if (e.status !== EntryStatus.Deleted) out.add(e.dataFile.filePath);
+    }
+  }
+  return out;
+}
+
+export async function expireSnapshots(catalog: Catalog, id: TableIdentifier, o: ExpiryOptions & { dryRun?: boolean }): Promise<ExpiryResult> {
+  for (let attempt = 1; ; attempt++) {
+    const base = await catalog.loadTable(id);
+    const plan = planSnapshotExpiry(base.metadata, o);
+    const expired = base.metadata.snapshots.filter((s) => plan.expire.includes(s.snapshotId));
+    if (o.dryRun || (expired.length === 0 && plan.removeRefs.length === 0)) {
+      return { expiredSnapshots: expired.length, removedRefs: plan.removeRefs, deletedFiles: 0, dryRun: o.dryRun ?? false };
+    }
+    // Every ref must still be where the plan saw it: a moved ref may need a planned snapshot.
+    const requirements: TableRequirement[] = [
+      { type: 'assert-table-uuid', uuid: base.metadata.tableUuid },
+      ...Object.entries(base.metadata.refs).map(([ref, r]) => ({ type: 'assert-ref-snapshot-id' as const, ref, snapshotId: r.snapshotId })),
+    ];
+    let after: TableMetadata;
+    try {
+      after = (await catalog.commitTable(id, requirements, [
+        ...plan.removeRefs.map((refName) => ({ action: 'remove-snapshot-ref' as const, refName })),
+        ...(plan.expire.length > 0 ? [{ action: 'remove-snapshots' as const, snapshotIds: plan.expire }] : []),
+      ])).metadata;
+    } catch (err) {
+      if (err instanceof CommitConflictError && attempt < 20) continue;
+      throw err;
+    }
+    const keep = await reachableFiles(catalog, after.snapshots);
+    const candidates = await reachableFiles(catalog, expired);
+    const doomed = [...candidates].filter((f) => !keep.has(f));
+    await deleteAll(catalog.io, doomed);
+    return { expiredSnapshots: expired.length, removedRefs: plan.removeRefs, deletedFiles: doomed.length, dryRun: false };
+  }
+}
