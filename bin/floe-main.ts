@@ -1,7 +1,11 @@
-// Wires catalog/ into the core's CLI (src never imports catalog/ itself).
+// Wires catalog/ and compaction/ into the core's CLI (src never imports either itself).
 import { openCatalog } from '../catalog/index.ts';
+import { expireSnapshots } from '../compaction/expire-snapshots.ts';
 import { runCli } from '../src/cli/main.ts';
 
 export function main(argv: readonly string[]): Promise<number> {
-  return runCli(argv, { openCatalog: (o) => openCatalog({ warehouse: o.warehouse, name: o.name, ...(o.uri ? { uri: o.uri } : {}) }) });
+  return runCli(argv, {
+    openCatalog: (o) => openCatalog({ warehouse: o.warehouse, name: o.name, ...(o.uri ? { uri: o.uri } : {}) }),
+    expireSnapshots,
+  });
 }

@@ -8,7 +8,7 @@ import { parseJsonExact } from '../spec/json.ts';
 import { parsePartitionExpression } from '../spec/partition-spec.ts';
 import { schemaFromJson } from '../spec/schema.ts';
 import type { Catalog } from '../table/catalog.ts';
-import { identifierToString, parseNamespace, parseTableIdentifier } from '../table/identifier.ts';
+import { identifierToString, parseNamespace, parseTableIdentifier, type TableIdentifier } from '../table/identifier.ts';
 import { appendRecords } from '../transaction/append-records.ts';
 import { loadIngestConfig } from '../ingest/ingest-config.ts';
 import { startIngest } from '../ingest/ingest-runner.ts';
@@ -17,13 +17,28 @@ import { describeTable, snapshotRows } from './describe-table.ts';
 import { readNdjson } from './ndjson.ts';
 
 export interface CatalogOptions { warehouse: string; uri?: string; name: string }
+export interface ExpireSnapshotsCommand {
+  (catalog: Catalog, id: TableIdentifier, o: { nowMs: number; olderThanMs?: number; retainLast?: number; dryRun?: boolean }):
+    Promise<{ expiredSnapshots: number; removedRefs: readonly string[]; deletedFiles: number; dryRun: boolean }>;
+}
+
 export interface CliDeps {
   openCatalog(opts: CatalogOptions): Promise<Catalog>;
+  /** Maintenance commands come from compaction/, wired in by the entry point. */
+  expireSnapshots?: ExpireSnapshotsCommand;
   stdout?: (line: string) => void;
   stderr?: (line: string) => void;
 }
 
 interface GlobalOpts { warehouse: string; catalog?: string; catalogName: string; verbose?: boolean }
+
+/** `90s`, `30m`, `12h`, `5d`, `1500ms` → milliseconds. */
+export function parseDuration(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)$/.exec(text.trim());
+  if (!m) throw new ValidationError(`duration '${text}' is not like 90s, 30m, 12h or 5d`);
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 'ms' | 's' | 'm' | 'h' | 'd'];
+  return Math.round(Number(m[1]) * unit);
+}
 
 function collectProperty(value: string, previous: Record<string, string>): Record<string, string> {
   const eq = value.indexOf('=');
@@ -143,6 +158,24 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<nu
         process.off('SIGINT', onSignal);
       }
     });
+
+  if (deps.expireSnapshots) {
+    const expire = deps.expireSnapshots;
+    program.command('expire-snapshots <table>')
+      .description('remove old snapshots (never one a branch or tag still needs) and the files only they used')
+      .option('--older-than <duration>', 'expire snapshots older than this, e.g. 5d, 12h, 30m (default: history.expire.max-snapshot-age-ms, 5 days)')
+      .option('--retain-last <n>', 'keep at least the newest N snapshots of every branch (default: history.expire.min-snapshots-to-keep, 1)')
+      .option('--dry-run', 'print what would be expired, change nothing')
+      .action(async (name: string, o: { olderThan?: string; retainLast?: string; dryRun?: boolean }) => {
+        const r = await expire(await open(), parseTableIdentifier(name), {
+          nowMs: Date.now(),
+          ...(o.olderThan ? { olderThanMs: parseDuration(o.olderThan) } : {}),
+          ...(o.retainLast ? { retainLast: Number(o.retainLast) } : {}),
+          dryRun: o.dryRun ?? false,
+        });
+        out(`${r.dryRun ? 'would expire' : 'expired'} ${r.expiredSnapshots} snapshot(s)${r.removedRefs.length ? `, removed refs ${r.removedRefs.join(', ')}` : ''}${r.dryRun ? '' : `, deleted ${r.deletedFiles} file(s)`}`);
+      });
+  }
 
   program.command('describe <table>').description('schema, partitioning, refs and properties of a table')
     .action(async (name: string) => { out(describeTable(await (await open()).loadTable(parseTableIdentifier(name)))); });
