@@ -79,9 +79,9 @@ export class KafkaSource {
     }
   }
 
-  private toRecord(topic: string, partition: number, m: KafkaMessage, capture: KafkaCapture | undefined): SourceRecord {
+  private toRecord(topic: string, partition: number, offset: bigint, m: KafkaMessage, capture: KafkaCapture | undefined): SourceRecord {
     const raw = m.value?.toString('utf8') ?? '';
-    const position = { sourceId: this.sourceId(topic), partition, offset: BigInt(m.offset) };
+    const position = { sourceId: this.sourceId(topic), partition, offset };
     const timestampMs = Number(m.timestamp);
     let value: unknown;
     let decodeError: string | undefined;
@@ -112,8 +112,9 @@ export class KafkaSource {
     const floor = this.floor.get(key) ?? -1n;
     for (const m of batch.messages) {
       if (!isRunning() || isStale() || this.stopping) break;
-      if (BigInt(m.offset) < floor) { resolveOffset(m.offset); continue; }
-      route.ingestor.offer(this.toRecord(batch.topic, batch.partition, m, route.capture));
+      const offset = BigInt(m.offset);
+      if (offset < floor) { resolveOffset(m.offset); continue; }
+      route.ingestor.offer(this.toRecord(batch.topic, batch.partition, offset, m, route.capture));
       resolveOffset(m.offset);
       if (route.ingestor.full) {
         // Backpressure: stop fetching this topic until the commit in flight frees memory.

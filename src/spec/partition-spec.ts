@@ -20,11 +20,8 @@ export interface PartitionSpec {
   readonly fields: readonly PartitionField[];
 }
 
-/** Partition field ids start at 1000; a table that never had one records 999 (Java/pyiceberg). */
-export const PARTITION_DATA_ID_START = 1000;
+/** Partition field ids start at 1000, so a table that never had one records 999 (Java/pyiceberg). */
 export const UNPARTITIONED_LAST_ASSIGNED_ID = 999;
-
-export const unpartitionedSpec: PartitionSpec = { specId: 0, fields: [] };
 
 export const partitionSpecJson = z.object({
   'spec-id': z.number().int(),

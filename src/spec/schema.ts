@@ -128,7 +128,6 @@ export const schemaJson = z.object({
   'identifier-field-ids': z.array(z.number().int()).optional(),
   fields: z.array(fieldJson),
 });
-export type SchemaJson = z.infer<typeof schemaJson>;
 
 /**
  * Builds a Schema from its JSON form. With `assignIds`, ids in the JSON are ignored and fresh

@@ -95,9 +95,6 @@ export function typeToString(t: IcebergType): string {
   }
 }
 
-export function typesEqual(a: IcebergType, b: IcebergType): boolean {
-  return typeToString(a) === typeToString(b);
-}
 
 /** Number of bytes of a decimal of precision P stored as a fixed (spec: minimum bytes). */
 export function decimalRequiredBytes(precision: number): number {

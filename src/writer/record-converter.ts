@@ -4,7 +4,7 @@
 // a rounded long. Per-leaf metrics (counts, NaN, min/max) are gathered in the same pass.
 import * as arrow from 'apache-arrow';
 import { RecordValidationError } from '../errors.ts';
-import { arrowField, arrowType } from '../format/arrow-schema.ts';
+import { arrowSchema, arrowType } from '../format/arrow-schema.ts';
 import type { Schema } from '../spec/schema.ts';
 import { compareValues } from '../spec/single-value.ts';
 import { isPrimitive, type IcebergType, type PrimitiveType, type PrimitiveValue } from '../spec/types.ts';
@@ -369,8 +369,8 @@ export function recordsToArrow(schema: Schema, records: readonly unknown[], owne
     for (let i = 0; i < n; i++) values[i] = (records[i] as Record<string, unknown>)[f.name];
     return conv.column(f.id, f.type, f.required, values, ownerOf, f.name, false);
   });
-  const structType = new arrow.Struct(schema.fields.map(arrowField));
-  const data = arrow.makeData({ type: structType, length: n, nullCount: 0, children });
-  const batch = new arrow.RecordBatch(new arrow.Schema(structType.children), data);
+  const arrowSchemaOfTable = arrowSchema(schema);
+  const data = arrow.makeData({ type: new arrow.Struct(arrowSchemaOfTable.fields), length: n, nullCount: 0, children });
+  const batch = new arrow.RecordBatch(arrowSchemaOfTable, data);
   return { table: new arrow.Table([batch]), numRows: n, metrics: conv.metrics, arrowBytes: conv.bytes };
 }
