@@ -48,7 +48,7 @@ export function buildFileMetrics(
     if (mode.kind === 'none') continue;
     out.valueCounts.set(id, BigInt(m.valueCount));
     out.nullValueCounts.set(id, BigInt(m.nullCount));
-    if (m.type.kind === 'float' || m.type.kind === 'double') out.nanValueCounts.set(id, BigInt(m.nanCount));
+    if ((m.type.kind === 'float' || m.type.kind === 'double') && !m.nanCountUnknown) out.nanValueCounts.set(id, BigInt(m.nanCount));
     if (mode.kind === 'counts' || !m.collectBounds || m.min === undefined || m.max === undefined) continue;
     // No uuid bounds: Java (Spark, Trino) orders uuids with java.util.UUID.compareTo (signed
     // halves) while the spec, pyiceberg and DuckDB order bytes unsigned; any bound we wrote

@@ -3,6 +3,7 @@
 import * as arrow from 'apache-arrow';
 import * as parquet from 'parquet-wasm';
 import { ValidationError } from '../errors.ts';
+import { footerColumnSizes, footerSplitOffsets, parquetFooterOf } from './parquet-footer.ts';
 
 export type ParquetCodec = 'zstd' | 'snappy' | 'gzip' | 'lz4' | 'brotli' | 'uncompressed';
 
@@ -51,25 +52,6 @@ export async function writeParquetFile(table: arrow.Table, opts: ParquetWriteOpt
   const props = builder.build();
   const wasmTable = parquet.Table.fromIPCStream(arrow.tableToIPC(table, 'stream'));
   const bytes = parquet.writeParquet(wasmTable, props);
-  const footer = await parquet.ParquetFile.fromFile(new Blob([bytes]));
-  try {
-    const meta = footer.metadata();
-    const groups = meta.rowGroups();
-    const columnSizes: bigint[] = [];
-    const splitOffsets: bigint[] = [];
-    // arrow-rs writes column chunks back to back from byte 4, so each row group starts where
-    // the previous one's compressed chunks end (its ColumnChunk.file_offset is not usable).
-    let offset = 4n;
-    for (const g of groups) {
-      splitOffsets.push(offset);
-      g.columns().forEach((c, i) => {
-        const size = BigInt(c.compressedSize());
-        columnSizes[i] = (columnSizes[i] ?? 0n) + size;
-        offset += size;
-      });
-    }
-    return { bytes, columnSizes, splitOffsets, rowGroups: groups.length };
-  } finally {
-    footer.free();
-  }
+  const footer = parquetFooterOf(bytes, 'written Parquet file');
+  return { bytes, columnSizes: footerColumnSizes(footer), splitOffsets: footerSplitOffsets(footer), rowGroups: footer.rowGroups.length };
 }

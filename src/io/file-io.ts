@@ -3,6 +3,15 @@
 
 export interface FileInfo { readonly uri: string; readonly size: number; readonly modifiedMs: number }
 
+/** A file being written piece by piece; nobody sees it until `close()` publishes it whole. */
+export interface OutputFile {
+  write(chunk: Uint8Array): Promise<void>;
+  /** Publishes the file atomically (never replacing an existing one) and returns its size. */
+  close(): Promise<number>;
+  /** Drops what was written; nothing becomes visible. */
+  abort(): Promise<void>;
+}
+
 export interface FileIO {
   /** Reads a whole file. Throws NotFoundError if it does not exist. */
   read(uri: string): Promise<Uint8Array>;
@@ -11,6 +20,10 @@ export interface FileIO {
    * never replaced (AlreadyExistsError instead) — metadata files must never be overwritten.
    */
   writeNew(uri: string, bytes: Uint8Array): Promise<void>;
+  /** Like writeNew, streamed: memory stays bounded whatever the file's size. */
+  createNew(uri: string): Promise<OutputFile>;
+  /** A Blob over the file whose bytes are read on demand (Parquet readers seek the footer). */
+  openBlob(uri: string): Promise<Blob>;
   exists(uri: string): Promise<boolean>;
   /** Deletes a file; deleting a missing file is not an error. */
   delete(uri: string): Promise<void>;

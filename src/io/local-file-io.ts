@@ -2,10 +2,10 @@
 // file, are fsynced, then hard-linked into place: link(2) fails if the target exists, so a
 // file is never half-visible and never overwritten (rename(2) would silently replace it).
 import { randomUUID } from 'node:crypto';
-import { promises as fs } from 'node:fs';
+import { openAsBlob, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { AlreadyExistsError, FileIOError, NotFoundError } from '../errors.ts';
-import type { FileInfo, FileIO } from './file-io.ts';
+import type { FileInfo, FileIO, OutputFile } from './file-io.ts';
 
 /**
  * The path of a `file:` URI, taken literally: Iceberg paths are location strings, not
@@ -59,6 +59,54 @@ export class LocalFileIO implements FileIO {
       throw new FileIOError(`cannot write ${uri}: ${(err as Error).message}`, { cause: err, retryable: true });
     } finally {
       await fs.rm(temp, { force: true });
+    }
+  }
+
+  async createNew(uri: string): Promise<OutputFile> {
+    const target = uriToPath(uri);
+    const dir = path.dirname(target);
+    const temp = path.join(dir, `.${path.basename(target)}.${randomUUID()}.tmp`);
+    await fs.mkdir(dir, { recursive: true });
+    if (await this.exists(uri)) throw new AlreadyExistsError(`file already exists: ${uri}`);
+    const handle = await fs.open(temp, 'wx');
+    let size = 0;
+    const drop = async (): Promise<void> => {
+      await handle.close().catch(() => undefined);
+      await fs.rm(temp, { force: true });
+    };
+    return {
+      write: async (chunk) => {
+        try {
+          await handle.write(chunk);
+          size += chunk.length;
+        } catch (err) {
+          await drop();
+          throw new FileIOError(`cannot write ${uri}: ${(err as Error).message}`, { cause: err, retryable: true });
+        }
+      },
+      close: async () => {
+        try {
+          await handle.sync();
+          await handle.close();
+          await fs.link(temp, target);
+          return size;
+        } catch (err) {
+          if (isErrno(err, 'EEXIST')) throw new AlreadyExistsError(`file already exists: ${uri}`);
+          throw new FileIOError(`cannot write ${uri}: ${(err as Error).message}`, { cause: err, retryable: true });
+        } finally {
+          await drop();
+        }
+      },
+      abort: drop,
+    };
+  }
+
+  async openBlob(uri: string): Promise<Blob> {
+    try {
+      return await openAsBlob(uriToPath(uri));
+    } catch (err) {
+      if (isErrno(err, 'ENOENT')) throw new NotFoundError(`file not found: ${uri}`);
+      throw new FileIOError(`cannot open ${uri}: ${(err as Error).message}`, { cause: err });
     }
   }
 

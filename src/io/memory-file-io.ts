@@ -1,6 +1,6 @@
 // An in-memory FileIO for fast unit tests: same contract as LocalFileIO, no disk.
 import { AlreadyExistsError, NotFoundError } from '../errors.ts';
-import type { FileInfo, FileIO } from './file-io.ts';
+import type { FileInfo, FileIO, OutputFile } from './file-io.ts';
 
 export class MemoryFileIO implements FileIO {
   readonly files = new Map<string, { bytes: Uint8Array; modifiedMs: number }>();
@@ -15,6 +15,22 @@ export class MemoryFileIO implements FileIO {
     if (this.files.has(uri)) throw new AlreadyExistsError(`file already exists: ${uri}`);
     this.files.set(uri, { bytes: bytes.slice(), modifiedMs: Date.now() });
   }
+
+  async createNew(uri: string): Promise<OutputFile> {
+    if (this.files.has(uri)) throw new AlreadyExistsError(`file already exists: ${uri}`);
+    const parts: Uint8Array[] = [];
+    return {
+      write: async (chunk) => { parts.push(chunk.slice()); },
+      close: async () => {
+        const bytes = new Uint8Array(await new Blob(parts).arrayBuffer());
+        await this.writeNew(uri, bytes);
+        return bytes.length;
+      },
+      abort: async () => { parts.length = 0; },
+    };
+  }
+
+  async openBlob(uri: string): Promise<Blob> { return new Blob([await this.read(uri)]); }
 
   async exists(uri: string): Promise<boolean> { return this.files.has(uri); }
 

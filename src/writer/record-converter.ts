@@ -20,6 +20,8 @@ export interface LeafMetrics {
   valueCount: number;
   nullCount: number;
   nanCount: number;
+  /** Set when NaNs were not counted (metrics taken from a Parquet footer): no NaN count is written. */
+  nanCountUnknown?: boolean;
   min: PrimitiveValue | undefined;
   max: PrimitiveValue | undefined;
 }

@@ -233,6 +233,8 @@ describe('sqlite SqlCatalog specifics', () => {
       exists: (u) => local.exists(u),
       delete: (u) => local.delete(u),
       list: (p) => local.list(p),
+      createNew: (u) => local.createNew(u),
+      openBlob: (u) => local.openBlob(u),
       async writeNew(uri, bytes) {
         await local.writeNew(uri, bytes);
         if (/\/00001-[^/]*\.metadata\.json$/.test(uri)) {

@@ -24,6 +24,27 @@ function contract(name: string, make: () => { io: FileIO; root: string; cleanup:
       } finally { cleanup(); }
     });
 
+    test('createNew streams a file that appears whole only at close, never over an existing one', async () => {
+      const { io, root, cleanup } = make();
+      try {
+        const uri = `${root}/t/data/big.parquet`;
+        const out = await io.createNew(uri);
+        await out.write(new Uint8Array([1, 2]));
+        await out.write(new Uint8Array([3]));
+        assert.equal(await io.exists(uri), false, 'invisible before close');
+        assert.equal(await out.close(), 3);
+        assert.deepStrictEqual([...await io.read(uri)], [1, 2, 3]);
+        assert.deepStrictEqual([...new Uint8Array(await (await io.openBlob(uri)).slice(1, 3).arrayBuffer())], [2, 3]);
+        await assert.rejects(async () => { const again = await io.createNew(uri); await again.write(new Uint8Array([9])); await again.close(); }, AlreadyExistsError);
+        assert.deepStrictEqual([...await io.read(uri)], [1, 2, 3]);
+        const dropped = await io.createNew(`${root}/t/data/dropped.parquet`);
+        await dropped.write(new Uint8Array([7]));
+        await dropped.abort();
+        assert.equal(await io.exists(`${root}/t/data/dropped.parquet`), false);
+        assert.deepStrictEqual((await io.list(`${root}/t/`)).map((f) => f.uri.slice(root.length)), ['/t/data/big.parquet'], 'no temp file left');
+      } finally { cleanup(); }
+    });
+
     test('missing files: read fails with NotFoundError, delete is a no-op', async () => {
       const { io, root, cleanup } = make();
       try {
