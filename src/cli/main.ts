@@ -21,11 +21,21 @@ export interface ExpireSnapshotsCommand {
   (catalog: Catalog, id: TableIdentifier, o: { nowMs: number; olderThanMs?: number; retainLast?: number; dryRun?: boolean }):
     Promise<{ expiredSnapshots: number; removedRefs: readonly string[]; deletedFiles: number; dryRun: boolean }>;
 }
+export interface RemoveOrphansCommand {
+  (catalog: Catalog, id: TableIdentifier, o: { nowMs: number; olderThanMs?: number; dryRun?: boolean }):
+    Promise<{ scannedFiles: number; orphans: readonly { uri: string; size: number }[]; deletedFiles: number; deletedBytes: number; failed: readonly string[]; tooYoung: number; dryRun: boolean }>;
+}
+export interface RewriteManifestsCommand {
+  (catalog: Catalog, id: TableIdentifier, o: { branch?: string }):
+    Promise<{ snapshotId: bigint | null; reason?: string; manifestsCreated: number; manifestsKept: number; manifestsReplaced: number; entriesProcessed: number }>;
+}
 
 export interface CliDeps {
   openCatalog(opts: CatalogOptions): Promise<Catalog>;
   /** Maintenance commands come from compaction/, wired in by the entry point. */
   expireSnapshots?: ExpireSnapshotsCommand;
+  removeOrphans?: RemoveOrphansCommand;
+  rewriteManifests?: RewriteManifestsCommand;
   stdout?: (line: string) => void;
   stderr?: (line: string) => void;
 }
@@ -174,6 +184,40 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<nu
           dryRun: o.dryRun ?? false,
         });
         out(`${r.dryRun ? 'would expire' : 'expired'} ${r.expiredSnapshots} snapshot(s)${r.removedRefs.length ? `, removed refs ${r.removedRefs.join(', ')}` : ''}${r.dryRun ? '' : `, deleted ${r.deletedFiles} file(s)`}`);
+      });
+  }
+
+  if (deps.removeOrphans) {
+    const removeOrphans = deps.removeOrphans;
+    program.command('remove-orphans <table>')
+      .description('delete files under the table\'s data/ and metadata/ that no snapshot or metadata file references')
+      .option('--older-than <duration>', 'only files last modified longer ago than this, so in-flight writes survive, e.g. 3d, 12h (default: 3d)')
+      .option('--dry-run', 'print the files that would be deleted, change nothing')
+      .action(async (name: string, o: { olderThan?: string; dryRun?: boolean }) => {
+        const r = await removeOrphans(await open(), parseTableIdentifier(name), {
+          nowMs: Date.now(),
+          ...(o.olderThan ? { olderThanMs: parseDuration(o.olderThan) } : {}),
+          dryRun: o.dryRun ?? false,
+        });
+        if (r.dryRun) for (const f of r.orphans) out(`would delete ${f.uri} (${f.size} bytes)`);
+        const bytes = r.dryRun ? r.orphans.reduce((n, f) => n + f.size, 0) : r.deletedBytes;
+        out(`${r.dryRun ? 'would delete' : 'deleted'} ${r.dryRun ? r.orphans.length : r.deletedFiles} orphan file(s), ${bytes} bytes; scanned ${r.scannedFiles} file(s), kept ${r.tooYoung} unreferenced file(s) younger than the margin`);
+        if (r.failed.length > 0) {
+          for (const f of r.failed) err(`could not delete ${f}`);
+          throw new FloeError('io', `${r.failed.length} orphan file(s) could not be deleted; run again to retry`);
+        }
+      });
+  }
+
+  if (deps.rewriteManifests) {
+    const rewrite = deps.rewriteManifests;
+    program.command('rewrite-manifests <table>')
+      .description('regroup the live entries of a branch into manifests by partition (a replace snapshot; data files untouched)')
+      .option('--branch <name>', 'branch to rewrite', 'main')
+      .action(async (name: string, o: { branch: string }) => {
+        const r = await rewrite(await open(), parseTableIdentifier(name), { branch: o.branch });
+        if (r.snapshotId === null) { out(r.reason ?? 'nothing to rewrite'); return; }
+        out(`rewrote ${r.manifestsReplaced} manifest(s) into ${r.manifestsCreated} (${r.entriesProcessed} entries, ${r.manifestsKept} delete manifest(s) kept) on branch ${o.branch}: snapshot ${r.snapshotId}`);
       });
   }
 

@@ -41,15 +41,26 @@ export function parseCodec(name: string): ParquetCodec {
   throw new ValidationError(`write.parquet.compression-codec '${name}' is not one of ${Object.keys(CODECS).join(', ')}`);
 }
 
-export async function writeParquetFile(table: arrow.Table, opts: ParquetWriteOptions): Promise<ParquetFileResult> {
-  const rowsPerGroup = Math.max(1024, Math.floor(opts.rowGroupSizeBytes / Math.max(1, opts.arrowBytesPerRow)));
+/** Rows per row group for a byte bound (arrow-rs bounds row groups by rows). */
+export function rowsPerRowGroup(rowGroupSizeBytes: number, arrowBytesPerRow: number): number {
+  return Math.max(1024, Math.floor(rowGroupSizeBytes / Math.max(1, arrowBytesPerRow)));
+}
+
+/** parquet-wasm writer properties: codec, row-group bound, chunk statistics except where disabled. */
+export function parquetWriterProperties(opts: { codec: ParquetCodec; rowsPerGroup: number; noStatisticsColumns?: readonly string[] | undefined }): parquet.WriterProperties {
   let builder = new parquet.WriterPropertiesBuilder()
     .setCompression(CODECS[opts.codec])
-    .setMaxRowGroupSize(rowsPerGroup)
+    .setMaxRowGroupSize(opts.rowsPerGroup)
     .setStatisticsEnabled(parquet.EnabledStatistics.Chunk)
     .setCreatedBy('floe (parquet-wasm)');
   for (const col of opts.noStatisticsColumns ?? []) builder = builder.setColumnStatisticsEnabled(col, parquet.EnabledStatistics.None);
-  const props = builder.build();
+  return builder.build();
+}
+
+export async function writeParquetFile(table: arrow.Table, opts: ParquetWriteOptions): Promise<ParquetFileResult> {
+  const props = parquetWriterProperties({
+    codec: opts.codec, rowsPerGroup: rowsPerRowGroup(opts.rowGroupSizeBytes, opts.arrowBytesPerRow), noStatisticsColumns: opts.noStatisticsColumns,
+  });
   const wasmTable = parquet.Table.fromIPCStream(arrow.tableToIPC(table, 'stream'));
   const bytes = parquet.writeParquet(wasmTable, props);
   const footer = parquetFooterOf(bytes, 'written Parquet file');

@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { ValidationError } from '../errors.ts';
 import type { Schema } from './schema.ts';
-import { isPrimitive, type PrimitiveType } from './types.ts';
+import { isPrimitive, type PrimitiveType, type PrimitiveValue } from './types.ts';
 import {
   canTransform, parseTransform, transformResultType, transformToString, type Transform,
 } from './transforms.ts';
@@ -143,4 +143,9 @@ function splitTopLevel(expr: string): string[] {
   }
   if (cur.trim() !== '') out.push(cur.trim());
   return out.filter((t) => t !== '');
+}
+
+/** A stable text key of a partition tuple (for grouping files by partition). */
+export function partitionKey(tuple: readonly (PrimitiveValue | null)[]): string {
+  return tuple.map((v) => (v === null ? 'N' : v instanceof Uint8Array ? `b${Buffer.from(v).toString('hex')}` : `${typeof v}:${String(v)}`)).join('\u0000');
 }

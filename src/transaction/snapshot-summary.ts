@@ -2,6 +2,7 @@
 // summary as Java's SnapshotProducer does; when a parent lacks them (another writer left them
 // out) they are recomputed from the manifest list so every snapshot has all six `total-*`.
 import { FileContent, type DataFile } from '../spec/data-file.ts';
+import { partitionKey } from '../spec/partition-spec.ts';
 
 export type Operation = 'append' | 'replace' | 'overwrite' | 'delete';
 
@@ -30,7 +31,7 @@ export function emptyDelta(): SummaryDelta {
 }
 
 function partitionId(f: DataFile): string {
-  return `${f.specId}/${f.partition.map((v) => (v instanceof Uint8Array ? Buffer.from(v).toString('hex') : String(v))).join('/')}`;
+  return `${f.specId}/${partitionKey(f.partition)}`;
 }
 
 export function addFile(d: SummaryDelta, f: DataFile): void {

@@ -8,7 +8,7 @@ import { buildFileMetrics } from '../format/file-metrics.ts';
 import { parquetColumnPaths } from '../format/arrow-schema.ts';
 import { parseCodec, writeParquetFile } from '../format/parquet-writer.ts';
 import { FileContent, type DataFile, type PartitionTuple } from '../spec/data-file.ts';
-import { partitionType, type PartitionFieldType, type PartitionSpec } from '../spec/partition-spec.ts';
+import { partitionKey, partitionType, type PartitionFieldType, type PartitionSpec } from '../spec/partition-spec.ts';
 import type { Schema } from '../spec/schema.ts';
 import { applyTransform, partitionPathSegment } from '../spec/transforms.ts';
 import { ValueError, parsePrimitiveValue } from './value-parsers.ts';
@@ -33,10 +33,6 @@ const INITIAL_COMPRESSION_RATIO = 0.5;
 interface PartitionGroup { tuple: PartitionTuple; rows: number[] }
 
 export interface WriteStats { toArrowMs: number; parquetMs: number; ioMs: number }
-
-function partitionKey(tuple: PartitionTuple): string {
-  return tuple.map((v) => (v === null ? 'N' : v instanceof Uint8Array ? `b${Buffer.from(v).toString('hex')}` : `${typeof v}:${String(v)}`)).join('\u0000');
-}
 
 /** Groups row indices by partition tuple, validating the partition source values. */
 export function groupByPartition(records: readonly unknown[], fields: readonly PartitionFieldType[], schema: Schema): PartitionGroup[] {
@@ -66,6 +62,16 @@ export function groupByPartition(records: readonly unknown[], fields: readonly P
   return [...groups.values()];
 }
 
+/**
+ * Columns written without Parquet statistics: uuid min/max are unsigned-byte ordered, while
+ * Iceberg Java's row-group filter compares them as java.util.UUID (signed) and skips row
+ * groups that match.
+ */
+export function noStatisticsColumnsFor(schema: Schema): string[] {
+  const paths = parquetColumnPaths(schema);
+  return schema.leafIds().filter((id) => schema.findField(id)?.type.kind === 'uuid').map((id) => paths.get(id)!);
+}
+
 export function partitionPath(fields: readonly PartitionFieldType[], tuple: PartitionTuple): string {
   return fields.map((f, i) => `${encodeURIComponent(f.name)}=${encodeURIComponent(partitionPathSegment(f.transform, f.type, tuple[i] ?? null))}`).join('/');
 }
@@ -88,10 +94,7 @@ export class DataFileWriter {
     const targetSize = Number(properties['write.target-file-size-bytes'] ?? DEFAULT_TARGET_FILE_SIZE_BYTES);
     const rowGroupSize = Number(properties['write.parquet.row-group-size-bytes'] ?? DEFAULT_ROW_GROUP_SIZE_BYTES);
     const codec = parseCodec(properties['write.parquet.compression-codec'] ?? 'zstd');
-    // Parquet min/max of uuid columns are unsigned-byte ordered; Iceberg Java's row-group
-    // filter compares them as java.util.UUID (signed) and skips row groups that match.
-    const paths = parquetColumnPaths(schema);
-    const noStatisticsColumns = schema.leafIds().filter((id) => schema.findField(id)?.type.kind === 'uuid').map((id) => paths.get(id)!);
+    const noStatisticsColumns = noStatisticsColumnsFor(schema);
 
     // Phase 1: validate and convert everything; nothing is written if any record is bad.
     let t0 = performance.now();

@@ -18,7 +18,7 @@ const str = (m: ReadonlyMap<number, bigint>): Record<number, string> => Object.f
  * (Java's footer metrics, which Java-written files carry), the encoder counts elements only. */
 const REPEATED_LEAVES = new Set(['lst.element', 'mp.key', 'mp.value']);
 
-for (const props of [{}, { 'write.metadata.metrics.default': 'full' }, { 'write.metadata.metrics.default': 'counts' }]) {
+for (const props of [{} as Record<string, string>, { 'write.metadata.metrics.default': 'full' }, { 'write.metadata.metrics.default': 'counts' }]) {
   test(`footer metrics equal encoder metrics (${JSON.stringify(props)})`, async () => {
     const schema = schemaFromJson(ALL_TYPES_SCHEMA_JSON, { assignIds: true });
     const rows = generateRows(schema, 3000, 7).map((r) => r.input);

@@ -1,0 +1,216 @@
+// One compaction run of one table branch (Iceberg's RewriteDataFiles, binpack): scan the head,
+// plan groups, rewrite each group with bounded memory, and commit `replace` snapshots that are
+// validated from the starting snapshot — so it runs next to streaming writers without locks.
+// With `partial-progress.enabled` the groups are committed in up to
+// `partial-progress.max-commits` commits, so a conflict costs only its own groups.
+import PQueue from 'p-queue';
+import * as arrow from 'apache-arrow';
+import * as parquet from 'parquet-wasm';
+import { deleteAll } from '../src/io/file-io.ts';
+import { EntryStatus, FileContent, ManifestContent, type DataFile } from '../src/spec/data-file.ts';
+import { partitionKey } from '../src/spec/partition-spec.ts';
+import { branchHead, currentSchema, MAIN_BRANCH, specById, type Snapshot } from '../src/spec/table-metadata.ts';
+import type { Catalog } from '../src/table/catalog.ts';
+import type { TableIdentifier } from '../src/table/identifier.ts';
+import { commitWithRetry, type CommitHooks } from '../src/transaction/commit-with-retry.ts';
+import { manifestEntries, snapshotManifests } from '../src/transaction/table-manifests.ts';
+import { expectedOutputFiles, plannerConfig, planRewriteGroups, type PlannerConfig, type PlannerFile, type RewriteGroup, type RewritePlan } from './planner.ts';
+import { ReplaceDataFiles, RewriteValidationError } from './replace-data-files.ts';
+import { rewriteDataFiles, type RewriteInput } from './rewrite-data-files.ts';
+
+export interface CompactOptions extends Partial<PlannerConfig> {
+  readonly branch?: string;
+  readonly dryRun?: boolean;
+  /** Groups rewritten at once (`max-concurrent-file-group-rewrites`; default 1: parquet-wasm is single-threaded and each group holds a row group in memory). */
+  readonly concurrency?: number;
+  /** `partial-progress.enabled` (default false: one commit for the whole run). */
+  readonly partialProgress?: boolean;
+  /** `partial-progress.max-commits` (default 10). */
+  readonly partialProgressMaxCommits?: number;
+  readonly onEvent?: (e: CompactionEvent) => void;
+  readonly commitHooks?: CommitHooks;
+}
+
+export type CompactionEvent =
+  | { type: 'planned'; table: string; plan: RewritePlan; skippedForEqualityDeletes: number }
+  | { type: 'input-bytes'; bytes: number }
+  | { type: 'group-rewritten'; group: RewriteGroup; outputFiles: number; outputBytes: number; rowsDeleted: number }
+  | { type: 'committed'; snapshotId: bigint; groups: number; attempts: number }
+  | { type: 'commit-failed'; groups: number; reason: string };
+
+export interface CompactReport {
+  readonly table: string;
+  readonly dryRun: boolean;
+  readonly plan: RewritePlan;
+  readonly groups: number;
+  readonly failedGroups: number;
+  readonly rewrittenFiles: number;
+  readonly addedFiles: number;
+  readonly rewrittenBytes: number;
+  readonly addedBytes: number;
+  readonly commits: number;
+  /** Commit attempts that met a concurrent change and were re-based (retries). */
+  readonly conflicts: number;
+  readonly durationMs: number;
+}
+
+interface LiveFile { readonly file: DataFile; readonly sequenceNumber: bigint }
+
+/** Position-delete file columns (reserved field ids 2147483546 / 2147483545). */
+async function readPositionDeletes(catalog: Catalog, deleteFile: DataFile, into: Map<string, number[]>): Promise<void> {
+  const bytes = await catalog.io.read(deleteFile.filePath);
+  const t = arrow.tableFromIPC(parquet.readParquet(bytes, { columns: ['file_path', 'pos'] }).intoIPCStream());
+  const paths = t.getChild('file_path')!;
+  const positions = t.getChild('pos')!;
+  for (let i = 0; i < t.numRows; i++) {
+    const p = String(paths.get(i));
+    const list = into.get(p) ?? [];
+    list.push(Number(positions.get(i)));
+    into.set(p, list);
+  }
+}
+
+async function scanBranch(catalog: Catalog, head: Snapshot): Promise<{ data: LiveFile[]; deletes: LiveFile[] }> {
+  const data: LiveFile[] = [];
+  const deletes: LiveFile[] = [];
+  for (const m of await snapshotManifests(catalog.io, head)) {
+    for (const e of await manifestEntries(catalog.io, m)) {
+      if (e.status === EntryStatus.Deleted) continue;
+      const live = { file: e.dataFile, sequenceNumber: e.sequenceNumber ?? 0n };
+      (m.content === ManifestContent.Data ? data : deletes).push(live);
+    }
+  }
+  return { data, deletes };
+}
+
+const keyOf = (f: DataFile): string => `${f.specId}\u0000${partitionKey(f.partition)}`;
+
+export async function compactTable(catalog: Catalog, id: TableIdentifier, opts: CompactOptions = {}): Promise<CompactReport> {
+  const started = Date.now();
+  const name = [...id.namespace, id.name].join('.');
+  const branch = opts.branch ?? MAIN_BRANCH;
+  const table = await catalog.loadTable(id);
+  const meta = table.metadata;
+  const cfg = plannerConfig({ ...opts, tableProperties: meta.properties });
+  const head = branchHead(meta, branch);
+  const empty: RewritePlan = { groups: [], totalInputFiles: 0, totalInputBytes: 0, totalExpectedOutputFiles: 0 };
+  const report = (plan: RewritePlan, r: Partial<CompactReport> = {}): CompactReport => ({
+    table: name, dryRun: opts.dryRun ?? false, plan, groups: 0, failedGroups: 0, rewrittenFiles: 0, addedFiles: 0,
+    rewrittenBytes: 0, addedBytes: 0, commits: 0, conflicts: 0, durationMs: Date.now() - started, ...r,
+  });
+  if (!head) return report(empty);
+
+  const { data, deletes } = await scanBranch(catalog, head);
+  // Deletes that apply to a data file: same spec and partition, sequence number not older.
+  const positionDeletesByPartition = new Map<string, LiveFile[]>();
+  const equalityDeletesByPartition = new Map<string, LiveFile[]>();
+  for (const d of deletes) {
+    const target = d.file.content === FileContent.PositionDeletes ? positionDeletesByPartition : equalityDeletesByPartition;
+    target.set(keyOf(d.file), [...(target.get(keyOf(d.file)) ?? []), d]);
+  }
+  const deletedPositions = new Map<string, number[]>();
+  const readDeleteFiles = new Set<string>();
+  const plannerFiles: PlannerFile[] = [];
+  const byPath = new Map<string, LiveFile>();
+  let skippedForEqualityDeletes = 0;
+  for (const f of data) {
+    const key = keyOf(f.file);
+    // Equality deletes would have to be evaluated row by row; files they touch are left alone
+    // (rewriting them with the starting sequence number would resurrect deleted rows).
+    if ((equalityDeletesByPartition.get(key) ?? []).some((d) => d.sequenceNumber > f.sequenceNumber)) { skippedForEqualityDeletes++; continue; }
+    const applicable = (positionDeletesByPartition.get(key) ?? []).filter((d) =>
+      d.sequenceNumber >= f.sequenceNumber && (d.file.referencedDataFile == null || d.file.referencedDataFile === f.file.filePath));
+    for (const d of applicable) {
+      if (readDeleteFiles.has(d.file.filePath)) continue;
+      readDeleteFiles.add(d.file.filePath);
+      await readPositionDeletes(catalog, d.file, deletedPositions);
+    }
+    byPath.set(f.file.filePath, f);
+    plannerFiles.push({
+      path: f.file.filePath, specId: f.file.specId, partitionKey: partitionKey(f.file.partition),
+      sizeBytes: Number(f.file.fileSizeInBytes), recordCount: Number(f.file.recordCount),
+      deleteFileCount: applicable.length, deletedRecordCount: 0,
+    });
+  }
+  // Exact deleted-row counts now that all applicable delete files are read.
+  for (let i = 0; i < plannerFiles.length; i++) {
+    const p = plannerFiles[i]!;
+    const positions = deletedPositions.get(p.path);
+    if (positions) plannerFiles[i] = { ...p, deletedRecordCount: new Set(positions).size };
+  }
+  const plan = planRewriteGroups(plannerFiles, cfg);
+  opts.onEvent?.({ type: 'planned', table: name, plan, skippedForEqualityDeletes });
+  if (opts.dryRun || plan.groups.length === 0) return report(plan);
+
+  const schema = currentSchema(meta);
+  const queue = new PQueue({ concurrency: Math.max(1, opts.concurrency ?? 1) });
+  const maxCommits = opts.partialProgress ? Math.max(1, opts.partialProgressMaxCommits ?? 10) : 1;
+  const groupsPerCommit = Math.ceil(plan.groups.length / maxCommits);
+  let pendingGroups: { group: RewriteGroup; removed: DataFile[]; added: DataFile[] }[] = [];
+  const totals = { groups: 0, failedGroups: 0, rewrittenFiles: 0, addedFiles: 0, rewrittenBytes: 0, addedBytes: 0, commits: 0, conflicts: 0 };
+  let commitChain: Promise<void> = Promise.resolve();
+  let fatal: unknown;
+
+  const commit = async (batch: typeof pendingGroups): Promise<void> => {
+    const removed = batch.flatMap((b) => b.removed);
+    const added = batch.flatMap((b) => b.added);
+    try {
+      const r = await commitWithRetry(catalog, id, new ReplaceDataFiles(catalog.io, {
+        branch, startingSnapshot: head, removed, added,
+        summary: { 'floe.compaction.groups': String(batch.length) },
+      }), { hooks: { ...opts.commitHooks, onRetry: (attempt, err) => { totals.conflicts++; opts.commitHooks?.onRetry?.(attempt, err); } } });
+      totals.commits++;
+      totals.groups += batch.length;
+      totals.rewrittenFiles += removed.length;
+      totals.addedFiles += added.length;
+      totals.rewrittenBytes += removed.reduce((s, f) => s + Number(f.fileSizeInBytes), 0);
+      totals.addedBytes += added.reduce((s, f) => s + Number(f.fileSizeInBytes), 0);
+      opts.onEvent?.({ type: 'committed', snapshotId: r.snapshot.snapshotId, groups: batch.length, attempts: r.attempts });
+    } catch (err) {
+      // The commit loop already deleted its manifests; the rewritten data files are ours to drop.
+      await deleteAll(catalog.io, added.map((f) => f.filePath));
+      totals.failedGroups += batch.length;
+      opts.onEvent?.({ type: 'commit-failed', groups: batch.length, reason: err instanceof Error ? err.message : String(err) });
+      if (!(err instanceof RewriteValidationError) || !opts.partialProgress) throw err;
+    }
+  };
+
+  const rewriteGroup = async (group: RewriteGroup): Promise<void> => {
+    if (fatal) return;
+    const inputs: RewriteInput[] = group.files.map((pf) => {
+      const positions = deletedPositions.get(pf.path);
+      return { file: byPath.get(pf.path)!.file, ...(positions ? { deletedPositions: [...new Set(positions)].sort((a, b) => a - b) } : {}) };
+    });
+    const liveBytes = group.files.reduce((s, f) => s + f.sizeBytes * (1 - f.deletedRecordCount / Math.max(1, f.recordCount)), 0);
+    // Spread the group evenly over its expected output files (Spark's split size), so a
+    // 3.05 GiB group becomes three ~1.02 GiB files rather than three of 1 GiB and a crumb.
+    const splitSize = Math.max(1, Math.ceil(liveBytes / expectedOutputFiles(liveBytes, cfg)));
+    const result = await rewriteDataFiles(inputs, {
+      io: catalog.io, schema, spec: specById(meta, group.specId), location: meta.location, properties: meta.properties,
+      targetFileSizeBytes: Math.min(splitSize, cfg.maxFileSizeBytes),
+      onInputFileDone: (bytes) => opts.onEvent?.({ type: 'input-bytes', bytes }),
+    });
+    opts.onEvent?.({ type: 'group-rewritten', group, outputFiles: result.files.length, outputBytes: result.files.reduce((s, f) => s + Number(f.fileSizeInBytes), 0), rowsDeleted: result.rowsDeleted });
+    pendingGroups.push({ group, removed: inputs.map((i) => i.file), added: [...result.files] });
+    if (pendingGroups.length >= groupsPerCommit) {
+      const batch = pendingGroups;
+      pendingGroups = [];
+      commitChain = commitChain.then(() => commit(batch)).catch((err) => { fatal ??= err; });
+    }
+  };
+
+  try {
+    await Promise.all(plan.groups.map((g) => queue.add(() => rewriteGroup(g).catch((err) => { fatal ??= err; }))));
+    if (pendingGroups.length > 0 && !fatal) {
+      const batch = pendingGroups;
+      pendingGroups = [];
+      commitChain = commitChain.then(() => commit(batch)).catch((err) => { fatal ??= err; });
+    }
+    await commitChain;
+  } finally {
+    // Outputs of groups that never reached a commit (a failure stopped the run).
+    if (pendingGroups.length > 0) await deleteAll(catalog.io, pendingGroups.flatMap((b) => b.added.map((f) => f.filePath)));
+  }
+  if (fatal) throw fatal;
+  return report(plan, totals);
+}

@@ -1,0 +1,248 @@
+// The rewriter: streams the rows of a group of data files (one spec + partition) into new
+// files rolled at the target size, dropping rows that position deletes remove. Memory is
+// bounded by one row group, whatever the file sizes: input files are read lazily row group by
+// row group (parquet-wasm over a file-backed Blob) and the encoded output goes to storage as
+// each row group is flushed (transformParquetStream → FileIO.createNew). Record batches stay in
+// WebAssembly memory unless deletes must be applied. Metrics of each output come from its
+// Parquet footer, so they are exact for the rows actually written.
+import { randomUUID } from 'node:crypto';
+import * as arrow from 'apache-arrow';
+import * as parquet from 'parquet-wasm';
+import { UnsupportedError } from '../src/errors.ts';
+import { footerMetrics } from '../src/format/footer-metrics.ts';
+import { footerSplitOffsets, readParquetFooter } from '../src/format/parquet-footer.ts';
+import { parseCodec, parquetWriterProperties, rowsPerRowGroup } from '../src/format/parquet-writer.ts';
+import { deleteAll, type FileIO, type OutputFile } from '../src/io/file-io.ts';
+import { FileContent, type DataFile } from '../src/spec/data-file.ts';
+import { partitionType, type PartitionSpec } from '../src/spec/partition-spec.ts';
+import type { Schema } from '../src/spec/schema.ts';
+import { DEFAULT_ROW_GROUP_SIZE_BYTES, noStatisticsColumnsFor, partitionPath } from '../src/writer/data-file-writer.ts';
+
+export interface RewriteInput {
+  readonly file: DataFile;
+  /** Row positions deleted by position-delete files, ascending. */
+  readonly deletedPositions?: readonly number[];
+}
+
+export interface RewriteTarget {
+  readonly io: FileIO;
+  readonly schema: Schema;
+  readonly spec: PartitionSpec;
+  readonly location: string;
+  readonly properties: Readonly<Record<string, string>>;
+  readonly targetFileSizeBytes: number;
+  /** Called after each input file is fully read, with its size. */
+  readonly onInputFileDone?: (bytes: number) => void;
+}
+
+export interface RewriteResult {
+  readonly files: readonly DataFile[];
+  readonly rowsRead: number;
+  readonly rowsDeleted: number;
+}
+
+interface OpenInput { readonly input: RewriteInput; readonly reader: ReadableStreamDefaultReader<parquet.RecordBatch>; readonly pf: parquet.ParquetFile; position: number; deleteIdx: number }
+
+/** The Arrow schema of a Parquet file as text: files are only merged when these are equal. */
+async function schemaFingerprint(blob: Blob): Promise<string> {
+  const pf = await parquet.ParquetFile.fromFile(blob);
+  try {
+    const s = arrow.tableFromIPC(pf.schema().intoIPCStream()).schema;
+    const field = (f: arrow.Field): unknown => [f.name, String(f.type), f.nullable, [...f.metadata], (f.type.children ?? []).map(field)];
+    return JSON.stringify(s.fields.map(field));
+  } finally {
+    pf.free();
+  }
+}
+
+/** Keeps the rows of `batch` (rows [start, start+n) of its file) that no position delete names. */
+function applyDeletes(batch: parquet.RecordBatch, o: OpenInput): parquet.RecordBatch[] {
+  const deleted = o.input.deletedPositions ?? [];
+  const start = o.position;
+  const n = batch.numRows;
+  while (o.deleteIdx < deleted.length && deleted[o.deleteIdx]! < start) o.deleteIdx++;
+  if (o.deleteIdx >= deleted.length || deleted[o.deleteIdx]! >= start + n) return [batch];
+  const table = arrow.tableFromIPC(batch.intoIPCStream());
+  const slices: arrow.RecordBatch[] = [];
+  let keepFrom = 0;
+  const flush = (to: number): void => {
+    if (to > keepFrom) for (const b of table.slice(keepFrom, to).batches) slices.push(b);
+  };
+  while (o.deleteIdx < deleted.length && deleted[o.deleteIdx]! < start + n) {
+    const rel = deleted[o.deleteIdx]! - start;
+    flush(rel);
+    keepFrom = rel + 1;
+    o.deleteIdx++;
+  }
+  flush(n);
+  if (slices.length === 0) return [];
+  const kept = parquet.Table.fromIPCStream(arrow.tableToIPC(new arrow.Table(table.schema, slices), 'stream'));
+  return kept.recordBatches();
+}
+
+export async function rewriteDataFiles(inputs: readonly RewriteInput[], t: RewriteTarget): Promise<RewriteResult> {
+  if (inputs.length === 0) return { files: [], rowsRead: 0, rowsDeleted: 0 };
+  const first = inputs[0]!.file;
+  for (const i of inputs) {
+    if (i.file.fileFormat !== 'parquet') throw new UnsupportedError(`cannot rewrite ${i.file.filePath}: only Parquet data files are rewritten (format ${i.file.fileFormat})`);
+    if (i.file.specId !== first.specId) throw new UnsupportedError('a rewrite group must hold files of one partition spec');
+  }
+  // Files written under different schemas (evolution, other writers) are merged only with
+  // files of the same physical schema; each run produces its own outputs.
+  const runs = new Map<string, RewriteInput[]>();
+  for (const i of inputs) {
+    const key = await schemaFingerprint(await t.io.openBlob(i.file.filePath));
+    runs.set(key, [...(runs.get(key) ?? []), i]);
+  }
+  const written: DataFile[] = [];
+  let rowsRead = 0;
+  let rowsDeleted = 0;
+  const opId = randomUUID();
+  try {
+    for (const run of runs.values()) {
+      const r = await rewriteRun(run, t, opId, written.length);
+      written.push(...r.files);
+      rowsRead += r.rowsRead;
+      rowsDeleted += r.rowsDeleted;
+    }
+  } catch (err) {
+    await deleteAll(t.io, written.map((f) => f.filePath));
+    throw err;
+  }
+  return { files: written, rowsRead, rowsDeleted };
+}
+
+async function rewriteRun(run: readonly RewriteInput[], t: RewriteTarget, opId: string, firstIndex: number): Promise<RewriteResult> {
+  const fields = partitionType(t.spec, t.schema);
+  const partition = run[0]!.file.partition;
+  const dir = fields.length > 0 ? `${t.location}/data/${partitionPath(fields, partition)}` : `${t.location}/data`;
+  const codec = parseCodec(t.properties['write.parquet.compression-codec'] ?? 'zstd');
+  const rowGroupBytes = Number(t.properties['write.parquet.row-group-size-bytes'] ?? DEFAULT_ROW_GROUP_SIZE_BYTES);
+  const noStatisticsColumns = noStatisticsColumnsFor(t.schema);
+
+  let next = 0;
+  let open: OpenInput | undefined;
+  let pending: parquet.RecordBatch[] = [];
+  let rowsRead = 0;
+  let rowsDeleted = 0;
+  /** Next batch of the run (deletes applied), or undefined at its end. */
+  const nextBatch = async (): Promise<parquet.RecordBatch | undefined> => {
+    for (;;) {
+      const queued = pending.shift();
+      if (queued) return queued;
+      if (!open) {
+        const input = run[next++];
+        if (!input) return undefined;
+        const pf = await parquet.ParquetFile.fromFile(await t.io.openBlob(input.file.filePath));
+        open = { input, pf, reader: (await pf.stream({ batchSize: 8192 })).getReader() as ReadableStreamDefaultReader<parquet.RecordBatch>, position: 0, deleteIdx: 0 };
+      }
+      const r = await open.reader.read();
+      if (r.done) {
+        if (BigInt(open.position) !== open.input.file.recordCount) {
+          throw new UnsupportedError(`${open.input.file.filePath} has ${open.position} rows but its manifest says ${open.input.file.recordCount}`);
+        }
+        open.pf.free();
+        t.onInputFileDone?.(Number(open.input.file.fileSizeInBytes));
+        open = undefined;
+        continue;
+      }
+      const n = r.value.numRows;
+      rowsRead += n;
+      const kept = applyDeletes(r.value, open);
+      open.position += n;
+      rowsDeleted += n - kept.reduce((s, b) => s + b.numRows, 0);
+      pending = kept;
+    }
+  };
+
+  const files: DataFile[] = [];
+  let lookahead = await nextBatch();
+  // Output bytes per input byte, learned from finished outputs (1 until then).
+  let ratio = 1;
+  try {
+    while (lookahead) {
+      const path = `${dir}/00000-${firstIndex + files.length}-${opId}.parquet`;
+      const startBatch = lookahead;
+      const rowsPerGroup = Math.min(
+        rowsPerRowGroup(rowGroupBytes, startBatch.getArrayMemorySize() / Math.max(1, startBatch.numRows)),
+        // Several row groups per output file, so the size check sees real flushed bytes.
+        Math.max(1024, Math.floor(t.targetFileSizeBytes / 4 / Math.max(1, inputBytesPerRow(open, run)))),
+      );
+      const sink = await t.io.createNew(path);
+      let fedRows = 0;
+      let fedInputBytes = 0;
+      let flushedBytes = 0;
+      let first = true;
+      const estimate = (): number => {
+        const flushedRows = Math.floor(fedRows / rowsPerGroup) * rowsPerGroup;
+        const perRow = flushedRows > 0 && flushedBytes > 0 ? flushedBytes / flushedRows : (fedInputBytes / Math.max(1, fedRows)) * ratio;
+        return flushedBytes + (fedRows - flushedRows) * perRow;
+      };
+      const source = new ReadableStream<parquet.RecordBatch>({
+        pull: async (ctrl) => {
+          if (!first && estimate() >= t.targetFileSizeBytes) { ctrl.close(); return; }
+          const batch = first ? startBatch : lookahead;
+          first = false;
+          if (!batch) { ctrl.close(); return; }
+          fedRows += batch.numRows;
+          fedInputBytes += batch.numRows * inputBytesPerRow(open, run);
+          lookahead = await nextBatch();
+          ctrl.enqueue(batch);
+        },
+      }, { highWaterMark: 0 });
+      const props = parquetWriterProperties({ codec, rowsPerGroup, noStatisticsColumns });
+      const size = await pump(await parquet.transformParquetStream(source, props), sink, (n) => { flushedBytes += n; });
+      if (fedInputBytes > 0) ratio = size / fedInputBytes;
+      files.push(await describeOutput(t, path, size, run[0]!.file));
+    }
+  } catch (err) {
+    open?.pf.free();
+    await deleteAll(t.io, files.map((f) => f.filePath));
+    throw err;
+  }
+  return { files, rowsRead, rowsDeleted };
+}
+
+function inputBytesPerRow(open: OpenInput | undefined, run: readonly RewriteInput[]): number {
+  const f = open?.input.file ?? run[run.length - 1]!.file;
+  return Number(f.fileSizeInBytes) / Math.max(1, Number(f.recordCount));
+}
+
+/** Copies the encoded stream into the output file; publishes it at the end, drops it on error. */
+async function pump(bytes: ReadableStream<Uint8Array>, sink: OutputFile, onChunk: (n: number) => void): Promise<number> {
+  try {
+    const reader = bytes.getReader();
+    for (;;) {
+      const r = await reader.read();
+      if (r.done) break;
+      onChunk(r.value.length);
+      await sink.write(r.value);
+    }
+    return await sink.close();
+  } catch (err) {
+    await sink.abort();
+    throw err;
+  }
+}
+
+async function describeOutput(t: RewriteTarget, path: string, size: number, like: DataFile): Promise<DataFile> {
+  const footer = await readParquetFooter(await t.io.openBlob(path), path);
+  const metrics = footerMetrics(t.schema, footer, t.properties);
+  return {
+    content: FileContent.Data,
+    filePath: path,
+    fileFormat: 'parquet',
+    specId: like.specId,
+    partition: like.partition,
+    recordCount: footer.numRows,
+    fileSizeInBytes: BigInt(size),
+    columnSizes: metrics.columnSizes,
+    valueCounts: metrics.valueCounts,
+    nullValueCounts: metrics.nullValueCounts,
+    nanValueCounts: metrics.nanValueCounts,
+    lowerBounds: metrics.lowerBounds,
+    upperBounds: metrics.upperBounds,
+    splitOffsets: footerSplitOffsets(footer),
+    sortOrderId: null,
+  };
+}
