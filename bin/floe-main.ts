@@ -1,11 +1,15 @@
 // Wires catalog/ and compaction/ into the core's CLI (src never imports either itself).
 import { openCatalog } from '../catalog/index.ts';
 import { expireSnapshots } from '../compaction/expire-snapshots.ts';
+import { removeOrphanFiles } from '../compaction/remove-orphans.ts';
+import { rewriteManifests } from '../compaction/rewrite-manifests.ts';
 import { runCli } from '../src/cli/main.ts';
 
 export function main(argv: readonly string[]): Promise<number> {
   return runCli(argv, {
     openCatalog: (o) => openCatalog({ warehouse: o.warehouse, name: o.name, ...(o.uri ? { uri: o.uri } : {}) }),
     expireSnapshots,
+    removeOrphans: removeOrphanFiles,
+    rewriteManifests,
   });
 }

@@ -4,12 +4,11 @@
 // commit removes them, and only files that no remaining snapshot reaches are deleted.
 import { CommitConflictError } from '../src/errors.ts';
 import { deleteAll } from '../src/io/file-io.ts';
-import { EntryStatus } from '../src/spec/data-file.ts';
-import { ancestorsOf, MAIN_BRANCH, propertyInt, type Snapshot, type TableMetadata } from '../src/spec/table-metadata.ts';
+import { ancestorsOf, MAIN_BRANCH, propertyInt, type TableMetadata } from '../src/spec/table-metadata.ts';
 import type { TableRequirement } from '../src/spec/table-updates.ts';
 import type { Catalog } from '../src/table/catalog.ts';
 import type { TableIdentifier } from '../src/table/identifier.ts';
-import { manifestEntries, snapshotManifests } from '../src/transaction/table-manifests.ts';
+import { reachableFiles } from './reachable-files.ts';
 
 export interface ExpiryOptions {
   readonly nowMs: number;
@@ -61,22 +60,6 @@ export interface ExpiryResult {
   readonly dryRun: boolean;
 }
 
-/** Files (manifest lists, manifests, data/delete files) reachable from the given snapshots. */
-async function reachableFiles(catalog: Catalog, snapshots: Iterable<Snapshot>): Promise<Set<string>> {
-  const out = new Set<string>();
-  const seenManifests = new Set<string>();
-  for (const s of snapshots) {
-    out.add(s.manifestList);
-    for (const mf of await snapshotManifests(catalog.io, s)) {
-      out.add(mf.manifestPath);
-      if (seenManifests.has(mf.manifestPath)) continue;
-      seenManifests.add(mf.manifestPath);
-      for (const e of await manifestEntries(catalog.io, mf)) if (e.status !== EntryStatus.Deleted) out.add(e.dataFile.filePath);
-    }
-  }
-  return out;
-}
-
 export async function expireSnapshots(catalog: Catalog, id: TableIdentifier, o: ExpiryOptions & { dryRun?: boolean }): Promise<ExpiryResult> {
   for (let attempt = 1; ; attempt++) {
     const base = await catalog.loadTable(id);
@@ -100,8 +83,8 @@ export async function expireSnapshots(catalog: Catalog, id: TableIdentifier, o: 
       if (err instanceof CommitConflictError && attempt < 20) continue;
       throw err;
     }
-    const keep = await reachableFiles(catalog, after.snapshots);
-    const candidates = await reachableFiles(catalog, expired);
+    const keep = await reachableFiles(catalog.io, after.snapshots);
+    const candidates = await reachableFiles(catalog.io, expired);
     const doomed = [...candidates].filter((f) => !keep.has(f));
     await deleteAll(catalog.io, doomed);
     return { expiredSnapshots: expired.length, removedRefs: plan.removeRefs, deletedFiles: doomed.length, dryRun: false };

@@ -9,6 +9,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openCatalog } from '../../../catalog/index.ts';
+import { removeOrphanFiles } from '../../../compaction/remove-orphans.ts';
+import { rewriteManifests } from '../../../compaction/rewrite-manifests.ts';
 import { runCli } from '../../../src/cli/main.ts';
 import { pathToUri } from '../../../src/io/local-file-io.ts';
 import type { TableMetadata } from '../../../src/spec/table-metadata.ts';
@@ -346,4 +348,48 @@ describe('floe CLI', () => {
     assert.match(r.stdout, /^\s+demo \[options\]/m);
     assert.equal(r.stderr, '');
   });
+});
+
+describe('floe maintenance commands (compaction/ wired in as bin/ does)', () => {
+  const maintenance = async (dir: string, ...args: string[]): Promise<Run> => {
+    const out: string[] = [];
+    const err: string[] = [];
+    const code = await runCli(['--warehouse', dir, ...args], {
+      openCatalog: (o) => openCatalog({ warehouse: o.warehouse, name: o.name, ...(o.uri ? { uri: o.uri } : {}) }),
+      removeOrphans: removeOrphanFiles,
+      rewriteManifests,
+      stdout: (l) => out.push(l),
+      stderr: (l) => err.push(l),
+    });
+    return { code, out, err };
+  };
+
+  test('rewrite-manifests: two manifests become one, then nothing to do', () => withWarehouse(async (w) => {
+    assert.equal((await w.floe('append', 'db.events', await w.file('a.ndjson', GOOD_3))).code, 0);
+    assert.equal((await w.floe('append', 'db.events', await w.file('b.ndjson', GOOD_2))).code, 0);
+    const r = await maintenance(w.dir, 'rewrite-manifests', 'db.events');
+    assert.deepEqual(r.err, []);
+    assert.match(r.out.join('\n'), /^rewrote 2 manifest\(s\) into 1 \(3 entries, 0 delete manifest\(s\) kept\) on branch main: snapshot \d+$/);
+    assert.equal((await w.metadata()).snapshots.at(-1)!.summary.operation, 'replace');
+    assert.deepEqual((await maintenance(w.dir, 'rewrite-manifests', 'db.events')).out, ["branch 'main' has 1 manifest; nothing to rewrite"]);
+  }));
+
+  test('remove-orphans: --dry-run lists, then a run deletes; a bad duration is one line', () => withWarehouse(async (w) => {
+    assert.equal((await w.floe('append', 'db.events', await w.file('a.ndjson', GOOD_3))).code, 0);
+    const stray = path.join(w.dir, 'db', 'events', 'data', 'stray.parquet');
+    await writeFile(stray, 'stray');
+    const dry = await maintenance(w.dir, 'remove-orphans', 'db.events', '--older-than', '0ms', '--dry-run');
+    assert.deepEqual(dry.err, []);
+    assert.equal(dry.out[0], `would delete ${pathToUri(stray)} (5 bytes)`);
+    assert.match(dry.out[1]!, /^would delete 1 orphan file\(s\), 5 bytes; scanned \d+ file\(s\), kept 0 unreferenced file\(s\) younger than the margin$/);
+    assert.equal(dry.out.length, 2);
+    assert.ok((await w.dataFiles()).includes(stray));
+    // The default margin (3 days) spares the new stray.
+    assert.match((await maintenance(w.dir, 'remove-orphans', 'db.events')).out[0]!, /^deleted 0 orphan file\(s\), 0 bytes; .* kept 1 unreferenced file/);
+    const real = await maintenance(w.dir, 'remove-orphans', 'db.events', '--older-than', '0ms');
+    assert.match(real.out.join('\n'), /^deleted 1 orphan file\(s\), 5 bytes; /);
+    assert.ok(!(await w.dataFiles()).includes(stray));
+    assert.equal((await w.dataFiles()).length, 2);
+    assertOneLineError(await maintenance(w.dir, 'remove-orphans', 'db.events', '--older-than', '3x'), /duration '3x' is not like/);
+  }));
 });

@@ -1,0 +1,111 @@
+// Orphan file removal (Iceberg's DeleteOrphanFiles): files under the table's data/ and
+// metadata/ folders that no snapshot, no metadata file of the log and no statistics file
+// reaches, and that are older than a safety margin, are deleted. The margin is what keeps a
+// concurrent writer's files (written, not yet committed) alive.
+import PQueue from 'p-queue';
+import type { FileInfo, FileIO } from '../src/io/file-io.ts';
+import type { TableMetadata } from '../src/spec/table-metadata.ts';
+import type { Catalog } from '../src/table/catalog.ts';
+import type { TableIdentifier } from '../src/table/identifier.ts';
+import { reachableFiles } from './reachable-files.ts';
+
+/** Java's default `older_than`: three days, longer than any sane commit takes. */
+export const DEFAULT_ORPHAN_AGE_MS = 3 * 86_400_000;
+const DELETE_CONCURRENCY = 8;
+
+export interface RemoveOrphansOptions {
+  readonly nowMs: number;
+  /** Only files last modified longer ago than this may go (default 3 days). */
+  readonly olderThanMs?: number;
+  readonly dryRun?: boolean;
+}
+
+export interface RemoveOrphansResult {
+  /** Files under the table location that were looked at. */
+  readonly scannedFiles: number;
+  /** Orphans old enough to go: deleted, or in a dry run what would be deleted. */
+  readonly orphans: readonly FileInfo[];
+  readonly deletedFiles: number;
+  readonly deletedBytes: number;
+  /** Orphans whose deletion failed (the next run retries them). */
+  readonly failed: readonly string[];
+  /** Unreferenced files spared because they are younger than the margin. */
+  readonly tooYoung: number;
+  readonly dryRun: boolean;
+}
+
+/**
+ * One spelling per file for comparison: metadata written by Java says `file:/p`, floe and
+ * pyiceberg `file:///p`, some writers a bare `/p`; all name the same file, and a mismatch
+ * here would make a live file look orphaned.
+ */
+export function comparableLocation(uri: string): string {
+  if (uri.startsWith('file:')) return `/${uri.replace(/^file:\/*(localhost\/)?/, '')}`;
+  if (uri.startsWith('/')) return uri.replace(/^\/+/, '/');
+  return uri;
+}
+
+/** Every file the table's current metadata needs: reachable from any snapshot (any ref or
+ * none), the current and logged metadata files, statistics files, `version-hint.text`. */
+export async function liveTableFiles(io: FileIO, metadata: TableMetadata, metadataLocation: string): Promise<Set<string>> {
+  const live = new Set<string>();
+  for (const f of await reachableFiles(io, metadata.snapshots)) live.add(comparableLocation(f));
+  live.add(comparableLocation(metadataLocation));
+  for (const e of metadata.metadataLog) live.add(comparableLocation(e.metadataFile));
+  // Puffin statistics are kept verbatim by floe (it writes none); Java's and Trino's stay valid.
+  for (const s of [...(metadata.statistics ?? []), ...(metadata.partitionStatistics ?? [])]) {
+    const p = (s as { 'statistics-path'?: unknown })['statistics-path'];
+    if (typeof p === 'string') live.add(comparableLocation(p));
+  }
+  live.add(comparableLocation(`${metadata.location}/metadata/version-hint.text`));
+  return live;
+}
+
+/** Pure: which listed files are orphans old enough to delete, and how many were spared. */
+export function planOrphanRemoval(listed: readonly FileInfo[], live: ReadonlySet<string>, location: string, o: { nowMs: number; olderThanMs: number }):
+  { orphans: FileInfo[]; tooYoung: number } {
+  const root = comparableLocation(location).replace(/\/+$/, '');
+  // Only the folders Iceberg writers use: a catalog database or anything else a user keeps
+  // next to (or inside) the table folder is never ours to delete.
+  const owned = [`${root}/data/`, `${root}/metadata/`];
+  const orphans: FileInfo[] = [];
+  let tooYoung = 0;
+  for (const f of listed) {
+    const p = comparableLocation(f.uri);
+    if (!owned.some((dir) => p.startsWith(dir)) || live.has(p)) continue;
+    if (o.nowMs - f.modifiedMs > o.olderThanMs) orphans.push(f); else tooYoung++;
+  }
+  orphans.sort((a, b) => (a.uri < b.uri ? -1 : a.uri > b.uri ? 1 : 0));
+  return { orphans, tooYoung };
+}
+
+export async function removeOrphanFiles(catalog: Catalog, id: TableIdentifier, o: RemoveOrphansOptions): Promise<RemoveOrphansResult> {
+  // Metadata before the listing: a commit landing in between only adds files younger than
+  // the margin, so the order cannot turn a live file into an orphan.
+  const table = await catalog.loadTable(id);
+  const live = await liveTableFiles(catalog.io, table.metadata, table.metadataLocation);
+  const listed = await catalog.io.list(`${table.metadata.location.replace(/\/+$/, '')}/`);
+  const { orphans, tooYoung } = planOrphanRemoval(listed, live, table.metadata.location, {
+    nowMs: o.nowMs, olderThanMs: o.olderThanMs ?? DEFAULT_ORPHAN_AGE_MS,
+  });
+  const dryRun = o.dryRun ?? false;
+  const failed: string[] = [];
+  let deletedFiles = 0;
+  let deletedBytes = 0;
+  if (!dryRun) {
+    const queue = new PQueue({ concurrency: DELETE_CONCURRENCY });
+    for (const f of orphans) {
+      void queue.add(async () => {
+        try {
+          await catalog.io.delete(f.uri);
+          deletedFiles++;
+          deletedBytes += f.size;
+        } catch {
+          failed.push(f.uri);
+        }
+      });
+    }
+    await queue.onIdle();
+  }
+  return { scannedFiles: listed.length, orphans, deletedFiles, deletedBytes, failed: failed.sort(), tooYoung, dryRun };
+}
