@@ -1,5 +1,6 @@
 // Wires catalog/ and compaction/ into the core's CLI (src never imports either itself).
 import { openCatalog } from '../catalog/index.ts';
+import { startCompaction } from '../compaction/compaction-service.ts';
 import { expireSnapshots } from '../compaction/expire-snapshots.ts';
 import { removeOrphanFiles } from '../compaction/remove-orphans.ts';
 import { rewriteManifests } from '../compaction/rewrite-manifests.ts';
@@ -11,5 +12,6 @@ export function main(argv: readonly string[]): Promise<number> {
     expireSnapshots,
     removeOrphans: removeOrphanFiles,
     rewriteManifests,
+    compact: (catalog, o, out) => startCompaction(catalog, o, out),
   });
 }

@@ -27,6 +27,8 @@ export interface CompactOptions extends Partial<PlannerConfig> {
   readonly partialProgress?: boolean;
   /** `partial-progress.max-commits` (default 10). */
   readonly partialProgressMaxCommits?: number;
+  /** Row-group bound of the output in Arrow bytes (see rewrite-data-files.ts). */
+  readonly rowGroupSizeBytes?: number;
   readonly onEvent?: (e: CompactionEvent) => void;
   readonly commitHooks?: CommitHooks;
 }
@@ -181,13 +183,13 @@ export async function compactTable(catalog: Catalog, id: TableIdentifier, opts: 
       const positions = deletedPositions.get(pf.path);
       return { file: byPath.get(pf.path)!.file, ...(positions ? { deletedPositions: [...new Set(positions)].sort((a, b) => a - b) } : {}) };
     });
-    const liveBytes = group.files.reduce((s, f) => s + f.sizeBytes * (1 - f.deletedRecordCount / Math.max(1, f.recordCount)), 0);
-    // Spread the group evenly over its expected output files (Spark's split size), so a
-    // 3.05 GiB group becomes three ~1.02 GiB files rather than three of 1 GiB and a crumb.
-    const splitSize = Math.max(1, Math.ceil(liveBytes / expectedOutputFiles(liveBytes, cfg)));
     const result = await rewriteDataFiles(inputs, {
       io: catalog.io, schema, spec: specById(meta, group.specId), location: meta.location, properties: meta.properties,
-      targetFileSizeBytes: Math.min(splitSize, cfg.maxFileSizeBytes),
+      targetFileSizeBytes: cfg.targetFileSizeBytes,
+      // Spread each run evenly over its expected output files (Spark's split size), so a
+      // 3.05 GiB group becomes three ~1.02 GiB files rather than three of 1 GiB and a crumb.
+      splitSize: (bytes) => Math.min(Math.ceil(bytes / expectedOutputFiles(bytes, cfg)), cfg.maxFileSizeBytes),
+      ...(opts.rowGroupSizeBytes ? { rowGroupSizeBytes: opts.rowGroupSizeBytes } : {}),
       onInputFileDone: (bytes) => opts.onEvent?.({ type: 'input-bytes', bytes }),
     });
     opts.onEvent?.({ type: 'group-rewritten', group, outputFiles: result.files.length, outputBytes: result.files.reduce((s, f) => s + Number(f.fileSizeInBytes), 0), rowsDeleted: result.rowsDeleted });

@@ -18,6 +18,8 @@ import { partitionType, type PartitionSpec } from '../src/spec/partition-spec.ts
 import type { Schema } from '../src/spec/schema.ts';
 import { DEFAULT_ROW_GROUP_SIZE_BYTES, noStatisticsColumnsFor, partitionPath } from '../src/writer/data-file-writer.ts';
 
+export const DEFAULT_REWRITE_ROW_GROUP_BYTES = 32 * 1024 * 1024;
+
 export interface RewriteInput {
   readonly file: DataFile;
   /** Row positions deleted by position-delete files, ascending. */
@@ -31,6 +33,12 @@ export interface RewriteTarget {
   readonly location: string;
   readonly properties: Readonly<Record<string, string>>;
   readonly targetFileSizeBytes: number;
+  /** Size of each output file for a run whose output is estimated at `bytes` (spreads a
+   * remainder evenly, like Spark's split size); default: the target. */
+  readonly splitSize?: (estimatedOutputBytes: number) => number;
+  /** Row-group bound in Arrow bytes (default: `write.parquet.row-group-size-bytes` capped at
+   * 32 MiB — the WebAssembly heap grows to ~3.5× one row group and never shrinks). */
+  readonly rowGroupSizeBytes?: number;
   /** Called after each input file is fully read, with its size. */
   readonly onInputFileDone?: (bytes: number) => void;
 }
@@ -117,7 +125,8 @@ async function rewriteRun(run: readonly RewriteInput[], t: RewriteTarget, opId: 
   const partition = run[0]!.file.partition;
   const dir = fields.length > 0 ? `${t.location}/data/${partitionPath(fields, partition)}` : `${t.location}/data`;
   const codec = parseCodec(t.properties['write.parquet.compression-codec'] ?? 'zstd');
-  const rowGroupBytes = Number(t.properties['write.parquet.row-group-size-bytes'] ?? DEFAULT_ROW_GROUP_SIZE_BYTES);
+  const rowGroupBytes = t.rowGroupSizeBytes
+    ?? Math.min(Number(t.properties['write.parquet.row-group-size-bytes'] ?? DEFAULT_ROW_GROUP_SIZE_BYTES), DEFAULT_REWRITE_ROW_GROUP_BYTES);
   const noStatisticsColumns = noStatisticsColumnsFor(t.schema);
 
   let next = 0;
@@ -157,8 +166,10 @@ async function rewriteRun(run: readonly RewriteInput[], t: RewriteTarget, opId: 
 
   const files: DataFile[] = [];
   let lookahead = await nextBatch();
-  // Output bytes per input byte, learned from finished outputs (1 until then).
-  let ratio = 1;
+  const runRows = run.reduce((n, i) => n + Number(i.file.recordCount) - new Set(i.deletedPositions ?? []).size, 0);
+  // Output bytes per row, measured on flushed row groups of this run (input bytes per row until then).
+  let doneBytes = 0;
+  let doneRows = 0;
   try {
     while (lookahead) {
       const path = `${dir}/00000-${firstIndex + files.length}-${opId}.parquet`;
@@ -170,29 +181,34 @@ async function rewriteRun(run: readonly RewriteInput[], t: RewriteTarget, opId: 
       );
       const sink = await t.io.createNew(path);
       let fedRows = 0;
-      let fedInputBytes = 0;
       let flushedBytes = 0;
       let first = true;
-      const estimate = (): number => {
-        const flushedRows = Math.floor(fedRows / rowsPerGroup) * rowsPerGroup;
-        const perRow = flushedRows > 0 && flushedBytes > 0 ? flushedBytes / flushedRows : (fedInputBytes / Math.max(1, fedRows)) * ratio;
-        return flushedBytes + (fedRows - flushedRows) * perRow;
+      const flushedRows = (): number => Math.floor(fedRows / rowsPerGroup) * rowsPerGroup;
+      const outputBytesPerRow = (): number => {
+        const rows = doneRows + flushedRows();
+        const bytes = doneBytes + flushedBytes;
+        return rows > 0 && bytes > 0 ? bytes / rows : inputBytesPerRow(open, run);
+      };
+      const full = (): boolean => {
+        const perRow = outputBytesPerRow();
+        const fileTarget = t.splitSize ? t.splitSize(runRows * perRow) : t.targetFileSizeBytes;
+        return flushedBytes + (fedRows - flushedRows()) * perRow >= fileTarget;
       };
       const source = new ReadableStream<parquet.RecordBatch>({
         pull: async (ctrl) => {
-          if (!first && estimate() >= t.targetFileSizeBytes) { ctrl.close(); return; }
+          if (!first && full()) { ctrl.close(); return; }
           const batch = first ? startBatch : lookahead;
           first = false;
           if (!batch) { ctrl.close(); return; }
           fedRows += batch.numRows;
-          fedInputBytes += batch.numRows * inputBytesPerRow(open, run);
           lookahead = await nextBatch();
           ctrl.enqueue(batch);
         },
       }, { highWaterMark: 0 });
       const props = parquetWriterProperties({ codec, rowsPerGroup, noStatisticsColumns });
       const size = await pump(await parquet.transformParquetStream(source, props), sink, (n) => { flushedBytes += n; });
-      if (fedInputBytes > 0) ratio = size / fedInputBytes;
+      doneBytes += size;
+      doneRows += fedRows;
       files.push(await describeOutput(t, path, size, run[0]!.file));
     }
   } catch (err) {

@@ -30,12 +30,25 @@ export interface RewriteManifestsCommand {
     Promise<{ snapshotId: bigint | null; reason?: string; manifestsCreated: number; manifestsKept: number; manifestsReplaced: number; entriesProcessed: number }>;
 }
 
+/** What `floe compact` hands the compaction service (compaction/compaction-service.ts). */
+export interface CompactCommandOptions {
+  tables: TableIdentifier[]; all: boolean; branch?: string; dryRun: boolean; json: boolean;
+  targetFileSizeBytes?: number; minInputFiles?: number; maxFileGroupSizeBytes?: number; rowGroupSizeBytes?: number;
+  concurrency?: number; partialProgress: boolean; partialProgressMaxCommits?: number; rewriteAll: boolean;
+  schedule?: string; expire?: { olderThanMs?: number; retainLast?: number }; removeOrphansOlderThanMs?: number; rewriteManifests: boolean;
+  metricsPort?: number;
+}
+export interface CompactCommand {
+  (catalog: Catalog, o: CompactCommandOptions, out: (line: string) => void): Promise<{ done: Promise<unknown>; stop(): Promise<void> }>;
+}
+
 export interface CliDeps {
   openCatalog(opts: CatalogOptions): Promise<Catalog>;
   /** Maintenance commands come from compaction/, wired in by the entry point. */
   expireSnapshots?: ExpireSnapshotsCommand;
   removeOrphans?: RemoveOrphansCommand;
   rewriteManifests?: RewriteManifestsCommand;
+  compact?: CompactCommand;
   stdout?: (line: string) => void;
   stderr?: (line: string) => void;
 }
@@ -48,6 +61,23 @@ export function parseDuration(text: string): number {
   if (!m) throw new ValidationError(`duration '${text}' is not like 90s, 30m, 12h or 5d`);
   const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 'ms' | 's' | 'm' | 'h' | 'd'];
   return Math.round(Number(m[1]) * unit);
+}
+
+/** `1GiB`, `512MiB`, `64MB`, `100k`, `1073741824` → bytes (k/m/g and KB/MB/GB are binary, as in Spark). */
+export function parseSize(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*(b|k|kb|kib|m|mb|mib|g|gb|gib|t|tb|tib)?$/i.exec(text.trim());
+  if (!m) throw new ValidationError(`size '${text}' is not like 1GiB, 512MiB, 64MB or a byte count`);
+  const unit = (m[2] ?? 'b').toLowerCase()[0] as 'b' | 'k' | 'm' | 'g' | 't';
+  const bytes = Math.round(Number(m[1]) * { b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 }[unit]);
+  if (!(bytes > 0)) throw new ValidationError(`size '${text}' must be positive`);
+  return bytes;
+}
+
+function positiveInt(name: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1) throw new ValidationError(`${name} must be a positive integer, got '${text}'`);
+  return n;
 }
 
 function collectProperty(value: string, previous: Record<string, string>): Record<string, string> {
@@ -218,6 +248,64 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<nu
         const r = await rewrite(await open(), parseTableIdentifier(name), { branch: o.branch });
         if (r.snapshotId === null) { out(r.reason ?? 'nothing to rewrite'); return; }
         out(`rewrote ${r.manifestsReplaced} manifest(s) into ${r.manifestsCreated} (${r.entriesProcessed} entries, ${r.manifestsKept} delete manifest(s) kept) on branch ${o.branch}: snapshot ${r.snapshotId}`);
+      });
+  }
+
+  if (deps.compact) {
+    const compact = deps.compact;
+    program.command('compact [tables...]')
+      .description('merge small data files into target-sized ones (Iceberg rewrite_data_files, binpack), safely next to running writers')
+      .option('--all', 'compact every table of the catalog')
+      .option('--target-file-size <size>', 'output file size, e.g. 1GiB, 128MiB (default: write.target-file-size-bytes, else 1 GiB)')
+      .option('--min-input-files <n>', 'rewrite a partition only with at least N small files (default 5)')
+      .option('--max-file-group-size <size>', 'largest group rewritten as one unit (default 100GiB)')
+      .option('--rewrite-all', 'rewrite every file, even well-sized ones')
+      .option('--branch <name>', 'branch to compact', 'main')
+      .option('--dry-run', 'print the plan (groups, input files and bytes, expected output files), change nothing')
+      .option('--concurrency <n>', 'file groups rewritten at once (max-concurrent-file-group-rewrites, default 1)')
+      .option('--partial-progress', 'commit groups as they finish (partial-progress.enabled), so a conflict costs only its own groups')
+      .option('--max-commits <n>', 'partial-progress.max-commits (default 10)')
+      .option('--row-group-size <size>', 'output row groups in Arrow bytes (default min(write.parquet.row-group-size-bytes, 32MiB)); memory grows ~3.5x this')
+      .option('--schedule <cron>', 'keep running and compact on this cron schedule, e.g. "*/15 * * * *"')
+      .option('--expire-older-than <duration>', 'after compacting, expire snapshots older than this (e.g. 5d)')
+      .option('--retain-last <n>', 'with expiry, keep at least N snapshots per branch')
+      .option('--remove-orphans-older-than <duration>', 'after compacting, delete unreferenced files older than this (at least 3d is safe next to writers)')
+      .option('--rewrite-manifests', 'after compacting, regroup manifests')
+      .option('--metrics-port <port>', 'serve Prometheus metrics on this port at /metrics')
+      .option('--json', 'print the final report as JSON (logs are JSON whenever stderr is not a terminal)')
+      .addHelpText('after', '\nExamples:\n  floe compact db.events --dry-run\n  floe compact db.events --target-file-size 512MiB --partial-progress\n  floe compact --all --schedule "0 * * * *" --expire-older-than 5d --retain-last 10 --metrics-port 9464')
+      .action(async (names: string[], o: {
+        all?: boolean; targetFileSize?: string; minInputFiles?: string; maxFileGroupSize?: string; rewriteAll?: boolean; branch: string; dryRun?: boolean;
+        concurrency?: string; partialProgress?: boolean; maxCommits?: string; rowGroupSize?: string; schedule?: string;
+        expireOlderThan?: string; retainLast?: string; removeOrphansOlderThan?: string; rewriteManifests?: boolean; metricsPort?: string; json?: boolean;
+      }) => {
+        if (!o.all && names.length === 0) throw new ValidationError('name a table (NS.TABLE) or use --all');
+        if (o.all && names.length > 0) throw new ValidationError('use either table names or --all, not both');
+        const retainLast = positiveInt('--retain-last', o.retainLast);
+        const opts: CompactCommandOptions = {
+          tables: names.map(parseTableIdentifier), all: o.all ?? false, branch: o.branch, dryRun: o.dryRun ?? false, json: o.json ?? false,
+          partialProgress: o.partialProgress ?? false, rewriteAll: o.rewriteAll ?? false, rewriteManifests: o.rewriteManifests ?? false,
+          ...(o.targetFileSize ? { targetFileSizeBytes: parseSize(o.targetFileSize) } : {}),
+          ...(o.minInputFiles ? { minInputFiles: positiveInt('--min-input-files', o.minInputFiles)! } : {}),
+          ...(o.maxFileGroupSize ? { maxFileGroupSizeBytes: parseSize(o.maxFileGroupSize) } : {}),
+          ...(o.rowGroupSize ? { rowGroupSizeBytes: parseSize(o.rowGroupSize) } : {}),
+          ...(o.concurrency ? { concurrency: positiveInt('--concurrency', o.concurrency)! } : {}),
+          ...(o.maxCommits ? { partialProgressMaxCommits: positiveInt('--max-commits', o.maxCommits)! } : {}),
+          ...(o.schedule ? { schedule: o.schedule } : {}),
+          ...(o.expireOlderThan || retainLast ? { expire: { ...(o.expireOlderThan ? { olderThanMs: parseDuration(o.expireOlderThan) } : {}), ...(retainLast ? { retainLast } : {}) } } : {}),
+          ...(o.removeOrphansOlderThan ? { removeOrphansOlderThanMs: parseDuration(o.removeOrphansOlderThan) } : {}),
+          ...(o.metricsPort !== undefined ? { metricsPort: Number(o.metricsPort) } : {}),
+        };
+        const service = await compact(await open(), opts, out);
+        const onSignal = (): void => { void service.stop(); };
+        process.once('SIGTERM', onSignal);
+        process.once('SIGINT', onSignal);
+        try {
+          await service.done;
+        } finally {
+          process.off('SIGTERM', onSignal);
+          process.off('SIGINT', onSignal);
+        }
       });
   }
 

@@ -1,8 +1,8 @@
 // Prometheus metrics an on-call person reads for an ingest pipeline, served over HTTP at
 // /metrics: records in / committed / dead-lettered / dropped as stale, batches by flush
 // reason, commit latency, consumer lag and buffered bytes.
-import { createServer, type Server } from 'node:http';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { serveMetrics, type MetricsServer } from '../observability/metrics-server.ts';
 import type { FlushReason } from './micro-batcher.ts';
 
 export class IngestMetrics {
@@ -20,7 +20,7 @@ export class IngestMetrics {
   readonly lag = new Gauge({ name: 'floe_ingest_consumer_lag', help: 'Messages behind the partition high watermark', labelNames: ['topic', 'partition'], registers: [this.registry] });
   readonly bufferedBytes = new Gauge({ name: 'floe_ingest_buffered_bytes', help: 'Bytes buffered or in flight, waiting to be committed', labelNames: ['table'], registers: [this.registry] });
   readonly windowMs = new Gauge({ name: 'floe_ingest_batch_window_ms', help: 'Current micro-batch time window (moves in adaptive mode)', labelNames: ['table'], registers: [this.registry] });
-  private server: Server | undefined;
+  private server: MetricsServer | undefined;
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'floe_' });
@@ -37,18 +37,11 @@ export class IngestMetrics {
 
   /** Serves /metrics on the port (0 = any free port); resolves to the port. */
   async serve(port: number, host = '127.0.0.1'): Promise<number> {
-    this.server = createServer((req, res) => {
-      if (req.url !== '/metrics') { res.writeHead(404).end('see /metrics\n'); return; }
-      this.registry.metrics().then((text) => {
-        res.writeHead(200, { 'content-type': this.registry.contentType }).end(text);
-      }, (err: unknown) => { res.writeHead(500).end(String(err)); });
-    });
-    await new Promise<void>((resolve) => this.server!.listen(port, host, resolve));
-    const addr = this.server.address();
-    return typeof addr === 'object' && addr ? addr.port : port;
+    this.server = await serveMetrics(this.registry, port, host);
+    return this.server.port;
   }
 
   async close(): Promise<void> {
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    await this.server?.close();
   }
 }

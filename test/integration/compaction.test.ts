@@ -51,7 +51,7 @@ async function liveFiles(catalog: Catalog): Promise<{ path: string; seq: bigint;
 }
 
 const byId = (rows: Record<string, unknown>[]): Record<string, unknown>[] => rows
-  .map((r) => ({ ...r, tags: r.tags == null ? null : [...(r.tags as Iterable<unknown>)] }))
+  .map((r): Record<string, unknown> => ({ ...r, tags: r.tags == null ? null : [...(r.tags as Iterable<unknown>)] }))
   .sort((a, b) => Number(a.id) - Number(b.id));
 
 describe('compaction', () => {
