@@ -10,8 +10,8 @@ import { schemaFromJson } from '../../src/spec/schema.ts';
 import { rng } from '../support/datagen.ts';
 import { ALL_READERS, REPO_ROOT, ReaderServer, readersUnavailable } from '../support/readers.ts';
 import { testWarehouse, type TestWarehouse } from '../support/warehouse.ts';
+import { runAppendWorker as runWorker } from '../support/append-worker.ts';
 
-const WORKER = path.join(REPO_ROOT, 'test/integration/workers/append-worker.ts');
 const SCHEMA = schemaFromJson({
   type: 'struct',
   fields: [
@@ -23,26 +23,6 @@ const SCHEMA = schemaFromJson({
 }, { assignIds: true });
 // Four writers on two cores collide often; give them room to retry.
 const PROPS = { 'commit.retry.num-retries': '100', 'commit.retry.min-wait-ms': '5', 'commit.retry.max-wait-ms': '500' };
-
-interface WorkerRun { committed: number[]; code: number | null; signal: NodeJS.Signals | null; stderr: string }
-
-function runWorker(wh: TestWarehouse, table: string, worker: number, batches: number, size: number, first: number | 'resume' = 0, killAfterMs?: number): Promise<WorkerRun> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', WORKER, wh.dir, table, String(worker), String(batches), String(size), String(first)], { cwd: REPO_ROOT });
-    const committed: number[] = [];
-    let stderr = '';
-    let buf = '';
-    child.stdout.on('data', (d: Buffer) => {
-      buf += d.toString();
-      const lines = buf.split('\n');
-      buf = lines.pop()!;
-      for (const l of lines) if (l.startsWith('committed ')) committed.push(Number(l.slice(10)));
-    });
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-    const timer = killAfterMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), killAfterMs);
-    child.on('exit', (code, signal) => { if (timer) clearTimeout(timer); resolve({ committed, code, signal, stderr }); });
-  });
-}
 
 const skip = readersUnavailable();
 

@@ -3,6 +3,7 @@
 // batch in the summary; with FIRST_BATCH=resume the worker continues after the last batch
 // the table holds, so a batch that landed before a SIGKILL is never appended twice.
 // usage: append-worker.ts WAREHOUSE TABLE WORKER_ID BATCHES SIZE [FIRST_BATCH|resume]
+// APPEND_INTERVAL_MS=N waits N ms between appends (a streaming writer's cadence).
 import { openCatalog } from '../../../catalog/index.ts';
 import { parseTableIdentifier } from '../../../src/table/identifier.ts';
 import { appendRecords } from '../../../src/transaction/append-records.ts';
@@ -26,5 +27,7 @@ for (let b = start; b < Number(batches); b++) {
   }));
   await appendRecords(catalog, id, records, { summary: { 'test.worker': String(w), 'test.batch': String(b) } });
   process.stdout.write(`committed ${b}\n`);
+  const interval = Number(process.env.APPEND_INTERVAL_MS ?? 0);
+  if (interval > 0 && b + 1 < Number(batches)) await new Promise((r) => setTimeout(r, interval));
 }
 await catalog.close();
