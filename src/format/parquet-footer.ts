@@ -35,6 +35,9 @@ export interface ParquetRowGroup { readonly numRows: bigint; readonly columns: r
 
 export interface ParquetFooter {
   readonly numRows: bigint;
+  /** The physical schema (every schema element, and the embedded Arrow schema if any) as text:
+   * files with equal keys decode to identical Arrow schemas. */
+  readonly schemaKey: string;
   readonly leaves: readonly ParquetLeaf[];
   readonly rowGroups: readonly ParquetRowGroup[];
 }
@@ -100,7 +103,13 @@ function parseFooter(footer: Uint8Array, what: string): ParquetFooter {
     if (columns.length !== leaves.length) throw new InvalidMetadataError(what, `row group has ${columns.length} columns, schema has ${leaves.length} leaves`);
     return { numRows: long(rg.get(3)) ?? 0n, columns };
   });
-  return { numRows: long(meta.get(3)) ?? 0n, leaves, rowGroups };
+  const text = (v: ThriftValue | undefined): string => new TextDecoder().decode(bytes(v) ?? new Uint8Array());
+  const arrowSchema = list(meta.get(5)).map((kv) => struct(kv)!).find((kv) => text(kv.get(1)) === 'ARROW:schema');
+  const schemaKey = JSON.stringify([
+    elements.map((el) => [...el].map(([k, v]) => [k, v instanceof Uint8Array ? text(v) : v instanceof Map ? [...(v as ThriftStruct).keys()] : String(v)])),
+    arrowSchema ? text(arrowSchema.get(2)) : null,
+  ]);
+  return { numRows: long(meta.get(3)) ?? 0n, schemaKey, leaves, rowGroups };
 }
 
 /** Σ compressed bytes per leaf, in leaf order. */

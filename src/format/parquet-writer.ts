@@ -3,6 +3,7 @@
 import * as arrow from 'apache-arrow';
 import * as parquet from 'parquet-wasm';
 import { ValidationError } from '../errors.ts';
+import { highCardinalityColumns } from './dictionary-choice.ts';
 import { footerColumnSizes, footerSplitOffsets, parquetFooterOf } from './parquet-footer.ts';
 
 export type ParquetCodec = 'zstd' | 'snappy' | 'gzip' | 'lz4' | 'brotli' | 'uncompressed';
@@ -14,6 +15,12 @@ export interface ParquetWriteOptions {
   readonly arrowBytesPerRow: number;
   /** Dotted column paths written without statistics. */
   readonly noStatisticsColumns?: readonly string[];
+}
+
+/** Encoding choices: columns without statistics, columns without dictionary encoding. */
+export interface ColumnChoices {
+  readonly noStatisticsColumns?: readonly string[] | undefined;
+  readonly noDictionaryColumns?: readonly string[] | undefined;
 }
 
 export interface ParquetFileResult {
@@ -47,19 +54,21 @@ export function rowsPerRowGroup(rowGroupSizeBytes: number, arrowBytesPerRow: num
 }
 
 /** parquet-wasm writer properties: codec, row-group bound, chunk statistics except where disabled. */
-export function parquetWriterProperties(opts: { codec: ParquetCodec; rowsPerGroup: number; noStatisticsColumns?: readonly string[] | undefined }): parquet.WriterProperties {
+export function parquetWriterProperties(opts: { codec: ParquetCodec; rowsPerGroup: number } & ColumnChoices): parquet.WriterProperties {
   let builder = new parquet.WriterPropertiesBuilder()
     .setCompression(CODECS[opts.codec])
     .setMaxRowGroupSize(opts.rowsPerGroup)
     .setStatisticsEnabled(parquet.EnabledStatistics.Chunk)
     .setCreatedBy('floe (parquet-wasm)');
   for (const col of opts.noStatisticsColumns ?? []) builder = builder.setColumnStatisticsEnabled(col, parquet.EnabledStatistics.None);
+  for (const col of opts.noDictionaryColumns ?? []) builder = builder.setColumnDictionaryEnabled(col, false);
   return builder.build();
 }
 
 export async function writeParquetFile(table: arrow.Table, opts: ParquetWriteOptions): Promise<ParquetFileResult> {
   const props = parquetWriterProperties({
     codec: opts.codec, rowsPerGroup: rowsPerRowGroup(opts.rowGroupSizeBytes, opts.arrowBytesPerRow), noStatisticsColumns: opts.noStatisticsColumns,
+    noDictionaryColumns: highCardinalityColumns(table),
   });
   const wasmTable = parquet.Table.fromIPCStream(arrow.tableToIPC(table, 'stream'));
   const bytes = parquet.writeParquet(wasmTable, props);
