@@ -11,7 +11,8 @@ import { fileURLToPath } from 'node:url';
 import { openCatalog } from '../../../catalog/index.ts';
 import { removeOrphanFiles } from '../../../compaction/remove-orphans.ts';
 import { rewriteManifests } from '../../../compaction/rewrite-manifests.ts';
-import { runCli } from '../../../src/cli/main.ts';
+import { startCompaction } from '../../../compaction/compaction-service.ts';
+import { parseSize, runCli } from '../../../src/cli/main.ts';
 import { pathToUri } from '../../../src/io/local-file-io.ts';
 import type { TableMetadata } from '../../../src/spec/table-metadata.ts';
 
@@ -350,6 +351,8 @@ describe('floe CLI', () => {
   });
 });
 
+const logSink = { write: (): boolean => true } as unknown as NodeJS.WritableStream;
+
 describe('floe maintenance commands (compaction/ wired in as bin/ does)', () => {
   const maintenance = async (dir: string, ...args: string[]): Promise<Run> => {
     const out: string[] = [];
@@ -358,6 +361,7 @@ describe('floe maintenance commands (compaction/ wired in as bin/ does)', () => 
       openCatalog: (o) => openCatalog({ warehouse: o.warehouse, name: o.name, ...(o.uri ? { uri: o.uri } : {}) }),
       removeOrphans: removeOrphanFiles,
       rewriteManifests,
+      compact: (catalog, o, out) => startCompaction(catalog, { ...o, progress: false }, out, logSink),
       stdout: (l) => out.push(l),
       stderr: (l) => err.push(l),
     });
@@ -392,4 +396,33 @@ describe('floe maintenance commands (compaction/ wired in as bin/ does)', () => 
     assert.equal((await w.dataFiles()).length, 2);
     assertOneLineError(await maintenance(w.dir, 'remove-orphans', 'db.events', '--older-than', '3x'), /duration '3x' is not like/);
   }));
+
+  test('compact: --dry-run prints the plan and changes nothing; a run compacts; bad options are one line', () => withWarehouse(async (w) => {
+    for (let i = 0; i < 6; i++) {
+      assert.equal((await w.floe('append', 'db.events', await w.file(`a${i}.ndjson`, ndjson(`{"id": ${i}, "ts": "2026-01-01T10:00:00Z", "region": "eu"}`)))).code, 0);
+    }
+    const filesBefore = await w.dataFiles();
+    const dry = await maintenance(w.dir, 'compact', 'db.events', '--dry-run');
+    assert.deepEqual(dry.err, []);
+    assert.match(dry.out[0]!, /^db\.events: 1 group\(s\), 6 files, 0\.0 MiB → ~1 file\(s\)$/);
+    assert.match(dry.out[1]!, /^ {2}group 1: spec 0 partition .*eu.*: 6 files/);
+    assert.deepEqual(await w.dataFiles(), filesBefore);
+    const run = await maintenance(w.dir, 'compact', 'db.events', '--json');
+    assert.deepEqual(run.err, []);
+    const report = JSON.parse(run.out[0]!) as { rewrittenFiles: number; addedFiles: number; commits: number };
+    assert.deepEqual([report.rewrittenFiles, report.addedFiles, report.commits], [6, 1, 1]);
+    assert.equal((await w.metadata()).snapshots.at(-1)!.summary.operation, 'replace');
+    assert.deepEqual((await maintenance(w.dir, 'compact', 'db.events')).out, ['db.events: nothing to compact']);
+    assertOneLineError(await maintenance(w.dir, 'compact'), /name a table \(NS\.TABLE\) or use --all/);
+    assertOneLineError(await maintenance(w.dir, 'compact', 'db.events', '--target-file-size', 'huge'), /size 'huge' is not like 1GiB/);
+    assertOneLineError(await maintenance(w.dir, 'compact', 'db.events', '--min-input-files', '0'), /--min-input-files must be a positive integer/);
+  }));
+
+  test('sizes: binary units, as Spark reads them', () => {
+    assert.equal(parseSize('1GiB'), 1024 ** 3);
+    assert.equal(parseSize('512MB'), 512 * 1024 ** 2);
+    assert.equal(parseSize('64m'), 64 * 1024 ** 2);
+    assert.equal(parseSize('1048576'), 1048576);
+    assert.throws(() => parseSize('0'), /must be positive/);
+  });
 });
