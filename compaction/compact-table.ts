@@ -106,9 +106,12 @@ export async function compactTable(catalog: Catalog, id: TableIdentifier, opts: 
   // Deletes that apply to a data file: same spec and partition, sequence number not older.
   const positionDeletesByPartition = new Map<string, LiveFile[]>();
   const equalityDeletesByPartition = new Map<string, LiveFile[]>();
+  // Deletes of an unpartitioned spec apply to every partition (spec "Scan Planning").
+  const GLOBAL = 'global';
   for (const d of deletes) {
     const target = d.file.content === FileContent.PositionDeletes ? positionDeletesByPartition : equalityDeletesByPartition;
-    target.set(keyOf(d.file), [...(target.get(keyOf(d.file)) ?? []), d]);
+    const key = d.file.partition.length === 0 ? GLOBAL : keyOf(d.file);
+    target.set(key, [...(target.get(key) ?? []), d]);
   }
   const deletedPositions = new Map<string, number[]>();
   const readDeleteFiles = new Set<string>();
@@ -119,8 +122,9 @@ export async function compactTable(catalog: Catalog, id: TableIdentifier, opts: 
     const key = keyOf(f.file);
     // Equality deletes would have to be evaluated row by row; files they touch are left alone
     // (rewriting them with the starting sequence number would resurrect deleted rows).
-    if ((equalityDeletesByPartition.get(key) ?? []).some((d) => d.sequenceNumber > f.sequenceNumber)) { skippedForEqualityDeletes++; continue; }
-    const applicable = (positionDeletesByPartition.get(key) ?? []).filter((d) =>
+    const inScope = (m: Map<string, LiveFile[]>): LiveFile[] => [...(m.get(key) ?? []), ...(key === GLOBAL ? [] : m.get(GLOBAL) ?? [])];
+    if (inScope(equalityDeletesByPartition).some((d) => d.sequenceNumber > f.sequenceNumber)) { skippedForEqualityDeletes++; continue; }
+    const applicable = inScope(positionDeletesByPartition).filter((d) =>
       d.sequenceNumber >= f.sequenceNumber && (d.file.referencedDataFile == null || d.file.referencedDataFile === f.file.filePath));
     for (const d of applicable) {
       if (readDeleteFiles.has(d.file.filePath)) continue;

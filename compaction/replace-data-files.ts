@@ -93,8 +93,10 @@ export class ReplaceDataFiles implements SnapshotAction {
         if (m.sequenceNumber > start.sequenceNumber) {
           for (const e of await manifestEntries(this.io, m)) {
             if (e.status === EntryStatus.Deleted || (e.sequenceNumber ?? 0n) <= start.sequenceNumber) continue;
-            if (e.dataFile.content === FileContent.PositionDeletes && (removedPartitions.has(fileKey(e.dataFile)) || removedPaths.has(e.dataFile.referencedDataFile ?? ''))) {
-              throw new RewriteValidationError(`cannot commit rewrite: found new position delete ${e.dataFile.filePath} for a replaced data file`);
+            const d = e.dataFile;
+            const mayTouch = d.partition.length === 0 || removedPartitions.has(fileKey(d)) || removedPaths.has(d.referencedDataFile ?? '');
+            if (d.content === FileContent.PositionDeletes && mayTouch) {
+              throw new RewriteValidationError(`cannot commit rewrite: found new position delete ${d.filePath} for a replaced data file`);
             }
           }
         }

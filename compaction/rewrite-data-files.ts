@@ -14,10 +14,10 @@ import { footerMetrics } from '../src/format/footer-metrics.ts';
 import { footerSplitOffsets, parquetFooterOf, readParquetFooter } from '../src/format/parquet-footer.ts';
 import { parseCodec, parquetWriterProperties, rowsPerRowGroup } from '../src/format/parquet-writer.ts';
 import { deleteAll, type FileIO, type OutputFile } from '../src/io/file-io.ts';
-import { FileContent, type DataFile } from '../src/spec/data-file.ts';
+import type { DataFile } from '../src/spec/data-file.ts';
 import { partitionType, type PartitionSpec } from '../src/spec/partition-spec.ts';
 import type { Schema } from '../src/spec/schema.ts';
-import { DEFAULT_ROW_GROUP_SIZE_BYTES, noStatisticsColumnsFor, partitionPath } from '../src/writer/data-file-writer.ts';
+import { DEFAULT_ROW_GROUP_SIZE_BYTES, noStatisticsColumnsFor, parquetDataFile, partitionPath } from '../src/writer/data-file-writer.ts';
 
 export const DEFAULT_REWRITE_ROW_GROUP_BYTES = 32 * 1024 * 1024;
 
@@ -266,22 +266,8 @@ async function pump(bytes: ReadableStream<Uint8Array>, sink: OutputFile, onChunk
 
 async function describeOutput(t: RewriteTarget, path: string, size: number, like: DataFile): Promise<DataFile> {
   const footer = await readParquetFooter(await t.io.openBlob(path), path);
-  const metrics = footerMetrics(t.schema, footer, t.properties);
-  return {
-    content: FileContent.Data,
-    filePath: path,
-    fileFormat: 'parquet',
-    specId: like.specId,
-    partition: like.partition,
-    recordCount: footer.numRows,
-    fileSizeInBytes: BigInt(size),
-    columnSizes: metrics.columnSizes,
-    valueCounts: metrics.valueCounts,
-    nullValueCounts: metrics.nullValueCounts,
-    nanValueCounts: metrics.nanValueCounts,
-    lowerBounds: metrics.lowerBounds,
-    upperBounds: metrics.upperBounds,
-    splitOffsets: footerSplitOffsets(footer),
-    sortOrderId: null,
-  };
+  return parquetDataFile({
+    path, specId: like.specId, partition: like.partition, recordCount: footer.numRows, sizeBytes: BigInt(size),
+    metrics: footerMetrics(t.schema, footer, t.properties), splitOffsets: footerSplitOffsets(footer),
+  });
 }

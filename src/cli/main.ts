@@ -80,6 +80,19 @@ function positiveInt(name: string, text: string | undefined): number | undefined
   return n;
 }
 
+/** Waits for a long-running service; SIGTERM/SIGINT ask it to stop in an orderly way. */
+async function untilDoneOrSignalled(service: { done: Promise<unknown>; stop(): Promise<void> }): Promise<void> {
+  const onSignal = (): void => { void service.stop(); };
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
+  try {
+    await service.done;
+  } finally {
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
+  }
+}
+
 function collectProperty(value: string, previous: Record<string, string>): Record<string, string> {
   const eq = value.indexOf('=');
   if (eq <= 0) throw new ValidationError(`--property '${value}' is not KEY=VALUE`);
@@ -187,16 +200,7 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<nu
     .requiredOption('--config <file>', 'pipeline config, YAML or JSON (see README "Streaming ingest")')
     .action(async (o: { config: string }) => {
       const cfg = loadIngestConfig(o.config);
-      const running = await startIngest(await open(), cfg);
-      const onSignal = (): void => { void running.stop(); };
-      process.once('SIGTERM', onSignal);
-      process.once('SIGINT', onSignal);
-      try {
-        await running.done;
-      } finally {
-        process.off('SIGTERM', onSignal);
-        process.off('SIGINT', onSignal);
-      }
+      await untilDoneOrSignalled(await startIngest(await open(), cfg));
     });
 
   if (deps.expireSnapshots) {
@@ -296,16 +300,7 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<nu
           ...(o.removeOrphansOlderThan ? { removeOrphansOlderThanMs: parseDuration(o.removeOrphansOlderThan) } : {}),
           ...(o.metricsPort !== undefined ? { metricsPort: Number(o.metricsPort) } : {}),
         };
-        const service = await compact(await open(), opts, out);
-        const onSignal = (): void => { void service.stop(); };
-        process.once('SIGTERM', onSignal);
-        process.once('SIGINT', onSignal);
-        try {
-          await service.done;
-        } finally {
-          process.off('SIGTERM', onSignal);
-          process.off('SIGINT', onSignal);
-        }
+        await untilDoneOrSignalled(await compact(await open(), opts, out));
       });
   }
 

@@ -104,7 +104,7 @@ export async function startIngest(catalog: Catalog, cfg: IngestConfig, opts: { l
     await kafka.start();
     log.info({ brokers: cfg.source.brokers, groupId: cfg.source.groupId, topics: cfg.routes.map((r) => r.topic) }, 'consuming');
   } else {
-    const { ingestor, table } = ingestors[0]!;
+    const { ingestor } = ingestors[0]!;
     const path = cfg.source.path;
     void (async () => {
       const rl = createInterface({ input: path === '-' ? process.stdin : createReadStream(path, 'utf8'), crlfDelay: Infinity });

@@ -8,7 +8,7 @@ import {
   partitionSpecFromJson, partitionSpecJson, partitionSpecToJson, UNPARTITIONED_LAST_ASSIGNED_ID,
   type PartitionSpec,
 } from './partition-spec.ts';
-import { formatZodIssue, Schema, schemaFromJson, schemaJson, schemaToJson } from './schema.ts';
+import { formatZodIssue, Schema, schemaFromJson, schemaToJson } from './schema.ts';
 import { sortOrderFromJson, sortOrderJson, sortOrderToJson, unsortedOrder, type SortOrder } from './sort-order.ts';
 
 export const MAIN_BRANCH = 'main';

@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { RecordValidationError } from '../errors.ts';
 import { deleteAll, type FileIO } from '../io/file-io.ts';
-import { buildFileMetrics } from '../format/file-metrics.ts';
+import { buildFileMetrics, type FileMetrics } from '../format/file-metrics.ts';
 import { parquetColumnPaths } from '../format/arrow-schema.ts';
 import { parseCodec, writeParquetFile } from '../format/parquet-writer.ts';
 import { FileContent, type DataFile, type PartitionTuple } from '../spec/data-file.ts';
@@ -60,6 +60,30 @@ export function groupByPartition(records: readonly unknown[], fields: readonly P
     g.rows.push(i);
   }
   return [...groups.values()];
+}
+
+/** The manifest description of a Parquet data file floe wrote. */
+export function parquetDataFile(o: {
+  path: string; specId: number; partition: PartitionTuple; recordCount: bigint; sizeBytes: bigint;
+  metrics: FileMetrics; splitOffsets: readonly bigint[];
+}): DataFile {
+  return {
+    content: FileContent.Data,
+    filePath: o.path,
+    fileFormat: 'parquet',
+    specId: o.specId,
+    partition: o.partition,
+    recordCount: o.recordCount,
+    fileSizeInBytes: o.sizeBytes,
+    columnSizes: o.metrics.columnSizes,
+    valueCounts: o.metrics.valueCounts,
+    nullValueCounts: o.metrics.nullValueCounts,
+    nanValueCounts: o.metrics.nanValueCounts,
+    lowerBounds: o.metrics.lowerBounds,
+    upperBounds: o.metrics.upperBounds,
+    splitOffsets: o.splitOffsets,
+    sortOrderId: null,
+  };
 }
 
 /**
@@ -124,23 +148,10 @@ export class DataFileWriter {
         await this.target.io.writeNew(path, pq.bytes);
         this.stats.ioMs += performance.now() - t0;
         const metrics = buildFileMetrics(schema, batch.metrics, pq.columnSizes, properties);
-        written.push({
-          content: FileContent.Data,
-          filePath: path,
-          fileFormat: 'parquet',
-          specId: spec.specId,
-          partition: tuple,
-          recordCount: BigInt(batch.numRows),
-          fileSizeInBytes: BigInt(pq.bytes.length),
-          columnSizes: metrics.columnSizes,
-          valueCounts: metrics.valueCounts,
-          nullValueCounts: metrics.nullValueCounts,
-          nanValueCounts: metrics.nanValueCounts,
-          lowerBounds: metrics.lowerBounds,
-          upperBounds: metrics.upperBounds,
-          splitOffsets: pq.splitOffsets,
-          sortOrderId: null,
-        });
+        written.push(parquetDataFile({
+          path, specId: spec.specId, partition: tuple, recordCount: BigInt(batch.numRows),
+          sizeBytes: BigInt(pq.bytes.length), metrics, splitOffsets: pq.splitOffsets,
+        }));
       }
     } catch (err) {
       await deleteAll(this.target.io, written.map((f) => f.filePath));

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { openCatalog } from '../../catalog/index.ts';
 import { schemaFromJson } from '../../src/spec/schema.ts';
+import { EVENT_TYPES, EVENTS_SCHEMA_JSON } from '../support/datagen.ts';
 import { appendRecords } from '../../src/transaction/append-records.ts';
 import { snapshotManifests } from '../../src/transaction/table-manifests.ts';
 import { branchHead } from '../../src/spec/table-metadata.ts';
@@ -22,21 +23,8 @@ const { values: args } = parseArgs({
   },
 });
 
-const SCHEMA = schemaFromJson({
-  type: 'struct',
-  fields: [
-    { name: 'event_id', required: true, type: 'long' },
-    { name: 'user_id', required: true, type: 'long' },
-    { name: 'ts', required: true, type: 'timestamptz' },
-    { name: 'event_type', required: true, type: 'string' },
-    { name: 'page', required: false, type: 'string' },
-    { name: 'value', required: false, type: 'double' },
-    { name: 'count', required: false, type: 'int' },
-    { name: 'flag', required: false, type: 'boolean' },
-  ],
-}, { assignIds: true });
-
-const TYPES = ['click', 'view', 'purchase', 'signup', 'scroll'];
+const SCHEMA = schemaFromJson(EVENTS_SCHEMA_JSON, { assignIds: true });
+const TYPES = EVENT_TYPES;
 
 function makeRecords(n: number, offset: number): Record<string, unknown>[] {
   const base = Date.UTC(2026, 10, 1);

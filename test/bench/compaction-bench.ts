@@ -26,7 +26,7 @@ import type { Catalog } from '../../src/table/catalog.ts';
 import { parseTableIdentifier, type TableIdentifier } from '../../src/table/identifier.ts';
 import { appendRecords } from '../../src/transaction/append-records.ts';
 import { manifestEntries, snapshotManifests } from '../../src/transaction/table-manifests.ts';
-import { rng } from '../support/datagen.ts';
+import { EVENT_TYPES, EVENTS_SCHEMA_JSON, rng } from '../support/datagen.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -55,21 +55,8 @@ const SPARK_SCRIPT = path.join(REPO, 'test/bench/spark_rewrite_data_files.py');
 const VENV_PYTHON = path.join(process.env['FLOE_VENV'] ?? path.join(REPO, '.venv'), 'bin/python');
 const MiB = 1024 * 1024;
 
-const SCHEMA = schemaFromJson({
-  type: 'struct',
-  fields: [
-    { name: 'event_id', required: true, type: 'long' },
-    { name: 'user_id', required: true, type: 'long' },
-    { name: 'ts', required: true, type: 'timestamptz' },
-    { name: 'event_type', required: true, type: 'string' },
-    { name: 'page', required: false, type: 'string' },
-    { name: 'value', required: false, type: 'double' },
-    { name: 'count', required: false, type: 'int' },
-    { name: 'flag', required: false, type: 'boolean' },
-  ],
-}, { assignIds: true });
-
-const TYPES = ['click', 'view', 'purchase', 'signup', 'scroll'];
+const SCHEMA = schemaFromJson(EVENTS_SCHEMA_JSON, { assignIds: true });
+const TYPES = EVENT_TYPES;
 
 // Set on both tables: without it Iceberg Java falls back to gzip (it writes zstd into the
 // properties of tables it creates itself), and Spark would pay gzip's CPU while floe uses zstd.

@@ -2,25 +2,14 @@
 // snapshots with every row exactly once; a writer SIGKILLed at random moments leaves a table
 // every reader opens, where each batch is either wholly visible or absent.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ancestorsOf } from '../../src/spec/table-metadata.ts';
-import { schemaFromJson } from '../../src/spec/schema.ts';
 import { rng } from '../support/datagen.ts';
-import { ALL_READERS, REPO_ROOT, ReaderServer, readersUnavailable } from '../support/readers.ts';
+import { ALL_READERS, ReaderServer, readersUnavailable } from '../support/readers.ts';
 import { testWarehouse, type TestWarehouse } from '../support/warehouse.ts';
-import { runAppendWorker as runWorker } from '../support/append-worker.ts';
+import { APPEND_WORKER_SCHEMA, runAppendWorker as runWorker } from '../support/append-worker.ts';
 
-const SCHEMA = schemaFromJson({
-  type: 'struct',
-  fields: [
-    { name: 'id', required: true, type: 'long' },
-    { name: 'worker', required: true, type: 'int' },
-    { name: 'batch', required: true, type: 'int' },
-    { name: 'payload', required: true, type: 'string' },
-  ],
-}, { assignIds: true });
+const SCHEMA = APPEND_WORKER_SCHEMA;
 // Four writers on two cores collide often; give them room to retry.
 const PROPS = { 'commit.retry.num-retries': '100', 'commit.retry.min-wait-ms': '5', 'commit.retry.max-wait-ms': '500' };
 

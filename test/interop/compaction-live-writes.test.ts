@@ -9,24 +9,15 @@ import { after, before, describe, test } from 'node:test';
 import { compactTable, type CompactReport } from '../../compaction/compact-table.ts';
 import { EntryStatus } from '../../src/spec/data-file.ts';
 import { parsePartitionExpression } from '../../src/spec/partition-spec.ts';
-import { schemaFromJson } from '../../src/spec/schema.ts';
 import { branchHead } from '../../src/spec/table-metadata.ts';
 import { appendRecords } from '../../src/transaction/append-records.ts';
 import { manifestEntries, snapshotManifests } from '../../src/transaction/table-manifests.ts';
-import { runAppendWorker, type WorkerRun } from '../support/append-worker.ts';
+import { APPEND_WORKER_SCHEMA, runAppendWorker, type WorkerRun } from '../support/append-worker.ts';
 import { canonicalRows, normalizeRows } from '../support/canonical.ts';
 import { ALL_READERS, ReaderServer, readersUnavailable } from '../support/readers.ts';
 import { testWarehouse, type TestWarehouse } from '../support/warehouse.ts';
 
-const SCHEMA = schemaFromJson({
-  type: 'struct',
-  fields: [
-    { name: 'id', required: true, type: 'long' },
-    { name: 'worker', required: true, type: 'int' },
-    { name: 'batch', required: true, type: 'int' },
-    { name: 'payload', required: true, type: 'string' },
-  ],
-}, { assignIds: true });
+const SCHEMA = APPEND_WORKER_SCHEMA;
 const ID = { namespace: ['live'], name: 'events' };
 const SEED_COMMITS = 240;
 const SEED_ROWS = 80; // 8 buckets → 8 small files per commit

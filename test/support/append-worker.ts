@@ -2,10 +2,22 @@
 // batches it confirmed ("committed <batch>" lines).
 import { spawn } from 'node:child_process';
 import path from 'node:path';
+import { schemaFromJson } from '../../src/spec/schema.ts';
 import { REPO_ROOT } from './readers.ts';
 import type { TestWarehouse } from './warehouse.ts';
 
 const WORKER = path.join(REPO_ROOT, 'test/integration/workers/append-worker.ts');
+
+/** The table the worker writes: id = worker × 10^6 + batch × 1000 + row. */
+export const APPEND_WORKER_SCHEMA = schemaFromJson({
+  type: 'struct',
+  fields: [
+    { name: 'id', required: true, type: 'long' },
+    { name: 'worker', required: true, type: 'int' },
+    { name: 'batch', required: true, type: 'int' },
+    { name: 'payload', required: true, type: 'string' },
+  ],
+}, { assignIds: true });
 
 export interface WorkerRun { committed: number[]; code: number | null; signal: NodeJS.Signals | null; stderr: string }
 

@@ -9,6 +9,22 @@ import { seededRandom as rng } from '../../src/cli/demo.ts';
 
 export { rng };
 
+/** The 8-column event table of the benchmarks. */
+export const EVENTS_SCHEMA_JSON = {
+  type: 'struct',
+  fields: [
+    { name: 'event_id', required: true, type: 'long' },
+    { name: 'user_id', required: true, type: 'long' },
+    { name: 'ts', required: true, type: 'timestamptz' },
+    { name: 'event_type', required: true, type: 'string' },
+    { name: 'page', required: false, type: 'string' },
+    { name: 'value', required: false, type: 'double' },
+    { name: 'count', required: false, type: 'int' },
+    { name: 'flag', required: false, type: 'boolean' },
+  ],
+};
+export const EVENT_TYPES = ['click', 'view', 'purchase', 'signup', 'scroll'];
+
 export const ALL_TYPES_SCHEMA_JSON = {
   type: 'struct',
   fields: [
