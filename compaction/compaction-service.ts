@@ -69,30 +69,33 @@ export interface CompactService {
 }
 
 export async function startCompaction(catalog: Catalog, o: CompactServiceOptions, out: (line: string) => void, logStream: NodeJS.WritableStream = process.stderr): Promise<CompactService> {
-  const log = pino({ base: { service: 'floe-compact' } }, logStream as pino.DestinationStream);
+  const showProgress = o.progress ?? (Boolean((process.stderr as { isTTY?: boolean }).isTTY) && !o.json);
+  // With a progress bar on the terminal, only warnings and errors are logged (as JSON lines).
+  const log = pino({ base: { service: 'floe-compact' }, level: showProgress ? 'warn' : 'info' }, logStream as pino.DestinationStream);
   const metrics = new CompactionMetrics();
   const server: MetricsServer | undefined = o.metricsPort !== undefined ? await serveMetrics(metrics.registry, o.metricsPort) : undefined;
-  if (server) log.info({ port: server.port }, 'metrics on /metrics');
-  const showProgress = o.progress ?? (Boolean((process.stderr as { isTTY?: boolean }).isTTY) && !o.json);
+  if (server) {
+    log.info({ port: server.port }, 'metrics on /metrics');
+    if (showProgress) out(`metrics on http://127.0.0.1:${server.port}/metrics`);
+  }
 
   const compactOne = async (id: TableIdentifier): Promise<CompactReport | undefined> => {
     const name = identifierToString(id);
     let bar: SingleBar | undefined;
     let groupsDone = 0;
     let groupsTotal = 0;
+    let bytesDone = 0;
     const onEvent = (e: CompactionEvent): void => {
       if (e.type === 'planned') {
         groupsTotal = e.plan.groups.length;
         if (showProgress && !o.dryRun && groupsTotal > 0) {
-          bar = new SingleBar({ format: `${name} |{bar}| {percentage}% | groups {groups} | {doneMiB}/{totalMiB} MiB | ETA {eta_formatted}`, hideCursor: true });
-          bar.start(e.plan.totalInputBytes, 0, { groups: `0/${groupsTotal}`, doneMiB: '0', totalMiB: (e.plan.totalInputBytes / MiB).toFixed(0) });
+          bar = new SingleBar({ format: `${name} |{bar}| {percentage}% | groups {groups} | {doneMiB}/{totalMiB} MiB | ETA {eta_formatted}`, hideCursor: true, etaBuffer: 50 });
+          bar.start(e.plan.totalInputBytes, 0, { groups: `0/${groupsTotal}`, doneMiB: '0.0', totalMiB: (e.plan.totalInputBytes / MiB).toFixed(1) });
         }
         log.info({ table: name, groups: groupsTotal, inputFiles: e.plan.totalInputFiles, inputBytes: e.plan.totalInputBytes, expectedOutputFiles: e.plan.totalExpectedOutputFiles, skippedForEqualityDeletes: e.skippedForEqualityDeletes }, 'planned');
       } else if (e.type === 'input-bytes') {
-        if (bar) {
-          const value = (bar.getProgress() * bar.getTotal()) + e.bytes;
-          bar.update(value, { doneMiB: (value / MiB).toFixed(0) });
-        }
+        bytesDone += e.bytes;
+        bar?.update(bytesDone, { doneMiB: (bytesDone / MiB).toFixed(1) });
       } else if (e.type === 'group-rewritten') {
         groupsDone++;
         bar?.update({ groups: `${groupsDone}/${groupsTotal}` });
