@@ -141,4 +141,19 @@ describe('compaction', () => {
     assert.deepStrictEqual(onDisk.filter((p) => !reachable.has(p)), [], 'no orphan data file');
     assert.equal((await readTableRows(wh.catalog, ID)).length, 12_000);
   });
+
+  test('--branch compacts that branch only; main is untouched', async () => {
+    const mainBefore = branchHead((await wh.catalog.loadTable(ID)).metadata, 'main')!.snapshotId;
+    // The branch is created from main (like CREATE BRANCH), then written to.
+    await wh.catalog.commitTable(ID, [], [{ action: 'set-snapshot-ref', refName: 'audit', type: 'branch', snapshotId: mainBefore }]);
+    for (let b = 0; b < 6; b++) await appendRecords(wh.catalog, ID, batch(100_000 + b * 30, 30), { branch: 'audit' });
+    const r = await compactTable(wh.catalog, ID, { targetFileSizeBytes: 48 * 1024, branch: 'audit' });
+    assert.equal(r.commits, 1);
+    const t = await wh.catalog.loadTable(ID);
+    assert.equal(branchHead(t.metadata, 'main')!.snapshotId, mainBefore);
+    assert.equal(branchHead(t.metadata, 'audit')!.summary.operation, 'replace');
+    const audit = await readTableRows(wh.catalog, ID, 'audit');
+    assert.equal(audit.length, 12_000 + 180);
+    assert.equal(new Set(audit.map((x) => String(x.id))).size, 12_180);
+  });
 });
