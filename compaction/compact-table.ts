@@ -7,21 +7,25 @@ import PQueue from 'p-queue';
 import * as arrow from 'apache-arrow';
 import * as parquet from 'parquet-wasm';
 import { deleteAll } from '../src/io/file-io.ts';
+import { LocalFileIO } from '../src/io/local-file-io.ts';
 import { EntryStatus, FileContent, ManifestContent, type DataFile } from '../src/spec/data-file.ts';
 import { partitionKey } from '../src/spec/partition-spec.ts';
+import { schemaToJson } from '../src/spec/schema.ts';
 import { branchHead, currentSchema, MAIN_BRANCH, specById, type Snapshot } from '../src/spec/table-metadata.ts';
 import type { Catalog } from '../src/table/catalog.ts';
 import type { TableIdentifier } from '../src/table/identifier.ts';
 import { commitWithRetry, type CommitHooks } from '../src/transaction/commit-with-retry.ts';
 import { manifestEntries, snapshotManifests } from '../src/transaction/table-manifests.ts';
-import { expectedOutputFiles, plannerConfig, planRewriteGroups, type PlannerConfig, type PlannerFile, type RewriteGroup, type RewritePlan } from './planner.ts';
+import { plannerConfig, planRewriteGroups, type PlannerConfig, type PlannerFile, type RewriteGroup, type RewritePlan } from './planner.ts';
 import { ReplaceDataFiles, RewriteValidationError } from './replace-data-files.ts';
-import { rewriteDataFiles, type RewriteInput } from './rewrite-data-files.ts';
+import { runRewriteJob, type RewriteInput, type RewriteJob } from './rewrite-data-files.ts';
+import { RewritePool } from './rewrite-pool.ts';
 
 export interface CompactOptions extends Partial<PlannerConfig> {
   readonly branch?: string;
   readonly dryRun?: boolean;
-  /** Groups rewritten at once (`max-concurrent-file-group-rewrites`; default 1: parquet-wasm is single-threaded and each group holds a row group in memory). */
+  /** Groups rewritten at once (`max-concurrent-file-group-rewrites`, default 1); above 1 each
+   * runs on its own worker thread (parquet-wasm is single-threaded) with its own heap. */
   readonly concurrency?: number;
   /** `partial-progress.enabled` (default false: one commit for the whole run). */
   readonly partialProgress?: boolean;
@@ -149,7 +153,12 @@ export async function compactTable(catalog: Catalog, id: TableIdentifier, opts: 
   if (opts.dryRun || plan.groups.length === 0) return report(plan);
 
   const schema = currentSchema(meta);
-  const queue = new PQueue({ concurrency: Math.max(1, opts.concurrency ?? 1) });
+  const concurrency = Math.max(1, opts.concurrency ?? 1);
+  const queue = new PQueue({ concurrency });
+  // More than one group at a time runs on worker threads (one WebAssembly encoder per core);
+  // worker threads open local files themselves, so other storage rewrites in this thread.
+  const pool = concurrency > 1 && catalog.io instanceof LocalFileIO && plan.groups.length > 1
+    ? new RewritePool(Math.min(concurrency, plan.groups.length)) : undefined;
   const maxCommits = opts.partialProgress ? Math.max(1, opts.partialProgressMaxCommits ?? 10) : 1;
   const groupsPerCommit = Math.ceil(plan.groups.length / maxCommits);
   let pendingGroups: { group: RewriteGroup; removed: DataFile[]; added: DataFile[] }[] = [];
@@ -187,15 +196,12 @@ export async function compactTable(catalog: Catalog, id: TableIdentifier, opts: 
       const positions = deletedPositions.get(pf.path);
       return { file: byPath.get(pf.path)!.file, ...(positions ? { deletedPositions: [...new Set(positions)].sort((a, b) => a - b) } : {}) };
     });
-    const result = await rewriteDataFiles(inputs, {
-      io: catalog.io, schema, spec: specById(meta, group.specId), location: meta.location, properties: meta.properties,
-      targetFileSizeBytes: cfg.targetFileSizeBytes,
-      // Spread each run evenly over its expected output files (Spark's split size), so a
-      // 3.05 GiB group becomes three ~1.02 GiB files rather than three of 1 GiB and a crumb.
-      splitSize: (bytes) => Math.min(Math.ceil(bytes / expectedOutputFiles(bytes, cfg)), cfg.maxFileSizeBytes),
-      ...(opts.rowGroupSizeBytes ? { rowGroupSizeBytes: opts.rowGroupSizeBytes } : {}),
-      onInputFileDone: (bytes) => opts.onEvent?.({ type: 'input-bytes', bytes }),
-    });
+    const job: RewriteJob = {
+      inputs, schemaJson: schemaToJson(schema), spec: specById(meta, group.specId), location: meta.location,
+      properties: meta.properties, planner: cfg, ...(opts.rowGroupSizeBytes ? { rowGroupSizeBytes: opts.rowGroupSizeBytes } : {}),
+    };
+    const onInputFileDone = (bytes: number): void => opts.onEvent?.({ type: 'input-bytes', bytes });
+    const result = pool ? await pool.run(job, onInputFileDone) : await runRewriteJob(catalog.io, job, onInputFileDone);
     opts.onEvent?.({ type: 'group-rewritten', group, outputFiles: result.files.length, outputBytes: result.files.reduce((s, f) => s + Number(f.fileSizeInBytes), 0), rowsDeleted: result.rowsDeleted });
     pendingGroups.push({ group, removed: inputs.map((i) => i.file), added: [...result.files] });
     if (pendingGroups.length >= groupsPerCommit) {
@@ -214,6 +220,7 @@ export async function compactTable(catalog: Catalog, id: TableIdentifier, opts: 
     }
     await commitChain;
   } finally {
+    await pool?.close();
     // Outputs of groups that never reached a commit (a failure stopped the run).
     if (pendingGroups.length > 0) await deleteAll(catalog.io, pendingGroups.flatMap((b) => b.added.map((f) => f.filePath)));
   }

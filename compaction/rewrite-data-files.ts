@@ -16,7 +16,8 @@ import { parseCodec, parquetWriterProperties, rowsPerRowGroup } from '../src/for
 import { deleteAll, type FileIO, type OutputFile } from '../src/io/file-io.ts';
 import type { DataFile } from '../src/spec/data-file.ts';
 import { partitionType, type PartitionSpec } from '../src/spec/partition-spec.ts';
-import type { Schema } from '../src/spec/schema.ts';
+import { schemaFromJson, type Schema } from '../src/spec/schema.ts';
+import { expectedOutputFiles, type PlannerConfig } from './planner.ts';
 import { DEFAULT_ROW_GROUP_SIZE_BYTES, noStatisticsColumnsFor, parquetDataFile, partitionPath } from '../src/writer/data-file-writer.ts';
 
 export const DEFAULT_REWRITE_ROW_GROUP_BYTES = 32 * 1024 * 1024;
@@ -269,5 +270,29 @@ async function describeOutput(t: RewriteTarget, path: string, size: number, like
   return parquetDataFile({
     path, specId: like.specId, partition: like.partition, recordCount: footer.numRows, sizeBytes: BigInt(size),
     metrics: footerMetrics(t.schema, footer, t.properties), splitOffsets: footerSplitOffsets(footer),
+  });
+}
+
+/** A group's rewrite as plain data, so it can run in this thread or in a worker thread. */
+export interface RewriteJob {
+  readonly inputs: readonly RewriteInput[];
+  readonly schemaJson: Record<string, unknown>;
+  readonly spec: PartitionSpec;
+  readonly location: string;
+  readonly properties: Readonly<Record<string, string>>;
+  readonly planner: PlannerConfig;
+  readonly rowGroupSizeBytes?: number;
+}
+
+export function runRewriteJob(io: FileIO, job: RewriteJob, onInputFileDone?: (bytes: number) => void): Promise<RewriteResult> {
+  const cfg = job.planner;
+  return rewriteDataFiles(job.inputs, {
+    io, schema: schemaFromJson(job.schemaJson), spec: job.spec, location: job.location, properties: job.properties,
+    targetFileSizeBytes: cfg.targetFileSizeBytes,
+    // Spread each run evenly over its expected output files (Spark's split size), so a
+    // 3.05 GiB group becomes three ~1.02 GiB files rather than three of 1 GiB and a crumb.
+    splitSize: (bytes) => Math.min(Math.ceil(bytes / expectedOutputFiles(bytes, cfg)), cfg.maxFileSizeBytes),
+    ...(job.rowGroupSizeBytes ? { rowGroupSizeBytes: job.rowGroupSizeBytes } : {}),
+    ...(onInputFileDone ? { onInputFileDone } : {}),
   });
 }

@@ -156,4 +156,16 @@ describe('compaction', () => {
     assert.equal(audit.length, 12_000 + 180);
     assert.equal(new Set(audit.map((x) => String(x.id))).size, 12_180);
   });
+
+  test('--concurrency 2 rewrites groups on worker threads with the same result', async () => {
+    const before = byId(await readTableRows(wh.catalog, ID));
+    const events: number[] = [];
+    const r = await compactTable(wh.catalog, ID, { targetFileSizeBytes: 48 * 1024, concurrency: 2, onEvent: (e) => { if (e.type === 'input-bytes') events.push(e.bytes); } });
+    assert.equal(r.rewrittenFiles, 120);
+    assert.equal(r.failedGroups, 0);
+    assert.equal(events.length, 120, 'progress from the workers');
+    assert.deepStrictEqual(byId(await readTableRows(wh.catalog, ID)), before);
+    const files = await liveFiles(wh.catalog);
+    assert.equal(files.length, r.addedFiles);
+  });
 });
