@@ -266,7 +266,7 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<nu
       .option('--rewrite-all', 'rewrite every file, even well-sized ones')
       .option('--branch <name>', 'branch to compact', 'main')
       .option('--dry-run', 'print the plan (groups, input files and bytes, expected output files), change nothing')
-      .option('--concurrency <n>', 'file groups rewritten at once (max-concurrent-file-group-rewrites, default 1)')
+      .option('--concurrency <n>', 'file groups rewritten at once, each on its own worker thread (max-concurrent-file-group-rewrites, default 1)')
       .option('--partial-progress', 'commit groups as they finish (partial-progress.enabled), so a conflict costs only its own groups')
       .option('--max-commits <n>', 'partial-progress.max-commits (default 10)')
       .option('--row-group-size <size>', 'output row groups in Arrow bytes (default min(write.parquet.row-group-size-bytes, 32MiB)); memory grows ~3.5x this')
