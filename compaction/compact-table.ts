@@ -169,6 +169,11 @@ export async function compactTable(catalog: Catalog, id: TableIdentifier, opts: 
   const commit = async (batch: typeof pendingGroups): Promise<void> => {
     const removed = batch.flatMap((b) => b.removed);
     const added = batch.flatMap((b) => b.added);
+    if (fatal) {
+      // An earlier failure stops the run: these outputs are never committed.
+      await deleteAll(catalog.io, added.map((f) => f.filePath));
+      return;
+    }
     try {
       const r = await commitWithRetry(catalog, id, new ReplaceDataFiles(catalog.io, {
         branch, startingSnapshot: head, removed, added,
