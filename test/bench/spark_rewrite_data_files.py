@@ -16,7 +16,6 @@ stdout; Spark's and our logs go to stderr.
 from __future__ import annotations
 
 import argparse
-import glob
 import json
 import os
 import resource
@@ -27,20 +26,13 @@ from typing import Any, Optional
 
 sys.dont_write_bytecode = True  # no __pycache__ in the repo
 
-JARS_DIR = os.environ.get("FLOE_JARS_DIR", os.path.expanduser("~/.cache/floe/jars"))
-ICEBERG_EXTENSIONS = "org.apache.iceberg.spark.extensions.IcebergSparkSessionExtensions"
+# The jar lookup and session extensions are the interop harness's own.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "interop", "readers"))
+from reader_server import ICEBERG_EXTENSIONS, spark_jars  # noqa: E402
 
 
 def log(msg: str) -> None:
     print(f"[spark_rewrite_data_files] {msg}", file=sys.stderr, flush=True)
-
-
-def spark_jars() -> list[str]:
-    jars = sorted(glob.glob(os.path.join(JARS_DIR, "iceberg-spark-runtime-*.jar")))
-    jars += sorted(glob.glob(os.path.join(JARS_DIR, "sqlite-jdbc-*.jar")))
-    if len(jars) != 2:
-        raise SystemExit(f"expected the iceberg runtime and sqlite-jdbc jars in {JARS_DIR}, found {jars}; run scripts/setup-readers.sh")
-    return jars
 
 
 def result_stdout() -> Any:
