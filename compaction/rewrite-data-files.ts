@@ -206,7 +206,11 @@ async function rewriteRun(run: readonly RewriteInput[], t: RewriteTarget, opId: 
       const sink = await t.io.createNew(path);
       let fedRows = 0;
       let flushedBytes = 0;
+      let readError: unknown;
       let first = true;
+      // Rows of the row groups the writer has completed (it flushes at exactly rowsPerGroup);
+      // their bytes may still be on their way to flushedBytes, which only makes the per-row
+      // estimate lean low for a row group or two.
       const flushedRows = (): number => Math.floor(fedRows / rowsPerGroup) * rowsPerGroup;
       const outputBytesPerRow = (): number => {
         const rows = doneRows + flushedRows();
@@ -216,7 +220,10 @@ async function rewriteRun(run: readonly RewriteInput[], t: RewriteTarget, opId: 
       const full = (): boolean => {
         const perRow = outputBytesPerRow();
         const fileTarget = t.splitSize ? t.splitSize(runRows * perRow) : t.targetFileSizeBytes;
-        return flushedBytes + (fedRows - flushedRows()) * perRow >= fileTarget;
+        // Stop where the file lands closest to its target: before the next batch if adding it
+        // would overshoot by more than stopping now undershoots.
+        const estimate = flushedBytes + (fedRows - flushedRows()) * perRow;
+        return estimate + ((lookahead?.numRows ?? 0) * perRow) / 2 >= fileTarget;
       };
       const source = new ReadableStream<parquet.RecordBatch>({
         pull: async (ctrl) => {
@@ -225,12 +232,20 @@ async function rewriteRun(run: readonly RewriteInput[], t: RewriteTarget, opId: 
           first = false;
           if (!batch) { ctrl.close(); return; }
           fedRows += batch.numRows;
-          lookahead = await nextBatch();
+          try {
+            lookahead = await nextBatch();
+          } catch (err) {
+            // parquet-wasm cannot carry a JS error through its stream (it reports "Dyn casting
+            // error"): end the stream, and pump() drops the file and rethrows this error.
+            readError = err;
+            ctrl.close();
+            return;
+          }
           ctrl.enqueue(batch);
         },
       }, { highWaterMark: 0 });
       const props = parquetWriterProperties({ codec, rowsPerGroup, noStatisticsColumns, noDictionaryColumns });
-      const size = await pump(await parquet.transformParquetStream(source, props), sink, (n) => { flushedBytes += n; });
+      const size = await pump(await parquet.transformParquetStream(source, props), sink, (n) => { flushedBytes += n; }, () => readError);
       doneBytes += size;
       doneRows += fedRows;
       files.push(await describeOutput(t, path, size, run[0]!.file));
@@ -249,7 +264,7 @@ function inputBytesPerRow(open: OpenInput | undefined, run: readonly RewriteInpu
 }
 
 /** Copies the encoded stream into the output file; publishes it at the end, drops it on error. */
-async function pump(bytes: ReadableStream<Uint8Array>, sink: OutputFile, onChunk: (n: number) => void): Promise<number> {
+async function pump(bytes: ReadableStream<Uint8Array>, sink: OutputFile, onChunk: (n: number) => void, inputError: () => unknown): Promise<number> {
   try {
     const reader = bytes.getReader();
     for (;;) {
@@ -258,6 +273,8 @@ async function pump(bytes: ReadableStream<Uint8Array>, sink: OutputFile, onChunk
       onChunk(r.value.length);
       await sink.write(r.value);
     }
+    const err = inputError();
+    if (err !== undefined) throw err;
     return await sink.close();
   } catch (err) {
     await sink.abort();
