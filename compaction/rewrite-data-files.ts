@@ -65,25 +65,24 @@ interface OpenInput {
 const READ_WHOLE_BELOW_BYTES = 16 * 1024 * 1024;
 const BATCH_ROWS = 8192;
 
-async function openInput(io: FileIO, input: RewriteInput): Promise<OpenInput> {
+async function openInput(io: FileIO, input: RewriteInput): Promise<OpenInput & { readonly schemaKey: string }> {
   const file = input.file;
   if (file.fileSizeInBytes < BigInt(READ_WHOLE_BELOW_BYTES)) {
-    const table = parquet.readParquet(await io.read(file.filePath), { batchSize: BATCH_ROWS });
+    const bytes = await io.read(file.filePath);
+    const schemaKey = parquetFooterOf(bytes, file.filePath).schemaKey;
+    const table = parquet.readParquet(bytes, { batchSize: BATCH_ROWS });
     const batches = table.recordBatches();
     table.free();
-    return { input, position: 0, deleteIdx: 0, read: async () => batches.shift(), close: () => { for (const b of batches.splice(0)) b.free(); } };
+    return { input, schemaKey, position: 0, deleteIdx: 0, read: async () => batches.shift(), close: () => { for (const b of batches.splice(0)) b.free(); } };
   }
-  const pf = await parquet.ParquetFile.fromFile(await io.openBlob(file.filePath));
+  const blob = await io.openBlob(file.filePath);
+  const schemaKey = (await readParquetFooter(blob, file.filePath)).schemaKey;
+  const pf = await parquet.ParquetFile.fromFile(blob);
   const reader = (await pf.stream({ batchSize: BATCH_ROWS })).getReader() as ReadableStreamDefaultReader<parquet.RecordBatch>;
-  return { input, position: 0, deleteIdx: 0, read: async () => (await reader.read()).value, close: () => pf.free() };
+  return { input, schemaKey, position: 0, deleteIdx: 0, read: async () => (await reader.read()).value, close: () => pf.free() };
 }
 
-/** The file's physical schema key; small files are read whole (cheaper than two ranged reads). */
-async function schemaKeyOf(io: FileIO, file: DataFile): Promise<string> {
-  return file.fileSizeInBytes < BigInt(READ_WHOLE_BELOW_BYTES)
-    ? parquetFooterOf(await io.read(file.filePath), file.filePath).schemaKey
-    : (await readParquetFooter(await io.openBlob(file.filePath), file.filePath)).schemaKey;
-}
+const liveRows = (i: RewriteInput): number => Number(i.file.recordCount) - new Set(i.deletedPositions ?? []).size;
 
 /** Keeps the rows of `batch` (rows [start, start+n) of its file) that no position delete names. */
 function applyDeletes(batch: parquet.RecordBatch, o: OpenInput): parquet.RecordBatch[] {
@@ -117,23 +116,21 @@ export async function rewriteDataFiles(inputs: readonly RewriteInput[], t: Rewri
     if (i.file.fileFormat !== 'parquet') throw new UnsupportedError(`cannot rewrite ${i.file.filePath}: only Parquet data files are rewritten (format ${i.file.fileFormat})`);
     if (i.file.specId !== first.specId) throw new UnsupportedError('a rewrite group must hold files of one partition spec');
   }
-  // Files written under different schemas (evolution, other writers) are merged only with
-  // files of the same physical schema; each run produces its own outputs.
-  const runs = new Map<string, RewriteInput[]>();
-  for (const i of inputs) {
-    const key = await schemaKeyOf(t.io, i.file);
-    runs.set(key, [...(runs.get(key) ?? []), i]);
-  }
   const written: DataFile[] = [];
   let rowsRead = 0;
   let rowsDeleted = 0;
   const opId = randomUUID();
   try {
-    for (const run of runs.values()) {
-      const r = await rewriteRun(run, t, opId, written.length);
+    // Files written under different schemas (evolution, other writers) are merged only with
+    // files of the same physical schema: a run takes the files of its first file's schema and
+    // defers the others to the next run (each file is read once in the common case).
+    let pending: readonly RewriteInput[] = inputs;
+    while (pending.length > 0) {
+      const r = await rewriteRun(pending, t, opId, written.length);
       written.push(...r.files);
       rowsRead += r.rowsRead;
       rowsDeleted += r.rowsDeleted;
+      pending = r.deferred;
     }
   } catch (err) {
     await deleteAll(t.io, written.map((f) => f.filePath));
@@ -142,7 +139,7 @@ export async function rewriteDataFiles(inputs: readonly RewriteInput[], t: Rewri
   return { files: written, rowsRead, rowsDeleted };
 }
 
-async function rewriteRun(run: readonly RewriteInput[], t: RewriteTarget, opId: string, firstIndex: number): Promise<RewriteResult> {
+async function rewriteRun(run: readonly RewriteInput[], t: RewriteTarget, opId: string, firstIndex: number): Promise<RewriteResult & { deferred: RewriteInput[] }> {
   const fields = partitionType(t.spec, t.schema);
   const partition = run[0]!.file.partition;
   const dir = fields.length > 0 ? `${t.location}/data/${partitionPath(fields, partition)}` : `${t.location}/data`;
@@ -156,6 +153,9 @@ async function rewriteRun(run: readonly RewriteInput[], t: RewriteTarget, opId: 
   let pending: parquet.RecordBatch[] = [];
   let rowsRead = 0;
   let rowsDeleted = 0;
+  let runKey: string | undefined;
+  const deferred: RewriteInput[] = [];
+  let deferredRows = 0;
   /** Next batch of the run (deletes applied), or undefined at its end. */
   const nextBatch = async (): Promise<parquet.RecordBatch | undefined> => {
     for (;;) {
@@ -164,7 +164,15 @@ async function rewriteRun(run: readonly RewriteInput[], t: RewriteTarget, opId: 
       if (!open) {
         const input = run[next++];
         if (!input) return undefined;
-        open = await openInput(t.io, input);
+        const opened = await openInput(t.io, input);
+        runKey ??= opened.schemaKey;
+        if (opened.schemaKey !== runKey) {
+          opened.close();
+          deferred.push(input);
+          deferredRows += liveRows(input);
+          continue;
+        }
+        open = opened;
       }
       const batch = await open.read();
       if (!batch) {
@@ -187,7 +195,8 @@ async function rewriteRun(run: readonly RewriteInput[], t: RewriteTarget, opId: 
 
   const files: DataFile[] = [];
   let lookahead = await nextBatch();
-  const runRows = run.reduce((n, i) => n + Number(i.file.recordCount) - new Set(i.deletedPositions ?? []).size, 0);
+  const allRows = run.reduce((n, i) => n + liveRows(i), 0);
+  const runRows = (): number => allRows - deferredRows;
   // Output bytes per row, measured on flushed row groups of this run (input bytes per row until then).
   let doneBytes = 0;
   let doneRows = 0;
@@ -219,7 +228,7 @@ async function rewriteRun(run: readonly RewriteInput[], t: RewriteTarget, opId: 
       };
       const full = (): boolean => {
         const perRow = outputBytesPerRow();
-        const fileTarget = t.splitSize ? t.splitSize(runRows * perRow) : t.targetFileSizeBytes;
+        const fileTarget = t.splitSize ? t.splitSize(runRows() * perRow) : t.targetFileSizeBytes;
         // Stop where the file lands closest to its target: before the next batch if adding it
         // would overshoot by more than stopping now undershoots.
         const estimate = flushedBytes + (fedRows - flushedRows()) * perRow;
@@ -255,7 +264,7 @@ async function rewriteRun(run: readonly RewriteInput[], t: RewriteTarget, opId: 
     await deleteAll(t.io, files.map((f) => f.filePath));
     throw err;
   }
-  return { files, rowsRead, rowsDeleted };
+  return { files, rowsRead, rowsDeleted, deferred };
 }
 
 function inputBytesPerRow(open: OpenInput | undefined, run: readonly RewriteInput[]): number {

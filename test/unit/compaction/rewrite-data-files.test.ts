@@ -85,3 +85,18 @@ test('a file whose manifest record count is wrong is refused, and nothing is lef
   }), /has 1000 rows but its manifest says 999/);
   assert.deepStrictEqual([...io.files.keys()].sort(), before);
 });
+
+test('files of another physical schema (written before a column was added) go to their own output', async () => {
+  const io = new MemoryFileIO();
+  const oldSchema = schemaFromJson({ type: 'struct', fields: [{ id: 1, name: 'id', required: true, type: 'long' }] });
+  const older = await new DataFileWriter({ schema: oldSchema, spec: SPEC, properties: {}, location: LOCATION, io }).write([{ id: 1 }, { id: 2 }]);
+  const w = new DataFileWriter({ schema: SCHEMA, spec: SPEC, properties: {}, location: LOCATION, io });
+  const newer = [...await w.write([{ id: 10, name: 'a' }]), ...await w.write([{ id: 11, name: null }])];
+  // Interleaved on purpose: the run of the first file's schema defers the other file to a second run.
+  const r = await rewriteDataFiles([newer[0]!, ...older, newer[1]!].map((file) => ({ file })), {
+    io, schema: SCHEMA, spec: SPEC, location: LOCATION, properties: {}, targetFileSizeBytes: 64 * 1024 * 1024,
+  });
+  assert.equal(r.files.length, 2, 'one output per physical schema');
+  const all = (await Promise.all(r.files.map((f) => ids(io, f.filePath)))).flat().sort((a, b) => a - b);
+  assert.deepStrictEqual(all, [1, 2, 10, 11]);
+});
