@@ -76,17 +76,33 @@ export function uniqueTopic(prefix: string): string {
   return `${clean}-${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
 }
 
-/** Creates a topic (replication factor 1) and waits for its partition leaders; throws if it exists. */
+/**
+ * Creates a topic (replication factor 1) and waits for its partition leaders; throws if it exists.
+ * kafkajs's own wait (`waitForLeaders`) gives up when a just-started KRaft broker still answers
+ * UNKNOWN_TOPIC_OR_PARTITION for the new topic, so the leaders are polled here until a deadline.
+ */
 export async function createTopic(brokers: string[], name: string, partitions: number): Promise<void> {
   const admin = kafkaClient(brokers, 'floe-test-admin').admin();
   await admin.connect();
   try {
     const created = await admin.createTopics({
       topics: [{ topic: name, numPartitions: partitions, replicationFactor: 1 }],
-      waitForLeaders: true,
+      waitForLeaders: false,
       timeout: 30_000,
     });
     if (!created) throw new Error(`topic ${name} already exists`);
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      try {
+        const { topics } = await admin.fetchTopicMetadata({ topics: [name] });
+        const parts = topics[0]?.partitions ?? [];
+        if (parts.length === partitions && parts.every((p) => p.leader >= 0)) return;
+      } catch (err) {
+        if (Date.now() > deadline) throw err;
+      }
+      if (Date.now() > deadline) throw new Error(`topic ${name}: partition leaders not elected within 60 s`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
   } finally {
     await admin.disconnect();
   }
