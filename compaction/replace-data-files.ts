@@ -17,9 +17,9 @@ import { partitionKey } from '../src/spec/partition-spec.ts';
 import { ancestorsOf, branchHead, MAIN_BRANCH, type Snapshot } from '../src/spec/table-metadata.ts';
 import type { LoadedTable } from '../src/table/catalog.ts';
 import { mergeManifests } from '../src/transaction/manifest-merge.ts';
-import type { PreparedSnapshot, SnapshotAction } from '../src/transaction/snapshot-action.ts';
+import { branchCommit, parentTotals, type PreparedSnapshot, type SnapshotAction } from '../src/transaction/snapshot-action.ts';
 import { newSnapshotId } from '../src/transaction/snapshot-id.ts';
-import { addFile, buildSummary, emptyDelta, removeFile, totalsFromEntries, totalsFromSummary } from '../src/transaction/snapshot-summary.ts';
+import { addFile, buildSummary, emptyDelta, removeFile } from '../src/transaction/snapshot-summary.ts';
 import { manifestEntries, snapshotManifests, writeTableManifest } from '../src/transaction/table-manifests.ts';
 
 /** A rewrite that can no longer be committed (not retryable: the base moved under it). */
@@ -147,7 +147,7 @@ export class ReplaceDataFiles implements SnapshotAction {
       const delta = emptyDelta();
       for (const f of this.o.added) addFile(delta, f);
       for (const f of this.o.removed) removeFile(delta, f);
-      const totals = totalsFromSummary(head.summary) ?? totalsFromEntries(await this.liveFiles(headManifests));
+      const totals = await parentTotals(this.io, head, headManifests);
       const snapshot: Snapshot = {
         snapshotId: this.snapshotId,
         parentSnapshotId: head.snapshotId,
@@ -157,26 +157,10 @@ export class ReplaceDataFiles implements SnapshotAction {
         summary: buildSummary('replace', delta, totals, this.o.summary ?? {}),
         schemaId: meta.currentSchemaId,
       };
-      return {
-        snapshot,
-        attemptFiles,
-        updates: [
-          { action: 'add-snapshot', snapshot },
-          { action: 'set-snapshot-ref', refName: this.branch, ...(meta.refs[this.branch] ?? {}), type: 'branch', snapshotId: this.snapshotId },
-        ],
-        requirements: [
-          { type: 'assert-table-uuid', uuid: meta.tableUuid },
-          { type: 'assert-ref-snapshot-id', ref: this.branch, snapshotId: head.snapshotId },
-        ],
-      };
+      return branchCommit(meta, this.branch, snapshot, attemptFiles);
     } catch (err) {
       return cleanupOnError(err);
     }
   }
 
-  private async liveFiles(manifests: readonly ManifestFile[]): Promise<DataFile[]> {
-    const live: DataFile[] = [];
-    for (const m of manifests) for (const e of await manifestEntries(this.io, m)) if (e.status !== EntryStatus.Deleted) live.push(e.dataFile);
-    return live;
-  }
 }

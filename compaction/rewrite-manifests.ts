@@ -7,15 +7,15 @@ import { randomUUID } from 'node:crypto';
 import { ValidationError } from '../src/errors.ts';
 import { writeManifestList } from '../src/format/manifest-list-writer.ts';
 import type { FileIO } from '../src/io/file-io.ts';
-import { EntryStatus, ManifestContent, type DataFile, type ManifestEntry, type ManifestFile, type PartitionTuple } from '../src/spec/data-file.ts';
+import { EntryStatus, ManifestContent, type ManifestEntry, type ManifestFile, type PartitionTuple } from '../src/spec/data-file.ts';
 import { branchHead, MAIN_BRANCH, propertyInt, type Snapshot, type TableMetadata } from '../src/spec/table-metadata.ts';
 import type { PrimitiveValue } from '../src/spec/types.ts';
 import type { Catalog, LoadedTable } from '../src/table/catalog.ts';
 import type { TableIdentifier } from '../src/table/identifier.ts';
 import { commitWithRetry, type CommitHooks } from '../src/transaction/commit-with-retry.ts';
-import type { PreparedSnapshot, SnapshotAction } from '../src/transaction/snapshot-action.ts';
+import { branchCommit, parentTotals, type PreparedSnapshot, type SnapshotAction } from '../src/transaction/snapshot-action.ts';
 import { newSnapshotId } from '../src/transaction/snapshot-id.ts';
-import { buildSummary, emptyDelta, totalsFromEntries, totalsFromSummary } from '../src/transaction/snapshot-summary.ts';
+import { buildSummary, emptyDelta } from '../src/transaction/snapshot-summary.ts';
 import { manifestEntries, snapshotManifests, writeTableManifest } from '../src/transaction/table-manifests.ts';
 
 export interface RewriteManifestsStats {
@@ -182,7 +182,7 @@ export class RewriteManifests implements SnapshotAction {
         manifestsCreated: created.length, manifestsKept: deleteManifests.length,
         manifestsReplaced: dataManifests.length, entriesProcessed,
       };
-      const totals = totalsFromSummary(parent.summary) ?? await this.totalsOf(entries, deleteManifests);
+      const totals = await parentTotals(this.io, parent, parentManifests);
       const snapshot: Snapshot = {
         snapshotId: this.snapshotId,
         parentSnapshotId: parent.snapshotId,
@@ -198,33 +198,13 @@ export class RewriteManifests implements SnapshotAction {
         }),
         schemaId: meta.currentSchemaId,
       };
-      const ref = meta.refs[this.branch];
-      return {
-        snapshot,
-        attemptFiles,
-        updates: [
-          { action: 'add-snapshot', snapshot },
-          { action: 'set-snapshot-ref', refName: this.branch, ...(ref ?? {}), type: 'branch', snapshotId: this.snapshotId },
-        ],
-        requirements: [
-          { type: 'assert-table-uuid', uuid: meta.tableUuid },
-          // Any commit to the branch in between (an append) fails this attempt; the retry
-          // regroups the new head, so the concurrent commit's files are kept.
-          { type: 'assert-ref-snapshot-id', ref: this.branch, snapshotId: parent.snapshotId },
-        ],
-      };
+      // Any commit to the branch in between (an append) fails this attempt; the retry
+      // regroups the new head, so the concurrent commit's files are kept.
+      return branchCommit(meta, this.branch, snapshot, attemptFiles);
     } catch (err) {
       for (const f of attemptFiles) await this.io.delete(f);
       throw err;
     }
-  }
-
-  private async totalsOf(dataEntries: readonly ManifestEntry[], deleteManifests: readonly ManifestFile[]): Promise<ReturnType<typeof totalsFromEntries>> {
-    const live: DataFile[] = dataEntries.filter((e) => e.status !== EntryStatus.Deleted).map((e) => e.dataFile);
-    for (const m of deleteManifests) {
-      for (const e of await manifestEntries(this.io, m)) if (e.status !== EntryStatus.Deleted) live.push(e.dataFile);
-    }
-    return totalsFromEntries(live);
   }
 }
 

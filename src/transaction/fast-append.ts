@@ -11,9 +11,9 @@ import type { LoadedTable } from '../table/catalog.ts';
 import type { FileIO } from '../io/file-io.ts';
 import { mergeManifests } from './manifest-merge.ts';
 import { newSnapshotId } from './snapshot-id.ts';
-import { addFile, buildSummary, emptyDelta, totalsFromEntries, totalsFromSummary } from './snapshot-summary.ts';
-import type { PreparedSnapshot, SnapshotAction } from './snapshot-action.ts';
-import { manifestEntries, snapshotManifests, writeTableManifest } from './table-manifests.ts';
+import { addFile, buildSummary, emptyDelta } from './snapshot-summary.ts';
+import { branchCommit, parentTotals, type PreparedSnapshot, type SnapshotAction } from './snapshot-action.ts';
+import { snapshotManifests, writeTableManifest } from './table-manifests.ts';
 
 export class FastAppend implements SnapshotAction {
   readonly snapshotId: bigint;
@@ -90,7 +90,7 @@ export class FastAppend implements SnapshotAction {
     }
     const delta = emptyDelta();
     for (const f of this.files) addFile(delta, f);
-    const totals = totalsFromSummary(parent?.summary) ?? await this.totalsOf(parentManifests);
+    const totals = await parentTotals(this.io, parent, parentManifests);
     const snapshot: Snapshot = {
       snapshotId: this.snapshotId,
       parentSnapshotId: parent?.snapshotId ?? null,
@@ -100,26 +100,6 @@ export class FastAppend implements SnapshotAction {
       summary: buildSummary('append', delta, totals, this.summaryExtra),
       schemaId: meta.currentSchemaId,
     };
-    const existingRef = meta.refs[this.branch];
-    return {
-      snapshot,
-      attemptFiles,
-      updates: [
-        { action: 'add-snapshot', snapshot },
-        { action: 'set-snapshot-ref', refName: this.branch, ...(existingRef ?? {}), type: 'branch', snapshotId: this.snapshotId },
-      ],
-      requirements: [
-        { type: 'assert-table-uuid', uuid: meta.tableUuid },
-        { type: 'assert-ref-snapshot-id', ref: this.branch, snapshotId: parent?.snapshotId ?? null },
-      ],
-    };
-  }
-
-  private async totalsOf(manifests: readonly ManifestFile[]): Promise<ReturnType<typeof totalsFromEntries>> {
-    const live: DataFile[] = [];
-    for (const m of manifests) {
-      for (const e of await manifestEntries(this.io, m)) if (e.status !== EntryStatus.Deleted) live.push(e.dataFile);
-    }
-    return totalsFromEntries(live);
+    return branchCommit(meta, this.branch, snapshot, attemptFiles);
   }
 }

@@ -1,8 +1,12 @@
 // What a snapshot-producing operation (append, overwrite, rewrite) hands the commit loop for
 // one attempt. Actions compute data; only the commit loop talks to the catalog.
-import type { LoadedTable } from '../table/catalog.ts';
-import type { Snapshot } from '../spec/table-metadata.ts';
+import type { FileIO } from '../io/file-io.ts';
+import { EntryStatus, type DataFile, type ManifestFile } from '../spec/data-file.ts';
+import type { Snapshot, TableMetadata } from '../spec/table-metadata.ts';
 import type { TableRequirement, TableUpdate } from '../spec/table-updates.ts';
+import type { LoadedTable } from '../table/catalog.ts';
+import { totalsFromEntries, totalsFromSummary, type Totals } from './snapshot-summary.ts';
+import { manifestEntries } from './table-manifests.ts';
 
 export interface PreparedSnapshot {
   readonly snapshot: Snapshot;
@@ -21,4 +25,33 @@ export interface SnapshotAction {
   prepare(base: LoadedTable, attempt: number): Promise<PreparedSnapshot>;
   /** Files written once for every attempt (new manifests), deleted if the commit fails for good. */
   sharedFiles(): readonly string[];
+}
+
+/**
+ * The attempt that puts `snapshot` at the head of `branch`: add it, move the ref (keeping its
+ * retention settings), and require the ref still to be at the snapshot's parent — any commit
+ * to the branch in between fails the attempt and the action is rebuilt on the new head.
+ */
+export function branchCommit(meta: TableMetadata, branch: string, snapshot: Snapshot, attemptFiles: readonly string[]): PreparedSnapshot {
+  return {
+    snapshot,
+    attemptFiles,
+    updates: [
+      { action: 'add-snapshot', snapshot },
+      { action: 'set-snapshot-ref', refName: branch, ...(meta.refs[branch] ?? {}), type: 'branch', snapshotId: snapshot.snapshotId },
+    ],
+    requirements: [
+      { type: 'assert-table-uuid', uuid: meta.tableUuid },
+      { type: 'assert-ref-snapshot-id', ref: branch, snapshotId: snapshot.parentSnapshotId },
+    ],
+  };
+}
+
+/** The parent's `total-*` figures: from its summary, or counted from its manifests if missing. */
+export async function parentTotals(io: FileIO, parent: Snapshot | undefined, manifests: readonly ManifestFile[]): Promise<Totals> {
+  const fromSummary = totalsFromSummary(parent?.summary);
+  if (fromSummary) return fromSummary;
+  const live: DataFile[] = [];
+  for (const m of manifests) for (const e of await manifestEntries(io, m)) if (e.status !== EntryStatus.Deleted) live.push(e.dataFile);
+  return totalsFromEntries(live);
 }

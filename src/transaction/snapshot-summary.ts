@@ -53,7 +53,7 @@ export function removeFile(d: SummaryDelta, f: DataFile): void {
 }
 
 const TOTAL_KEYS = ['total-records', 'total-files-size', 'total-data-files', 'total-delete-files', 'total-position-deletes', 'total-equality-deletes'] as const;
-type Totals = Record<(typeof TOTAL_KEYS)[number], bigint>;
+export type Totals = Record<(typeof TOTAL_KEYS)[number], bigint>;
 
 /** Parent totals from its summary, or undefined if any is missing or malformed. */
 export function totalsFromSummary(summary: Readonly<Record<string, string>> | undefined): Totals | undefined {
