@@ -2,20 +2,31 @@
 # The whole test suite, set-up included (what `npm test` and .ci/run run): installs npm
 # packages and the interop readers when missing, type-checks, then runs every test file with
 # node's test runner. Under CI=true a test whose reader or service is missing fails.
+#
+#   bash scripts/test.sh          everything (npm test, .ci/run)
+#   bash scripts/test.sh --unit   unit tests only: no Python, Java, Kafka or Trino (npm run test:unit)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+UNIT_ONLY=0
+[[ "${1:-}" == "--unit" ]] && UNIT_ONLY=1
 
 if [[ ! -d node_modules ]] || [[ package-lock.json -nt node_modules/.package-lock.json ]]; then
   echo "[test] npm ci"
   npm ci --no-audit --no-fund
 fi
-echo "[test] interop readers (pyiceberg, DuckDB, Spark)"
-bash scripts/setup-readers.sh
+if [[ $UNIT_ONLY == 0 ]]; then
+  echo "[test] interop readers (pyiceberg, DuckDB, Spark)"
+  bash scripts/setup-readers.sh
+fi
 echo "[test] type check"
 npx tsc --noEmit -p tsconfig.json
 
 shopt -s globstar nullglob
-files=(test/unit/**/*.test.ts test/integration/**/*.test.ts test/interop/**/*.test.ts)
+if [[ $UNIT_ONLY == 1 ]]; then
+  files=(test/unit/**/*.test.ts)
+else
+  files=(test/unit/**/*.test.ts test/integration/**/*.test.ts test/interop/**/*.test.ts)
+fi
 echo "[test] ${#files[@]} test files"
 status=0
 node --import tsx --test --test-reporter=spec --test-timeout=1800000 "${files[@]}" || status=$?

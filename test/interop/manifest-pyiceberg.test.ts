@@ -1,4 +1,4 @@
-// Interop: pyiceberg's own manifest readers (read_manifest_list, fetch_manifest_entry) read the
+// Interop (moved from test/unit: it needs the venv): pyiceberg's own manifest readers (read_manifest_list, fetch_manifest_entry) read the
 // manifest list and manifests floe writes, with the same values — every partition type,
 // 64-bit ids, inheritance, metrics and bounds. Needs /work/main/.venv with pyiceberg; in CI a
 // missing venv fails the test instead of skipping it.
@@ -10,17 +10,17 @@ import { dirname, join, resolve } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
-import { writeManifestList } from '../../../src/format/manifest-list-writer.ts';
-import { writeManifest } from '../../../src/format/manifest-writer.ts';
-import { EntryStatus, FileContent, ManifestContent } from '../../../src/spec/data-file.ts';
-import type { DataFile, ManifestEntry, ManifestFile, PartitionTuple } from '../../../src/spec/data-file.ts';
-import { encodeSingleValue } from '../../../src/spec/single-value.ts';
-import { ALL_TYPES_PARTITION } from '../../support/manifest-fixtures.ts';
-import { primitive } from '../../../src/spec/types.ts';
-import type { PrimitiveType, PrimitiveValue } from '../../../src/spec/types.ts';
+import { writeManifestList } from '../../src/format/manifest-list-writer.ts';
+import { writeManifest } from '../../src/format/manifest-writer.ts';
+import { EntryStatus, FileContent, ManifestContent } from '../../src/spec/data-file.ts';
+import type { DataFile, ManifestEntry, ManifestFile, PartitionTuple } from '../../src/spec/data-file.ts';
+import { encodeSingleValue } from '../../src/spec/single-value.ts';
+import { ALL_TYPES_PARTITION } from '../support/manifest-fixtures.ts';
+import { primitive } from '../../src/spec/types.ts';
+import type { PrimitiveType, PrimitiveValue } from '../../src/spec/types.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const repoRoot = resolve(here, '../../..');
+const repoRoot = resolve(here, '../..');
 const python = join(repoRoot, '.venv/bin/python');
 const script = join(here, 'read_manifest_with_pyiceberg.py');
 
