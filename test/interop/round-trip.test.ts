@@ -1,6 +1,7 @@
 // Round trip through the real readers: every primitive type and nested types, appended in
-// several snapshots by floe; pyiceberg, DuckDB and Spark must return exactly the rows written
-// (values compared in canonical form) for the current snapshot and for each older one.
+// several snapshots by floe; pyiceberg, DuckDB, Spark and Trino must return exactly the rows
+// written (values compared in canonical form) for the current snapshot and for each older one
+// (Trino also by time: FOR TIMESTAMP AS OF each snapshot's timestamp).
 // Spark has no TIME type and refuses any table with a time column, so Spark reads a twin
 // table written from the same rows without that column.
 import assert from 'node:assert/strict';
@@ -15,10 +16,10 @@ import { testWarehouse, type TestWarehouse } from '../support/warehouse.ts';
 
 const skip = readersUnavailable();
 
-describe('round trip of every type through pyiceberg, DuckDB and Spark', { skip }, () => {
+describe('round trip of every type through pyiceberg, DuckDB, Spark and Trino', { skip }, () => {
   let wh: TestWarehouse;
   let readers: ReaderServer;
-  const tables: Record<string, { schema: Schema; snapshots: { id: bigint; rows: Record<string, unknown>[] }[] }> = {};
+  const tables: Record<string, { schema: Schema; snapshots: { id: bigint; timestampMs: number; rows: Record<string, unknown>[] }[] }> = {};
   const tableFor = (reader: string): string => (reader === 'spark' ? 'all_types_no_time' : 'all_types');
 
   before(async () => {
@@ -30,13 +31,15 @@ describe('round trip of every type through pyiceberg, DuckDB and Spark', { skip 
       const schema = schemaFromJson(json, { assignIds: true });
       const id = { namespace: ['interop'], name };
       await wh.catalog.createTable(id, { schema });
-      const entry = { schema, snapshots: [] as { id: bigint; rows: Record<string, unknown>[] }[] };
+      const entry = { schema, snapshots: [] as { id: bigint; timestampMs: number; rows: Record<string, unknown>[] }[] };
       let all: Record<string, unknown>[] = [];
       for (let batch = 0; batch < 3; batch++) {
         const rows = generateRows(schema, 150, 1000 + batch, batch * 1000);
         const result = await appendRecords(wh.catalog, id, rows.map((r) => r.input));
         all = [...all, ...rows.map((r) => r.values)];
-        entry.snapshots.push({ id: result.snapshot.snapshotId, rows: canonicalRows(schema, all) });
+        entry.snapshots.push({ id: result.snapshot.snapshotId, timestampMs: result.snapshot.timestampMs, rows: canonicalRows(schema, all) });
+        // Distinct snapshot timestamps, so that time travel by time has one answer per snapshot.
+        await new Promise((r) => setTimeout(r, 5));
       }
       tables[name] = entry;
     }
@@ -63,6 +66,24 @@ describe('round trip of every type through pyiceberg, DuckDB and Spark', { skip 
         const res = await readers.read({ reader, warehouse: wh.dir, catalogDb: wh.catalogDb, table: `interop.${tableFor(reader)}`, snapshotId: snap.id });
         assert.deepStrictEqual(normalizeRows(schema, res.rows), snap.rows, `snapshot ${snap.id}`);
       }
+    });
+  }
+
+  if (ALL_READERS.includes('trino')) {
+    test('trino reads every snapshot by time (FOR TIMESTAMP AS OF)', async () => {
+      const { schema, snapshots } = tables.all_types!;
+      for (const [i, snap] of snapshots.entries()) {
+        assert.ok(i === 0 || snap.timestampMs > snapshots[i - 1]!.timestampMs, 'snapshot timestamps grow');
+        // At the commit's own millisecond, and just before the next commit.
+        const next = snapshots[i + 1]?.timestampMs ?? snap.timestampMs + 1000;
+        for (const asOf of [snap.timestampMs, next - 1]) {
+          const res = await readers.read({ reader: 'trino', warehouse: wh.dir, catalogDb: wh.catalogDb, table: 'interop.all_types', asOfTimestampMs: asOf });
+          assert.deepStrictEqual(normalizeRows(schema, res.rows), snap.rows, `as of ${new Date(asOf).toISOString()} (snapshot ${snap.id})`);
+        }
+      }
+      const before = await readers.read({ reader: 'trino', warehouse: wh.dir, catalogDb: wh.catalogDb, table: 'interop.all_types', asOfTimestampMs: snapshots[0]!.timestampMs - 1 })
+        .then(() => 'read', (err: Error) => err.message);
+      assert.match(before, /No version history table .* at or before/);
     });
   }
 });

@@ -285,3 +285,121 @@ function canonicalDecimal(s: string): string {
 export function canonicalTrinoRows(res: TrinoResult): Record<string, unknown>[] {
   return res.rows.map((r) => Object.fromEntries(res.columns.map((c, i) => [c.name, canonicalTrinoValue(c.typeSignature, r[i])])));
 }
+
+// --- table reads for ReaderServer ------------------------------------------------------------
+
+export interface TrinoReadRequest {
+  warehouse: string;
+  catalogDb: string;
+  catalogName?: string;
+  /** `ns.tbl` */
+  table: string;
+  snapshotId?: bigint;
+  /** Time travel by time: the table as of this instant (ms since the epoch, UTC). */
+  asOfTimestampMs?: number;
+  filter?: { column: string; op: '==' | '<' | '<=' | '>' | '>=' | 'is_null'; value?: unknown };
+}
+
+/**
+ * Reads floe tables through Trino: one dynamic catalog per (warehouse, catalog.db, catalog
+ * name), created on first use and dropped by close().
+ */
+export class TrinoReader {
+  private readonly catalogs = new Map<string, Promise<string>>();
+  constructor(readonly client: TrinoClient) {}
+
+  /** The Trino catalog reading this warehouse's SQLite catalog (created on first call). */
+  catalogFor(warehouse: string, catalogDb: string, catalogName = 'floe'): Promise<string> {
+    const key = JSON.stringify([warehouse, catalogDb, catalogName]);
+    let c = this.catalogs.get(key);
+    if (!c) {
+      c = this.client.createCatalog(warehouse, catalogDb, catalogName);
+      this.catalogs.set(key, c);
+      c.catch(() => this.catalogs.delete(key));
+    }
+    return c;
+  }
+
+  /** `<catalog>."ns"."tbl"` for a request's table. */
+  async tableRef(r: Pick<TrinoReadRequest, 'warehouse' | 'catalogDb' | 'catalogName' | 'table'>): Promise<string> {
+    return `${await this.catalogFor(r.warehouse, r.catalogDb, r.catalogName)}.${sqlName(r.table)}`;
+  }
+
+  /**
+   * Rows in canonical form, and the number of data-file splits Trino scanned (one split per
+   * data file for files below Trino's split size, as every test file is), for pruning tests.
+   */
+  async read(r: TrinoReadRequest): Promise<{ rows: Record<string, unknown>[]; filesScanned: number | null }> {
+    let from = await this.tableRef(r);
+    if (r.snapshotId !== undefined) from += ` FOR VERSION AS OF ${r.snapshotId}`;
+    else if (r.asOfTimestampMs !== undefined) from += ` FOR TIMESTAMP AS OF ${timestampTzLiteral(r.asOfTimestampMs)}`;
+    let where = '';
+    if (r.filter) {
+      const col = sqlName(r.filter.column);
+      if (r.filter.op === 'is_null') where = ` WHERE ${col} IS NULL`;
+      else {
+        const probe = await this.client.query(`SELECT ${col} FROM ${from} LIMIT 0`);
+        const t = probe.columns[0]!;
+        where = ` WHERE ${predicate(col, t, r.filter.op, r.filter.value)}`;
+      }
+    }
+    const res = await this.client.query(`SELECT * FROM ${from}${where}`);
+    return { rows: canonicalTrinoRows(res), filesScanned: scannedSplits(res.stats) };
+  }
+
+  async close(): Promise<void> {
+    const names = await Promise.allSettled(this.catalogs.values());
+    this.catalogs.clear();
+    for (const n of names) if (n.status === 'fulfilled') await this.client.dropCatalog(n.value);
+  }
+}
+
+/** `TIMESTAMP '2026-01-02 03:04:05.678 UTC'` for an instant in ms since the epoch. */
+export function timestampTzLiteral(ms: number): string {
+  const iso = new Date(ms).toISOString(); // 2026-01-02T03:04:05.678Z
+  return `TIMESTAMP '${iso.slice(0, 10)} ${iso.slice(11, 23)} UTC'`;
+}
+
+// A predicate on a canonical value (canonical.py's filter form), as a literal of the column's
+// own Trino type so that Trino can push it down to partition values and file bounds.
+function predicate(col: string, c: TrinoColumn, op: string, value: unknown): string {
+  const raw = c.typeSignature.rawType;
+  const sqlOp = op === '==' ? '=' : op;
+  if ((raw === 'real' || raw === 'double') && value === 'NaN') {
+    if (op !== '==') throw new Error(`NaN only supports ==, not ${op}`);
+    return `is_nan(${col})`;
+  }
+  let lit: string;
+  switch (raw) {
+    case 'boolean': lit = value ? 'true' : 'false'; break;
+    case 'varchar': lit = sqlString(String(value)); break;
+    case 'varbinary': lit = `from_base64(${sqlString(String(value))})`; break;
+    case 'timestamp': lit = `CAST(${sqlString(String(value).replace('T', ' '))} AS ${c.type})`; break;
+    case 'timestamp with time zone': {
+      const s = String(value);
+      if (!s.endsWith('+00:00')) throw new Error(`timestamptz filter value not canonical UTC: ${s}`);
+      lit = `CAST(${sqlString(`${s.slice(0, -6).replace('T', ' ')} UTC`)} AS ${c.type})`;
+      break;
+    }
+    case 'real': case 'double':
+      lit = value === 'Infinity' ? `CAST(infinity() AS ${c.type})` : value === '-Infinity' ? `CAST(-infinity() AS ${c.type})` : `CAST(${sqlString(String(value))} AS ${c.type})`;
+      break;
+    default: lit = `CAST(${sqlString(String(value))} AS ${c.type})`;
+  }
+  return `${col} ${sqlOp} ${lit}`;
+}
+
+interface StageStats { totalSplits?: number; subStages?: StageStats[] }
+
+/** Splits of the leaf (table scan) stages of a finished query's stats. */
+export function scannedSplits(stats: Record<string, unknown>): number | null {
+  const root = stats.rootStage as StageStats | undefined;
+  if (!root) return null;
+  let total = 0;
+  const walk = (s: StageStats): void => {
+    if (!s.subStages || s.subStages.length === 0) total += s.totalSplits ?? 0;
+    else s.subStages.forEach(walk);
+  };
+  walk(root);
+  return total;
+}
