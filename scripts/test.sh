@@ -9,7 +9,7 @@ if [[ ! -d node_modules ]] || [[ package-lock.json -nt node_modules/.package-loc
   echo "[test] npm ci"
   npm ci --no-audit --no-fund
 fi
-echo "[test] interop readers (pyiceberg, DuckDB, Spark)"
+echo "[test] interop readers (pyiceberg, DuckDB, Spark; Trino is installed by the first test that needs it)"
 bash scripts/setup-readers.sh
 echo "[test] type check"
 npx tsc --noEmit -p tsconfig.json
@@ -19,7 +19,10 @@ files=(test/unit/**/*.test.ts test/integration/**/*.test.ts test/interop/**/*.te
 echo "[test] ${#files[@]} test files"
 status=0
 node --import tsx --test --test-reporter=spec --test-timeout=1800000 "${files[@]}" || status=$?
-# On CI the broker the Kafka tests started must not outlive the run; locally it stays up
-# so the next run starts fast (stop it with npm run kafka:down).
-if [[ "${CI:-}" == "true" ]]; then bash scripts/kafka.sh down >/dev/null 2>&1 || true; fi
+# On CI the Kafka broker and the Trino server the tests started must not outlive the run;
+# locally they stay up so the next run starts fast (npm run kafka:down / npm run trino:down).
+if [[ "${CI:-}" == "true" ]]; then
+  bash scripts/kafka.sh down >/dev/null 2>&1 || true
+  bash scripts/trino.sh down >/dev/null 2>&1 || true
+fi
 exit $status
