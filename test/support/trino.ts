@@ -21,6 +21,15 @@ export const TRINO_SCRIPT = path.join(REPO_ROOT, 'scripts/trino.sh');
 let started: Promise<TrinoClient> | undefined;
 /** Milliseconds `scripts/trino.sh up` took in this process (0 when the server was already up). */
 export let trinoStartMs = 0;
+/** Statements this process sent to Trino and the wall time they took (FLOE_TRINO_TIMING=1 prints them at exit). */
+export const trinoTiming = { statements: 0, ms: 0 };
+if (process.env.FLOE_TRINO_TIMING === '1') {
+  process.on('exit', () => {
+    if (trinoTiming.statements > 0 || trinoStartMs > 0) {
+      process.stderr.write(`[trino timing] ${process.argv[1] ?? ''}: start ${trinoStartMs} ms, ${trinoTiming.statements} statements ${Math.round(trinoTiming.ms)} ms\n`);
+    }
+  });
+}
 
 /** Starts Trino with `scripts/trino.sh up` (once per process); resolves to a client for it. */
 export function ensureTrino(): Promise<TrinoClient> {
@@ -119,6 +128,16 @@ export class TrinoClient {
 
   /** Runs one statement to completion; throws TrinoQueryError with Trino's message on failure. */
   async query(sql: string, opts: QueryOptions = {}): Promise<TrinoResult> {
+    const t0 = performance.now();
+    try {
+      return await this.run(sql, opts);
+    } finally {
+      trinoTiming.statements++;
+      trinoTiming.ms += performance.now() - t0;
+    }
+  }
+
+  private async run(sql: string, opts: QueryOptions): Promise<TrinoResult> {
     const headers: Record<string, string> = {
       'X-Trino-User': this.user,
       'X-Trino-Source': 'floe-tests',
