@@ -80,7 +80,7 @@ m2_artifact() {
     say "fetching $group:$artifact:$version:$ext (Maven Central)" >&2
     local log
     log="$(mktemp "${TMPDIR:-/tmp}/floe-trino-mvn.XXXXXX")"
-    if ! mvn -B -ntp -Dstyle.color=never dependency:get -Dartifact="$group:$artifact:$version:$ext" \
+    if ! mvn -B -ntp -Dstyle.color=never -Dmaven.repo.local="$M2" dependency:get -Dartifact="$group:$artifact:$version:$ext" \
           -Dtransitive=false >"$log" 2>&1; then
       show_tail "$log" 25
       rm -f "$log"

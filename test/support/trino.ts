@@ -52,7 +52,22 @@ async function startServer(): Promise<TrinoClient> {
   if (process.env.FLOE_TRINO_LOG) process.stderr.write(stdout);
   const m = /trino up on (\S+)/.exec(stdout);
   if (!m?.[1]) throw new Error(`scripts/trino.sh up printed no address:\n${stdout}`);
-  return new TrinoClient(`http://${m[1]}`);
+  const client = new TrinoClient(`http://${m[1]}`);
+  await dropOrphanCatalogs(client);
+  return client;
+}
+
+// Catalogs are named after the test process that created them (floe_p<pid>_…): those of
+// processes that are gone (killed before their after() hook) are dropped, so a server left
+// running across many local runs does not collect them.
+async function dropOrphanCatalogs(client: TrinoClient): Promise<void> {
+  const alive = (pid: number): boolean => {
+    try { process.kill(pid, 0); return true; } catch (err) { return (err as NodeJS.ErrnoException).code === 'EPERM'; }
+  };
+  for (const [name] of (await client.query('SHOW CATALOGS')).rows as [string][]) {
+    const pid = /^floe_p(\d+)_[0-9a-f]+$/.exec(name)?.[1];
+    if (pid && !alive(Number(pid))) await client.dropCatalog(name);
+  }
 }
 
 /**
@@ -184,11 +199,11 @@ export class TrinoClient {
   }
 
   /**
-   * A catalog named `floe_<random>` on a floe warehouse (its SQLite catalog.db, Iceberg catalog
+   * A catalog named `floe_p<pid>_<random>` on a floe warehouse (its SQLite catalog.db, Iceberg catalog
    * name `catalogName`), created with CREATE CATALOG; drop it with dropCatalog when done.
    */
   async createCatalog(warehouse: string, catalogDb = path.join(warehouse, 'catalog.db'), catalogName = 'floe'): Promise<string> {
-    const name = `floe_${randomBytes(5).toString('hex')}`;
+    const name = `floe_p${process.pid}_${randomBytes(4).toString('hex')}`;
     const props: Record<string, string> = {
       'iceberg.catalog.type': 'jdbc',
       'iceberg.jdbc-catalog.catalog-name': catalogName,
