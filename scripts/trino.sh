@@ -22,7 +22,8 @@
 # io.trino:trino-iceberg:<v>:zip unpacked into plugin/iceberg, with org.xerial:sqlite-jdbc in
 # the same folder so the Iceberg JDBC catalog can open floe's SQLite catalog.db.
 # Data dir layout: etc/{config,log}.properties, trino.pid, data/ (node data),
-# logs/server.log (server log), logs/trino.out (JVM stdout/err).
+# logs/server.log (server log), logs/trino.out (JVM stdout/err). The install keeps a
+# class-data-sharing archive per JVM and data dir in <FLOE_TRINO_HOME>/cds (see CDS_DIR).
 set -euo pipefail
 
 TRINO_VERSION=476
@@ -43,7 +44,14 @@ ETC="$DATA_HOME/etc"
 PID_FILE="$DATA_HOME/trino.pid"
 LOG_DIR="$DATA_HOME/logs"
 JAVA_BIN=""
+JVM_KEY=""
 KILLED=0
+# Class-data-sharing archive (JDK 19+ -XX:+AutoCreateSharedArchive): the first server to stop
+# cleanly dumps the classes it loaded, later starts map them (about 35-40 s -> 17-25 s on a busy
+# 2-core box). One archive per JVM and data dir, so two servers never write the same file; the
+# JVM itself rebuilds an archive that no longer matches its class path.
+CDS_DIR="$TRINO_HOME/cds"
+DIR_KEY="$(printf '%s' "$DATA_HOME" | md5sum | cut -c1-8)"
 
 say() { printf '[trino] %s\n' "$*"; }
 die() { printf 'trino.sh: error: %s\n' "$*" >&2; exit 1; }
@@ -64,7 +72,11 @@ find_java() {
   for c in ${FLOE_TRINO_JAVA_HOME:+"$FLOE_TRINO_JAVA_HOME"} ${JAVA_HOME:+"$JAVA_HOME"} /usr/lib/jvm/temurin-25-jdk-amd64; do
     [[ -x "$c/bin/java" ]] || continue
     major="$(java_major "$c/bin/java" || true)"
-    if [[ -n "$major" ]] && (( major >= 24 )); then JAVA_BIN="$c/bin/java"; return 0; fi
+    if [[ -n "$major" ]] && (( major >= 24 )); then
+      JAVA_BIN="$c/bin/java"
+      JVM_KEY="$(printf '%s %s' "$(readlink -f "$JAVA_BIN")" "$("$JAVA_BIN" -version 2>&1 | head -n 1)" | md5sum | cut -c1-12)"
+      return 0
+    fi
     [[ -n "${FLOE_TRINO_JAVA_HOME:-}" && "$c" == "$FLOE_TRINO_JAVA_HOME" ]] && die "FLOE_TRINO_JAVA_HOME=$c is Java ${major:-?}; Trino $TRINO_VERSION needs Java 24+"
   done
   die "Trino $TRINO_VERSION needs Java 24+: none found (tried \$FLOE_TRINO_JAVA_HOME, \$JAVA_HOME, /usr/lib/jvm/temurin-25-jdk-amd64); install e.g. temurin-25-jdk and/or set FLOE_TRINO_JAVA_HOME"
@@ -159,7 +171,8 @@ jvm_opts() {
     "-XX:+EnableDynamicAgentLoading" "-Djdk.attach.allowAttachSelf=true" "-Djdk.nio.maxCachedBufferSize=2000000" \
     "-Dfile.encoding=UTF-8" "-Duser.timezone=UTC" "--enable-native-access=ALL-UNNAMED" "--sun-misc-unsafe-memory-access=allow" "-XX:ErrorFile=$LOG_DIR/hs_err_pid%p.log" \
     "-Dconfig=$ETC/config.properties" "-Dlog.levels-file=$ETC/log.properties" \
-    "-Dlog.output-file=$LOG_DIR/server.log" "-Dlog.enable-console=false"
+    "-Dlog.output-file=$LOG_DIR/server.log" "-Dlog.enable-console=false" \
+    "-XX:+AutoCreateSharedArchive" "-XX:SharedArchiveFile=$CDS_DIR/trino-$JVM_KEY-$DIR_KEY.jsa" "-Xlog:cds=error"
 }
 
 # --- process and health ------------------------------------------------------------------------
@@ -259,6 +272,7 @@ cmd_up() {
   write_config
 
   local opts
+  mkdir -p "$CDS_DIR"
   mapfile -t opts < <(jvm_opts)
   : >"$LOG_DIR/trino.out"
   (
