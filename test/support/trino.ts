@@ -2,8 +2,8 @@
 // process and left running for the next test file (stop it with `npm run trino:down`). It speaks
 // Trino's HTTP client protocol (POST /v1/statement, then GET nextUri until the query is done)
 // and turns Trino's JSON values into the canonical row form of canonical.ts / canonical.py.
-// Under CI=true a server that cannot be started is a failure, never a skip; outside CI too,
-// unless FLOE_SKIP_TRINO=1, when trinoUnavailable() returns the reason.
+// A server that cannot be started fails the tests that need it, never skips them; only outside
+// CI can FLOE_SKIP_TRINO=1 leave Trino out (readers.ts: TRINO_SKIPPED, ALL_READERS).
 //
 // Each warehouse gets its own catalog (`CREATE CATALOG … USING iceberg`, Trino's dynamic catalog
 // management) reading floe's SQLite catalog.db directly, dropped when the test is done.
@@ -67,23 +67,6 @@ async function dropOrphanCatalogs(client: TrinoClient): Promise<void> {
   for (const [name] of (await client.query('SHOW CATALOGS')).rows as [string][]) {
     const pid = /^floe_p(\d+)_[0-9a-f]+$/.exec(name)?.[1];
     if (pid && !alive(Number(pid))) await client.dropCatalog(name);
-  }
-}
-
-/**
- * Whether Trino tests can run: undefined once the server is up. A server that cannot be started
- * throws, except outside CI with FLOE_SKIP_TRINO=1, where the reason is returned for
- * `describe(..., { skip })` / `test(..., { skip })`.
- */
-export async function trinoUnavailable(): Promise<string | undefined> {
-  try {
-    await ensureTrino();
-    return undefined;
-  } catch (err) {
-    if (process.env.CI !== 'true' && process.env.FLOE_SKIP_TRINO === '1') {
-      return `Trino unavailable (FLOE_SKIP_TRINO=1): ${(err as Error).message.split('\n').slice(-1)[0]}`;
-    }
-    throw err;
   }
 }
 
