@@ -15,7 +15,7 @@ if [[ ! -d node_modules ]] || [[ package-lock.json -nt node_modules/.package-loc
   npm ci --no-audit --no-fund
 fi
 if [[ $UNIT_ONLY == 0 ]]; then
-  echo "[test] interop readers (pyiceberg, DuckDB, Spark)"
+  echo "[test] interop readers (pyiceberg, DuckDB, Spark; Trino is installed by the first test that needs it)"
   bash scripts/setup-readers.sh
 fi
 echo "[test] type check"
@@ -30,7 +30,10 @@ fi
 echo "[test] ${#files[@]} test files"
 status=0
 node --import tsx --test --test-reporter=spec --test-timeout=1800000 "${files[@]}" || status=$?
-# On CI the broker the Kafka tests started must not outlive the run; locally it stays up
-# so the next run starts fast (stop it with npm run kafka:down).
-if [[ "${CI:-}" == "true" ]]; then bash scripts/kafka.sh down >/dev/null 2>&1 || true; fi
+# On CI the Kafka broker and the Trino server the tests started must not outlive the run;
+# locally they stay up so the next run starts fast (npm run kafka:down / npm run trino:down).
+if [[ "${CI:-}" == "true" ]]; then
+  bash scripts/kafka.sh down >/dev/null 2>&1 || true
+  bash scripts/trino.sh down >/dev/null 2>&1 || true
+fi
 exit $status

@@ -3,7 +3,7 @@
 // (partial progress: several commits). Each compaction commit's first attempt is made to meet a
 // writer commit (the hook waits for one before the pointer swap), so conflicts are certain and
 // must be resolved by re-basing. The final table must equal the model exactly — every row of
-// every seed and live batch once, nothing resurrected — in pyiceberg, DuckDB and Spark.
+// every seed and live batch once, nothing resurrected — in pyiceberg, DuckDB, Spark and Trino.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { compactTable, type CompactReport } from '../../compaction/compact-table.ts';

@@ -1,6 +1,6 @@
 // Position deletes written by another engine are applied by the rewrite: Spark deletes every
-// tenth row with merge-on-read (position-delete files), floe compacts, and pyiceberg, DuckDB
-// and Spark all return exactly the surviving rows — none of the deleted rows comes back.
+// tenth row with merge-on-read (position-delete files), floe compacts, and pyiceberg, DuckDB,
+// Spark and Trino all return exactly the surviving rows — none of the deleted rows comes back.
 // Then the case Iceberg users meet most ("found new delete for replaced data file"): Spark
 // deletes rows while floe is rewriting their files; floe's commit is refused (the rewrite would
 // resurrect them), its new files are removed, and the next run compacts with the deletes applied.

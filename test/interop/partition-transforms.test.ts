@@ -1,4 +1,4 @@
-// Tables partitioned by each transform, read by pyiceberg, DuckDB and Spark: every row comes
+// Tables partitioned by each transform, read by pyiceberg, DuckDB, Spark and Trino: every row comes
 // back, and point lookups on the source column return exactly the matching rows. The lookups
 // go through each reader's own partition projection (bucket hash, truncation, date parts),
 // so a partition value computed differently from Java/pyiceberg would drop rows here.
@@ -64,6 +64,19 @@ const KNOWN_LOOKUP_BUGS: Record<string, readonly string[]> = {
   truncate_dec: ['duckdb'],
 };
 
+/**
+ * Found by Trino, and floe's to fix (not Trino's): truncate(100, dec) of decimal(9,2) -9999999.99
+ * is -10000000.00, one digit more than the partition field's type decimal(9,2) holds. Iceberg Java
+ * (Spark: "Cannot write value as decimal(9,2), too large") and pyiceberg 0.12 ("precision of value
+ * is greater than precision of type") refuse to write that manifest entry; floe writes it, and
+ * Trino 476 then fails every scan of the table ("decimal precision larger than column
+ * precision", PartitionData.fromJson). The Trino case runs below as a todo until the writer
+ * rejects or otherwise handles such values.
+ */
+const FLOE_DEFECTS: Record<string, { readers: readonly string[]; todo: string }> = {
+  truncate_dec: { readers: ['trino'], todo: 'floe writes truncate(dec) partition values wider than decimal(9,2); Trino cannot scan the table' },
+};
+
 /** truncate(W) of an int/long extreme overflows; Java wraps (and floe with it), pyiceberg
  * computes an out-of-range value, so lookups avoid the extremes (spec leaves this open). */
 const EXTREMES = new Set(['-2147483648', '2147483647', '-9223372036854775808', '9223372036854775807']);
@@ -102,6 +115,7 @@ describe('partition transforms read back by every reader', { skip }, () => {
       const lookups = [0, 1, 2].map(() => all[Math.floor(pick() * all.length)]![column])
         .filter((v) => v !== null && !(name.startsWith('truncate') && EXTREMES.has(String(v))));
       for (const reader of ALL_READERS) {
+        if (FLOE_DEFECTS[name]?.readers.includes(reader)) continue;
         const full = await readers.read({ reader, warehouse: wh.dir, catalogDb: wh.catalogDb, table });
         assert.deepStrictEqual(normalizeRows(schema, full.rows), all, `${reader} full scan of ${table}`);
         if (KNOWN_LOOKUP_BUGS[name]?.includes(reader)) continue;
@@ -113,5 +127,14 @@ describe('partition transforms read back by every reader', { skip }, () => {
         }
       }
     });
+  }
+
+  for (const [name, { readers: defectReaders, todo }] of Object.entries(FLOE_DEFECTS)) {
+    for (const reader of ALL_READERS.filter((r) => defectReaders.includes(r))) {
+      test(`${reader} scans parts.${name} (known floe defect)`, { todo }, async () => {
+        const full = await readers.read({ reader, warehouse: wh.dir, catalogDb: wh.catalogDb, table: `parts.${name}` });
+        assert.deepStrictEqual(normalizeRows(schema, full.rows), expected.get(name), `${reader} full scan of parts.${name}`);
+      });
+    }
   }
 });

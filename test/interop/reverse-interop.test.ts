@@ -1,5 +1,5 @@
 // Reverse interop: a table created and appended by pyiceberg (its manifests, its metadata,
-// its catalog row), then appended by floe, is read by all three readers with every row.
+// its catalog row), then appended by floe, is read by every reader (Trino too) with every row.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';

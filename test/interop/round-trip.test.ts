@@ -1,6 +1,7 @@
 // Round trip through the real readers: every primitive type and nested types, appended in
-// several snapshots by floe; pyiceberg, DuckDB and Spark must return exactly the rows written
-// (values compared in canonical form) for the current snapshot and for each older one.
+// several snapshots by floe; pyiceberg, DuckDB, Spark and Trino must return exactly the rows
+// written (values compared in canonical form) for the current snapshot and for each older one
+// (Trino also by time: FOR TIMESTAMP AS OF each snapshot-log time).
 // Spark has no TIME type and refuses any table with a time column, so Spark reads a twin
 // table written from the same rows without that column.
 import assert from 'node:assert/strict';
@@ -15,7 +16,7 @@ import { testWarehouse, type TestWarehouse } from '../support/warehouse.ts';
 
 const skip = readersUnavailable();
 
-describe('round trip of every type through pyiceberg, DuckDB and Spark', { skip }, () => {
+describe('round trip of every type through pyiceberg, DuckDB, Spark and Trino', { skip }, () => {
   let wh: TestWarehouse;
   let readers: ReaderServer;
   const tables: Record<string, { schema: Schema; snapshots: { id: bigint; rows: Record<string, unknown>[] }[] }> = {};
@@ -37,6 +38,8 @@ describe('round trip of every type through pyiceberg, DuckDB and Spark', { skip 
         const result = await appendRecords(wh.catalog, id, rows.map((r) => r.input));
         all = [...all, ...rows.map((r) => r.values)];
         entry.snapshots.push({ id: result.snapshot.snapshotId, rows: canonicalRows(schema, all) });
+        // Distinct snapshot-log times, so that time travel by time has one answer per snapshot.
+        await new Promise((r) => setTimeout(r, 5));
       }
       tables[name] = entry;
     }
@@ -63,6 +66,29 @@ describe('round trip of every type through pyiceberg, DuckDB and Spark', { skip 
         const res = await readers.read({ reader, warehouse: wh.dir, catalogDb: wh.catalogDb, table: `interop.${tableFor(reader)}`, snapshotId: snap.id });
         assert.deepStrictEqual(normalizeRows(schema, res.rows), snap.rows, `snapshot ${snap.id}`);
       }
+    });
+  }
+
+  if (ALL_READERS.includes('trino')) {
+    test('trino reads every snapshot by time (FOR TIMESTAMP AS OF)', async () => {
+      const { schema, snapshots } = tables.all_types!;
+      // Time travel by time follows the snapshot log (when each snapshot became current), whose
+      // times can be later than the snapshots' own timestamp-ms (floe logs the commit time).
+      const log = (await wh.catalog.loadTable({ namespace: ['interop'], name: 'all_types' })).metadata.snapshotLog;
+      assert.deepStrictEqual(log.map((e) => e.snapshotId), snapshots.map((s) => s.id));
+      for (const [i, entry] of log.entries()) {
+        const snap = snapshots[i]!;
+        assert.ok(i === 0 || entry.timestampMs > log[i - 1]!.timestampMs, 'snapshot log times grow');
+        // At the log entry's own millisecond, and just before the next entry.
+        const next = log[i + 1]?.timestampMs ?? entry.timestampMs + 1000;
+        for (const asOf of [entry.timestampMs, next - 1]) {
+          const res = await readers.read({ reader: 'trino', warehouse: wh.dir, catalogDb: wh.catalogDb, table: 'interop.all_types', asOfTimestampMs: asOf });
+          assert.deepStrictEqual(normalizeRows(schema, res.rows), snap.rows, `as of ${new Date(asOf).toISOString()} (snapshot ${snap.id})`);
+        }
+      }
+      const before = await readers.read({ reader: 'trino', warehouse: wh.dir, catalogDb: wh.catalogDb, table: 'interop.all_types', asOfTimestampMs: log[0]!.timestampMs - 1 })
+        .then(() => 'read', (err: Error) => err.message);
+      assert.match(before, /No version history table .* at or before/);
     });
   }
 });

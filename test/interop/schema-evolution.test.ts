@@ -1,6 +1,6 @@
 // Stream schema evolution (opt-in): unknown fields become optional columns and int/float
 // columns are promoted to long/double; files written before and after the change are read
-// back by pyiceberg, DuckDB and Spark with every value.
+// back by pyiceberg, DuckDB, Spark and Trino with every value.
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';

@@ -1,14 +1,19 @@
 // Test client for test/interop/readers/reader_server.py: one long-lived Python process that
-// reads tables with pyiceberg, DuckDB and Spark (Spark's JVM starts once per test file).
-// Under CI=true a missing reader is a failure, never a skip.
+// reads tables with pyiceberg, DuckDB and Spark (Spark's JVM starts once per test file), and
+// for Trino, the server of scripts/trino.sh through test/support/trino.ts (its catalogs for
+// this ReaderServer's warehouses are dropped by close()).
+// Under CI=true a missing reader is a failure, never a skip. Outside CI, FLOE_SKIP_TRINO=1
+// leaves Trino out of ALL_READERS (a machine without Java 24+).
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { ensureTrino, TrinoReader } from './trino.ts';
 
-export type ReaderName = 'pyiceberg' | 'duckdb' | 'spark';
-export const ALL_READERS: readonly ReaderName[] = ['pyiceberg', 'duckdb', 'spark'];
+export type ReaderName = 'pyiceberg' | 'duckdb' | 'spark' | 'trino';
+export const TRINO_SKIPPED = process.env.CI !== 'true' && process.env.FLOE_SKIP_TRINO === '1';
+export const ALL_READERS: readonly ReaderName[] = TRINO_SKIPPED ? ['pyiceberg', 'duckdb', 'spark'] : ['pyiceberg', 'duckdb', 'spark', 'trino'];
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const VENV_PYTHON = path.join(process.env.FLOE_VENV ?? path.join(REPO_ROOT, '.venv'), 'bin', 'python');
@@ -21,6 +26,8 @@ export interface ReadRequest {
   catalogName?: string;
   table: string;
   snapshotId?: bigint;
+  /** Time travel by time (Trino only: `FOR TIMESTAMP AS OF`), ms since the epoch. */
+  asOfTimestampMs?: number;
   filter?: ReadFilter;
   metadataLocation?: string;
 }
@@ -39,6 +46,7 @@ export class ReaderServer {
   private nextId = 1;
   private readonly pending = new Map<number, { resolve: (v: Record<string, unknown>) => void; reject: (e: Error) => void }>();
   private stderrTail: string[] = [];
+  private trinoReader: Promise<TrinoReader> | undefined;
 
   constructor() {
     this.proc = spawn(VENV_PYTHON, [path.join(REPO_ROOT, 'test/interop/readers/reader_server.py')], { stdio: ['pipe', 'pipe', 'pipe'] });
@@ -69,7 +77,18 @@ export class ReaderServer {
     });
   }
 
+  /** The Trino side (starts the server on first use); its catalogs live until close(). */
+  trino(): Promise<TrinoReader> {
+    this.trinoReader ??= ensureTrino().then((client) => new TrinoReader(client));
+    return this.trinoReader;
+  }
+
   async read(r: ReadRequest): Promise<ReadResult> {
+    if (r.reader === 'trino') {
+      if (r.metadataLocation) throw new Error('trino reads through the catalog: metadataLocation is not supported');
+      return (await this.trino()).read(r);
+    }
+    if (r.asOfTimestampMs !== undefined) throw new Error(`${r.reader}: asOfTimestampMs is only implemented for trino`);
     const res = await this.call({
       op: 'read', reader: r.reader, warehouse: r.warehouse, catalog_db: r.catalogDb, catalog_name: r.catalogName ?? 'floe',
       table: r.table, snapshot_id: r.snapshotId === undefined ? null : r.snapshotId.toString(),
@@ -84,10 +103,17 @@ export class ReaderServer {
   }
 
   async close(): Promise<void> {
-    this.proc.stdin.end();
-    await new Promise<void>((resolve) => {
-      const t = setTimeout(() => { this.proc.kill('SIGKILL'); resolve(); }, 20_000);
-      this.proc.on('exit', () => { clearTimeout(t); resolve(); });
-    });
+    const trino = this.trinoReader;
+    this.trinoReader = undefined;
+    try {
+      // A server that never started has no catalogs to drop.
+      if (trino) await (await trino.catch(() => undefined))?.close();
+    } finally {
+      this.proc.stdin.end();
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(() => { this.proc.kill('SIGKILL'); resolve(); }, 20_000);
+        this.proc.on('exit', () => { clearTimeout(t); resolve(); });
+      });
+    }
   }
 }
