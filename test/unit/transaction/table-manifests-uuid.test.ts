@@ -17,7 +17,9 @@ import { EntryStatus, FileContent, type ManifestEntry } from '../../../src/spec/
 import { parsePartitionExpression } from '../../../src/spec/partition-spec.ts';
 import { schemaFromJson } from '../../../src/spec/schema.ts';
 import { newTableMetadata } from '../../../src/spec/table-metadata.ts';
-import { manifestEntries, writeTableManifest } from '../../../src/transaction/table-manifests.ts';
+import { appendRecords } from '../../../src/transaction/append-records.ts';
+import { manifestEntries, snapshotManifests, writeTableManifest } from '../../../src/transaction/table-manifests.ts';
+import { testWarehouse } from '../../support/warehouse.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repoRoot = resolve(here, '../../..');
@@ -121,6 +123,32 @@ describe('manifests with uuid partitions always carry summaries', () => {
       assert.ok(written.manifests[0]!.partitions !== null);
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('an append to an identity(uuid) table lists only manifests with summaries (floe and pyiceberg)', async () => {
+    const wh = await testWarehouse();
+    try {
+      const id = { namespace: ['u'], name: 't' };
+      await wh.catalog.createNamespace(['u']);
+      await wh.catalog.createTable(id, { schema, spec: parsePartitionExpression('u', schema) });
+      const hex = (h: string) => `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+      await appendRecords(wh.catalog, id, UUIDS.map((u, i) => ({ id: i, u: hex(u) })));
+      const t = await wh.catalog.loadTable(id);
+      const snapshot = t.metadata.snapshots.at(-1)!;
+      const listed = await snapshotManifests(wh.catalog.io, snapshot);
+      assert.ok(listed.length > 0);
+      for (const m of listed) {
+        assert.ok(m.partitions !== null, `${m.manifestPath} has no partition summaries`);
+        assert.ok(m.partitions[0]!.lowerBound !== null);
+      }
+      if (existsSync(python) || inCi) {
+        const read = JSON.parse(execFileSync(python, [script, snapshot.manifestList.replace(/^file:\/\//, '')], { encoding: 'utf8' })) as { partitions: unknown[] | null }[];
+        assert.equal(read.length, listed.length);
+        for (const m of read) assert.ok(Array.isArray(m.partitions) && m.partitions.length === 1);
+      }
+    } finally {
+      await wh.cleanup();
     }
   });
 });
