@@ -4,6 +4,7 @@ import { startCompaction } from '../compaction/compaction-service.ts';
 import { expireSnapshots } from '../compaction/expire-snapshots.ts';
 import { removeOrphanFiles } from '../compaction/remove-orphans.ts';
 import { rewriteManifests } from '../compaction/rewrite-manifests.ts';
+import { formatDoctorReport, runTableDoctor } from '../compaction/table-doctor.ts';
 import { runCli } from '../src/cli/main.ts';
 
 export function main(argv: readonly string[]): Promise<number> {
@@ -12,6 +13,11 @@ export function main(argv: readonly string[]): Promise<number> {
     expireSnapshots,
     removeOrphans: removeOrphanFiles,
     rewriteManifests,
+    doctor: async (catalog, id, o) => {
+      // The table-location-overlap hook (src/table/) is passed here once it exists.
+      const report = await runTableDoctor(catalog, id, { deep: o.deep });
+      return { healthy: report.healthy, lines: formatDoctorReport(report), report };
+    },
     compact: (catalog, o, out) => startCompaction(catalog, o, out),
   });
 }

@@ -62,13 +62,13 @@ export class ReplaceDataFiles implements SnapshotAction {
     const out: ManifestFile[] = [];
     for (const [specId, files] of bySpec) {
       const path = `${base.metadata.location}/metadata/${this.commitUuid}-m${out.length}.avro`;
-      const { manifest } = await writeTableManifest({
+      const { manifests, paths } = await writeTableManifest({
         io: this.io, metadata: base.metadata, path, specId, addedSnapshotId: this.snapshotId,
         // Explicit data sequence number: the rewritten rows are as old as the snapshot they were read from.
         entries: files.map((dataFile) => ({ status: EntryStatus.Added, snapshotId: this.snapshotId, sequenceNumber: this.o.startingSnapshot.sequenceNumber, fileSequenceNumber: null, dataFile })),
       });
-      this.shared.push(path);
-      out.push(manifest);
+      this.shared.push(...paths);
+      out.push(...manifests);
     }
     this.addedManifests = out;
     return out;
@@ -132,9 +132,9 @@ export class ReplaceDataFiles implements SnapshotAction {
             ? { ...e, status: EntryStatus.Deleted, snapshotId: this.snapshotId }
             : { ...e, status: EntryStatus.Existing });
         }
-        const { manifest: written } = await writeTableManifest({ io: this.io, metadata: meta, path, specId: manifest.partitionSpecId, entries: carried, addedSnapshotId: this.snapshotId });
-        attemptFiles.push(path);
-        replacedManifests.push(written);
+        const written = await writeTableManifest({ io: this.io, metadata: meta, path, specId: manifest.partitionSpecId, entries: carried, addedSnapshotId: this.snapshotId });
+        attemptFiles.push(...written.paths);
+        replacedManifests.push(...written.manifests);
       }
       const merged = await mergeManifests({
         io: this.io, metadata: meta, manifests: [...added, ...replacedManifests, ...kept], snapshotId: this.snapshotId,

@@ -8,7 +8,9 @@ import { ValidationError } from '../src/errors.ts';
 import { writeManifestList } from '../src/format/manifest-list-writer.ts';
 import type { FileIO } from '../src/io/file-io.ts';
 import { EntryStatus, ManifestContent, type ManifestEntry, type ManifestFile, type PartitionTuple } from '../src/spec/data-file.ts';
-import { branchHead, MAIN_BRANCH, propertyInt, type Snapshot, type TableMetadata } from '../src/spec/table-metadata.ts';
+import { splitForUuidBounds } from '../src/format/manifest-writer.ts';
+import { partitionType } from '../src/spec/partition-spec.ts';
+import { branchHead, currentSchema, MAIN_BRANCH, propertyInt, specById, type Snapshot, type TableMetadata } from '../src/spec/table-metadata.ts';
 import type { PrimitiveValue } from '../src/spec/types.ts';
 import type { Catalog, LoadedTable } from '../src/table/catalog.ts';
 import type { TableIdentifier } from '../src/table/identifier.ts';
@@ -94,6 +96,15 @@ class RollingManifests {
   }
 
   async write(specId: number, entries: readonly ManifestEntry[]): Promise<ManifestFile[]> {
+    // Split for uuid bounds first, so each rolled manifest below is exactly one file.
+    const schema = currentSchema(this.meta);
+    const fields = partitionType(specById(this.meta, specId), schema).map((f) => ({ name: f.name, fieldId: f.fieldId, type: f.type }));
+    const out: ManifestFile[] = [];
+    for (const group of splitForUuidBounds(fields, entries)) out.push(...await this.writeRolling(specId, group));
+    return out;
+  }
+
+  private async writeRolling(specId: number, entries: readonly ManifestEntry[]): Promise<ManifestFile[]> {
     const whole = await this.writeOne(specId, entries);
     if (Number(whole.manifestLength) <= this.target || entries.length <= 1) return [whole];
     await this.discard(whole);
@@ -128,9 +139,10 @@ class RollingManifests {
 
   private async writeOne(specId: number, entries: readonly ManifestEntry[]): Promise<ManifestFile> {
     const path = `${this.pathPrefix}-m${this.next++}.avro`;
-    const { manifest } = await writeTableManifest({ io: this.io, metadata: this.meta, path, specId, entries, addedSnapshotId: this.snapshotId });
-    this.written.push(path);
-    return manifest;
+    const { manifests, paths } = await writeTableManifest({ io: this.io, metadata: this.meta, path, specId, entries, addedSnapshotId: this.snapshotId });
+    this.written.push(...paths);
+    if (manifests.length !== 1) throw new Error(`manifest ${path} was split although its entries were split for uuid bounds`);
+    return manifests[0]!;
   }
 
   private async discard(m: ManifestFile): Promise<void> {

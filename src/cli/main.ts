@@ -25,6 +25,11 @@ export interface RemoveOrphansCommand {
   (catalog: Catalog, id: TableIdentifier, o: { nowMs: number; olderThanMs?: number; dryRun?: boolean }):
     Promise<{ scannedFiles: number; orphans: readonly { uri: string; size: number }[]; deletedFiles: number; deletedBytes: number; failed: readonly string[]; tooYoung: number; dryRun: boolean }>;
 }
+/** `floe doctor`: compaction/table-doctor.ts, wired in by the entry point. `lines` is the
+ * text form, `report` the JSON form (both documented in table-doctor.ts). */
+export interface DoctorCommand {
+  (catalog: Catalog, id: TableIdentifier, o: { deep: boolean }): Promise<{ healthy: boolean; lines: readonly string[]; report: unknown }>;
+}
 export interface RewriteManifestsCommand {
   (catalog: Catalog, id: TableIdentifier, o: { branch?: string }):
     Promise<{ snapshotId: bigint | null; reason?: string; manifestsCreated: number; manifestsKept: number; manifestsReplaced: number; entriesProcessed: number }>;
@@ -48,6 +53,7 @@ export interface CliDeps {
   expireSnapshots?: ExpireSnapshotsCommand;
   removeOrphans?: RemoveOrphansCommand;
   rewriteManifests?: RewriteManifestsCommand;
+  doctor?: DoctorCommand;
   compact?: CompactCommand;
   stdout?: (line: string) => void;
   stderr?: (line: string) => void;
@@ -104,6 +110,8 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<nu
   const err = deps.stderr ?? ((l: string) => process.stderr.write(`${l}\n`));
   let verbose = argv.includes('--verbose');
   let catalog: Catalog | undefined;
+  /** Set by commands whose exit code carries a verdict (doctor: 1 = problems found). */
+  let exitCode = 0;
 
   const program = new Command('floe')
     .description('floe writes Apache Iceberg v2 tables from TypeScript: atomic appends through a SQL catalog that pyiceberg, DuckDB, Spark and Trino read.')
@@ -243,6 +251,28 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<nu
       });
   }
 
+  if (deps.doctor) {
+    const doctor = deps.doctor;
+    program.command('doctor <table>')
+      .description('check a table\'s integrity: referenced files exist with their sizes and decode, sequence numbers and lineage agree, orphans are counted; exit 0 healthy, 1 problems, 2 cannot load')
+      .option('--deep', 'also open every data file and compare its footer (row count, partition values) with its manifest entry')
+      .option('--json', 'print the report as JSON')
+      .action(async (name: string, o: { deep?: boolean; json?: boolean }) => {
+        let r;
+        try {
+          r = await doctor(await open(), parseTableIdentifier(name), { deep: o.deep ?? false });
+        } catch (e) {
+          // Not a verdict on the table's files: the table (or catalog) could not be loaded.
+          err(`floe: ${errorMessage(e)}`);
+          exitCode = 2;
+          return;
+        }
+        if (o.json) out(JSON.stringify(r.report, null, 2));
+        else for (const line of r.lines) out(line);
+        exitCode = r.healthy ? 0 : 1;
+      });
+  }
+
   if (deps.rewriteManifests) {
     const rewrite = deps.rewriteManifests;
     program.command('rewrite-manifests <table>')
@@ -321,7 +351,7 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<nu
 
   try {
     await program.parseAsync(argv as string[], { from: 'user' });
-    return 0;
+    return exitCode;
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
     if (verbose && e instanceof Error) err(e.stack ?? e.message);

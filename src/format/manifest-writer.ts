@@ -207,19 +207,20 @@ function partitionRecord(
 /**
  * One summary per partition field, used for manifest pruning by Java, pyiceberg and DuckDB:
  * a wrong bound silently drops files from scans. Bounds cover non-null, non-NaN values only
- * and use the single-value encoding of the field's result type.
+ * and use the single-value encoding of the field's result type. Summaries are always written:
+ * Trino's `$manifests` table fails (NullPointerException) on a manifest without them.
  *
- * Returns null (no summaries: every reader then treats the manifest as "might match") when a
- * uuid partition field's values have a different min or max under Java's java.util.UUID
- * ordering (signed 64-bit halves) than under the spec's unsigned byte order: Java/Spark would
- * prune a matching manifest with spec-ordered bounds and pyiceberg/DuckDB with Java-ordered
- * ones (apache/iceberg#14216; file-metrics.ts omits uuid column bounds for the same reason).
- * A null bound is no way out — Java and pyiceberg read it as "all values null".
+ * A uuid partition field's bounds must be the same under Java's java.util.UUID ordering (signed
+ * 64-bit halves) and the spec's unsigned byte order: Java/Spark would prune a matching manifest
+ * with spec-ordered bounds and pyiceberg/DuckDB with Java-ordered ones (apache/iceberg#14216).
+ * A null bound is no way out either — Java and pyiceberg read it as "all values null" and prune
+ * every equality or range predicate. So manifests are split first (splitForUuidBounds), and
+ * entries whose orders disagree are refused here as a caller bug.
  */
 export function summarizePartitions(
   partitionFields: readonly ManifestPartitionField[],
   tuples: readonly PartitionTuple[],
-): FieldSummary[] | null {
+): FieldSummary[] {
   const summaries: FieldSummary[] = [];
   for (let index = 0; index < partitionFields.length; index++) {
     const field = partitionFields[index] as ManifestPartitionField;
@@ -229,8 +230,6 @@ export function summarizePartitions(
     let containsNan = false;
     let lower: PrimitiveValue | null = null;
     let upper: PrimitiveValue | null = null;
-    let javaLower: Uint8Array | null = null;
-    let javaUpper: Uint8Array | null = null;
     for (const tuple of tuples) {
       const value = tuple[index] ?? null;
       if (value === null) {
@@ -243,13 +242,10 @@ export function summarizePartitions(
       }
       if (lower === null || compareValues(field.type, value, lower) < 0) lower = value;
       if (upper === null || compareValues(field.type, value, upper) > 0) upper = value;
-      if (isUuid) {
-        const uuid = value as Uint8Array;
-        if (javaLower === null || compareUuidsLikeJava(uuid, javaLower) < 0) javaLower = uuid;
-        if (javaUpper === null || compareUuidsLikeJava(uuid, javaUpper) > 0) javaUpper = uuid;
-      }
     }
-    if (isUuid && (javaLower !== lower || javaUpper !== upper)) return null;
+    if (isUuid && !uuidOrdersAgree(tuples.map((tuple) => tuple[index] ?? null))) {
+      throw new Error(`uuid partition field '${field.name}' has values whose Java and spec orders disagree; split the manifest with splitForUuidBounds`);
+    }
     summaries.push({
       containsNull,
       // Java and pyiceberg always write a boolean here (false for non-floating types).
@@ -259,6 +255,46 @@ export function summarizePartitions(
     });
   }
   return summaries;
+}
+
+/**
+ * Splits manifest entries into groups whose uuid partition values all share the sign bits of
+ * both 64-bit halves: within such a group java.util.UUID's signed order and the spec's unsigned
+ * byte order agree, so every group gets exact bounds both kinds of reader prune correctly with.
+ * Without uuid partition fields (or without disagreement) this is one group, in input order.
+ */
+export function splitForUuidBounds(
+  partitionFields: readonly ManifestPartitionField[], entries: readonly ManifestEntry[],
+): ManifestEntry[][] {
+  const uuidIndexes = partitionFields.flatMap((f, i) => (f.type.kind === 'uuid' ? [i] : []));
+  if (uuidIndexes.every((i) => uuidOrdersAgree(entries.map((e) => e.dataFile.partition[i] ?? null)))) return [[...entries]];
+  const groups = new Map<string, ManifestEntry[]>();
+  for (const entry of entries) {
+    const key = uuidIndexes.map((i) => {
+      const value = entry.dataFile.partition[i];
+      return value instanceof Uint8Array ? `${value[0]! >> 7}${value[8]! >> 7}` : '-';
+    }).join('|');
+    const group = groups.get(key);
+    if (group) group.push(entry);
+    else groups.set(key, [entry]);
+  }
+  return [...groups.values()];
+}
+
+/** Whether the smallest and largest uuid are the same under Java's order and the spec's. */
+function uuidOrdersAgree(values: readonly (PrimitiveValue | null)[]): boolean {
+  let lower: Uint8Array | null = null;
+  let upper: Uint8Array | null = null;
+  let javaLower: Uint8Array | null = null;
+  let javaUpper: Uint8Array | null = null;
+  for (const value of values) {
+    if (!(value instanceof Uint8Array)) continue;
+    if (lower === null || Buffer.compare(value, lower) < 0) lower = value;
+    if (upper === null || Buffer.compare(value, upper) > 0) upper = value;
+    if (javaLower === null || compareUuidsLikeJava(value, javaLower) < 0) javaLower = value;
+    if (javaUpper === null || compareUuidsLikeJava(value, javaUpper) > 0) javaUpper = value;
+  }
+  return lower === javaLower && upper === javaUpper;
 }
 
 /** java.util.UUID.compareTo: most significant 8 bytes as a signed long, then the rest. */

@@ -2,10 +2,12 @@
 // never dropped), micro-batching, and exactly-once commits that carry the batch's source
 // offsets. A batch part whose offsets another writer committed first is trimmed away and the
 // rest is committed, so a rebalance neither loses nor doubles a record.
-import { currentSchema, MAIN_BRANCH } from '../spec/table-metadata.ts';
+import { currentSchema, defaultSpec, MAIN_BRANCH } from '../spec/table-metadata.ts';
+import { partitionType, type PartitionSpec } from '../spec/partition-spec.ts';
 import type { Catalog } from '../table/catalog.ts';
 import type { TableIdentifier } from '../table/identifier.ts';
 import { findRecordProblem } from '../writer/record-validator.ts';
+import { findPartitionProblem, partitionSources, type PartitionSource } from '../writer/partition-value-check.ts';
 import type { Schema } from '../spec/schema.ts';
 import { MicroBatcher, type Batch, type BatcherConfig, type FlushOutcome, type FlushReason } from './micro-batcher.ts';
 import { appendExactlyOnce, rangesOf, type PositionedRecord, type SourcePosition } from './exactly-once-append.ts';
@@ -58,6 +60,9 @@ export interface TableIngestorOptions {
 export class TableIngestor {
   private batcher!: MicroBatcher<SourceRecord>;
   private schema!: Schema;
+  private spec!: PartitionSpec;
+  /** Partition sources of `spec` under `schema`, for the per-record partition value check. */
+  private partitioning: PartitionSource[] = [];
   readonly branch: string;
   counts = { received: 0, committed: 0, deadLettered: 0, staleDropped: 0 };
 
@@ -67,7 +72,10 @@ export class TableIngestor {
 
   static async open(catalog: Catalog, table: TableIdentifier, opts: TableIngestorOptions): Promise<TableIngestor> {
     const ing = new TableIngestor(catalog, table, opts);
-    ing.schema = currentSchema((await catalog.loadTable(table)).metadata);
+    const { metadata } = await catalog.loadTable(table);
+    ing.schema = currentSchema(metadata);
+    ing.spec = defaultSpec(metadata);
+    ing.partitioning = partitionSources(partitionType(ing.spec, ing.schema), ing.schema);
     ing.batcher = new MicroBatcher(opts.batcher, (b) => ing.commitBatch(b));
     return ing;
   }
@@ -94,11 +102,12 @@ export class TableIngestor {
   private async commitBatch(batch: Batch<SourceRecord>): Promise<FlushOutcome> {
     if (this.opts.evolveSchema) {
       this.schema = await evolveSchemaFor(this.catalog, this.table, batch.items.map((r) => r.value), (c) => this.opts.events?.onSchemaChange?.(c));
+      this.partitioning = partitionSources(partitionType(this.spec, this.schema), this.schema);
     }
     const good: PositionedRecord[] = [];
     const dead: DeadLetter[] = [];
     for (const r of batch.items) {
-      const problem = r.decodeError !== undefined ? { field: '(payload)', reason: r.decodeError } : findRecordProblem(this.schema, r.value);
+      const problem = r.decodeError !== undefined ? { field: '(payload)', reason: r.decodeError } : findRecordProblem(this.schema, r.value) ?? findPartitionProblem(this.partitioning, r.value);
       if (problem) {
         dead.push({ raw: r.raw, error: `field '${problem.field}': ${problem.reason}`, ...(r.position ? { position: r.position } : {}), ...(r.timestampMs !== undefined ? { timestampMs: r.timestampMs } : {}) });
       } else {

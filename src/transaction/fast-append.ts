@@ -54,12 +54,12 @@ export class FastAppend implements SnapshotAction {
     const out: ManifestFile[] = [];
     for (const [specId, files] of bySpec) {
       const path = `${base.metadata.location}/metadata/${this.commitUuid}-m${out.length}.avro`;
-      const { manifest } = await writeTableManifest({
+      const { manifests, paths } = await writeTableManifest({
         io: this.io, metadata: base.metadata, path, specId, addedSnapshotId: this.snapshotId,
         entries: files.map((dataFile) => ({ status: EntryStatus.Added, snapshotId: this.snapshotId, sequenceNumber: null, fileSequenceNumber: null, dataFile })),
       });
-      this.written.push(path);
-      out.push(manifest);
+      this.written.push(...paths);
+      out.push(...manifests);
     }
     this.newManifests = out;
     return out;

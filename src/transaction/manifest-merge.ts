@@ -82,8 +82,8 @@ export async function mergeManifests(opts: {
       io: opts.io, metadata: opts.metadata, path, specId: bin.manifests[0]!.partitionSpecId,
       entries, addedSnapshotId: opts.snapshotId,
     });
-    written.push(path);
-    manifests.push(result.manifest);
+    written.push(...result.paths);
+    manifests.push(...result.manifests);
   }
   return { manifests, written };
 }

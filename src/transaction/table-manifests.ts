@@ -2,7 +2,7 @@
 // the one place that knows which JSON goes into a manifest's key-value metadata.
 import type { FileIO } from '../io/file-io.ts';
 import { readManifest, readManifestList } from '../format/manifest-reader.ts';
-import { writeManifest, type WrittenManifest } from '../format/manifest-writer.ts';
+import { splitForUuidBounds, writeManifest } from '../format/manifest-writer.ts';
 import { stringifyJsonExact } from '../spec/json.ts';
 import { ManifestContent, type ManifestEntry, type ManifestFile } from '../spec/data-file.ts';
 import { partitionFieldsToJson, partitionType } from '../spec/partition-spec.ts';
@@ -18,24 +18,43 @@ export async function manifestEntries(io: FileIO, manifest: ManifestFile): Promi
   return readManifest(await io.read(manifest.manifestPath), manifest).entries;
 }
 
-/** Writes a data manifest for `specId` with the table's current schema, and stores it. */
+export interface WrittenManifests {
+  /** One manifest, or several when uuid partition values need splitting (splitForUuidBounds). */
+  readonly manifests: ManifestFile[];
+  /** Every path written, for cleanup when the commit fails. */
+  readonly paths: string[];
+}
+
+/**
+ * Writes a data manifest for `specId` with the table's current schema, and stores it at `path`.
+ * Entries whose uuid partition values would need bounds Java and pyiceberg order differently
+ * go to further manifests next to it (`-u1.avro`, ...), so every manifest carries exact summaries.
+ */
 export async function writeTableManifest(opts: {
   io: FileIO; metadata: TableMetadata; path: string; specId: number; entries: readonly ManifestEntry[];
   addedSnapshotId: bigint; content?: ManifestContent;
-}): Promise<WrittenManifest> {
+}): Promise<WrittenManifests> {
   const schema = currentSchema(opts.metadata);
   const spec = specById(opts.metadata, opts.specId);
-  const written = writeManifest({
-    path: opts.path,
-    entries: opts.entries,
-    content: opts.content ?? ManifestContent.Data,
-    specId: spec.specId,
-    partitionFields: partitionType(spec, schema).map((f) => ({ name: f.name, fieldId: f.fieldId, type: f.type })),
-    schemaJson: stringifyJsonExact(schemaToJson(schema)),
-    schemaId: schema.schemaId,
-    partitionSpecJson: stringifyJsonExact(partitionFieldsToJson(spec)),
-    addedSnapshotId: opts.addedSnapshotId,
-  });
-  await opts.io.writeNew(opts.path, written.bytes);
-  return written;
+  const partitionFields = partitionType(spec, schema).map((f) => ({ name: f.name, fieldId: f.fieldId, type: f.type }));
+  const result: WrittenManifests = { manifests: [], paths: [] };
+  const groups = splitForUuidBounds(partitionFields, opts.entries);
+  for (let i = 0; i < groups.length; i++) {
+    const path = i === 0 ? opts.path : opts.path.replace(/(\.avro)?$/, `-u${i}$1`);
+    const written = writeManifest({
+      path,
+      entries: groups[i]!,
+      content: opts.content ?? ManifestContent.Data,
+      specId: spec.specId,
+      partitionFields,
+      schemaJson: stringifyJsonExact(schemaToJson(schema)),
+      schemaId: schema.schemaId,
+      partitionSpecJson: stringifyJsonExact(partitionFieldsToJson(spec)),
+      addedSnapshotId: opts.addedSnapshotId,
+    });
+    result.paths.push(path);
+    await opts.io.writeNew(path, written.bytes);
+    result.manifests.push(written.manifest);
+  }
+  return result;
 }

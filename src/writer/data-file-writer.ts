@@ -11,6 +11,7 @@ import { FileContent, type DataFile, type PartitionTuple } from '../spec/data-fi
 import { partitionKey, partitionType, type PartitionFieldType, type PartitionSpec } from '../spec/partition-spec.ts';
 import type { Schema } from '../spec/schema.ts';
 import { applyTransform, partitionPathSegment } from '../spec/transforms.ts';
+import { partitionValueProblem } from './partition-value-check.ts';
 import { ValueError, parsePrimitiveValue } from './value-parsers.ts';
 import { recordsToArrow, type ConvertedBatch } from './record-converter.ts';
 
@@ -47,12 +48,16 @@ export function groupByPartition(records: readonly unknown[], fields: readonly P
       let v: unknown = records[i];
       for (const p of path) v = v === null || v === undefined || typeof v !== 'object' ? undefined : (v as Record<string, unknown>)[p];
       if (v === null || v === undefined) return applyTransform(f.transform, f.sourceType, null);
+      let value;
       try {
-        return applyTransform(f.transform, f.sourceType, parsePrimitiveValue(f.sourceType, v));
+        value = applyTransform(f.transform, f.sourceType, parsePrimitiveValue(f.sourceType, v));
       } catch (err) {
         if (err instanceof ValueError) throw new RecordValidationError(i, path.join('.'), err.message);
         throw err;
       }
+      const problem = partitionValueProblem(f, value);
+      if (problem) throw new RecordValidationError(i, path.join('.'), problem);
+      return value;
     });
     const key = partitionKey(tuple);
     let g = groups.get(key);

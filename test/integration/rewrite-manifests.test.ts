@@ -226,7 +226,7 @@ describe('rewrite manifests: rolling, specs, delete manifests, concurrent append
     const { head, manifests } = await headManifests(wh.catalog, ID);
     const snapshotId = newSnapshotId();
     const loc = t0.metadata.location;
-    const { manifest: deletes } = await writeTableManifest({
+    const { manifests: [deletes] } = await writeTableManifest({
       io: wh.catalog.io, metadata: t.metadata, path: `${loc}/metadata/other-engine-deletes.avro`, specId: 0,
       content: ManifestContent.Deletes, addedSnapshotId: snapshotId,
       entries: [{
@@ -236,7 +236,7 @@ describe('rewrite manifests: rolling, specs, delete manifests, concurrent append
     });
     const sequenceNumber = t.metadata.lastSequenceNumber + 1n;
     const manifestList = `${loc}/metadata/snap-${snapshotId}-other-engine.avro`;
-    await wh.catalog.io.writeNew(manifestList, writeManifestList({ manifests: [deletes, ...manifests], snapshotId, parentSnapshotId: head.snapshotId, sequenceNumber }));
+    await wh.catalog.io.writeNew(manifestList, writeManifestList({ manifests: [deletes!, ...manifests], snapshotId, parentSnapshotId: head.snapshotId, sequenceNumber }));
     await wh.catalog.commitTable(ID, [], [
       { action: 'add-snapshot', snapshot: { snapshotId, parentSnapshotId: head.snapshotId, sequenceNumber, timestampMs: Date.now(), manifestList, schemaId: 0,
         summary: { ...head.summary, operation: 'delete', 'total-delete-files': '1', 'total-position-deletes': '1', 'total-files-size': String(BigInt(head.summary['total-files-size']!) + 123n) } } },

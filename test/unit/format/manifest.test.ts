@@ -9,7 +9,7 @@ import { readManifest, readManifestList } from '../../../src/format/manifest-rea
 import { assignSequenceNumber, writeManifestList } from '../../../src/format/manifest-list-writer.ts';
 import { manifestEntrySchemaV2, manifestListSchemaV2 } from '../../../src/format/manifest-schemas.ts';
 import type { ManifestPartitionField } from '../../../src/format/manifest-schemas.ts';
-import { writeManifest } from '../../../src/format/manifest-writer.ts';
+import { splitForUuidBounds, writeManifest } from '../../../src/format/manifest-writer.ts';
 import type { WriteManifestOptions } from '../../../src/format/manifest-writer.ts';
 import {
   EntryStatus,
@@ -238,7 +238,7 @@ describe('writeManifest', () => {
     );
   });
 
-  it('drops all summaries when uuid bounds would differ between Java\'s signed and the spec\'s unsigned order', () => {
+  it('refuses uuid values whose bounds differ between Java\'s signed and the spec\'s unsigned order; splitForUuidBounds separates them', () => {
     const uuidOnly: ManifestPartitionField[] = [
       { name: 'n', fieldId: 1000, type: primitive('int') },
       { name: 'u', fieldId: 1001, type: primitive('uuid') },
@@ -250,19 +250,23 @@ describe('writeManifest', () => {
     const write = (...uuids: string[]) =>
       writeManifest(baseOptions(uuids.map((u, i) => entry(i, u)), { partitionFields: uuidOnly })).manifest.partitions;
     // 0x7f… < 0x80… unsigned, but 0x80… is a negative long for Java
-    assert.equal(write('7f000000000000000000000000000000', '80000000000000000000000000000000'), null);
+    assert.throws(() => write('7f000000000000000000000000000000', '80000000000000000000000000000000'), /splitForUuidBounds/);
     // the low half is compared signed too
-    assert.equal(write('00000000000000000000000000000000', '00000000000000008000000000000000'), null);
+    assert.throws(() => write('00000000000000000000000000000000', '00000000000000008000000000000000'), /splitForUuidBounds/);
     const agreeing = write('00000000000000000000000000000001', '7f000000000000007f00000000000000');
     assert.equal(Buffer.from(agreeing![1]!.lowerBound!).toString('hex'), '00000000000000000000000000000001');
     assert.equal(Buffer.from(agreeing![1]!.upperBound!).toString('hex'), '7f000000000000007f00000000000000');
     const negativeHalves = write('80000000000000000000000000000000', 'ff00000000000000ff00000000000000');
     assert.equal(Buffer.from(negativeHalves![1]!.lowerBound!).toString('hex'), '80000000000000000000000000000000');
 
-    const { bytes: file, manifest } = writeManifest(baseOptions([entry(0, '7f'.padEnd(32, '0')), entry(1, '80'.padEnd(32, '0'))], { partitionFields: uuidOnly }));
-    const [listed] = readManifestList(writeManifestList({ manifests: [manifest], snapshotId: SNAPSHOT_ID, parentSnapshotId: null, sequenceNumber: 1n }));
-    assert.equal(listed!.partitions, null);
-    assert.equal(readManifest(file, listed!).entries.length, 2);
+    const split = splitForUuidBounds(uuidOnly, [entry(0, '7f'.padEnd(32, '0')), entry(1, '80'.padEnd(32, '0')), entry(2, '01'.padEnd(32, '0'))]);
+    assert.deepEqual(split.map((group) => group.map((e) => e.dataFile.filePath.replace(/.*\//, ''))), [['part-0.parquet', 'part-2.parquet'], ['part-1.parquet']]);
+    for (const group of split) {
+      const { bytes: file, manifest } = writeManifest(baseOptions(group, { partitionFields: uuidOnly }));
+      const [listed] = readManifestList(writeManifestList({ manifests: [manifest], snapshotId: SNAPSHOT_ID, parentSnapshotId: null, sequenceNumber: 1n }));
+      assert.equal(listed!.partitions!.length, 2);
+      assert.equal(readManifest(file, listed!).entries.length, group.length);
+    }
   });
 
   it('rejects entries readers would misread', () => {
