@@ -8,7 +8,7 @@ import { ancestorsOf, MAIN_BRANCH, propertyInt, type TableMetadata } from '../sr
 import type { TableRequirement } from '../src/spec/table-updates.ts';
 import type { Catalog } from '../src/table/catalog.ts';
 import type { TableIdentifier } from '../src/table/identifier.ts';
-import { reachableFiles } from './reachable-files.ts';
+import { reachableFiles } from '../src/table/table-files.ts';
 
 export interface ExpiryOptions {
   readonly nowMs: number;

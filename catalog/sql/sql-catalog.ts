@@ -1,8 +1,10 @@
 // A catalog in SQL tables with exactly the schema of Iceberg's JdbcCatalog and pyiceberg's
 // SqlCatalog, so Spark, Trino and pyiceberg open the very same catalog. The commit is one
 // conditional UPDATE of `metadata_location` (compare-and-swap).
-import { AlreadyExistsError, CommitConflictError, CommitStateUnknownError, NamespaceNotEmptyError, NotFoundError, ValidationError, errorMessage } from '../../src/errors.ts';
-import type { FileIO } from '../../src/io/file-io.ts';
+import {
+  AlreadyExistsError, CommitConflictError, CommitStateUnknownError, FileIOError, NamespaceNotEmptyError, NotFoundError, ValidationError, errorMessage,
+} from '../../src/errors.ts';
+import { deleteAll, type FileIO } from '../../src/io/file-io.ts';
 import type { Catalog, CreateTableOptions, LoadedTable } from '../../src/table/catalog.ts';
 import {
   identifierToString, namespaceToString, validateIdentifier, validateNamePart, type TableIdentifier,
@@ -10,6 +12,10 @@ import {
 import {
   newMetadataFileLocation, newTableMetadata, parseTableMetadata, serializeTableMetadata, type TableMetadata,
 } from '../../src/spec/table-metadata.ts';
+import { tableFiles } from '../../src/table/table-files.ts';
+import {
+  comparableLocation, overlappingTable, ownedByAnotherTable, validateTableLocation, type TableLocation,
+} from '../../src/table/table-location.ts';
 import { applyUpdates, checkRequirements, type TableRequirement, type TableUpdate } from '../../src/spec/table-updates.ts';
 import { isUniqueViolation, type SqlDriver } from './sql-driver.ts';
 
@@ -192,12 +198,52 @@ export class SqlCatalog implements Catalog {
     return `${this.warehouse}/${[...id.namespace, id.name].join('/')}`;
   }
 
+  async listTableLocations(): Promise<TableLocation[]> {
+    const rows = await this.db.query<{ catalog_name: string; table_namespace: string; table_name: string; metadata_location: string | null }>(
+      `SELECT catalog_name, table_namespace, table_name, metadata_location FROM iceberg_tables WHERE ${TABLE_TYPE_CLAUSE}`);
+    const out: TableLocation[] = [];
+    for (const r of rows) {
+      if (r.metadata_location === null) continue;
+      const identifier = r.catalog_name === this.name ? `${r.table_namespace}.${r.table_name}` : `${r.table_namespace}.${r.table_name} (catalog '${r.catalog_name}')`;
+      let location: string;
+      try {
+        location = (await this.readMetadata(r.metadata_location)).location;
+      } catch {
+        // An unreadable table still owns its folder: the one its metadata file sits in
+        // (`<location>/metadata/…` unless write.metadata.path moved it).
+        const m = /^(.*)\/metadata\/[^/]+$/.exec(r.metadata_location);
+        location = m ? m[1]! : r.metadata_location.slice(0, r.metadata_location.lastIndexOf('/'));
+      }
+      out.push({ identifier, location, metadataLocation: r.metadata_location });
+    }
+    return out;
+  }
+
+  /** Refuses a location that overlaps another table's: orphan removal or purge of the
+   * outer table would delete the inner table's files. */
+  private async checkLocationFree(id: TableIdentifier, location: string, opts: { mustBeEmpty: boolean }): Promise<void> {
+    const clash = overlappingTable(location, await this.listTableLocations());
+    if (clash) {
+      throw new ValidationError(`cannot use location ${location} for table '${identifierToString(id)}': it overlaps table '${clash.identifier}' at ${clash.location} `
+        + `(a table's folder must neither contain nor lie inside another's); choose another location`);
+    }
+    if (opts.mustBeEmpty) {
+      const present = await this.io.list(`${location.replace(/\/+$/, '')}/`);
+      if (present.length > 0) {
+        throw new ValidationError(`cannot create table '${identifierToString(id)}' at ${location}: the folder is not empty (${present.length} file(s), e.g. ${present[0]!.uri}); `
+          + `register its metadata file instead, or choose another location`);
+      }
+    }
+  }
+
   async createTable(id: TableIdentifier, opts: CreateTableOptions): Promise<LoadedTable> {
     validateIdentifier(id);
+    const location = opts.location === undefined ? this.defaultTableLocation(id) : validateTableLocation(opts.location);
     if (!(await this.namespaceExists(id.namespace))) throw new NotFoundError(`namespace '${namespaceToString(id.namespace)}' does not exist (create it first)`);
     if (await this.tableExists(id)) throw new AlreadyExistsError(`table '${identifierToString(id)}' already exists`);
+    await this.checkLocationFree(id, location, { mustBeEmpty: true });
     const metadata = newTableMetadata({
-      location: opts.location ?? this.defaultTableLocation(id),
+      location,
       schema: opts.schema,
       ...(opts.spec ? { spec: opts.spec } : {}),
       ...(opts.sortOrder ? { sortOrder: opts.sortOrder } : {}),
@@ -220,7 +266,9 @@ export class SqlCatalog implements Catalog {
   async registerTable(id: TableIdentifier, metadataLocation: string): Promise<LoadedTable> {
     validateIdentifier(id);
     if (!(await this.namespaceExists(id.namespace))) throw new NotFoundError(`namespace '${namespaceToString(id.namespace)}' does not exist`);
+    if (await this.tableExists(id)) throw new AlreadyExistsError(`table '${identifierToString(id)}' already exists`);
     const metadata = await this.readMetadata(metadataLocation);
+    await this.checkLocationFree(id, metadata.location, { mustBeEmpty: false });
     try {
       await this.db.execute(
         `INSERT INTO iceberg_tables (catalog_name, table_namespace, table_name, metadata_location, previous_metadata_location, iceberg_type) VALUES (?, ?, ?, ?, NULL, 'TABLE')`,
@@ -233,14 +281,37 @@ export class SqlCatalog implements Catalog {
   }
 
   async dropTable(id: TableIdentifier, opts: { purge?: boolean } = {}): Promise<void> {
-    const table = opts.purge ? await this.loadTable(id) : undefined;
+    // A purge reads every manifest before the entry goes: a corrupt one fails the drop,
+    // naming the file, rather than leaving a dropped table with files nobody can find.
+    const doomed = opts.purge ? await this.purgeList(id) : [];
     const changed = await this.db.execute(
       `DELETE FROM iceberg_tables WHERE catalog_name = ? AND table_namespace = ? AND table_name = ? AND ${TABLE_TYPE_CLAUSE}`,
       [this.name, namespaceToString(id.namespace), id.name]);
     if (changed === 0) throw new NotFoundError(`table '${identifierToString(id)}' does not exist`);
-    if (table) {
-      for (const f of await this.io.list(`${table.metadata.location}/`)) await this.io.delete(f.uri);
+    const failed = await deleteAll(this.io, doomed);
+    if (failed.length > 0) {
+      throw new FileIOError(`dropped table '${identifierToString(id)}' but could not delete ${failed.length} of its ${doomed.length} file(s), e.g. ${failed[0]}`);
     }
+  }
+
+  /** What a purge deletes: the files of Java's CatalogUtil.dropTableData plus the files
+   * directly in the table's metadata/ folder — never a file inside another table's location. */
+  private async purgeList(id: TableIdentifier): Promise<string[]> {
+    const table = await this.loadTable(id);
+    const { metadata, metadataLocation } = table;
+    const files = await tableFiles(this.io, metadata, metadataLocation, { includeDeletedEntries: true, skipMissing: true });
+    const metadataDir = `${metadata.location.replace(/\/+$/, '')}/metadata`;
+    for (const f of await this.io.list(`${metadataDir}/`)) {
+      if (!comparableLocation(f.uri).slice(comparableLocation(metadataDir).length + 1).includes('/')) files.add(f.uri);
+    }
+    const self = identifierToString(id);
+    const others = (await this.listTableLocations()).filter((t) => t.identifier !== self);
+    const byPlace = new Map<string, string>();
+    for (const f of files) {
+      if (ownedByAnotherTable(f, metadata.location, others)) continue;
+      byPlace.set(comparableLocation(f), f);
+    }
+    return [...byPlace.values()];
   }
 
   async renameTable(from: TableIdentifier, to: TableIdentifier): Promise<void> {

@@ -143,7 +143,8 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<nu
     .requiredOption('--schema <file>', 'Iceberg schema JSON: {"type":"struct","fields":[{"name":"id","required":true,"type":"long"},...]}')
     .option('--partition-by <expr>', 'partition spec, e.g. "day(ts),bucket(16,id),truncate(4,name),region"')
     .option('--property <k=v>', 'table property, e.g. write.target-file-size-bytes=134217728 (repeatable)', collectProperty, {})
-    .action(async (name: string, o: { schema: string; partitionBy?: string; property: Record<string, string> }) => {
+    .option('--location <dir>', 'table folder (default <warehouse>/<namespace…>/<table>); must be empty and not overlap another table\'s')
+    .action(async (name: string, o: { schema: string; partitionBy?: string; property: Record<string, string>; location?: string }) => {
       const id = parseTableIdentifier(name);
       let json: unknown;
       try {
@@ -153,13 +154,17 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<nu
       }
       const schema = schemaFromJson(json, { assignIds: true });
       const spec = o.partitionBy ? parsePartitionExpression(o.partitionBy, schema) : undefined;
-      const t = await (await open()).createTable(id, { schema, ...(spec ? { spec } : {}), properties: o.property });
+      // A plain path becomes an absolute file: URI like the default locations (the catalog
+      // refuses relative ones); a URI is kept as given.
+      const location = o.location === undefined ? undefined : /^[A-Za-z][A-Za-z0-9+.-]*:/.test(o.location) ? o.location : `file://${path.resolve(o.location)}`;
+      const t = await (await open()).createTable(id, { schema, ...(spec ? { spec } : {}), properties: o.property, ...(location ? { location } : {}) });
       out(`created table ${identifierToString(id)} at ${t.metadata.location}`);
     });
   table.command('list <namespace>').description('list the tables of a namespace').action(async (name: string) => {
     for (const t of await (await open()).listTables(parseNamespace(name))) out(identifierToString(t));
   });
-  table.command('drop <table>').description('remove a table from the catalog').option('--purge', 'also delete its files')
+  table.command('drop <table>').description('remove a table from the catalog')
+    .option('--purge', 'also delete the files its metadata references and its metadata/ folder (as Iceberg Java\'s purge; never another table\'s files)')
     .action(async (name: string, o: { purge?: boolean }) => {
       await (await open()).dropTable(parseTableIdentifier(name), { purge: o.purge ?? false });
       out(`dropped table ${name}${o.purge ? ' and its files' : ''}`);

@@ -15,7 +15,10 @@ import type { FileIO } from '../../../src/io/file-io.ts';
 import { LocalFileIO, pathToUri } from '../../../src/io/local-file-io.ts';
 import { Schema } from '../../../src/spec/schema.ts';
 import type { TableIdentifier } from '../../../src/table/identifier.ts';
+import { tableFiles } from '../../../src/table/table-files.ts';
+import { appendRecords } from '../../../src/transaction/append-records.ts';
 import { runCatalogConformance } from '../../catalog-conformance.ts';
+import { insertTableAt } from '../../support/legacy-nested-table.ts';
 
 const schema = new Schema(0, [{ id: 1, name: 'id', required: true, type: { kind: 'long' } }]);
 const T: TableIdentifier = { namespace: ['db'], name: 't' };
@@ -311,6 +314,49 @@ describe('sqlite SqlCatalog specifics', () => {
       assert.deepEqual(db.prepare(`SELECT catalog_name, table_name FROM iceberg_tables`).all(), [{ catalog_name: 'floe', table_name: 't' }]);
     } finally {
       db.close();
+    }
+  }));
+
+  test('purge of a table with an older catalog\'s table inside its folder leaves that table whole', () => inDir(async (dir) => {
+    const c = await openSql(dir);
+    try {
+      await c.createNamespace(['a']);
+      const outer = await c.createTable({ namespace: ['a'], name: 'b' }, { schema });
+      await appendRecords(c, outer.identifier, [{ id: 1n }]);
+      const inner = { namespace: ['a', 'b', 'data'], name: 'x' };
+      await insertTableAt(c, path.join(dir, 'catalog.db'), inner, `${outer.metadata.location}/data/x`, schema);
+      await appendRecords(c, inner, [{ id: 2n }, { id: 3n }]);
+      const innerFiles = (await c.io.list(`${outer.metadata.location}/data/x/`)).map((f) => f.uri).sort();
+      assert.ok(innerFiles.some((f) => f.endsWith('.parquet')), innerFiles.join(' '));
+      const outerLoaded = await c.loadTable(outer.identifier);
+      const outerFiles = [...await tableFiles(c.io, outerLoaded.metadata, outerLoaded.metadataLocation)].filter((f) => !f.endsWith('version-hint.text'));
+
+      await c.dropTable(outer.identifier, { purge: true });
+      for (const f of outerFiles) assert.equal(await c.io.exists(f), false, f);
+      assert.deepEqual((await c.io.list(`${outer.metadata.location}/`)).map((f) => f.uri).sort(), innerFiles);
+      const t = await c.loadTable(inner);
+      assert.equal(t.metadata.snapshots.length, 1);
+      for (const f of await tableFiles(c.io, t.metadata, t.metadataLocation)) if (!f.endsWith('version-hint.text')) assert.equal(await c.io.exists(f), true, f);
+    } finally {
+      await c.close();
+    }
+  }));
+
+  test('purge of the inner table deletes its own files even though an outer table\'s folder contains them', () => inDir(async (dir) => {
+    const c = await openSql(dir);
+    try {
+      await c.createNamespace(['a']);
+      const outer = await c.createTable({ namespace: ['a'], name: 'b' }, { schema });
+      await appendRecords(c, outer.identifier, [{ id: 1n }]);
+      const inner = { namespace: ['a', 'b', 'data'], name: 'x' };
+      await insertTableAt(c, path.join(dir, 'catalog.db'), inner, `${outer.metadata.location}/data/x`, schema);
+      await appendRecords(c, inner, [{ id: 2n }]);
+      const outerBefore = (await c.io.list(`${outer.metadata.location}/`)).map((f) => f.uri).filter((u) => !u.includes('/data/x/')).sort();
+      await c.dropTable(inner, { purge: true });
+      assert.deepEqual(await c.io.list(`${outer.metadata.location}/data/x/`), []);
+      assert.deepEqual((await c.io.list(`${outer.metadata.location}/`)).map((f) => f.uri).sort(), outerBefore);
+    } finally {
+      await c.close();
     }
   }));
 });

@@ -291,6 +291,20 @@ describe('floe CLI', () => {
     assert.deepEqual((await w.floe('namespace', 'list')).out, ['db']);
   }));
 
+  test('table create refuses a location inside or around another table; --location picks a free one', () => withWarehouse(async (w) => {
+    const schema = path.join(w.dir, 'schema.json');
+    // Default layout <warehouse>/<ns…>/<table>: namespace db.events.data, table x would sit in db.events/data/x.
+    assert.equal((await w.floe('namespace', 'create', 'db.events.data')).code, 0);
+    assertOneLineError(await w.floe('table', 'create', 'db.events.data.x', '--schema', schema), /location .*\/db\/events\/data\/x .*overlaps table 'db\.events'/);
+    assertOneLineError(await w.floe('table', 'create', 'db.other', '--schema', schema, '--location', path.join(w.dir, 'db')), /overlaps table 'db\.events'/);
+    assertOneLineError(await w.floe('table', 'create', 'db.other', '--schema', schema, '--location', `file://${w.dir}/db/events/`), /overlaps table 'db\.events'/);
+    assertOneLineError(await w.floe('table', 'create', 'db.other', '--schema', schema, '--location', w.dir), /overlaps table 'db\.events'/);
+    assert.deepEqual((await w.floe('table', 'list', 'db.events.data')).out, []);
+    const r = await w.floe('table', 'create', 'db.events.data.x', '--schema', schema, '--location', path.join(w.dir, 'elsewhere', 'x'));
+    assert.deepEqual(r, { code: 0, out: [`created table db.events.data.x at ${pathToUri(w.dir)}/elsewhere/x`], err: [] });
+    assert.deepEqual(await w.dataFiles(), []);
+  }));
+
   test('a corrupt metadata file: one line naming the file and the field; append commits nothing', () => withWarehouse(async (w) => {
     const [current] = (await w.metadataFiles()).filter((f) => f.endsWith('.metadata.json'));
     const good = await readFile(current!, 'utf8');
