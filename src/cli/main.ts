@@ -19,7 +19,7 @@ import { readNdjson } from './ndjson.ts';
 export interface CatalogOptions { warehouse: string; uri?: string; name: string }
 export interface ExpireSnapshotsCommand {
   (catalog: Catalog, id: TableIdentifier, o: { nowMs: number; olderThanMs?: number; retainLast?: number; dryRun?: boolean }):
-    Promise<{ expiredSnapshots: number; removedRefs: readonly string[]; deletedFiles: number; dryRun: boolean }>;
+    Promise<{ expiredSnapshots: number; removedRefs: readonly string[]; deletedFiles: number; leftFiles?: number; dryRun: boolean }>;
 }
 export interface RemoveOrphansCommand {
   (catalog: Catalog, id: TableIdentifier, o: { nowMs: number; olderThanMs?: number; dryRun?: boolean }):
@@ -222,7 +222,8 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<nu
           ...(o.retainLast ? { retainLast: Number(o.retainLast) } : {}),
           dryRun: o.dryRun ?? false,
         });
-        out(`${r.dryRun ? 'would expire' : 'expired'} ${r.expiredSnapshots} snapshot(s)${r.removedRefs.length ? `, removed refs ${r.removedRefs.join(', ')}` : ''}${r.dryRun ? '' : `, deleted ${r.deletedFiles} file(s)`}`);
+        out(`${r.dryRun ? 'would expire' : 'expired'} ${r.expiredSnapshots} snapshot(s)${r.removedRefs.length ? `, removed refs ${r.removedRefs.join(', ')}` : ''}${r.dryRun ? '' : `, deleted ${r.deletedFiles} file(s)`}`
+          + `${r.leftFiles ? `; ${r.leftFiles} freed file(s) were not deleted (run floe remove-orphans later)` : ''}`);
       });
   }
 

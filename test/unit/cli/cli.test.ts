@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openCatalog } from '../../../catalog/index.ts';
+import { expireSnapshots } from '../../../compaction/expire-snapshots.ts';
 import { removeOrphanFiles } from '../../../compaction/remove-orphans.ts';
 import { rewriteManifests } from '../../../compaction/rewrite-manifests.ts';
 import { startCompaction } from '../../../compaction/compaction-service.ts';
@@ -374,6 +375,7 @@ describe('floe maintenance commands (compaction/ wired in as bin/ does)', () => 
     const code = await runCli(['--warehouse', dir, ...args], {
       openCatalog: (o) => openCatalog({ warehouse: o.warehouse, name: o.name, ...(o.uri ? { uri: o.uri } : {}) }),
       removeOrphans: removeOrphanFiles,
+      expireSnapshots,
       rewriteManifests,
       compact: (catalog, o, out) => startCompaction(catalog, { ...o, progress: false }, out, logSink),
       stdout: (l) => out.push(l),
@@ -390,6 +392,16 @@ describe('floe maintenance commands (compaction/ wired in as bin/ does)', () => 
     assert.match(r.out.join('\n'), /^rewrote 2 manifest\(s\) into 1 \(3 entries, 0 delete manifest\(s\) kept\) on branch main: snapshot \d+$/);
     assert.equal((await w.metadata()).snapshots.at(-1)!.summary.operation, 'replace');
     assert.deepEqual((await maintenance(w.dir, 'rewrite-manifests', 'db.events')).out, ["branch 'main' has 1 manifest; nothing to rewrite"]);
+  }));
+
+  test('expire-snapshots with a corrupt manifest: one line naming the file, nothing committed, nothing printed as done', () => withWarehouse(async (w) => {
+    for (const f of ['a', 'b', 'c']) assert.equal((await w.floe('append', 'db.events', await w.file(`${f}.ndjson`, GOOD_2))).code, 0);
+    const before = await w.metadata();
+    const manifest = (await w.metadataFiles()).filter((f) => f.endsWith('-m0.avro')).sort()[0]!;
+    await writeFile(manifest, (await readFile(manifest)).subarray(0, 19));
+    const r = await maintenance(w.dir, 'expire-snapshots', 'db.events', '--older-than', '0ms', '--retain-last', '1');
+    assertOneLineError(r, new RegExp(`invalid metadata file file://${manifest.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: cannot read manifest: unexpected end of Avro data at byte 19`));
+    assert.deepEqual((await w.metadata()).snapshots.map((s) => s.snapshotId), before.snapshots.map((s) => s.snapshotId));
   }));
 
   test('remove-orphans: --dry-run lists, then a run deletes; a bad duration is one line', () => withWarehouse(async (w) => {
