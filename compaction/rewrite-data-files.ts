@@ -257,7 +257,13 @@ async function rewriteRun(run: readonly RewriteInput[], t: RewriteTarget, opId: 
       const size = await pump(await parquet.transformParquetStream(source, props), sink, (n) => { flushedBytes += n; }, () => readError);
       doneBytes += size;
       doneRows += fedRows;
-      files.push(await describeOutput(t, path, size, run[0]!.file));
+      try {
+        files.push(await describeOutput(t, path, size, run[0]!.file));
+      } catch (err) {
+        // Published but not yet ours in `files`: without this it would stay behind.
+        await t.io.delete(path);
+        throw err;
+      }
     }
   } catch (err) {
     open?.close();

@@ -77,7 +77,14 @@ export class LocalFileIO implements FileIO {
     return {
       write: async (chunk) => {
         try {
-          await handle.write(chunk);
+          // write(2) may write less than asked (a file-size limit, a full disk): go on until
+          // all is written, so the real error (EFBIG, ENOSPC) surfaces instead of a file that
+          // silently lacks its tail (a Parquet file without its footer).
+          for (let off = 0; off < chunk.length;) {
+            const { bytesWritten } = await handle.write(chunk, off, chunk.length - off);
+            if (bytesWritten <= 0) throw new Error(`short write: ${off} of ${chunk.length} bytes of a chunk written`);
+            off += bytesWritten;
+          }
           size += chunk.length;
         } catch (err) {
           await drop();
@@ -87,6 +94,8 @@ export class LocalFileIO implements FileIO {
       close: async () => {
         try {
           await handle.sync();
+          const onDisk = (await handle.stat()).size;
+          if (onDisk !== size) throw new Error(`${onDisk} of ${size} bytes reached the disk`);
           await handle.close();
           await fs.link(temp, target);
           return size;
