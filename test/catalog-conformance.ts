@@ -318,7 +318,7 @@ export function runCatalogConformance(name: string, makeCatalog: () => Promise<C
         await c.io.writeNew(stray, new Uint8Array([1, 2, 3]));
         const leftover = `${t.metadata.location}/metadata/00099-leftover.metadata.json`;
         await c.io.writeNew(leftover, new Uint8Array([1]));
-        await c.dropTable(t.identifier, { purge: true });
+        assert.deepEqual(await c.dropTable(t.identifier, { purge: true }), { deletedFiles: referenced.length + 1, sparedFiles: 0 });
         assert.equal(await c.tableExists(t.identifier), false);
         for (const f of [...referenced, leftover]) assert.equal(await c.io.exists(f), false, f);
         assert.deepEqual((await c.io.list(`${t.metadata.location}/`)).map((f) => f.uri), [stray]);

@@ -5,7 +5,7 @@ import {
   AlreadyExistsError, CommitConflictError, CommitStateUnknownError, FileIOError, NamespaceNotEmptyError, NotFoundError, ValidationError, errorMessage,
 } from '../../src/errors.ts';
 import { deleteAll, type FileIO } from '../../src/io/file-io.ts';
-import type { Catalog, CreateTableOptions, LoadedTable } from '../../src/table/catalog.ts';
+import type { Catalog, CreateTableOptions, DropTableResult, LoadedTable } from '../../src/table/catalog.ts';
 import {
   identifierToString, namespaceToString, validateIdentifier, validateNamePart, type TableIdentifier,
 } from '../../src/table/identifier.ts';
@@ -280,10 +280,10 @@ export class SqlCatalog implements Catalog {
     return { identifier: id, metadata, metadataLocation };
   }
 
-  async dropTable(id: TableIdentifier, opts: { purge?: boolean } = {}): Promise<void> {
+  async dropTable(id: TableIdentifier, opts: { purge?: boolean } = {}): Promise<DropTableResult> {
     // A purge reads every manifest before the entry goes: a corrupt one fails the drop,
     // naming the file, rather than leaving a dropped table with files nobody can find.
-    const doomed = opts.purge ? await this.purgeList(id) : [];
+    const { doomed, spared } = opts.purge ? await this.purgeList(id) : { doomed: [], spared: 0 };
     const changed = await this.db.execute(
       `DELETE FROM iceberg_tables WHERE catalog_name = ? AND table_namespace = ? AND table_name = ? AND ${TABLE_TYPE_CLAUSE}`,
       [this.name, namespaceToString(id.namespace), id.name]);
@@ -292,26 +292,30 @@ export class SqlCatalog implements Catalog {
     if (failed.length > 0) {
       throw new FileIOError(`dropped table '${identifierToString(id)}' but could not delete ${failed.length} of its ${doomed.length} file(s), e.g. ${failed[0]}`);
     }
+    return { deletedFiles: doomed.length, sparedFiles: spared };
   }
 
   /** What a purge deletes: the files of Java's CatalogUtil.dropTableData plus the files
    * directly in the table's metadata/ folder — never a file inside another table's location. */
-  private async purgeList(id: TableIdentifier): Promise<string[]> {
+  private async purgeList(id: TableIdentifier): Promise<{ doomed: string[]; spared: number }> {
     const table = await this.loadTable(id);
     const { metadata, metadataLocation } = table;
     const files = await tableFiles(this.io, metadata, metadataLocation, { includeDeletedEntries: true, skipMissing: true });
     const metadataDir = `${metadata.location.replace(/\/+$/, '')}/metadata`;
+    // version-hint.text goes with the folder listing below if it exists (it seldom does).
+    files.delete(`${metadataDir}/version-hint.text`);
     for (const f of await this.io.list(`${metadataDir}/`)) {
       if (!comparableLocation(f.uri).slice(comparableLocation(metadataDir).length + 1).includes('/')) files.add(f.uri);
     }
     const self = identifierToString(id);
     const others = (await this.listTableLocations()).filter((t) => t.identifier !== self);
     const byPlace = new Map<string, string>();
+    let spared = 0;
     for (const f of files) {
-      if (ownedByAnotherTable(f, metadata.location, others)) continue;
+      if (ownedByAnotherTable(f, metadata.location, others)) { spared++; continue; }
       byPlace.set(comparableLocation(f), f);
     }
-    return [...byPlace.values()];
+    return { doomed: [...byPlace.values()], spared };
   }
 
   async renameTable(from: TableIdentifier, to: TableIdentifier): Promise<void> {

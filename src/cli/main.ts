@@ -150,7 +150,7 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<nu
       try {
         json = parseJsonExact(readFileSync(o.schema, 'utf8'));
       } catch (e) {
-        throw new ValidationError(`cannot read schema file ${o.schema}: ${errorMessage(e)}`);
+        throw new ValidationError(`cannot read schema file ${path.resolve(o.schema)}: ${errorMessage(e)}`);
       }
       const schema = schemaFromJson(json, { assignIds: true });
       const spec = o.partitionBy ? parsePartitionExpression(o.partitionBy, schema) : undefined;
@@ -166,8 +166,9 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<nu
   table.command('drop <table>').description('remove a table from the catalog')
     .option('--purge', 'also delete the files its metadata references and its metadata/ folder (as Iceberg Java\'s purge; never another table\'s files)')
     .action(async (name: string, o: { purge?: boolean }) => {
-      await (await open()).dropTable(parseTableIdentifier(name), { purge: o.purge ?? false });
-      out(`dropped table ${name}${o.purge ? ' and its files' : ''}`);
+      const r = await (await open()).dropTable(parseTableIdentifier(name), { purge: o.purge ?? false });
+      out(`dropped table ${name}${o.purge ? ` and deleted ${r.deletedFiles} file(s)` : ''}`
+        + `${r.sparedFiles > 0 ? `; kept ${r.sparedFiles} file(s) that lie in other tables' locations` : ''}`);
     });
   table.command('rename <from> <to>').description('rename a table').action(async (from: string, to: string) => {
     await (await open()).renameTable(parseTableIdentifier(from), parseTableIdentifier(to));

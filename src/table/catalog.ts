@@ -9,6 +9,13 @@ import type { TableRequirement, TableUpdate } from '../spec/table-updates.ts';
 import type { TableIdentifier } from './identifier.ts';
 import type { TableLocation } from './table-location.ts';
 
+/** What a drop did to files (all zero without purge). */
+export interface DropTableResult {
+  readonly deletedFiles: number;
+  /** Referenced files left alone because they lie in another table's location. */
+  readonly sparedFiles: number;
+}
+
 export interface LoadedTable {
   readonly identifier: TableIdentifier;
   readonly metadata: TableMetadata;
@@ -52,7 +59,7 @@ export interface Catalog {
    * references and those directly in its metadata/ folder (never a folder tree, never a
    * file inside another table's location). A corrupt manifest fails the purge before the
    * entry is removed. */
-  dropTable(id: TableIdentifier, opts?: { purge?: boolean }): Promise<void>;
+  dropTable(id: TableIdentifier, opts?: { purge?: boolean }): Promise<DropTableResult>;
   renameTable(from: TableIdentifier, to: TableIdentifier): Promise<void>;
   /** Adds an existing metadata file to the catalog under a new identifier; refused when
    * its location overlaps another table's. */

@@ -359,4 +359,22 @@ describe('sqlite SqlCatalog specifics', () => {
       await c.close();
     }
   }));
+
+  test('purge of a table that shares its location with another (an older catalog\'s twin) deletes nothing and says so', () => inDir(async (dir) => {
+    const c = await openSql(dir);
+    try {
+      await c.createNamespace(['db']);
+      const t = await c.createTable(T, { schema });
+      await appendRecords(c, T, [{ id: 1n }]);
+      await insertTableAt(c, path.join(dir, 'catalog.db'), { namespace: ['db'], name: 'twin' }, `${t.metadata.location}/`, schema);
+      const before = (await c.io.list(`${t.metadata.location}/`)).map((f) => f.uri).sort();
+      const r = await c.dropTable(T, { purge: true });
+      assert.equal(r.deletedFiles, 0);
+      assert.ok(r.sparedFiles >= 4, String(r.sparedFiles));
+      assert.deepEqual((await c.io.list(`${t.metadata.location}/`)).map((f) => f.uri).sort(), before);
+      assert.equal(await c.tableExists(T), false);
+    } finally {
+      await c.close();
+    }
+  }));
 });

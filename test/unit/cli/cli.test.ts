@@ -303,7 +303,13 @@ describe('floe CLI', () => {
     assert.deepEqual((await w.floe('table', 'list', 'db.events.data')).out, []);
     const r = await w.floe('table', 'create', 'db.events.data.x', '--schema', schema, '--location', path.join(w.dir, 'elsewhere', 'x'));
     assert.deepEqual(r, { code: 0, out: [`created table db.events.data.x at ${pathToUri(w.dir)}/elsewhere/x`], err: [] });
+    // Purge deletes what the metadata references and the metadata folder: 1 data file, its
+    // manifest and manifest list, 2 metadata files.
+    assert.equal((await w.floe('append', 'db.events', await w.file('one.ndjson', ndjson('{"id": 1, "ts": "2026-01-01T10:00:00Z"}')))).code, 0);
+    assert.deepEqual(await w.floe('table', 'drop', 'db.events', '--purge'), { code: 0, out: ['dropped table db.events and deleted 5 file(s)'], err: [] });
     assert.deepEqual(await w.dataFiles(), []);
+    assert.deepEqual(await w.metadataFiles(), []);
+    assert.equal((await w.floe('table', 'list', 'db.events.data')).out.length, 1);
   }));
 
   test('a corrupt metadata file: one line naming the file and the field; append commits nothing', () => withWarehouse(async (w) => {
