@@ -372,6 +372,24 @@ export function runCatalogConformance(name: string, makeCatalog: () => Promise<C
           assert.equal(sibling.metadata.location, `${loc}2`);
         }));
 
+        test('concurrent creates of overlapping tables: never both, and a lost race leaves no file', () => withCatalog(async (c) => {
+          await c.createNamespace(['db']);
+          const probe = (await c.createTable(tid(['db'], 'probe'), { schema })).metadata.location;
+          const outer = `${probe.slice(0, probe.lastIndexOf('/'))}/race`;
+          for (let round = 0; round < 5; round++) {
+            const results = await Promise.allSettled([
+              c.createTable(tid(['db'], `outer${round}`), { schema, location: `${outer}${round}` }),
+              c.createTable(tid(['db'], `inner${round}`), { schema, location: `${outer}${round}/data/x` }),
+            ]);
+            assert.ok(results.filter((r) => r.status === 'fulfilled').length <= 1, `round ${round}: both landed`);
+            for (const r of results) if (r.status === 'rejected') assert.ok(r.reason instanceof ValidationError, String(r.reason));
+            const landed = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value.metadataLocation] : []));
+            assert.deepEqual((await c.io.list(`${outer}${round}/`)).map((f) => f.uri), landed);
+          }
+          const all = await c.listTableLocations();
+          for (const a of all) for (const b of all) if (a !== b) assert.ok(!a.location.startsWith(`${b.location}/`) && a.location !== b.location, `${a.identifier} vs ${b.identifier}`);
+        }));
+
         test('a folder that already holds files is refused', () => withCatalog(async (c) => {
           await c.createNamespace(['db']);
           const probe = (await c.createTable(tid(['db'], 'probe'), { schema })).metadata.location;

@@ -222,18 +222,33 @@ export class SqlCatalog implements Catalog {
   /** Refuses a location that overlaps another table's: orphan removal or purge of the
    * outer table would delete the inner table's files. */
   private async checkLocationFree(id: TableIdentifier, location: string, opts: { mustBeEmpty: boolean }): Promise<void> {
-    const clash = overlappingTable(location, await this.listTableLocations());
-    if (clash) {
-      throw new ValidationError(`cannot use location ${location} for table '${identifierToString(id)}': it overlaps table '${clash.identifier}' at ${clash.location} `
-        + `(a table's folder must neither contain nor lie inside another's); choose another location`);
-    }
+    const self = identifierToString(id);
+    const clash = overlappingTable(location, await this.listTableLocations(), self);
+    // A concurrent create of this very table that landed since our check is AlreadyExists.
+    if (clash && (await this.tableExists(id))) throw new AlreadyExistsError(`table '${self}' already exists`);
+    if (clash) throw overlapError(id, location, clash);
     if (opts.mustBeEmpty) {
-      const present = await this.io.list(`${location.replace(/\/+$/, '')}/`);
+      // A first metadata file alone is a create in progress (or one that lost its race):
+      // the INSERT decides between concurrent creates, not this listing.
+      const present = (await this.io.list(`${location.replace(/\/+$/, '')}/`))
+        .filter((f) => !/\/metadata\/00000-[0-9a-f-]{36}\.metadata\.json$/.test(f.uri));
       if (present.length > 0) {
-        throw new ValidationError(`cannot create table '${identifierToString(id)}' at ${location}: the folder is not empty (${present.length} file(s), e.g. ${present[0]!.uri}); `
+        throw new ValidationError(`cannot create table '${self}' at ${location}: the folder is not empty (${present.length} file(s), e.g. ${present[0]!.uri}); `
           + `register its metadata file instead, or choose another location`);
       }
     }
+  }
+
+  /** After the INSERT: two creates of different tables at overlapping locations can both pass
+   * the check; each sees the other here and backs out (neither keeps an overlap). */
+  private async recheckAfterInsert(id: TableIdentifier, location: string, metadataLocation: string, ownsMetadataFile: boolean): Promise<void> {
+    const clash = overlappingTable(location, await this.listTableLocations(), identifierToString(id));
+    if (!clash) return;
+    await this.db.execute(
+      `DELETE FROM iceberg_tables WHERE catalog_name = ? AND table_namespace = ? AND table_name = ? AND metadata_location = ?`,
+      [this.name, namespaceToString(id.namespace), id.name, metadataLocation]);
+    if (ownsMetadataFile) await this.io.delete(metadataLocation);
+    throw overlapError(id, location, clash);
   }
 
   async createTable(id: TableIdentifier, opts: CreateTableOptions): Promise<LoadedTable> {
@@ -260,6 +275,7 @@ export class SqlCatalog implements Catalog {
       if (isUniqueViolation(err)) throw new AlreadyExistsError(`table '${identifierToString(id)}' already exists`);
       throw err;
     }
+    await this.recheckAfterInsert(id, location, metadataLocation, true);
     return { identifier: id, metadata, metadataLocation };
   }
 
@@ -277,6 +293,7 @@ export class SqlCatalog implements Catalog {
       if (isUniqueViolation(err)) throw new AlreadyExistsError(`table '${identifierToString(id)}' already exists`);
       throw err;
     }
+    await this.recheckAfterInsert(id, metadata.location, metadataLocation, false);
     return { identifier: id, metadata, metadataLocation };
   }
 
@@ -363,6 +380,11 @@ export class SqlCatalog implements Catalog {
   }
 
   async close(): Promise<void> { await this.db.close(); }
+}
+
+function overlapError(id: TableIdentifier, location: string, clash: TableLocation): ValidationError {
+  return new ValidationError(`cannot use location ${location} for table '${identifierToString(id)}': it overlaps table '${clash.identifier}' at ${clash.location} `
+    + `(a table's folder must neither contain nor lie inside another's); choose another location`);
 }
 
 function escapeLike(s: string): string {
