@@ -8,7 +8,7 @@ import { parseTableMetadata, type TableMetadata } from '../src/spec/table-metada
 import type { Catalog } from '../src/table/catalog.ts';
 import { identifierToString, type TableIdentifier } from '../src/table/identifier.ts';
 import { tableFiles } from '../src/table/table-files.ts';
-import { comparableLocation, isWithinLocation, ownedByAnotherTable, type TableLocation } from '../src/table/table-location.ts';
+import { comparableLocation, isWithinLocation, ownedByAnotherTable, ownerResolver, type TableLocation } from '../src/table/table-location.ts';
 
 /** Java's default `older_than`: three days, longer than any sane commit takes. */
 export const DEFAULT_ORPHAN_AGE_MS = 3 * 86_400_000;
@@ -82,9 +82,13 @@ export async function removeOrphanFiles(catalog: Catalog, id: TableIdentifier, o
     for (const f of await liveTableFiles(catalog.io, m, t.metadataLocation)) live.add(f);
   }
   const listed = await catalog.io.list(`${table.metadata.location.replace(/\/+$/, '')}/`);
-  const { orphans, tooYoung } = planOrphanRemoval(listed, live, table.metadata.location, {
-    nowMs: o.nowMs, olderThanMs: o.olderThanMs ?? DEFAULT_ORPHAN_AGE_MS, otherTables: others,
-  });
+  const planned = planOrphanRemoval(listed, live, table.metadata.location, { nowMs: o.nowMs, olderThanMs: o.olderThanMs ?? DEFAULT_ORPHAN_AGE_MS, otherTables: others });
+  // The same with symbolic links seen through: a table whose location is a link into our
+  // folder owns what lies there.
+  const ownerOf = await ownerResolver(table.metadata.location, others, catalog.io.canonicalLocation?.bind(catalog.io));
+  const orphans: FileInfo[] = [];
+  for (const f of planned.orphans) if (!(await ownerOf(f.uri))) orphans.push(f);
+  const tooYoung = planned.tooYoung;
   const dryRun = o.dryRun ?? false;
   const failed: string[] = [];
   let deletedFiles = 0;

@@ -14,7 +14,7 @@ import {
 } from '../../src/spec/table-metadata.ts';
 import { tableFiles } from '../../src/table/table-files.ts';
 import {
-  comparableLocation, overlappingTable, ownedByAnotherTable, validateTableLocation, type TableLocation,
+  comparableLocation, overlappingTable, ownerResolver, validateTableLocation, type TableLocation,
 } from '../../src/table/table-location.ts';
 import { applyUpdates, checkRequirements, type TableRequirement, type TableUpdate } from '../../src/spec/table-updates.ts';
 import { isUniqueViolation, type SqlDriver } from './sql-driver.ts';
@@ -219,11 +219,23 @@ export class SqlCatalog implements Catalog {
     return out;
   }
 
+  /** The first other table whose location overlaps `location`, as written or through a
+   * symbolic link (a link to another table's folder is that folder). */
+  private async overlapping(location: string, self: string): Promise<TableLocation | undefined> {
+    const tables = await this.listTableLocations();
+    const written = overlappingTable(location, tables, self);
+    if (written || !this.io.canonicalLocation) return written;
+    const canonical = this.io.canonicalLocation.bind(this.io);
+    const real = await Promise.all(tables.map(async (t) => ({ ...t, location: await canonical(t.location) })));
+    const hit = overlappingTable(await canonical(location), real, self);
+    return hit ? tables.find((t) => t.identifier === hit.identifier) : undefined;
+  }
+
   /** Refuses a location that overlaps another table's: orphan removal or purge of the
    * outer table would delete the inner table's files. */
   private async checkLocationFree(id: TableIdentifier, location: string, opts: { mustBeEmpty: boolean }): Promise<void> {
     const self = identifierToString(id);
-    const clash = overlappingTable(location, await this.listTableLocations(), self);
+    const clash = await this.overlapping(location, self);
     // A concurrent create of this very table that landed since our check is AlreadyExists.
     if (clash && (await this.tableExists(id))) throw new AlreadyExistsError(`table '${self}' already exists`);
     if (clash) throw overlapError(id, location, clash);
@@ -242,7 +254,7 @@ export class SqlCatalog implements Catalog {
   /** After the INSERT: two creates of different tables at overlapping locations can both pass
    * the check; each sees the other here and backs out (neither keeps an overlap). */
   private async recheckAfterInsert(id: TableIdentifier, location: string, metadataLocation: string, ownsMetadataFile: boolean): Promise<void> {
-    const clash = overlappingTable(location, await this.listTableLocations(), identifierToString(id));
+    const clash = await this.overlapping(location, identifierToString(id));
     if (!clash) return;
     await this.db.execute(
       `DELETE FROM iceberg_tables WHERE catalog_name = ? AND table_namespace = ? AND table_name = ? AND metadata_location = ?`,
@@ -328,8 +340,9 @@ export class SqlCatalog implements Catalog {
     const others = (await this.listTableLocations()).filter((t) => t.identifier !== self);
     const byPlace = new Map<string, string>();
     let spared = 0;
+    const ownerOf = await ownerResolver(metadata.location, others, this.io.canonicalLocation?.bind(this.io));
     for (const f of files) {
-      if (ownedByAnotherTable(f, metadata.location, others)) { spared++; continue; }
+      if (await ownerOf(f)) { spared++; continue; }
       byPlace.set(comparableLocation(f), f);
     }
     return { doomed: [...byPlace.values()], spared };

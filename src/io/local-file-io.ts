@@ -132,6 +132,23 @@ export class LocalFileIO implements FileIO {
     await fs.rm(uriToPath(uri), { force: true });
   }
 
+  /** The real path (symbolic links resolved) of the deepest existing ancestor, with the
+   * part that does not exist yet appended, as a file: URI. */
+  async canonicalLocation(uri: string): Promise<string> {
+    let existing = uriToPath(uri);
+    const rest: string[] = [];
+    for (;;) {
+      try {
+        return pathToUri(path.join(await fs.realpath(existing), ...rest));
+      } catch (err) {
+        const parent = path.dirname(existing);
+        if (!isErrno(err, 'ENOENT') || parent === existing) return pathToUri(path.join(existing, ...rest));
+        rest.unshift(path.basename(existing));
+        existing = parent;
+      }
+    }
+  }
+
   async list(prefix: string): Promise<FileInfo[]> {
     const root = uriToPath(prefix);
     const out: FileInfo[] = [];

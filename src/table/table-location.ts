@@ -81,3 +81,24 @@ export function ownedByAnotherTable(file: string, ownLocation: string, others: r
   const inOwn = isWithinLocation(file, ownLocation);
   return others.find((t) => isWithinLocation(file, t.location) && (!inOwn || isWithinLocation(t.location, ownLocation)));
 }
+
+/**
+ * `ownedByAnotherTable` with symbolic links seen through: other tables' locations, ours and
+ * the files are compared by the places they really name (`canonical`, from the FileIO). A
+ * file under our location is mapped by prefix (listings do not follow links below it).
+ */
+export async function ownerResolver(ownLocation: string, others: readonly TableLocation[], canonical?: (uri: string) => Promise<string>):
+  Promise<(file: string) => Promise<TableLocation | undefined>> {
+  if (!canonical) return async (file) => ownedByAnotherTable(file, ownLocation, others);
+  const own = comparableLocation(ownLocation);
+  const ownReal = comparableLocation(await canonical(ownLocation));
+  const real = await Promise.all(others.map(async (t) => ({ ...t, location: await canonical(t.location) })));
+  return async (file) => {
+    const written = ownedByAnotherTable(file, ownLocation, others);
+    if (written) return written;
+    const f = comparableLocation(file);
+    const fileReal = isWithinLocation(f, own) ? `${ownReal}${f.slice(own.length)}` : comparableLocation(await canonical(file));
+    const hit = ownedByAnotherTable(fileReal, ownReal, real);
+    return hit ? others.find((t) => t.identifier === hit.identifier) : undefined;
+  };
+}

@@ -4,7 +4,7 @@
 // a dry run lists exactly the orphans and deletes nothing; the table reads back unchanged.
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { utimes, writeFile } from 'node:fs/promises';
+import { mkdir, symlink, utimes, writeFile } from 'node:fs/promises';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import { expireSnapshots } from '../../compaction/expire-snapshots.ts';
 import { comparableLocation, planOrphanRemoval, removeOrphanFiles } from '../../compaction/remove-orphans.ts';
@@ -167,6 +167,29 @@ describe('remove orphan files next to other tables', () => {
       await assert.rejects(removeOrphanFiles(wh.catalog, ID, { nowMs: Date.now() + DAY, olderThanMs: 0 }),
         (err: Error) => err.message.includes(manifest) && /invalid metadata file/.test(err.message));
       assert.ok(existsSync(stray));
+    } finally {
+      await wh.cleanup();
+    }
+  });
+
+  test('a table whose location is a symbolic link into this one\'s data/ folder keeps its files', async () => {
+    const wh = await testWarehouse();
+    try {
+      await wh.catalog.createNamespace(['a']);
+      const outer = { namespace: ['a'], name: 'b' };
+      const location = (await wh.catalog.createTable(outer, { schema: SCHEMA })).metadata.location;
+      await appendRecords(wh.catalog, outer, [{ id: 1 }]);
+      await mkdir(`${uriToPath(location)}/data/x`);
+      await symlink(`${uriToPath(location)}/data/x`, `${wh.dir}/link`);
+      const inner = { namespace: ['a'], name: 'linked' };
+      await insertTableAt(wh.catalog, wh.catalogDb, inner, `file://${wh.dir}/link`, SCHEMA);
+      await appendRecords(wh.catalog, inner, [{ id: 2 }]);
+      const innerFiles = (await wh.catalog.io.list(`${location}/data/x/`)).map((f) => f.uri).sort();
+      assert.ok(innerFiles.length >= 4, innerFiles.join(' '));
+      const r = await removeOrphanFiles(wh.catalog, outer, { nowMs: Date.now() + DAY, olderThanMs: 0 });
+      assert.deepStrictEqual(r.orphans, []);
+      assert.deepStrictEqual((await wh.catalog.io.list(`${location}/data/x/`)).map((f) => f.uri).sort(), innerFiles);
+      assert.deepStrictEqual((await readTableRows(wh.catalog, inner)).map((x) => Number(x.id)), [2]);
     } finally {
       await wh.cleanup();
     }

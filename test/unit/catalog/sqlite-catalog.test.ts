@@ -3,7 +3,7 @@
 // catalog_name isolation.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, symlink } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -12,7 +12,7 @@ import { SqlCatalog } from '../../../catalog/sql/sql-catalog.ts';
 import { SqliteDriver } from '../../../catalog/sql/sqlite-driver.ts';
 import { CommitConflictError, NotFoundError } from '../../../src/errors.ts';
 import type { FileIO } from '../../../src/io/file-io.ts';
-import { LocalFileIO, pathToUri } from '../../../src/io/local-file-io.ts';
+import { LocalFileIO, pathToUri, uriToPath } from '../../../src/io/local-file-io.ts';
 import { Schema } from '../../../src/spec/schema.ts';
 import type { TableIdentifier } from '../../../src/table/identifier.ts';
 import { tableFiles } from '../../../src/table/table-files.ts';
@@ -373,6 +373,23 @@ describe('sqlite SqlCatalog specifics', () => {
       assert.ok(r.sparedFiles >= 4, String(r.sparedFiles));
       assert.deepEqual((await c.io.list(`${t.metadata.location}/`)).map((f) => f.uri).sort(), before);
       assert.equal(await c.tableExists(T), false);
+    } finally {
+      await c.close();
+    }
+  }));
+
+  test('a location that reaches another table\'s folder through a symbolic link is refused', () => inDir(async (dir) => {
+    const c = await openSql(dir);
+    try {
+      await c.createNamespace(['db']);
+      const a = await c.createTable({ namespace: ['db'], name: 'a' }, { schema });
+      await symlink(uriToPath(a.metadata.location), path.join(dir, 'to-a'));
+      await mkdir(path.join(uriToPath(a.metadata.location), 'data'));
+      await symlink(path.join(uriToPath(a.metadata.location), 'data'), path.join(dir, 'to-a-data'));
+      for (const location of [`file://${dir}/to-a`, `file://${dir}/to-a/`, `file://${dir}/to-a-data/x`, `${dir}/to-a-data`]) {
+        await assert.rejects(c.createTable({ namespace: ['db'], name: 'b' }, { schema, location }), (err: Error) => /overlaps table 'db\.a'/.test(err.message), location);
+      }
+      assert.equal(await c.tableExists({ namespace: ['db'], name: 'b' }), false);
     } finally {
       await c.close();
     }
