@@ -58,7 +58,8 @@ export class LocalFileIO implements FileIO {
       if (isErrno(err, 'EEXIST')) throw new AlreadyExistsError(`file already exists: ${uri}`);
       throw new FileIOError(`cannot write ${uri}: ${(err as Error).message}`, { cause: err, retryable: true });
     } finally {
-      await fs.rm(temp, { force: true });
+      // Cleanup must not mask the error above (rm fails with ENOTDIR when the folder could not be made).
+      await fs.rm(temp, { force: true }).catch(() => undefined);
     }
   }
 
@@ -157,8 +158,9 @@ export class LocalFileIO implements FileIO {
       try {
         entries = await fs.readdir(dir, { withFileTypes: true });
       } catch (err) {
-        if (isErrno(err, 'ENOENT')) return;
-        throw err;
+        // Nothing under a missing folder, nor under a path that is a file.
+        if (isErrno(err, 'ENOENT') || isErrno(err, 'ENOTDIR')) return;
+        throw new FileIOError(`cannot list ${pathToUri(dir)}: ${(err as Error).message}`, { cause: err });
       }
       for (const e of entries) {
         const p = path.join(dir, e.name);

@@ -300,6 +300,9 @@ describe('floe CLI', () => {
     assertOneLineError(await w.floe('table', 'create', 'db.other', '--schema', schema, '--location', path.join(w.dir, 'db')), /overlaps table 'db\.events'/);
     assertOneLineError(await w.floe('table', 'create', 'db.other', '--schema', schema, '--location', `file://${w.dir}/db/events/`), /overlaps table 'db\.events'/);
     assertOneLineError(await w.floe('table', 'create', 'db.other', '--schema', schema, '--location', w.dir), /overlaps table 'db\.events'/);
+    // A location that is a file (the catalog database itself): the write error, naming the path.
+    assertOneLineError(await w.floe('table', 'create', 'db.other', '--schema', schema, '--location', path.join(w.dir, 'catalog.db')),
+      /^floe: cannot write file:\/\/.*\/catalog\.db\/metadata\/00000-.*: ENOTDIR/);
     assert.deepEqual((await w.floe('table', 'list', 'db.events.data')).out, []);
     const r = await w.floe('table', 'create', 'db.events.data.x', '--schema', schema, '--location', path.join(w.dir, 'elsewhere', 'x'));
     assert.deepEqual(r, { code: 0, out: [`created table db.events.data.x at ${pathToUri(w.dir)}/elsewhere/x`], err: [] });
