@@ -413,6 +413,18 @@ describe('floe maintenance commands (compaction/ wired in as bin/ does)', () => 
     assert.deepEqual((await w.metadata()).snapshots.map((s) => s.snapshotId), before.snapshots.map((s) => s.snapshotId));
   }));
 
+  test('rewrite-manifests with a corrupt manifest: one line naming the file, nothing committed, no file left', () => withWarehouse(async (w) => {
+    for (const f of ['a', 'b']) assert.equal((await w.floe('append', 'db.events', await w.file(`${f}.ndjson`, GOOD_2))).code, 0);
+    const before = await w.metadata();
+    const manifest = (await w.metadataFiles()).filter((f) => f.endsWith('-m0.avro')).sort()[0]!;
+    await writeFile(manifest, 'Obj\x01');
+    const filesBefore = await w.metadataFiles();
+    const escaped = manifest.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    assertOneLineError(await maintenance(w.dir, 'rewrite-manifests', 'db.events'), new RegExp(`^floe: invalid metadata file file://${escaped}: cannot read manifest: `));
+    assert.deepEqual((await w.metadata()).snapshots.length, before.snapshots.length);
+    assert.deepEqual(await w.metadataFiles(), filesBefore);
+  }));
+
   test('remove-orphans: --dry-run lists, then a run deletes; a bad duration is one line', () => withWarehouse(async (w) => {
     assert.equal((await w.floe('append', 'db.events', await w.file('a.ndjson', GOOD_3))).code, 0);
     const stray = path.join(w.dir, 'db', 'events', 'data', 'stray.parquet');
