@@ -4,6 +4,7 @@
 import {
   AlreadyExistsError, CommitConflictError, CommitStateUnknownError, FileIOError, NamespaceNotEmptyError, NotFoundError, ValidationError, errorMessage,
 } from '../../src/errors.ts';
+import PQueue from 'p-queue';
 import { deleteAll, type FileIO } from '../../src/io/file-io.ts';
 import type { Catalog, CreateTableOptions, DropTableResult, LoadedTable } from '../../src/table/catalog.ts';
 import {
@@ -198,25 +199,39 @@ export class SqlCatalog implements Catalog {
     return `${this.warehouse}/${[...id.namespace, id.name].join('/')}`;
   }
 
+  /** Table location by metadata file (files never change): a create reads each other
+   * table's metadata once per process, not once per create, and never through the small
+   * commit cache above (a writer's hot entries stay). */
+  private readonly locationCache = new Map<string, string>();
+
+  private async locationOf(metadataLocation: string): Promise<string> {
+    const cached = this.locationCache.get(metadataLocation) ?? this.metadataCache.get(metadataLocation)?.location;
+    if (cached !== undefined) return cached;
+    let location: string;
+    try {
+      location = parseTableMetadata(new TextDecoder().decode(await this.io.read(metadataLocation)), metadataLocation).location;
+    } catch {
+      // An unreadable table still owns its folder: the one its metadata file sits in
+      // (`<location>/metadata/…` unless write.metadata.path moved it).
+      const m = /^(.*)\/metadata\/[^/]+$/.exec(metadataLocation);
+      return m ? m[1]! : metadataLocation.slice(0, metadataLocation.lastIndexOf('/'));
+    }
+    if (this.locationCache.size >= 10_000) this.locationCache.clear();
+    this.locationCache.set(metadataLocation, location);
+    return location;
+  }
+
   async listTableLocations(): Promise<TableLocation[]> {
     const rows = await this.db.query<{ catalog_name: string; table_namespace: string; table_name: string; metadata_location: string | null }>(
       `SELECT catalog_name, table_namespace, table_name, metadata_location FROM iceberg_tables WHERE ${TABLE_TYPE_CLAUSE}`);
     const out: TableLocation[] = [];
-    for (const r of rows) {
-      if (r.metadata_location === null) continue;
+    const queue = new PQueue({ concurrency: 16 });
+    await Promise.all(rows.map((r) => queue.add(async () => {
+      if (r.metadata_location === null) return;
       const identifier = r.catalog_name === this.name ? `${r.table_namespace}.${r.table_name}` : `${r.table_namespace}.${r.table_name} (catalog '${r.catalog_name}')`;
-      let location: string;
-      try {
-        location = (await this.readMetadata(r.metadata_location)).location;
-      } catch {
-        // An unreadable table still owns its folder: the one its metadata file sits in
-        // (`<location>/metadata/…` unless write.metadata.path moved it).
-        const m = /^(.*)\/metadata\/[^/]+$/.exec(r.metadata_location);
-        location = m ? m[1]! : r.metadata_location.slice(0, r.metadata_location.lastIndexOf('/'));
-      }
-      out.push({ identifier, location, metadataLocation: r.metadata_location });
-    }
-    return out;
+      out.push({ identifier, location: await this.locationOf(r.metadata_location), metadataLocation: r.metadata_location });
+    })));
+    return out.sort((a, b) => (a.identifier < b.identifier ? -1 : a.identifier > b.identifier ? 1 : 0));
   }
 
   /** The first other table whose location overlaps `location`, as written or through a
