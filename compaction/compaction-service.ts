@@ -127,7 +127,6 @@ export async function startCompaction(catalog: Catalog, o: CompactServiceOptions
     try {
       await maintain(id, name);
     } catch (err) {
-      metrics.recordFailure(name);
       log.error({ table: name, err: err instanceof Error ? err.message : String(err) }, 'maintenance failed');
       if (!o.schedule) throw err;
     }
