@@ -407,6 +407,21 @@ export function runCatalogConformance(name: string, makeCatalog: () => Promise<C
           assert.equal(await c.tableExists(tid(['db'], 'copy')), false);
         }));
 
+        test('set-location into another table\'s folder is refused; the table stays where it was', () => withCatalog(async (c) => {
+          await c.createNamespace(['db']);
+          const a = await c.createTable(tid(['db'], 'a'), { schema });
+          const b = await c.createTable(tid(['db'], 'b'), { schema });
+          for (const location of [`${a.metadata.location}/data/b`, a.metadata.location, a.metadata.location.slice(0, a.metadata.location.lastIndexOf('/'))]) {
+            await expectError(c.commitTable(b.identifier, [], [{ action: 'set-location', location }]), ValidationError, 'validation', /overlaps table 'db\.a'/);
+          }
+          await expectError(c.commitTable(b.identifier, [], [{ action: 'set-location', location: `${b.metadata.location}/../x` }]), ValidationError, 'validation', /'\.\.' segments/);
+          const now = await c.loadTable(b.identifier);
+          assert.equal(now.metadataLocation, b.metadataLocation);
+          // Its own folder, respelled, is fine.
+          const moved = await c.commitTable(b.identifier, [], [{ action: 'set-location', location: `${b.metadata.location}/` }]);
+          assert.equal(moved.metadata.location, b.metadata.location);
+        }));
+
         test('listTableLocations lists every table with its location and metadata file', () => withCatalog(async (c) => {
           await c.createNamespace(['db']);
           const a = await c.createTable(tid(['db'], 'a'), { schema });

@@ -381,6 +381,13 @@ export class SqlCatalog implements Catalog {
   async commitTable(id: TableIdentifier, requirements: readonly TableRequirement[], updates: readonly TableUpdate[]): Promise<LoadedTable> {
     const base = await this.loadTable(id);
     checkRequirements(base.metadata, requirements);
+    // A new location must not overlap another table's any more than a created one may.
+    for (const u of updates) {
+      if (u.action !== 'set-location') continue;
+      validateTableLocation(u.location);
+      const clash = await this.overlapping(u.location, identifierToString(id));
+      if (clash) throw overlapError(id, u.location, clash);
+    }
     const next = applyUpdates(base.metadata, base.metadataLocation, updates);
     const nextLocation = newMetadataFileLocation(next.location, base.metadataLocation);
     await this.io.writeNew(nextLocation, new TextEncoder().encode(serializeTableMetadata(next)));
