@@ -6,6 +6,7 @@
 import PQueue from 'p-queue';
 import * as arrow from 'apache-arrow';
 import * as parquet from 'parquet-wasm';
+import { errorMessage, FloeError } from '../src/errors.ts';
 import { deleteAll } from '../src/io/file-io.ts';
 import { LocalFileIO } from '../src/io/local-file-io.ts';
 import { EntryStatus, FileContent, ManifestContent, type DataFile } from '../src/spec/data-file.ts';
@@ -18,7 +19,7 @@ import { commitWithRetry, type CommitHooks } from '../src/transaction/commit-wit
 import { manifestEntries, snapshotManifests } from '../src/transaction/table-manifests.ts';
 import { plannerConfig, planRewriteGroups, type PlannerConfig, type PlannerFile, type RewriteGroup, type RewritePlan } from './planner.ts';
 import { ReplaceDataFiles, RewriteValidationError } from './replace-data-files.ts';
-import { runRewriteJob, type RewriteInput, type RewriteJob } from './rewrite-data-files.ts';
+import { namingParquetFile, runRewriteJob, type RewriteInput, type RewriteJob } from './rewrite-data-files.ts';
 import { RewritePool } from './rewrite-pool.ts';
 
 export interface CompactOptions extends Partial<PlannerConfig> {
@@ -65,7 +66,7 @@ interface LiveFile { readonly file: DataFile; readonly sequenceNumber: bigint }
 /** Position-delete file columns (reserved field ids 2147483546 / 2147483545). */
 async function readPositionDeletes(catalog: Catalog, deleteFile: DataFile, into: Map<string, number[]>): Promise<void> {
   const bytes = await catalog.io.read(deleteFile.filePath);
-  const t = arrow.tableFromIPC(parquet.readParquet(bytes, { columns: ['file_path', 'pos'] }).intoIPCStream());
+  const t = await namingParquetFile(deleteFile.filePath, () => arrow.tableFromIPC(parquet.readParquet(bytes, { columns: ['file_path', 'pos'] }).intoIPCStream()));
   const paths = t.getChild('file_path')!;
   const positions = t.getChild('pos')!;
   for (let i = 0; i < t.numRows; i++) {
@@ -229,6 +230,13 @@ export async function compactTable(catalog: Catalog, id: TableIdentifier, opts: 
     // Outputs of groups that never reached a commit (a failure stopped the run).
     if (pendingGroups.length > 0) await deleteAll(catalog.io, pendingGroups.flatMap((b) => b.added.map((f) => f.filePath)));
   }
-  if (fatal) throw fatal;
+  if (fatal) {
+    if (totals.commits === 0) throw fatal;
+    // With partial progress some groups landed before the failure: say so, or the error
+    // reads as if the table were untouched.
+    const kind = fatal instanceof FloeError ? fatal.kind : 'io';
+    throw new FloeError(kind, `${errorMessage(fatal)} (before this, ${totals.commits} commit(s) had landed: ${totals.groups} group(s), `
+      + `${totals.rewrittenFiles} file(s) replaced by ${totals.addedFiles})`, { cause: fatal });
+  }
   return report(plan, totals);
 }

@@ -106,8 +106,9 @@ export async function startCompaction(catalog: Catalog, o: CompactServiceOptions
         log.warn({ table: name, groups: e.groups, reason: e.reason }, 'commit refused');
       }
     };
+    let r: CompactReport;
     try {
-      const r = await compactTable(catalog, id, { ...o, onEvent });
+      r = await compactTable(catalog, id, { ...o, onEvent });
       bar?.stop();
       if (o.dryRun) for (const line of describePlan(r)) out(line);
       else {
@@ -115,8 +116,6 @@ export async function startCompaction(catalog: Catalog, o: CompactServiceOptions
         log.info({ ...r, plan: undefined, peakRssBytes: process.resourceUsage().maxRSS * 1024 }, 'compaction done');
         out(o.json ? JSON.stringify({ ...r, plan: { groups: r.plan.groups.length, inputFiles: r.plan.totalInputFiles, inputBytes: r.plan.totalInputBytes, expectedOutputFiles: r.plan.totalExpectedOutputFiles }, peakRssBytes: process.resourceUsage().maxRSS * 1024 }) : describeReport(r));
       }
-      await maintain(id, name);
-      return r;
     } catch (err) {
       bar?.stop();
       metrics.recordFailure(name);
@@ -124,13 +123,21 @@ export async function startCompaction(catalog: Catalog, o: CompactServiceOptions
       if (!o.schedule) throw err;
       return undefined;
     }
+    // Apart from the compaction: its report above stays true when a maintenance step fails.
+    try {
+      await maintain(id, name);
+    } catch (err) {
+      log.error({ table: name, err: err instanceof Error ? err.message : String(err) }, 'maintenance failed');
+      if (!o.schedule) throw err;
+    }
+    return r;
   };
 
   const maintain = async (id: TableIdentifier, name: string): Promise<void> => {
     if (o.dryRun) return;
     if (o.expire) {
       const e = await expireSnapshots(catalog, id, { nowMs: Date.now(), ...o.expire });
-      log.info({ table: name, expiredSnapshots: e.expiredSnapshots, deletedFiles: e.deletedFiles }, 'snapshots expired');
+      log.info({ table: name, expiredSnapshots: e.expiredSnapshots, deletedFiles: e.deletedFiles, leftFiles: e.leftFiles }, 'snapshots expired');
     }
     if (o.removeOrphansOlderThanMs !== undefined) {
       const r = await removeOrphanFiles(catalog, id, { nowMs: Date.now(), olderThanMs: o.removeOrphansOlderThanMs });

@@ -8,7 +8,7 @@ import { ancestorsOf, MAIN_BRANCH, propertyInt, type TableMetadata } from '../sr
 import type { TableRequirement } from '../src/spec/table-updates.ts';
 import type { Catalog } from '../src/table/catalog.ts';
 import type { TableIdentifier } from '../src/table/identifier.ts';
-import { reachableFiles } from './reachable-files.ts';
+import { reachableFiles } from '../src/table/table-files.ts';
 
 export interface ExpiryOptions {
   readonly nowMs: number;
@@ -57,6 +57,10 @@ export interface ExpiryResult {
   readonly expiredSnapshots: number;
   readonly removedRefs: readonly string[];
   readonly deletedFiles: number;
+  /** Files freed by the expiry that were not deleted (a delete failed, or a snapshot another
+   * writer added meanwhile could not be read, so what it needs is unknown); `floe
+   * remove-orphans` takes them later. */
+  readonly leftFiles: number;
   readonly dryRun: boolean;
 }
 
@@ -64,9 +68,16 @@ export async function expireSnapshots(catalog: Catalog, id: TableIdentifier, o: 
   for (let attempt = 1; ; attempt++) {
     const base = await catalog.loadTable(id);
     const plan = planSnapshotExpiry(base.metadata, o);
-    const expired = base.metadata.snapshots.filter((s) => plan.expire.includes(s.snapshotId));
+    const expireIds = new Set(plan.expire);
+    const expired = base.metadata.snapshots.filter((s) => expireIds.has(s.snapshotId));
+    const kept = base.metadata.snapshots.filter((s) => !expireIds.has(s.snapshotId));
+    // Read every manifest list and manifest of both sides before committing: an unreadable
+    // one fails here, naming the file, with nothing committed (it used to fail after the
+    // commit, leaving snapshots gone and their files undeleted behind an error).
+    const candidates = await reachableFiles(catalog.io, expired);
+    const keep = await reachableFiles(catalog.io, kept);
     if (o.dryRun || (expired.length === 0 && plan.removeRefs.length === 0)) {
-      return { expiredSnapshots: expired.length, removedRefs: plan.removeRefs, deletedFiles: 0, dryRun: o.dryRun ?? false };
+      return { expiredSnapshots: expired.length, removedRefs: plan.removeRefs, deletedFiles: 0, leftFiles: 0, dryRun: o.dryRun ?? false };
     }
     // Every ref must still be where the plan saw it: a moved ref may need a planned snapshot.
     const requirements: TableRequirement[] = [
@@ -83,10 +94,22 @@ export async function expireSnapshots(catalog: Catalog, id: TableIdentifier, o: 
       if (err instanceof CommitConflictError && attempt < 20) continue;
       throw err;
     }
-    const keep = await reachableFiles(catalog.io, after.snapshots);
-    const candidates = await reachableFiles(catalog.io, expired);
     const doomed = [...candidates].filter((f) => !keep.has(f));
-    await deleteAll(catalog.io, doomed);
-    return { expiredSnapshots: expired.length, removedRefs: plan.removeRefs, deletedFiles: doomed.length, dryRun: false };
+    // A snapshot added meanwhile without moving a ref (a staged one) may reuse expired files.
+    const known = new Set(base.metadata.snapshots.map((s) => s.snapshotId));
+    const added = after.snapshots.filter((s) => !known.has(s.snapshotId));
+    let stillNeeded: Set<string>;
+    try {
+      stillNeeded = await reachableFiles(catalog.io, added);
+    } catch {
+      // The expiry is committed; deleting without knowing what the new snapshot needs is not safe.
+      return { expiredSnapshots: expired.length, removedRefs: plan.removeRefs, deletedFiles: 0, leftFiles: doomed.length, dryRun: false };
+    }
+    const deletable = doomed.filter((f) => !stillNeeded.has(f));
+    const failed = await deleteAll(catalog.io, deletable);
+    return {
+      expiredSnapshots: expired.length, removedRefs: plan.removeRefs, deletedFiles: deletable.length - failed.length,
+      leftFiles: failed.length, dryRun: false,
+    };
   }
 }

@@ -4,10 +4,11 @@
 // concurrent writer's files (written, not yet committed) alive.
 import PQueue from 'p-queue';
 import type { FileInfo, FileIO } from '../src/io/file-io.ts';
-import type { TableMetadata } from '../src/spec/table-metadata.ts';
+import { parseTableMetadata, type TableMetadata } from '../src/spec/table-metadata.ts';
 import type { Catalog } from '../src/table/catalog.ts';
-import type { TableIdentifier } from '../src/table/identifier.ts';
-import { reachableFiles } from './reachable-files.ts';
+import { identifierToString, type TableIdentifier } from '../src/table/identifier.ts';
+import { tableFiles } from '../src/table/table-files.ts';
+import { comparableLocation, isWithinLocation, ownedByAnotherTable, ownerResolver, type TableLocation } from '../src/table/table-location.ts';
 
 /** Java's default `older_than`: three days, longer than any sane commit takes. */
 export const DEFAULT_ORPHAN_AGE_MS = 3 * 86_400_000;
@@ -34,35 +35,18 @@ export interface RemoveOrphansResult {
   readonly dryRun: boolean;
 }
 
-/**
- * One spelling per file for comparison: metadata written by Java says `file:/p`, floe and
- * pyiceberg `file:///p`, some writers a bare `/p`; all name the same file, and a mismatch
- * here would make a live file look orphaned.
- */
-export function comparableLocation(uri: string): string {
-  if (uri.startsWith('file:')) return `/${uri.replace(/^file:\/*(localhost\/)?/, '')}`;
-  if (uri.startsWith('/')) return uri.replace(/^\/+/, '/');
-  return uri;
-}
+export { comparableLocation };
 
 /** Every file the table's current metadata needs: reachable from any snapshot (any ref or
  * none), the current and logged metadata files, statistics files, `version-hint.text`. */
 export async function liveTableFiles(io: FileIO, metadata: TableMetadata, metadataLocation: string): Promise<Set<string>> {
   const live = new Set<string>();
-  for (const f of await reachableFiles(io, metadata.snapshots)) live.add(comparableLocation(f));
-  live.add(comparableLocation(metadataLocation));
-  for (const e of metadata.metadataLog) live.add(comparableLocation(e.metadataFile));
-  // Puffin statistics are kept verbatim by floe (it writes none); Java's and Trino's stay valid.
-  for (const s of [...(metadata.statistics ?? []), ...(metadata.partitionStatistics ?? [])]) {
-    const p = (s as { 'statistics-path'?: unknown })['statistics-path'];
-    if (typeof p === 'string') live.add(comparableLocation(p));
-  }
-  live.add(comparableLocation(`${metadata.location}/metadata/version-hint.text`));
+  for (const f of await tableFiles(io, metadata, metadataLocation)) live.add(comparableLocation(f));
   return live;
 }
 
 /** Pure: which listed files are orphans old enough to delete, and how many were spared. */
-export function planOrphanRemoval(listed: readonly FileInfo[], live: ReadonlySet<string>, location: string, o: { nowMs: number; olderThanMs: number }):
+export function planOrphanRemoval(listed: readonly FileInfo[], live: ReadonlySet<string>, location: string, o: { nowMs: number; olderThanMs: number; otherTables?: readonly TableLocation[] }):
   { orphans: FileInfo[]; tooYoung: number } {
   const root = comparableLocation(location).replace(/\/+$/, '');
   // Only the folders Iceberg writers use: a catalog database or anything else a user keeps
@@ -73,6 +57,9 @@ export function planOrphanRemoval(listed: readonly FileInfo[], live: ReadonlySet
   for (const f of listed) {
     const p = comparableLocation(f.uri);
     if (!owned.some((dir) => p.startsWith(dir)) || live.has(p)) continue;
+    // A table whose folder lies inside ours (made before floe refused such locations) keeps
+    // its files: they are live for it, whatever our metadata says.
+    if (o.otherTables && ownedByAnotherTable(f.uri, location, o.otherTables)) continue;
     if (o.nowMs - f.modifiedMs > o.olderThanMs) orphans.push(f); else tooYoung++;
   }
   orphans.sort((a, b) => (a.uri < b.uri ? -1 : a.uri > b.uri ? 1 : 0));
@@ -81,13 +68,27 @@ export function planOrphanRemoval(listed: readonly FileInfo[], live: ReadonlySet
 
 export async function removeOrphanFiles(catalog: Catalog, id: TableIdentifier, o: RemoveOrphansOptions): Promise<RemoveOrphansResult> {
   // Metadata before the listing: a commit landing in between only adds files younger than
-  // the margin, so the order cannot turn a live file into an orphan.
+  // the margin, so the order cannot turn a live file into an orphan. Everything is read
+  // before anything is deleted: an unreadable manifest fails the run, naming the file.
   const table = await catalog.loadTable(id);
   const live = await liveTableFiles(catalog.io, table.metadata, table.metadataLocation);
+  const self = identifierToString(id);
+  const others = (await catalog.listTableLocations()).filter((t) => t.identifier !== self);
+  // A table whose folder contains ours (or is ours) may have written into our folder: its
+  // referenced files are live too.
+  for (const t of others) {
+    if (!isWithinLocation(table.metadata.location, t.location)) continue;
+    const m = parseTableMetadata(new TextDecoder().decode(await catalog.io.read(t.metadataLocation)), t.metadataLocation);
+    for (const f of await liveTableFiles(catalog.io, m, t.metadataLocation)) live.add(f);
+  }
   const listed = await catalog.io.list(`${table.metadata.location.replace(/\/+$/, '')}/`);
-  const { orphans, tooYoung } = planOrphanRemoval(listed, live, table.metadata.location, {
-    nowMs: o.nowMs, olderThanMs: o.olderThanMs ?? DEFAULT_ORPHAN_AGE_MS,
-  });
+  const planned = planOrphanRemoval(listed, live, table.metadata.location, { nowMs: o.nowMs, olderThanMs: o.olderThanMs ?? DEFAULT_ORPHAN_AGE_MS, otherTables: others });
+  // The same with symbolic links seen through: a table whose location is a link into our
+  // folder owns what lies there.
+  const ownerOf = await ownerResolver(table.metadata.location, others, catalog.io.canonicalLocation?.bind(catalog.io));
+  const orphans: FileInfo[] = [];
+  for (const f of planned.orphans) if (!(await ownerOf(f.uri))) orphans.push(f);
+  const tooYoung = planned.tooYoung;
   const dryRun = o.dryRun ?? false;
   const failed: string[] = [];
   let deletedFiles = 0;

@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import * as arrow from 'apache-arrow';
 import * as parquet from 'parquet-wasm';
-import { UnsupportedError } from '../src/errors.ts';
+import { errorMessage, FloeError, InvalidMetadataError, UnsupportedError } from '../src/errors.ts';
 import { highCardinalityColumns } from '../src/format/dictionary-choice.ts';
 import { footerMetrics } from '../src/format/footer-metrics.ts';
 import { footerSplitOffsets, parquetFooterOf, readParquetFooter } from '../src/format/parquet-footer.ts';
@@ -70,16 +70,34 @@ async function openInput(io: FileIO, input: RewriteInput): Promise<OpenInput & {
   if (file.fileSizeInBytes < BigInt(READ_WHOLE_BELOW_BYTES)) {
     const bytes = await io.read(file.filePath);
     const schemaKey = parquetFooterOf(bytes, file.filePath).schemaKey;
-    const table = parquet.readParquet(bytes, { batchSize: BATCH_ROWS });
-    const batches = table.recordBatches();
-    table.free();
+    const batches = await namingParquetFile(file.filePath, async () => {
+      const table = parquet.readParquet(bytes, { batchSize: BATCH_ROWS });
+      const all = table.recordBatches();
+      table.free();
+      return all;
+    });
     return { input, schemaKey, position: 0, deleteIdx: 0, read: async () => batches.shift(), close: () => { for (const b of batches.splice(0)) b.free(); } };
   }
   const blob = await io.openBlob(file.filePath);
   const schemaKey = (await readParquetFooter(blob, file.filePath)).schemaKey;
-  const pf = await parquet.ParquetFile.fromFile(blob);
-  const reader = (await pf.stream({ batchSize: BATCH_ROWS })).getReader() as ReadableStreamDefaultReader<parquet.RecordBatch>;
-  return { input, schemaKey, position: 0, deleteIdx: 0, read: async () => (await reader.read()).value, close: () => pf.free() };
+  const pf = await namingParquetFile(file.filePath, () => parquet.ParquetFile.fromFile(blob));
+  const reader = (await namingParquetFile(file.filePath, () => pf.stream({ batchSize: BATCH_ROWS }))).getReader() as ReadableStreamDefaultReader<parquet.RecordBatch>;
+  return {
+    input, schemaKey, position: 0, deleteIdx: 0,
+    read: async () => (await namingParquetFile(file.filePath, () => reader.read())).value,
+    close: () => pf.free(),
+  };
+}
+
+/** parquet-wasm's errors ("Corrupt footer", "Parquet error: …") name no file; with many
+ * inputs in a group the user needs the full path of the bad one. */
+export async function namingParquetFile<T>(file: string, read: () => Promise<T> | T): Promise<T> {
+  try {
+    return await read();
+  } catch (err) {
+    if (err instanceof FloeError) throw err;
+    throw new InvalidMetadataError(file, `cannot read Parquet data: ${errorMessage(err)}`, { cause: err });
+  }
 }
 
 const liveRows = (i: RewriteInput): number => Number(i.file.recordCount) - new Set(i.deletedPositions ?? []).size;
@@ -254,10 +272,25 @@ async function rewriteRun(run: readonly RewriteInput[], t: RewriteTarget, opId: 
         },
       }, { highWaterMark: 0 });
       const props = parquetWriterProperties({ codec, rowsPerGroup, noStatisticsColumns, noDictionaryColumns });
-      const size = await pump(await parquet.transformParquetStream(source, props), sink, (n) => { flushedBytes += n; }, () => readError);
+      let encoded: ReadableStream<Uint8Array>;
+      try {
+        encoded = await parquet.transformParquetStream(source, props);
+      } catch (err) {
+        // An input that fails on the very first pull ends the stream before any batch, and
+        // parquet-wasm then rejects with its own "Dyn casting error".
+        await sink.abort();
+        throw readError ?? err;
+      }
+      const size = await pump(encoded, sink, (n) => { flushedBytes += n; }, () => readError);
       doneBytes += size;
       doneRows += fedRows;
-      files.push(await describeOutput(t, path, size, run[0]!.file));
+      try {
+        files.push(await describeOutput(t, path, size, run[0]!.file));
+      } catch (err) {
+        // Published but not yet ours in `files`: without this it would stay behind.
+        await t.io.delete(path);
+        throw err;
+      }
     }
   } catch (err) {
     open?.close();
@@ -287,7 +320,9 @@ async function pump(bytes: ReadableStream<Uint8Array>, sink: OutputFile, onChunk
     return await sink.close();
   } catch (err) {
     await sink.abort();
-    throw err;
+    // An input error ends the stream early, and parquet-wasm may then fail with its own
+    // "Dyn casting error": the input's error is the one that says what went wrong.
+    throw inputError() ?? err;
   }
 }
 

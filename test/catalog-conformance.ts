@@ -4,13 +4,15 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  AlreadyExistsError, CommitConflictError, NamespaceNotEmptyError, NotFoundError, ValidationError,
+  AlreadyExistsError, CommitConflictError, InvalidMetadataError, NamespaceNotEmptyError, NotFoundError, ValidationError,
   type FloeErrorKind,
 } from '../src/errors.ts';
 import { Schema } from '../src/spec/schema.ts';
 import type { Snapshot } from '../src/spec/table-metadata.ts';
 import type { TableRequirement, TableUpdate } from '../src/spec/table-updates.ts';
 import type { Catalog, LoadedTable } from '../src/table/catalog.ts';
+import { tableFiles } from '../src/table/table-files.ts';
+import { appendRecords } from '../src/transaction/append-records.ts';
 import type { TableIdentifier } from '../src/table/identifier.ts';
 
 export interface CatalogUnderTest {
@@ -27,6 +29,8 @@ const schema = new Schema(0, [
   { id: 1, name: 'id', required: true, type: { kind: 'long' } },
   { id: 2, name: 'data', required: false, type: { kind: 'string' } },
 ]);
+
+const escapeRe = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 const tid = (namespace: string[], name: string): TableIdentifier => ({ namespace, name });
 
@@ -299,20 +303,136 @@ export function runCatalogConformance(name: string, makeCatalog: () => Promise<C
         await expectError(c.dropTable(tid(['db'], 'nope'), { purge: true }), NotFoundError, 'not-found', /table 'db\.nope' does not exist/);
       }));
 
-      test('drop with purge deletes the table files, and only those', () => withCatalog(async (c) => {
+      test('drop with purge deletes what the metadata references and its metadata/ folder, nothing else', () => withCatalog(async (c) => {
         await c.createNamespace(['db']);
         const t = await c.createTable(tid(['db'], 't'), { schema });
         const other = await c.createTable(tid(['db'], 't2'), { schema });
-        await c.commitTable(t.identifier, [], [{ action: 'set-properties', updates: { a: '1' } }]);
-        const dataFile = `${t.metadata.location}/data/00000-0-x.parquet`;
-        await c.io.writeNew(dataFile, new Uint8Array([1, 2, 3]));
-        assert.equal((await c.io.list(`${t.metadata.location}/`)).length, 3);
-        await c.dropTable(t.identifier, { purge: true });
+        await appendRecords(c, t.identifier, [{ id: 1n, data: 'a' }]);
+        await appendRecords(c, t.identifier, [{ id: 2n, data: 'b' }]);
+        const loaded = await c.loadTable(t.identifier);
+        const referenced = [...await tableFiles(c.io, loaded.metadata, loaded.metadataLocation)].filter((f) => !f.endsWith('version-hint.text'));
+        assert.ok(referenced.some((f) => f.endsWith('.parquet')) && referenced.some((f) => /snap-.*\.avro$/.test(f)), referenced.join(' '));
+        // Java's purge deletes referenced files only: a stray data file stays; the metadata
+        // folder's own files (a failed commit's leftover) go with the table.
+        const stray = `${t.metadata.location}/data/stray.parquet`;
+        await c.io.writeNew(stray, new Uint8Array([1, 2, 3]));
+        const leftover = `${t.metadata.location}/metadata/00099-leftover.metadata.json`;
+        await c.io.writeNew(leftover, new Uint8Array([1]));
+        assert.deepEqual(await c.dropTable(t.identifier, { purge: true }), { deletedFiles: referenced.length + 1, sparedFiles: 0 });
         assert.equal(await c.tableExists(t.identifier), false);
-        assert.deepEqual(await c.io.list(`${t.metadata.location}/`), []);
-        assert.equal(await c.io.exists(dataFile), false);
+        for (const f of [...referenced, leftover]) assert.equal(await c.io.exists(f), false, f);
+        assert.deepEqual((await c.io.list(`${t.metadata.location}/`)).map((f) => f.uri), [stray]);
         assert.equal(await c.io.exists(other.metadataLocation), true);
       }));
+
+      test('purge of a table with a corrupt manifest list fails naming the file, and drops nothing', () => withCatalog(async (c) => {
+        await c.createNamespace(['db']);
+        const t = await c.createTable(tid(['db'], 't'), { schema });
+        await appendRecords(c, t.identifier, [{ id: 1n, data: 'a' }]);
+        const loaded = await c.loadTable(t.identifier);
+        const list = loaded.metadata.snapshots[0]!.manifestList;
+        await c.io.delete(list);
+        await c.io.writeNew(list, new Uint8Array([0x4f, 0x62, 0x6a, 0x01, 0x04]));
+        await expectError(c.dropTable(t.identifier, { purge: true }), InvalidMetadataError, 'invalid-metadata', new RegExp(`${escapeRe(list)}.*Avro`));
+        assert.equal(await c.tableExists(t.identifier), true);
+        assert.equal(await c.io.exists(loaded.metadataLocation), true);
+      }));
+
+      describe('locations never overlap', () => {
+        test('a default location inside another table\'s is refused (namespace db.t, table x vs table db.t)', () => withCatalog(async (c) => {
+          await c.createNamespace(['db']);
+          const t = await c.createTable(tid(['db'], 't'), { schema });
+          await c.createNamespace(['db', 't', 'data']);
+          await expectError(c.createTable(tid(['db', 't', 'data'], 'x'), { schema }), ValidationError, 'validation', /overlaps table 'db\.t'/);
+          assert.equal(await c.tableExists(tid(['db', 't', 'data'], 'x')), false);
+          assert.deepEqual((await c.io.list(`${t.metadata.location}/`)).map((f) => f.uri), [t.metadataLocation]);
+        }));
+
+        test('a table around another is refused too (namespace a.b table c first, then a.b)', () => withCatalog(async (c) => {
+          await c.createNamespace(['a', 'b']);
+          await c.createTable(tid(['a', 'b'], 'c'), { schema });
+          await expectError(c.createTable(tid(['a'], 'b'), { schema }), ValidationError, 'validation', /overlaps table 'a\.b\.c'/);
+          assert.equal(await c.tableExists(tid(['a'], 'b')), false);
+        }));
+
+        test('explicit locations: same, inside, around, with trailing slash, file: spellings, dot segments', () => withCatalog(async (c) => {
+          await c.createNamespace(['db']);
+          const loc = (await c.createTable(tid(['db'], 't'), { schema })).metadata.location;
+          const parent = loc.slice(0, loc.lastIndexOf('/'));
+          const spellings = [loc, `${loc}/`, `${loc}//`, `${loc}/data/x`, parent, `${parent}/`];
+          if (loc.startsWith('file://')) spellings.push(loc.replace(/^file:\/\//, ''), loc.replace(/^file:\/\//, 'file:'), `${loc.replace(/^file:\/\//, 'file:')}/metadata`);
+          for (const location of spellings) {
+            await expectError(c.createTable(tid(['db'], 'u'), { schema, location }), ValidationError, 'validation', /overlaps table 'db\.t'/);
+          }
+          await expectError(c.createTable(tid(['db'], 'u'), { schema, location: `${parent}/x/../t` }), ValidationError, 'validation', /'\.\.' segments/);
+          await expectError(c.createTable(tid(['db'], 'u'), { schema, location: 'relative/dir' }), ValidationError, 'validation', /must be absolute/);
+          assert.equal(await c.tableExists(tid(['db'], 'u')), false);
+          // A sibling whose name merely starts with the same letters does not overlap.
+          const sibling = await c.createTable(tid(['db'], 'u'), { schema, location: `${loc}2/` });
+          assert.equal(sibling.metadata.location, `${loc}2`);
+        }));
+
+        test('concurrent creates of overlapping tables: never both, and a lost race leaves no file', () => withCatalog(async (c) => {
+          await c.createNamespace(['db']);
+          const probe = (await c.createTable(tid(['db'], 'probe'), { schema })).metadata.location;
+          const outer = `${probe.slice(0, probe.lastIndexOf('/'))}/race`;
+          for (let round = 0; round < 5; round++) {
+            const results = await Promise.allSettled([
+              c.createTable(tid(['db'], `outer${round}`), { schema, location: `${outer}${round}` }),
+              c.createTable(tid(['db'], `inner${round}`), { schema, location: `${outer}${round}/data/x` }),
+            ]);
+            assert.ok(results.filter((r) => r.status === 'fulfilled').length <= 1, `round ${round}: both landed`);
+            for (const r of results) if (r.status === 'rejected') assert.ok(r.reason instanceof ValidationError, String(r.reason));
+            const landed = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value.metadataLocation] : []));
+            assert.deepEqual((await c.io.list(`${outer}${round}/`)).map((f) => f.uri), landed);
+          }
+          const all = await c.listTableLocations();
+          for (const a of all) for (const b of all) if (a !== b) assert.ok(!a.location.startsWith(`${b.location}/`) && a.location !== b.location, `${a.identifier} vs ${b.identifier}`);
+        }));
+
+        test('a folder that already holds files is refused', () => withCatalog(async (c) => {
+          await c.createNamespace(['db']);
+          const probe = (await c.createTable(tid(['db'], 'probe'), { schema })).metadata.location;
+          const location = `${probe.slice(0, probe.lastIndexOf('/'))}/used`;
+          await c.io.writeNew(`${location}/notes.txt`, new Uint8Array([1]));
+          await expectError(c.createTable(tid(['db'], 'u'), { schema, location }), ValidationError, 'validation', /not empty/);
+          assert.equal(await c.tableExists(tid(['db'], 'u')), false);
+          assert.deepEqual((await c.io.list(`${location}/`)).length, 1);
+        }));
+
+        test('registerTable refuses metadata whose location overlaps another table', () => withCatalog(async (c) => {
+          await c.createNamespace(['db']);
+          const t = await c.createTable(tid(['db'], 't'), { schema });
+          await expectError(c.registerTable(tid(['db'], 'copy'), t.metadataLocation), ValidationError, 'validation', /overlaps table 'db\.t'/);
+          assert.equal(await c.tableExists(tid(['db'], 'copy')), false);
+        }));
+
+        test('set-location into another table\'s folder is refused; the table stays where it was', () => withCatalog(async (c) => {
+          await c.createNamespace(['db']);
+          const a = await c.createTable(tid(['db'], 'a'), { schema });
+          const b = await c.createTable(tid(['db'], 'b'), { schema });
+          for (const location of [`${a.metadata.location}/data/b`, a.metadata.location, a.metadata.location.slice(0, a.metadata.location.lastIndexOf('/'))]) {
+            await expectError(c.commitTable(b.identifier, [], [{ action: 'set-location', location }]), ValidationError, 'validation', /overlaps table 'db\.a'/);
+          }
+          await expectError(c.commitTable(b.identifier, [], [{ action: 'set-location', location: `${b.metadata.location}/../x` }]), ValidationError, 'validation', /'\.\.' segments/);
+          const now = await c.loadTable(b.identifier);
+          assert.equal(now.metadataLocation, b.metadataLocation);
+          // Its own folder, respelled, is fine.
+          const moved = await c.commitTable(b.identifier, [], [{ action: 'set-location', location: `${b.metadata.location}/` }]);
+          assert.equal(moved.metadata.location, b.metadata.location);
+        }));
+
+        test('listTableLocations lists every table with its location and metadata file', () => withCatalog(async (c) => {
+          await c.createNamespace(['db']);
+          const a = await c.createTable(tid(['db'], 'a'), { schema });
+          const b = await c.createTable(tid(['db'], 'b'), { schema });
+          const listed = (await c.listTableLocations()).sort((x, y) => x.identifier.localeCompare(y.identifier));
+          assert.deepEqual(listed, [
+            { identifier: 'db.a', location: a.metadata.location, metadataLocation: a.metadataLocation },
+            { identifier: 'db.b', location: b.metadata.location, metadataLocation: b.metadataLocation },
+          ]);
+        }));
+      });
 
       test('registerTable adds an existing metadata file', () => withCatalog(async (c) => {
         await c.createNamespace(['db']);

@@ -1,15 +1,22 @@
 // A catalog in SQL tables with exactly the schema of Iceberg's JdbcCatalog and pyiceberg's
 // SqlCatalog, so Spark, Trino and pyiceberg open the very same catalog. The commit is one
 // conditional UPDATE of `metadata_location` (compare-and-swap).
-import { AlreadyExistsError, CommitConflictError, CommitStateUnknownError, NamespaceNotEmptyError, NotFoundError, ValidationError, errorMessage } from '../../src/errors.ts';
-import type { FileIO } from '../../src/io/file-io.ts';
-import type { Catalog, CreateTableOptions, LoadedTable } from '../../src/table/catalog.ts';
+import {
+  AlreadyExistsError, CommitConflictError, CommitStateUnknownError, FileIOError, NamespaceNotEmptyError, NotFoundError, ValidationError, errorMessage,
+} from '../../src/errors.ts';
+import PQueue from 'p-queue';
+import { deleteAll, type FileIO } from '../../src/io/file-io.ts';
+import type { Catalog, CreateTableOptions, DropTableResult, LoadedTable } from '../../src/table/catalog.ts';
 import {
   identifierToString, namespaceToString, validateIdentifier, validateNamePart, type TableIdentifier,
 } from '../../src/table/identifier.ts';
 import {
   newMetadataFileLocation, newTableMetadata, parseTableMetadata, serializeTableMetadata, type TableMetadata,
 } from '../../src/spec/table-metadata.ts';
+import { tableFiles } from '../../src/table/table-files.ts';
+import {
+  comparableLocation, overlappingTable, ownerResolver, validateTableLocation, type TableLocation,
+} from '../../src/table/table-location.ts';
 import { applyUpdates, checkRequirements, type TableRequirement, type TableUpdate } from '../../src/spec/table-updates.ts';
 import { isUniqueViolation, type SqlDriver } from './sql-driver.ts';
 
@@ -192,12 +199,93 @@ export class SqlCatalog implements Catalog {
     return `${this.warehouse}/${[...id.namespace, id.name].join('/')}`;
   }
 
+  /** Table location by metadata file (files never change): a create reads each other
+   * table's metadata once per process, not once per create, and never through the small
+   * commit cache above (a writer's hot entries stay). */
+  private readonly locationCache = new Map<string, string>();
+
+  private async locationOf(metadataLocation: string): Promise<string> {
+    const cached = this.locationCache.get(metadataLocation) ?? this.metadataCache.get(metadataLocation)?.location;
+    if (cached !== undefined) return cached;
+    let location: string;
+    try {
+      location = parseTableMetadata(new TextDecoder().decode(await this.io.read(metadataLocation)), metadataLocation).location;
+    } catch {
+      // An unreadable table still owns its folder: the one its metadata file sits in
+      // (`<location>/metadata/…` unless write.metadata.path moved it).
+      const m = /^(.*)\/metadata\/[^/]+$/.exec(metadataLocation);
+      return m ? m[1]! : metadataLocation.slice(0, metadataLocation.lastIndexOf('/'));
+    }
+    if (this.locationCache.size >= 10_000) this.locationCache.clear();
+    this.locationCache.set(metadataLocation, location);
+    return location;
+  }
+
+  async listTableLocations(): Promise<TableLocation[]> {
+    const rows = await this.db.query<{ catalog_name: string; table_namespace: string; table_name: string; metadata_location: string | null }>(
+      `SELECT catalog_name, table_namespace, table_name, metadata_location FROM iceberg_tables WHERE ${TABLE_TYPE_CLAUSE}`);
+    const out: TableLocation[] = [];
+    const queue = new PQueue({ concurrency: 16 });
+    await Promise.all(rows.map((r) => queue.add(async () => {
+      if (r.metadata_location === null) return;
+      const identifier = r.catalog_name === this.name ? `${r.table_namespace}.${r.table_name}` : `${r.table_namespace}.${r.table_name} (catalog '${r.catalog_name}')`;
+      out.push({ identifier, location: await this.locationOf(r.metadata_location), metadataLocation: r.metadata_location });
+    })));
+    return out.sort((a, b) => (a.identifier < b.identifier ? -1 : a.identifier > b.identifier ? 1 : 0));
+  }
+
+  /** The first other table whose location overlaps `location`, as written or through a
+   * symbolic link (a link to another table's folder is that folder). */
+  private async overlapping(location: string, self: string): Promise<TableLocation | undefined> {
+    const tables = await this.listTableLocations();
+    const written = overlappingTable(location, tables, self);
+    if (written || !this.io.canonicalLocation) return written;
+    const canonical = this.io.canonicalLocation.bind(this.io);
+    const real = await Promise.all(tables.map(async (t) => ({ ...t, location: await canonical(t.location) })));
+    const hit = overlappingTable(await canonical(location), real, self);
+    return hit ? tables.find((t) => t.identifier === hit.identifier) : undefined;
+  }
+
+  /** Refuses a location that overlaps another table's: orphan removal or purge of the
+   * outer table would delete the inner table's files. */
+  private async checkLocationFree(id: TableIdentifier, location: string, opts: { mustBeEmpty: boolean }): Promise<void> {
+    const self = identifierToString(id);
+    const clash = await this.overlapping(location, self);
+    // A concurrent create of this very table that landed since our check is AlreadyExists.
+    if (clash && (await this.tableExists(id))) throw new AlreadyExistsError(`table '${self}' already exists`);
+    if (clash) throw overlapError(id, location, clash);
+    if (opts.mustBeEmpty) {
+      // A first metadata file alone is a create in progress (or one that lost its race):
+      // the INSERT decides between concurrent creates, not this listing.
+      const present = (await this.io.list(`${location.replace(/\/+$/, '')}/`))
+        .filter((f) => !/\/metadata\/00000-[0-9a-f-]{36}\.metadata\.json$/.test(f.uri));
+      if (present.length > 0) {
+        throw new ValidationError(`cannot create table '${self}' at ${location}: the folder is not empty (${present.length} file(s), e.g. ${present[0]!.uri}); `
+          + `register its metadata file instead, or choose another location`);
+      }
+    }
+  }
+
+  /** After the INSERT: two creates of different tables at overlapping locations can both pass
+   * the check; each sees the other here and backs out (neither keeps an overlap). */
+  private async recheckAfterInsert(id: TableIdentifier, location: string, metadataLocation: string, ownsMetadataFile: boolean): Promise<void> {
+    const clash = await this.overlapping(location, identifierToString(id));
+    if (!clash) return;
+    await this.db.execute(
+      `DELETE FROM iceberg_tables WHERE catalog_name = ? AND table_namespace = ? AND table_name = ? AND metadata_location = ?`,
+      [this.name, namespaceToString(id.namespace), id.name, metadataLocation]);
+    if (ownsMetadataFile) await this.io.delete(metadataLocation);
+    throw overlapError(id, location, clash);
+  }
+
   async createTable(id: TableIdentifier, opts: CreateTableOptions): Promise<LoadedTable> {
     validateIdentifier(id);
+    const location = opts.location === undefined ? this.defaultTableLocation(id) : validateTableLocation(opts.location);
     if (!(await this.namespaceExists(id.namespace))) throw new NotFoundError(`namespace '${namespaceToString(id.namespace)}' does not exist (create it first)`);
     if (await this.tableExists(id)) throw new AlreadyExistsError(`table '${identifierToString(id)}' already exists`);
+    await this.checkLocationFree(id, location, { mustBeEmpty: true });
     const metadata = newTableMetadata({
-      location: opts.location ?? this.defaultTableLocation(id),
+      location,
       schema: opts.schema,
       ...(opts.spec ? { spec: opts.spec } : {}),
       ...(opts.sortOrder ? { sortOrder: opts.sortOrder } : {}),
@@ -214,13 +302,16 @@ export class SqlCatalog implements Catalog {
       if (isUniqueViolation(err)) throw new AlreadyExistsError(`table '${identifierToString(id)}' already exists`);
       throw err;
     }
+    await this.recheckAfterInsert(id, location, metadataLocation, true);
     return { identifier: id, metadata, metadataLocation };
   }
 
   async registerTable(id: TableIdentifier, metadataLocation: string): Promise<LoadedTable> {
     validateIdentifier(id);
     if (!(await this.namespaceExists(id.namespace))) throw new NotFoundError(`namespace '${namespaceToString(id.namespace)}' does not exist`);
+    if (await this.tableExists(id)) throw new AlreadyExistsError(`table '${identifierToString(id)}' already exists`);
     const metadata = await this.readMetadata(metadataLocation);
+    await this.checkLocationFree(id, metadata.location, { mustBeEmpty: false });
     try {
       await this.db.execute(
         `INSERT INTO iceberg_tables (catalog_name, table_namespace, table_name, metadata_location, previous_metadata_location, iceberg_type) VALUES (?, ?, ?, ?, NULL, 'TABLE')`,
@@ -229,18 +320,47 @@ export class SqlCatalog implements Catalog {
       if (isUniqueViolation(err)) throw new AlreadyExistsError(`table '${identifierToString(id)}' already exists`);
       throw err;
     }
+    await this.recheckAfterInsert(id, metadata.location, metadataLocation, false);
     return { identifier: id, metadata, metadataLocation };
   }
 
-  async dropTable(id: TableIdentifier, opts: { purge?: boolean } = {}): Promise<void> {
-    const table = opts.purge ? await this.loadTable(id) : undefined;
+  async dropTable(id: TableIdentifier, opts: { purge?: boolean } = {}): Promise<DropTableResult> {
+    // A purge reads every manifest before the entry goes: a corrupt one fails the drop,
+    // naming the file, rather than leaving a dropped table with files nobody can find.
+    const { doomed, spared } = opts.purge ? await this.purgeList(id) : { doomed: [], spared: 0 };
     const changed = await this.db.execute(
       `DELETE FROM iceberg_tables WHERE catalog_name = ? AND table_namespace = ? AND table_name = ? AND ${TABLE_TYPE_CLAUSE}`,
       [this.name, namespaceToString(id.namespace), id.name]);
     if (changed === 0) throw new NotFoundError(`table '${identifierToString(id)}' does not exist`);
-    if (table) {
-      for (const f of await this.io.list(`${table.metadata.location}/`)) await this.io.delete(f.uri);
+    const failed = await deleteAll(this.io, doomed);
+    if (failed.length > 0) {
+      throw new FileIOError(`dropped table '${identifierToString(id)}' but could not delete ${failed.length} of its ${doomed.length} file(s), e.g. ${failed[0]}`);
     }
+    return { deletedFiles: doomed.length, sparedFiles: spared };
+  }
+
+  /** What a purge deletes: the files of Java's CatalogUtil.dropTableData plus the files
+   * directly in the table's metadata/ folder — never a file inside another table's location. */
+  private async purgeList(id: TableIdentifier): Promise<{ doomed: string[]; spared: number }> {
+    const table = await this.loadTable(id);
+    const { metadata, metadataLocation } = table;
+    const files = await tableFiles(this.io, metadata, metadataLocation, { includeDeletedEntries: true, skipMissing: true });
+    const metadataDir = `${metadata.location.replace(/\/+$/, '')}/metadata`;
+    // version-hint.text goes with the folder listing below if it exists (it seldom does).
+    files.delete(`${metadataDir}/version-hint.text`);
+    for (const f of await this.io.list(`${metadataDir}/`)) {
+      if (!comparableLocation(f.uri).slice(comparableLocation(metadataDir).length + 1).includes('/')) files.add(f.uri);
+    }
+    const self = identifierToString(id);
+    const others = (await this.listTableLocations()).filter((t) => t.identifier !== self);
+    const byPlace = new Map<string, string>();
+    let spared = 0;
+    const ownerOf = await ownerResolver(metadata.location, others, this.io.canonicalLocation?.bind(this.io));
+    for (const f of files) {
+      if (await ownerOf(f)) { spared++; continue; }
+      byPlace.set(comparableLocation(f), f);
+    }
+    return { doomed: [...byPlace.values()], spared };
   }
 
   async renameTable(from: TableIdentifier, to: TableIdentifier): Promise<void> {
@@ -261,6 +381,13 @@ export class SqlCatalog implements Catalog {
   async commitTable(id: TableIdentifier, requirements: readonly TableRequirement[], updates: readonly TableUpdate[]): Promise<LoadedTable> {
     const base = await this.loadTable(id);
     checkRequirements(base.metadata, requirements);
+    // A new location must not overlap another table's any more than a created one may.
+    for (const u of updates) {
+      if (u.action !== 'set-location') continue;
+      validateTableLocation(u.location);
+      const clash = await this.overlapping(u.location, identifierToString(id));
+      if (clash) throw overlapError(id, u.location, clash);
+    }
     const next = applyUpdates(base.metadata, base.metadataLocation, updates);
     const nextLocation = newMetadataFileLocation(next.location, base.metadataLocation);
     await this.io.writeNew(nextLocation, new TextEncoder().encode(serializeTableMetadata(next)));
@@ -288,6 +415,11 @@ export class SqlCatalog implements Catalog {
   }
 
   async close(): Promise<void> { await this.db.close(); }
+}
+
+function overlapError(id: TableIdentifier, location: string, clash: TableLocation): ValidationError {
+  return new ValidationError(`cannot use location ${location} for table '${identifierToString(id)}': it overlaps table '${clash.identifier}' at ${clash.location} `
+    + `(a table's folder must neither contain nor lie inside another's); choose another location`);
 }
 
 function escapeLike(s: string): string {

@@ -19,7 +19,7 @@ import { readNdjson } from './ndjson.ts';
 export interface CatalogOptions { warehouse: string; uri?: string; name: string }
 export interface ExpireSnapshotsCommand {
   (catalog: Catalog, id: TableIdentifier, o: { nowMs: number; olderThanMs?: number; retainLast?: number; dryRun?: boolean }):
-    Promise<{ expiredSnapshots: number; removedRefs: readonly string[]; deletedFiles: number; dryRun: boolean }>;
+    Promise<{ expiredSnapshots: number; removedRefs: readonly string[]; deletedFiles: number; leftFiles?: number; dryRun: boolean }>;
 }
 export interface RemoveOrphansCommand {
   (catalog: Catalog, id: TableIdentifier, o: { nowMs: number; olderThanMs?: number; dryRun?: boolean }):
@@ -151,26 +151,32 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<nu
     .requiredOption('--schema <file>', 'Iceberg schema JSON: {"type":"struct","fields":[{"name":"id","required":true,"type":"long"},...]}')
     .option('--partition-by <expr>', 'partition spec, e.g. "day(ts),bucket(16,id),truncate(4,name),region"')
     .option('--property <k=v>', 'table property, e.g. write.target-file-size-bytes=134217728 (repeatable)', collectProperty, {})
-    .action(async (name: string, o: { schema: string; partitionBy?: string; property: Record<string, string> }) => {
+    .option('--location <dir>', 'table folder (default <warehouse>/<namespace…>/<table>); must be empty and not overlap another table\'s')
+    .action(async (name: string, o: { schema: string; partitionBy?: string; property: Record<string, string>; location?: string }) => {
       const id = parseTableIdentifier(name);
       let json: unknown;
       try {
         json = parseJsonExact(readFileSync(o.schema, 'utf8'));
       } catch (e) {
-        throw new ValidationError(`cannot read schema file ${o.schema}: ${errorMessage(e)}`);
+        throw new ValidationError(`cannot read schema file ${path.resolve(o.schema)}: ${errorMessage(e)}`);
       }
       const schema = schemaFromJson(json, { assignIds: true });
       const spec = o.partitionBy ? parsePartitionExpression(o.partitionBy, schema) : undefined;
-      const t = await (await open()).createTable(id, { schema, ...(spec ? { spec } : {}), properties: o.property });
+      // A plain path becomes an absolute file: URI like the default locations (the catalog
+      // refuses relative ones); a URI is kept as given.
+      const location = o.location === undefined ? undefined : /^[A-Za-z][A-Za-z0-9+.-]*:/.test(o.location) ? o.location : `file://${path.resolve(o.location)}`;
+      const t = await (await open()).createTable(id, { schema, ...(spec ? { spec } : {}), properties: o.property, ...(location ? { location } : {}) });
       out(`created table ${identifierToString(id)} at ${t.metadata.location}`);
     });
   table.command('list <namespace>').description('list the tables of a namespace').action(async (name: string) => {
     for (const t of await (await open()).listTables(parseNamespace(name))) out(identifierToString(t));
   });
-  table.command('drop <table>').description('remove a table from the catalog').option('--purge', 'also delete its files')
+  table.command('drop <table>').description('remove a table from the catalog')
+    .option('--purge', 'also delete the files its metadata references and its metadata/ folder (as Iceberg Java\'s purge; never another table\'s files)')
     .action(async (name: string, o: { purge?: boolean }) => {
-      await (await open()).dropTable(parseTableIdentifier(name), { purge: o.purge ?? false });
-      out(`dropped table ${name}${o.purge ? ' and its files' : ''}`);
+      const r = await (await open()).dropTable(parseTableIdentifier(name), { purge: o.purge ?? false });
+      out(`dropped table ${name}${o.purge ? ` and deleted ${r.deletedFiles} file(s)` : ''}`
+        + `${r.sparedFiles > 0 ? `; kept ${r.sparedFiles} file(s) that lie in other tables' locations` : ''}`);
     });
   table.command('rename <from> <to>').description('rename a table').action(async (from: string, to: string) => {
     await (await open()).renameTable(parseTableIdentifier(from), parseTableIdentifier(to));
@@ -225,7 +231,8 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<nu
           ...(o.retainLast ? { retainLast: Number(o.retainLast) } : {}),
           dryRun: o.dryRun ?? false,
         });
-        out(`${r.dryRun ? 'would expire' : 'expired'} ${r.expiredSnapshots} snapshot(s)${r.removedRefs.length ? `, removed refs ${r.removedRefs.join(', ')}` : ''}${r.dryRun ? '' : `, deleted ${r.deletedFiles} file(s)`}`);
+        out(`${r.dryRun ? 'would expire' : 'expired'} ${r.expiredSnapshots} snapshot(s)${r.removedRefs.length ? `, removed refs ${r.removedRefs.join(', ')}` : ''}${r.dryRun ? '' : `, deleted ${r.deletedFiles} file(s)`}`
+          + `${r.leftFiles ? `; ${r.leftFiles} freed file(s) were not deleted (run floe remove-orphans later)` : ''}`);
       });
   }
 

@@ -27,8 +27,15 @@ export interface FileIO {
   exists(uri: string): Promise<boolean>;
   /** Deletes a file; deleting a missing file is not an error. */
   delete(uri: string): Promise<void>;
-  /** Every file under a prefix (recursively), for orphan cleanup and tests. */
+  /** Every file under a prefix (recursively), for orphan cleanup and tests. Symbolic links
+   * are not followed (a link inside a table folder never leads a cleanup elsewhere). */
   list(prefix: string): Promise<FileInfo[]>;
+  /**
+   * The place a location really names, where the store has aliases (symbolic links on a
+   * local disk): two tables must not overlap through a link either. Stores without aliases
+   * (object stores) leave it out and locations compare as written.
+   */
+  canonicalLocation?(uri: string): Promise<string>;
 }
 
 /** Deletes files, keeping going past failures; returns the URIs it could not delete. */

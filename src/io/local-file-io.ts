@@ -58,7 +58,8 @@ export class LocalFileIO implements FileIO {
       if (isErrno(err, 'EEXIST')) throw new AlreadyExistsError(`file already exists: ${uri}`);
       throw new FileIOError(`cannot write ${uri}: ${(err as Error).message}`, { cause: err, retryable: true });
     } finally {
-      await fs.rm(temp, { force: true });
+      // Cleanup must not mask the error above (rm fails with ENOTDIR when the folder could not be made).
+      await fs.rm(temp, { force: true }).catch(() => undefined);
     }
   }
 
@@ -77,7 +78,14 @@ export class LocalFileIO implements FileIO {
     return {
       write: async (chunk) => {
         try {
-          await handle.write(chunk);
+          // write(2) may write less than asked (a file-size limit, a full disk): go on until
+          // all is written, so the real error (EFBIG, ENOSPC) surfaces instead of a file that
+          // silently lacks its tail (a Parquet file without its footer).
+          for (let off = 0; off < chunk.length;) {
+            const { bytesWritten } = await handle.write(chunk, off, chunk.length - off);
+            if (bytesWritten <= 0) throw new Error(`short write: ${off} of ${chunk.length} bytes of a chunk written`);
+            off += bytesWritten;
+          }
           size += chunk.length;
         } catch (err) {
           await drop();
@@ -87,6 +95,8 @@ export class LocalFileIO implements FileIO {
       close: async () => {
         try {
           await handle.sync();
+          const onDisk = (await handle.stat()).size;
+          if (onDisk !== size) throw new Error(`${onDisk} of ${size} bytes reached the disk`);
           await handle.close();
           await fs.link(temp, target);
           return size;
@@ -123,6 +133,23 @@ export class LocalFileIO implements FileIO {
     await fs.rm(uriToPath(uri), { force: true });
   }
 
+  /** The real path (symbolic links resolved) of the deepest existing ancestor, with the
+   * part that does not exist yet appended, as a file: URI. */
+  async canonicalLocation(uri: string): Promise<string> {
+    let existing = uriToPath(uri);
+    const rest: string[] = [];
+    for (;;) {
+      try {
+        return pathToUri(path.join(await fs.realpath(existing), ...rest));
+      } catch (err) {
+        const parent = path.dirname(existing);
+        if (!isErrno(err, 'ENOENT') || parent === existing) return pathToUri(path.join(existing, ...rest));
+        rest.unshift(path.basename(existing));
+        existing = parent;
+      }
+    }
+  }
+
   async list(prefix: string): Promise<FileInfo[]> {
     const root = uriToPath(prefix);
     const out: FileInfo[] = [];
@@ -131,8 +158,9 @@ export class LocalFileIO implements FileIO {
       try {
         entries = await fs.readdir(dir, { withFileTypes: true });
       } catch (err) {
-        if (isErrno(err, 'ENOENT')) return;
-        throw err;
+        // Nothing under a missing folder, nor under a path that is a file.
+        if (isErrno(err, 'ENOENT') || isErrno(err, 'ENOTDIR')) return;
+        throw new FileIOError(`cannot list ${pathToUri(dir)}: ${(err as Error).message}`, { cause: err });
       }
       for (const e of entries) {
         const p = path.join(dir, e.name);

@@ -7,6 +7,14 @@ import type { SortOrder } from '../spec/sort-order.ts';
 import type { TableMetadata } from '../spec/table-metadata.ts';
 import type { TableRequirement, TableUpdate } from '../spec/table-updates.ts';
 import type { TableIdentifier } from './identifier.ts';
+import type { TableLocation } from './table-location.ts';
+
+/** What a drop did to files (all zero without purge). */
+export interface DropTableResult {
+  readonly deletedFiles: number;
+  /** Referenced files left alone because they lie in another table's location. */
+  readonly sparedFiles: number;
+}
 
 export interface LoadedTable {
   readonly identifier: TableIdentifier;
@@ -19,7 +27,8 @@ export interface CreateTableOptions {
   readonly spec?: PartitionSpec;
   readonly sortOrder?: SortOrder;
   readonly properties?: Record<string, string>;
-  /** Defaults to `<warehouse>/<namespace…>/<table>`. */
+  /** Defaults to `<warehouse>/<namespace…>/<table>` (JdbcCatalog's layout). Must be absolute,
+   * empty, and neither inside nor around another table's location. */
   readonly location?: string;
 }
 
@@ -40,10 +49,20 @@ export interface Catalog {
   loadTable(id: TableIdentifier): Promise<LoadedTable>;
   tableExists(id: TableIdentifier): Promise<boolean>;
   listTables(namespace: readonly string[]): Promise<TableIdentifier[]>;
-  /** Removes the catalog entry; with purge also deletes the table's files. */
-  dropTable(id: TableIdentifier, opts?: { purge?: boolean }): Promise<void>;
+  /**
+   * The location of every table the catalog's store knows (other catalog names sharing it
+   * included): what create and register check for overlaps, and what orphan removal and
+   * purge must never reach into.
+   */
+  listTableLocations(): Promise<TableLocation[]>;
+  /** Removes the catalog entry; with purge also deletes the files the table's metadata
+   * references and those directly in its metadata/ folder (never a folder tree, never a
+   * file inside another table's location). A corrupt manifest fails the purge before the
+   * entry is removed. */
+  dropTable(id: TableIdentifier, opts?: { purge?: boolean }): Promise<DropTableResult>;
   renameTable(from: TableIdentifier, to: TableIdentifier): Promise<void>;
-  /** Adds an existing metadata file to the catalog under a new identifier. */
+  /** Adds an existing metadata file to the catalog under a new identifier; refused when
+   * its location overlaps another table's. */
   registerTable(id: TableIdentifier, metadataLocation: string): Promise<LoadedTable>;
 
   /**

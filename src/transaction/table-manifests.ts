@@ -1,5 +1,6 @@
 // Reading and writing a table's manifests with the table's own schema and spec bound in:
 // the one place that knows which JSON goes into a manifest's key-value metadata.
+import { errorMessage, InvalidMetadataError } from '../errors.ts';
 import type { FileIO } from '../io/file-io.ts';
 import { readManifest, readManifestList } from '../format/manifest-reader.ts';
 import { splitForUuidBounds, writeManifest } from '../format/manifest-writer.ts';
@@ -11,11 +12,24 @@ import { currentSchema, specById, type Snapshot, type TableMetadata } from '../s
 
 export async function snapshotManifests(io: FileIO, snapshot: Snapshot | undefined): Promise<ManifestFile[]> {
   if (!snapshot) return [];
-  return readManifestList(await io.read(snapshot.manifestList));
+  const bytes = await io.read(snapshot.manifestList);
+  return namingFile(snapshot.manifestList, 'manifest list', () => readManifestList(bytes));
 }
 
 export async function manifestEntries(io: FileIO, manifest: ManifestFile): Promise<ManifestEntry[]> {
-  return readManifest(await io.read(manifest.manifestPath), manifest).entries;
+  const bytes = await io.read(manifest.manifestPath);
+  return namingFile(manifest.manifestPath, 'manifest', () => readManifest(bytes, manifest).entries);
+}
+
+/** Decoders see bytes only; a user with a corrupt table needs the file's full path
+ * ("unexpected end of Avro data at byte 19" alone says nothing about which of thousands). */
+function namingFile<T>(file: string, what: string, decode: () => T): T {
+  try {
+    return decode();
+  } catch (err) {
+    if (err instanceof InvalidMetadataError) throw err;
+    throw new InvalidMetadataError(file, `cannot read ${what}: ${errorMessage(err)}`, { cause: err });
+  }
 }
 
 export interface WrittenManifests {

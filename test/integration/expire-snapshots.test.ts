@@ -3,9 +3,12 @@
 // --dry-run changes nothing.
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import { expireSnapshots, planSnapshotExpiry } from '../../compaction/expire-snapshots.ts';
+import { InvalidMetadataError } from '../../src/errors.ts';
 import { uriToPath } from '../../src/io/local-file-io.ts';
+import type { Snapshot } from '../../src/spec/table-metadata.ts';
 import { schemaFromJson } from '../../src/spec/schema.ts';
 import { appendRecords } from '../../src/transaction/append-records.ts';
 import { manifestEntries, snapshotManifests } from '../../src/transaction/table-manifests.ts';
@@ -69,4 +72,22 @@ describe('expire snapshots', () => {
     assert.deepStrictEqual((await readTableRows(wh.catalog, ID)).map((x) => Number(x.id)).sort((a, b) => a - b), [...Array(10).keys()]);
     assert.deepStrictEqual((await readTableRows(wh.catalog, ID, 'audit')).map((x) => Number(x.id)).sort(), [100, 101]);
   });
+
+  for (const [what, pick] of [
+    ['manifest list', async (s: Snapshot) => s.manifestList],
+    ['manifest', async (s: Snapshot) => (await snapshotManifests(wh.catalog.io, s))[0]!.manifestPath],
+  ] as const) {
+    test(`an unreadable ${what} of an expiring snapshot fails before the commit, naming the file; nothing changes`, async () => {
+      const before = await wh.catalog.loadTable(ID);
+      const file = await pick(before.metadata.snapshots.find((s) => s.snapshotId === mainIds[2])!);
+      const bytes = await readFile(uriToPath(file));
+      await writeFile(uriToPath(file), bytes.subarray(0, 19));
+      const filesBefore = (await wh.catalog.io.list(`${before.metadata.location}/`)).map((f) => f.uri).sort();
+      await assert.rejects(expireSnapshots(wh.catalog, ID, { nowMs: Date.now() + 10 * DAY, olderThanMs: DAY, retainLast: 1 }),
+        (err: Error) => err instanceof InvalidMetadataError && err.file === file && /unexpected end of Avro data/.test(err.message));
+      const after = await wh.catalog.loadTable(ID);
+      assert.equal(after.metadataLocation, before.metadataLocation, 'nothing committed');
+      assert.deepStrictEqual((await wh.catalog.io.list(`${before.metadata.location}/`)).map((f) => f.uri).sort(), filesBefore, 'nothing deleted');
+    });
+  }
 });

@@ -4,7 +4,7 @@
 // a dry run lists exactly the orphans and deletes nothing; the table reads back unchanged.
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { utimes, writeFile } from 'node:fs/promises';
+import { mkdir, symlink, utimes, writeFile } from 'node:fs/promises';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import { expireSnapshots } from '../../compaction/expire-snapshots.ts';
 import { comparableLocation, planOrphanRemoval, removeOrphanFiles } from '../../compaction/remove-orphans.ts';
@@ -15,6 +15,7 @@ import type { TableMetadata } from '../../src/spec/table-metadata.ts';
 import { appendRecords } from '../../src/transaction/append-records.ts';
 import { manifestEntries, snapshotManifests } from '../../src/transaction/table-manifests.ts';
 import { readTableRows } from '../support/read-table.ts';
+import { insertTableAt } from '../support/legacy-nested-table.ts';
 import { testWarehouse, type TestWarehouse } from '../support/warehouse.ts';
 
 const SCHEMA = schemaFromJson({ type: 'struct', fields: [{ name: 'id', required: true, type: 'long' }] }, { assignIds: true });
@@ -117,5 +118,80 @@ describe('remove orphan files', () => {
       live, 'file:///w/t', { nowMs: 10 * DAY, olderThanMs: 3 * DAY },
     );
     assert.deepStrictEqual(plan.orphans.map((x) => x.uri), ['file:///w/t/data/dead.parquet', 'file:///w/t/metadata/m.avro']);
+  });
+});
+
+describe('remove orphan files next to other tables', () => {
+  test('a table an older catalog put inside this one\'s data/ folder keeps every file', async () => {
+    const wh = await testWarehouse();
+    try {
+      await wh.catalog.createNamespace(['a']);
+      const outer = { namespace: ['a'], name: 'b' };
+      const location = (await wh.catalog.createTable(outer, { schema: SCHEMA })).metadata.location;
+      await appendRecords(wh.catalog, outer, [{ id: 1 }]);
+      const inner = { namespace: ['a', 'b', 'data'], name: 'x' };
+      await insertTableAt(wh.catalog, wh.catalogDb, inner, `${location}/data/x`, SCHEMA);
+      await appendRecords(wh.catalog, inner, [{ id: 2 }, { id: 3 }]);
+      await writeFile(`${uriToPath(location)}/data/x/data/stray-of-inner.parquet`, 'not iceberg');
+      const innerFiles = (await wh.catalog.io.list(`${location}/data/x/`)).map((f) => f.uri).sort();
+      const stray = `${uriToPath(location)}/data/stray.parquet`;
+      await writeFile(stray, 'not iceberg');
+
+      const r = await removeOrphanFiles(wh.catalog, outer, { nowMs: Date.now() + DAY, olderThanMs: 0 });
+      assert.deepStrictEqual(r.orphans.map((f) => uriToPath(f.uri)), [stray]);
+      assert.deepStrictEqual((await wh.catalog.io.list(`${location}/data/x/`)).map((f) => f.uri).sort(), innerFiles);
+      assert.deepStrictEqual((await readTableRows(wh.catalog, inner)).map((x) => Number(x.id)).sort(), [2, 3]);
+
+      // The inner table's own run still finds its own stray, and leaves the outer table's files.
+      const outerFiles = (await wh.catalog.io.list(`${location}/`)).map((f) => f.uri).filter((u) => !u.includes('/data/x/')).sort();
+      const own = await removeOrphanFiles(wh.catalog, inner, { nowMs: Date.now() + DAY, olderThanMs: 0 });
+      assert.deepStrictEqual(own.orphans.map((f) => uriToPath(f.uri)), [`${uriToPath(location)}/data/x/data/stray-of-inner.parquet`]);
+      assert.deepStrictEqual((await wh.catalog.io.list(`${location}/`)).map((f) => f.uri).filter((u) => !u.includes('/data/x/')).sort(), outerFiles);
+      assert.deepStrictEqual((await readTableRows(wh.catalog, outer)).map((x) => Number(x.id)), [1]);
+    } finally {
+      await wh.cleanup();
+    }
+  });
+
+  test('an unreadable manifest fails the run before anything is deleted, naming the file', async () => {
+    const wh = await testWarehouse();
+    try {
+      await wh.catalog.createNamespace(['x']);
+      const location = (await wh.catalog.createTable(ID, { schema: SCHEMA })).metadata.location;
+      await appendRecords(wh.catalog, ID, [{ id: 1 }]);
+      const t = await wh.catalog.loadTable(ID);
+      const manifest = (await snapshotManifests(wh.catalog.io, t.metadata.snapshots[0]))[0]!.manifestPath;
+      await writeFile(uriToPath(manifest), 'Obj\x01garbage');
+      const stray = `${uriToPath(location)}/data/stray.parquet`;
+      await writeFile(stray, 'not iceberg');
+      await assert.rejects(removeOrphanFiles(wh.catalog, ID, { nowMs: Date.now() + DAY, olderThanMs: 0 }),
+        (err: Error) => err.message.includes(manifest) && /invalid metadata file/.test(err.message));
+      assert.ok(existsSync(stray));
+    } finally {
+      await wh.cleanup();
+    }
+  });
+
+  test('a table whose location is a symbolic link into this one\'s data/ folder keeps its files', async () => {
+    const wh = await testWarehouse();
+    try {
+      await wh.catalog.createNamespace(['a']);
+      const outer = { namespace: ['a'], name: 'b' };
+      const location = (await wh.catalog.createTable(outer, { schema: SCHEMA })).metadata.location;
+      await appendRecords(wh.catalog, outer, [{ id: 1 }]);
+      await mkdir(`${uriToPath(location)}/data/x`);
+      await symlink(`${uriToPath(location)}/data/x`, `${wh.dir}/link`);
+      const inner = { namespace: ['a'], name: 'linked' };
+      await insertTableAt(wh.catalog, wh.catalogDb, inner, `file://${wh.dir}/link`, SCHEMA);
+      await appendRecords(wh.catalog, inner, [{ id: 2 }]);
+      const innerFiles = (await wh.catalog.io.list(`${location}/data/x/`)).map((f) => f.uri).sort();
+      assert.ok(innerFiles.length >= 4, innerFiles.join(' '));
+      const r = await removeOrphanFiles(wh.catalog, outer, { nowMs: Date.now() + DAY, olderThanMs: 0 });
+      assert.deepStrictEqual(r.orphans, []);
+      assert.deepStrictEqual((await wh.catalog.io.list(`${location}/data/x/`)).map((f) => f.uri).sort(), innerFiles);
+      assert.deepStrictEqual((await readTableRows(wh.catalog, inner)).map((x) => Number(x.id)), [2]);
+    } finally {
+      await wh.cleanup();
+    }
   });
 });

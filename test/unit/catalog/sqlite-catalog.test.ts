@@ -3,7 +3,7 @@
 // catalog_name isolation.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, symlink } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -12,10 +12,13 @@ import { SqlCatalog } from '../../../catalog/sql/sql-catalog.ts';
 import { SqliteDriver } from '../../../catalog/sql/sqlite-driver.ts';
 import { CommitConflictError, NotFoundError } from '../../../src/errors.ts';
 import type { FileIO } from '../../../src/io/file-io.ts';
-import { LocalFileIO, pathToUri } from '../../../src/io/local-file-io.ts';
+import { LocalFileIO, pathToUri, uriToPath } from '../../../src/io/local-file-io.ts';
 import { Schema } from '../../../src/spec/schema.ts';
 import type { TableIdentifier } from '../../../src/table/identifier.ts';
+import { tableFiles } from '../../../src/table/table-files.ts';
+import { appendRecords } from '../../../src/transaction/append-records.ts';
 import { runCatalogConformance } from '../../catalog-conformance.ts';
+import { insertTableAt } from '../../support/legacy-nested-table.ts';
 
 const schema = new Schema(0, [{ id: 1, name: 'id', required: true, type: { kind: 'long' } }]);
 const T: TableIdentifier = { namespace: ['db'], name: 't' };
@@ -311,6 +314,84 @@ describe('sqlite SqlCatalog specifics', () => {
       assert.deepEqual(db.prepare(`SELECT catalog_name, table_name FROM iceberg_tables`).all(), [{ catalog_name: 'floe', table_name: 't' }]);
     } finally {
       db.close();
+    }
+  }));
+
+  test('purge of a table with an older catalog\'s table inside its folder leaves that table whole', () => inDir(async (dir) => {
+    const c = await openSql(dir);
+    try {
+      await c.createNamespace(['a']);
+      const outer = await c.createTable({ namespace: ['a'], name: 'b' }, { schema });
+      await appendRecords(c, outer.identifier, [{ id: 1n }]);
+      const inner = { namespace: ['a', 'b', 'data'], name: 'x' };
+      await insertTableAt(c, path.join(dir, 'catalog.db'), inner, `${outer.metadata.location}/data/x`, schema);
+      await appendRecords(c, inner, [{ id: 2n }, { id: 3n }]);
+      const innerFiles = (await c.io.list(`${outer.metadata.location}/data/x/`)).map((f) => f.uri).sort();
+      assert.ok(innerFiles.some((f) => f.endsWith('.parquet')), innerFiles.join(' '));
+      const outerLoaded = await c.loadTable(outer.identifier);
+      const outerFiles = [...await tableFiles(c.io, outerLoaded.metadata, outerLoaded.metadataLocation)].filter((f) => !f.endsWith('version-hint.text'));
+
+      await c.dropTable(outer.identifier, { purge: true });
+      for (const f of outerFiles) assert.equal(await c.io.exists(f), false, f);
+      assert.deepEqual((await c.io.list(`${outer.metadata.location}/`)).map((f) => f.uri).sort(), innerFiles);
+      const t = await c.loadTable(inner);
+      assert.equal(t.metadata.snapshots.length, 1);
+      for (const f of await tableFiles(c.io, t.metadata, t.metadataLocation)) if (!f.endsWith('version-hint.text')) assert.equal(await c.io.exists(f), true, f);
+    } finally {
+      await c.close();
+    }
+  }));
+
+  test('purge of the inner table deletes its own files even though an outer table\'s folder contains them', () => inDir(async (dir) => {
+    const c = await openSql(dir);
+    try {
+      await c.createNamespace(['a']);
+      const outer = await c.createTable({ namespace: ['a'], name: 'b' }, { schema });
+      await appendRecords(c, outer.identifier, [{ id: 1n }]);
+      const inner = { namespace: ['a', 'b', 'data'], name: 'x' };
+      await insertTableAt(c, path.join(dir, 'catalog.db'), inner, `${outer.metadata.location}/data/x`, schema);
+      await appendRecords(c, inner, [{ id: 2n }]);
+      const outerBefore = (await c.io.list(`${outer.metadata.location}/`)).map((f) => f.uri).filter((u) => !u.includes('/data/x/')).sort();
+      await c.dropTable(inner, { purge: true });
+      assert.deepEqual(await c.io.list(`${outer.metadata.location}/data/x/`), []);
+      assert.deepEqual((await c.io.list(`${outer.metadata.location}/`)).map((f) => f.uri).sort(), outerBefore);
+    } finally {
+      await c.close();
+    }
+  }));
+
+  test('purge of a table that shares its location with another (an older catalog\'s twin) deletes nothing and says so', () => inDir(async (dir) => {
+    const c = await openSql(dir);
+    try {
+      await c.createNamespace(['db']);
+      const t = await c.createTable(T, { schema });
+      await appendRecords(c, T, [{ id: 1n }]);
+      await insertTableAt(c, path.join(dir, 'catalog.db'), { namespace: ['db'], name: 'twin' }, `${t.metadata.location}/`, schema);
+      const before = (await c.io.list(`${t.metadata.location}/`)).map((f) => f.uri).sort();
+      const r = await c.dropTable(T, { purge: true });
+      assert.equal(r.deletedFiles, 0);
+      assert.ok(r.sparedFiles >= 4, String(r.sparedFiles));
+      assert.deepEqual((await c.io.list(`${t.metadata.location}/`)).map((f) => f.uri).sort(), before);
+      assert.equal(await c.tableExists(T), false);
+    } finally {
+      await c.close();
+    }
+  }));
+
+  test('a location that reaches another table\'s folder through a symbolic link is refused', () => inDir(async (dir) => {
+    const c = await openSql(dir);
+    try {
+      await c.createNamespace(['db']);
+      const a = await c.createTable({ namespace: ['db'], name: 'a' }, { schema });
+      await symlink(uriToPath(a.metadata.location), path.join(dir, 'to-a'));
+      await mkdir(path.join(uriToPath(a.metadata.location), 'data'));
+      await symlink(path.join(uriToPath(a.metadata.location), 'data'), path.join(dir, 'to-a-data'));
+      for (const location of [`file://${dir}/to-a`, `file://${dir}/to-a/`, `file://${dir}/to-a-data/x`, `${dir}/to-a-data`]) {
+        await assert.rejects(c.createTable({ namespace: ['db'], name: 'b' }, { schema, location }), (err: Error) => /overlaps table 'db\.a'/.test(err.message), location);
+      }
+      assert.equal(await c.tableExists({ namespace: ['db'], name: 'b' }), false);
+    } finally {
+      await c.close();
     }
   }));
 });

@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openCatalog } from '../../../catalog/index.ts';
+import { expireSnapshots } from '../../../compaction/expire-snapshots.ts';
 import { removeOrphanFiles } from '../../../compaction/remove-orphans.ts';
 import { rewriteManifests } from '../../../compaction/rewrite-manifests.ts';
 import { startCompaction } from '../../../compaction/compaction-service.ts';
@@ -291,6 +292,29 @@ describe('floe CLI', () => {
     assert.deepEqual((await w.floe('namespace', 'list')).out, ['db']);
   }));
 
+  test('table create refuses a location inside or around another table; --location picks a free one', () => withWarehouse(async (w) => {
+    const schema = path.join(w.dir, 'schema.json');
+    // Default layout <warehouse>/<ns…>/<table>: namespace db.events.data, table x would sit in db.events/data/x.
+    assert.equal((await w.floe('namespace', 'create', 'db.events.data')).code, 0);
+    assertOneLineError(await w.floe('table', 'create', 'db.events.data.x', '--schema', schema), /location .*\/db\/events\/data\/x .*overlaps table 'db\.events'/);
+    assertOneLineError(await w.floe('table', 'create', 'db.other', '--schema', schema, '--location', path.join(w.dir, 'db')), /overlaps table 'db\.events'/);
+    assertOneLineError(await w.floe('table', 'create', 'db.other', '--schema', schema, '--location', `file://${w.dir}/db/events/`), /overlaps table 'db\.events'/);
+    assertOneLineError(await w.floe('table', 'create', 'db.other', '--schema', schema, '--location', w.dir), /overlaps table 'db\.events'/);
+    // A location that is a file (the catalog database itself): the write error, naming the path.
+    assertOneLineError(await w.floe('table', 'create', 'db.other', '--schema', schema, '--location', path.join(w.dir, 'catalog.db')),
+      /^floe: cannot write file:\/\/.*\/catalog\.db\/metadata\/00000-.*: ENOTDIR/);
+    assert.deepEqual((await w.floe('table', 'list', 'db.events.data')).out, []);
+    const r = await w.floe('table', 'create', 'db.events.data.x', '--schema', schema, '--location', path.join(w.dir, 'elsewhere', 'x'));
+    assert.deepEqual(r, { code: 0, out: [`created table db.events.data.x at ${pathToUri(w.dir)}/elsewhere/x`], err: [] });
+    // Purge deletes what the metadata references and the metadata folder: 1 data file, its
+    // manifest and manifest list, 2 metadata files.
+    assert.equal((await w.floe('append', 'db.events', await w.file('one.ndjson', ndjson('{"id": 1, "ts": "2026-01-01T10:00:00Z"}')))).code, 0);
+    assert.deepEqual(await w.floe('table', 'drop', 'db.events', '--purge'), { code: 0, out: ['dropped table db.events and deleted 5 file(s)'], err: [] });
+    assert.deepEqual(await w.dataFiles(), []);
+    assert.deepEqual(await w.metadataFiles(), []);
+    assert.equal((await w.floe('table', 'list', 'db.events.data')).out.length, 1);
+  }));
+
   test('a corrupt metadata file: one line naming the file and the field; append commits nothing', () => withWarehouse(async (w) => {
     const [current] = (await w.metadataFiles()).filter((f) => f.endsWith('.metadata.json'));
     const good = await readFile(current!, 'utf8');
@@ -360,6 +384,7 @@ describe('floe maintenance commands (compaction/ wired in as bin/ does)', () => 
     const code = await runCli(['--warehouse', dir, ...args], {
       openCatalog: (o) => openCatalog({ warehouse: o.warehouse, name: o.name, ...(o.uri ? { uri: o.uri } : {}) }),
       removeOrphans: removeOrphanFiles,
+      expireSnapshots,
       rewriteManifests,
       compact: (catalog, o, out) => startCompaction(catalog, { ...o, progress: false }, out, logSink),
       stdout: (l) => out.push(l),
@@ -376,6 +401,28 @@ describe('floe maintenance commands (compaction/ wired in as bin/ does)', () => 
     assert.match(r.out.join('\n'), /^rewrote 2 manifest\(s\) into 1 \(3 entries, 0 delete manifest\(s\) kept\) on branch main: snapshot \d+$/);
     assert.equal((await w.metadata()).snapshots.at(-1)!.summary.operation, 'replace');
     assert.deepEqual((await maintenance(w.dir, 'rewrite-manifests', 'db.events')).out, ["branch 'main' has 1 manifest; nothing to rewrite"]);
+  }));
+
+  test('expire-snapshots with a corrupt manifest: one line naming the file, nothing committed, nothing printed as done', () => withWarehouse(async (w) => {
+    for (const f of ['a', 'b', 'c']) assert.equal((await w.floe('append', 'db.events', await w.file(`${f}.ndjson`, GOOD_2))).code, 0);
+    const before = await w.metadata();
+    const manifest = (await w.metadataFiles()).filter((f) => f.endsWith('-m0.avro')).sort()[0]!;
+    await writeFile(manifest, (await readFile(manifest)).subarray(0, 19));
+    const r = await maintenance(w.dir, 'expire-snapshots', 'db.events', '--older-than', '0ms', '--retain-last', '1');
+    assertOneLineError(r, new RegExp(`invalid metadata file file://${manifest.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: cannot read manifest: unexpected end of Avro data at byte 19`));
+    assert.deepEqual((await w.metadata()).snapshots.map((s) => s.snapshotId), before.snapshots.map((s) => s.snapshotId));
+  }));
+
+  test('rewrite-manifests with a corrupt manifest: one line naming the file, nothing committed, no file left', () => withWarehouse(async (w) => {
+    for (const f of ['a', 'b']) assert.equal((await w.floe('append', 'db.events', await w.file(`${f}.ndjson`, GOOD_2))).code, 0);
+    const before = await w.metadata();
+    const manifest = (await w.metadataFiles()).filter((f) => f.endsWith('-m0.avro')).sort()[0]!;
+    await writeFile(manifest, 'Obj\x01');
+    const filesBefore = await w.metadataFiles();
+    const escaped = manifest.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    assertOneLineError(await maintenance(w.dir, 'rewrite-manifests', 'db.events'), new RegExp(`^floe: invalid metadata file file://${escaped}: cannot read manifest: `));
+    assert.deepEqual((await w.metadata()).snapshots.length, before.snapshots.length);
+    assert.deepEqual(await w.metadataFiles(), filesBefore);
   }));
 
   test('remove-orphans: --dry-run lists, then a run deletes; a bad duration is one line', () => withWarehouse(async (w) => {

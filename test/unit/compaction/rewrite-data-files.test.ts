@@ -6,6 +6,7 @@ import * as arrow from 'apache-arrow';
 import * as parquet from 'parquet-wasm';
 import { test } from 'node:test';
 import { rewriteDataFiles } from '../../../compaction/rewrite-data-files.ts';
+import { InvalidMetadataError } from '../../../src/errors.ts';
 import { MemoryFileIO } from '../../../src/io/memory-file-io.ts';
 import { schemaFromJson } from '../../../src/spec/schema.ts';
 import { decodeSingleValue } from '../../../src/spec/single-value.ts';
@@ -99,4 +100,19 @@ test('files of another physical schema (written before a column was added) go to
   assert.equal(r.files.length, 2, 'one output per physical schema');
   const all = (await Promise.all(r.files.map((f) => ids(io, f.filePath)))).flat().sort((a, b) => a - b);
   assert.deepStrictEqual(all, [1, 2, 10, 11]);
+});
+
+test('an input whose pages are corrupt fails naming the file, and nothing is left behind', async () => {
+  const { io, written } = await setup(5000, 3);
+  const bad = written[1]!.filePath;
+  const bytes = (await io.read(bad)).slice();
+  // Pages garbled, footer intact: only the decoder can notice.
+  bytes.fill(0xff, 4, Math.floor(bytes.length / 2));
+  io.files.set(bad, { bytes, modifiedMs: Date.now() });
+  const before = [...io.files.keys()].sort();
+  await assert.rejects(
+    rewriteDataFiles(written.map((file) => ({ file })), { io, schema: SCHEMA, spec: SPEC, location: LOCATION, properties: {}, targetFileSizeBytes: 64 * 1024 * 1024 }),
+    (err: Error) => err instanceof InvalidMetadataError && err.file === bad && err.message.startsWith(`invalid metadata file ${bad}: cannot read Parquet data: `),
+  );
+  assert.deepStrictEqual([...io.files.keys()].sort(), before);
 });
