@@ -25,7 +25,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const repoRoot = resolve(here, '../../..');
 const venv = process.env.FLOE_VENV ?? join(repoRoot, '.venv');
 const python = join(venv, 'bin/python');
-const script = join(repoRoot, 'test/unit/format/read_manifest_with_pyiceberg.py');
+const script = join(repoRoot, 'test/interop/read_manifest_with_pyiceberg.py');
 const inCi = process.env.CI === 'true';
 
 const schema = schemaFromJson({ type: 'struct', fields: [
