@@ -3,6 +3,7 @@
 // those younger than `max-snapshot-age-ms`, every live tag keeps its snapshot — then one
 // commit removes them, and only files that no remaining snapshot reaches are deleted.
 import { CommitConflictError } from '../src/errors.ts';
+import { faultPoint } from '../src/fault-points.ts';
 import { deleteAll } from '../src/io/file-io.ts';
 import { ancestorsOf, MAIN_BRANCH, propertyInt, type TableMetadata } from '../src/spec/table-metadata.ts';
 import type { TableRequirement } from '../src/spec/table-updates.ts';
@@ -83,10 +84,11 @@ export async function expireSnapshots(catalog: Catalog, id: TableIdentifier, o: 
       if (err instanceof CommitConflictError && attempt < 20) continue;
       throw err;
     }
+    faultPoint('expire.after-commit');
     const keep = await reachableFiles(catalog.io, after.snapshots);
     const candidates = await reachableFiles(catalog.io, expired);
     const doomed = [...candidates].filter((f) => !keep.has(f));
-    await deleteAll(catalog.io, doomed);
+    for (const f of doomed) { faultPoint('expire.mid-delete'); await deleteAll(catalog.io, [f]); }
     return { expiredSnapshots: expired.length, removedRefs: plan.removeRefs, deletedFiles: doomed.length, dryRun: false };
   }
 }

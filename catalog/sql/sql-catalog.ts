@@ -2,6 +2,7 @@
 // SqlCatalog, so Spark, Trino and pyiceberg open the very same catalog. The commit is one
 // conditional UPDATE of `metadata_location` (compare-and-swap).
 import { AlreadyExistsError, CommitConflictError, CommitStateUnknownError, NamespaceNotEmptyError, NotFoundError, ValidationError, errorMessage } from '../../src/errors.ts';
+import { faultPoint } from '../../src/fault-points.ts';
 import type { FileIO } from '../../src/io/file-io.ts';
 import type { Catalog, CreateTableOptions, LoadedTable } from '../../src/table/catalog.ts';
 import {
@@ -264,6 +265,7 @@ export class SqlCatalog implements Catalog {
     const next = applyUpdates(base.metadata, base.metadataLocation, updates);
     const nextLocation = newMetadataFileLocation(next.location, base.metadataLocation);
     await this.io.writeNew(nextLocation, new TextEncoder().encode(serializeTableMetadata(next)));
+    faultPoint('commit.after-metadata-file');
     let changed: number;
     try {
       changed = await this.db.execute(
@@ -284,6 +286,7 @@ export class SqlCatalog implements Catalog {
       throw new CommitConflictError(`table '${identifierToString(id)}' was updated by another writer`);
     }
     this.remember(nextLocation, next);
+    faultPoint('commit.after-catalog-swap');
     return { identifier: id, metadata: next, metadataLocation: nextLocation };
   }
 

@@ -2,6 +2,7 @@
 // never dropped), micro-batching, and exactly-once commits that carry the batch's source
 // offsets. A batch part whose offsets another writer committed first is trimmed away and the
 // rest is committed, so a rebalance neither loses nor doubles a record.
+import { faultPoint } from '../fault-points.ts';
 import { currentSchema, MAIN_BRANCH } from '../spec/table-metadata.ts';
 import type { Catalog } from '../table/catalog.ts';
 import type { TableIdentifier } from '../table/identifier.ts';
@@ -111,6 +112,7 @@ export class TableIngestor {
       if (!this.opts.deadLetters) throw new Error(`${dead.length} record(s) failed validation and no dead-letter destination is configured; first: ${dead[0]!.error}`);
       await this.opts.deadLetters.write(dead, sourceId, ranges);
       this.counts.deadLettered += dead.length;
+      faultPoint('ingest.after-dead-letters');
     }
     const t0 = performance.now();
     const result = await appendExactlyOnce(this.catalog, this.table, good, {
