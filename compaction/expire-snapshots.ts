@@ -4,12 +4,11 @@
 // commit removes them, and only files that no remaining snapshot reaches are deleted.
 import { CommitConflictError } from '../src/errors.ts';
 import { faultPoint } from '../src/fault-points.ts';
-import { deleteAll } from '../src/io/file-io.ts';
 import { ancestorsOf, MAIN_BRANCH, propertyInt, type TableMetadata } from '../src/spec/table-metadata.ts';
 import type { TableRequirement } from '../src/spec/table-updates.ts';
 import type { Catalog } from '../src/table/catalog.ts';
 import type { TableIdentifier } from '../src/table/identifier.ts';
-import { reachableFiles } from './reachable-files.ts';
+import { deleteExpiredFiles, droppedSnapshots } from './expired-file-cleanup.ts';
 
 export interface ExpiryOptions {
   readonly nowMs: number;
@@ -67,7 +66,9 @@ export async function expireSnapshots(catalog: Catalog, id: TableIdentifier, o: 
     const plan = planSnapshotExpiry(base.metadata, o);
     const expired = base.metadata.snapshots.filter((s) => plan.expire.includes(s.snapshotId));
     if (o.dryRun || (expired.length === 0 && plan.removeRefs.length === 0)) {
-      return { expiredSnapshots: expired.length, removedRefs: plan.removeRefs, deletedFiles: 0, dryRun: o.dryRun ?? false };
+      // Nothing to expire: still finish what an earlier run left when it died after its commit.
+      const deletedFiles = o.dryRun ? 0 : await deleteExpiredFiles(catalog.io, base.metadata, await droppedSnapshots(catalog.io, base.metadata));
+      return { expiredSnapshots: expired.length, removedRefs: plan.removeRefs, deletedFiles, dryRun: o.dryRun ?? false };
     }
     // Every ref must still be where the plan saw it: a moved ref may need a planned snapshot.
     const requirements: TableRequirement[] = [
@@ -85,10 +86,10 @@ export async function expireSnapshots(catalog: Catalog, id: TableIdentifier, o: 
       throw err;
     }
     faultPoint('expire.after-commit');
-    const keep = await reachableFiles(catalog.io, after.snapshots);
-    const candidates = await reachableFiles(catalog.io, expired);
-    const doomed = [...candidates].filter((f) => !keep.has(f));
-    for (const f of doomed) { faultPoint('expire.mid-delete'); await deleteAll(catalog.io, [f]); }
-    return { expiredSnapshots: expired.length, removedRefs: plan.removeRefs, deletedFiles: doomed.length, dryRun: false };
+    // The expired snapshots are in `after`'s log (its previous metadata file), with those of any
+    // earlier run that died before it had deleted everything.
+    const earlier = (await droppedSnapshots(catalog.io, after)).filter((s) => !plan.expire.includes(s.snapshotId));
+    const deletedFiles = await deleteExpiredFiles(catalog.io, after, [...expired, ...earlier]);
+    return { expiredSnapshots: expired.length, removedRefs: plan.removeRefs, deletedFiles, dryRun: false };
   }
 }

@@ -107,24 +107,40 @@ describe('crash during compaction, expiry and rewrite-manifests', () => {
     return out;
   };
 
-  for (const [phase, committed] of [['commit.after-metadata-file', false], ['expire.after-commit', true], ['expire.mid-delete#5', true]] as const) {
-    test(`floe expire-snapshots killed at ${phase}: the table whole, rows unchanged; a rerun and remove-orphans finish the job`, async () => {
+  // Expiring all but the head deletes 18 files, bottom-up: 6 data files (visits #1-#6 of
+  // expire.mid-delete), 6 manifests (#7-#12), 6 manifest lists (#13-#18).
+  const EXPIRY_PHASES = [
+    ['commit.after-metadata-file', false], ['expire.after-commit', true],
+    ['expire.mid-delete#3', true], ['expire.mid-delete#9', true], ['expire.mid-delete#15', true],
+  ] as const;
+  for (const [phase, committed] of EXPIRY_PHASES) {
+    test(`floe expire-snapshots killed at ${phase}: the table whole, rows unchanged; the rerun deletes every expired file`, async () => {
       const { id, name, rows, doomed } = await expirable();
+      assert.equal(doomed.length, 18);
       const snapshotsBefore = (await wh.catalog.loadTable(id)).metadata.snapshots.length;
       const args = ['expire-snapshots', name, '--older-than', '0s', '--retain-last', '1'];
       const crashed = await runFloe(wh.dir, args, { faultAt: phase });
       assert.equal(crashed.signal, 'SIGKILL', describeRun(crashed));
       assert.equal((await wh.catalog.loadTable(id)).metadata.snapshots.length, committed ? 1 : snapshotsBefore);
       await assertTableHolds(wh, id, rows, readers, `after crash at ${phase}`);
+      const visit = Number(/#(\d+)$/.exec(phase)?.[1] ?? 0);
+      if (phase.startsWith('expire.mid-delete')) {
+        // Bottom-up: what is left is still reachable from the manifest lists that are left.
+        const left = new Set(await existing(doomed));
+        const gone = (layer: (f: string) => boolean) => doomed.filter((f) => layer(f) && !left.has(f)).length;
+        const isList = (f: string) => /\/metadata\/snap-[^/]*\.avro$/.test(f);
+        const isData = (f: string) => f.includes('/data/');
+        const deleted = visit - 1;
+        assert.deepEqual([gone(isData), gone((f) => !isData(f) && !isList(f)), gone(isList)],
+          [Math.min(deleted, 6), Math.max(0, Math.min(deleted - 6, 6)), Math.max(0, deleted - 12)], 'deleted data files, then manifests, then manifest lists');
+      }
       const rerun = await runFloe(wh.dir, args);
       assert.equal(rerun.code, 0, describeRun(rerun));
       assert.equal((await wh.catalog.loadTable(id)).metadata.snapshots.length, 1);
+      assert.deepEqual(await existing(doomed), [], 'every file only the expired snapshots reached is gone');
       await assertTableHolds(wh, id, rows, readers, `after rerun (${phase})`);
-      // Files the crashed run had still to delete are orphans now: remove-orphans takes them.
-      const orphans = await runFloe(wh.dir, ['remove-orphans', name, '--older-than', '0s']);
-      assert.equal(orphans.code, 0, describeRun(orphans));
-      assert.deepEqual(await existing(doomed), [], 'every file of the expired snapshots is gone');
-      await assertTableHolds(wh, id, rows, readers, `after remove-orphans (${phase})`);
+      const again = await runFloe(wh.dir, args);
+      assert.match(again.stdout, /expired 0 snapshot\(s\), deleted 0 file\(s\)/, 'a third run finds nothing left');
     });
   }
 
