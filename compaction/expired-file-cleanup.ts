@@ -49,9 +49,10 @@ async function filesByLayer(io: FileIO, snapshots: readonly Snapshot[]): Promise
  * Returns the number of files deleted (files already gone are not counted).
  */
 export async function deleteExpiredFiles(io: FileIO, current: TableMetadata, removed: readonly Snapshot[]): Promise<number> {
-  if (removed.length === 0) return 0;
-  const keep = new Set([...await reachableFiles(io, current.snapshots)].map(comparableLocation));
   const layers = await filesByLayer(io, removed);
+  // Usually every dropped snapshot's files are long gone: then the live tree is not walked.
+  if (layers.lists.length === 0 && layers.manifests.length === 0) return 0;
+  const keep = new Set([...await reachableFiles(io, current.snapshots)].map(comparableLocation));
   let deleted = 0;
   for (const f of [...layers.content, ...layers.manifests, ...layers.lists]) {
     if (keep.has(comparableLocation(f)) || !(await io.exists(f))) continue;
