@@ -7,6 +7,7 @@ import PQueue from 'p-queue';
 import * as arrow from 'apache-arrow';
 import * as parquet from 'parquet-wasm';
 import { errorMessage, FloeError } from '../src/errors.ts';
+import { faultPoint } from '../src/fault-points.ts';
 import { deleteAll } from '../src/io/file-io.ts';
 import { LocalFileIO } from '../src/io/local-file-io.ts';
 import { EntryStatus, FileContent, ManifestContent, type DataFile } from '../src/spec/data-file.ts';
@@ -208,6 +209,7 @@ export async function compactTable(catalog: Catalog, id: TableIdentifier, opts: 
     };
     const onInputFileDone = (bytes: number): void => opts.onEvent?.({ type: 'input-bytes', bytes });
     const result = pool ? await pool.run(job, onInputFileDone) : await runRewriteJob(catalog.io, job, onInputFileDone);
+    faultPoint('compaction.after-data-files');
     opts.onEvent?.({ type: 'group-rewritten', group, outputFiles: result.files.length, outputBytes: result.files.reduce((s, f) => s + Number(f.fileSizeInBytes), 0), rowsDeleted: result.rowsDeleted });
     pendingGroups.push({ group, removed: inputs.map((i) => i.file), added: [...result.files] });
     if (pendingGroups.length >= groupsPerCommit) {

@@ -3,12 +3,13 @@
 // those younger than `max-snapshot-age-ms`, every live tag keeps its snapshot — then one
 // commit removes them, and only files that no remaining snapshot reaches are deleted.
 import { CommitConflictError } from '../src/errors.ts';
-import { deleteAll } from '../src/io/file-io.ts';
+import { faultPoint } from '../src/fault-points.ts';
 import { ancestorsOf, MAIN_BRANCH, propertyInt, type TableMetadata } from '../src/spec/table-metadata.ts';
 import type { TableRequirement } from '../src/spec/table-updates.ts';
 import type { Catalog } from '../src/table/catalog.ts';
 import type { TableIdentifier } from '../src/table/identifier.ts';
 import { reachableFiles } from '../src/table/table-files.ts';
+import { deleteExpiredFiles, droppedSnapshots } from './expired-file-cleanup.ts';
 
 export interface ExpiryOptions {
   readonly nowMs: number;
@@ -77,7 +78,9 @@ export async function expireSnapshots(catalog: Catalog, id: TableIdentifier, o: 
     const candidates = await reachableFiles(catalog.io, expired);
     const keep = await reachableFiles(catalog.io, kept);
     if (o.dryRun || (expired.length === 0 && plan.removeRefs.length === 0)) {
-      return { expiredSnapshots: expired.length, removedRefs: plan.removeRefs, deletedFiles: 0, leftFiles: 0, dryRun: o.dryRun ?? false };
+      // Nothing to expire: still finish what an earlier run left when it died after its commit.
+      const cleanup = o.dryRun ? { deleted: 0, left: 0 } : await deleteExpiredFiles(catalog.io, base.metadata, await droppedSnapshots(catalog.io, base.metadata));
+      return { expiredSnapshots: expired.length, removedRefs: plan.removeRefs, deletedFiles: cleanup.deleted, leftFiles: cleanup.left, dryRun: o.dryRun ?? false };
     }
     // Every ref must still be where the plan saw it: a moved ref may need a planned snapshot.
     const requirements: TableRequirement[] = [
@@ -94,22 +97,19 @@ export async function expireSnapshots(catalog: Catalog, id: TableIdentifier, o: 
       if (err instanceof CommitConflictError && attempt < 20) continue;
       throw err;
     }
-    const doomed = [...candidates].filter((f) => !keep.has(f));
-    // A snapshot added meanwhile without moving a ref (a staged one) may reuse expired files.
-    const known = new Set(base.metadata.snapshots.map((s) => s.snapshotId));
-    const added = after.snapshots.filter((s) => !known.has(s.snapshotId));
-    let stillNeeded: Set<string>;
+    faultPoint('expire.after-commit');
+    // The expired snapshots are in `after`'s log (its previous metadata file), with those of any
+    // earlier run that died before it had deleted everything. `after` also holds any snapshot
+    // added meanwhile without moving a ref (a staged one), so files it reuses are kept.
+    let cleanup: { deleted: number; left: number };
     try {
-      stillNeeded = await reachableFiles(catalog.io, added);
+      const earlier = (await droppedSnapshots(catalog.io, after)).filter((s) => !expireIds.has(s.snapshotId));
+      cleanup = await deleteExpiredFiles(catalog.io, after, [...expired, ...earlier]);
     } catch {
-      // The expiry is committed; deleting without knowing what the new snapshot needs is not safe.
-      return { expiredSnapshots: expired.length, removedRefs: plan.removeRefs, deletedFiles: 0, leftFiles: doomed.length, dryRun: false };
+      // The expiry is committed; deleting without knowing what the other snapshots need is not
+      // safe. The next run finishes the cleanup (droppedSnapshots finds these snapshots again).
+      cleanup = { deleted: 0, left: [...candidates].filter((f) => !keep.has(f)).length };
     }
-    const deletable = doomed.filter((f) => !stillNeeded.has(f));
-    const failed = await deleteAll(catalog.io, deletable);
-    return {
-      expiredSnapshots: expired.length, removedRefs: plan.removeRefs, deletedFiles: deletable.length - failed.length,
-      leftFiles: failed.length, dryRun: false,
-    };
+    return { expiredSnapshots: expired.length, removedRefs: plan.removeRefs, deletedFiles: cleanup.deleted, leftFiles: cleanup.left, dryRun: false };
   }
 }

@@ -10,6 +10,7 @@
 // appends that landed meanwhile are carried over untouched.
 import { randomUUID } from 'node:crypto';
 import { ValidationError } from '../src/errors.ts';
+import { faultPoint } from '../src/fault-points.ts';
 import { writeManifestList } from '../src/format/manifest-list-writer.ts';
 import type { FileIO } from '../src/io/file-io.ts';
 import { EntryStatus, FileContent, ManifestContent, type DataFile, type ManifestEntry, type ManifestFile } from '../src/spec/data-file.ts';
@@ -141,9 +142,11 @@ export class ReplaceDataFiles implements SnapshotAction {
         pathFor: (i) => `${meta.location}/metadata/${this.commitUuid}-a${attempt}-merged-m${i}.avro`,
       });
       attemptFiles.push(...merged.written);
+      faultPoint('compaction.after-manifests');
       const listPath = `${meta.location}/metadata/snap-${this.snapshotId}-${attempt}-${this.commitUuid}.avro`;
       await this.io.writeNew(listPath, writeManifestList({ manifests: merged.manifests, snapshotId: this.snapshotId, parentSnapshotId: head.snapshotId, sequenceNumber }));
       attemptFiles.push(listPath);
+      faultPoint('compaction.after-manifest-list');
       const delta = emptyDelta();
       for (const f of this.o.added) addFile(delta, f);
       for (const f of this.o.removed) removeFile(delta, f);

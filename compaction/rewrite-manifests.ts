@@ -4,6 +4,7 @@
 // manifests again after many small commits. Data files are never touched; delete manifests
 // are carried over unchanged.
 import { randomUUID } from 'node:crypto';
+import { faultPoint } from '../src/fault-points.ts';
 import { ValidationError } from '../src/errors.ts';
 import { writeManifestList } from '../src/format/manifest-list-writer.ts';
 import type { FileIO } from '../src/io/file-io.ts';
@@ -184,12 +185,14 @@ export class RewriteManifests implements SnapshotAction {
         entriesProcessed += group.length;
         created.push(...await writer.write(specId, group));
       }
+      faultPoint('rewrite-manifests.after-manifests');
       const listPath = `${meta.location}/metadata/snap-${this.snapshotId}-${attempt}-${this.commitUuid}.avro`;
       await this.io.writeNew(listPath, writeManifestList({
         manifests: [...created, ...deleteManifests], snapshotId: this.snapshotId,
         parentSnapshotId: parent.snapshotId, sequenceNumber,
       }));
       attemptFiles.push(listPath);
+      faultPoint('rewrite-manifests.after-manifest-list');
       const stats: RewriteManifestsStats = {
         manifestsCreated: created.length, manifestsKept: deleteManifests.length,
         manifestsReplaced: dataManifests.length, entriesProcessed,

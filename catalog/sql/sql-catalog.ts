@@ -7,6 +7,7 @@ import {
 import PQueue from 'p-queue';
 import { deleteAll, type FileIO } from '../../src/io/file-io.ts';
 import type { Catalog, CreateTableOptions, DropTableResult, LoadedTable } from '../../src/table/catalog.ts';
+import { faultPoint } from '../../src/fault-points.ts';
 import {
   identifierToString, namespaceToString, validateIdentifier, validateNamePart, type TableIdentifier,
 } from '../../src/table/identifier.ts';
@@ -391,6 +392,7 @@ export class SqlCatalog implements Catalog {
     const next = applyUpdates(base.metadata, base.metadataLocation, updates);
     const nextLocation = newMetadataFileLocation(next.location, base.metadataLocation);
     await this.io.writeNew(nextLocation, new TextEncoder().encode(serializeTableMetadata(next)));
+    faultPoint('commit.after-metadata-file');
     let changed: number;
     try {
       changed = await this.db.execute(
@@ -411,6 +413,7 @@ export class SqlCatalog implements Catalog {
       throw new CommitConflictError(`table '${identifierToString(id)}' was updated by another writer`);
     }
     this.remember(nextLocation, next);
+    faultPoint('commit.after-catalog-swap');
     return { identifier: id, metadata: next, metadataLocation: nextLocation };
   }
 

@@ -4,6 +4,7 @@
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import pino from 'pino';
+import { faultPoint } from '../fault-points.ts';
 import { parseJsonExact } from '../spec/json.ts';
 import type { Catalog } from '../table/catalog.ts';
 import { identifierToString, parseTableIdentifier } from '../table/identifier.ts';
@@ -47,6 +48,7 @@ export async function startIngest(catalog: Catalog, cfg: IngestConfig, opts: { l
           metrics.bufferedBytes.set({ table }, ingestor.bufferedBytes);
           metrics.windowMs.set({ table }, ingestor.windowMs);
           log.info({ table, reason: info.reason, records: info.records, deadLetters: info.deadLetters, staleDropped: info.trimmed, commitMs: Math.round(info.commitMs), attempts: info.attempts }, 'batch committed');
+          faultPoint('ingest.before-offset-commit');
           if (kafka && route.topic) await kafka.committed(route.topic, info.offsets);
         },
         onStale: (info) => log.warn({ table, ...info }, 'dropped records another writer had already committed'),

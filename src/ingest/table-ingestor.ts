@@ -2,6 +2,7 @@
 // never dropped), micro-batching, and exactly-once commits that carry the batch's source
 // offsets. A batch part whose offsets another writer committed first is trimmed away and the
 // rest is committed, so a rebalance neither loses nor doubles a record.
+import { faultPoint } from '../fault-points.ts';
 import { currentSchema, defaultSpec, MAIN_BRANCH } from '../spec/table-metadata.ts';
 import { partitionType, type PartitionSpec } from '../spec/partition-spec.ts';
 import type { Catalog } from '../table/catalog.ts';
@@ -57,6 +58,25 @@ export interface TableIngestorOptions {
 }
 
 
+/**
+ * Drops a record whose source position is already in the batch. Kafka delivers a message twice
+ * when the consumer seeks to the table's offsets after a fetch from Kafka's older committed
+ * offsets was already offered (a restart whose crash fell between the table commit and Kafka's
+ * offset commit); the offsets validator only refuses overlaps with earlier commits, not within
+ * one batch.
+ */
+function firstDeliveries(items: SourceRecord[]): SourceRecord[] {
+  const seen = new Set<string>();
+  const out = items.filter((r) => {
+    if (!r.position) return true;
+    const key = `${r.position.sourceId}\u0000${r.position.partition}\u0000${r.position.offset}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+  return out.length === items.length ? items : out;
+}
+
 export class TableIngestor {
   private batcher!: MicroBatcher<SourceRecord>;
   private schema!: Schema;
@@ -99,7 +119,8 @@ export class TableIngestor {
   flush(reason: FlushReason = 'shutdown'): Promise<void> { return this.batcher.flush(reason); }
   close(): Promise<void> { return this.batcher.close(); }
 
-  private async commitBatch(batch: Batch<SourceRecord>): Promise<FlushOutcome> {
+  private async commitBatch(delivered: Batch<SourceRecord>): Promise<FlushOutcome> {
+    const batch = { ...delivered, items: firstDeliveries(delivered.items) };
     if (this.opts.evolveSchema) {
       this.schema = await evolveSchemaFor(this.catalog, this.table, batch.items.map((r) => r.value), (c) => this.opts.events?.onSchemaChange?.(c));
       this.partitioning = partitionSources(partitionType(this.spec, this.schema), this.schema);
@@ -120,6 +141,7 @@ export class TableIngestor {
       if (!this.opts.deadLetters) throw new Error(`${dead.length} record(s) failed validation and no dead-letter destination is configured; first: ${dead[0]!.error}`);
       await this.opts.deadLetters.write(dead, sourceId, ranges);
       this.counts.deadLettered += dead.length;
+      faultPoint('ingest.after-dead-letters');
     }
     const t0 = performance.now();
     const result = await appendExactlyOnce(this.catalog, this.table, good, {

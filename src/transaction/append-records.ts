@@ -2,6 +2,7 @@
 // and properties, then commit them with a fast append and retries. Nothing becomes visible
 // unless the commit lands; files of a definitely failed commit are removed.
 import { CommitStateUnknownError } from '../errors.ts';
+import { faultPoint } from '../fault-points.ts';
 import { deleteAll } from '../io/file-io.ts';
 import { currentSchema, defaultSpec, MAIN_BRANCH } from '../spec/table-metadata.ts';
 import type { Catalog, LoadedTable } from '../table/catalog.ts';
@@ -33,6 +34,7 @@ export async function appendRecords(catalog: Catalog, id: TableIdentifier, recor
     location: meta.location, io: catalog.io,
   });
   const files = await writer.write(records);
+  faultPoint('append.after-data-files');
   const t0 = performance.now();
   const action = new FastAppend(catalog.io, files, {
     branch: opts.branch ?? MAIN_BRANCH,

@@ -4,6 +4,7 @@
 // retry only re-bases on the new head.
 import { randomUUID } from 'node:crypto';
 import { ValidationError } from '../errors.ts';
+import { faultPoint } from '../fault-points.ts';
 import { EntryStatus, type DataFile, type ManifestFile } from '../spec/data-file.ts';
 import { writeManifestList } from '../format/manifest-list-writer.ts';
 import { branchHead, MAIN_BRANCH, type Snapshot } from '../spec/table-metadata.ts';
@@ -62,6 +63,7 @@ export class FastAppend implements SnapshotAction {
       out.push(...manifests);
     }
     this.newManifests = out;
+    faultPoint('append.after-manifest');
     return out;
   }
 
@@ -84,6 +86,7 @@ export class FastAppend implements SnapshotAction {
         parentSnapshotId: parent?.snapshotId ?? null, sequenceNumber,
       }));
       attemptFiles.push(listPath);
+      faultPoint('append.after-manifest-list');
     } catch (err) {
       for (const f of attemptFiles) await this.io.delete(f);
       throw err;
