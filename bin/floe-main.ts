@@ -14,7 +14,6 @@ export function main(argv: readonly string[]): Promise<number> {
     removeOrphans: removeOrphanFiles,
     rewriteManifests,
     doctor: async (catalog, id, o) => {
-      // The table-location-overlap hook (src/table/) is passed here once it exists.
       const report = await runTableDoctor(catalog, id, { deep: o.deep });
       return { healthy: report.healthy, lines: formatDoctorReport(report), report };
     },

@@ -31,7 +31,7 @@
 //   partition-values     (deep) identity/year/month/day/hour/truncate partition values equal the
 //                        transform of the footer's min and max of the source column
 //   orphan-files         files under data/ and metadata/ nothing references (warn, never fail)
-//   table-location-overlap  hook: no other table's location overlaps this one (skipped until wired)
+//   table-location-overlap  no other table of the catalog lives inside, around or at this one's location
 import PQueue from 'p-queue';
 import { decodeParquetStatistic } from '../src/format/footer-metrics.ts';
 import { readManifest, readManifestList } from '../src/format/manifest-reader.ts';
@@ -45,7 +45,8 @@ import { applyTransform } from '../src/spec/transforms.ts';
 import type { PrimitiveValue } from '../src/spec/types.ts';
 import type { Catalog } from '../src/table/catalog.ts';
 import { identifierToString, type TableIdentifier } from '../src/table/identifier.ts';
-import { comparableLocation, liveTableFiles, planOrphanRemoval } from './remove-orphans.ts';
+import { comparableLocation, locationsOverlap } from '../src/table/table-location.ts';
+import { liveTableFiles, planOrphanRemoval } from './remove-orphans.ts';
 
 export const CHECK_NAMES = [
   'files-exist', 'file-sizes', 'manifests-decode', 'sequence-numbers', 'snapshot-lineage', 'refs',
@@ -71,17 +72,9 @@ export interface DoctorReport {
   readonly checks: readonly DoctorCheck[];
 }
 
-/**
- * Hook for "no table location overlaps another" (written in src/table/ by another change and
- * wired in by the entry point): how many other tables overlap this one's location, and the first.
- */
-export type TableLocationOverlapCheck = (catalog: Catalog, id: TableIdentifier, metadata: TableMetadata) =>
-  Promise<{ readonly overlapping: number; readonly checked: number; readonly first?: string }>;
-
 export interface DoctorOptions {
   /** Open every live data and delete file and compare its footer with its manifest entry. */
   readonly deep?: boolean;
-  readonly locationOverlap?: TableLocationOverlapCheck;
 }
 
 const IO_CONCURRENCY = 16;
@@ -219,7 +212,7 @@ export async function runTableDoctor(catalog: Catalog, id: TableIdentifier, o: D
     for (const name of ['record-counts', 'partition-values'] as const) checks.push({ name, status: 'skipped', count: 0, checked: 0, detail: 'needs --deep' });
   }
   checks.push(await orphanCheck(io, metadata, metadataLocation));
-  checks.push(await overlapCheck(catalog, id, metadata, o.locationOverlap));
+  checks.push(await overlapCheck(catalog, id, metadata));
 
   return {
     table: identifierToString(id), metadataLocation, deep,
@@ -364,12 +357,22 @@ async function orphanCheck(io: FileIO, metadata: TableMetadata, metadataLocation
   return t.result('warn');
 }
 
-async function overlapCheck(catalog: Catalog, id: TableIdentifier, metadata: TableMetadata, hook: TableLocationOverlapCheck | undefined): Promise<DoctorCheck> {
-  if (!hook) return { name: 'table-location-overlap', status: 'skipped', count: 0, checked: 0, detail: 'no overlap check wired in' };
-  const r = await hook(catalog, id, metadata);
+/** No other table of the catalog lives inside, around or at this table's location (links seen through). */
+async function overlapCheck(catalog: Catalog, id: TableIdentifier, metadata: TableMetadata): Promise<DoctorCheck> {
+  const self = identifierToString(id);
+  const others = (await catalog.listTableLocations()).filter((t) => t.identifier !== self);
+  const canonical = async (uri: string): Promise<string> => (catalog.io.canonicalLocation ? catalog.io.canonicalLocation(uri) : uri);
+  const own = await canonical(metadata.location);
+  let overlapping = 0;
+  let first: string | undefined;
+  for (const t of others) {
+    if (!locationsOverlap(own, await canonical(t.location))) continue;
+    overlapping++;
+    first ??= `${t.identifier} at ${comparableLocation(t.location)}`;
+  }
   return {
-    name: 'table-location-overlap', status: r.overlapping > 0 ? 'fail' : 'ok', count: r.overlapping, checked: r.checked,
-    ...(r.first !== undefined ? { first: comparableLocation(r.first), detail: 'overlaps this table\'s location' } : {}),
+    name: 'table-location-overlap', status: overlapping > 0 ? 'fail' : 'ok', count: overlapping, checked: others.length,
+    ...(first !== undefined ? { first, detail: 'another table lives inside, around or at this table\'s location' } : {}),
   };
 }
 

@@ -19,6 +19,7 @@ import { commitWithRetry } from '../../src/transaction/commit-with-retry.ts';
 import { FastAppend } from '../../src/transaction/fast-append.ts';
 import { manifestEntries, snapshotManifests } from '../../src/transaction/table-manifests.ts';
 import { DataFileWriter } from '../../src/writer/data-file-writer.ts';
+import { insertTableAt } from '../support/legacy-nested-table.ts';
 import { testWarehouse, type TestWarehouse } from '../support/warehouse.ts';
 
 const SCHEMA = schemaFromJson({ type: 'struct', fields: [
@@ -105,7 +106,7 @@ describe('floe doctor', () => {
     assert.equal(r.healthy, true, JSON.stringify(r.checks, null, 1));
     assert.ok(check(r, 'record-counts').checked > 0);
     assert.ok(check(r, 'partition-values').checked > 0);
-    assert.equal(check(r, 'table-location-overlap').status, 'skipped');
+    assert.equal(check(r, 'table-location-overlap').status, 'ok');
     // Expiry removed the compacted-away files; nothing is left unreferenced.
     assert.equal(check(r, 'orphan-files').count, 0);
 
@@ -128,6 +129,16 @@ describe('floe doctor', () => {
     assert.deepEqual(parsed.checks.map((c) => c.name), ['files-exist', 'file-sizes', 'manifests-decode', 'sequence-numbers', 'snapshot-lineage', 'refs', 'record-counts', 'partition-values', 'orphan-files', 'table-location-overlap']);
   });
 
+
+  test('a table inside another table\'s folder (made before floe checked locations) fails table-location-overlap, naming it', async () => {
+    const outer = await wh.catalog.loadTable(ID);
+    await insertTableAt(wh.catalog, wh.catalogDb, { namespace: ['d'], name: 'inner' }, `${outer.metadata.location}/data/inner`, SCHEMA);
+    const r = await runTableDoctor(wh.catalog, ID);
+    assertOnlyFailure(r, 'table-location-overlap', `d.inner at ${outer.metadata.location.replace(/^file:\/+/, '/')}/data/inner`);
+    const text = await cli(wh, 'doctor', 'd.t');
+    assert.equal(text.code, 1);
+    assert.ok(text.out.some((l) => l.startsWith('FAIL table-location-overlap count=1')), text.out.join('\n'));
+  });
   test('a missing data file fails files-exist naming it (exit 1)', async () => {
     const victim = (await liveDataFiles(wh))[1]!.filePath;
     rmSync(uriToPath(victim));
@@ -187,6 +198,7 @@ describe('floe doctor', () => {
     const broken = t.metadataLocation.replace(/\.metadata\.json$/, '-broken.metadata.json');
     writeFileSync(uriToPath(broken), text);
     const brokenId = { namespace: ['d'], name: 'broken' };
+    await wh.catalog.dropTable(ID); // its folder now belongs to the registered copy (overlaps are refused)
     await wh.catalog.registerTable(brokenId, broken);
     const r = await runTableDoctor(wh.catalog, brokenId);
     assert.equal(r.healthy, false);
