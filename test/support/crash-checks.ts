@@ -1,7 +1,9 @@
 // What every crash test asserts after a crash and after the rerun: the table is consistent
-// (test/support/table-consistency.ts) and holds exactly the expected rows — by value, each
+// (test/support/table-consistency.ts, which also checks the summary totals, and floe doctor
+// --deep) and holds exactly the expected rows — by value, each
 // once — as floe's own reader, pyiceberg and DuckDB see it. Spark is left out to save CPU.
 import assert from 'node:assert/strict';
+import { formatDoctorReport, runTableDoctor } from '../../compaction/table-doctor.ts';
 import type { TableIdentifier } from '../../src/table/identifier.ts';
 import { identifierToString } from '../../src/table/identifier.ts';
 import { readTableRows } from './read-table.ts';
@@ -32,6 +34,10 @@ export async function assertTableHolds(
 ): Promise<void> {
   const report = await checkTableConsistency(wh.catalog, id);
   assert.deepEqual(report.problems, [], `${context}: table inconsistent`);
+  // floe doctor --deep, as a user would run it: files, sizes, decoding, lineage, refs, footers
+  // against manifests; orphan files left by the crash only warn.
+  const doctor = await runTableDoctor(wh.catalog, id, { deep: true });
+  assert.ok(doctor.healthy, `${context}: floe doctor --deep: ${formatDoctorReport(doctor).join('; ')}`);
   assert.equal(report.liveRecords, BigInt(expected.length), `${context}: live record count`);
   const want = sortedKeys(expected);
   const local = sortedKeys(await readTableRows(wh.catalog, id));
