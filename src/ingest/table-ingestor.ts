@@ -25,6 +25,23 @@ export interface SourceRecord {
   readonly timestampMs?: number;
   /** Set when decoding failed (e.g. invalid JSON). */
   readonly decodeError?: string;
+  /** 1-based line of a file source, for messages. */
+  readonly line?: number;
+}
+
+/** Where a record came from, for a dead letter's one-line reason: "line 12" or "partition 0 offset 41". */
+function whereFrom(r: SourceRecord): string | undefined {
+  if (r.line !== undefined) return `line ${r.line}`;
+  if (r.position) return `partition ${r.position.partition} offset ${r.position.offset}`;
+  return undefined;
+}
+
+/** The dead-letter reason: where, field, value and expected type, on one line. */
+function deadLetterReason(r: SourceRecord, field: string, reason: string): string {
+  const where = whereFrom(r);
+  // A decode error may already say where (the NDJSON reader's "line 3: invalid JSON ..."): once is enough.
+  const own = where && reason.startsWith(`${where}: `) ? reason.slice(where.length + 2) : reason;
+  return `${where ? `${where}: ` : ''}field '${field}': ${own}`.replace(/[\r\n]+/g, ' ');
 }
 
 export interface DeadLetter {
@@ -100,7 +117,7 @@ export class TableIngestor {
     for (const r of batch.items) {
       const problem = r.decodeError !== undefined ? { field: '(payload)', reason: r.decodeError } : findRecordProblem(this.schema, r.value);
       if (problem) {
-        dead.push({ raw: r.raw, error: `field '${problem.field}': ${problem.reason}`, ...(r.position ? { position: r.position } : {}), ...(r.timestampMs !== undefined ? { timestampMs: r.timestampMs } : {}) });
+        dead.push({ raw: r.raw, error: deadLetterReason(r, problem.field, problem.reason), ...(r.position ? { position: r.position } : {}), ...(r.timestampMs !== undefined ? { timestampMs: r.timestampMs } : {}) });
       } else {
         good.push({ value: r.value as Record<string, unknown>, ...(r.position ? { position: r.position } : {}) });
       }
