@@ -173,7 +173,9 @@ function line(r: () => number, id: number): string {
   const n = 1 + Math.floor(r() * 3);
   for (let k = 0; k < n; k++) mutate(r, rec);
   const text = toJson(rec);
-  return x < 0.33 ? text.slice(0, Math.floor(r() * text.length)) || '{' : text; // broken JSON
+  if (x >= 0.33) return text;
+  // Broken JSON; never cut inside a surrogate pair (the file would hold U+FFFD, not this line).
+  return text.slice(0, Math.floor(r() * text.length)).replace(/[\uD800-\uDBFF]$/, '') || '{';
 }
 
 function runFloe(args: string[]): Promise<{ code: number | null; stderr: string }> {
