@@ -9,7 +9,7 @@ import type { Schema } from '../spec/schema.ts';
 import { compareValues } from '../spec/single-value.ts';
 import { isPrimitive, type IcebergType, type PrimitiveType, type PrimitiveValue } from '../spec/types.ts';
 import { primitiveParser, ValueError } from './value-parsers.ts';
-import { asList, asStruct, fieldValue, knownNames, mapEntries, MISSING_REQUIRED, unknownFieldReason, unknownKey } from './value-shapes.ts';
+import { asList, asStruct, fieldValue, isInheritedName, knownNames, mapEntries, MISSING_REQUIRED, unknownFieldReason, unknownKey } from './value-shapes.ts';
 
 export interface LeafMetrics {
   readonly type: PrimitiveType;
@@ -90,9 +90,10 @@ class Converter {
         }
         const children = type.fields.map((f) => {
           const childValues = new Array<unknown>(n);
+          const inherited = isInheritedName(f.name);
           for (let i = 0; i < n; i++) {
             const s = structs[i];
-            if (s !== undefined) childValues[i] = fieldValue(s, f.name);
+            if (s !== undefined) childValues[i] = fieldValue(s, f.name, inherited);
           }
           return this.column(f.id, f.type, f.required, childValues, owners, `${path}.${f.name}`, inRepeated, validity);
         });
@@ -360,7 +361,8 @@ export function recordsToArrow(schema: Schema, records: readonly unknown[], owne
   const n = records.length;
   const children = schema.fields.map((f) => {
     const values = new Array<unknown>(n);
-    for (let i = 0; i < n; i++) values[i] = fieldValue(objects[i]!, f.name);
+    const inherited = isInheritedName(f.name);
+    for (let i = 0; i < n; i++) values[i] = fieldValue(objects[i]!, f.name, inherited);
     return conv.column(f.id, f.type, f.required, values, ownerOf, f.name, false);
   });
   const arrowSchemaOfTable = arrowSchema(schema);

@@ -7,7 +7,7 @@ import type { Schema } from '../spec/schema.ts';
 import { isPrimitive, type IcebergType, type NestedField } from '../spec/types.ts';
 import { RECORD_SHAPE } from './record-converter.ts';
 import { primitiveParser } from './value-parsers.ts';
-import { asList, asStruct, fieldValue, knownNames, mapEntries, MISSING_REQUIRED, unknownFieldReason, unknownKey } from './value-shapes.ts';
+import { asList, asStruct, fieldValue, isInheritedName, knownNames, mapEntries, MISSING_REQUIRED, unknownFieldReason, unknownKey } from './value-shapes.ts';
 
 export interface RecordProblem { readonly field: string; readonly reason: string }
 
@@ -78,10 +78,12 @@ function compile(type: IcebergType, path: string): Check {
 }
 
 function compileFields(fields: readonly NestedField[], prefix: string): (rec: Record<string, unknown>) => void {
-  const checks = fields.map((f) => ({ name: f.name, path: `${prefix}${f.name}`, required: f.required, check: compile(f.type, `${prefix}${f.name}`) }));
+  const checks = fields.map((f) => ({
+    name: f.name, inherited: isInheritedName(f.name), path: `${prefix}${f.name}`, required: f.required, check: compile(f.type, `${prefix}${f.name}`),
+  }));
   return (rec) => {
     for (const c of checks) {
-      const v = fieldValue(rec, c.name);
+      const v = fieldValue(rec, c.name, c.inherited);
       if (v === null || v === undefined) {
         if (c.required) throw new Problem(c.path, MISSING_REQUIRED);
       } else c.check(v);

@@ -14,9 +14,15 @@ export function asStruct(v: unknown, expected = 'struct (object)'): Record<strin
   return v as Record<string, unknown>;
 }
 
-/** A struct member by name: own properties only, so a field named `constructor` or
- * `toString` that is absent reads as null, not as Object.prototype's function. */
-export function fieldValue(obj: Record<string, unknown>, name: string): unknown {
+/** True for field names an object inherits (`constructor`, `toString`…): those are read as own
+ * properties only, so an absent one reads as null, not as Object.prototype's function. */
+export function isInheritedName(name: string): boolean {
+  return name in Object.prototype;
+}
+
+/** A struct member by name (`inherited` from isInheritedName, computed once per field). */
+export function fieldValue(obj: Record<string, unknown>, name: string, inherited: boolean): unknown {
+  if (!inherited) return obj[name];
   return Object.prototype.hasOwnProperty.call(obj, name) ? obj[name] : undefined;
 }
 
