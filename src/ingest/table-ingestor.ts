@@ -2,7 +2,8 @@
 // never dropped), micro-batching, and exactly-once commits that carry the batch's source
 // offsets. A batch part whose offsets another writer committed first is trimmed away and the
 // rest is committed, so a rebalance neither loses nor doubles a record.
-import { currentSchema, MAIN_BRANCH } from '../spec/table-metadata.ts';
+import { partitionType, type PartitionFieldType } from '../spec/partition-spec.ts';
+import { currentSchema, defaultSpec, MAIN_BRANCH, type TableMetadata } from '../spec/table-metadata.ts';
 import type { Catalog } from '../table/catalog.ts';
 import type { TableIdentifier } from '../table/identifier.ts';
 import { findRecordProblem } from '../writer/record-validator.ts';
@@ -75,6 +76,8 @@ export interface TableIngestorOptions {
 export class TableIngestor {
   private batcher!: MicroBatcher<SourceRecord>;
   private schema!: Schema;
+  /** The default spec's fields: records whose partition value cannot be written are dead letters. */
+  private partitionFields: readonly PartitionFieldType[] = [];
   readonly branch: string;
   counts = { received: 0, committed: 0, deadLettered: 0, staleDropped: 0 };
 
@@ -84,9 +87,14 @@ export class TableIngestor {
 
   static async open(catalog: Catalog, table: TableIdentifier, opts: TableIngestorOptions): Promise<TableIngestor> {
     const ing = new TableIngestor(catalog, table, opts);
-    ing.schema = currentSchema((await catalog.loadTable(table)).metadata);
+    ing.useMetadata((await catalog.loadTable(table)).metadata);
     ing.batcher = new MicroBatcher(opts.batcher, (b) => ing.commitBatch(b));
     return ing;
+  }
+
+  private useMetadata(meta: TableMetadata): void {
+    this.schema = currentSchema(meta);
+    this.partitionFields = partitionType(defaultSpec(meta), this.schema);
   }
 
   get full(): boolean { return this.batcher.full; }
@@ -111,11 +119,12 @@ export class TableIngestor {
   private async commitBatch(batch: Batch<SourceRecord>): Promise<FlushOutcome> {
     if (this.opts.evolveSchema) {
       this.schema = await evolveSchemaFor(this.catalog, this.table, batch.items.map((r) => r.value), (c) => this.opts.events?.onSchemaChange?.(c));
+      this.partitionFields = partitionType(defaultSpec((await this.catalog.loadTable(this.table)).metadata), this.schema);
     }
     const good: PositionedRecord[] = [];
     const dead: DeadLetter[] = [];
     for (const r of batch.items) {
-      const problem = r.decodeError !== undefined ? { field: '(payload)', reason: r.decodeError } : findRecordProblem(this.schema, r.value);
+      const problem = r.decodeError !== undefined ? { field: '(payload)', reason: r.decodeError } : findRecordProblem(this.schema, r.value, this.partitionFields);
       if (problem) {
         dead.push({ raw: r.raw, error: deadLetterReason(r, problem.field, problem.reason), ...(r.position ? { position: r.position } : {}), ...(r.timestampMs !== undefined ? { timestampMs: r.timestampMs } : {}) });
       } else {

@@ -350,7 +350,15 @@ function transformerFor(t: Transform, source: PrimitiveType): ValueTransformer {
     case 'day':
       return (value) => daysFromValue(source, value);
     case 'hour':
-      return (value) => floorDivMicros(expectBigInt(source, value), MICROS_PER_HOUR, BIG_MICROS_PER_HOUR);
+      return (value) => {
+        const hours = floorDivMicros(expectBigInt(source, value), MICROS_PER_HOUR, BIG_MICROS_PER_HOUR);
+        // The partition value is an int: beyond ±2^31 hours (years past ~246,000) it cannot be
+        // written (Java's transform would wrap it into another partition). Refused, not wrapped.
+        if (hours > INT_MAX || hours < -INT_MAX - 1) {
+          throw new RangeError(`hour partition value ${hours} of timestamp ${String(value)} µs does not fit a 32-bit int`);
+        }
+        return hours;
+      };
   }
 }
 

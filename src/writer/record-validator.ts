@@ -3,7 +3,10 @@
 // It runs the converter's own checks — the same primitive parsers (`primitiveParser`) and the
 // same shape rules (value-shapes.ts) — record by record; test/integration/ingest-fuzz.test.ts
 // holds the two together on mutated records.
+import type { PartitionFieldType } from '../spec/partition-spec.ts';
 import type { Schema } from '../spec/schema.ts';
+import { RecordValidationError } from '../errors.ts';
+import { groupByPartition } from './data-file-writer.ts';
 import { isPrimitive, type IcebergType, type NestedField } from '../spec/types.ts';
 import { RECORD_SHAPE } from './record-converter.ts';
 import { primitiveParser } from './value-parsers.ts';
@@ -94,8 +97,12 @@ function compileFields(fields: readonly NestedField[], prefix: string): (rec: Re
 interface RecordCheck { readonly fields: (rec: Record<string, unknown>) => void; readonly known: ReadonlySet<string> }
 const compiled = new WeakMap<Schema, RecordCheck>();
 
-/** The first problem that keeps `record` out of the table, or undefined if it fits. */
-export function findRecordProblem(schema: Schema, record: unknown): RecordProblem | undefined {
+/**
+ * The first problem that keeps `record` out of the table, or undefined if it fits. With the
+ * table's partition fields, the record's partition tuple is computed too, by the writer's own
+ * function (an hour partition of a timestamp past year ~246,000 does not fit its int).
+ */
+export function findRecordProblem(schema: Schema, record: unknown, partitionFields: readonly PartitionFieldType[] = []): RecordProblem | undefined {
   let c = compiled.get(schema);
   if (!c) {
     c = { fields: compileFields(schema.fields, ''), known: knownNames(schema.fields) };
@@ -112,6 +119,14 @@ export function findRecordProblem(schema: Schema, record: unknown): RecordProble
     // throw something unexpected (or a stack overflow on absurd nesting) is dead-lettered too.
     if (err instanceof Problem) return { field: err.field, reason: err.reason };
     return { field: '(record)', reason: reasonOf(err) };
+  }
+  if (partitionFields.length > 0) {
+    try {
+      groupByPartition([rec], partitionFields, schema);
+    } catch (err) {
+      if (err instanceof RecordValidationError) return { field: err.fieldPath, reason: reasonOf(err).replace(/^record \d+: field '[^']*': /, '') };
+      return { field: '(partition)', reason: reasonOf(err) };
+    }
   }
   return undefined;
 }

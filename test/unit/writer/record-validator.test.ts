@@ -6,6 +6,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { RecordValidationError } from '../../../src/errors.ts';
 import { parseJsonExact } from '../../../src/spec/json.ts';
+import { parsePartitionExpression, partitionType } from '../../../src/spec/partition-spec.ts';
+import { groupByPartition } from '../../../src/writer/data-file-writer.ts';
 import { schemaFromJson } from '../../../src/spec/schema.ts';
 import { recordsToArrow } from '../../../src/writer/record-converter.ts';
 import { findRecordProblem } from '../../../src/writer/record-validator.ts';
@@ -148,5 +150,17 @@ describe('validator and converter agree', () => {
     assert.match(p.reason, /^expected timestamp \(milliseconds since the epoch\), got number 9{30}\.\.\.\(5000 digits\)/);
     const q = outcome(`{"id":1,"s":7}`)!;
     assert.equal(q.reason, 'expected string, got number 7');
+  });
+
+  test('a partition value the table cannot hold is the record\'s problem, found by the writer\'s own function', () => {
+    const fields = partitionType(parsePartitionExpression('hour(tz), bucket(2,id)', schema), schema);
+    const far = { id: 1, tz: '+250000-01-01T00:00:00Z' }; // fits int64 µs; ~2.2e9 hours does not fit the int partition value
+    assert.equal(findRecordProblem(schema, far), undefined);
+    const p = findRecordProblem(schema, far, fields);
+    assert.equal(p?.field, '(partition)');
+    assert.match(p?.reason ?? '', /hour partition value 2\d{9} .* does not fit a 32-bit int/);
+    assert.throws(() => groupByPartition([far], fields, schema), /does not fit a 32-bit int/);
+    assert.equal(findRecordProblem(schema, { id: 1, tz: '2026-01-01T00:00:00Z' }, fields), undefined);
+    assert.equal(findRecordProblem(schema, { id: 1, tz: '-250000-01-01T00:00:00Z' }, fields)?.field, '(partition)');
   });
 });
