@@ -23,7 +23,10 @@ export function describe(v: unknown): string {
   if (typeof v === 'bigint') { const t = v.toString(); return t.length > 60 ? `${t.slice(0, 30)}...(${t.length} digits)` : t; }
   if (v instanceof Uint8Array) return `<${v.length} bytes>`;
   if (typeof v === 'object') {
-    try { const s = JSON.stringify(v); return s.length > 60 ? `${s.slice(0, 57)}...` : s; } catch { return String(v); }
+    try {
+      const s = JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? `${x}n` : x)) ?? String(v);
+      return s.length > 60 ? `${s.slice(0, 57)}...` : s;
+    } catch { return String(v); }
   }
   return String(v);
 }
