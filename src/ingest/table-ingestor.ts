@@ -2,7 +2,7 @@
 // never dropped), micro-batching, and exactly-once commits that carry the batch's source
 // offsets. A batch part whose offsets another writer committed first is trimmed away and the
 // rest is committed, so a rebalance neither loses nor doubles a record.
-import { partitionType, type PartitionFieldType } from '../spec/partition-spec.ts';
+import { partitionType, type PartitionFieldType, type PartitionSpec } from '../spec/partition-spec.ts';
 import { currentSchema, defaultSpec, MAIN_BRANCH, type TableMetadata } from '../spec/table-metadata.ts';
 import type { Catalog } from '../table/catalog.ts';
 import type { TableIdentifier } from '../table/identifier.ts';
@@ -76,6 +76,7 @@ export interface TableIngestorOptions {
 export class TableIngestor {
   private batcher!: MicroBatcher<SourceRecord>;
   private schema!: Schema;
+  private spec!: PartitionSpec;
   /** The default spec's fields: records whose partition value cannot be written are dead letters. */
   private partitionFields: readonly PartitionFieldType[] = [];
   readonly branch: string;
@@ -93,8 +94,13 @@ export class TableIngestor {
   }
 
   private useMetadata(meta: TableMetadata): void {
-    this.schema = currentSchema(meta);
-    this.partitionFields = partitionType(defaultSpec(meta), this.schema);
+    this.spec = defaultSpec(meta);
+    this.useSchema(currentSchema(meta));
+  }
+
+  private useSchema(schema: Schema): void {
+    this.schema = schema;
+    this.partitionFields = partitionType(this.spec, schema);
   }
 
   get full(): boolean { return this.batcher.full; }
@@ -118,8 +124,8 @@ export class TableIngestor {
 
   private async commitBatch(batch: Batch<SourceRecord>): Promise<FlushOutcome> {
     if (this.opts.evolveSchema) {
-      this.schema = await evolveSchemaFor(this.catalog, this.table, batch.items.map((r) => r.value), (c) => this.opts.events?.onSchemaChange?.(c));
-      this.partitionFields = partitionType(defaultSpec((await this.catalog.loadTable(this.table)).metadata), this.schema);
+      // Evolution adds columns and widens types; the spec (and its source ids) stays.
+      this.useSchema(await evolveSchemaFor(this.catalog, this.table, batch.items.map((r) => r.value), (c) => this.opts.events?.onSchemaChange?.(c)));
     }
     const good: PositionedRecord[] = [];
     const dead: DeadLetter[] = [];

@@ -136,6 +136,15 @@ function slots(v: unknown, out: { parent: Record<string, unknown> | unknown[]; k
 
 const pick = <T>(r: () => number, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
 
+/** A fresh copy of a weird value: later mutations land inside it, never in the shared pool
+ * (which once grew cycles across records). Raw literals are immutable and shared. */
+function copy(v: unknown): unknown {
+  if (v instanceof Raw || v === null || typeof v !== 'object') return v;
+  if (Array.isArray(v)) return v.map(copy);
+  return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, copy(x)]));
+}
+const weird = (r: () => number): unknown => copy(pick(r, WEIRD));
+
 function mutate(r: () => number, rec: Record<string, unknown>): void {
   const all = slots(rec);
   const s = pick(r, all);
@@ -148,11 +157,11 @@ function mutate(r: () => number, rec: Record<string, unknown>): void {
     return;
   }
   switch (op) {
-    case 0: case 1: case 2: parent[s.key] = pick(r, WEIRD); break;
+    case 0: case 1: case 2: parent[s.key] = weird(r); break;
     case 3: if (Array.isArray(parent)) parent.splice(s.key as number, 1); else delete parent[s.key]; break;
     case 4: { // extra field, here or at the top
       const target = !Array.isArray(parent) && r() < 0.5 ? parent : rec;
-      target[pick(r, ['extra', 'ID', 'id ', '', '\ud800', 'é'])] = pick(r, WEIRD);
+      target[pick(r, ['extra', 'ID', 'id ', '', '\ud800', 'é'])] = weird(r);
       break;
     }
     case 5: { // numbers as strings, strings as numbers
