@@ -26,11 +26,25 @@ function visit(vector: arrow.Vector, path: string, out: string[]): void {
   const n = Math.min(vector.length, SAMPLE_ROWS);
   const seen = new Set<unknown>();
   let nonNull = 0;
-  for (let i = 0; i < n; i++) {
-    const v = vector.get(i);
-    if (v === null || v === undefined) continue;
-    nonNull++;
-    seen.add(key(v));
+  if (arrow.DataType.isTimestamp(type)) {
+    // Raw microseconds: Arrow's get() converts them to a millisecond number and throws beyond
+    // 2^53 ms (year ~287,000), a value an Iceberg timestamp may hold; that threw away a batch.
+    let i = 0;
+    for (const d of vector.data) {
+      const values = d.values as BigInt64Array;
+      for (let j = 0; j < d.length && i < n; j++, i++) {
+        if (!d.getValid(j)) continue;
+        nonNull++;
+        seen.add(values[j]);
+      }
+    }
+  } else {
+    for (let i = 0; i < n; i++) {
+      const v = vector.get(i);
+      if (v === null || v === undefined) continue;
+      nonNull++;
+      seen.add(key(v));
+    }
   }
   if (nonNull >= MIN_SAMPLE && seen.size > MAX_DISTINCT_RATIO * nonNull) out.push(path);
 }

@@ -23,6 +23,18 @@ export const DEAD_LETTER_SCHEMA_JSON = {
   ],
 };
 
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/**
+ * Text the string columns take: a lone surrogate (a field name or value decoded from
+ * "\\ud800", quoted in a reason) is written as its escape. Without this the dead-letter
+ * append itself was refused, and the record that should have been set aside stopped the
+ * pipeline instead.
+ */
+export function storableText(s: string): string {
+  return (s as string & { isWellFormed(): boolean }).isWellFormed() ? s : s.replace(LONE_SURROGATE, (c) => `\\u${c.charCodeAt(0).toString(16)}`);
+}
+
 export class DeadLetterTable implements DeadLetterSink {
   private constructor(private readonly catalog: Catalog, readonly table: TableIdentifier, private readonly branch: string) {}
 
@@ -42,8 +54,8 @@ export class DeadLetterTable implements DeadLetterSink {
     const now = new Date().toISOString();
     await appendExactlyOnce(this.catalog, this.table, letters.map((l) => ({
       value: {
-        payload: l.raw,
-        error: l.error,
+        payload: storableText(l.raw),
+        error: storableText(l.error),
         source: l.position?.sourceId ?? null,
         source_partition: l.position?.partition ?? null,
         source_offset: l.position?.offset ?? null,

@@ -118,7 +118,7 @@ export async function startIngest(catalog: Catalog, cfg: IngestConfig, opts: { l
         let value: unknown;
         let decodeError: string | undefined;
         try { value = parseJsonExact(text); } catch (err) { decodeError = `line ${line}: invalid JSON (${err instanceof Error ? err.message : String(err)})`; }
-        ingestor.offer({ value, raw: text, bytes: text.length + 64, ...(decodeError ? { decodeError } : {}) });
+        ingestor.offer({ value, raw: text, bytes: text.length + 64, line, ...(decodeError ? { decodeError } : {}) });
         if (ingestor.full) await ingestor.drained();
       }
       await stop();

@@ -4,8 +4,8 @@
 // advanced only after a table commit, for lag monitoring. At the buffer limit the topic is
 // paused (kafkajs pause/resume) until the batch in flight commits.
 import { Kafka, logLevel, type Consumer, type EachBatchPayload, type KafkaMessage } from 'kafkajs';
-import { parseJsonExact } from '../spec/json.ts';
 import { kafkaSourceId } from './source-offsets.ts';
+import { decodeJsonPayload } from './payload-decoding.ts';
 import type { SourceRecord, TableIngestor } from './table-ingestor.ts';
 
 /** Columns that receive Kafka metadata (Kafka Connect's "record metadata" idea). */
@@ -80,17 +80,13 @@ export class KafkaSource {
   }
 
   private toRecord(topic: string, partition: number, offset: bigint, m: KafkaMessage, capture: KafkaCapture | undefined): SourceRecord {
-    const raw = m.value?.toString('utf8') ?? '';
+    const decoded = decodeJsonPayload(m.value ?? new Uint8Array(0));
+    const raw = decoded.text;
     const position = { sourceId: this.sourceId(topic), partition, offset };
     const timestampMs = Number(m.timestamp);
-    let value: unknown;
-    let decodeError: string | undefined;
-    try {
-      value = parseJsonExact(raw);
-      if (value === null || typeof value !== 'object' || Array.isArray(value)) decodeError = 'message value is not a JSON object';
-    } catch (err) {
-      decodeError = `invalid JSON: ${err instanceof Error ? err.message : String(err)}`;
-    }
+    const value = decoded.value;
+    let decodeError = decoded.decodeError;
+    if (decodeError === undefined && (value === null || typeof value !== 'object' || Array.isArray(value))) decodeError = 'message value is not a JSON object';
     if (decodeError === undefined && capture) {
       const rec = value as Record<string, unknown>;
       if (capture.key) rec[capture.key] = m.key?.toString('utf8') ?? null;

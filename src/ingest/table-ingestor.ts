@@ -3,12 +3,11 @@
 // offsets. A batch part whose offsets another writer committed first is trimmed away and the
 // rest is committed, so a rebalance neither loses nor doubles a record.
 import { faultPoint } from '../fault-points.ts';
-import { currentSchema, defaultSpec, MAIN_BRANCH } from '../spec/table-metadata.ts';
-import { partitionType, type PartitionSpec } from '../spec/partition-spec.ts';
+import { partitionType, type PartitionFieldType, type PartitionSpec } from '../spec/partition-spec.ts';
+import { currentSchema, defaultSpec, MAIN_BRANCH, type TableMetadata } from '../spec/table-metadata.ts';
 import type { Catalog } from '../table/catalog.ts';
 import type { TableIdentifier } from '../table/identifier.ts';
 import { findRecordProblem } from '../writer/record-validator.ts';
-import { findPartitionProblem, partitionSources, type PartitionSource } from '../writer/partition-value-check.ts';
 import type { Schema } from '../spec/schema.ts';
 import { MicroBatcher, type Batch, type BatcherConfig, type FlushOutcome, type FlushReason } from './micro-batcher.ts';
 import { appendExactlyOnce, rangesOf, type PositionedRecord, type SourcePosition } from './exactly-once-append.ts';
@@ -28,6 +27,23 @@ export interface SourceRecord {
   readonly timestampMs?: number;
   /** Set when decoding failed (e.g. invalid JSON). */
   readonly decodeError?: string;
+  /** 1-based line of a file source, for messages. */
+  readonly line?: number;
+}
+
+/** Where a record came from, for a dead letter's one-line reason: "line 12" or "partition 0 offset 41". */
+function whereFrom(r: SourceRecord): string | undefined {
+  if (r.line !== undefined) return `line ${r.line}`;
+  if (r.position) return `partition ${r.position.partition} offset ${r.position.offset}`;
+  return undefined;
+}
+
+/** The dead-letter reason: where, field, value and expected type, on one line. */
+function deadLetterReason(r: SourceRecord, field: string, reason: string): string {
+  const where = whereFrom(r);
+  // A decode error may already say where (the NDJSON reader's "line 3: invalid JSON ..."): once is enough.
+  const own = where && reason.startsWith(`${where}: `) ? reason.slice(where.length + 2) : reason;
+  return `${where ? `${where}: ` : ''}field '${field}': ${own}`.replace(/[\r\n]+/g, ' ');
 }
 
 export interface DeadLetter {
@@ -81,8 +97,8 @@ export class TableIngestor {
   private batcher!: MicroBatcher<SourceRecord>;
   private schema!: Schema;
   private spec!: PartitionSpec;
-  /** Partition sources of `spec` under `schema`, for the per-record partition value check. */
-  private partitioning: PartitionSource[] = [];
+  /** The default spec's fields: records whose partition value cannot be written are dead letters. */
+  private partitionFields: readonly PartitionFieldType[] = [];
   readonly branch: string;
   counts = { received: 0, committed: 0, deadLettered: 0, staleDropped: 0 };
 
@@ -92,12 +108,19 @@ export class TableIngestor {
 
   static async open(catalog: Catalog, table: TableIdentifier, opts: TableIngestorOptions): Promise<TableIngestor> {
     const ing = new TableIngestor(catalog, table, opts);
-    const { metadata } = await catalog.loadTable(table);
-    ing.schema = currentSchema(metadata);
-    ing.spec = defaultSpec(metadata);
-    ing.partitioning = partitionSources(partitionType(ing.spec, ing.schema), ing.schema);
+    ing.useMetadata((await catalog.loadTable(table)).metadata);
     ing.batcher = new MicroBatcher(opts.batcher, (b) => ing.commitBatch(b));
     return ing;
+  }
+
+  private useMetadata(meta: TableMetadata): void {
+    this.spec = defaultSpec(meta);
+    this.useSchema(currentSchema(meta));
+  }
+
+  private useSchema(schema: Schema): void {
+    this.schema = schema;
+    this.partitionFields = partitionType(this.spec, schema);
   }
 
   get full(): boolean { return this.batcher.full; }
@@ -122,15 +145,15 @@ export class TableIngestor {
   private async commitBatch(delivered: Batch<SourceRecord>): Promise<FlushOutcome> {
     const batch = { ...delivered, items: firstDeliveries(delivered.items) };
     if (this.opts.evolveSchema) {
-      this.schema = await evolveSchemaFor(this.catalog, this.table, batch.items.map((r) => r.value), (c) => this.opts.events?.onSchemaChange?.(c));
-      this.partitioning = partitionSources(partitionType(this.spec, this.schema), this.schema);
+      // Evolution adds columns and widens types; the spec (and its source ids) stays.
+      this.useSchema(await evolveSchemaFor(this.catalog, this.table, batch.items.map((r) => r.value), (c) => this.opts.events?.onSchemaChange?.(c)));
     }
     const good: PositionedRecord[] = [];
     const dead: DeadLetter[] = [];
     for (const r of batch.items) {
-      const problem = r.decodeError !== undefined ? { field: '(payload)', reason: r.decodeError } : findRecordProblem(this.schema, r.value) ?? findPartitionProblem(this.partitioning, r.value);
+      const problem = r.decodeError !== undefined ? { field: '(payload)', reason: r.decodeError } : findRecordProblem(this.schema, r.value, this.partitionFields);
       if (problem) {
-        dead.push({ raw: r.raw, error: `field '${problem.field}': ${problem.reason}`, ...(r.position ? { position: r.position } : {}), ...(r.timestampMs !== undefined ? { timestampMs: r.timestampMs } : {}) });
+        dead.push({ raw: r.raw, error: deadLetterReason(r, problem.field, problem.reason), ...(r.position ? { position: r.position } : {}), ...(r.timestampMs !== undefined ? { timestampMs: r.timestampMs } : {}) });
       } else {
         good.push({ value: r.value as Record<string, unknown>, ...(r.position ? { position: r.position } : {}) });
       }

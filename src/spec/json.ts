@@ -13,7 +13,15 @@ function parseNumberSlow(text: string): number | bigint {
   return Number(text);
 }
 
-/** Quotes every integer literal of 16+ digits outside strings as "<MARK>digits". */
+const isDigit = (c: number): boolean => c >= 48 && c <= 57;
+
+/**
+ * Quotes every integer literal that does not fit a double exactly as "<MARK>digits", and
+ * refuses a number literal whose value overflows a double (JSON.parse would return Infinity,
+ * which no Iceberg column can hold as written). Each number token is skipped whole (sign,
+ * digits, fraction, exponent): looking at its integer part alone once read the fraction of
+ * `0.21432741417924794` as a second, 17-digit integer and broke the text.
+ */
 function quoteBigIntegers(text: string): string {
   let out = '';
   let last = 0;
@@ -26,15 +34,35 @@ function quoteBigIntegers(text: string): string {
       continue;
     }
     if (c === 34) { inString = true; continue; }
-    if (c === 45 || (c >= 48 && c <= 57)) {
+    if (c === 45 || isDigit(c)) {
       let j = i + 1;
-      while (j < text.length && text.charCodeAt(j) >= 48 && text.charCodeAt(j) <= 57) j++;
-      const next = text.charCodeAt(j);
-      const isFraction = next === 46 || next === 101 || next === 69;
-      const digits = j - i - (c === 45 ? 1 : 0);
-      if (!isFraction && digits >= 16 && !Number.isSafeInteger(Number(text.slice(i, j)))) {
-        out += `${text.slice(last, i)}"\\u0001n:${text.slice(i, j)}"`;
-        last = j;
+      while (j < text.length && isDigit(text.charCodeAt(j))) j++;
+      const intEnd = j;
+      let isInteger = true;
+      let hasExponent = false;
+      if (text.charCodeAt(j) === 46) { // fraction
+        isInteger = false;
+        j++;
+        while (j < text.length && isDigit(text.charCodeAt(j))) j++;
+      }
+      const e = text.charCodeAt(j);
+      if (e === 101 || e === 69) { // exponent
+        isInteger = false;
+        hasExponent = true;
+        j++;
+        const sign = text.charCodeAt(j);
+        if (sign === 43 || sign === 45) j++;
+        while (j < text.length && isDigit(text.charCodeAt(j))) j++;
+      }
+      const intDigits = intEnd - i - (c === 45 ? 1 : 0);
+      if (isInteger) {
+        if (intDigits >= 16 && !Number.isSafeInteger(Number(text.slice(i, j)))) {
+          out += `${text.slice(last, i)}"\\u0001n:${text.slice(i, j)}"`;
+          last = j;
+        }
+      } else if ((hasExponent || intDigits > 308) && !Number.isFinite(Number(text.slice(i, j)))) {
+        const literal = j - i > 40 ? `${text.slice(i, i + 37)}...` : text.slice(i, j);
+        throw new SyntaxError(`number ${literal} at position ${i} is beyond the range of a double`);
       }
       i = j - 1;
     }
@@ -55,10 +83,19 @@ function reviveMarked(value: unknown): unknown {
   return value;
 }
 
-/** Parses JSON; integers beyond ±2^53 become bigint, everything else stays a number. */
+/**
+ * Parses JSON; integers beyond ±2^53 become bigint, everything else stays a number. A number
+ * beyond the double range is refused (SyntaxError) rather than read as Infinity.
+ */
 export function parseJsonExact(text: string): unknown {
-  if (text.includes('\u0001') || text.includes('\\u0001')) return parse(text, null, parseNumberSlow);
-  return reviveMarked(JSON.parse(quoteBigIntegers(text)));
+  if (text.includes('\u0001') || text.includes('\\u0001')) {
+    quoteBigIntegers(text); // only for its range check
+    return parse(text, null, parseNumberSlow);
+  }
+  const quoted = quoteBigIntegers(text);
+  const value: unknown = JSON.parse(quoted);
+  // No marker was written: nothing to revive (and no walk over a deeply nested value).
+  return quoted === text ? value : reviveMarked(value);
 }
 
 /** Copies `value` with every bigint turned into a marker string; undefined if a string

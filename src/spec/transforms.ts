@@ -350,6 +350,8 @@ function transformerFor(t: Transform, source: PrimitiveType): ValueTransformer {
     case 'day':
       return (value) => daysFromValue(source, value);
     case 'hour':
+      // Beyond ±2^31 hours (years past ~246,000) the result leaves int; the writer refuses such
+      // a value (src/writer/partition-value-check.ts) rather than wrapping it as Java does.
       return (value) => floorDivMicros(expectBigInt(source, value), MICROS_PER_HOUR, BIG_MICROS_PER_HOUR);
   }
 }

@@ -5,11 +5,8 @@
 // larger than column precision"), so the record goes to the dead letters instead.
 // truncate on int/long wraps like Java's arithmetic (transforms.ts) and so always fits.
 import type { PartitionFieldType } from '../spec/partition-spec.ts';
-import type { Schema } from '../spec/schema.ts';
-import { applyTransform, transformToString } from '../spec/transforms.ts';
+import { transformToString } from '../spec/transforms.ts';
 import { primitiveToString, type PrimitiveType, type PrimitiveValue } from '../spec/types.ts';
-import type { RecordProblem } from './record-validator.ts';
-import { ValueError, parsePrimitiveValue } from './value-parsers.ts';
 
 const INT32_MIN = -2147483648;
 const INT32_MAX = 2147483647;
@@ -55,38 +52,4 @@ export function partitionValueProblem(field: PartitionFieldType, value: Primitiv
   if (value === null || fitsType(field.type, value)) return undefined;
   return `partition field '${field.name}' (${transformToString(field.transform)}) gets ${showValue(field.type, value)}, ` +
     `which does not fit its type ${primitiveToString(field.type)}; Iceberg readers refuse such a partition value`;
-}
-
-export interface PartitionSource { readonly field: PartitionFieldType; readonly path: readonly string[] }
-
-/** Where each partition field's source value sits in a record (dotted path by name). */
-export function partitionSources(fields: readonly PartitionFieldType[], schema: Schema): PartitionSource[] {
-  return fields.map((field) => ({ field, path: schema.findColumnName(field.sourceId)!.split('.') }));
-}
-
-export function sourceValue(record: unknown, path: readonly string[]): unknown {
-  let v: unknown = record;
-  for (const p of path) v = v === null || v === undefined || typeof v !== 'object' ? undefined : (v as Record<string, unknown>)[p];
-  return v;
-}
-
-/**
- * The first partition problem of one record (source value unparseable, or a partition value out
- * of its type's range), for a stream to dead-letter the record before batching.
- */
-export function findPartitionProblem(sources: readonly PartitionSource[], record: unknown): RecordProblem | undefined {
-  for (const { field, path } of sources) {
-    const v = sourceValue(record, path);
-    if (v === null || v === undefined) continue;
-    let value: PrimitiveValue | null;
-    try {
-      value = applyTransform(field.transform, field.sourceType, parsePrimitiveValue(field.sourceType, v));
-    } catch (err) {
-      if (err instanceof ValueError) return { field: path.join('.'), reason: err.message };
-      throw err;
-    }
-    const reason = partitionValueProblem(field, value);
-    if (reason) return { field: path.join('.'), reason };
-  }
-  return undefined;
 }

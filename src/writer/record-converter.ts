@@ -8,10 +8,8 @@ import { arrowSchema, arrowType } from '../format/arrow-schema.ts';
 import type { Schema } from '../spec/schema.ts';
 import { compareValues } from '../spec/single-value.ts';
 import { isPrimitive, type IcebergType, type PrimitiveType, type PrimitiveValue } from '../spec/types.ts';
-import {
-  parseBinary, parseBoolean, parseDate, parseDecimal, parseFixed, parseFloat32, parseFloating,
-  parseInt32, parseInt64, parseString, parseTime, parseTimestamp, parseUuid, ValueError,
-} from './value-parsers.ts';
+import { primitiveParser, ValueError } from './value-parsers.ts';
+import { asList, asStruct, fieldValue, isInheritedName, knownNames, mapEntries, MISSING_REQUIRED, unknownFieldReason, unknownKey } from './value-shapes.ts';
 
 export interface LeafMetrics {
   readonly type: PrimitiveType;
@@ -35,6 +33,9 @@ export interface ConvertedBatch {
 }
 
 type Owners = ArrayLike<number>;
+
+/** What a record must be, in messages. */
+export const RECORD_SHAPE = 'an object (one record)';
 
 class Converter {
   readonly metrics = new Map<number, LeafMetrics>();
@@ -69,7 +70,7 @@ class Converter {
       const v = values[i];
       if (v === null || v === undefined) {
         const parentIsNull = parentValid !== undefined && (parentValid[i >> 3]! & (1 << (i & 7))) === 0;
-        if (required && !parentIsNull) this.fail(owners, i, path, new ValueError('required value is missing (null)'));
+        if (required && !parentIsNull) this.fail(owners, i, path, new ValueError(MISSING_REQUIRED));
         nullCount++;
       } else {
         validity[i >> 3]! |= 1 << (i & 7);
@@ -81,17 +82,27 @@ class Converter {
     const at = arrowType(type);
     switch (type.kind) {
       case 'struct': {
+        const structs = new Array<Record<string, unknown> | undefined>(n);
+        for (let i = 0; i < n; i++) {
+          const v = values[i];
+          if (v === null || v === undefined) continue;
+          try { structs[i] = asStruct(v); } catch (err) { this.fail(owners, i, path, err); }
+        }
         const children = type.fields.map((f) => {
           const childValues = new Array<unknown>(n);
+          const inherited = isInheritedName(f.name);
           for (let i = 0; i < n; i++) {
-            const v = values[i];
-            if (v === null || v === undefined) continue;
-            if (typeof v !== 'object' || Array.isArray(v) || v instanceof Uint8Array) this.fail(owners, i, path, new ValueError(`expected struct (object), got ${Array.isArray(v) ? 'array' : typeof v}`));
-            childValues[i] = (v as Record<string, unknown>)[f.name];
+            const s = structs[i];
+            if (s !== undefined) childValues[i] = fieldValue(s, f.name, inherited);
           }
           return this.column(f.id, f.type, f.required, childValues, owners, `${path}.${f.name}`, inRepeated, validity);
         });
-        this.checkUnknownStructKeys(type.fields.map((f) => f.name), values, owners, path);
+        const known = knownNames(type.fields);
+        for (let i = 0; i < n; i++) {
+          const s = structs[i];
+          const k = s === undefined ? undefined : unknownKey(s, known);
+          if (k !== undefined) this.fail(owners, i, `${path}.${k}`, new ValueError(unknownFieldReason(`struct '${path}'`, type.fields)));
+        }
         return arrow.makeData({ type: at as arrow.Struct, length: n, nullCount, nullBitmap, children });
       }
       case 'list': {
@@ -101,8 +112,9 @@ class Converter {
         for (let i = 0; i < n; i++) {
           const v = values[i];
           if (v !== null && v !== undefined) {
-            if (!Array.isArray(v)) this.fail(owners, i, path, new ValueError(`expected list (array), got ${typeof v}`));
-            for (const e of v) { elements.push(e); elementOwners.push(owners[i] ?? i); }
+            let list: readonly unknown[] = [];
+            try { list = asList(v); } catch (err) { this.fail(owners, i, path, err); }
+            for (const e of list) { elements.push(e); elementOwners.push(owners[i] ?? i); }
           }
           offsets[i + 1] = elements.length;
         }
@@ -118,20 +130,9 @@ class Converter {
         for (let i = 0; i < n; i++) {
           const v = values[i];
           if (v !== null && v !== undefined) {
-            let entries: Iterable<readonly [unknown, unknown]>;
-            if (v instanceof Map) entries = v.entries();
-            else if (Array.isArray(v)) {
-              for (const e of v) if (!Array.isArray(e) || e.length !== 2) this.fail(owners, i, path, new ValueError('expected map as an object, a Map or an array of [key, value] pairs'));
-              entries = v as [unknown, unknown][];
-            } else if (typeof v === 'object' && !(v instanceof Uint8Array)) entries = Object.entries(v as object);
-            else this.fail(owners, i, path, new ValueError(`expected map (object), got ${typeof v}`));
-            const seen = new Set<unknown>();
-            for (const [k, val] of entries) {
-              const keyId = typeof k === 'object' ? JSON.stringify(k) : k;
-              if (seen.has(keyId)) this.fail(owners, i, path, new ValueError(`map has duplicate key ${String(keyId)}`));
-              seen.add(keyId);
-              keys.push(k); vals.push(val); entryOwners.push(owners[i] ?? i);
-            }
+            let entries: readonly (readonly [unknown, unknown])[] = [];
+            try { entries = mapEntries(type, v); } catch (err) { this.fail(owners, i, path, err); }
+            for (const [k, val] of entries) { keys.push(k); vals.push(val); entryOwners.push(owners[i] ?? i); }
           }
           offsets[i + 1] = keys.length;
         }
@@ -141,17 +142,6 @@ class Converter {
         const mapType = at as arrow.Map_;
         const entriesData = arrow.makeData({ type: mapType.children[0]!.type as arrow.Struct, length: keys.length, nullCount: 0, children: [keyData, valueData] });
         return arrow.makeData({ type: mapType, length: n, nullCount, nullBitmap, valueOffsets: offsets, child: entriesData });
-      }
-    }
-  }
-
-  private checkUnknownStructKeys(names: string[], values: readonly unknown[], owners: Owners, path: string): void {
-    const known = new Set(names);
-    for (let i = 0; i < values.length; i++) {
-      const v = values[i];
-      if (v === null || v === undefined) continue;
-      for (const k in v as object) {
-        if (!known.has(k)) this.fail(owners, i, `${path}.${k}`, new ValueError(`unknown field (struct '${path}' has ${names.join(', ')})`));
       }
     }
   }
@@ -169,11 +159,12 @@ class Converter {
       switch (type.kind) {
         case 'boolean': {
           const bits = new Uint8Array((n + 7) >> 3);
+          const parse = primitiveParser(type as PrimitiveType & { kind: 'boolean' });
           let sawTrue = false; let sawFalse = false;
           for (; i < n; i++) {
             const v = values[i];
             if (v === null || v === undefined) continue;
-            if (parseBoolean(v)) { bits[i >> 3]! |= 1 << (i & 7); sawTrue = true; } else sawFalse = true;
+            if (parse(v)) { bits[i >> 3]! |= 1 << (i & 7); sawTrue = true; } else sawFalse = true;
           }
           if (bounds && (sawTrue || sawFalse)) {
             const lo = !sawFalse; const hi = sawTrue;
@@ -186,11 +177,11 @@ class Converter {
         case 'int': case 'date': {
           const out = new Int32Array(n);
           let lo = Infinity; let hi = -Infinity;
-          const parse = type.kind === 'int' ? parseInt32 : parseDate;
+          const parse = primitiveParser(type as PrimitiveType & { kind: 'int' | 'date' });
           for (; i < n; i++) {
             const v = values[i];
             if (v === null || v === undefined) continue;
-            const x = typeof v === 'number' && type.kind === 'int' && (v | 0) === v ? v : parse(v);
+            const x = parse(v);
             out[i] = x;
             if (x < lo) lo = x;
             if (x > hi) hi = x;
@@ -202,12 +193,11 @@ class Converter {
         case 'long': case 'time': case 'timestamp': case 'timestamptz': {
           const out = new BigInt64Array(n);
           let lo: bigint | undefined; let hi: bigint | undefined;
-          const k = type.kind;
+          const parse = primitiveParser(type as PrimitiveType & { kind: 'long' | 'time' | 'timestamp' | 'timestamptz' });
           for (; i < n; i++) {
             const v = values[i];
             if (v === null || v === undefined) continue;
-            const x = k === 'long' ? (typeof v === 'number' && Number.isSafeInteger(v) ? BigInt(v) : parseInt64(v))
-              : k === 'time' ? parseTime(v) : parseTimestamp(v, k === 'timestamptz');
+            const x = parse(v);
             out[i] = x;
             if (lo === undefined || x < lo) lo = x;
             if (hi === undefined || x > hi) hi = x;
@@ -219,13 +209,11 @@ class Converter {
         case 'float': case 'double': {
           const out = type.kind === 'float' ? new Float32Array(n) : new Float64Array(n);
           let lo = Infinity; let hi = -Infinity; let any = false; let nans = 0;
-          const parse = type.kind === 'float' ? parseFloat32 : parseFloating;
+          const parse = primitiveParser(type as PrimitiveType & { kind: 'float' | 'double' });
           for (; i < n; i++) {
             const v = values[i];
             if (v === null || v === undefined) continue;
-            const x0 = typeof v === 'number' ? v : parse(v);
-            if (type.kind === 'float' && typeof v === 'number' && Number.isFinite(v) && Math.abs(v) > 3.4028234663852886e38) parse(v);
-            out[i] = x0;
+            out[i] = parse(v);
             const x = out[i]!; // rounded to float32 where the column is float
             if (Number.isNaN(x)) { nans++; continue; }
             any = true;
@@ -241,10 +229,11 @@ class Converter {
         case 'decimal': {
           const words = new BigUint64Array(n * 2);
           let lo: bigint | undefined; let hi: bigint | undefined;
+          const parse = primitiveParser(type);
           for (; i < n; i++) {
             const v = values[i];
             if (v === null || v === undefined) continue;
-            const x = parseDecimal(v, type.precision, type.scale);
+            const x = parse(v);
             words[2 * i] = BigInt.asUintN(64, x);
             words[2 * i + 1] = BigInt.asUintN(64, x >> 64n);
             if (lo === undefined || x < lo) lo = x;
@@ -258,10 +247,11 @@ class Converter {
           const strs = new Array<string>(n);
           let total = 0;
           let lo: string | undefined; let hi: string | undefined;
+          const parse = primitiveParser(type as PrimitiveType & { kind: 'string' });
           for (; i < n; i++) {
             const v = values[i];
             if (v === null || v === undefined) continue;
-            const s = typeof v === 'string' ? v : parseString(v);
+            const s = parse(v);
             strs[i] = s;
             total += Buffer.byteLength(s, 'utf8');
             if (bounds) {
@@ -285,10 +275,11 @@ class Converter {
           const width = type.kind === 'fixed' ? type.length : 16;
           const data = new Uint8Array(n * width);
           let lo: Uint8Array | undefined; let hi: Uint8Array | undefined;
+          const parse = primitiveParser(type as PrimitiveType & { kind: 'uuid' | 'fixed' });
           for (; i < n; i++) {
             const v = values[i];
             if (v === null || v === undefined) continue;
-            const b = type.kind === 'uuid' ? parseUuid(v) : parseFixed(v, width);
+            const b = parse(v);
             data.set(b, i * width);
             if (bounds) {
               if (lo === undefined || compareValues(type, b, lo) < 0) lo = b;
@@ -303,10 +294,11 @@ class Converter {
           const parts = new Array<Uint8Array>(n);
           let total = 0;
           let lo: Uint8Array | undefined; let hi: Uint8Array | undefined;
+          const parse = primitiveParser(type as PrimitiveType & { kind: 'binary' });
           for (; i < n; i++) {
             const v = values[i];
             if (v === null || v === undefined) continue;
-            const b = parseBinary(v);
+            const b = parse(v);
             parts[i] = b;
             total += b.length;
             if (bounds) {
@@ -337,17 +329,18 @@ class Converter {
     if (m.max === undefined || compareValues(m.type, hi, m.max) > 0) m.max = hi;
   }
 
-  checkRecords(records: readonly unknown[], owners: Owners): void {
-    const known = new Set(this.schema.fields.map((f) => f.name));
+  /** Checks each record's shape and returns it as an object (the same check as the validator's). */
+  checkRecords(records: readonly unknown[], owners: Owners): Record<string, unknown>[] {
+    const known = knownNames(this.schema.fields);
+    const out = new Array<Record<string, unknown>>(records.length);
     for (let i = 0; i < records.length; i++) {
-      const r = records[i];
-      if (r === null || typeof r !== 'object' || Array.isArray(r)) {
-        throw new RecordValidationError(owners[i] ?? i, '(record)', `expected an object, got ${Array.isArray(r) ? 'array' : r === null ? 'null' : typeof r}`);
-      }
-      for (const k in r) {
-        if (!known.has(k)) throw new RecordValidationError(owners[i] ?? i, k, `unknown column (the table has ${[...known].join(', ')})`);
-      }
+      let r: Record<string, unknown>;
+      try { r = asStruct(records[i], RECORD_SHAPE); } catch (err) { this.fail(owners, i, '(record)', err); }
+      const k = unknownKey(r, known);
+      if (k !== undefined) this.fail(owners, i, k, new ValueError(unknownFieldReason('the table', this.schema.fields)));
+      out[i] = r;
     }
+    return out;
   }
 }
 
@@ -364,11 +357,12 @@ function identityOwners(n: number): Int32Array {
 export function recordsToArrow(schema: Schema, records: readonly unknown[], owners?: Owners): ConvertedBatch {
   const conv = new Converter(schema);
   const ownerOf: Owners = owners ?? identityOwners(records.length);
-  conv.checkRecords(records, ownerOf);
+  const objects = conv.checkRecords(records, ownerOf);
   const n = records.length;
   const children = schema.fields.map((f) => {
     const values = new Array<unknown>(n);
-    for (let i = 0; i < n; i++) values[i] = (records[i] as Record<string, unknown>)[f.name];
+    const inherited = isInheritedName(f.name);
+    for (let i = 0; i < n; i++) values[i] = fieldValue(objects[i]!, f.name, inherited);
     return conv.column(f.id, f.type, f.required, values, ownerOf, f.name, false);
   });
   const arrowSchemaOfTable = arrowSchema(schema);

@@ -1,72 +1,132 @@
 // One record checked against a schema, without building columns: what a stream uses to send a
 // bad record to its dead-letter path before batching, so the batch itself always converts.
-// The checks and messages are the converter's (same value parsers), record by record.
+// It runs the converter's own checks — the same primitive parsers (`primitiveParser`) and the
+// same shape rules (value-shapes.ts) — record by record; test/integration/ingest-fuzz.test.ts
+// holds the two together on mutated records.
+import type { PartitionFieldType } from '../spec/partition-spec.ts';
 import type { Schema } from '../spec/schema.ts';
+import { RecordValidationError } from '../errors.ts';
+import { groupByPartition } from './data-file-writer.ts';
 import { isPrimitive, type IcebergType, type NestedField } from '../spec/types.ts';
-import { parsePrimitiveValue, ValueError } from './value-parsers.ts';
+import { RECORD_SHAPE } from './record-converter.ts';
+import { primitiveParser } from './value-parsers.ts';
+import { asList, asStruct, fieldValue, isInheritedName, knownNames, mapEntries, MISSING_REQUIRED, unknownFieldReason, unknownKey } from './value-shapes.ts';
 
 export interface RecordProblem { readonly field: string; readonly reason: string }
 
-function checkValue(type: IcebergType, v: unknown, path: string): RecordProblem | undefined {
-  try {
-    if (isPrimitive(type)) { parsePrimitiveValue(type, v); return undefined; }
-    if (type.kind === 'struct') {
-      if (typeof v !== 'object' || v === null || Array.isArray(v) || v instanceof Uint8Array) return { field: path, reason: `expected struct (object), got ${Array.isArray(v) ? 'array' : typeof v}` };
-      return checkFields(type.fields, v as Record<string, unknown>, `${path}.`);
+/** Thrown inside a check with the path where it failed; the reason is the parser's. */
+class Problem extends Error {
+  constructor(readonly field: string, readonly reason: string) { super(reason); }
+}
+
+type Check = (v: unknown) => void;
+
+function reasonOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** A check of one non-null value of `type` at `path`, built once per schema. */
+function compile(type: IcebergType, path: string): Check {
+  if (isPrimitive(type)) {
+    const parse = primitiveParser(type);
+    return (v) => {
+      try { parse(v); } catch (err) { throw new Problem(path, reasonOf(err)); }
+    };
+  }
+  switch (type.kind) {
+    case 'struct': {
+      const fields = compileFields(type.fields, `${path}.`);
+      const known = knownNames(type.fields);
+      return (v) => {
+        let s: Record<string, unknown>;
+        try { s = asStruct(v); } catch (err) { throw new Problem(path, reasonOf(err)); }
+        fields(s);
+        const k = unknownKey(s, known);
+        if (k !== undefined) throw new Problem(`${path}.${k}`, unknownFieldReason(`struct '${path}'`, type.fields));
+      };
     }
-    if (type.kind === 'list') {
-      if (!Array.isArray(v)) return { field: path, reason: `expected list (array), got ${typeof v}` };
-      for (const e of v) {
-        if (e === null || e === undefined) {
-          if (type.elementRequired) return { field: `${path}.element`, reason: 'required value is missing (null)' };
-          continue;
+    case 'list': {
+      const elementPath = `${path}.element`;
+      const element = compile(type.element, elementPath);
+      const required = type.elementRequired;
+      return (v) => {
+        let list: readonly unknown[];
+        try { list = asList(v); } catch (err) { throw new Problem(path, reasonOf(err)); }
+        for (const e of list) {
+          if (e === null || e === undefined) {
+            if (required) throw new Problem(elementPath, MISSING_REQUIRED);
+          } else element(e);
         }
-        const p = checkValue(type.element, e, `${path}.element`);
-        if (p) return p;
-      }
-      return undefined;
+      };
     }
-    const entries: [unknown, unknown][] = v instanceof Map ? [...v.entries()]
-      : Array.isArray(v) ? (v as [unknown, unknown][])
-        : typeof v === 'object' && v !== null ? Object.entries(v) : [];
-    if (typeof v !== 'object' || v === null) return { field: path, reason: `expected map (object), got ${typeof v}` };
-    for (const [k, val] of entries) {
-      const pk = checkValue(type.key, k, `${path}.key`);
-      if (pk) return pk;
-      if (val === null || val === undefined) {
-        if (type.valueRequired) return { field: `${path}.value`, reason: 'required value is missing (null)' };
-        continue;
-      }
-      const pv = checkValue(type.value, val, `${path}.value`);
-      if (pv) return pv;
+    case 'map': {
+      const keyPath = `${path}.key`;
+      const valuePath = `${path}.value`;
+      const key = compile(type.key, keyPath);
+      const value = compile(type.value, valuePath);
+      const required = type.valueRequired;
+      return (v) => {
+        let entries: readonly (readonly [unknown, unknown])[];
+        try { entries = mapEntries(type, v); } catch (err) { throw new Problem(path, reasonOf(err)); }
+        for (const [k, val] of entries) {
+          if (k === null || k === undefined) throw new Problem(keyPath, MISSING_REQUIRED);
+          key(k);
+          if (val === null || val === undefined) {
+            if (required) throw new Problem(valuePath, MISSING_REQUIRED);
+          } else value(val);
+        }
+      };
     }
-    return undefined;
-  } catch (err) {
-    if (err instanceof ValueError) return { field: path, reason: err.message };
-    throw err;
   }
 }
 
-function checkFields(fields: readonly NestedField[], rec: Record<string, unknown>, prefix: string): RecordProblem | undefined {
-  for (const k in rec) {
-    if (!fields.some((f) => f.name === k)) return { field: `${prefix}${k}`, reason: 'unknown column' };
-  }
-  for (const f of fields) {
-    const v = rec[f.name];
-    if (v === null || v === undefined) {
-      if (f.required) return { field: `${prefix}${f.name}`, reason: 'required value is missing (null)' };
-      continue;
+function compileFields(fields: readonly NestedField[], prefix: string): (rec: Record<string, unknown>) => void {
+  const checks = fields.map((f) => ({
+    name: f.name, inherited: isInheritedName(f.name), path: `${prefix}${f.name}`, required: f.required, check: compile(f.type, `${prefix}${f.name}`),
+  }));
+  return (rec) => {
+    for (const c of checks) {
+      const v = fieldValue(rec, c.name, c.inherited);
+      if (v === null || v === undefined) {
+        if (c.required) throw new Problem(c.path, MISSING_REQUIRED);
+      } else c.check(v);
     }
-    const p = checkValue(f.type, v, `${prefix}${f.name}`);
-    if (p) return p;
+  };
+}
+
+interface RecordCheck { readonly fields: (rec: Record<string, unknown>) => void; readonly known: ReadonlySet<string> }
+const compiled = new WeakMap<Schema, RecordCheck>();
+
+/**
+ * The first problem that keeps `record` out of the table, or undefined if it fits. With the
+ * table's partition fields, the record's partition tuple is computed too, by the writer's own
+ * function (an hour partition of a timestamp past year ~246,000 does not fit its int).
+ */
+export function findRecordProblem(schema: Schema, record: unknown, partitionFields: readonly PartitionFieldType[] = []): RecordProblem | undefined {
+  let c = compiled.get(schema);
+  if (!c) {
+    c = { fields: compileFields(schema.fields, ''), known: knownNames(schema.fields) };
+    compiled.set(schema, c);
+  }
+  let rec: Record<string, unknown>;
+  try { rec = asStruct(record, RECORD_SHAPE); } catch (err) { return { field: '(record)', reason: reasonOf(err) }; }
+  const k = unknownKey(rec, c.known);
+  if (k !== undefined) return { field: k, reason: unknownFieldReason('the table', schema.fields) };
+  try {
+    c.fields(rec);
+  } catch (err) {
+    // Any error is the record's problem, never the pipeline's: a value that makes a parser
+    // throw something unexpected (or a stack overflow on absurd nesting) is dead-lettered too.
+    if (err instanceof Problem) return { field: err.field, reason: err.reason };
+    return { field: '(record)', reason: reasonOf(err) };
+  }
+  if (partitionFields.length > 0) {
+    try {
+      groupByPartition([rec], partitionFields, schema);
+    } catch (err) {
+      if (err instanceof RecordValidationError) return { field: err.fieldPath, reason: reasonOf(err).replace(/^record \d+: field '[^']*': /, '') };
+      return { field: '(partition)', reason: reasonOf(err) };
+    }
   }
   return undefined;
-}
-
-/** The first problem that keeps `record` out of the table, or undefined if it fits. */
-export function findRecordProblem(schema: Schema, record: unknown): RecordProblem | undefined {
-  if (record === null || typeof record !== 'object' || Array.isArray(record)) {
-    return { field: '(record)', reason: `expected an object, got ${Array.isArray(record) ? 'array' : record === null ? 'null' : typeof record}` };
-  }
-  return checkFields(schema.fields, record as Record<string, unknown>, '');
 }

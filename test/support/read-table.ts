@@ -22,3 +22,20 @@ export async function readTableRows(catalog: Catalog, id: TableIdentifier, branc
   }
   return rows;
 }
+
+/** One top-level column's live values, without materialising rows (Arrow's row objects turn a
+ * timestamp into a millisecond number and throw beyond 2^53 ms, which fuzzed tables hold). */
+export async function readTableColumn(catalog: Catalog, id: TableIdentifier, column: string, branch = 'main'): Promise<unknown[]> {
+  const t = await catalog.loadTable(id);
+  const values: unknown[] = [];
+  for (const m of await snapshotManifests(catalog.io, branchHead(t.metadata, branch))) {
+    for (const e of await manifestEntries(catalog.io, m)) {
+      if (e.status === EntryStatus.Deleted) continue;
+      const wasm = parquet.readParquet(await catalog.io.read(e.dataFile.filePath));
+      const child = arrow.tableFromIPC(wasm.intoIPCStream()).getChild(column);
+      if (!child) throw new Error(`${e.dataFile.filePath} has no column ${column}`);
+      for (const v of child) values.push(v);
+    }
+  }
+  return values;
+}

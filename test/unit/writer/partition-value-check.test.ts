@@ -1,13 +1,13 @@
 // Partition values that leave their field's type are refused at validation, with the record's
-// index and field, both by the writer (groupByPartition) and by the per-record check a stream
-// uses to dead-letter; truncate on int/long keeps Java's wrap.
+// index and field, both by the writer (groupByPartition) and by the record validator a stream
+// uses to dead-letter (which runs groupByPartition on the record); truncate on int/long keeps Java's wrap.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { RecordValidationError } from '../../../src/errors.ts';
 import { parsePartitionExpression, partitionType } from '../../../src/spec/partition-spec.ts';
 import { schemaFromJson } from '../../../src/spec/schema.ts';
 import { groupByPartition } from '../../../src/writer/data-file-writer.ts';
-import { findPartitionProblem, partitionSources } from '../../../src/writer/partition-value-check.ts';
+import { findRecordProblem } from '../../../src/writer/record-validator.ts';
 
 const schema = schemaFromJson({ type: 'struct', fields: [
   { name: 'id', required: true, type: 'long' },
@@ -35,9 +35,9 @@ describe('partition values must fit their field type', () => {
   test('truncate[100] of decimal(9,2) near the minimum is refused (ten digits)', () => {
     const records = [{ id: 1, amount: '5.00' }, { id: 2, amount: '-9999999.99' }];
     refusedByWriter('truncate(100,amount)', records, 1, 'amount', /-10000000\.00.*does not fit.*decimal\(9,2\)/);
-    const sources = partitionSources(fieldsFor('truncate(100,amount)'), schema);
-    assert.equal(findPartitionProblem(sources, records[0]), undefined);
-    const problem = findPartitionProblem(sources, records[1]);
+    const fields = fieldsFor('truncate(100,amount)');
+    assert.equal(findRecordProblem(schema, records[0], fields), undefined);
+    const problem = findRecordProblem(schema, records[1], fields);
     assert.equal(problem?.field, 'amount');
     assert.match(problem?.reason ?? '', /-10000000\.00, .*decimal\(9,2\)/);
   });
@@ -49,11 +49,11 @@ describe('partition values must fit their field type', () => {
   });
 
   test('hour of a timestamp beyond the int range of hours is refused, day/year of it is not', () => {
-    const far = { id: 1, ts: '+300000-01-01T00:00:00' };
+    const far = { id: 1, ts: '+250000-01-01T00:00:00' };
     refusedByWriter('hour(ts)', [{ id: 0, ts: '2026-01-01T00:00:00' }, far], 1, 'ts', /does not fit.*int/);
     assert.equal(groupByPartition([far], fieldsFor('day(ts)'), schema).length, 1);
     assert.equal(groupByPartition([far], fieldsFor('year(ts)'), schema).length, 1);
-    const problem = findPartitionProblem(partitionSources(fieldsFor('hour(ts)'), schema), far);
+    const problem = findRecordProblem(schema, far, fieldsFor('hour(ts)'));
     assert.match(problem?.reason ?? '', /ts_hour/);
   });
 
