@@ -109,10 +109,10 @@ export class RollingDataFileWriter {
   get closedFiles(): readonly DataFile[] { return this.done; }
 
   private estimatedSize(f: OpenFile): number {
-    // Bytes of completed row groups are real; the open row group is estimated from its input.
-    const flushedRows = Math.floor(f.writer.rows / f.rowsPerGroup) * f.rowsPerGroup;
-    const openInput = f.writer.rows > 0 ? f.inputBytes * (1 - flushedRows / f.writer.rows) : 0;
-    return f.writer.flushedBytes + openInput * this.compressionRatio;
+    // Input bytes × the ratio measured on closed files: exact enough once one file closed, and
+    // independent of when the encoder's output arrives (it lags the batches by a row group or
+    // more). Flushed bytes bound it from below, in case this file compresses worse.
+    return Math.max(f.writer.flushedBytes, f.inputBytes * this.compressionRatio);
   }
 
   private async fileFor(tuple: PartitionTuple): Promise<OpenFile> {
