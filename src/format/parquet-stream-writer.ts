@@ -4,6 +4,7 @@
 // is what keeps a fast producer from piling batches up in front of the encoder.
 import * as arrow from 'apache-arrow';
 import * as parquet from 'parquet-wasm';
+import { FloeError } from '../errors.ts';
 import type { OutputFile } from '../io/file-io.ts';
 
 interface Pending { readonly batch: parquet.RecordBatch | null; readonly taken: () => void }
@@ -74,7 +75,7 @@ export class ParquetStreamWriter {
 
   /** Ends the file: writes the footer, publishes it, returns its size. */
   async close(): Promise<number> {
-    if (!this.pumping) throw new Error('ParquetStreamWriter.close before any batch');
+    if (!this.pumping) throw new FloeError('unsupported', 'a Parquet file needs at least one batch before it is closed');
     this.push({ batch: null, taken: () => undefined });
     try {
       return await this.pumping;
@@ -86,7 +87,7 @@ export class ParquetStreamWriter {
 
   /** Drops the file: nothing becomes visible. */
   async abort(): Promise<void> {
-    this.fail(new Error('aborted'));
+    this.fail(new FloeError('io', 'Parquet file write aborted'));
     if (this.pumping) {
       // End the input so the encoder stops; its error is expected and ignored.
       this.push({ batch: null, taken: () => undefined });
