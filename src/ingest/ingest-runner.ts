@@ -118,7 +118,6 @@ export async function startIngest(catalog: Catalog, cfg: IngestConfig, opts: { l
       clearInterval(syncTimer);
       syncReceived();
       await metrics.close();
-      await file?.close();
       log.info({ counts: Object.fromEntries(ingestors.map((i) => [i.table, i.ingestor.counts])) }, 'stopped');
       resolveDone();
     } catch (err) {
@@ -156,7 +155,7 @@ export async function startIngest(catalog: Catalog, cfg: IngestConfig, opts: { l
         if (ingestor.full) await ingestor.drained();
       }
       await stop();
-    })().catch(async (err: unknown) => { log.error({ error: err instanceof Error ? err.message : String(err) }, 'ingest failed'); stopped = true; rejectDone(err); });
+    })().finally(() => file?.close()).catch(async (err: unknown) => { log.error({ error: err instanceof Error ? err.message : String(err) }, 'ingest failed'); stopped = true; rejectDone(err); });
   }
   return { metrics, metricsPort, done, stop };
 }

@@ -49,9 +49,9 @@ function makeInput(first: number, count: number, startOffset: number): { text: s
 
 interface IngestRun { code: number | null; signal: NodeJS.Signals | null; log: Record<string, unknown>[] }
 
-/** Runs the real `floe ingest`; `killWhen` sees each log line and may ask for a SIGKILL
- * (after `delayMs`). */
-function runIngest(wh: TestWarehouse, config: string, killWhen?: (log: Record<string, unknown>, commits: number) => number | undefined): Promise<IngestRun> {
+/** Runs the real `floe ingest`; `killWhen` sees each log line and may ask for `signal`
+ * (SIGKILL by default) after the delay it returns. */
+function runIngest(wh: TestWarehouse, config: string, killWhen?: (log: Record<string, unknown>, commits: number) => number | undefined, signal: NodeJS.Signals = 'SIGKILL'): Promise<IngestRun> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [path.join(REPO_ROOT, 'bin', 'floe.js'), '--warehouse', wh.dir, 'ingest', '--config', config], { cwd: REPO_ROOT });
     const log: Record<string, unknown>[] = [];
@@ -71,7 +71,7 @@ function runIngest(wh: TestWarehouse, config: string, killWhen?: (log: Record<st
         const delay = !killing && killWhen ? killWhen(entry, commits) : undefined;
         if (delay !== undefined) {
           killing = true;
-          setTimeout(() => child.kill('SIGKILL'), delay);
+          setTimeout(() => child.kill(signal), delay);
         }
       }
     });
@@ -148,6 +148,10 @@ describe('NDJSON ingest survives SIGKILL and reruns exactly once', () => {
       else assert.equal(r.code, 0, JSON.stringify(r.log.slice(-3)));
     }
     assert.ok(killed >= 3, `${killed} of ${kills.length} runs were killed mid-file`);
+    // An orderly stop (SIGTERM) mid-file commits the open batch with its position.
+    const term = await runIngest(wh, config, (e, n) => (e.msg === 'batch committed' && n === 2 ? 30 : undefined), 'SIGTERM');
+    assert.equal(term.code, 0);
+    assert.ok(term.log.some((e) => e.msg === 'stopped'));
     const last = await runIngest(wh, config);
     assert.equal(last.code, 0, JSON.stringify(last.log.slice(-3)));
     await assertExactlyOnce(all);
