@@ -3,10 +3,12 @@
 // --allow-duplicate, rolled files hold every value exactly once with exact metrics, and a bad
 // record after several rolled files leaves no file and no snapshot.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { appendFileSync, mkdtempSync, readdirSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { openCatalog } from '../../../catalog/index.ts';
 import { runCli } from '../../../src/cli/main.ts';
 import { pathToUri } from '../../../src/io/local-file-io.ts';
@@ -28,6 +30,7 @@ const SCHEMA = {
   ],
 };
 const ID = { namespace: ['db'], name: 'events' };
+const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 
 function lines(from: number, to: number): string {
   const out: string[] = [];
@@ -112,6 +115,19 @@ describe('floe append: recorded file position', () => {
     await c.withCatalog(async (cat) => {
       assert.deepEqual(ids(await readTableRows(cat, ID)), [...range(0, 300), ...range(1000, 1600), ...range(1000, 1600)].sort((a, b) => a - b));
     });
+  }));
+});
+
+describe('floe append: stdin', () => {
+  test('stdin is appended with a note that it cannot be resumed; a rerun appends again', () => withTable([], async (c) => {
+    const run = () => spawnSync(process.execPath, [path.join(REPO, 'bin', 'floe.js'), '--warehouse', c.dir, 'append', 'db.events', '-'], { input: lines(0, 50), encoding: 'utf8' });
+    for (let i = 0; i < 2; i++) {
+      const r = run();
+      assert.equal(r.status, 0, r.stderr);
+      assert.match(r.stdout, /^appended 50 records in 1 file\(s\)/);
+      assert.match(r.stderr, /^note: stdin cannot be resumed .* rerunning this append adds its records again\n$/);
+    }
+    await c.withCatalog(async (cat) => assert.equal((await readTableRows(cat, ID)).length, 100));
   }));
 });
 
