@@ -3,18 +3,17 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
-import { FloeError, RecordValidationError, ValidationError, errorMessage } from '../errors.ts';
+import { FloeError, ValidationError, errorMessage } from '../errors.ts';
 import { parseJsonExact } from '../spec/json.ts';
 import { parsePartitionExpression } from '../spec/partition-spec.ts';
 import { schemaFromJson } from '../spec/schema.ts';
 import type { Catalog } from '../table/catalog.ts';
 import { identifierToString, parseNamespace, parseTableIdentifier, type TableIdentifier } from '../table/identifier.ts';
-import { appendRecords } from '../transaction/append-records.ts';
 import { loadIngestConfig } from '../ingest/ingest-config.ts';
 import { startIngest } from '../ingest/ingest-runner.ts';
+import { appendNdjson } from './append-command.ts';
 import { runDemo } from './demo.ts';
 import { describeTable, snapshotRows } from './describe-table.ts';
-import { readNdjson } from './ndjson.ts';
 
 export interface CatalogOptions { warehouse: string; uri?: string; name: string }
 export interface ExpireSnapshotsCommand {
@@ -191,22 +190,11 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<nu
 
   program.command('append <table> <file>')
     .description('append NDJSON records (FILE or - for stdin) in one atomic commit')
-    .addHelpText('after', '\nValue forms: date/time/timestamp as ISO-8601 strings ("2026-11-21", "12:30:00.5",\n"2026-11-21T12:30:00Z"), decimals as strings ("12.30"), binary/fixed as base64, uuid as\ntext, longs as numbers or strings (exact above 2^53). A bad record fails the whole append\nwith its line number; nothing is committed.')
+    .addHelpText('after', '\nValue forms: date/time/timestamp as ISO-8601 strings ("2026-11-21", "12:30:00.5",\n"2026-11-21T12:30:00Z"), decimals as strings ("12.30"), binary/fixed as base64, uuid as\ntext, longs as numbers or strings (exact above 2^53). A bad record fails the whole append\nwith its line number; nothing is committed.\n\nThe input is streamed into data files rolled at write.target-file-size-bytes, so memory\nstays bounded whatever its size. The commit records the file\'s position (path, byte offset\nand a fingerprint of its bytes): rerunning an append that already committed adds nothing,\nand a file that has grown since adds only its new lines. stdin cannot be resumed.')
     .option('--branch <name>', 'branch to commit to', 'main')
-    .action(async (name: string, file: string, o: { branch: string }) => {
-      const id = parseTableIdentifier(name);
-      const c = await open();
-      const { records, lines } = await readNdjson(file);
-      if (records.length === 0) { out(`nothing to append: ${file} has no records`); return; }
-      try {
-        const r = await appendRecords(c, id, records, { branch: o.branch });
-        out(`appended ${r.records} records in ${r.dataFiles} file(s) to ${identifierToString(id)} (branch ${o.branch}): snapshot ${r.snapshot.snapshotId}, sequence ${r.snapshot.sequenceNumber}`);
-      } catch (e) {
-        if (e instanceof RecordValidationError) {
-          throw new ValidationError(`${file === '-' ? 'stdin' : file} line ${lines[e.recordIndex] ?? '?'}: field '${e.fieldPath}': ${e.message.replace(/^record \d+: field '[^']*': /, '')}; nothing was committed`);
-        }
-        throw e;
-      }
+    .option('--allow-duplicate', 'append the whole file even if this table already holds (part of) it: ignores the recorded position')
+    .action(async (name: string, file: string, o: { branch: string; allowDuplicate?: boolean }) => {
+      await appendNdjson(await open(), parseTableIdentifier(name), file, { branch: o.branch, allowDuplicate: o.allowDuplicate ?? false }, out, err);
     });
 
   program.command('ingest')

@@ -1,42 +1,51 @@
 // NDJSON input for `floe append`: one JSON object per line, longs kept exact (a long written
 // as a bare number above 2^53 stays a bigint), blank lines skipped, errors by line number.
-import { createReadStream } from 'node:fs';
-import { createInterface } from 'node:readline';
+// Read as a stream of chunks, so an input of any size never sits in memory whole.
 import { ValidationError } from '../errors.ts';
+import type { Line } from '../io/line-reader.ts';
 import { parseJsonExact } from '../spec/json.ts';
+import type { RecordChunk } from '../transaction/append-records.ts';
 
-export interface NdjsonBatch {
-  readonly records: unknown[];
+/** Records per chunk are bounded by their NDJSON bytes. Measured on 150 MB of events (peak RSS
+ * of the floe process, 145 MiB of it the bare process): 8 MiB chunks 340 MiB, 2 MiB 268 MiB,
+ * 1 MiB 240 MiB and the fastest — the JS objects of a chunk and their garbage dominate. */
+export const CHUNK_INPUT_BYTES = 1024 * 1024;
+
+export interface NdjsonChunk extends RecordChunk {
   /** 1-based line number of each record, for error messages. */
-  readonly lines: number[];
+  readonly lines: readonly number[];
 }
 
-export async function readNdjson(source: string, stdin: NodeJS.ReadableStream = process.stdin): Promise<NdjsonBatch> {
-  const input = source === '-' ? stdin : createReadStream(source, { encoding: 'utf8' });
-  const records: unknown[] = [];
-  const lines: number[] = [];
-  const name = source === '-' ? 'stdin' : source;
-  let lineNo = 0;
-  const rl = createInterface({ input, crlfDelay: Infinity });
-  try {
-    for await (const line of rl) {
-      lineNo++;
-      if (line.trim() === '') continue;
-      let value: unknown;
-      try {
-        value = parseJsonExact(line);
-      } catch (err) {
-        throw new ValidationError(`${name} line ${lineNo}: invalid JSON (${err instanceof Error ? err.message : String(err)})`);
-      }
-      if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-        throw new ValidationError(`${name} line ${lineNo}: expected a JSON object per line`);
-      }
-      records.push(value);
-      lines.push(lineNo);
+/** How far the reader got: the byte after the last line read, and that line's successor. */
+export interface NdjsonProgress { end: bigint; nextLine: number; records: number }
+
+export async function* ndjsonChunks(lines: AsyncIterable<Line>, name: string, progress: NdjsonProgress, chunkBytes = CHUNK_INPUT_BYTES): AsyncGenerator<NdjsonChunk> {
+  let records: unknown[] = [];
+  let numbers: number[] = [];
+  let bytes = 0;
+  for await (const { text, end, line } of lines) {
+    progress.end = end;
+    progress.nextLine = line + 1;
+    if (text.trim() === '') continue;
+    let value: unknown;
+    try {
+      value = parseJsonExact(text);
+    } catch (err) {
+      throw new ValidationError(`${name} line ${line}: invalid JSON (${err instanceof Error ? err.message : String(err)})`);
     }
-  } catch (err) {
-    if ((err as { code?: string }).code === 'ENOENT') throw new ValidationError(`cannot read ${source}: no such file`);
-    throw err;
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+      throw new ValidationError(`${name} line ${line}: expected a JSON object per line`);
+    }
+    records.push(value);
+    numbers.push(line);
+    bytes += text.length + 1;
+    progress.records++;
+    if (bytes >= chunkBytes) {
+      yield { records, lines: numbers, inputBytes: bytes };
+      records = [];
+      numbers = [];
+      bytes = 0;
+    }
   }
-  return { records, lines };
+  if (records.length > 0) yield { records, lines: numbers, inputBytes: bytes };
 }

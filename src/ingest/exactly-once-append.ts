@@ -7,7 +7,13 @@ import type { TableIdentifier } from '../table/identifier.ts';
 import { appendRecords } from '../transaction/append-records.ts';
 import { committedOffsets, offsetsSummary, offsetsValidator, StaleBatchError, type OffsetRange } from './source-offsets.ts';
 
-export interface SourcePosition { readonly sourceId: string; readonly partition: number; readonly offset: bigint }
+export interface SourcePosition {
+  readonly sourceId: string;
+  readonly partition: number;
+  readonly offset: bigint;
+  /** Where the next record starts (default offset + 1; a file source's offsets are bytes). */
+  readonly next?: bigint;
+}
 export interface PositionedRecord { readonly value: Record<string, unknown>; readonly position?: SourcePosition }
 
 export interface ExactlyOnceResult { readonly committed: number; readonly trimmed: number; readonly attempts: number }
@@ -17,10 +23,11 @@ export function rangesOf(items: readonly { position?: SourcePosition }[]): Map<n
   for (const r of items) {
     if (!r.position) continue;
     const { partition, offset } = r.position;
+    const next = r.position.next ?? offset + 1n;
     const cur = out.get(partition);
     out.set(partition, cur
-      ? { start: offset < cur.start ? offset : cur.start, next: offset + 1n > cur.next ? offset + 1n : cur.next }
-      : { start: offset, next: offset + 1n });
+      ? { start: offset < cur.start ? offset : cur.start, next: next > cur.next ? next : cur.next }
+      : { start: offset, next });
   }
   return out;
 }

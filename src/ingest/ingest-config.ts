@@ -25,6 +25,8 @@ export const ingestConfigSchema = z.object({
       /** Start of a partition the table has no offsets for. */
       fromBeginning: z.boolean().default(true),
     }).strict(),
+    /** A file resumes at the position its commits recorded (ingest/file-source.ts); `-` reads
+     * stdin, which cannot be resumed: a rerun appends every line again. */
     z.object({ type: z.literal('ndjson'), path: z.string().min(1) }).strict(),
   ]),
   routes: z.array(z.object({

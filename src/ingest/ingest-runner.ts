@@ -1,19 +1,19 @@
 // Runs an ingest pipeline from its config: one TableIngestor per route, the source (Kafka or
 // NDJSON), metrics, JSON logs, and an orderly stop (SIGTERM/SIGINT: stop reading, commit the
 // open batch with reason `shutdown`, leave the consumer group).
-import { createReadStream } from 'node:fs';
-import { createInterface } from 'node:readline';
 import pino from 'pino';
 import { faultPoint } from '../fault-points.ts';
+import { fileChunks, splitLines, streamChunks, type Line } from '../io/line-reader.ts';
 import { parseJsonExact } from '../spec/json.ts';
 import type { Catalog } from '../table/catalog.ts';
 import { identifierToString, parseTableIdentifier } from '../table/identifier.ts';
 import { DeadLetterTable } from './dead-letter-table.ts';
+import { FILE_PARTITION, FileSource, fingerprintSummary, recordedFilePosition } from './file-source.ts';
 import type { IngestConfig } from './ingest-config.ts';
 import { IngestMetrics } from './ingest-metrics.ts';
 import { KafkaSource } from './kafka-source.ts';
 import { DEFAULT_BATCHER_CONFIG, type BatcherConfig } from './micro-batcher.ts';
-import { TableIngestor } from './table-ingestor.ts';
+import { TableIngestor, type SourceRecord } from './table-ingestor.ts';
 
 export interface RunningIngest {
   readonly metrics: IngestMetrics;
@@ -34,6 +34,38 @@ export async function startIngest(catalog: Catalog, cfg: IngestConfig, opts: { l
     bufferLimitBytes: cfg.batch.bufferLimitBytes ?? 2 * cfg.batch.maxBytes,
     ...(cfg.batch.adaptive ? { adaptive: cfg.batch.adaptive } : {}),
   };
+  // An NDJSON file resumes where the table's history says it stopped; this is checked before
+  // anything starts, so a replaced file is refused without side effects.
+  let lines: AsyncIterable<Line> | undefined;
+  let file: FileSource | undefined;
+  if (cfg.source.type === 'ndjson') {
+    const route = cfg.routes[0]!;
+    if (cfg.source.path === '-') {
+      log.warn('reading stdin: it cannot be resumed (a stream has no identity or position), so nothing is recorded and a rerun appends every line again');
+      lines = splitLines(streamChunks(process.stdin));
+    } else {
+      file = await FileSource.open(cfg.source.path);
+      try {
+        const recorded = recordedFilePosition((await catalog.loadTable(parseTableIdentifier(route.table))).metadata, route.branch, file.sourceId);
+        const start = await file.resumeFrom(recorded);
+        const at = { file: file.path, source: file.sourceId, offset: start.offset.toString(), line: start.line, size: file.size.toString(), ...(recorded ? { snapshotId: recorded.snapshotId.toString() } : {}) };
+        if (!recorded) log.info(at, 'no position recorded for this file: reading from the start');
+        else if (start.finished) log.info(at, 'file already ingested up to its end: nothing to add');
+        else log.info(at, 'resuming the file at the recorded position');
+        if (!start.sameInode) log.warn(at, 'same bytes under a different device/inode (copied or restored?): treated as the same file');
+        lines = splitLines(fileChunks(file.handle, start.offset), start.offset, start.line);
+      } catch (err) {
+        await file.close();
+        throw err;
+      }
+    }
+  }
+  const fileSummary = file ? async (items: readonly SourceRecord[]): Promise<Record<string, string>> => {
+    const last = items.at(-1);
+    if (!last?.position?.next || last.line === undefined) return {};
+    return fingerprintSummary(file.sourceId, await file.fingerprintAt(last.position.next, last.line + 1));
+  } : undefined;
+
   const deadLetters = cfg.deadLetter ? await DeadLetterTable.open(catalog, parseTableIdentifier(cfg.deadLetter.table)) : undefined;
   let kafka: KafkaSource | undefined;
 
@@ -42,6 +74,7 @@ export async function startIngest(catalog: Catalog, cfg: IngestConfig, opts: { l
     const table = identifierToString(id);
     const ingestor = await TableIngestor.open(catalog, id, {
       branch: route.branch, batcher, evolveSchema: route.evolveSchema, ...(deadLetters ? { deadLetters } : {}),
+      ...(fileSummary ? { sourceSummary: fileSummary } : {}),
       events: {
         onCommit: async (info) => {
           metrics.batchCommitted(table, info);
@@ -107,22 +140,24 @@ export async function startIngest(catalog: Catalog, cfg: IngestConfig, opts: { l
     log.info({ brokers: cfg.source.brokers, groupId: cfg.source.groupId, topics: cfg.routes.map((r) => r.topic) }, 'consuming');
   } else {
     const { ingestor } = ingestors[0]!;
-    const path = cfg.source.path;
+    const source = file;
     void (async () => {
-      const rl = createInterface({ input: path === '-' ? process.stdin : createReadStream(path, 'utf8'), crlfDelay: Infinity });
-      let line = 0;
-      for await (const text of rl) {
-        line++;
+      for await (const { text, start, end, line } of lines!) {
         if (stopped) break;
         if (text.trim() === '') continue;
         let value: unknown;
         let decodeError: string | undefined;
         try { value = parseJsonExact(text); } catch (err) { decodeError = `line ${line}: invalid JSON (${err instanceof Error ? err.message : String(err)})`; }
-        ingestor.offer({ value, raw: text, bytes: text.length + 64, line, ...(decodeError ? { decodeError } : {}) });
+        ingestor.offer({
+          value, raw: text, bytes: text.length + 64, line,
+          // A line's position is its first byte; the batch records the byte after its last line.
+          ...(source ? { position: { sourceId: source.sourceId, partition: FILE_PARTITION, offset: start, next: end } } : {}),
+          ...(decodeError ? { decodeError } : {}),
+        });
         if (ingestor.full) await ingestor.drained();
       }
       await stop();
-    })().catch(async (err: unknown) => { log.error({ error: err instanceof Error ? err.message : String(err) }, 'ingest failed'); stopped = true; rejectDone(err); });
+    })().finally(() => file?.close()).catch(async (err: unknown) => { log.error({ error: err instanceof Error ? err.message : String(err) }, 'ingest failed'); stopped = true; rejectDone(err); });
   }
   return { metrics, metricsPort, done, stop };
 }

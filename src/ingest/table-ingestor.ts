@@ -71,6 +71,9 @@ export interface TableIngestorOptions {
   readonly events?: IngestEvents;
   /** Add optional columns for unknown fields and promote int→long, float→double (default off). */
   readonly evolveSchema?: boolean;
+  /** Extra summary properties of a batch's commit, from its records in source order (a file
+   * source records the fingerprint of the file up to the batch's end). */
+  readonly sourceSummary?: (items: readonly SourceRecord[]) => Promise<Record<string, string>>;
 }
 
 
@@ -167,8 +170,9 @@ export class TableIngestor {
       faultPoint('ingest.after-dead-letters');
     }
     const t0 = performance.now();
+    const sourceSummary = this.opts.sourceSummary ? await this.opts.sourceSummary(batch.items) : {};
     const result = await appendExactlyOnce(this.catalog, this.table, good, {
-      branch: this.branch, sourceId, batchRanges: ranges, summary: { 'floe.flush-reason': batch.reason },
+      branch: this.branch, sourceId, batchRanges: ranges, summary: { 'floe.flush-reason': batch.reason, ...sourceSummary },
       onTrim: (dropped) => {
         this.counts.staleDropped += dropped;
         if (sourceId) this.opts.events?.onStale?.({ sourceId, dropped });

@@ -1,13 +1,15 @@
 // The whole append path for plain records: write data files with the table's schema, spec
 // and properties, then commit them with a fast append and retries. Nothing becomes visible
 // unless the commit lands; files of a definitely failed commit are removed.
-import { CommitStateUnknownError } from '../errors.ts';
+import { CommitStateUnknownError, RecordValidationError } from '../errors.ts';
 import { faultPoint } from '../fault-points.ts';
 import { deleteAll } from '../io/file-io.ts';
 import { currentSchema, defaultSpec, MAIN_BRANCH } from '../spec/table-metadata.ts';
 import type { Catalog, LoadedTable } from '../table/catalog.ts';
 import type { TableIdentifier } from '../table/identifier.ts';
+import type { DataFile } from '../spec/data-file.ts';
 import { DataFileWriter, type WriteStats } from '../writer/data-file-writer.ts';
+import { RollingDataFileWriter } from '../writer/rolling-data-file-writer.ts';
 import { commitWithRetry, type CommitHooks, type CommitResult } from './commit-with-retry.ts';
 import { FastAppend } from './fast-append.ts';
 
@@ -47,6 +49,70 @@ export async function appendRecords(catalog: Catalog, id: TableIdentifier, recor
   } catch (err) {
     // The commit loop already removed its manifests; data files are ours to remove, unless
     // the outcome is unknown (then the table may reference them).
+    if (!(err instanceof CommitStateUnknownError)) await deleteAll(catalog.io, files.map((f) => f.filePath));
+    throw err;
+  }
+}
+
+/** A piece of a record stream: the records and their size as read (e.g. NDJSON bytes). */
+export interface RecordChunk { readonly records: readonly unknown[]; readonly inputBytes: number }
+
+export interface StreamAppendOptions extends Omit<AppendOptions, 'summary' | 'validate'> {
+  /**
+   * Called once the stream is written, before the commit: summary properties and validation
+   * that depend on what was read (e.g. the source position reached).
+   */
+  readonly beforeCommit?: () => Promise<Pick<AppendOptions, 'summary' | 'validate'>> | Pick<AppendOptions, 'summary' | 'validate'>;
+}
+
+/**
+ * Appends a record stream of any size in one commit: chunks go through a rolling writer (files
+ * rolled at `write.target-file-size-bytes`, streamed to storage), so memory stays bounded. If
+ * reading or any record fails, every file written is removed and nothing is committed; a
+ * RecordValidationError then names the record's index in the whole stream. A stream without
+ * records commits nothing and returns undefined.
+ */
+export async function appendRecordStream(catalog: Catalog, id: TableIdentifier, chunks: AsyncIterable<RecordChunk>, opts: StreamAppendOptions = {}): Promise<AppendResult | undefined> {
+  const base = await catalog.loadTable(id);
+  const meta = base.metadata;
+  const writer = new RollingDataFileWriter({
+    schema: currentSchema(meta), spec: defaultSpec(meta), properties: meta.properties,
+    location: meta.location, io: catalog.io,
+  });
+  const t0 = performance.now();
+  let files: DataFile[];
+  try {
+    for await (const chunk of chunks) {
+      const before = writer.records;
+      try {
+        await writer.write(chunk.records, chunk.inputBytes);
+      } catch (err) {
+        if (err instanceof RecordValidationError) {
+          throw new RecordValidationError(before + err.recordIndex, err.fieldPath, err.message.replace(/^record \d+: field '[^']*': /, ''));
+        }
+        throw err;
+      }
+    }
+    files = await writer.close();
+  } catch (err) {
+    await writer.abort();
+    throw err;
+  }
+  const writeMs = performance.now() - t0;
+  if (files.length === 0) return undefined;
+  faultPoint('append.after-data-files');
+  const t1 = performance.now();
+  try {
+    const extra = (await opts.beforeCommit?.()) ?? {};
+    const action = new FastAppend(catalog.io, files, {
+      branch: opts.branch ?? MAIN_BRANCH,
+      ...(extra.summary ? { summary: extra.summary } : {}),
+      ...(extra.validate ? { validate: extra.validate } : {}),
+    });
+    const result = await commitWithRetry(catalog, id, action, { base, ...(opts.hooks ? { hooks: opts.hooks } : {}) });
+    // Conversion, encoding and IO interleave chunk by chunk when streaming: all in parquetMs.
+    return { ...result, dataFiles: files.length, records: writer.records, timings: { toArrowMs: 0, parquetMs: writeMs, ioMs: 0, commitMs: performance.now() - t1 } };
+  } catch (err) {
     if (!(err instanceof CommitStateUnknownError)) await deleteAll(catalog.io, files.map((f) => f.filePath));
     throw err;
   }
