@@ -23,9 +23,10 @@ export async function* ndjsonChunks(lines: AsyncIterable<Line>, name: string, pr
   let records: unknown[] = [];
   let numbers: number[] = [];
   let bytes = 0;
-  for await (const { text, end, line } of lines) {
+  for await (const { text, end, line, invalidUtf8 } of lines) {
     progress.end = end;
     progress.nextLine = line + 1;
+    if (invalidUtf8) throw new ValidationError(`${name} line ${line}: invalid UTF-8 (the line's bytes are not UTF-8 text)`);
     if (text.trim() === '') continue;
     let value: unknown;
     try {

@@ -142,12 +142,13 @@ export async function startIngest(catalog: Catalog, cfg: IngestConfig, opts: { l
     const { ingestor } = ingestors[0]!;
     const source = file;
     void (async () => {
-      for await (const { text, start, end, line } of lines!) {
+      for await (const { text, start, end, line, invalidUtf8 } of lines!) {
         if (stopped) break;
         if (text.trim() === '') continue;
         let value: unknown;
         let decodeError: string | undefined;
-        try { value = parseJsonExact(text); } catch (err) { decodeError = `line ${line}: invalid JSON (${err instanceof Error ? err.message : String(err)})`; }
+        if (invalidUtf8) decodeError = `line ${line}: invalid UTF-8 (its bad bytes show as U+FFFD in the payload)`;
+        else try { value = parseJsonExact(text); } catch (err) { decodeError = `line ${line}: invalid JSON (${err instanceof Error ? err.message : String(err)})`; }
         ingestor.offer({
           value, raw: text, bytes: text.length + 64, line,
           // A line's position is its first byte; the batch records the byte after its last line.

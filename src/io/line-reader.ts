@@ -5,6 +5,9 @@ import type { FileHandle } from 'node:fs/promises';
 export interface Line {
   /** The line without its terminator (`\n` or `\r\n`), decoded as UTF-8. */
   readonly text: string;
+  /** Set when the line's bytes are not valid UTF-8: `text` then holds U+FFFD for the bad bytes
+   * and must not be stored as if it were what the producer wrote. */
+  readonly invalidUtf8?: true;
   /** Byte offset of the line's first byte in the file. */
   readonly start: bigint;
   /** Byte offset just after its terminator: where the next line starts. */
@@ -22,7 +25,8 @@ const CHUNK_BYTES = 1024 * 1024;
  * last line without a newline is a line too (ending at the end of the input).
  */
 export async function* splitLines(chunks: AsyncIterable<Uint8Array>, start = 0n, firstLine = 1): AsyncGenerator<Line> {
-  const decoder = new TextDecoder('utf-8');
+  const strict = new TextDecoder('utf-8', { fatal: true });
+  const lossy = new TextDecoder('utf-8');
   let pending: Uint8Array[] = [];
   let pendingBytes = 0;
   let offset = start;
@@ -31,8 +35,11 @@ export async function* splitLines(chunks: AsyncIterable<Uint8Array>, start = 0n,
     const joined = parts.length === 1 ? parts[0]! : Buffer.concat(parts, bytes);
     let len = terminated ? joined.length - 1 : joined.length;
     if (terminated && len > 0 && joined[len - 1] === CR) len--;
-    const text = decoder.decode(joined.subarray(0, len));
-    const l: Line = { text, start: offset, end: offset + BigInt(joined.length), line: line++ };
+    const content = joined.subarray(0, len);
+    let text: string;
+    let invalidUtf8 = false;
+    try { text = strict.decode(content); } catch { text = lossy.decode(content); invalidUtf8 = true; }
+    const l: Line = { text, start: offset, end: offset + BigInt(joined.length), line: line++, ...(invalidUtf8 ? { invalidUtf8: true as const } : {}) };
     offset = l.end;
     return l;
   };

@@ -1,8 +1,8 @@
 // `floe append` and NDJSON `floe ingest` SIGKILLed at every named phase (src/fault-points.ts):
 // before the catalog swap nothing of the batch is visible (orphan files allowed), the table is
 // consistent, floe, pyiceberg and DuckDB agree, and a rerun adds the batch exactly once.
-// After the swap the whole batch is visible; a rerun adding it a second time is the known gap
-// of file sources without a recorded position (issue 8 defect 7), hence those cases are todo.
+// After the swap the whole batch is visible, and a rerun adds nothing twice: file sources record
+// their position in the snapshot summary (src/ingest/file-source.ts), as Kafka sources do.
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -23,7 +23,6 @@ const SCHEMA = schemaFromJson({ type: 'struct', fields: [
 ] }, { assignIds: true });
 
 const PRE_SWAP = ['append.after-data-files', 'append.after-manifest', 'append.after-manifest-list', 'commit.after-metadata-file'] as const;
-const TODO = 'needs restartable file sources (issue 8 defect 7)';
 
 describe('crash during floe append and NDJSON floe ingest', () => {
   let wh: TestWarehouse;
@@ -67,7 +66,7 @@ describe('crash during floe append and NDJSON floe ingest', () => {
     });
   }
 
-  test('floe append killed at commit.after-catalog-swap: the whole batch visible; rerun adds nothing', { todo: TODO }, async () => {
+  test('floe append killed at commit.after-catalog-swap: the whole batch visible; rerun adds nothing', async () => {
     const base = rowsFor(0, 50);
     const batch = rowsFor(1000, 120);
     const { id, name, file } = await setup(base, batch);
@@ -104,7 +103,7 @@ describe('crash during floe append and NDJSON floe ingest', () => {
     });
   }
 
-  test('floe ingest (NDJSON) with bad lines killed at ingest.after-dead-letters: rerun dead-letters each bad line once', { todo: TODO }, async () => {
+  test('floe ingest (NDJSON) with bad lines killed at ingest.after-dead-letters: rerun dead-letters each bad line once', async () => {
     const base = rowsFor(0, 30);
     const lines = rowsFor(4000, 130);
     const bad = new Set(lines.filter((_, i) => i % 20 === 5).map((r) => r.id));
@@ -124,7 +123,7 @@ describe('crash during floe append and NDJSON floe ingest', () => {
   });
 
   for (const phase of ['commit.after-catalog-swap', 'append.after-data-files#3'] as const) {
-    test(`floe ingest (NDJSON) killed at ${phase} after earlier batches committed: whole batches visible; restart ingests every line once`, { todo: TODO }, async () => {
+    test(`floe ingest (NDJSON) killed at ${phase} after earlier batches committed: whole batches visible; restart ingests every line once`, async () => {
       const base = rowsFor(0, 30);
       const batch = rowsFor(3000, 130);
       const { id, name, file } = await setup(base, batch);

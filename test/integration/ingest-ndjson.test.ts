@@ -28,6 +28,24 @@ describe('ingest from NDJSON with dead letters', () => {
   });
   afterEach(async () => { await wh.cleanup(); });
 
+  test('a line whose bytes are not UTF-8 is a dead letter with its reason, never U+FFFD text in the table', async () => {
+    const file = path.join(wh.dir, 'utf8.ndjson');
+    writeFileSync(file, Buffer.concat([
+      Buffer.from('{"id": 1, "ts": "2026-01-01T00:00:00Z", "amount": "1.00"}\n{"id": 2, "ts": "2026-01-01T00:00:00Z", "amount": "'),
+      Buffer.from([0xc3, 0x28]), Buffer.from('"}\n{"id": 3, "ts": "2026-01-01T00:00:00Z", "amount": "3.00"}\n'),
+    ]));
+    const cfg = parseIngestConfig(JSON.stringify({
+      source: { type: 'ndjson', path: file }, routes: [{ table: 'ing.events' }], deadLetter: { table: 'ing.dead_letters' },
+    }), 'test.json');
+    const run = await startIngest(wh.catalog, cfg, { logStream: new PassThrough() });
+    await run.done;
+    const good = await readTableRows(wh.catalog, { namespace: ['ing'], name: 'events' });
+    assert.deepEqual(good.map((g) => String(g.id)).sort(), ['1', '3']);
+    const dead = await readTableRows(wh.catalog, { namespace: ['ing'], name: 'dead_letters' });
+    assert.equal(dead.length, 1);
+    assert.match(String(dead[0]!.error), /^line 2: .*invalid UTF-8/);
+  });
+
   test('good records committed, bad ones dead-lettered with reasons, counts exact', async () => {
     const lines: string[] = [];
     const bad = new Map<number, RegExp>();

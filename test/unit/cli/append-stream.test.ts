@@ -190,6 +190,12 @@ describe('floe append: rolling files', () => {
     const j = await c.floe('append', 'db.events', file);
     assert.match(j.err[0]!, /bad\.ndjson line 40001: invalid JSON/);
     assert.deepEqual((() => { try { return readdirSync(dataDir, { recursive: true }).filter((f) => String(f).endsWith('.parquet')); } catch { return []; } })(), []);
+    // Bytes that are not UTF-8 are refused, not stored as U+FFFD text.
+    writeFileSync(file, Buffer.concat([Buffer.from(lines(0, 10)), Buffer.from('{"id": 11, "kind": "'), Buffer.from([0xc3, 0x28]), Buffer.from('"}\n')]));
+    const u = await c.floe('append', 'db.events', file);
+    assert.equal(u.code, 1);
+    assert.match(u.err[0]!, /bad\.ndjson line 11: invalid UTF-8/);
+    await c.withCatalog(async (cat) => assert.equal((await cat.loadTable(ID)).metadata.snapshots.length, 0));
   }, 'kind'));
 });
 

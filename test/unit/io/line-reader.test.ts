@@ -31,3 +31,13 @@ test('resuming at an offset numbers lines and offsets from there', async () => {
   assert.deepEqual(lines.map((l) => [l.text, l.start, l.end, l.line]), [['x', 100n, 102n, 41], ['y', 102n, 104n, 42]]);
   assert.deepEqual(await collect('', 3), []);
 });
+
+test('a line whose bytes are not UTF-8 is marked, not silently turned into U+FFFD text', async () => {
+  const bytes = Buffer.concat([Buffer.from('{"s":"ok"}\n{"s":"'), Buffer.from([0xc3, 0x28, 0xff]), Buffer.from('"}\n{"s":"é"}\n')]);
+  for (const size of [1, 5, 1000]) {
+    const lines: Line[] = [];
+    for await (const l of splitLines(chunked(bytes, size))) lines.push(l);
+    assert.deepEqual(lines.map((l) => l.invalidUtf8 ?? false), [false, true, false], `chunks of ${size}`);
+    assert.equal(lines[2]!.text, '{"s":"é"}');
+  }
+});
