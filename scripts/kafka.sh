@@ -56,10 +56,10 @@ KILLED=0
 
 say() { printf '[kafka] %s\n' "$*"; }
 die() { printf 'kafka.sh: error: %s\n' "$*" >&2; exit 1; }
+# shellcheck source=lib/server-process.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/server-process.sh"
 # Prints the tail of a log file, indented, after an error line.
-show_tail() { [[ -s "$1" ]] && { printf '  | %s\n' "--- last lines of $1" >&2; tail -n "${2:-15}" "$1" | sed 's/^/  | /' >&2; }; return 0; }
 
-need() { command -v "$1" >/dev/null 2>&1 || die "$1 not found on PATH ($2)"; }
 
 check_java() {
   need java "the broker needs a Java 17+ runtime, e.g. apt-get install openjdk-17-jre-headless"
@@ -236,7 +236,6 @@ running_pid() {
   if tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF "kafka.Kafka $SERVER_PROPS"; then echo "$pid"; fi
 }
 
-port_open() { timeout 3 bash -c "exec 3<>/dev/tcp/$HOST/$1" 2>/dev/null; }
 
 # Sends a Metadata (v4) request; prints "<cluster id> <broker count>" and exits 0 when a broker
 # answered and lists at least one live broker; 2 when it answered with no broker yet; 1 otherwise.
@@ -283,29 +282,6 @@ healthy() {
   [[ "${out%% *}" == "$CLUSTER_ID" ]]
 }
 
-lock_data_dir() {
-  mkdir -p "$DATA_HOME"
-  exec 9>"$DATA_HOME/.lock"
-  flock -w "$((START_TIMEOUT + STOP_TIMEOUT + 60))" 9 || die "timed out waiting for another kafka.sh on $DATA_HOME"
-}
-
-stop_pid() {
-  local pid="$1" waited=0
-  KILLED=0
-  kill -TERM "$pid" 2>/dev/null || return 0
-  while kill -0 "$pid" 2>/dev/null; do
-    if (( waited >= STOP_TIMEOUT * 10 )); then
-      say "pid $pid still running after ${STOP_TIMEOUT}s: SIGKILL"
-      kill -KILL "$pid" 2>/dev/null || true
-      KILLED=1
-      sleep 0.2
-      break
-    fi
-    sleep 0.1
-    waited=$((waited + 1))
-  done
-}
-
 wait_healthy() {
   local pid="$1" t0="$2" deadline=$((SECONDS + START_TIMEOUT))
   while (( SECONDS < deadline )); do
@@ -332,7 +308,7 @@ cmd_up() {
   local t0 pid
   t0="$(date +%s%N)"
   need node "the readiness check runs a tiny node script"
-  lock_data_dir
+  lock_data_dir 60
   pid="$(running_pid)"
   if [[ -n "$pid" ]]; then
     if ! healthy; then
@@ -381,7 +357,7 @@ cmd_down() {
   local wipe=0 pid
   [[ "${1:-}" == "--wipe" ]] && wipe=1
   [[ $# -le 1 && ( $# -eq 0 || $wipe == 1 ) ]] || die "usage: kafka.sh down [--wipe]"
-  lock_data_dir
+  lock_data_dir 60
   pid="$(running_pid)"
   if [[ -n "$pid" ]]; then
     stop_pid "$pid"

@@ -55,8 +55,8 @@ DIR_KEY="$(printf '%s' "$DATA_HOME" | md5sum | cut -c1-8)"
 
 say() { printf '[trino] %s\n' "$*"; }
 die() { printf 'trino.sh: error: %s\n' "$*" >&2; exit 1; }
-show_tail() { [[ -s "$1" ]] && { printf '  | %s\n' "--- last lines of $1" >&2; tail -n "${2:-15}" "$1" | sed 's/^/  | /' >&2; }; return 0; }
-need() { command -v "$1" >/dev/null 2>&1 || die "$1 not found on PATH ($2)"; }
+# shellcheck source=lib/server-process.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/server-process.sh"
 
 java_major() {
   local line major minor
@@ -184,7 +184,6 @@ running_pid() {
   if tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "-Dconfig=$ETC/config.properties"; then echo "$pid"; fi
 }
 
-port_open() { timeout 3 bash -c "exec 3<>/dev/tcp/$HOST/$1" 2>/dev/null; }
 
 # /v1/info of the server on PORT: prints "<environment> <starting>", e.g. "floe_test false".
 info() {
@@ -199,29 +198,6 @@ healthy() {
   local out
   out="$(info "$@")" || return 1
   [[ "$out" == "$ENVIRONMENT false" ]]
-}
-
-lock_data_dir() {
-  mkdir -p "$DATA_HOME"
-  exec 9>"$DATA_HOME/.lock"
-  flock -w "$((START_TIMEOUT + STOP_TIMEOUT + 1260))" 9 || die "timed out waiting for another trino.sh on $DATA_HOME"
-}
-
-stop_pid() {
-  local pid="$1" waited=0
-  KILLED=0
-  kill -TERM "$pid" 2>/dev/null || return 0
-  while kill -0 "$pid" 2>/dev/null; do
-    if (( waited >= STOP_TIMEOUT * 10 )); then
-      say "pid $pid still running after ${STOP_TIMEOUT}s: SIGKILL"
-      kill -KILL "$pid" 2>/dev/null || true
-      KILLED=1
-      sleep 0.2
-      break
-    fi
-    sleep 0.1
-    waited=$((waited + 1))
-  done
 }
 
 wait_healthy() {
@@ -250,7 +226,7 @@ cmd_up() {
   local t0 pid
   t0="$(date +%s%N)"
   need curl "the readiness check asks /v1/info"
-  lock_data_dir
+  lock_data_dir 1260
   pid="$(running_pid)"
   if [[ -n "$pid" ]]; then
     if ! healthy; then
@@ -294,7 +270,7 @@ cmd_down() {
   local wipe=0 pid
   [[ "${1:-}" == "--wipe" ]] && wipe=1
   [[ $# -le 1 && ( $# -eq 0 || $wipe == 1 ) ]] || die "usage: trino.sh down [--wipe]"
-  lock_data_dir
+  lock_data_dir 1260
   pid="$(running_pid)"
   if [[ -n "$pid" ]]; then
     stop_pid "$pid"

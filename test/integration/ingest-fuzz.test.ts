@@ -14,6 +14,7 @@ import { parsePartitionExpression } from '../../src/spec/partition-spec.ts';
 import { schemaFromJson } from '../../src/spec/schema.ts';
 import { readTableColumn, readTableRows } from '../support/read-table.ts';
 import { testWarehouse, type TestWarehouse } from '../support/warehouse.ts';
+import { seededRandom as rng } from '../../src/cli/demo.ts';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const SEED = Number(process.env.FLOE_FUZZ_SEED ?? 20261127);
@@ -53,17 +54,6 @@ const SCHEMA = schemaFromJson({ type: 'struct', fields: [
   { name: 'mpl', required: false, type: { type: 'map', key: 'int', 'value-required': false, value: { type: 'list', 'element-required': false, element: 'string' } } },
 ] }, { assignIds: true });
 
-/** mulberry32: small, seeded, reproducible. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A JSON literal written as is (numbers JS cannot hold, broken text). */
 class Raw { constructor(readonly text: string) {} }

@@ -5,18 +5,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { isInteger, isSafeNumber, parse as losslessParse } from 'lossless-json';
 import { parseJsonExact, stringifyJsonExact } from '../../../src/spec/json.ts';
+import { seededRandom as rng } from '../../../src/cli/demo.ts';
 
-/** mulberry32: a small seeded generator, so a failing case can be replayed from its seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const reference = (text: string): unknown =>
   losslessParse(text, null, (s: string) => (isInteger(s) && !isSafeNumber(s) ? BigInt(s) : Number(s)));
