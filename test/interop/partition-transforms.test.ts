@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { parsePartitionExpression } from '../../src/spec/partition-spec.ts';
 import { schemaFromJson, type Schema } from '../../src/spec/schema.ts';
+import { RecordValidationError } from '../../src/errors.ts';
 import { appendRecords } from '../../src/transaction/append-records.ts';
 import { canonicalRows, normalizeRows } from '../support/canonical.ts';
 import { generateRows, rng } from '../support/datagen.ts';
@@ -65,16 +66,13 @@ const KNOWN_LOOKUP_BUGS: Record<string, readonly string[]> = {
 };
 
 /**
- * Found by Trino, and floe's to fix (not Trino's): truncate(100, dec) of decimal(9,2) -9999999.99
- * is -10000000.00, one digit more than the partition field's type decimal(9,2) holds. Iceberg Java
- * (Spark: "Cannot write value as decimal(9,2), too large") and pyiceberg 0.12 ("precision of value
- * is greater than precision of type") refuse to write that manifest entry; floe writes it, and
- * Trino 476 then fails every scan of the table ("decimal precision larger than column
- * precision", PartitionData.fromJson). The Trino case runs below as a todo until the writer
- * rejects or otherwise handles such values.
+ * Found by Trino: truncate(100, dec) of decimal(9,2) -9999999.99 is -10000000.00, one digit more
+ * than the partition field's type holds; Trino 476 then fails every scan of the table ("decimal
+ * precision larger than column precision"). Iceberg Java and pyiceberg refuse to write it, and so
+ * does floe now (issue 8 defect 3): rows with that value are refused, the rest is read by all.
  */
-const FLOE_DEFECTS: Record<string, { readers: readonly string[]; todo: string }> = {
-  truncate_dec: { readers: ['trino'], todo: 'floe writes truncate(dec) partition values wider than decimal(9,2); Trino cannot scan the table' },
+const WIDER_THAN_COLUMN: Record<string, (row: Record<string, unknown>) => boolean> = {
+  truncate_dec: (row) => row.dec === '-9999999.99',
 };
 
 /** truncate(W) of an int/long extreme overflows; Java wraps (and floe with it), pyiceberg
@@ -95,7 +93,14 @@ describe('partition transforms read back by every reader', { skip }, () => {
     for (const [name, expr] of CASES) {
       const id = { namespace: ['parts'], name };
       await wh.catalog.createTable(id, { schema, spec: parsePartitionExpression(expr, schema) });
-      const rows = [...generateRows(schema, 120, 7, 0), ...generateRows(schema, 120, 8, 1000)];
+      const generated = [...generateRows(schema, 120, 7, 0), ...generateRows(schema, 120, 8, 1000)];
+      const refused = WIDER_THAN_COLUMN[name];
+      const rows = refused ? generated.filter((r) => !refused(r.input as Record<string, unknown>)) : generated;
+      if (refused) {
+        const bad = generated.filter((r) => refused(r.input as Record<string, unknown>));
+        assert.ok(bad.length > 0, `the data for ${name} holds a value whose partition value is wider than its column`);
+        await assert.rejects(appendRecords(wh.catalog, id, bad.map((r) => r.input)), (err: Error) => err instanceof RecordValidationError && /does not fit its type decimal\(9,2\)/.test(err.message));
+      }
       await appendRecords(wh.catalog, id, rows.slice(0, 120).map((r) => r.input));
       await appendRecords(wh.catalog, id, rows.slice(120).map((r) => r.input));
       expected.set(name, canonicalRows(schema, rows.map((r) => r.values)));
@@ -115,7 +120,6 @@ describe('partition transforms read back by every reader', { skip }, () => {
       const lookups = [0, 1, 2].map(() => all[Math.floor(pick() * all.length)]![column])
         .filter((v) => v !== null && !(name.startsWith('truncate') && EXTREMES.has(String(v))));
       for (const reader of ALL_READERS) {
-        if (FLOE_DEFECTS[name]?.readers.includes(reader)) continue;
         const full = await readers.read({ reader, warehouse: wh.dir, catalogDb: wh.catalogDb, table });
         assert.deepStrictEqual(normalizeRows(schema, full.rows), all, `${reader} full scan of ${table}`);
         if (KNOWN_LOOKUP_BUGS[name]?.includes(reader)) continue;
@@ -127,14 +131,5 @@ describe('partition transforms read back by every reader', { skip }, () => {
         }
       }
     });
-  }
-
-  for (const [name, { readers: defectReaders, todo }] of Object.entries(FLOE_DEFECTS)) {
-    for (const reader of ALL_READERS.filter((r) => defectReaders.includes(r))) {
-      test(`${reader} scans parts.${name} (known floe defect)`, { todo }, async () => {
-        const full = await readers.read({ reader, warehouse: wh.dir, catalogDb: wh.catalogDb, table: `parts.${name}` });
-        assert.deepStrictEqual(normalizeRows(schema, full.rows), expected.get(name), `${reader} full scan of parts.${name}`);
-      });
-    }
   }
 });

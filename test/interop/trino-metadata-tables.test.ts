@@ -223,19 +223,36 @@ describe("Trino's metadata tables agree with floe's view", { skip }, () => {
     assert.deepStrictEqual(sortBy(await q('events', 'partitions', 'partition, record_count, file_count, total_size'), key), sortBy(want, key));
   });
 
-  test('$manifests of a table partitioned by a uuid column', { todo: 'floe omits partition summaries for uuid partitions' }, async () => {
-    // needs the partition-summaries fix (issue 8 defect 4)
+  test('$manifests of a table partitioned by a uuid column: every manifest carries exact summaries', async () => {
+    // Issue 8 defect 4: floe used to leave the summaries out here and Trino failed ("summaries" is
+    // null). These two uuids order differently in Java (signed) and in the spec (unsigned), so
+    // floe writes them to two manifests, each with bounds that hold in both orders.
     await wh.catalog.createTable(BY_UUID, { schema: SCHEMA, spec: parsePartitionExpression('u', SCHEMA) });
+    const low = '00000000-0000-4000-8000-000000000001';
+    const high = 'f0000000-0000-4000-8000-000000000002';
     await appendRecords(wh.catalog, BY_UUID, [
-      { id: 1, ts: '2026-01-01T00:00:00Z', region: 'a', amount: 1, u: '00000000-0000-4000-8000-000000000001' },
-      { id: 2, ts: '2026-01-01T00:00:00Z', region: 'b', amount: 2, u: 'f0000000-0000-4000-8000-000000000002' },
+      { id: 1, ts: '2026-01-01T00:00:00Z', region: 'a', amount: 1, u: low },
+      { id: 2, ts: '2026-01-01T00:00:00Z', region: 'b', amount: 2, u: high },
       { id: 3, ts: '2026-01-01T00:00:00Z', region: 'c', amount: 3, u: null },
     ]);
-    const rows = await q('by_uuid', 'manifests', 'added_data_files_count, partition_summaries');
-    assert.deepStrictEqual(rows, [{
-      added_data_files_count: '3',
-      partition_summaries: [{ contains_null: true, contains_nan: false, lower_bound: '00000000-0000-4000-8000-000000000001', upper_bound: 'f0000000-0000-4000-8000-000000000002' }],
-    }]);
+    const t = await wh.catalog.loadTable(BY_UUID);
+    const current = t.metadata.snapshots.find((s) => s.snapshotId === t.metadata.currentSnapshotId);
+    const uuidText = (b: Uint8Array | null): string | null => {
+      if (b === null) return null;
+      const h = Buffer.from(b).toString('hex');
+      return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+    };
+    const want = (await snapshotManifests(wh.catalog.io, current)).map((m) => ({
+      added_data_files_count: String(m.addedFilesCount),
+      partition_summaries: (m.partitions ?? []).map((p) => ({
+        contains_null: p.containsNull, contains_nan: p.containsNan, lower_bound: uuidText(p.lowerBound), upper_bound: uuidText(p.upperBound),
+      })),
+    }));
+    assert.ok(want.length >= 2, 'the two uuids go to separate manifests');
+    assert.ok(want.every((m) => m.partition_summaries.length === 1));
+    assert.deepStrictEqual(want.flatMap((m) => [m.partition_summaries[0]!.lower_bound, m.partition_summaries[0]!.upper_bound]).filter((b) => b !== null).sort(), [low, low, high, high]);
+    const key = (r: Record<string, unknown>): string => JSON.stringify(r.partition_summaries);
+    assert.deepStrictEqual(sortBy(await q('by_uuid', 'manifests', 'added_data_files_count, partition_summaries'), key), sortBy(want, key));
   });
 });
 
