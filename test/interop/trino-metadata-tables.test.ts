@@ -251,8 +251,10 @@ describe("Trino's metadata tables agree with floe's view", { skip }, () => {
     assert.ok(want.length >= 2, 'the two uuids go to separate manifests');
     assert.ok(want.every((m) => m.partition_summaries.length === 1));
     assert.deepStrictEqual(want.flatMap((m) => [m.partition_summaries[0]!.lower_bound, m.partition_summaries[0]!.upper_bound]).filter((b) => b !== null).sort(), [low, low, high, high]);
+    // Trino 476 renders a manifest without bounds (only nulls) as the text 'null' in this column.
+    const asTrino = want.map((m) => ({ ...m, partition_summaries: m.partition_summaries.map((p) => ({ ...p, lower_bound: p.lower_bound ?? 'null', upper_bound: p.upper_bound ?? 'null' })) }));
     const key = (r: Record<string, unknown>): string => JSON.stringify(r.partition_summaries);
-    assert.deepStrictEqual(sortBy(await q('by_uuid', 'manifests', 'added_data_files_count, partition_summaries'), key), sortBy(want, key));
+    assert.deepStrictEqual(sortBy(await q('by_uuid', 'manifests', 'added_data_files_count, partition_summaries'), key), sortBy(asTrino, key));
   });
 });
 
