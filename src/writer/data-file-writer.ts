@@ -35,30 +35,63 @@ interface PartitionGroup { tuple: PartitionTuple; rows: number[] }
 
 export interface WriteStats { toArrowMs: number; parquetMs: number; ioMs: number }
 
+/** Where one partition field's source value sits in a record. */
+interface PartitionSource { readonly f: PartitionFieldType; readonly path: readonly string[]; readonly field: string }
+
+/** A record whose partition value cannot be computed or written: the source field and why. */
+export class PartitionValueError extends Error {
+  constructor(readonly field: string, readonly reason: string) { super(reason); }
+}
+
+const sourcesCache = new WeakMap<readonly PartitionFieldType[], { schema: Schema; sources: PartitionSource[] }>();
+
+/** The source paths of `fields`, computed once per fields array and schema (the hot path asks per record). */
+function partitionSources(fields: readonly PartitionFieldType[], schema: Schema): PartitionSource[] {
+  const hit = sourcesCache.get(fields);
+  if (hit?.schema === schema) return hit.sources;
+  const sources = fields.map((f) => {
+    const field = schema.findColumnName(f.sourceId)!;
+    return { f, path: field.split('.'), field };
+  });
+  sourcesCache.set(fields, { schema, sources });
+  return sources;
+}
+
+/**
+ * The partition tuple of one record, the single place partition values are computed for
+ * writing and for validation; throws PartitionValueError naming the source field when a source
+ * value does not parse or the transformed value leaves the partition field's type.
+ */
+export function partitionTupleOf(record: unknown, fields: readonly PartitionFieldType[], schema: Schema): PartitionTuple {
+  return partitionSources(fields, schema).map(({ f, path, field }) => {
+    let v: unknown = record;
+    for (const p of path) v = v === null || v === undefined || typeof v !== 'object' ? undefined : (v as Record<string, unknown>)[p];
+    if (v === null || v === undefined) return applyTransform(f.transform, f.sourceType, null);
+    let value;
+    try {
+      value = applyTransform(f.transform, f.sourceType, parsePrimitiveValue(f.sourceType, v));
+    } catch (err) {
+      if (err instanceof ValueError) throw new PartitionValueError(field, err.message);
+      throw err;
+    }
+    const problem = partitionValueProblem(f, value);
+    if (problem) throw new PartitionValueError(field, problem);
+    return value;
+  });
+}
+
 /** Groups row indices by partition tuple, validating the partition source values. */
 export function groupByPartition(records: readonly unknown[], fields: readonly PartitionFieldType[], schema: Schema): PartitionGroup[] {
   if (fields.length === 0) return [{ tuple: [], rows: records.map((_, i) => i) }];
   const groups = new Map<string, PartitionGroup>();
-  const sources = fields.map((f) => {
-    const path = schema.findColumnName(f.sourceId)!.split('.');
-    return { f, path };
-  });
   for (let i = 0; i < records.length; i++) {
-    const tuple = sources.map(({ f, path }) => {
-      let v: unknown = records[i];
-      for (const p of path) v = v === null || v === undefined || typeof v !== 'object' ? undefined : (v as Record<string, unknown>)[p];
-      if (v === null || v === undefined) return applyTransform(f.transform, f.sourceType, null);
-      let value;
-      try {
-        value = applyTransform(f.transform, f.sourceType, parsePrimitiveValue(f.sourceType, v));
-      } catch (err) {
-        if (err instanceof ValueError) throw new RecordValidationError(i, path.join('.'), err.message);
-        throw err;
-      }
-      const problem = partitionValueProblem(f, value);
-      if (problem) throw new RecordValidationError(i, path.join('.'), problem);
-      return value;
-    });
+    let tuple: PartitionTuple;
+    try {
+      tuple = partitionTupleOf(records[i], fields, schema);
+    } catch (err) {
+      if (err instanceof PartitionValueError) throw new RecordValidationError(i, err.field, err.reason);
+      throw err;
+    }
     const key = partitionKey(tuple);
     let g = groups.get(key);
     if (!g) { g = { tuple, rows: [] }; groups.set(key, g); }

@@ -5,8 +5,7 @@
 // holds the two together on mutated records.
 import type { PartitionFieldType } from '../spec/partition-spec.ts';
 import type { Schema } from '../spec/schema.ts';
-import { RecordValidationError } from '../errors.ts';
-import { groupByPartition } from './data-file-writer.ts';
+import { PartitionValueError, partitionTupleOf } from './data-file-writer.ts';
 import { isPrimitive, type IcebergType, type NestedField } from '../spec/types.ts';
 import { RECORD_SHAPE } from './record-converter.ts';
 import { primitiveParser } from './value-parsers.ts';
@@ -122,9 +121,9 @@ export function findRecordProblem(schema: Schema, record: unknown, partitionFiel
   }
   if (partitionFields.length > 0) {
     try {
-      groupByPartition([rec], partitionFields, schema);
+      partitionTupleOf(rec, partitionFields, schema);
     } catch (err) {
-      if (err instanceof RecordValidationError) return { field: err.fieldPath, reason: reasonOf(err).replace(/^record \d+: field '[^']*': /, '') };
+      if (err instanceof PartitionValueError) return { field: err.field, reason: err.reason };
       return { field: '(partition)', reason: reasonOf(err) };
     }
   }

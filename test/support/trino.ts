@@ -13,6 +13,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { parse as parseLossless } from 'lossless-json';
+import type { ReadRequest } from './readers.ts';
 
 const execFileP = promisify(execFile);
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -305,17 +306,8 @@ export function canonicalTrinoRows(res: TrinoResult): Record<string, unknown>[] 
 
 // --- table reads for ReaderServer ------------------------------------------------------------
 
-export interface TrinoReadRequest {
-  warehouse: string;
-  catalogDb: string;
-  catalogName?: string;
-  /** `ns.tbl` */
-  table: string;
-  snapshotId?: bigint;
-  /** Time travel by time: the table as of this instant (ms since the epoch, UTC). */
-  asOfTimestampMs?: number;
-  filter?: { column: string; op: '==' | '<' | '<=' | '>' | '>=' | 'is_null'; value?: unknown };
-}
+/** What the Trino reader needs of a ReaderServer request (readers.ts). */
+export type TrinoReadRequest = Omit<ReadRequest, 'reader' | 'metadataLocation'>;
 
 /**
  * Reads floe tables through Trino: one dynamic catalog per (warehouse, catalog.db, catalog
