@@ -19,7 +19,7 @@ import type { TableIdentifier } from '../src/table/identifier.ts';
 import { commitWithRetry, type CommitHooks } from '../src/transaction/commit-with-retry.ts';
 import { manifestEntries, snapshotManifests } from '../src/transaction/table-manifests.ts';
 import { plannerConfig, planRewriteGroups, type PlannerConfig, type PlannerFile, type RewriteGroup, type RewritePlan } from './planner.ts';
-import { ReplaceDataFiles, RewriteValidationError } from './replace-data-files.ts';
+import { ReplaceDataFiles, RewriteValidationError } from '../src/transaction/replace-data-files.ts';
 import { namingParquetFile, runRewriteJob, type RewriteInput, type RewriteJob } from './rewrite-data-files.ts';
 import { RewritePool } from './rewrite-pool.ts';
 

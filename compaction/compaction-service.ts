@@ -2,7 +2,7 @@
 // cron schedule (croner) as a long-running service; optional maintenance after each table
 // (expire snapshots, remove orphans, rewrite manifests). On a terminal a progress bar shows
 // groups, bytes and ETA; otherwise every event is a JSON log line (pino). Safe without locks:
-// every commit is optimistic and validated (see replace-data-files.ts).
+// every commit is optimistic and validated (see src/transaction/replace-data-files.ts).
 import { Cron } from 'croner';
 import { SingleBar } from 'cli-progress';
 import pino from 'pino';

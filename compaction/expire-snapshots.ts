@@ -1,11 +1,12 @@
 // Snapshot expiry (Iceberg's ExpireSnapshots): which snapshots and refs may go is decided
 // purely from metadata — every branch keeps its newest `min-snapshots-to-keep` ancestors and
-// those younger than `max-snapshot-age-ms`, every live tag keeps its snapshot — then one
+// those younger than `max-snapshot-age-ms` (and the newest that records ingest source
+// positions), every live tag keeps its snapshot — then one
 // commit removes them, and only files that no remaining snapshot reaches are deleted.
-import { CommitConflictError } from '../src/errors.ts';
 import { faultPoint } from '../src/fault-points.ts';
-import { ancestorsOf, MAIN_BRANCH, propertyInt, type TableMetadata } from '../src/spec/table-metadata.ts';
-import type { TableRequirement } from '../src/spec/table-updates.ts';
+import { ancestorsOf, MAIN_BRANCH, propertyInt, type Snapshot, type TableMetadata } from '../src/spec/table-metadata.ts';
+import { commitUpdateWithRetry } from '../src/transaction/commit-with-retry.ts';
+import { recordsSourcePositions } from '../src/transaction/source-positions.ts';
 import type { Catalog } from '../src/table/catalog.ts';
 import type { TableIdentifier } from '../src/table/identifier.ts';
 import { reachableFiles } from '../src/table/table-files.ts';
@@ -40,8 +41,18 @@ export function planSnapshotExpiry(m: TableMetadata, o: ExpiryOptions): ExpiryPl
     const minKeep = Math.max(1, ref.minSnapshotsToKeep ?? defaultMinKeep);
     const maxAge = o.olderThanMs ?? ref.maxSnapshotAgeMs ?? defaultMaxAge;
     let kept = 0;
+    let positionsKept = false;
     for (const s of ancestorsOf(m, ref.snapshotId)) {
-      if (kept < minKeep || o.nowMs - s.timestampMs <= maxAge) { retained.add(s.snapshotId); kept++; } else break;
+      if (kept < minKeep || o.nowMs - s.timestampMs <= maxAge) {
+        retained.add(s.snapshotId);
+        kept++;
+        positionsKept ||= recordsSourcePositions(s);
+      } else if (!positionsKept && recordsSourcePositions(s)) {
+        // The newest snapshot recording source positions (ingest offsets) is kept whatever its
+        // age: without it a restarted ingest would read its source again from the start.
+        retained.add(s.snapshotId);
+        positionsKept = true;
+      }
     }
   }
   // Snapshots on no ref (e.g. staged, never published) go once they are old enough.
@@ -66,50 +77,53 @@ export interface ExpiryResult {
 }
 
 export async function expireSnapshots(catalog: Catalog, id: TableIdentifier, o: ExpiryOptions & { dryRun?: boolean }): Promise<ExpiryResult> {
-  for (let attempt = 1; ; attempt++) {
-    const base = await catalog.loadTable(id);
-    const plan = planSnapshotExpiry(base.metadata, o);
-    const expireIds = new Set(plan.expire);
-    const expired = base.metadata.snapshots.filter((s) => expireIds.has(s.snapshotId));
-    const kept = base.metadata.snapshots.filter((s) => !expireIds.has(s.snapshotId));
-    // Read every manifest list and manifest of both sides before committing: an unreadable
-    // one fails here, naming the file, with nothing committed (it used to fail after the
-    // commit, leaving snapshots gone and their files undeleted behind an error).
-    const candidates = await reachableFiles(catalog.io, expired);
-    const keep = await reachableFiles(catalog.io, kept);
-    if (o.dryRun || (expired.length === 0 && plan.removeRefs.length === 0)) {
-      // Nothing to expire: still finish what an earlier run left when it died after its commit.
-      const cleanup = o.dryRun ? { deleted: 0, left: 0 } : await deleteExpiredFiles(catalog.io, base.metadata, await droppedSnapshots(catalog.io, base.metadata));
-      return { expiredSnapshots: expired.length, removedRefs: plan.removeRefs, deletedFiles: cleanup.deleted, leftFiles: cleanup.left, dryRun: o.dryRun ?? false };
-    }
-    // Every ref must still be where the plan saw it: a moved ref may need a planned snapshot.
-    const requirements: TableRequirement[] = [
-      { type: 'assert-table-uuid', uuid: base.metadata.tableUuid },
-      ...Object.entries(base.metadata.refs).map(([ref, r]) => ({ type: 'assert-ref-snapshot-id' as const, ref, snapshotId: r.snapshotId })),
-    ];
-    let after: TableMetadata;
-    try {
-      after = (await catalog.commitTable(id, requirements, [
-        ...plan.removeRefs.map((refName) => ({ action: 'remove-snapshot-ref' as const, refName })),
-        ...(plan.expire.length > 0 ? [{ action: 'remove-snapshots' as const, snapshotIds: plan.expire }] : []),
-      ])).metadata;
-    } catch (err) {
-      if (err instanceof CommitConflictError && attempt < 20) continue;
-      throw err;
-    }
-    faultPoint('expire.after-commit');
-    // The expired snapshots are in `after`'s log (its previous metadata file), with those of any
-    // earlier run that died before it had deleted everything. `after` also holds any snapshot
-    // added meanwhile without moving a ref (a staged one), so files it reuses are kept.
-    let cleanup: { deleted: number; left: number };
-    try {
-      const earlier = (await droppedSnapshots(catalog.io, after)).filter((s) => !expireIds.has(s.snapshotId));
-      cleanup = await deleteExpiredFiles(catalog.io, after, [...expired, ...earlier]);
-    } catch {
-      // The expiry is committed; deleting without knowing what the other snapshots need is not
-      // safe. The next run finishes the cleanup (droppedSnapshots finds these snapshots again).
-      cleanup = { deleted: 0, left: [...candidates].filter((f) => !keep.has(f)).length };
-    }
-    return { expiredSnapshots: expired.length, removedRefs: plan.removeRefs, deletedFiles: cleanup.deleted, leftFiles: cleanup.left, dryRun: false };
+  interface Planned { plan: ExpiryPlan; expireIds: Set<bigint>; expired: Snapshot[]; candidates: Set<string>; keep: Set<string> }
+  let planned: Planned | undefined;
+  const result = await commitUpdateWithRetry(catalog, id, {
+    description: 'snapshot expiry',
+    prepare: async (base) => {
+      const plan = planSnapshotExpiry(base.metadata, o);
+      const expireIds = new Set(plan.expire);
+      const expired = base.metadata.snapshots.filter((s) => expireIds.has(s.snapshotId));
+      const kept = base.metadata.snapshots.filter((s) => !expireIds.has(s.snapshotId));
+      // Read every manifest list and manifest of both sides before committing: an unreadable
+      // one fails here, naming the file, with nothing committed (it used to fail after the
+      // commit, leaving snapshots gone and their files undeleted behind an error).
+      planned = { plan, expireIds, expired, candidates: await reachableFiles(catalog.io, expired), keep: await reachableFiles(catalog.io, kept) };
+      if (o.dryRun || (expired.length === 0 && plan.removeRefs.length === 0)) return undefined;
+      return {
+        attemptFiles: [],
+        // Every ref must still be where the plan saw it: a moved ref may need a planned snapshot.
+        requirements: [
+          { type: 'assert-table-uuid', uuid: base.metadata.tableUuid },
+          ...Object.entries(base.metadata.refs).map(([ref, r]) => ({ type: 'assert-ref-snapshot-id' as const, ref, snapshotId: r.snapshotId })),
+        ],
+        updates: [
+          ...plan.removeRefs.map((refName) => ({ action: 'remove-snapshot-ref' as const, refName })),
+          ...(plan.expire.length > 0 ? [{ action: 'remove-snapshots' as const, snapshotIds: plan.expire }] : []),
+        ],
+      };
+    },
+  });
+  const { plan, expireIds, expired, candidates, keep } = planned!;
+  if (!result.committed) {
+    // Nothing to expire: still finish what an earlier run left when it died after its commit.
+    const cleanup = o.dryRun ? { deleted: 0, left: 0 } : await deleteExpiredFiles(catalog.io, result.table.metadata, await droppedSnapshots(catalog.io, result.table.metadata));
+    return { expiredSnapshots: expired.length, removedRefs: plan.removeRefs, deletedFiles: cleanup.deleted, leftFiles: cleanup.left, dryRun: o.dryRun ?? false };
   }
+  const after: TableMetadata = result.table.metadata;
+  faultPoint('expire.after-commit');
+  // The expired snapshots are in `after`'s log (its previous metadata file), with those of any
+  // earlier run that died before it had deleted everything. `after` also holds any snapshot
+  // added meanwhile without moving a ref (a staged one), so files it reuses are kept.
+  let cleanup: { deleted: number; left: number };
+  try {
+    const earlier = (await droppedSnapshots(catalog.io, after)).filter((s) => !expireIds.has(s.snapshotId));
+    cleanup = await deleteExpiredFiles(catalog.io, after, [...expired, ...earlier]);
+  } catch {
+    // The expiry is committed; deleting without knowing what the other snapshots need is not
+    // safe. The next run finishes the cleanup (droppedSnapshots finds these snapshots again).
+    cleanup = { deleted: 0, left: [...candidates].filter((f) => !keep.has(f)).length };
+  }
+  return { expiredSnapshots: expired.length, removedRefs: plan.removeRefs, deletedFiles: cleanup.deleted, leftFiles: cleanup.left, dryRun: false };
 }

@@ -23,9 +23,10 @@ import { open, realpath, type FileHandle } from 'node:fs/promises';
 import { ValidationError } from '../errors.ts';
 import { pathToUri } from '../io/local-file-io.ts';
 import { ancestorsOf, branchHead, type TableMetadata } from '../spec/table-metadata.ts';
+import { SOURCE_FILE_KEY_PREFIX } from '../transaction/source-positions.ts';
 import { decodeOffsets, offsetsSummaryKey } from './source-offsets.ts';
 
-export const SOURCE_FILE_KEY_PREFIX = 'floe.source-file.';
+export { SOURCE_FILE_KEY_PREFIX };
 /** A file source has one partition. */
 export const FILE_PARTITION = 0;
 const HEAD_BYTES = 64 * 1024;

@@ -3,12 +3,12 @@
 // long, double, string), and int/float columns are promoted to long/double when values no
 // longer fit. The change is its own commit (add-schema + set-current-schema) guarded by
 // assert-current-schema-id and assert-last-assigned-field-id, retried on conflict.
-import { CommitConflictError } from '../errors.ts';
 import { Schema } from '../spec/schema.ts';
 import { currentSchema } from '../spec/table-metadata.ts';
 import type { NestedField, PrimitiveType } from '../spec/types.ts';
 import type { Catalog } from '../table/catalog.ts';
 import type { TableIdentifier } from '../table/identifier.ts';
+import { commitUpdateWithRetry } from '../transaction/commit-with-retry.ts';
 
 function inferType(v: unknown): PrimitiveType | undefined {
   if (typeof v === 'boolean') return { kind: 'boolean' };
@@ -53,26 +53,33 @@ export function evolveFields(schema: Schema, lastColumnId: number, records: read
   return changes.length > 0 ? { fields, lastColumnId: nextId, changes } : undefined;
 }
 
-/** Applies the evolution these records need; returns the schema to validate them with. */
+/** Applies the evolution these records need; returns the schema to validate them with. The
+ * change goes through the one commit loop (`commit.retry.*`); a conflict re-derives it from the
+ * new schema, so an evolution another writer made meanwhile is not made twice. */
 export async function evolveSchemaFor(catalog: Catalog, id: TableIdentifier, records: readonly unknown[], onChange?: (changes: string[]) => void): Promise<Schema> {
-  for (let attempt = 1; ; attempt++) {
-    const t = await catalog.loadTable(id);
-    const schema = currentSchema(t.metadata);
-    const evolved = evolveFields(schema, t.metadata.lastColumnId, records);
-    if (!evolved) return schema;
-    const next = new Schema(Math.max(...t.metadata.schemas.map((s) => s.schemaId)) + 1, evolved.fields, schema.identifierFieldIds);
-    try {
-      await catalog.commitTable(id, [
-        { type: 'assert-current-schema-id', currentSchemaId: schema.schemaId },
-        { type: 'assert-last-assigned-field-id', lastAssignedFieldId: t.metadata.lastColumnId },
-      ], [
-        { action: 'add-schema', schema: next, lastColumnId: evolved.lastColumnId },
-        { action: 'set-current-schema', schemaId: next.schemaId },
-      ]);
-      onChange?.(evolved.changes);
-      return next;
-    } catch (err) {
-      if (!(err instanceof CommitConflictError) || attempt >= 10) throw err;
-    }
-  }
+  let next: { schema: Schema; changes: string[] } | undefined;
+  const result = await commitUpdateWithRetry(catalog, id, {
+    description: 'schema evolution',
+    prepare: async (t) => {
+      next = undefined;
+      const schema = currentSchema(t.metadata);
+      const evolved = evolveFields(schema, t.metadata.lastColumnId, records);
+      if (!evolved) return undefined;
+      const evolvedSchema = new Schema(Math.max(...t.metadata.schemas.map((s) => s.schemaId)) + 1, evolved.fields, schema.identifierFieldIds);
+      next = { schema: evolvedSchema, changes: evolved.changes };
+      return {
+        attemptFiles: [],
+        requirements: [
+          { type: 'assert-current-schema-id', currentSchemaId: schema.schemaId },
+          { type: 'assert-last-assigned-field-id', lastAssignedFieldId: t.metadata.lastColumnId },
+        ],
+        updates: [
+          { action: 'add-schema', schema: evolvedSchema, lastColumnId: evolved.lastColumnId },
+          { action: 'set-current-schema', schemaId: evolvedSchema.schemaId },
+        ],
+      };
+    },
+  });
+  if (result.committed && next) onChange?.(next.changes);
+  return currentSchema(result.table.metadata);
 }

@@ -10,10 +10,9 @@ import { FloeError } from '../errors.ts';
 import { ancestorsOf, branchHead, type TableMetadata } from '../spec/table-metadata.ts';
 import type { LoadedTable } from '../table/catalog.ts';
 
-export const OFFSETS_KEY_PREFIX = 'floe.offsets.';
+import { decodeOffsets, encodeOffsets, OFFSETS_KEY_PREFIX, type PartitionOffsets } from '../transaction/source-positions.ts';
 
-/** Next offset to read per partition. */
-export type PartitionOffsets = ReadonlyMap<number, bigint>;
+export { decodeOffsets, encodeOffsets, OFFSETS_KEY_PREFIX, type PartitionOffsets };
 
 /** Source id for a Kafka consumer group and topic: `kafka/<group>/<topic>`. */
 export function kafkaSourceId(group: string, topic: string): string {
@@ -22,17 +21,6 @@ export function kafkaSourceId(group: string, topic: string): string {
 
 export function offsetsSummaryKey(sourceId: string): string {
   return `${OFFSETS_KEY_PREFIX}${sourceId}`;
-}
-
-export function encodeOffsets(offsets: PartitionOffsets): string {
-  const entries = [...offsets].sort(([a], [b]) => a - b).map(([p, o]) => `"${p}":${o}`);
-  return `{${entries.join(',')}}`;
-}
-
-export function decodeOffsets(text: string): Map<number, bigint> {
-  const out = new Map<number, bigint>();
-  for (const m of text.matchAll(/"(\d+)"\s*:\s*(\d+)/g)) out.set(Number(m[1]), BigInt(m[2]!));
-  return out;
 }
 
 /**

@@ -1,10 +1,12 @@
-// The one place that commits snapshots to a catalog: optimistic concurrency with Iceberg's
-// retry properties. A conflict reloads the table and re-runs the action on the new base; a
-// snapshot that already landed (its answer lost) is recognised by its id and never redone.
-// Files of a definitely failed commit are deleted; files of an unknown outcome are kept.
+// The one place that commits table updates to a catalog: optimistic concurrency with Iceberg's
+// `commit.retry.*` properties, for every kind of update (snapshots, snapshot expiry, schema
+// changes, keys). A conflict reloads the table and re-runs the action on the new base; an
+// update that already landed (its answer lost) is recognised and never redone. Files of a
+// definitely failed commit are deleted; files of an unknown outcome are kept.
 import { CommitConflictError, CommitStateUnknownError, FloeError } from '../errors.ts';
 import { deleteAll } from '../io/file-io.ts';
 import { propertyInt, snapshotById, type Snapshot, type TableMetadata } from '../spec/table-metadata.ts';
+import type { TableRequirement, TableUpdate } from '../spec/table-updates.ts';
 import type { Catalog, LoadedTable } from '../table/catalog.ts';
 import type { TableIdentifier } from '../table/identifier.ts';
 import type { SnapshotAction } from './snapshot-action.ts';
@@ -26,16 +28,45 @@ export function retryPolicy(m: TableMetadata): RetryPolicy {
   };
 }
 
-export interface CommitResult {
+/** One attempt of a table update, built on a base. */
+export interface PreparedUpdate {
+  readonly updates: readonly TableUpdate[];
+  readonly requirements: readonly TableRequirement[];
+  /** Files written for this attempt only: deleted when the attempt definitely failed. */
+  readonly attemptFiles: readonly string[];
+}
+
+/** Any change to a table's metadata, committed through `commitUpdateWithRetry`. */
+export interface TableUpdateAction {
+  /** What is committed, for messages ("snapshot 123", "snapshot expiry"). */
+  readonly description?: string;
+  /** Builds the attempt on `base`; re-run on a fresh base after every conflict. `undefined`:
+   * the base needs no change (e.g. another writer made it already), nothing is committed. */
+  prepare(base: LoadedTable, attempt: number): Promise<PreparedUpdate | undefined>;
+  /** Whether this update is already in `table` (a commit whose answer was lost). */
+  landed?(table: LoadedTable): boolean;
+  /** Files written once for every attempt, deleted if the commit fails for good. */
+  sharedFiles?(): readonly string[];
+}
+
+export interface UpdateResult {
   readonly table: LoadedTable;
-  readonly snapshot: Snapshot;
   readonly attempts: number;
+  /** False when `prepare` found nothing to change. */
+  readonly committed: boolean;
+  readonly prepared?: PreparedUpdate;
 }
 
 export interface CommitHooks {
   /** Called before each attempt's pointer swap (tests use it to inject failures). */
   beforeSwap?: (attempt: number) => Promise<void> | void;
   onRetry?: (attempt: number, err: Error) => void;
+}
+
+export interface CommitOptions {
+  readonly base?: LoadedTable;
+  readonly hooks?: CommitHooks;
+  readonly policy?: RetryPolicy;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -46,36 +77,31 @@ function backoffMs(p: RetryPolicy, attempt: number): number {
   return Math.floor(exp / 2 + Math.random() * (exp / 2));
 }
 
-function landed(table: LoadedTable, snapshotId: bigint): Snapshot | undefined {
-  return snapshotById(table.metadata, snapshotId);
-}
-
-export async function commitWithRetry(
-  catalog: Catalog, id: TableIdentifier, action: SnapshotAction,
-  opts: { base?: LoadedTable; hooks?: CommitHooks; policy?: RetryPolicy } = {},
-): Promise<CommitResult> {
+export async function commitUpdateWithRetry(catalog: Catalog, id: TableIdentifier, action: TableUpdateAction, opts: CommitOptions = {}): Promise<UpdateResult> {
   let table = opts.base ?? await catalog.loadTable(id);
   const policy = opts.policy ?? retryPolicy(table.metadata);
   const started = Date.now();
   let unknownOutcome = false;
+  let lastPrepared: PreparedUpdate | undefined;
   for (let attempt = 1; ; attempt++) {
     let attemptFiles: readonly string[] = [];
     try {
       const prepared = await action.prepare(table, attempt);
+      if (!prepared) return { table, attempts: attempt, committed: false };
+      lastPrepared = prepared;
       attemptFiles = prepared.attemptFiles;
       await opts.hooks?.beforeSwap?.(attempt);
       const committed = await catalog.commitTable(id, prepared.requirements, prepared.updates);
-      return { table: committed, snapshot: prepared.snapshot, attempts: attempt };
+      return { table: committed, attempts: attempt, committed: true, prepared };
     } catch (err) {
       const error = err instanceof Error ? err : new Error(String(err));
       const retryable = error instanceof FloeError && error.retryable;
       if (error instanceof CommitStateUnknownError) unknownOutcome = true;
       else if (retryable) await deleteAll(catalog.io, attemptFiles);
-      // Whatever happened, look first whether this snapshot is already in the table.
+      // Whatever happened, look first whether this update is already in the table.
       const reloaded = await catalog.loadTable(id).catch(() => undefined);
       if (reloaded) {
-        const snap = landed(reloaded, action.snapshotId);
-        if (snap) return { table: reloaded, snapshot: snap, attempts: attempt };
+        if (action.landed?.(reloaded)) return { table: reloaded, attempts: attempt, committed: true, ...(lastPrepared ? { prepared: lastPrepared } : {}) };
         table = reloaded;
       }
       const outOfTime = Date.now() - started > policy.totalTimeoutMs;
@@ -83,10 +109,10 @@ export async function commitWithRetry(
       if (!canRetry || attempt > policy.numRetries || outOfTime) {
         if (unknownOutcome) {
           throw error instanceof CommitStateUnknownError ? error
-            : new CommitStateUnknownError(`commit of snapshot ${action.snapshotId} has an unknown outcome; its files were kept: ${error.message}`, { cause: error });
+            : new CommitStateUnknownError(`commit of ${action.description ?? 'the table update'} has an unknown outcome; its files were kept: ${error.message}`, { cause: error });
         }
         // Definitely failed: nothing of ours is referenced, so remove every file we wrote.
-        await deleteAll(catalog.io, [...attemptFiles, ...action.sharedFiles()]);
+        await deleteAll(catalog.io, [...attemptFiles, ...(action.sharedFiles?.() ?? [])]);
         if (error instanceof CommitConflictError && attempt > policy.numRetries) {
           throw new CommitConflictError(`commit failed after ${attempt} attempts (commit.retry.num-retries=${policy.numRetries}): ${error.message}`, { cause: error });
         }
@@ -96,4 +122,29 @@ export async function commitWithRetry(
       await sleep(backoffMs(policy, attempt));
     }
   }
+}
+
+export interface CommitResult {
+  readonly table: LoadedTable;
+  readonly snapshot: Snapshot;
+  readonly attempts: number;
+}
+
+/** Commits a snapshot-producing action; a snapshot found in the table after a lost answer is
+ * recognised by its id (fixed across attempts) and returned, never committed twice. */
+export async function commitWithRetry(catalog: Catalog, id: TableIdentifier, action: SnapshotAction, opts: CommitOptions = {}): Promise<CommitResult> {
+  let lastSnapshot: Snapshot | undefined;
+  const result = await commitUpdateWithRetry(catalog, id, {
+    description: `snapshot ${action.snapshotId}`,
+    prepare: async (base, attempt) => {
+      const prepared = await action.prepare(base, attempt);
+      lastSnapshot = prepared.snapshot;
+      return prepared;
+    },
+    landed: (t) => snapshotById(t.metadata, action.snapshotId) !== undefined,
+    sharedFiles: () => action.sharedFiles(),
+  }, opts);
+  const snapshot = snapshotById(result.table.metadata, action.snapshotId) ?? lastSnapshot;
+  if (!snapshot) throw new CommitStateUnknownError(`snapshot ${action.snapshotId} was committed but is not in the table`);
+  return { table: result.table, snapshot, attempts: result.attempts };
 }

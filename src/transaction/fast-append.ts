@@ -1,108 +1,35 @@
-// Fast append on a named branch: one new manifest for the new data files (written once and
-// reused by every retry, its sequence number inherited), the parent's manifests carried over
-// (merged when configured), a new manifest list per attempt. Appends never conflict, so a
-// retry only re-bases on the new head.
-import { randomUUID } from 'node:crypto';
+// Fast append on a named branch (Java's MergeAppend): the new data files in one new manifest per
+// spec, written once and reused by every retry (their sequence number inherited), the parent's
+// manifests carried over and merged when configured. Appends never conflict, so a retry only
+// re-bases on the new head — unless `validate` refuses the new base (offsets already committed).
 import { ValidationError } from '../errors.ts';
-import { faultPoint } from '../fault-points.ts';
-import { EntryStatus, type DataFile, type ManifestFile } from '../spec/data-file.ts';
-import { writeManifestList } from '../format/manifest-list-writer.ts';
-import { branchHead, MAIN_BRANCH, type Snapshot } from '../spec/table-metadata.ts';
-import type { LoadedTable } from '../table/catalog.ts';
 import type { FileIO } from '../io/file-io.ts';
-import { mergeManifests } from './manifest-merge.ts';
-import { newSnapshotId } from './snapshot-id.ts';
-import { addFile, buildSummary, emptyDelta } from './snapshot-summary.ts';
-import { branchCommit, parentTotals, type PreparedSnapshot, type SnapshotAction } from './snapshot-action.ts';
-import { snapshotManifests, writeTableManifest } from './table-manifests.ts';
+import type { DataFile } from '../spec/data-file.ts';
+import type { Snapshot } from '../spec/table-metadata.ts';
+import type { LoadedTable } from '../table/catalog.ts';
+import { SnapshotProducer, type ProducerFaultPoints, type ProducerOptions, type SnapshotChanges } from './snapshot-producer.ts';
 
-export class FastAppend implements SnapshotAction {
-  readonly snapshotId: bigint;
-  readonly branch: string;
-  private readonly commitUuid = randomUUID();
-  private newManifests: ManifestFile[] | undefined;
-  private readonly written: string[] = [];
+export interface FastAppendOptions extends ProducerOptions {
+  /** Checked against every base before an attempt is built (e.g. source offsets not yet
+   * committed by another writer); throwing aborts the commit for good. */
+  readonly validate?: (base: LoadedTable, branch: string) => void;
+}
 
-  constructor(
-    private readonly io: FileIO,
-    private readonly files: readonly DataFile[],
-    opts: {
-      branch?: string; summary?: Readonly<Record<string, string>>; snapshotId?: bigint;
-      /** Checked against every base before an attempt is built (e.g. source offsets not yet
-       * committed by another writer); throwing aborts the commit for good. */
-      validate?: (base: LoadedTable, branch: string) => void;
-    } = {},
-  ) {
+export class FastAppend extends SnapshotProducer {
+  private readonly validate: FastAppendOptions['validate'];
+
+  constructor(io: FileIO, private readonly files: readonly DataFile[], opts: FastAppendOptions = {}) {
+    super(io, opts);
     if (files.length === 0) throw new ValidationError('an append needs at least one data file');
-    this.branch = opts.branch ?? MAIN_BRANCH;
-    this.snapshotId = opts.snapshotId ?? newSnapshotId();
-    this.summaryExtra = opts.summary ?? {};
     this.validate = opts.validate;
   }
-  private readonly summaryExtra: Readonly<Record<string, string>>;
-  private readonly validate: ((base: LoadedTable, branch: string) => void) | undefined;
 
-  sharedFiles(): readonly string[] { return this.written; }
-
-  private async writeNewManifests(base: LoadedTable): Promise<ManifestFile[]> {
-    if (this.newManifests) return this.newManifests;
-    const bySpec = new Map<number, DataFile[]>();
-    for (const f of this.files) {
-      const list = bySpec.get(f.specId) ?? [];
-      list.push(f);
-      bySpec.set(f.specId, list);
-    }
-    const out: ManifestFile[] = [];
-    for (const [specId, files] of bySpec) {
-      const path = `${base.metadata.location}/metadata/${this.commitUuid}-m${out.length}.avro`;
-      const { manifests, paths } = await writeTableManifest({
-        io: this.io, metadata: base.metadata, path, specId, addedSnapshotId: this.snapshotId,
-        entries: files.map((dataFile) => ({ status: EntryStatus.Added, snapshotId: this.snapshotId, sequenceNumber: null, fileSequenceNumber: null, dataFile })),
-      });
-      this.written.push(...paths);
-      out.push(...manifests);
-    }
-    this.newManifests = out;
-    faultPoint('append.after-manifest');
-    return out;
+  protected override faultPoints(): ProducerFaultPoints {
+    return { afterAddedManifests: 'append.after-manifest', afterManifestList: 'append.after-manifest-list' };
   }
 
-  async prepare(base: LoadedTable, attempt: number): Promise<PreparedSnapshot> {
+  protected async changes(base: LoadedTable, _parent: Snapshot | undefined): Promise<SnapshotChanges> {
     this.validate?.(base, this.branch);
-    const meta = base.metadata;
-    const parent = branchHead(meta, this.branch);
-    const sequenceNumber = meta.lastSequenceNumber + 1n;
-    const newManifests = await this.writeNewManifests(base);
-    const parentManifests = await snapshotManifests(this.io, parent);
-    const merged = await mergeManifests({
-      io: this.io, metadata: meta, manifests: [...newManifests, ...parentManifests], snapshotId: this.snapshotId,
-      pathFor: (i) => `${meta.location}/metadata/${this.commitUuid}-a${attempt}-merged-m${i}.avro`,
-    });
-    const listPath = `${meta.location}/metadata/snap-${this.snapshotId}-${attempt}-${this.commitUuid}.avro`;
-    const attemptFiles = [...merged.written];
-    try {
-      await this.io.writeNew(listPath, writeManifestList({
-        manifests: merged.manifests, snapshotId: this.snapshotId,
-        parentSnapshotId: parent?.snapshotId ?? null, sequenceNumber,
-      }));
-      attemptFiles.push(listPath);
-      faultPoint('append.after-manifest-list');
-    } catch (err) {
-      for (const f of attemptFiles) await this.io.delete(f);
-      throw err;
-    }
-    const delta = emptyDelta();
-    for (const f of this.files) addFile(delta, f);
-    const totals = await parentTotals(this.io, parent, parentManifests);
-    const snapshot: Snapshot = {
-      snapshotId: this.snapshotId,
-      parentSnapshotId: parent?.snapshotId ?? null,
-      sequenceNumber,
-      timestampMs: Date.now(),
-      manifestList: listPath,
-      summary: buildSummary('append', delta, totals, this.summaryExtra),
-      schemaId: meta.currentSchemaId,
-    };
-    return branchCommit(meta, this.branch, snapshot, attemptFiles);
+    return { operation: 'append', addedDataFiles: this.files };
   }
 }

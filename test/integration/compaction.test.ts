@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import { compactTable } from '../../compaction/compact-table.ts';
-import { RewriteValidationError } from '../../compaction/replace-data-files.ts';
+import { RewriteValidationError } from '../../src/transaction/replace-data-files.ts';
 import { EntryStatus } from '../../src/spec/data-file.ts';
 import { parsePartitionExpression } from '../../src/spec/partition-spec.ts';
 import { schemaFromJson } from '../../src/spec/schema.ts';

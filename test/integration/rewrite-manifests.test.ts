@@ -5,7 +5,8 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
-import { comparePartitions, rewriteManifests } from '../../compaction/rewrite-manifests.ts';
+import { rewriteManifests } from '../../compaction/rewrite-manifests.ts';
+import { comparePartitions } from '../../src/transaction/rewrite-manifests.ts';
 import { writeManifestList } from '../../src/format/manifest-list-writer.ts';
 import { uriToPath } from '../../src/io/local-file-io.ts';
 import { EntryStatus, FileContent, ManifestContent, type ManifestEntry, type ManifestFile } from '../../src/spec/data-file.ts';

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { compactTable, type CompactReport } from '../../compaction/compact-table.ts';
-import { RewriteValidationError } from '../../compaction/replace-data-files.ts';
+import { RewriteValidationError } from '../../src/transaction/replace-data-files.ts';
 import { uriToPath } from '../../src/io/local-file-io.ts';
 import { EntryStatus, FileContent } from '../../src/spec/data-file.ts';
 import { parsePartitionExpression } from '../../src/spec/partition-spec.ts';

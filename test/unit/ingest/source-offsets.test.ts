@@ -4,7 +4,10 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import { committedOffsets, kafkaSourceId, offsetsSummary, offsetsValidator, StaleBatchError, type OffsetRange } from '../../../src/ingest/source-offsets.ts';
+import { expireSnapshots, planSnapshotExpiry } from '../../../compaction/expire-snapshots.ts';
+import { rewriteManifests } from '../../../compaction/rewrite-manifests.ts';
 import { schemaFromJson } from '../../../src/spec/schema.ts';
+import type { TableMetadata } from '../../../src/spec/table-metadata.ts';
 import { appendRecords } from '../../../src/transaction/append-records.ts';
 import { testWarehouse, type TestWarehouse } from '../../support/warehouse.ts';
 
@@ -30,7 +33,8 @@ describe('source offsets in the table', () => {
   test('each partition resolves to its newest committed next-offset on the branch', async () => {
     await appendBatch(wh, [[0, 0n, 10n], [1, 0n, 5n]]);
     const r = await appendBatch(wh, [[0, 10n, 20n]]);
-    assert.equal(r.snapshot.summary['floe.offsets.kafka/group-a/orders'], '{"0":20}');
+    // Every snapshot carries the branch's positions forward: partition 1 is in the head too.
+    assert.equal(r.snapshot.summary['floe.offsets.kafka/group-a/orders'], '{"0":20,"1":5}');
     const m = (await wh.catalog.loadTable(ID)).metadata;
     assert.deepStrictEqual(committedOffsets(m, 'main', SOURCE), new Map([[0, 20n], [1, 5n]]));
     assert.deepStrictEqual(committedOffsets(m, 'main', kafkaSourceId('other', 'orders')), new Map());
@@ -53,5 +57,36 @@ describe('source offsets in the table', () => {
     const m = (await wh.catalog.loadTable(ID)).metadata;
     assert.equal(m.snapshots.length, 1);
     assert.equal(m.snapshots[0]!.summary['total-records'], '50');
+  });
+
+  test('maintenance snapshots carry the positions and expiry never drops the last snapshot that has them', async () => {
+    await appendBatch(wh, [[0, 0n, 10n], [1, 0n, 5n]]);
+    await appendBatch(wh, [[0, 10n, 20n]]);
+    await appendRecords(wh.catalog, ID, [{ id: 1 }]); // a plain append, no offsets of its own
+    const r = await rewriteManifests(wh.catalog, ID);
+    assert.ok(r.snapshotId !== null);
+    let m = (await wh.catalog.loadTable(ID)).metadata;
+    const head = m.snapshots.find((s) => s.snapshotId === r.snapshotId)!;
+    assert.equal(head.summary['floe.offsets.kafka/group-a/orders'], '{"0":20,"1":5}');
+    await expireSnapshots(wh.catalog, ID, { nowMs: Date.now() + 1000, olderThanMs: 0, retainLast: 1 });
+    m = (await wh.catalog.loadTable(ID)).metadata;
+    assert.equal(m.snapshots.length, 1);
+    assert.deepStrictEqual(committedOffsets(m, 'main', SOURCE), new Map([[0, 20n], [1, 5n]]));
+  });
+
+  test('expiry keeps the newest snapshot with positions when another engine committed after it', async () => {
+    await appendBatch(wh, [[0, 0n, 10n]]);
+    await appendBatch(wh, [[0, 10n, 20n]]);
+    await appendRecords(wh.catalog, ID, [{ id: 1 }]);
+    const real = (await wh.catalog.loadTable(ID)).metadata;
+    // The head as another engine (Spark, pyiceberg) would have written it: no floe keys.
+    const foreignHead = real.snapshots.map((s) => s.snapshotId === real.currentSnapshotId
+      ? { ...s, summary: { operation: 'append' } } : s);
+    const m: TableMetadata = { ...real, snapshots: foreignHead };
+    const plan = planSnapshotExpiry(m, { nowMs: Date.now() + 1000, olderThanMs: 0, retainLast: 1 });
+    const second = real.snapshots[1]!;
+    assert.equal(plan.expire.length, 1, 'only the oldest goes');
+    assert.ok(plan.retained.includes(second.snapshotId), 'the newest snapshot with offsets is kept');
+    assert.ok(!plan.expire.includes(second.snapshotId));
   });
 });

@@ -1,0 +1,232 @@
+// The one way floe builds a snapshot (the role of Java's and iceberg-rust's SnapshotProducer).
+// An operation — append, rewrite, row-level change — only says, for each base it is tried on,
+// which files it adds and removes, what it validates and how it labels itself; this class does
+// the rest the same way for all of them:
+// - added data and delete files go into new manifests (per spec, per content), written once for
+//   every attempt when the operation's files do not depend on the base, else per attempt;
+// - parent manifests holding removed files are rewritten with those entries DELETED, every
+//   other parent manifest is carried over, then manifests are merged per
+//   `commit.manifest-merge.enabled` / `commit.manifest.min-count-to-merge` / `…target-size-bytes`;
+// - a manifest list is written per attempt, the summary is computed from the files (spec
+//   Appendix F), source positions of the branch are carried forward, and the commit moves the
+//   branch only if it is still at the parent (the retry loop re-runs `changes` otherwise).
+import { randomUUID } from 'node:crypto';
+import { ValidationError } from '../errors.ts';
+import { faultPoint, type FaultPointName } from '../fault-points.ts';
+import { writeManifestList } from '../format/manifest-list-writer.ts';
+import type { FileIO } from '../io/file-io.ts';
+import { EntryStatus, FileContent, ManifestContent, type DataFile, type ManifestEntry, type ManifestFile } from '../spec/data-file.ts';
+import { branchHead, MAIN_BRANCH, type Snapshot, type TableMetadata } from '../spec/table-metadata.ts';
+import type { LoadedTable } from '../table/catalog.ts';
+import { mergeManifests } from './manifest-merge.ts';
+import { branchCommit, parentTotals, type PreparedSnapshot, type SnapshotAction } from './snapshot-action.ts';
+import { newSnapshotId } from './snapshot-id.ts';
+import { addFile, buildSummary, emptyDelta, removeFile, type Operation } from './snapshot-summary.ts';
+import { carriedSourcePositions } from './source-positions.ts';
+import { manifestEntries, snapshotManifests, writeTableManifest } from './table-manifests.ts';
+
+/** What an operation does to one base. */
+export interface SnapshotChanges {
+  readonly operation: Operation;
+  readonly addedDataFiles?: readonly DataFile[];
+  readonly addedDeleteFiles?: readonly DataFile[];
+  /** Live data or delete files of the parent this snapshot removes (matched by path). */
+  readonly removedFiles?: readonly DataFile[];
+  /** Explicit data sequence number for the added files (a rewrite keeps its rows as old as the
+   * snapshot it read them from); default: inherited, i.e. this snapshot's. */
+  readonly dataSequenceNumber?: bigint;
+  /** Files written for this attempt only (e.g. a row-level change planned on this base):
+   * removed when the attempt fails. Added files not listed here are shared by all attempts. */
+  readonly attemptFiles?: readonly string[];
+  readonly summary?: Readonly<Record<string, string>>;
+}
+
+/** The manifests of an attempt, for operations that regroup them (rewrite-manifests). */
+export interface ManifestPlan {
+  readonly manifests: readonly ManifestFile[];
+  readonly attemptFiles: readonly string[];
+}
+
+export interface ProducerOptions {
+  readonly branch?: string;
+  /** Fixed across attempts; default: a new random id. */
+  readonly snapshotId?: bigint;
+  /** Summary properties added to every attempt's summary (e.g. source offsets). */
+  readonly summary?: Readonly<Record<string, string>>;
+}
+
+export interface ProducerFaultPoints {
+  /** After the shared manifests of the added files are written (once per commit). */
+  readonly afterAddedManifests?: FaultPointName;
+  /** After every manifest of an attempt is written. */
+  readonly afterManifests?: FaultPointName;
+  readonly afterManifestList?: FaultPointName;
+}
+
+export abstract class SnapshotProducer implements SnapshotAction {
+  readonly snapshotId: bigint;
+  readonly branch: string;
+  protected readonly commitUuid = randomUUID();
+  protected readonly extraSummary: Readonly<Record<string, string>>;
+  private readonly shared: string[] = [];
+  /** Added manifests, kept for the next attempt while the operation adds the same files. */
+  private addedManifestCache: { key: readonly DataFile[][]; manifests: ManifestFile[] } | undefined;
+
+  constructor(protected readonly io: FileIO, opts: ProducerOptions = {}) {
+    this.branch = opts.branch ?? MAIN_BRANCH;
+    this.snapshotId = opts.snapshotId ?? newSnapshotId();
+    this.extraSummary = opts.summary ?? {};
+  }
+
+  /** The operation's changes on `base` (whose `branch` head is `parent`). Throw to abort:
+   * a retryable FloeError retries on a fresh base, any other error fails the commit. */
+  protected abstract changes(base: LoadedTable, parent: Snapshot | undefined, attempt: number): Promise<SnapshotChanges>;
+
+  protected faultPoints(): ProducerFaultPoints { return {}; }
+
+  /** Summary properties known only once the attempt's manifests are planned. */
+  protected extraSummaryFor(): Record<string, string> { return {}; }
+
+  /** Called with removed paths that are not live at the parent (another commit took them). */
+  protected removedFilesMissing(missing: readonly string[]): never {
+    throw new ValidationError(`cannot commit ${this.snapshotId}: ${missing.length} file(s) it removes are no longer live at ${this.branch}'s head, e.g. ${missing[0]}`);
+  }
+
+  /** Overridden by operations that regroup the parent's manifests themselves. */
+  protected async planManifests(meta: TableMetadata, parentManifests: readonly ManifestFile[], changes: SnapshotChanges, attempt: number): Promise<ManifestPlan> {
+    const attemptFiles: string[] = [];
+    try {
+      const added = await this.addedManifests(meta, changes, attempt, attemptFiles);
+      const carried = await this.carryParentManifests(meta, parentManifests, changes.removedFiles ?? [], attempt, attemptFiles);
+      const merged = await mergeManifests({
+        io: this.io, metadata: meta, manifests: [...added, ...carried], snapshotId: this.snapshotId,
+        pathFor: (i) => `${meta.location}/metadata/${this.commitUuid}-a${attempt}-merged-m${i}.avro`,
+      });
+      attemptFiles.push(...merged.written);
+      return { manifests: merged.manifests, attemptFiles };
+    } catch (err) {
+      for (const f of attemptFiles) await this.io.delete(f);
+      throw err;
+    }
+  }
+
+  sharedFiles(): readonly string[] { return this.shared; }
+
+  async prepare(base: LoadedTable, attempt: number): Promise<PreparedSnapshot> {
+    const meta = base.metadata;
+    const parent = branchHead(meta, this.branch);
+    const changes = await this.changes(base, parent, attempt);
+    const attemptFiles: string[] = [...(changes.attemptFiles ?? [])];
+    try {
+      const parentManifests = await snapshotManifests(this.io, parent);
+      const plan = await this.planManifests(meta, parentManifests, changes, attempt);
+      attemptFiles.push(...plan.attemptFiles);
+      const fp = this.faultPoints();
+      if (fp.afterManifests) faultPoint(fp.afterManifests);
+      const sequenceNumber = meta.lastSequenceNumber + 1n;
+      const listPath = `${meta.location}/metadata/snap-${this.snapshotId}-${attempt}-${this.commitUuid}.avro`;
+      await this.io.writeNew(listPath, writeManifestList({
+        manifests: [...plan.manifests], snapshotId: this.snapshotId, parentSnapshotId: parent?.snapshotId ?? null, sequenceNumber,
+      }));
+      attemptFiles.push(listPath);
+      if (fp.afterManifestList) faultPoint(fp.afterManifestList);
+      const delta = emptyDelta();
+      for (const f of changes.addedDataFiles ?? []) addFile(delta, f);
+      for (const f of changes.addedDeleteFiles ?? []) addFile(delta, f);
+      for (const f of changes.removedFiles ?? []) removeFile(delta, f);
+      const totals = await parentTotals(this.io, parent, parentManifests);
+      const own = { ...this.extraSummary, ...changes.summary, ...this.extraSummaryFor() };
+      const snapshot: Snapshot = {
+        snapshotId: this.snapshotId,
+        parentSnapshotId: parent?.snapshotId ?? null,
+        sequenceNumber,
+        timestampMs: Date.now(),
+        manifestList: listPath,
+        summary: buildSummary(changes.operation, delta, totals, { ...own, ...carriedSourcePositions(meta, parent?.snapshotId, own) }),
+        schemaId: meta.currentSchemaId,
+      };
+      return branchCommit(meta, this.branch, snapshot, attemptFiles);
+    } catch (err) {
+      for (const f of attemptFiles) await this.io.delete(f);
+      throw err;
+    }
+  }
+
+  /** New manifests for the added files: one per spec and content. Written once and shared by
+   * every attempt unless the files were written for this attempt (then per attempt). */
+  private async addedManifests(meta: TableMetadata, changes: SnapshotChanges, attempt: number, attemptFiles: string[]): Promise<ManifestFile[]> {
+    const data = changes.addedDataFiles ?? NO_FILES;
+    const deletes = changes.addedDeleteFiles ?? NO_FILES;
+    if (data.length === 0 && deletes.length === 0) return [];
+    const key = [data as DataFile[], deletes as DataFile[]];
+    const cached = this.addedManifestCache;
+    if (cached && cached.key[0] === key[0] && cached.key[1] === key[1]) return cached.manifests;
+    const perAttempt = new Set(changes.attemptFiles ?? []);
+    const sharedAcrossAttempts = ![...data, ...deletes].some((f) => perAttempt.has(f.filePath));
+    const prefix = sharedAcrossAttempts ? `${this.commitUuid}` : `${this.commitUuid}-a${attempt}`;
+    const written = sharedAcrossAttempts ? this.shared : attemptFiles;
+    const out: ManifestFile[] = [];
+    const groups: [ManifestContent, Map<number, DataFile[]>][] = [[ManifestContent.Data, bySpec(data)], [ManifestContent.Deletes, bySpec(deletes)]];
+    for (const [content, specs] of groups) {
+      for (const [specId, files] of specs) {
+        const path = `${meta.location}/metadata/${prefix}-m${out.length}${content === ManifestContent.Deletes ? '-deletes' : ''}.avro`;
+        const entries: ManifestEntry[] = files.map((dataFile) => ({
+          status: EntryStatus.Added, snapshotId: this.snapshotId,
+          sequenceNumber: changes.dataSequenceNumber ?? null, fileSequenceNumber: null, dataFile,
+        }));
+        const result = await writeTableManifest({ io: this.io, metadata: meta, path, specId, content, addedSnapshotId: this.snapshotId, entries });
+        written.push(...result.paths);
+        out.push(...result.manifests);
+      }
+    }
+    if (sharedAcrossAttempts) this.addedManifestCache = { key, manifests: out };
+    const fp = this.faultPoints();
+    if (fp.afterAddedManifests) faultPoint(fp.afterAddedManifests);
+    return out;
+  }
+
+  /** The parent's manifests for this snapshot: untouched ones as they are, those holding a
+   * removed file rewritten with its entry DELETED (and the others EXISTING). */
+  private async carryParentManifests(meta: TableMetadata, parentManifests: readonly ManifestFile[], removed: readonly DataFile[], attempt: number, attemptFiles: string[]): Promise<ManifestFile[]> {
+    if (removed.length === 0) return [...parentManifests];
+    const removedPaths = new Set(removed.map((f) => f.filePath));
+    const found = new Set<string>();
+    const out: ManifestFile[] = [];
+    for (const m of parentManifests) {
+      const mayHold = m.content === ManifestContent.Data
+        ? removed.some((f) => f.content === FileContent.Data)
+        : removed.some((f) => f.content !== FileContent.Data);
+      if (!mayHold) { out.push(m); continue; }
+      const entries = await manifestEntries(this.io, m);
+      if (!entries.some((e) => e.status !== EntryStatus.Deleted && removedPaths.has(e.dataFile.filePath))) { out.push(m); continue; }
+      const carried: ManifestEntry[] = [];
+      for (const e of entries) {
+        if (e.status === EntryStatus.Deleted) continue;
+        if (removedPaths.has(e.dataFile.filePath)) {
+          found.add(e.dataFile.filePath);
+          carried.push({ ...e, status: EntryStatus.Deleted, snapshotId: this.snapshotId });
+        } else {
+          carried.push({ ...e, status: EntryStatus.Existing });
+        }
+      }
+      const path = `${meta.location}/metadata/${this.commitUuid}-a${attempt}-r${out.length}.avro`;
+      const written = await writeTableManifest({ io: this.io, metadata: meta, path, specId: m.partitionSpecId, content: m.content, entries: carried, addedSnapshotId: this.snapshotId });
+      attemptFiles.push(...written.paths);
+      out.push(...written.manifests);
+    }
+    const missing = [...removedPaths].filter((p) => !found.has(p));
+    if (missing.length > 0) this.removedFilesMissing(missing);
+    return out;
+  }
+}
+
+const NO_FILES: readonly DataFile[] = [];
+
+function bySpec(files: readonly DataFile[]): Map<number, DataFile[]> {
+  const out = new Map<number, DataFile[]>();
+  for (const f of files) {
+    const list = out.get(f.specId);
+    if (list) list.push(f); else out.set(f.specId, [f]);
+  }
+  return out;
+}
