@@ -1,4 +1,5 @@
 // Human-readable views of a table for `floe describe` and `floe snapshots`.
+import { keyColumnNames } from '../transaction/set-table-key.ts';
 import { partitionType } from '../spec/partition-spec.ts';
 import { currentSchema, defaultSpec, type TableMetadata } from '../spec/table-metadata.ts';
 import { typeToString, type NestedField } from '../spec/types.ts';
@@ -24,7 +25,7 @@ export function describeTable(t: LoadedTable): string {
     `location    ${m.location}`,
     `metadata    ${t.metadataLocation}`,
     `format      v${m.formatVersion}`,
-    `schema (id ${schema.schemaId}${schema.identifierFieldIds.length ? `, identifier fields ${schema.identifierFieldIds.join(',')}` : ''}):`,
+    `schema (id ${schema.schemaId}${schema.identifierFieldIds.length ? `, key ${keyColumnNames(schema).join(', ')}` : ''}):`,
     ...fieldLines(schema.fields, '  '),
     `partition spec (id ${spec.specId}): ${fields.length === 0 ? 'unpartitioned' : fields.map((f) => `${f.name}=${transformToString(f.transform)}(${schema.findColumnName(f.sourceId)})`).join(', ')}`,
     `refs:`,

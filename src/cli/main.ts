@@ -8,6 +8,7 @@ import { parseJsonExact } from '../spec/json.ts';
 import { parsePartitionExpression } from '../spec/partition-spec.ts';
 import { schemaFromJson } from '../spec/schema.ts';
 import type { Catalog } from '../table/catalog.ts';
+import { keyColumnNames, schemaWithKey, setTableKey } from '../transaction/set-table-key.ts';
 import { identifierToString, parseNamespace, parseTableIdentifier, type TableIdentifier } from '../table/identifier.ts';
 import { loadIngestConfig } from '../ingest/ingest-config.ts';
 import { startIngest } from '../ingest/ingest-runner.ts';
@@ -98,6 +99,13 @@ async function untilDoneOrSignalled(service: { done: Promise<unknown>; stop(): P
   }
 }
 
+/** `a, b.c` → ['a', 'b.c']; empty items refused. */
+function splitColumns(text: string): string[] {
+  const names = text.split(',').map((x) => x.trim());
+  if (names.some((n) => n === '')) throw new ValidationError(`'${text}' is not a comma-separated list of column names`);
+  return names;
+}
+
 function collectProperty(value: string, previous: Record<string, string>): Record<string, string> {
   const eq = value.indexOf('=');
   if (eq <= 0) throw new ValidationError(`--property '${value}' is not KEY=VALUE`);
@@ -151,7 +159,8 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<nu
     .option('--partition-by <expr>', 'partition spec, e.g. "day(ts),bucket(16,id),truncate(4,name),region"')
     .option('--property <k=v>', 'table property, e.g. write.target-file-size-bytes=134217728 (repeatable)', collectProperty, {})
     .option('--location <dir>', 'table folder (default <warehouse>/<namespace…>/<table>); must be empty and not overlap another table\'s')
-    .action(async (name: string, o: { schema: string; partitionBy?: string; property: Record<string, string>; location?: string }) => {
+    .option('--key <columns>', 'key columns for merge/upsert and delete by key (Iceberg identifier fields), e.g. id or tenant,id')
+    .action(async (name: string, o: { schema: string; partitionBy?: string; property: Record<string, string>; location?: string; key?: string }) => {
       const id = parseTableIdentifier(name);
       let json: unknown;
       try {
@@ -159,13 +168,23 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<nu
       } catch (e) {
         throw new ValidationError(`cannot read schema file ${path.resolve(o.schema)}: ${errorMessage(e)}`);
       }
-      const schema = schemaFromJson(json, { assignIds: true });
+      const parsed = schemaFromJson(json, { assignIds: true });
+      const schema = o.key === undefined ? parsed : schemaWithKey(parsed, splitColumns(o.key));
       const spec = o.partitionBy ? parsePartitionExpression(o.partitionBy, schema) : undefined;
       // A plain path becomes an absolute file: URI like the default locations (the catalog
       // refuses relative ones); a URI is kept as given.
       const location = o.location === undefined ? undefined : /^[A-Za-z][A-Za-z0-9+.-]*:/.test(o.location) ? o.location : `file://${path.resolve(o.location)}`;
       const t = await (await open()).createTable(id, { schema, ...(spec ? { spec } : {}), properties: o.property, ...(location ? { location } : {}) });
       out(`created table ${identifierToString(id)} at ${t.metadata.location}`);
+    });
+  table.command('set-key <table> [columns]')
+    .description('set the key columns merge/upsert and delete by key match rows on (Iceberg identifier fields; comma-separated, dotted for struct fields)')
+    .option('--clear', 'remove the key')
+    .action(async (name: string, columns: string | undefined, o: { clear?: boolean }) => {
+      if ((columns === undefined) === !o.clear) throw new ValidationError('give the key columns (e.g. set-key db.t id) or --clear, not both');
+      const schema = await setTableKey(await open(), parseTableIdentifier(name), columns === undefined ? [] : splitColumns(columns));
+      const key = keyColumnNames(schema);
+      out(key.length > 0 ? `key of ${name}: ${key.join(', ')} (schema ${schema.schemaId})` : `${name} has no key (schema ${schema.schemaId})`);
     });
   table.command('list <namespace>').description('list the tables of a namespace').action(async (name: string) => {
     for (const t of await (await open()).listTables(parseNamespace(name))) out(identifierToString(t));

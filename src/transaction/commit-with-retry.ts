@@ -3,7 +3,7 @@
 // changes, keys). A conflict reloads the table and re-runs the action on the new base; an
 // update that already landed (its answer lost) is recognised and never redone. Files of a
 // definitely failed commit are deleted; files of an unknown outcome are kept.
-import { CommitConflictError, CommitStateUnknownError, FloeError } from '../errors.ts';
+import { CommitConflictError, CommitStateUnknownError, FloeError, ValidationError } from '../errors.ts';
 import { deleteAll } from '../io/file-io.ts';
 import { propertyInt, snapshotById, type Snapshot, type TableMetadata } from '../spec/table-metadata.ts';
 import type { TableRequirement, TableUpdate } from '../spec/table-updates.ts';
@@ -133,17 +133,26 @@ export interface CommitResult {
 /** Commits a snapshot-producing action; a snapshot found in the table after a lost answer is
  * recognised by its id (fixed across attempts) and returned, never committed twice. */
 export async function commitWithRetry(catalog: Catalog, id: TableIdentifier, action: SnapshotAction, opts: CommitOptions = {}): Promise<CommitResult> {
+  const r = await commitSnapshotIfChanged(catalog, id, action, opts);
+  if (!r.snapshot) throw new ValidationError(`snapshot ${action.snapshotId} had nothing to commit`);
+  return { table: r.table, snapshot: r.snapshot, attempts: r.attempts };
+}
+
+/** Like `commitWithRetry` for actions that may find nothing to change on the final base
+ * (`snapshot` undefined then, and nothing was committed). */
+export async function commitSnapshotIfChanged(catalog: Catalog, id: TableIdentifier, action: SnapshotAction, opts: CommitOptions = {}): Promise<{ table: LoadedTable; snapshot: Snapshot | undefined; attempts: number }> {
   let lastSnapshot: Snapshot | undefined;
   const result = await commitUpdateWithRetry(catalog, id, {
     description: `snapshot ${action.snapshotId}`,
     prepare: async (base, attempt) => {
       const prepared = await action.prepare(base, attempt);
-      lastSnapshot = prepared.snapshot;
+      lastSnapshot = prepared?.snapshot;
       return prepared;
     },
     landed: (t) => snapshotById(t.metadata, action.snapshotId) !== undefined,
     sharedFiles: () => action.sharedFiles(),
   }, opts);
+  if (!result.committed) return { table: result.table, snapshot: undefined, attempts: result.attempts };
   const snapshot = snapshotById(result.table.metadata, action.snapshotId) ?? lastSnapshot;
   if (!snapshot) throw new CommitStateUnknownError(`snapshot ${action.snapshotId} was committed but is not in the table`);
   return { table: result.table, snapshot, attempts: result.attempts };

@@ -21,8 +21,9 @@ export interface SnapshotAction {
   /** Fixed across attempts, so a commit whose answer was lost is recognised, never redone. */
   readonly snapshotId: bigint;
   readonly branch: string;
-  /** Builds the attempt on `base`; re-run on a fresh base after every conflict. */
-  prepare(base: LoadedTable, attempt: number): Promise<PreparedSnapshot>;
+  /** Builds the attempt on `base`; re-run on a fresh base after every conflict. `undefined`:
+   * nothing to change on this base (e.g. a delete that matches no row), nothing is committed. */
+  prepare(base: LoadedTable, attempt: number): Promise<PreparedSnapshot | undefined>;
   /** Files written once for every attempt (new manifests), deleted if the commit fails for good. */
   sharedFiles(): readonly string[];
 }

@@ -78,9 +78,10 @@ export abstract class SnapshotProducer implements SnapshotAction {
     this.extraSummary = opts.summary ?? {};
   }
 
-  /** The operation's changes on `base` (whose `branch` head is `parent`). Throw to abort:
-   * a retryable FloeError retries on a fresh base, any other error fails the commit. */
-  protected abstract changes(base: LoadedTable, parent: Snapshot | undefined, attempt: number): Promise<SnapshotChanges>;
+  /** The operation's changes on `base` (whose `branch` head is `parent`), or null when there
+   * is nothing to change on it. Throw to abort: a retryable FloeError retries on a fresh base,
+   * any other error fails the commit. */
+  protected abstract changes(base: LoadedTable, parent: Snapshot | undefined, attempt: number): Promise<SnapshotChanges | null>;
 
   protected faultPoints(): ProducerFaultPoints { return {}; }
 
@@ -112,10 +113,11 @@ export abstract class SnapshotProducer implements SnapshotAction {
 
   sharedFiles(): readonly string[] { return this.shared; }
 
-  async prepare(base: LoadedTable, attempt: number): Promise<PreparedSnapshot> {
+  async prepare(base: LoadedTable, attempt: number): Promise<PreparedSnapshot | undefined> {
     const meta = base.metadata;
     const parent = branchHead(meta, this.branch);
     const changes = await this.changes(base, parent, attempt);
+    if (!changes) return undefined;
     const attemptFiles: string[] = [...(changes.attemptFiles ?? [])];
     try {
       const parentManifests = await snapshotManifests(this.io, parent);
