@@ -1,0 +1,260 @@
+// MERGE / upsert of a batch of changes into a keyed table, as one snapshot: each change is an
+// upsert (insert, or replace the row with the same key) or a delete of its key. The key is the
+// table's identifier fields. Within the batch one change per key wins (the greatest ordering
+// value, else the last one); against the table, when the ordering field is a table column, an
+// older change never overwrites a newer row. The rows it replaces are found on the branch head
+// the attempt is built on — re-planned after every conflict — pruned by the key column's bounds
+// per file, and removed with position deletes (merge-on-read) or rewritten files (copy-on-write).
+import { RecordValidationError, ValidationError } from '../errors.ts';
+import { deleteAll } from '../io/file-io.ts';
+import { decodeChanges, type Change } from './change-decoder.ts';
+import { latestPerKey } from './latest-changes.ts';
+import { keyEncoder, type KeyEncoder } from './row-key.ts';
+import { partitionType } from '../spec/partition-spec.ts';
+import type { Schema } from '../spec/schema.ts';
+import { compareValues, decodeSingleValue } from '../spec/single-value.ts';
+import { currentSchema, defaultSpec, MAIN_BRANCH, type Snapshot } from '../spec/table-metadata.ts';
+import { isPrimitive, type PrimitiveType, type PrimitiveValue } from '../spec/types.ts';
+import type { Catalog, LoadedTable } from '../table/catalog.ts';
+import { identifierToString, type TableIdentifier } from '../table/identifier.ts';
+import { commitSnapshotIfChanged, type CommitHooks } from '../transaction/commit-with-retry.ts';
+import { RowDelta, type RowDeltaChanges } from '../transaction/row-delta.ts';
+import { DataFileWriter } from '../writer/data-file-writer.ts';
+import { findRecordProblem } from '../writer/record-validator.ts';
+import { primitiveParser } from '../writer/value-parsers.ts';
+import { scanLiveRows } from './live-rows.ts';
+import { loadRowLevelBase, removeRows, rowLevelMode, type FileHits, type LiveDataFile, type RowLevelMode } from './row-level-base.ts';
+
+export interface MergeOptions {
+  readonly branch?: string;
+  /** `plain` records (default) or Debezium change envelopes. */
+  readonly format?: 'plain' | 'debezium';
+  /** A field holding each record's operation (c/r/u/d, insert/update/delete…). */
+  readonly opField?: string;
+  /** The field whose greatest value wins (within the batch; against the table too when it is a column). */
+  readonly orderBy?: string;
+  /** Every record is a key to delete (`floe delete --keys`). */
+  readonly deleteOnly?: boolean;
+  /** Overrides `write.merge.mode` / `write.delete.mode`. */
+  readonly mode?: RowLevelMode;
+  /** Bad records are returned in `rejected` (ingest dead-letters them) instead of failing the batch. */
+  readonly lenient?: boolean;
+  readonly summary?: Readonly<Record<string, string>>;
+  readonly validate?: (base: LoadedTable, branch: string) => void;
+  readonly hooks?: CommitHooks;
+}
+
+export interface MergeStats {
+  readonly inserted: number;
+  readonly updated: number;
+  readonly deleted: number;
+  /** Changes older than the table's row with the same key (kept the table's). */
+  readonly stale: number;
+  /** Deletes of keys not in the table (harmless). */
+  readonly absentDeletes: number;
+  /** Changes superseded by a newer change to the same key in the batch. */
+  readonly superseded: number;
+  readonly filesScanned: number;
+  readonly filesSkipped: number;
+  readonly filesTouched: number;
+  readonly deleteFilesWritten: number;
+  readonly dataFilesWritten: number;
+  readonly rowsRewritten: number;
+}
+
+export interface MergeResult extends MergeStats {
+  /** Undefined when the batch changed nothing (nothing was committed). */
+  readonly snapshot: Snapshot | undefined;
+  readonly attempts: number;
+  readonly mode: RowLevelMode;
+  readonly rejected: readonly { index: number; reason: string }[];
+}
+
+/** The key columns of a table, or a clear error naming the table and the fix. */
+export function requireKey(schema: Schema, id: TableIdentifier): readonly number[] {
+  if (schema.identifierFieldIds.length > 0) return schema.identifierFieldIds;
+  const name = identifierToString(id);
+  throw new ValidationError(`table ${name} has no key, so rows cannot be matched: set one with 'floe table set-key ${name} COLUMNS' (Iceberg identifier fields)`);
+}
+
+function readPath(record: unknown, path: string): unknown {
+  let v: unknown = record;
+  for (const part of path.split('.')) {
+    if (v === null || typeof v !== 'object') return undefined;
+    v = (v as Record<string, unknown>)[part];
+  }
+  return v;
+}
+
+/** One key's decision input: the winning change, its order in the table column's type. */
+interface Wanted { readonly change: Change; readonly tableOrder: PrimitiveValue | null }
+
+export async function mergeRecords(catalog: Catalog, id: TableIdentifier, records: readonly unknown[], opts: MergeOptions = {}): Promise<MergeResult> {
+  const base = await catalog.loadTable(id);
+  const schema = currentSchema(base.metadata);
+  const keyIds = requireKey(schema, id);
+  const format = opts.format ?? 'plain';
+  const decoded = decodeChanges(opts.deleteOnly ? records.map((r) => ({ __floe_op: 'd', ...(r as object) })) : records, {
+    schema, format,
+    ...(opts.deleteOnly ? { opField: '__floe_op' } : opts.opField !== undefined ? { opField: opts.opField } : {}),
+    ...(opts.orderBy !== undefined ? { orderBy: opts.orderBy } : {}),
+  });
+  const rejected = [...decoded.rejected];
+  // Rows to write are validated before anything is read or written.
+  const partitionFields = partitionType(defaultSpec(base.metadata), schema);
+  const valid: Change[] = [];
+  for (const c of decoded.changes) {
+    const problem = c.op === 'upsert' ? findRecordProblem(schema, c.row, partitionFields) : undefined;
+    if (problem) rejected.push({ index: c.index, reason: `field '${problem.field}': ${problem.reason}` });
+    else valid.push(c);
+  }
+  rejected.sort((a, b) => a.index - b.index);
+  if (rejected.length > 0 && !opts.lenient) {
+    const r = rejected[0]!;
+    throw new ValidationError(`record ${r.index}: ${r.reason}${rejected.length > 1 ? ` (and ${rejected.length - 1} more bad record(s))` : ''}; nothing was written`);
+  }
+  const winners = latestPerKey(valid, opts.orderBy !== undefined || format === 'debezium');
+  const superseded = valid.length - winners.length;
+
+  // Against the table: only when the ordering field is a column of it (plain records).
+  const orderField = format === 'plain' && opts.orderBy !== undefined ? schema.findFieldByName(opts.orderBy) : undefined;
+  const orderType = orderField && isPrimitive(orderField.type) ? orderField.type as PrimitiveType : undefined;
+  const wanted = new Map<string, Wanted>();
+  for (const c of winners) {
+    let tableOrder: PrimitiveValue | null = null;
+    if (orderType) {
+      const raw = readPath(records[c.index], opts.orderBy!);
+      tableOrder = raw === null || raw === undefined ? null : primitiveParser(orderType)(raw);
+    }
+    wanted.set(c.key, { change: c, tableOrder });
+  }
+
+  const command = winners.some((c) => c.op === 'upsert') ? 'merge' : 'delete';
+  const mode = rowLevelMode(base.metadata, command, opts.mode);
+  const encoder = keyEncoder(schema);
+  let stats: MergeStats | undefined;
+  const delta = new RowDelta(catalog.io, {
+    branch: opts.branch ?? MAIN_BRANCH,
+    ...(opts.summary ? { summary: opts.summary } : {}),
+    plan: async (b, parent) => {
+      opts.validate?.(b, opts.branch ?? MAIN_BRANCH);
+      const written: string[] = [];
+      try {
+        const planned = await planMerge(catalog, b, parent, { wanted, encoder, keyIds, orderFieldId: orderType ? orderField!.id : undefined, orderType, mode, written });
+        stats = { ...planned.stats, superseded };
+        return planned.changes;
+      } catch (err) {
+        await deleteAll(catalog.io, written);
+        throw err;
+      }
+    },
+  });
+  const result = await commitSnapshotIfChanged(catalog, id, delta, { base, ...(opts.hooks ? { hooks: opts.hooks } : {}) });
+  return { ...stats!, snapshot: result.snapshot, attempts: result.attempts, mode, rejected };
+}
+
+interface PlanInput {
+  readonly wanted: ReadonlyMap<string, Wanted>;
+  readonly encoder: KeyEncoder;
+  readonly keyIds: readonly number[];
+  readonly orderFieldId: number | undefined;
+  readonly orderType: PrimitiveType | undefined;
+  readonly mode: RowLevelMode;
+  readonly written: string[];
+}
+
+/** Whether a file's bounds on the first key column can hold any wanted key (binary search
+ * over the wanted keys' sorted first values). */
+function keyRangeFilter(schema: Schema, keyIds: readonly number[], wanted: ReadonlyMap<string, Wanted>): (f: LiveDataFile) => boolean {
+  const firstId = keyIds[0]!;
+  const type = schema.findField(firstId)!.type as PrimitiveType;
+  const values = [...wanted.values()].map((w) => w.change.keyValues[0]).filter((v): v is PrimitiveValue => v !== null && v !== undefined);
+  values.sort((a, b) => compareValues(type, a, b));
+  return (f) => {
+    const lo = f.file.lowerBounds?.get(firstId);
+    const hi = f.file.upperBounds?.get(firstId);
+    if (!lo || !hi || values.length === 0) return true;
+    const lower = decodeSingleValue(type, lo);
+    const upper = decodeSingleValue(type, hi);
+    // Truncated string/binary upper bounds are still ≥ every value, so the test stays inclusive.
+    let l = 0;
+    let h = values.length;
+    while (l < h) { const m = (l + h) >> 1; if (compareValues(type, values[m]!, lower) < 0) l = m + 1; else h = m; }
+    return l < values.length && compareValues(type, values[l]!, upper) <= 0;
+  };
+}
+
+async function planMerge(catalog: Catalog, b: LoadedTable, parent: Snapshot | undefined, p: PlanInput): Promise<{ changes: RowDeltaChanges | null; stats: Omit<MergeStats, 'superseded'> }> {
+  const rb = await loadRowLevelBase(catalog.io, b.metadata, parent);
+  const schema = rb.schema;
+  const mayHold = keyRangeFilter(schema, p.keyIds, p.wanted);
+  // Rows of the table per wanted key: where they are and their ordering value.
+  const found = new Map<string, { live: LiveDataFile; position: number; order: PrimitiveValue | null }[]>();
+  const scans = new Map<string, { live: LiveDataFile; alreadyDeleted: Set<number> }>();
+  let filesScanned = 0;
+  let filesSkipped = 0;
+  const readIds = p.orderFieldId !== undefined ? [...p.keyIds, p.orderFieldId] : [...p.keyIds];
+  for (const live of rb.data) {
+    if (!mayHold(live)) { filesSkipped++; continue; }
+    filesScanned++;
+    const keyValues: (PrimitiveValue | null)[] = new Array(p.keyIds.length);
+    const scan = await scanLiveRows(rb, live, readIds, (position, column, row) => {
+      for (let k = 0; k < p.keyIds.length; k++) keyValues[k] = column(p.keyIds[k]!)(row);
+      const key = p.encoder.encode(keyValues);
+      if (!p.wanted.has(key)) return;
+      const order = p.orderFieldId !== undefined ? column(p.orderFieldId)(row) : null;
+      const list = found.get(key);
+      const hit = { live, position, order };
+      if (list) list.push(hit); else found.set(key, [hit]);
+    });
+    scans.set(live.file.filePath, { live, alreadyDeleted: scan.alreadyDeleted });
+  }
+
+  let inserted = 0, updated = 0, deleted = 0, stale = 0, absentDeletes = 0;
+  const positions = new Map<string, number[]>();
+  const rows: unknown[] = [];
+  for (const [key, w] of p.wanted) {
+    const existing = found.get(key) ?? [];
+    if (p.orderType && w.tableOrder !== null && existing.some((e) => e.order !== null && compareValues(p.orderType!, e.order, w.tableOrder!) > 0)) {
+      stale++;
+      continue;
+    }
+    for (const e of existing) {
+      const list = positions.get(e.live.file.filePath);
+      if (list) list.push(e.position); else positions.set(e.live.file.filePath, [e.position]);
+    }
+    if (w.change.op === 'upsert') {
+      rows.push(w.change.row);
+      if (existing.length > 0) updated++; else inserted++;
+    } else if (existing.length > 0) deleted++;
+    else absentDeletes++;
+  }
+  const hits: FileHits[] = [...positions].map(([path, pos]) => {
+    const s = scans.get(path)!;
+    return { live: s.live, positions: pos.sort((a, c) => a - c), alreadyDeleted: s.alreadyDeleted };
+  });
+  const removal = await removeRows(rb, hits, p.mode, p.written);
+  const writer = new DataFileWriter({ schema, spec: defaultSpec(b.metadata), properties: b.metadata.properties, location: b.metadata.location, io: catalog.io });
+  let newFiles: Awaited<ReturnType<DataFileWriter['write']>> = [];
+  if (rows.length > 0) {
+    try {
+      newFiles = await writer.write(rows);
+    } catch (err) {
+      // Validated up front, so this is a defect or an I/O failure: say which batch record.
+      if (err instanceof RecordValidationError) throw new ValidationError(`merge row ${err.recordIndex}: ${err.message}`);
+      throw err;
+    }
+    for (const f of newFiles) p.written.push(f.filePath);
+  }
+  const stats = {
+    inserted, updated, deleted, stale, absentDeletes, filesScanned, filesSkipped, filesTouched: hits.length,
+    deleteFilesWritten: removal.addedDeleteFiles.length, dataFilesWritten: newFiles.length + removal.addedDataFiles.length,
+    rowsRewritten: removal.rowsRewritten,
+  };
+  const addedDataFiles = [...newFiles, ...removal.addedDataFiles];
+  if (addedDataFiles.length === 0 && removal.addedDeleteFiles.length === 0 && removal.removedFiles.length === 0) return { changes: null, stats };
+  return {
+    stats,
+    changes: { addedDataFiles, addedDeleteFiles: removal.addedDeleteFiles, removedFiles: removal.removedFiles, attemptFiles: [...p.written] },
+  };
+}
