@@ -1,0 +1,254 @@
+// Raw input records → keyed changes (upsert or delete) for MERGE and upsert ingest: the plain
+// format (a row, optionally with an op field) and Debezium change events. Pure: no I/O. A bad
+// record is never thrown: it comes back in `rejected` with a one-line reason, and the caller
+// makes it an error (the CLI) or a dead letter (ingest).
+import { ValidationError } from '../errors.ts';
+import type { Schema } from '../spec/schema.ts';
+import type { PrimitiveValue } from '../spec/types.ts';
+import { describe } from '../writer/value-parsers.ts';
+import { fieldValue, isInheritedName } from '../writer/value-shapes.ts';
+import { parseOrderValue, type OrderValue } from './change-order.ts';
+import { keyEncoder, keyValuesOfRecord } from './row-key.ts';
+
+export type ChangeOp = 'upsert' | 'delete';
+
+export interface Change {
+  readonly op: ChangeOp;
+  /** keyEncoder(schema).encode(keyValues). */
+  readonly key: string;
+  readonly keyValues: (PrimitiveValue | null)[];
+  /** The record to write; null for a delete. */
+  readonly row: Record<string, unknown> | null;
+  /** See change-order.ts; null when the input has no order. */
+  readonly order: OrderValue | null;
+  /** Position of the record in the input. */
+  readonly index: number;
+}
+
+export interface RejectedChange { readonly index: number; readonly reason: string }
+
+export interface DecodeChangesOptions {
+  readonly schema: Schema;
+  readonly format: 'plain' | 'debezium';
+  /** plain only: the top-level field holding each record's op (c/r/u/d, insert/update/upsert/
+   * delete, I/U/D; any case). Without it every record is an upsert. */
+  readonly opField?: string;
+  /** A dotted path to the order value: into the record (plain) or into the event envelope
+   * (debezium: `source.lsn`, `ts_ms`, `after.updated_at`). */
+  readonly orderBy?: string;
+}
+
+export interface DecodedChanges {
+  readonly changes: Change[];
+  readonly rejected: RejectedChange[];
+  /** The path the changes were ordered by (orderBy, or Debezium's default), null for none:
+   * pass `orderPath !== null` to latestPerKey as hasOrder. */
+  readonly orderPath: string | null;
+}
+
+const OPS: ReadonlyMap<string, ChangeOp> = new Map<string, ChangeOp>([
+  ['c', 'upsert'], ['r', 'upsert'], ['u', 'upsert'], ['i', 'upsert'],
+  ['insert', 'upsert'], ['update', 'upsert'], ['upsert', 'upsert'],
+  ['d', 'delete'], ['delete', 'delete'],
+]);
+const PLAIN_OPS_TEXT = 'c, r, u, d, insert, update, upsert, delete, I, U or D';
+
+/** A path step read as an own property when the name is inherited (`constructor`). */
+interface Step { readonly name: string; readonly inherited: boolean }
+
+function stepsOf(path: string): Step[] {
+  return path.split('.').map((name) => ({ name, inherited: isInheritedName(name) }));
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Uint8Array) && !(v instanceof Map) && !(v instanceof Date);
+}
+
+function valueAt(obj: Record<string, unknown>, steps: readonly Step[]): unknown {
+  let v: unknown = obj;
+  for (const s of steps) {
+    if (!isRecord(v)) return undefined;
+    v = fieldValue(v, s.name, s.inherited);
+  }
+  return v;
+}
+
+function kindText(v: unknown): string {
+  return v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v;
+}
+
+/** Why the key tuple cannot be used (a null field or a value its type refuses), if so. */
+function keyProblem(schema: Schema, names: readonly string[], source: unknown, where: string): { values: (PrimitiveValue | null)[] } | { problem: string } {
+  let values: (PrimitiveValue | null)[];
+  try {
+    values = keyValuesOfRecord(schema, source);
+  } catch (err) {
+    if (err instanceof ValidationError) return { problem: `${where}${err.message}` };
+    throw err;
+  }
+  const missing = values.indexOf(null);
+  if (missing >= 0) return { problem: `${where}key field '${names[missing]}' is missing (null)` };
+  return { values };
+}
+
+/** A record's top-level field that is not a table column is removed from the written row. */
+function withoutFields(row: Record<string, unknown>, drop: readonly string[]): Record<string, unknown> {
+  let has = false;
+  for (const d of drop) if (Object.prototype.hasOwnProperty.call(row, d)) has = true;
+  if (!has) return row;
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(row)) if (!drop.includes(k)) out[k] = row[k];
+  return out;
+}
+
+interface Decoder {
+  readonly schema: Schema;
+  readonly names: readonly string[];
+  readonly encode: (values: readonly (PrimitiveValue | null)[]) => string;
+  readonly changes: Change[];
+  readonly rejected: RejectedChange[];
+}
+
+function newDecoder(schema: Schema): Decoder {
+  const enc = keyEncoder(schema);
+  return { schema, names: enc.names, encode: enc.encode, changes: [], rejected: [] };
+}
+
+/** Reads the order value at `steps`, or returns the rejection reason. */
+function orderOf(source: Record<string, unknown>, steps: readonly Step[], path: string): { value: OrderValue } | { problem: string } {
+  const raw = valueAt(source, steps);
+  if (raw === null || raw === undefined) return { problem: `order field '${path}' is missing (null)` };
+  const r = parseOrderValue(raw);
+  return 'problem' in r ? { problem: `order field '${path}': ${r.problem}` } : r;
+}
+
+/**
+ * Decodes records into changes. Throws (ValidationError) only for bad options or a schema
+ * without identifier fields; every bad record is returned in `rejected`.
+ */
+export function decodeChanges(records: readonly unknown[], opts: DecodeChangesOptions): DecodedChanges {
+  if (opts.orderBy !== undefined && (opts.orderBy === '' || opts.orderBy.split('.').includes(''))) {
+    throw new ValidationError(`order-by path ${JSON.stringify(opts.orderBy)} is not a dotted field path`);
+  }
+  if (opts.format === 'plain') return decodePlain(records, opts);
+  if (opts.opField !== undefined) {
+    throw new ValidationError('an op field applies to the plain format only: Debezium events carry their own op');
+  }
+  return decodeDebezium(records, opts);
+}
+
+function decodePlain(records: readonly unknown[], opts: DecodeChangesOptions): DecodedChanges {
+  const d = newDecoder(opts.schema);
+  const { opField, orderBy } = opts;
+  if (opField === '') throw new ValidationError('the op field name is empty');
+  const columns = new Set(opts.schema.fields.map((f) => f.name));
+  // Fields the merge options consume are not written unless they are table columns.
+  const drop: string[] = [];
+  if (opField !== undefined && !columns.has(opField)) drop.push(opField);
+  const orderTop = orderBy?.split('.')[0];
+  if (orderTop !== undefined && !columns.has(orderTop) && !drop.includes(orderTop)) drop.push(orderTop);
+  const opInherited = opField !== undefined && isInheritedName(opField);
+  const orderSteps = orderBy === undefined ? undefined : stepsOf(orderBy);
+
+  for (let index = 0; index < records.length; index++) {
+    const rec = records[index];
+    const reject = (reason: string): void => { d.rejected.push({ index, reason }); };
+    if (!isRecord(rec)) { reject(`expected a record (JSON object), got ${kindText(rec)} ${describe(rec)}`); continue; }
+    let op: ChangeOp = 'upsert';
+    if (opField !== undefined) {
+      const raw = fieldValue(rec, opField, opInherited);
+      if (raw === null || raw === undefined) { reject(`op field '${opField}' is missing (null)`); continue; }
+      const found = typeof raw === 'string' ? OPS.get(raw.toLowerCase()) : undefined;
+      if (found === undefined) { reject(`op field '${opField}' has unknown op ${describe(raw)} (expected ${PLAIN_OPS_TEXT})`); continue; }
+      op = found;
+    }
+    const key = keyProblem(d.schema, d.names, rec, op === 'delete' ? 'delete: ' : '');
+    if ('problem' in key) { reject(key.problem); continue; }
+    let order: OrderValue | null = null;
+    if (orderSteps !== undefined) {
+      const o = orderOf(rec, orderSteps, orderBy!);
+      if ('problem' in o) { reject(o.problem); continue; }
+      order = o.value;
+    }
+    const row = op === 'delete' ? null : drop.length > 0 ? withoutFields(rec, drop) : rec;
+    d.changes.push({ op, key: d.encode(key.values), keyValues: key.values, row, order, index });
+  }
+  return { changes: d.changes, rejected: d.rejected, orderPath: orderBy ?? null };
+}
+
+// ---------- Debezium ----------
+
+/** One event envelope: `{ op, before, after, source, ts_ms }`. */
+interface Envelope { readonly index: number; readonly event: Record<string, unknown>; readonly op: ChangeOp; readonly image: Record<string, unknown> }
+
+const SOURCE_LSN = stepsOf('source.lsn');
+const TS_MS = stepsOf('ts_ms');
+
+/**
+ * The event's envelope: the record itself, or its `payload` when the record is the Kafka
+ * Connect JSON converter's `{ schema, payload }` (schemas.enable=true). Null for a tombstone.
+ */
+function envelopeOf(rec: unknown): Record<string, unknown> | null | string {
+  if (rec === null || rec === undefined) return null;
+  if (!isRecord(rec)) return `expected a Debezium change event (JSON object), got ${kindText(rec)} ${describe(rec)}`;
+  if (!Object.prototype.hasOwnProperty.call(rec, 'op') && Object.prototype.hasOwnProperty.call(rec, 'payload') && Object.prototype.hasOwnProperty.call(rec, 'schema')) {
+    const payload = rec['payload'];
+    // The converter writes a tombstone as { schema: null, payload: null }.
+    if (payload === null || payload === undefined) return null;
+    if (!isRecord(payload)) return `expected the Kafka Connect 'payload' to be a Debezium change event (JSON object), got ${kindText(payload)} ${describe(payload)}`;
+    return payload;
+  }
+  return rec;
+}
+
+function decodeDebezium(records: readonly unknown[], opts: DecodeChangesOptions): DecodedChanges {
+  const d = newDecoder(opts.schema);
+  const envelopes: Envelope[] = [];
+  for (let index = 0; index < records.length; index++) {
+    const reject = (reason: string): void => { d.rejected.push({ index, reason }); };
+    const event = envelopeOf(records[index]);
+    if (event === null) continue; // tombstone: Kafka log compaction's marker, no change
+    if (typeof event === 'string') { reject(event); continue; }
+    const op = event['op'];
+    if (op === null || op === undefined) { reject("not a Debezium change event: no 'op' field (expected { op, before, after, source, ts_ms })"); continue; }
+    if (op === 't') { reject("Debezium op 't' (truncate) is not supported: a truncate removes every row, not one key; truncate the table separately"); continue; }
+    if (op === 'c' || op === 'r' || op === 'u') {
+      const after = event['after'];
+      if (!isRecord(after)) { reject(`Debezium op '${op}' has no 'after' row (got ${kindText(after)})`); continue; }
+      envelopes.push({ index, event, op: 'upsert', image: after });
+    } else if (op === 'd') {
+      const before = event['before'];
+      if (!isRecord(before)) { reject(`Debezium delete has no 'before' row to take the key from (got ${kindText(before)})`); continue; }
+      envelopes.push({ index, event, op: 'delete', image: before });
+    } else {
+      reject(`Debezium event has unknown op ${describe(op)} (expected c, r, u, d)`);
+    }
+  }
+
+  // Default order: source.lsn (Postgres' log position: exact, unique per change) when every
+  // event has one, else ts_ms (when the connector processed the change: milliseconds, so
+  // changes within one millisecond tie and keep stream order), else none (stream order).
+  // Decided for the whole input, so an lsn is never compared with a timestamp.
+  let orderPath: string | null = opts.orderBy ?? null;
+  if (orderPath === null && envelopes.length > 0) {
+    const has = (steps: readonly Step[]): boolean => envelopes.every((e) => { const v = valueAt(e.event, steps); return v !== null && v !== undefined; });
+    orderPath = has(SOURCE_LSN) ? 'source.lsn' : has(TS_MS) ? 'ts_ms' : null;
+  }
+  const orderSteps = orderPath === null ? undefined : stepsOf(orderPath);
+
+  for (const e of envelopes) {
+    const reject = (reason: string): void => { d.rejected.push({ index: e.index, reason }); };
+    const key = keyProblem(d.schema, d.names, e.image, e.op === 'delete' ? "Debezium delete: 'before' " : "'after' ");
+    if ('problem' in key) { reject(key.problem); continue; }
+    let order: OrderValue | null = null;
+    if (orderSteps !== undefined) {
+      const o = orderOf(e.event, orderSteps, orderPath!);
+      if ('problem' in o) { reject(o.problem); continue; }
+      order = o.value;
+    }
+    d.changes.push({ op: e.op, key: d.encode(key.values), keyValues: key.values, row: e.op === 'delete' ? null : e.image, order, index: e.index });
+  }
+  // Rejections from both passes, in input order.
+  d.rejected.sort((a, b) => a.index - b.index);
+  return { changes: d.changes, rejected: d.rejected, orderPath };
+}
