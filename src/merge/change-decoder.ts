@@ -77,18 +77,19 @@ function kindText(v: unknown): string {
   return v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v;
 }
 
-/** Why the key tuple cannot be used (a null field or a value its type refuses), if so. */
-function keyProblem(schema: Schema, names: readonly string[], source: unknown, where: string): { values: (PrimitiveValue | null)[] } | { problem: string } {
+/** The key tuple of `source`, or why it cannot be used (a null field, a value its type
+ * refuses), prefixed with `where`. */
+function readKey(d: Decoder, source: unknown, where: string): (PrimitiveValue | null)[] | string {
   let values: (PrimitiveValue | null)[];
   try {
-    values = keyValuesOfRecord(schema, source);
+    values = keyValuesOfRecord(d.schema, source);
   } catch (err) {
-    if (err instanceof ValidationError) return { problem: `${where}${err.message}` };
+    if (err instanceof ValidationError) return `${where}${err.message}`;
     throw err;
   }
   const missing = values.indexOf(null);
-  if (missing >= 0) return { problem: `${where}key field '${names[missing]}' is missing (null)` };
-  return { values };
+  if (missing >= 0) return `${where}key field '${d.names[missing]}' is missing (null)`;
+  return values;
 }
 
 /** A record's top-level field that is not a table column is removed from the written row. */
@@ -97,7 +98,7 @@ function withoutFields(row: Record<string, unknown>, drop: readonly string[]): R
   for (const d of drop) if (Object.prototype.hasOwnProperty.call(row, d)) has = true;
   if (!has) return row;
   const out: Record<string, unknown> = {};
-  for (const k of Object.keys(row)) if (!drop.includes(k)) out[k] = row[k];
+  for (const k of Object.keys(row)) if (k !== drop[0] && (drop.length === 1 || !drop.includes(k))) out[k] = row[k];
   return out;
 }
 
@@ -114,12 +115,12 @@ function newDecoder(schema: Schema): Decoder {
   return { schema, names: enc.names, encode: enc.encode, changes: [], rejected: [] };
 }
 
-/** Reads the order value at `steps`, or returns the rejection reason. */
-function orderOf(source: Record<string, unknown>, steps: readonly Step[], path: string): { value: OrderValue } | { problem: string } {
+/** The order value at `steps`, or why the record cannot be ordered. */
+function orderOf(source: Record<string, unknown>, steps: readonly Step[], path: string): { value: OrderValue } | string {
   const raw = valueAt(source, steps);
-  if (raw === null || raw === undefined) return { problem: `order field '${path}' is missing (null)` };
+  if (raw === null || raw === undefined) return `order field '${path}' is missing (null)`;
   const r = parseOrderValue(raw);
-  return 'problem' in r ? { problem: `order field '${path}': ${r.problem}` } : r;
+  return 'problem' in r ? `order field '${path}': ${r.problem}` : r;
 }
 
 /**
@@ -151,29 +152,37 @@ function decodePlain(records: readonly unknown[], opts: DecodeChangesOptions): D
   const orderSteps = orderBy === undefined ? undefined : stepsOf(orderBy);
 
   for (let index = 0; index < records.length; index++) {
-    const rec = records[index];
-    const reject = (reason: string): void => { d.rejected.push({ index, reason }); };
-    if (!isRecord(rec)) { reject(`expected a record (JSON object), got ${kindText(rec)} ${describe(rec)}`); continue; }
-    let op: ChangeOp = 'upsert';
-    if (opField !== undefined) {
-      const raw = fieldValue(rec, opField, opInherited);
-      if (raw === null || raw === undefined) { reject(`op field '${opField}' is missing (null)`); continue; }
-      const found = typeof raw === 'string' ? OPS.get(raw.toLowerCase()) : undefined;
-      if (found === undefined) { reject(`op field '${opField}' has unknown op ${describe(raw)} (expected ${PLAIN_OPS_TEXT})`); continue; }
-      op = found;
-    }
-    const key = keyProblem(d.schema, d.names, rec, op === 'delete' ? 'delete: ' : '');
-    if ('problem' in key) { reject(key.problem); continue; }
-    let order: OrderValue | null = null;
-    if (orderSteps !== undefined) {
-      const o = orderOf(rec, orderSteps, orderBy!);
-      if ('problem' in o) { reject(o.problem); continue; }
-      order = o.value;
-    }
-    const row = op === 'delete' ? null : drop.length > 0 ? withoutFields(rec, drop) : rec;
-    d.changes.push({ op, key: d.encode(key.values), keyValues: key.values, row, order, index });
+    const problem = decodePlainRecord(d, records[index], index, opField, opInherited, orderSteps, orderBy, drop);
+    if (problem !== undefined) d.rejected.push({ index, reason: problem });
   }
   return { changes: d.changes, rejected: d.rejected, orderPath: orderBy ?? null };
+}
+
+/** Adds the record's change to `d.changes`, or returns why it is rejected. */
+function decodePlainRecord(
+  d: Decoder, rec: unknown, index: number, opField: string | undefined, opInherited: boolean,
+  orderSteps: readonly Step[] | undefined, orderBy: string | undefined, drop: readonly string[],
+): string | undefined {
+  if (!isRecord(rec)) return `expected a record (JSON object), got ${kindText(rec)} ${describe(rec)}`;
+  let op: ChangeOp = 'upsert';
+  if (opField !== undefined) {
+    const raw = fieldValue(rec, opField, opInherited);
+    if (raw === null || raw === undefined) return `op field '${opField}' is missing (null)`;
+    const found = typeof raw === 'string' ? OPS.get(raw) ?? OPS.get(raw.toLowerCase()) : undefined;
+    if (found === undefined) return `op field '${opField}' has unknown op ${describe(raw)} (expected ${PLAIN_OPS_TEXT})`;
+    op = found;
+  }
+  const key = readKey(d, rec, op === 'delete' ? 'delete: ' : '');
+  if (typeof key === 'string') return key;
+  let order: OrderValue | null = null;
+  if (orderSteps !== undefined) {
+    const o = orderOf(rec, orderSteps, orderBy!);
+    if (typeof o === 'string') return o;
+    order = o.value;
+  }
+  const row = op === 'delete' ? null : drop.length > 0 ? withoutFields(rec, drop) : rec;
+  d.changes.push({ op, key: d.encode(key), keyValues: key, row, order, index });
+  return undefined;
 }
 
 // ---------- Debezium ----------
@@ -201,31 +210,37 @@ function envelopeOf(rec: unknown): Record<string, unknown> | null | string {
   return rec;
 }
 
+/** The event's envelope with the row image its key comes from; null for a tombstone (Kafka
+ * log compaction's marker: no change); a string says why the record is rejected. */
+function envelopeEvent(rec: unknown, index: number): Envelope | null | string {
+  const event = envelopeOf(rec);
+  if (event === null || typeof event === 'string') return event;
+  const op = event['op'];
+  if (op === null || op === undefined) return "not a Debezium change event: no 'op' field (expected { op, before, after, source, ts_ms })";
+  if (op === 't') return "Debezium op 't' (truncate) is not supported: a truncate removes every row, not one key; truncate the table separately";
+  if (op === 'c' || op === 'r' || op === 'u') {
+    const after = event['after'];
+    if (!isRecord(after)) return `Debezium op '${op}' has no 'after' row (got ${kindText(after)})`;
+    return { index, event, op: 'upsert', image: after };
+  }
+  if (op === 'd') {
+    const before = event['before'];
+    if (!isRecord(before)) return `Debezium delete has no 'before' row to take the key from (got ${kindText(before)})`;
+    return { index, event, op: 'delete', image: before };
+  }
+  return `Debezium event has unknown op ${describe(op)} (expected c, r, u, d)`;
+}
+
 function decodeDebezium(records: readonly unknown[], opts: DecodeChangesOptions): DecodedChanges {
   const d = newDecoder(opts.schema);
   const envelopes: Envelope[] = [];
   for (let index = 0; index < records.length; index++) {
-    const reject = (reason: string): void => { d.rejected.push({ index, reason }); };
-    const event = envelopeOf(records[index]);
-    if (event === null) continue; // tombstone: Kafka log compaction's marker, no change
-    if (typeof event === 'string') { reject(event); continue; }
-    const op = event['op'];
-    if (op === null || op === undefined) { reject("not a Debezium change event: no 'op' field (expected { op, before, after, source, ts_ms })"); continue; }
-    if (op === 't') { reject("Debezium op 't' (truncate) is not supported: a truncate removes every row, not one key; truncate the table separately"); continue; }
-    if (op === 'c' || op === 'r' || op === 'u') {
-      const after = event['after'];
-      if (!isRecord(after)) { reject(`Debezium op '${op}' has no 'after' row (got ${kindText(after)})`); continue; }
-      envelopes.push({ index, event, op: 'upsert', image: after });
-    } else if (op === 'd') {
-      const before = event['before'];
-      if (!isRecord(before)) { reject(`Debezium delete has no 'before' row to take the key from (got ${kindText(before)})`); continue; }
-      envelopes.push({ index, event, op: 'delete', image: before });
-    } else {
-      reject(`Debezium event has unknown op ${describe(op)} (expected c, r, u, d)`);
-    }
+    const e = envelopeEvent(records[index], index);
+    if (typeof e === 'string') d.rejected.push({ index, reason: e });
+    else if (e !== null) envelopes.push(e);
   }
 
-  // Default order: source.lsn (Postgres' log position: exact, unique per change) when every
+  // Default order: source.lsn (Postgres' write-ahead-log position: grows along the log) when every
   // event has one, else ts_ms (when the connector processed the change: milliseconds, so
   // changes within one millisecond tie and keep stream order), else none (stream order).
   // Decided for the whole input, so an lsn is never compared with a timestamp.
@@ -237,18 +252,24 @@ function decodeDebezium(records: readonly unknown[], opts: DecodeChangesOptions)
   const orderSteps = orderPath === null ? undefined : stepsOf(orderPath);
 
   for (const e of envelopes) {
-    const reject = (reason: string): void => { d.rejected.push({ index: e.index, reason }); };
-    const key = keyProblem(d.schema, d.names, e.image, e.op === 'delete' ? "Debezium delete: 'before' " : "'after' ");
-    if ('problem' in key) { reject(key.problem); continue; }
-    let order: OrderValue | null = null;
-    if (orderSteps !== undefined) {
-      const o = orderOf(e.event, orderSteps, orderPath!);
-      if ('problem' in o) { reject(o.problem); continue; }
-      order = o.value;
-    }
-    d.changes.push({ op: e.op, key: d.encode(key.values), keyValues: key.values, row: e.op === 'delete' ? null : e.image, order, index: e.index });
+    const problem = decodeEnvelope(d, e, orderSteps, orderPath);
+    if (problem !== undefined) d.rejected.push({ index: e.index, reason: problem });
   }
   // Rejections from both passes, in input order.
   d.rejected.sort((a, b) => a.index - b.index);
   return { changes: d.changes, rejected: d.rejected, orderPath };
+}
+
+/** Adds the event's change to `d.changes`, or returns why it is rejected. */
+function decodeEnvelope(d: Decoder, e: Envelope, orderSteps: readonly Step[] | undefined, orderPath: string | null): string | undefined {
+  const key = readKey(d, e.image, e.op === 'delete' ? "Debezium delete: 'before' " : "'after' ");
+  if (typeof key === 'string') return key;
+  let order: OrderValue | null = null;
+  if (orderSteps !== undefined) {
+    const o = orderOf(e.event, orderSteps, orderPath!);
+    if (typeof o === 'string') return o;
+    order = o.value;
+  }
+  d.changes.push({ op: e.op, key: d.encode(key), keyValues: key, row: e.op === 'delete' ? null : e.image, order, index: e.index });
+  return undefined;
 }

@@ -9,13 +9,18 @@ import { compareOrderValues } from './change-order.ts';
  * taken as stream order, as a Kafka partition or a CDC log delivers it.
  */
 export function latestPerKey(changes: readonly Change[], hasOrder: boolean): Change[] {
-  const winners = new Map<string, Change>();
-  for (const c of changes) {
+  // Key → position of its winner in `changes`; one Map lookup per change (this runs over every
+  // row of a merge input).
+  const winners = new Map<string, number>();
+  for (let i = 0; i < changes.length; i++) {
+    const c = changes[i]!;
     const prev = winners.get(c.key);
-    if (prev === undefined || wins(c, prev, hasOrder)) winners.set(c.key, c);
+    if (prev === undefined || wins(c, changes[prev]!, hasOrder)) winners.set(c.key, i);
   }
+  const isWinner = new Uint8Array(changes.length);
+  for (const i of winners.values()) isWinner[i] = 1;
   const out: Change[] = [];
-  for (const c of changes) if (winners.get(c.key) === c) out.push(c);
+  for (let i = 0; i < changes.length; i++) if (isWinner[i] === 1) out.push(changes[i]!);
   // `changes` normally comes in input order already; sort only when it does not.
   for (let i = 1; i < out.length; i++) {
     if (out[i]!.index < out[i - 1]!.index) return out.sort((a, b) => a.index - b.index);

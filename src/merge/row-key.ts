@@ -121,20 +121,25 @@ function compileKeyReader(schema: Schema): KeyReader {
       parse: isFloat ? (v: unknown): PrimitiveValue => Math.fround(parse(v) as number) : parse,
     };
   });
-  return (record) => columns.map((c) => {
-    let v: unknown = record;
-    for (const s of c.steps) {
-      if (typeof v !== 'object' || v === null || Array.isArray(v) || v instanceof Uint8Array) { v = undefined; break; }
-      v = fieldValue(v as Record<string, unknown>, s.name, s.inherited);
+  return (record) => {
+    const out: KeyValues = new Array<PrimitiveValue | null>(columns.length);
+    for (let i = 0; i < columns.length; i++) {
+      const c = columns[i]!;
+      let v: unknown = record;
+      for (const s of c.steps) {
+        if (typeof v !== 'object' || v === null || Array.isArray(v) || v instanceof Uint8Array) { v = undefined; break; }
+        v = fieldValue(v as Record<string, unknown>, s.name, s.inherited);
+      }
+      if (v === null || v === undefined) { out[i] = null; continue; }
+      try {
+        out[i] = c.parse(v);
+      } catch (err) {
+        if (err instanceof ValueError) throw new ValidationError(`key field '${c.name}': ${err.message}`);
+        throw err;
+      }
     }
-    if (v === null || v === undefined) return null;
-    try {
-      return c.parse(v);
-    } catch (err) {
-      if (err instanceof ValueError) throw new ValidationError(`key field '${c.name}': ${err.message}`);
-      throw err;
-    }
-  });
+    return out;
+  };
 }
 
 const readers = new WeakMap<Schema, KeyReader>();
