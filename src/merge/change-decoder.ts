@@ -17,7 +17,8 @@ export interface Change {
   /** keyEncoder(schema).encode(keyValues). */
   readonly key: string;
   readonly keyValues: (PrimitiveValue | null)[];
-  /** The record to write; null for a delete. */
+  /** The record to write (the input object itself unless a field had to be left out; the
+   * Debezium `after` image); null for a delete. */
   readonly row: Record<string, unknown> | null;
   /** See change-order.ts; null when the input has no order. */
   readonly order: OrderValue | null;
@@ -31,10 +32,13 @@ export interface DecodeChangesOptions {
   readonly schema: Schema;
   readonly format: 'plain' | 'debezium';
   /** plain only: the top-level field holding each record's op (c/r/u/d, insert/update/upsert/
-   * delete, I/U/D; any case). Without it every record is an upsert. */
+   * delete, I/U/D; any case; a dot is part of the name). Without it every record is an
+   * upsert. Unless it is a table column, the field is left out of the row written. */
   readonly opField?: string;
-  /** A dotted path to the order value: into the record (plain) or into the event envelope
-   * (debezium: `source.lsn`, `ts_ms`, `after.updated_at`). */
+  /** A dotted path to the order value (rule in change-order.ts): into the record (plain) or
+   * into the event envelope (debezium: `source.lsn`, `ts_ms`, `source.ts_ms`,
+   * `after.updated_at`). Plain: when the path's first name is not a table column, that field
+   * is left out of the row written, as the op field is. Debezium's default: see below. */
   readonly orderBy?: string;
 }
 
