@@ -3,8 +3,10 @@
 // every way a record is rejected (never thrown).
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import { ValidationError } from '../../../src/errors.ts';
 import { decodeChanges, type DecodeChangesOptions } from '../../../src/merge/change-decoder.ts';
+import { latestPerKey } from '../../../src/merge/latest-changes.ts';
 import { keyEncoder } from '../../../src/merge/row-key.ts';
 import { Schema } from '../../../src/spec/schema.ts';
 import type { NestedField } from '../../../src/spec/types.ts';
@@ -235,5 +237,56 @@ describe('debezium format', () => {
     const after = { id: 3, name: 'x', op: 'kept: a table column' };
     const r = debezium([ev('c', null, after, 1, 1)]);
     assert.equal(r.changes[0]!.row, after);
+  });
+});
+
+describe('decoding end to end', () => {
+  test('a Debezium stream (insert, update, delete, re-insert) leaves the last state per key', () => {
+    const stream = [
+      ev('c', null, { id: 1, name: 'a' }, 1, 100), ev('c', null, { id: 2, name: 'b' }, 1, 101), null,
+      ev('u', { id: 1 }, { id: 1, name: 'a2' }, 2, 102), ev('d', { id: 2 }, null, 3, 103), null,
+      ev('c', null, { id: 2, name: 'b again' }, 4, 104), ev('d', { id: 1 }, null, 5, 105),
+    ].map((e) => (e === null ? null : wrapped(e)));
+    // delivered out of order (a redelivered older event at the end): lsn decides, not position
+    stream.push(wrapped(ev('u', { id: 2 }, { id: 2, name: 'stale' }, 2, 103n)));
+    const r = debezium(stream);
+    const latest = latestPerKey(r.changes, r.orderPath !== null);
+    assert.deepEqual(latest.map((c) => [c.keyValues, c.op, c.row]), [[[2n], 'upsert', { id: 2, name: 'b again' }], [[1n], 'delete', null]]);
+  });
+
+  test('plain with op and order fields: both leave the row, the order decides', () => {
+    const r = plain([{ id: 1, name: 'new', _op: 'u', _seq: 2 }, { id: 1, name: 'old', _op: 'I', _seq: 1 }, { id: 2, _op: 'd', _seq: 1 }], { opField: '_op', orderBy: '_seq' });
+    const latest = latestPerKey(r.changes, r.orderPath !== null);
+    assert.deepEqual(latest.map((c) => [c.index, c.row]), [[0, { id: 1, name: 'new' }], [2, null]]);
+  });
+
+  test('property: arbitrary input never throws and every record is a change, a rejection or a tombstone (seeded)', () => {
+    const row = fc.record({ id: fc.oneof(fc.bigInt({ min: -5n, max: 5n }), fc.integer(), fc.string(), fc.constant(null), fc.double()), name: fc.string() }, { requiredKeys: [] });
+    const op = fc.oneof(fc.constantFrom('c', 'r', 'u', 'd', 't', 'm', 'D', 'insert', 'x'), fc.anything());
+    const event = fc.record({
+      op, before: fc.oneof(row, fc.constant(null), fc.anything()), after: fc.oneof(row, fc.constant(null), fc.anything()),
+      ts_ms: fc.oneof(fc.integer(), fc.string(), fc.anything()), source: fc.oneof(fc.record({ lsn: fc.oneof(fc.bigInt(), fc.integer(), fc.anything()) }), fc.anything()),
+    }, { requiredKeys: [] });
+    const record = fc.oneof(event, event.map(wrapped), fc.record({ schema: fc.anything(), payload: fc.anything() }), fc.constant(null), fc.anything(), row,
+      fc.tuple(row, op).map(([r, o]) => ({ ...r, _op: o, _seq: r.name })));
+    fc.assert(fc.property(fc.array(record, { maxLength: 25 }), fc.boolean(), fc.constantFrom(undefined, 'ts_ms', '_seq', 'source.lsn'), (recs, isDebezium, orderBy) => {
+      const r = isDebezium ? debezium(recs, orderBy ? { orderBy } : {}) : plain(recs, { opField: '_op', ...(orderBy ? { orderBy } : {}) });
+      const seen = [...r.changes.map((c) => c.index), ...r.rejected.map((x) => x.index)].sort((a, b) => a - b);
+      assert.equal(new Set(seen).size, seen.length);
+      for (const x of r.rejected) assert.ok(x.reason.length > 0 && !x.reason.includes('\n'), x.reason);
+      for (const c of r.changes) {
+        assert.equal(c.keyValues.length, 1);
+        assert.equal(typeof c.keyValues[0], 'bigint');
+        assert.equal((c.row === null), c.op === 'delete');
+      }
+      // only debezium skips records (tombstones), and only null ones
+      const skipped = recs.map((_, i) => i).filter((i) => !seen.includes(i));
+      if (!isDebezium) assert.deepEqual(skipped, []);
+      for (const i of skipped) {
+        const x = recs[i] as { payload?: unknown } | null | undefined;
+        assert.ok(x === null || x === undefined || x.payload === null || x.payload === undefined, `record ${i} vanished`);
+      }
+      latestPerKey(r.changes, r.orderPath !== null);
+    }), { seed: 31337, numRuns: 300 });
   });
 });
