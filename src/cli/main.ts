@@ -8,6 +8,8 @@ import { parseJsonExact } from '../spec/json.ts';
 import { parsePartitionExpression } from '../spec/partition-spec.ts';
 import { schemaFromJson } from '../spec/schema.ts';
 import type { Catalog } from '../table/catalog.ts';
+import { deleteRows, mergeNdjson } from './merge-command.ts';
+import type { RowLevelMode } from '../merge/row-level-base.ts';
 import { keyColumnNames, schemaWithKey, setTableKey } from '../transaction/set-table-key.ts';
 import { identifierToString, parseNamespace, parseTableIdentifier, type TableIdentifier } from '../table/identifier.ts';
 import { loadIngestConfig } from '../ingest/ingest-config.ts';
@@ -214,6 +216,68 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<nu
     .option('--allow-duplicate', 'append the whole file even if this table already holds (part of) it: ignores the recorded position')
     .action(async (name: string, file: string, o: { branch: string; allowDuplicate?: boolean }) => {
       await appendNdjson(await open(), parseTableIdentifier(name), file, { branch: o.branch, allowDuplicate: o.allowDuplicate ?? false }, out, err);
+    });
+
+  const modeOption = (v: string): RowLevelMode => {
+    if (v !== 'merge-on-read' && v !== 'copy-on-write') throw new ValidationError(`--mode must be merge-on-read or copy-on-write, not '${v}'`);
+    return v;
+  };
+  program.command('merge <table> <file>')
+    .description('upsert or delete NDJSON changes (FILE or - for stdin) by the table\'s key, in one atomic commit (MERGE)')
+    .addHelpText('after', [
+      '',
+      'Each record is an upsert: it replaces the row with the same key (the table\'s identifier',
+      'fields, set with `floe table create --key` or `floe table set-key`), or is inserted. With',
+      '--op-field, the field says c/r/u (upsert) or d (delete); insert/update/upsert/delete and',
+      'I/U/D are accepted too. --format debezium reads Debezium change events ({op, before,',
+      'after, ts_ms, source}) with or without the Kafka Connect {schema, payload} wrapper.',
+      '',
+      'One change per key wins: the one with the greatest --order-by value (Debezium: source.lsn,',
+      'else ts_ms), else the last in the input. When --order-by names a column of the table, an',
+      'older change never overwrites a newer row already in the table.',
+      '',
+      'Rows are replaced with position-delete files (merge-on-read, the default) or by rewriting',
+      'the files they are in (copy-on-write): table property write.merge.mode / write.delete.mode,',
+      'or --mode. A bad record fails the whole merge, naming its line; nothing is committed.',
+    ].join('\n'))
+    .option('--op-field <field>', 'field holding each record\'s operation (c/r/u/d, insert/update/delete)')
+    .option('--order-by <field>', 'field whose greatest value wins (dotted path: e.g. updated_at, source.lsn)')
+    .option('--format <format>', 'plain (default) or debezium', 'plain')
+    .option('--mode <mode>', 'merge-on-read or copy-on-write (default: table property write.merge.mode, else merge-on-read)')
+    .option('--branch <name>', 'branch to commit to', 'main')
+    .action(async (name: string, file: string, o: { opField?: string; orderBy?: string; format: string; mode?: string; branch: string }) => {
+      if (o.format !== 'plain' && o.format !== 'debezium') throw new ValidationError(`--format must be plain or debezium, not '${o.format}'`);
+      await mergeNdjson(await open(), parseTableIdentifier(name), file, {
+        branch: o.branch, format: o.format,
+        ...(o.mode ? { mode: modeOption(o.mode) } : {}),
+        ...(o.opField !== undefined ? { opField: o.opField } : {}),
+        ...(o.orderBy !== undefined ? { orderBy: o.orderBy } : {}),
+      }, out);
+    });
+  program.command('delete <table>')
+    .description('delete rows matching a predicate (--where) or keys (--keys FILE), in one atomic commit')
+    .addHelpText('after', [
+      '',
+      'Predicates: = != <> < <= > >= between a column and a literal, IN (...), NOT IN, IS NULL,',
+      'IS NOT NULL, NOT, AND, OR, parentheses. Strings in single quotes; DATE \'2024-01-01\' and',
+      'TIMESTAMP \'2024-01-01T10:00:00Z\' literals; dotted names for struct fields. Examples:',
+      '  floe delete db.orders --where "region = \'eu\' AND amount < 0"',
+      '  floe delete db.orders --where "ts < TIMESTAMP \'2024-01-01T00:00:00Z\' OR status IS NULL"',
+      '  floe delete db.orders --keys gone.ndjson     (one {"id": ...} object per line)',
+      '',
+      'Files are pruned by partition and column bounds; files all of whose rows match are',
+      'dropped without being read. Write mode: table property write.delete.mode or --mode.',
+    ].join('\n'))
+    .option('--where <predicate>', 'rows to delete')
+    .option('--keys <file>', 'NDJSON of keys to delete (FILE or - for stdin), by the table\'s key')
+    .option('--mode <mode>', 'merge-on-read or copy-on-write (default: table property write.delete.mode, else merge-on-read)')
+    .option('--branch <name>', 'branch to commit to', 'main')
+    .action(async (name: string, o: { where?: string; keys?: string; mode?: string; branch: string }) => {
+      if ((o.where === undefined) === (o.keys === undefined)) throw new ValidationError('give either --where PREDICATE or --keys FILE');
+      const id = parseTableIdentifier(name);
+      const common = { branch: o.branch, ...(o.mode ? { mode: modeOption(o.mode) } : {}) };
+      if (o.where !== undefined) await deleteRows(await open(), id, o.where, common, out);
+      else await mergeNdjson(await open(), id, o.keys!, { ...common, deleteOnly: true }, out);
     });
 
   program.command('ingest')

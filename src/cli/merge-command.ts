@@ -1,7 +1,9 @@
 // `floe merge TABLE FILE|-` and `floe delete TABLE --where EXPR | --keys FILE|-`: one
 // row-level commit each. The merge input is one batch (read whole: its changes are decided
 // together), NDJSON, plain records or Debezium envelopes; errors name the input line.
-import { ValidationError } from '../errors.ts';
+import { open, type FileHandle } from 'node:fs/promises';
+import path from 'node:path';
+import { errorMessage, ValidationError } from '../errors.ts';
 import { fileChunks, splitLines, streamChunks, type Line } from '../io/line-reader.ts';
 import { deleteWhere, type DeleteWhereResult } from '../merge/delete-where.ts';
 import { mergeRecords, type MergeOptions, type MergeResult } from '../merge/merge-records.ts';
@@ -18,15 +20,25 @@ export interface RowLevelCommandOptions {
 
 async function readNdjson(file: string, stdin?: NodeJS.ReadableStream): Promise<{ records: unknown[]; lines: number[]; name: string }> {
   const name = file === '-' ? 'stdin' : file;
-  const lines: AsyncIterable<Line> = splitLines(file === '-' ? streamChunks(stdin ?? process.stdin) : fileChunks(file));
-  const progress: NdjsonProgress = { end: 0n, nextLine: 1, records: 0 };
-  const records: unknown[] = [];
-  const numbers: number[] = [];
-  for await (const chunk of ndjsonChunks(lines, name, progress)) {
-    records.push(...chunk.records);
-    numbers.push(...chunk.lines);
+  let handle: FileHandle | undefined;
+  try {
+    handle = file === '-' ? undefined : await open(file, 'r');
+  } catch (err) {
+    throw new ValidationError(`cannot read ${path.resolve(file)}: ${errorMessage(err)}`);
   }
-  return { records, lines: numbers, name };
+  try {
+    const lines: AsyncIterable<Line> = splitLines(handle ? fileChunks(handle, 0n) : streamChunks(stdin ?? process.stdin));
+    const progress: NdjsonProgress = { end: 0n, nextLine: 1, records: 0 };
+    const records: unknown[] = [];
+    const numbers: number[] = [];
+    for await (const chunk of ndjsonChunks(lines, name, progress)) {
+      for (const r of chunk.records) records.push(r);
+      for (const l of chunk.lines) numbers.push(l);
+    }
+    return { records, lines: numbers, name };
+  } finally {
+    await handle?.close();
+  }
 }
 
 /** "record 12: …" from the merge core becomes "<file> line 14: …". */

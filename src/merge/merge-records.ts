@@ -113,7 +113,7 @@ export async function mergeRecords(catalog: Catalog, id: TableIdentifier, record
     const r = rejected[0]!;
     throw new ValidationError(`record ${r.index}: ${r.reason}${rejected.length > 1 ? ` (and ${rejected.length - 1} more bad record(s))` : ''}; nothing was written`);
   }
-  const winners = latestPerKey(valid, opts.orderBy !== undefined || format === 'debezium');
+  const winners = latestPerKey(valid, decoded.orderPath !== null);
   const superseded = valid.length - winners.length;
 
   // Against the table: only when the ordering field is a column of it (plain records).
