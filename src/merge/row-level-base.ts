@@ -69,7 +69,7 @@ export interface RowRemoval {
   readonly addedDeleteFiles: DataFile[];
   readonly addedDataFiles: DataFile[];
   readonly removedFiles: DataFile[];
-  readonly rowsRewritten: number;
+  rowsRewritten: number;
 }
 
 /** Files that remove `hits` from the table; every written path is pushed to `written` as soon
