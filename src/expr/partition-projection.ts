@@ -1,0 +1,87 @@
+// Inclusive projection of a predicate through partition transforms (Iceberg's
+// Projections.inclusive): for each leaf, a condition on the partition value that every row
+// matching the leaf satisfies. A file whose partition tuple fails it holds no matching row.
+// identity is exact; bucket projects = and IN; truncate and year/month/day/hour also project
+// the order comparisons (they are monotone); void and everything else project to "unknown".
+import type { PartitionTuple } from '../spec/data-file.ts';
+import type { PartitionSpec } from '../spec/partition-spec.ts';
+import { partitionType, type PartitionFieldType } from '../spec/partition-spec.ts';
+import type { Schema } from '../spec/schema.ts';
+import { applyTransform } from '../spec/transforms.ts';
+import type { PrimitiveValue } from '../spec/types.ts';
+import type { BoundExpr } from './bind-predicate.ts';
+import { compareForPredicate, evaluateNormal, leafHolds, toNormalForm, type Leaf } from './normal-form.ts';
+
+const INT32_MAX = 2147483647;
+const INT64_MAX = 2n ** 63n - 1n;
+
+/** Whether a row matching `leaf` can have partition value `pv` under `field`. */
+function projectionAllows(leaf: Leaf, field: PartitionFieldType, pv: PrimitiveValue | null): boolean {
+  const t = field.transform;
+  if (t.kind === 'void') return true;
+  if (t.kind === 'identity') return leafHolds(leaf, pv);
+  // Every other transform maps null to null and a value to a non-null value.
+  if (leaf.kind === 'is-null') return (pv === null) === !leaf.negated;
+  if (pv === null) return false; // every remaining leaf needs a non-null value
+  if (leaf.kind === 'is-nan') return true; // not reached: these transforms refuse float columns
+  const apply = (v: PrimitiveValue): PrimitiveValue => applyTransform(t, field.sourceType, v)!;
+  const equal = (v: PrimitiveValue): boolean => compareForPredicate(field.type, pv, apply(v)) === 0;
+  if (leaf.kind === 'in') return leaf.negated || leaf.values.some(equal);
+  const op = leaf.op;
+  if (op === '=') return equal(leaf.value);
+  if (op === '!=' || t.kind === 'bucket') return true;
+  // truncate, year, month, day, hour are monotone: x < v ⇒ t(x) ≤ t(v), x > v ⇒ t(x) ≥ t(v).
+  const tv = apply(leaf.value);
+  const c = compareForPredicate(field.type, pv, tv);
+  const below = op === '<' || op === '<=';
+  if (t.kind === 'truncate' && (field.sourceType.kind === 'int' || field.sourceType.kind === 'long')) {
+    return truncatedIntegerAllows(below, c, pv, tv, leaf.value, t.width, field.sourceType.kind);
+  }
+  return below ? c <= 0 : c >= 0;
+}
+
+/**
+ * truncate on int/long wraps like Java's arithmetic for values within `width` of the type's
+ * minimum (transforms.ts), landing them just below the type's maximum, so monotonicity fails
+ * there. Such a wrapped partition value is allowed for `<`/`<=`; for `>`/`>=` a literal in the
+ * wrap zone gives no usable bound.
+ */
+function truncatedIntegerAllows(
+  below: boolean, c: number, pv: PrimitiveValue, tv: PrimitiveValue, v: PrimitiveValue, width: number, kind: 'int' | 'long',
+): boolean {
+  const wrapZoneStart = kind === 'int' ? BigInt(INT32_MAX) - BigInt(width) + 2n : INT64_MAX - BigInt(width) + 2n;
+  const wrapped = (x: PrimitiveValue): boolean => BigInt(x as number | bigint) >= wrapZoneStart;
+  if (below) return c <= 0 || wrapped(pv);
+  // t(v) > v happens only when v itself wrapped.
+  if (BigInt(tv as number | bigint) > BigInt(v as number | bigint)) return true;
+  return c >= 0;
+}
+
+/** A tuple value of another form than the current type (a partition written before int became
+ * long) proves nothing rather than failing the scan. */
+function projectionAllowsSafely(leaf: Leaf, field: PartitionFieldType, pv: PrimitiveValue | null): boolean {
+  try {
+    return projectionAllows(leaf, field, pv);
+  } catch (err) {
+    if (err instanceof TypeError) return true;
+    throw err;
+  }
+}
+
+/**
+ * False only when the partition tuple proves that no row of the partition can match `bound`:
+ * the whole partition (every file written with `spec` and this tuple) can be skipped.
+ */
+export function mightMatchPartition(bound: BoundExpr, spec: PartitionSpec, schema: Schema, partition: PartitionTuple): boolean {
+  const fields = partitionType(spec, schema);
+  return evaluateNormal(toNormalForm(bound), (leaf) => {
+    for (let i = 0; i < fields.length; i++) {
+      const field = fields[i]!;
+      if (field.sourceId !== leaf.ref.fieldId) continue;
+      const pv = partition[i];
+      if (pv === undefined) continue; // a tuple shorter than the spec proves nothing
+      if (!projectionAllowsSafely(leaf, field, pv)) return false;
+    }
+    return true;
+  });
+}
