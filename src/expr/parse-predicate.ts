@@ -184,7 +184,8 @@ class PredicateParser {
     if (token.kind === '(') {
       this.take();
       const inner = this.parseOr();
-      if (this.peek().kind !== ')') this.expected(`')' to close '(' at position ${token.position}`, undefined);
+      const close = this.peek();
+      if (close.kind !== ')') this.fail(`expected ')' at position ${close.position} to close the '(' at position ${token.position}, found ${describeToken(close)}`);
       this.take();
       return inner;
     }
