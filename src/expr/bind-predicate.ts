@@ -102,7 +102,8 @@ function closeNames(schema: Schema, name: string): string {
   const lower = name.toLowerCase();
   const scored = names
     .map((n) => ({ n, d: editDistance(lower, n.toLowerCase()) }))
-    .filter(({ n, d }) => d <= Math.max(2, Math.floor(name.length / 3)) || n.toLowerCase().includes(lower) || lower.includes(n.toLowerCase()))
+    .filter(({ n, d }) => d <= Math.max(2, Math.floor(name.length / 3))
+      || (Math.min(n.length, lower.length) >= 3 && (n.toLowerCase().includes(lower) || lower.includes(n.toLowerCase()))))
     .sort((a, b) => a.d - b.d || a.n.localeCompare(b.n))
     .slice(0, 3)
     .map(({ n }) => `'${n}'`);
