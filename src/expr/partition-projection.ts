@@ -8,11 +8,13 @@ import type { PartitionSpec } from '../spec/partition-spec.ts';
 import { partitionType, type PartitionFieldType } from '../spec/partition-spec.ts';
 import type { Schema } from '../spec/schema.ts';
 import { applyTransform } from '../spec/transforms.ts';
-import type { PrimitiveValue } from '../spec/types.ts';
+import type { PrimitiveType, PrimitiveValue } from '../spec/types.ts';
 import type { BoundExpr } from './bind-predicate.ts';
 import { compareForPredicate, evaluateNormal, leafHolds, toNormalForm, type Leaf } from './normal-form.ts';
 
+const INT32_MIN = -2147483648;
 const INT32_MAX = 2147483647;
+const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
 
 /** Whether a row matching `leaf` can have partition value `pv` under `field`. */
@@ -30,14 +32,40 @@ function projectionAllows(leaf: Leaf, field: PartitionFieldType, pv: PrimitiveVa
   const op = leaf.op;
   if (op === '=') return equal(leaf.value);
   if (op === '!=' || t.kind === 'bucket') return true;
-  // truncate, year, month, day, hour are monotone: x < v ⇒ t(x) ≤ t(v), x > v ⇒ t(x) ≥ t(v).
-  const tv = apply(leaf.value);
-  const c = compareForPredicate(field.type, pv, tv);
+  // truncate, year, month, day, hour are monotone: x ≤ v ⇒ t(x) ≤ t(v), x ≥ v ⇒ t(x) ≥ t(v).
+  // On integral types x < v is x ≤ v - 1 (Java's ProjectionUtil does the same), which keeps
+  // `ts < '2024-01-02T00:00'` from reading the partition day(ts) = 2024-01-02.
   const below = op === '<' || op === '<=';
+  const v = op === '<' || op === '>' ? stepTowardsInside(field.sourceType, leaf.value, op === '<' ? -1 : 1) : leaf.value;
+  if (v === undefined) return false; // x < MIN or x > MAX: no value satisfies the leaf
+  const tv = apply(v);
+  const c = compareForPredicate(field.type, pv, tv);
   if (t.kind === 'truncate' && (field.sourceType.kind === 'int' || field.sourceType.kind === 'long')) {
-    return truncatedIntegerAllows(below, c, pv, tv, leaf.value, t.width, field.sourceType.kind);
+    return truncatedIntegerAllows(below, c, pv, tv, v, t.width, field.sourceType.kind);
   }
   return below ? c <= 0 : c >= 0;
+}
+
+/** v + step for integral types (undefined when that leaves the type); v itself otherwise. */
+function stepTowardsInside(type: PrimitiveType, v: PrimitiveValue, step: -1 | 1): PrimitiveValue | undefined {
+  switch (type.kind) {
+    case 'int':
+    case 'date': {
+      const next = (v as number) + step;
+      return next < INT32_MIN || next > INT32_MAX ? undefined : next;
+    }
+    case 'long':
+    case 'time':
+    case 'timestamp':
+    case 'timestamptz': {
+      const next = (v as bigint) + BigInt(step);
+      return next < INT64_MIN || next > INT64_MAX ? undefined : next;
+    }
+    case 'decimal':
+      return (v as bigint) + BigInt(step);
+    default:
+      return v;
+  }
 }
 
 /**
