@@ -261,7 +261,14 @@ class PredicateParser {
   }
 
   private parseLiteral(after: Token | undefined): LiteralToken {
-    if (!this.startsLiteral()) this.expected('a literal', after);
+    if (!this.startsLiteral()) {
+      const next = this.peek();
+      const where = `${after === undefined ? '' : ` after ${describeToken(after)}`} at position ${next.position}`;
+      // `x = NULL` is never TRUE in SQL, so a delete with it would silently remove nothing.
+      if (isKeyword(next, 'null')) this.fail(`expected a literal${where}, found NULL; write IS NULL or IS NOT NULL`);
+      if (this.startsColumn()) this.fail(`expected a literal${where}, found column ${describeToken(next)} (comparing two columns is not supported)`);
+      this.expected('a literal', after);
+    }
     const token = this.take();
     switch (token.kind) {
       case 'string': return { kind: 'string', text: token.value };

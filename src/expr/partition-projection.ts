@@ -85,6 +85,15 @@ function truncatedIntegerAllows(
   return c >= 0;
 }
 
+function referencedIds(e: BoundExpr): number[] {
+  switch (e.kind) {
+    case 'true': case 'false': return [];
+    case 'not': return referencedIds(e.child);
+    case 'and': case 'or': return [...referencedIds(e.left), ...referencedIds(e.right)];
+    default: return [e.ref.fieldId];
+  }
+}
+
 /** A tuple value of another form than the current type (a partition written before int became
  * long) proves nothing rather than failing the scan. */
 function projectionAllowsSafely(leaf: Leaf, field: PartitionFieldType, pv: PrimitiveValue | null): boolean {
@@ -101,10 +110,15 @@ function projectionAllowsSafely(leaf: Leaf, field: PartitionFieldType, pv: Primi
  * the whole partition (every file written with `spec` and this tuple) can be skipped.
  */
 export function mightMatchPartition(bound: BoundExpr, spec: PartitionSpec, schema: Schema, partition: PartitionTuple): boolean {
-  const fields = partitionType(spec, schema);
+  // Only fields on columns the predicate reads: an old spec may name a since-dropped column,
+  // which partitionType would refuse although it matters to no leaf here.
+  const read = new Set(referencedIds(bound));
+  const usable = spec.fields.map((f, index) => ({ f, index })).filter(({ f }) => read.has(f.sourceId));
+  const types = partitionType({ specId: spec.specId, fields: usable.map(({ f }) => f) }, schema);
   return evaluateNormal(toNormalForm(bound), (leaf) => {
-    for (let i = 0; i < fields.length; i++) {
-      const field = fields[i]!;
+    for (let k = 0; k < usable.length; k++) {
+      const i = usable[k]!.index;
+      const field = types[k]!;
       if (field.sourceId !== leaf.ref.fieldId) continue;
       const pv = partition[i];
       if (pv === undefined) continue; // a tuple shorter than the spec proves nothing

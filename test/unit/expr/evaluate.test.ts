@@ -207,3 +207,15 @@ test('partitions: truncate of an int near its minimum wraps (as Java does) and i
   // The literal's own truncation wraps: it bounds nothing.
   assert.equal(mightMatchPartition(bind('i > -2147483648'), trunc, schema, partitionOf(trunc, row({ i: 1 }))), true);
 });
+
+test('partitions: an old spec field on a dropped column does not break pruning on other columns', () => {
+  const old: PartitionSpec = {
+    specId: 1,
+    fields: [
+      { sourceId: 99, fieldId: 1000, name: 'gone', transform: { kind: 'identity' } },
+      { sourceId: 3, fieldId: 1001, name: 's', transform: { kind: 'identity' } },
+    ],
+  };
+  assert.equal(mightMatchPartition(bind("s = 'a'"), old, schema, [5, 'b']), false);
+  assert.equal(mightMatchPartition(bind("s = 'b'"), old, schema, [5, 'b']), true);
+});

@@ -101,7 +101,9 @@ test('errors name the position (1-based) and the token found', () => {
   assert.equal(parseError('a IN (1 2)'), "--where: expected ',' or ')' after '1' at position 9, found '2'");
   assert.equal(parseError('a IS 1'), "--where: expected NULL after 'IS' at position 6, found '1'");
   assert.equal(parseError('a ~ 1'), "--where: unexpected character '~' at position 3");
-  assert.equal(parseError('a = b'), "--where: expected a literal after '=' at position 5, found 'b'");
+  assert.equal(parseError('a = b'), "--where: expected a literal after '=' at position 5, found column 'b' (comparing two columns is not supported)");
+  assert.equal(parseError('a = NULL'), "--where: expected a literal after '=' at position 5, found NULL; write IS NULL or IS NOT NULL");
+  assert.equal(parseError('a IN (1, null)'), "--where: expected a literal after ',' at position 10, found NULL; write IS NULL or IS NOT NULL");
   assert.equal(parseError('AND a = 1'), "--where: expected a column name, NOT or '(' at position 1, found 'AND'");
   assert.equal(parseError('a = 1 AND'), "--where: expected a column name, NOT or '(' after 'AND' at position 10, found end of input");
   assert.equal(parseError('a'), "--where: expected a comparison operator, IN, NOT IN or IS after 'a' at position 2, found end of input");
