@@ -50,7 +50,10 @@ function statsOf(file: DataFile, schema: Schema, ref: BoundReference): ColumnSta
   const id = ref.fieldId;
   // Bounds of a leaf inside a list or map describe elements, not rows; binding refuses those
   // columns, and this keeps a caller's schema/ref mismatch from misreading them.
-  const usable = schema.isOutsideRepeated(id);
+  // uuid bounds written by Java (Spark, Trino) follow java.util.UUID's signed order, not the
+  // unsigned byte order compareValues uses; floe writes none, and trusting others' would
+  // prune files that hold matches (see src/format/file-metrics.ts).
+  const usable = schema.isOutsideRepeated(id) && ref.type.kind !== 'uuid';
   return {
     recordCount: file.recordCount,
     valueCount: file.valueCounts?.get(id),

@@ -9,6 +9,7 @@ import {
 import { parsePredicate } from '../../../src/expr/parse-predicate.ts';
 import type { PartitionSpec } from '../../../src/spec/partition-spec.ts';
 import { applyTransform, type Transform } from '../../../src/spec/transforms.ts';
+import { Schema } from '../../../src/spec/schema.ts';
 import type { PrimitiveValue } from '../../../src/spec/types.ts';
 import { fileFromRows, getter, row, schema, typeOf, type Row } from './expr-fixtures.ts';
 
@@ -218,4 +219,22 @@ test('partitions: an old spec field on a dropped column does not break pruning o
   };
   assert.equal(mightMatchPartition(bind("s = 'a'"), old, schema, [5, 'b']), false);
   assert.equal(mightMatchPartition(bind("s = 'b'"), old, schema, [5, 'b']), true);
+});
+
+test('files: uuid bounds are ignored, since Java writes them in signed order', () => {
+  const uuidSchema = new Schema(0, [{ id: 1, name: 'u', required: true, type: { kind: 'uuid' } }]);
+  const hex = (h: string): Uint8Array => Uint8Array.from(Buffer.from(h, 'hex'));
+  // Java's signed order puts 80… (negative) first: lower 80…, upper 7f…, although 00… is inside.
+  const file = {
+    ...fileFromRows([]),
+    recordCount: 2n,
+    valueCounts: new Map([[1, 2n]]),
+    nullValueCounts: new Map([[1, 0n]]),
+    lowerBounds: new Map([[1, hex('80000000000000000000000000000000')]]),
+    upperBounds: new Map([[1, hex('7fffffffffffffffffffffffffffffff')]]),
+  };
+  const p = bindPredicate(parsePredicate("u = '00000000-0000-0000-0000-000000000001'"), uuidSchema);
+  assert.equal(mightMatchFile(p, file, uuidSchema), true);
+  const q = bindPredicate(parsePredicate("u != '00000000-0000-0000-0000-000000000001'"), uuidSchema);
+  assert.equal(mustMatchFile(q, file, uuidSchema), false);
 });
