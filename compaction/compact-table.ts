@@ -20,7 +20,8 @@ import { commitWithRetry, type CommitHooks } from '../src/transaction/commit-wit
 import { manifestEntries, snapshotManifests } from '../src/transaction/table-manifests.ts';
 import { plannerConfig, planRewriteGroups, type PlannerConfig, type PlannerFile, type RewriteGroup, type RewritePlan } from './planner.ts';
 import { ReplaceDataFiles, RewriteValidationError } from './replace-data-files.ts';
-import { namingParquetFile, runRewriteJob, type RewriteInput, type RewriteJob } from './rewrite-data-files.ts';
+import { runRewriteJob, type RewriteInput, type RewriteJob } from './rewrite-data-files.ts';
+import { namingParquetFile } from '../src/reader/parquet-read-errors.ts';
 import { RewritePool } from './rewrite-pool.ts';
 
 export interface CompactOptions extends Partial<PlannerConfig> {

@@ -8,12 +8,13 @@
 import { randomUUID } from 'node:crypto';
 import * as arrow from 'apache-arrow';
 import * as parquet from 'parquet-wasm';
-import { errorMessage, FloeError, InvalidMetadataError, UnsupportedError } from '../src/errors.ts';
+import { UnsupportedError } from '../src/errors.ts';
 import { highCardinalityColumns } from '../src/format/dictionary-choice.ts';
 import { footerMetrics } from '../src/format/footer-metrics.ts';
 import { footerSplitOffsets, parquetFooterOf, readParquetFooter } from '../src/format/parquet-footer.ts';
 import { parseCodec, parquetWriterProperties, rowsPerRowGroup } from '../src/format/parquet-writer.ts';
 import { deleteAll, type FileIO, type OutputFile } from '../src/io/file-io.ts';
+import { namingParquetFile } from '../src/reader/parquet-read-errors.ts';
 import type { DataFile } from '../src/spec/data-file.ts';
 import { partitionType, type PartitionSpec } from '../src/spec/partition-spec.ts';
 import { schemaFromJson, type Schema } from '../src/spec/schema.ts';
@@ -87,17 +88,6 @@ async function openInput(io: FileIO, input: RewriteInput): Promise<OpenInput & {
     read: async () => (await namingParquetFile(file.filePath, () => reader.read())).value,
     close: () => pf.free(),
   };
-}
-
-/** parquet-wasm's errors ("Corrupt footer", "Parquet error: …") name no file; with many
- * inputs in a group the user needs the full path of the bad one. */
-export async function namingParquetFile<T>(file: string, read: () => Promise<T> | T): Promise<T> {
-  try {
-    return await read();
-  } catch (err) {
-    if (err instanceof FloeError) throw err;
-    throw new InvalidMetadataError(file, `cannot read Parquet data: ${errorMessage(err)}`, { cause: err });
-  }
 }
 
 const liveRows = (i: RewriteInput): number => Number(i.file.recordCount) - new Set(i.deletedPositions ?? []).size;
