@@ -27,14 +27,15 @@ export interface EqualityDeletes {
 /**
  * Canonical text of a tuple of values, equal exactly when the values are equal as Iceberg
  * compares them for equality deletes: null matches null, -0.0 and 0.0 differ, NaN matches NaN,
- * int and long of the same number agree (a promoted column), bytes compare by content.
+ * numbers and bigints of the same value agree (an int column promoted to long), bytes compare
+ * by content.
  */
 export function equalityKey(values: readonly (PrimitiveValue | null)[]): string {
   return values.map((v) => {
     if (v === null) return 'n';
     switch (typeof v) {
       case 'boolean': return v ? 't' : 'f';
-      case 'number': return Object.is(v, -0) ? 'i-0' : `i${v}`;
+      case 'number': return Object.is(v, -0) ? 'i-0' : Number.isInteger(v) ? `i${BigInt(v)}` : `i${v}`;
       case 'bigint': return `i${v}`;
       case 'string': return `s${JSON.stringify(v)}`;
       default: return `b${Buffer.from(v).toString('hex')}`;
