@@ -94,6 +94,11 @@ export async function scanColumns(io: FileIO, file: DataFile, fieldIds: readonly
 /** Field id → leaf path of the asked-for ids present in the file (absent ones read as null). */
 function projectedColumns(footer: ParquetFooter, fieldIds: readonly number[], path: string): Map<number, readonly string[]> {
   const out = new Map<number, readonly string[]>();
+  // Without any field id (a file imported from Hive, say) every column would read as null and
+  // no key would ever match: refuse rather than guess by name (name mapping is not supported).
+  if (fieldIds.length > 0 && footer.leaves.length > 0 && footer.leaves.every((l) => l.fieldId === undefined)) {
+    throw new UnsupportedError(`cannot read ${path} by field id: its Parquet schema has no field ids (name mapping is not supported)`);
+  }
   for (const id of fieldIds) {
     const leaf = footer.leaves.find((l) => l.fieldId === id);
     if (!leaf) continue; // added to the table after this file was written

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { LocalFileIO, pathToUri } from '../../../src/io/local-file-io.ts';
+import { UnsupportedError } from '../../../src/errors.ts';
 import { scanColumns } from '../../../src/reader/data-file-reader.ts';
 import { FileContent, type DataFile } from '../../../src/spec/data-file.ts';
 import type { PrimitiveValue } from '../../../src/spec/types.ts';
@@ -84,6 +85,21 @@ test('values of other writers\' Arrow types read as floe values', { skip: !exist
         });
       }
     }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a file without any field ids is refused, naming the file (its columns would all read as null)', { skip: !existsSync(VENV_PYTHON) && `no Python venv at ${VENV_PYTHON} (set FLOE_VENV)` }, async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'floe-scan-'));
+  try {
+    const file = path.join(dir, 'no-ids.parquet');
+    execFileSync(VENV_PYTHON, ['-c', 'import sys, pyarrow as pa, pyarrow.parquet as pq; pq.write_table(pa.table({"id": [1, 2]}), sys.argv[1])', file]);
+    const dataFile: DataFile = {
+      content: FileContent.Data, filePath: pathToUri(file), fileFormat: 'parquet', specId: 0, partition: [],
+      recordCount: 2n, fileSizeInBytes: BigInt(statSync(file).size),
+    };
+    await assert.rejects(scanColumns(new LocalFileIO(), dataFile, [1], () => {}), (e) => e instanceof UnsupportedError && e.message.includes('no-ids.parquet'));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

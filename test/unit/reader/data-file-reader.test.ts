@@ -185,3 +185,21 @@ test('list elements cannot be read by row; a corrupt file and a wrong record cou
   await assert.rejects(readAll(io, { ...file, filePath: 'mem://wh/t/data/broken.parquet' }, [1]),
     (e) => e instanceof InvalidMetadataError && e.message.includes('broken.parquet'));
 });
+
+test('big files are streamed from a Blob, never read whole; a callback error comes back unchanged', async () => {
+  const io = new MemoryFileIO();
+  const file = await writeOne(io, SCHEMA, Array.from({ length: 50 }, (_, i) => ({ l: BigInt(i) })));
+  const streamingIO = new (class extends MemoryFileIO {
+    override async read(uri: string): Promise<Uint8Array> { throw new Error(`read whole: ${uri}`); }
+    override openBlob(uri: string): Promise<Blob> { return io.openBlob(uri); }
+  })();
+  const lId = SCHEMA.findFieldByName('l')!.id;
+  const seen: bigint[] = [];
+  const rows = await scanColumns(streamingIO, file, [lId], (_first, n, col) => {
+    for (let i = 0; i < n; i++) seen.push(col(lId)(i) as bigint);
+  }, { readWholeBelowBytes: 0, batchSize: 16 });
+  assert.equal(rows, 50);
+  assert.deepStrictEqual(seen, Array.from({ length: 50 }, (_, i) => BigInt(i)));
+  const mine = new Error('stop here');
+  await assert.rejects(scanColumns(io, file, [lId], async () => { throw mine; }), (e) => e === mine);
+});
