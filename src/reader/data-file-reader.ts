@@ -52,6 +52,10 @@ export async function scanColumns(io: FileIO, file: DataFile, fieldIds: readonly
     blob = await io.openBlob(path);
     footer = await readParquetFooter(blob, path);
   }
+  // Checked before the first batch, so a caller never acts on positions of a mismatched file.
+  if (footer.numRows !== file.recordCount) {
+    throw new InvalidMetadataError(path, `has ${footer.numRows} rows but its manifest says ${file.recordCount}`);
+  }
   const columns = projectedColumns(footer, fieldIds, path);
   const promote = promotions(opts.schema, columns);
   let position = 0;
