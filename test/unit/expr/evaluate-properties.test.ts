@@ -8,7 +8,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import type { BoundExpr, BoundReference } from '../../../src/expr/bind-predicate.ts';
-import { evaluateRow, mightMatchFile, mightMatchPartition, mustMatchFile } from '../../../src/expr/evaluate.ts';
+import { evaluateRow, mightMatchFile, mightMatchManifest, mightMatchPartition, mustMatchFile } from '../../../src/expr/evaluate.ts';
+import { summarizePartitions } from '../../../src/format/manifest-writer.ts';
+import { partitionType } from '../../../src/spec/partition-spec.ts';
 import { evaluateNormal, leafHolds, toNormalForm } from '../../../src/expr/normal-form.ts';
 import type { ComparisonOp } from '../../../src/expr/parse-predicate.ts';
 import type { PartitionSpec } from '../../../src/spec/partition-spec.ts';
@@ -116,6 +118,18 @@ test('property: a matching row keeps its partition in play', () => {
       assert.equal(mightMatchPartition(p, spec, schema, tuple), true);
     }
   }), { ...RUNS, numRuns: 1500 });
+});
+
+test('property: a manifest summarising a matching row\'s partition might match', () => {
+  let pruned = 0;
+  fc.assert(fc.property(predicate, specArb, fc.array(rowArb, { minLength: 1, maxLength: 6 }), (p, spec, rows) => {
+    const tuples = rows.map((r) => spec.fields.map((f) => applyTransform(f.transform, typeOf(f.sourceId), r.get(f.sourceId) ?? null)));
+    const summaries = summarizePartitions(partitionType(spec, schema), tuples);
+    const might = mightMatchManifest(p, spec, schema, summaries);
+    if (rows.some((r) => evaluateRow(p, getter(r)))) assert.equal(might, true);
+    if (!might) pruned++;
+  }), { ...RUNS, numRuns: 1500 });
+  assert.ok(pruned > 20, `only ${pruned} manifests pruned`);
 });
 
 test('property: a file holding a matching row might match; a file that must match has only matching rows', () => {
