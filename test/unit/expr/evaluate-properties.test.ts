@@ -14,7 +14,9 @@ import { partitionType } from '../../../src/spec/partition-spec.ts';
 import { evaluateNormal, leafHolds, toNormalForm } from '../../../src/expr/normal-form.ts';
 import type { ComparisonOp } from '../../../src/expr/parse-predicate.ts';
 import type { PartitionSpec } from '../../../src/spec/partition-spec.ts';
-import { applyTransform, type Transform } from '../../../src/spec/transforms.ts';
+import { applyTransform, partitionPathSegment, type Transform } from '../../../src/spec/transforms.ts';
+import { bindPredicate } from '../../../src/expr/bind-predicate.ts';
+import { parsePredicate } from '../../../src/expr/parse-predicate.ts';
 import type { PrimitiveValue } from '../../../src/spec/types.ts';
 import { fileFromRows, getter, LEAF_IDS, schema, typeOf, type Row, type StatsOptions } from './expr-fixtures.ts';
 
@@ -173,4 +175,42 @@ test('property: truncate on int and long near their limits (where Java wraps) pr
       assert.equal(mightMatchPartition(p, spec, schema, [applyTransform(spec.fields[0]!.transform, typeOf(id), value)]), true);
     }
   }), { ...RUNS, numRuns: 3000 });
+});
+
+/** A value as --where literal text, written the way a user would. */
+function literalText(id: number, v: PrimitiveValue): string {
+  const type = typeOf(id);
+  switch (type.kind) {
+    case 'date': return `DATE '${partitionPathSegment({ kind: 'identity' }, type, v)}'`;
+    case 'timestamp': return `TIMESTAMP '${partitionPathSegment({ kind: 'identity' }, type, v)}'`;
+    case 'decimal': {
+      const u = v as bigint;
+      const digits = (u < 0n ? -u : u).toString().padStart(3, '0');
+      return `${u < 0n ? '-' : ''}${digits.slice(0, -2)}.${digits.slice(-2)}`;
+    }
+    case 'string': return `'${(v as string).replaceAll("'", "''")}'`;
+    case 'binary': return `X'${Buffer.from(v as Uint8Array).toString('hex')}'`;
+    case 'boolean': return v ? 'TRUE' : 'false';
+    case 'double':
+    case 'float':
+      return Number.isFinite(v) ? (Object.is(v, -0) ? '-0.0' : String(v)) : `'${String(v)}'`;
+    default: return String(v);
+  }
+}
+
+function predicateText(e: BoundExpr): string {
+  switch (e.kind) {
+    case 'true': case 'false': return e.kind;
+    case 'and': case 'or': return `(${predicateText(e.left)}) ${e.kind} (${predicateText(e.right)})`;
+    case 'not': return `NOT (${predicateText(e.child)})`;
+    case 'cmp': return `${e.ref.column} ${e.op} ${literalText(e.ref.fieldId, e.value)}`;
+    case 'in': return `${e.ref.column} ${e.negated ? 'NOT IN' : 'IN'} (${e.values.map((v) => literalText(e.ref.fieldId, v)).join(', ')})`;
+    case 'is-null': return `${e.ref.column} IS ${e.negated ? 'NOT ' : ''}NULL`;
+  }
+}
+
+test('property: predicates written as text parse and bind to the same values', () => {
+  fc.assert(fc.property(predicate, (p) => {
+    assert.deepEqual(bindPredicate(parsePredicate(predicateText(p)), schema), p);
+  }), RUNS);
 });
