@@ -148,4 +148,18 @@ describe('merge and delete', () => {
     assert.match(del.stdout, /deleted 2 row\(s\)/);
     assert.deepStrictEqual((await rows(wh)).map((x) => x.id), [1n, 3n]);
   });
+
+  test('Debezium envelopes: c/u/d by source.lsn, wrapped or bare, tombstones skipped; the newest change wins', async () => {
+    const ev = (op: string, lsn: number, before: object | null, after: object | null) => ({ op, ts_ms: 1_700_000_000_000 + lsn, source: { lsn }, before, after });
+    const r = await mergeRecords(wh.catalog, ID, [
+      { schema: {}, payload: ev('u', 12, { id: 1 }, { id: 1, region: 'eu', v: 'lsn12', seq: 1 }) },
+      ev('u', 11, { id: 1 }, { id: 1, region: 'eu', v: 'lsn11', seq: 1 }), // older: loses in the batch
+      ev('d', 20, { id: 2, region: 'us' }, null),
+      null, // Kafka tombstone after a delete
+      ev('c', 21, null, { id: 7, region: 'ap', v: 'new', seq: 1 }),
+    ], { format: 'debezium' });
+    assert.deepStrictEqual([r.inserted, r.updated, r.deleted, r.superseded], [1, 1, 1, 1]);
+    assert.deepStrictEqual((await rows(wh)).map((x) => [x.id, x.v]), [[1n, 'lsn12'], [3n, 'c'], [7n, 'new']]);
+    await assert.rejects(mergeRecords(wh.catalog, ID, [ev('t', 30, null, null)], { format: 'debezium' }), /record 0: .*truncate|record 0: .*'t'/);
+  });
 });
