@@ -36,6 +36,11 @@ export interface RewriteManifestsCommand {
   (catalog: Catalog, id: TableIdentifier, o: { branch?: string }):
     Promise<{ snapshotId: bigint | null; reason?: string; manifestsCreated: number; manifestsKept: number; manifestsReplaced: number; entriesProcessed: number }>;
 }
+/** `floe rewrite-position-deletes`: compaction/rewrite-position-deletes.ts, wired in by the entry point. */
+export interface RewritePositionDeletesCommand {
+  (catalog: Catalog, id: TableIdentifier, o: { branch?: string; minInputFiles?: number }):
+    Promise<{ snapshotId: bigint | null; reason?: string; partitions: number; rewrittenDeleteFiles: number; addedDeleteFiles: number; danglingDeletes: number; positionDeletes: number }>;
+}
 
 /** What `floe compact` hands the compaction service (compaction/compaction-service.ts). */
 export interface CompactCommandOptions {
@@ -55,6 +60,7 @@ export interface CliDeps {
   expireSnapshots?: ExpireSnapshotsCommand;
   removeOrphans?: RemoveOrphansCommand;
   rewriteManifests?: RewriteManifestsCommand;
+  rewritePositionDeletes?: RewritePositionDeletesCommand;
   doctor?: DoctorCommand;
   compact?: CompactCommand;
   stdout?: (line: string) => void;
@@ -360,6 +366,21 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<nu
         const r = await rewrite(await open(), parseTableIdentifier(name), { branch: o.branch });
         if (r.snapshotId === null) { out(r.reason ?? 'nothing to rewrite'); return; }
         out(`rewrote ${r.manifestsReplaced} manifest(s) into ${r.manifestsCreated} (${r.entriesProcessed} entries, ${r.manifestsKept} delete manifest(s) kept) on branch ${o.branch}: snapshot ${r.snapshotId}`);
+      });
+  }
+
+  if (deps.rewritePositionDeletes) {
+    const rewrite = deps.rewritePositionDeletes;
+    program.command('rewrite-position-deletes <table>')
+      .description('merge each partition\'s position-delete files into one, without deletes of data files no longer live (a replace snapshot)')
+      .option('--branch <name>', 'branch to rewrite', 'main')
+      .option('--min-input-files <n>', 'position-delete files a partition needs to be rewritten (one with dangling deletes always is)', '2')
+      .action(async (name: string, o: { branch: string; minInputFiles: string }) => {
+        const minInputFiles = Number(o.minInputFiles);
+        if (!Number.isInteger(minInputFiles) || minInputFiles < 1) throw new ValidationError(`--min-input-files must be a whole number >= 1, got '${o.minInputFiles}'`);
+        const r = await rewrite(await open(), parseTableIdentifier(name), { branch: o.branch, minInputFiles });
+        if (r.snapshotId === null) { out(r.reason ?? 'nothing to rewrite'); return; }
+        out(`rewrote ${r.rewrittenDeleteFiles} position-delete file(s) of ${r.partitions} partition(s) into ${r.addedDeleteFiles} (${r.positionDeletes} deletes kept, ${r.danglingDeletes} dangling dropped) on branch ${o.branch}: snapshot ${r.snapshotId}`);
       });
   }
 
