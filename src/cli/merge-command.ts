@@ -51,7 +51,7 @@ function withLine(err: unknown, name: string, lines: readonly number[]): unknown
 }
 
 export function mergeSummary(table: string, r: MergeResult): string {
-  const what = `${r.inserted} inserted, ${r.updated} updated, ${r.deleted} deleted`
+  const what = (r.mode === 'equality-deletes' ? `${r.upserted} upserted, ${r.deleted} deleted by equality deletes` : `${r.inserted} inserted, ${r.updated} updated, ${r.deleted} deleted`)
     + `${r.stale > 0 ? `, ${r.stale} older than the table's row (kept)` : ''}`
     + `${r.absentDeletes > 0 ? `, ${r.absentDeletes} delete(s) of absent keys` : ''}`
     + `${r.superseded > 0 ? `, ${r.superseded} superseded in the batch` : ''}`;

@@ -162,4 +162,12 @@ describe('merge and delete', () => {
     assert.deepStrictEqual((await rows(wh)).map((x) => [x.id, x.v]), [[1n, 'lsn12'], [3n, 'c'], [7n, 'new']]);
     await assert.rejects(mergeRecords(wh.catalog, ID, [ev('t', 30, null, null)], { format: 'debezium' }), /record 0: .*truncate|record 0: .*'t'/);
   });
+
+  test('write.upsert.enabled (equality deletes) refuses a partition column outside the key, naming it', async () => {
+    await wh.catalog.commitTable(ID, [], [{ action: 'set-properties', updates: { 'write.upsert.enabled': 'true' } }]);
+    await assert.rejects(mergeRecords(wh.catalog, ID, [{ id: 1, region: 'eu' }]), /write\.upsert\.enabled=true .*'region' is not a key column/);
+    // --mode picks a reading strategy explicitly and works on the same table.
+    const r = await mergeRecords(wh.catalog, ID, [{ id: 1, region: 'eu', v: 'x' }], { mode: 'merge-on-read' });
+    assert.equal(r.updated, 1);
+  });
 });
