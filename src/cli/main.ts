@@ -160,7 +160,7 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<nu
     out(`dropped namespace ${name}`);
   });
 
-  const table = program.command('table').description('create, list, drop, rename or register tables');
+  const table = program.command('table').description('create, list, drop, rename or register tables; set their key');
   table.command('create <table>')
     .description('create NS.TABLE from an Iceberg JSON schema (field ids optional: fresh ids are assigned)')
     .requiredOption('--schema <file>', 'Iceberg schema JSON: {"type":"struct","fields":[{"name":"id","required":true,"type":"long"},...]}')
