@@ -245,16 +245,21 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<nu
       'Rows are replaced with position-delete files (merge-on-read, the default) or by rewriting',
       'the files they are in (copy-on-write): table property write.merge.mode / write.delete.mode,',
       'or --mode. A bad record fails the whole merge, naming its line; nothing is committed.',
+      '',
+      'The commit records the file\'s position (as floe append does): rerunning a merged file',
+      'merges nothing (re-applying old changes after newer ones would put old values back), and',
+      'a file that has grown merges only its new lines. --allow-rerun merges it all again.',
     ].join('\n'))
     .option('--op-field <field>', 'field holding each record\'s operation (c/r/u/d, insert/update/delete)')
     .option('--order-by <field>', 'field whose greatest value wins (dotted path: e.g. updated_at, source.lsn)')
     .option('--format <format>', 'plain (default) or debezium', 'plain')
     .option('--mode <mode>', 'merge-on-read or copy-on-write (default: table property write.merge.mode, else merge-on-read)')
     .option('--branch <name>', 'branch to commit to', 'main')
-    .action(async (name: string, file: string, o: { opField?: string; orderBy?: string; format: string; mode?: string; branch: string }) => {
+    .option('--allow-rerun', 'merge the whole file even if this table already merged (part of) it: re-applies its changes')
+    .action(async (name: string, file: string, o: { opField?: string; orderBy?: string; format: string; mode?: string; branch: string; allowRerun?: boolean }) => {
       if (o.format !== 'plain' && o.format !== 'debezium') throw new ValidationError(`--format must be plain or debezium, not '${o.format}'`);
       await mergeNdjson(await open(), parseTableIdentifier(name), file, {
-        branch: o.branch, format: o.format,
+        branch: o.branch, format: o.format, allowRerun: o.allowRerun ?? false,
         ...(o.mode ? { mode: modeOption(o.mode) } : {}),
         ...(o.opField !== undefined ? { opField: o.opField } : {}),
         ...(o.orderBy !== undefined ? { orderBy: o.orderBy } : {}),

@@ -170,4 +170,23 @@ describe('merge and delete', () => {
     const r = await mergeRecords(wh.catalog, ID, [{ id: 1, region: 'eu', v: 'x' }], { mode: 'merge-on-read' });
     assert.equal(r.updated, 1);
   });
+
+  test('CLI: a merged file is never re-applied (old values would come back); a grown file merges only its new lines', async () => {
+    const env = { ...process.env, FLOE_WAREHOUSE: wh.dir, FLOE_CATALOG: `sqlite:${wh.catalogDb}` };
+    const a = path.join(wh.dir, 'a.ndjson');
+    const b = path.join(wh.dir, 'b.ndjson');
+    writeFileSync(a, '{"id": 1, "region": "eu", "v": "from-a"}\n');
+    writeFileSync(b, '{"id": 1, "region": "eu", "v": "from-b"}\n');
+    await run('node', [FLOE, 'merge', 'd.t', a], { env });
+    await run('node', [FLOE, 'merge', 'd.t', b], { env });
+    const rerun = await run('node', [FLOE, 'merge', 'd.t', a], { env });
+    assert.match(rerun.stdout, /nothing to merge: .*already merged .* up to its end/);
+    assert.equal((await rows(wh)).find((x) => x.id === 1n)?.v, 'from-b', 'the rerun did not put the old value back');
+    writeFileSync(a, '{"id": 1, "region": "eu", "v": "from-a"}\n{"id": 2, "region": "us", "v": "a-line-2"}\n');
+    const grown = await run('node', [FLOE, 'merge', 'd.t', a], { env });
+    assert.match(grown.stdout, /0 inserted, 1 updated.*resumed at line 2/);
+    assert.deepStrictEqual((await rows(wh)).map((x) => x.v), ['from-b', 'a-line-2', 'c']);
+    await run('node', [FLOE, 'merge', 'd.t', a, '--allow-rerun'], { env });
+    assert.equal((await rows(wh)).find((x) => x.id === 1n)?.v, 'from-a', '--allow-rerun re-applies the file');
+  });
 });
