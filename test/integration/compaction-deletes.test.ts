@@ -160,18 +160,21 @@ describe('compaction after merges', () => {
 
   test('a position delete committed for a replaced file during the rewrite refuses the commit and is never dropped', async () => {
     await mergeMany(1);
-    let merged = false;
+    let concurrentSeq: bigint | undefined;
+    const before = await live(wh);
     const err = await compactTable(wh.catalog, ID, {
       rewriteAll: true,
       commitHooks: { beforeSwap: async () => {
-        if (merged) return;
-        merged = true;
-        await mergeRecords(wh.catalog, ID, [{ id: 3 }], { mode: 'merge-on-read', deleteOnly: true });
+        if (concurrentSeq !== undefined) return;
+        const m = await mergeRecords(wh.catalog, ID, [{ id: 3 }], { mode: 'merge-on-read', deleteOnly: true });
+        concurrentSeq = m.snapshot!.sequenceNumber;
       } },
     }).then(() => undefined, (e: unknown) => e);
     assert.ok(err instanceof RewriteValidationError, String(err));
     const after = await live(wh);
-    assert.ok(after.positionDeletes.some((d) => d.sequenceNumber === after.positionDeletes.reduce((m, x) => (x.sequenceNumber > m ? x.sequenceNumber : m), 0n)));
+    // Every delete file is still there, the concurrent one included.
+    assert.deepStrictEqual(after.positionDeletes.filter((d) => d.sequenceNumber === concurrentSeq).length, 1);
+    assert.equal(after.positionDeletes.length, before.positionDeletes.length + 1);
     assert.ok(!(await rows(wh)).some((r) => r.id === 3n));
   });
 
