@@ -142,6 +142,24 @@ describe('compaction after merges', () => {
     assert.equal(s['total-equality-deletes'], '0');
   });
 
+  test('with partial progress each commit drops the delete files of its own groups', async () => {
+    await mergeMany(2);
+    await commitEqualityDeletes(wh, [1, 2, 3]);
+    const want = await rows(wh);
+    const before = await live(wh);
+    const committed: number[] = [];
+    const report = await compactTable(wh.catalog, ID, {
+      rewriteAll: true, partialProgress: true, partialProgressMaxCommits: 3,
+      onEvent: (ev) => { if (ev.type === 'committed') committed.push(ev.removedDeleteFiles); },
+    });
+    assert.equal(report.commits, 3);
+    assert.deepStrictEqual(await rows(wh), want);
+    const after = await live(wh);
+    assert.equal(after.positionDeletes.length + after.equalityDeletes.length, 0);
+    assert.equal(committed.reduce((a, b) => a + b, 0), before.positionDeletes.length + before.equalityDeletes.length);
+    assert.ok(committed.every((n) => n > 0), `every commit dropped its partition's deletes: ${committed.join(', ')}`);
+  });
+
   test('an equality delete still needed by a file the run leaves alone stays', async () => {
     // 'ap' holds one small file: with min-input-files 2 it is not rewritten, and keeps its deletes.
     const T2 = { namespace: ['d'], name: 't2' };
