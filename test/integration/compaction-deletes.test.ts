@@ -9,6 +9,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import { compactTable } from '../../compaction/compact-table.ts';
+import { startCompaction } from '../../compaction/compaction-service.ts';
 import { rewritePositionDeletes } from '../../compaction/rewrite-position-deletes.ts';
 import { scanLiveRows } from '../../src/merge/live-rows.ts';
 import { mergeRecords } from '../../src/merge/merge-records.ts';
@@ -306,6 +307,23 @@ describe('rewrite-position-deletes', () => {
     assert.deepStrictEqual(await rows(wh), want);
     // No merged delete file of the refused commit is left on disk.
     assert.deepStrictEqual((await deleteFilesOnDisk()).filter((u) => !onDiskBefore.has(u)), []);
+  });
+
+  test('the compaction service runs it as a maintenance step when a partition has enough delete files', async () => {
+    const want = await rows(wh);
+    const logs: string[] = [];
+    const logSink = { write: (chunk: string): boolean => { logs.push(String(chunk)); return true; } } as unknown as NodeJS.WritableStream;
+    // Nothing is worth compacting here (no group of 1000 files, no file above the delete ratio): only the maintenance step acts.
+    const service = await startCompaction(wh.catalog, { tables: [ID], minInputFiles: 1000, deleteRatioThreshold: 1.1, progress: false, rewritePositionDeletesMinFiles: 4 }, () => undefined, logSink);
+    await service.done;
+    const after = await live(wh);
+    assert.equal(after.positionDeletes.length, 3);
+    assert.deepStrictEqual(await rows(wh), want);
+    assert.ok(logs.some((l) => /position deletes rewritten/.test(l) && /"rewrittenDeleteFiles":12/.test(l)), logs.join(''));
+    // Below the threshold now (one file per partition): the next run leaves them.
+    const again = await startCompaction(wh.catalog, { tables: [ID], minInputFiles: 1000, deleteRatioThreshold: 1.1, progress: false, rewritePositionDeletesMinFiles: 2 }, () => undefined, logSink);
+    await again.done;
+    assert.deepStrictEqual((await live(wh)).positionDeletes.map((d) => d.file.filePath).sort(), after.positionDeletes.map((d) => d.file.filePath).sort());
   });
 
   test('CLI: floe rewrite-position-deletes reports the rewrite', async () => {
