@@ -14,6 +14,7 @@ import { CompactionMetrics } from './compaction-metrics.ts';
 import { expireSnapshots } from './expire-snapshots.ts';
 import { removeOrphanFiles } from './remove-orphans.ts';
 import { rewriteManifests } from './rewrite-manifests.ts';
+import { rewritePositionDeletes } from './rewrite-position-deletes.ts';
 
 export interface CompactServiceOptions extends Omit<CompactOptions, 'onEvent' | 'commitHooks'> {
   /** Tables to compact; empty with `all` = every table of the catalog. */
@@ -24,6 +25,9 @@ export interface CompactServiceOptions extends Omit<CompactOptions, 'onEvent' | 
   readonly expire?: { olderThanMs?: number; retainLast?: number };
   readonly removeOrphansOlderThanMs?: number;
   readonly rewriteManifests?: boolean;
+  /** After compacting, run rewrite-position-deletes when a partition holds at least this many
+   * position-delete files (or a dangling delete); unset: never. */
+  readonly rewritePositionDeletesMinFiles?: number;
   readonly metricsPort?: number;
   /** Progress bar (default: when stderr is a terminal and not `json`). */
   readonly progress?: boolean;
@@ -136,6 +140,11 @@ export async function startCompaction(catalog: Catalog, o: CompactServiceOptions
 
   const maintain = async (id: TableIdentifier, name: string): Promise<void> => {
     if (o.dryRun) return;
+    // First, so the delete files it replaces can expire in this same run.
+    if (o.rewritePositionDeletesMinFiles !== undefined) {
+      const r = await rewritePositionDeletes(catalog, id, { minInputFiles: o.rewritePositionDeletesMinFiles, ...(o.branch ? { branch: o.branch } : {}) });
+      if (r.snapshotId !== null) log.info({ table: name, rewrittenDeleteFiles: r.rewrittenDeleteFiles, addedDeleteFiles: r.addedDeleteFiles, danglingDeletes: r.danglingDeletes }, 'position deletes rewritten');
+    }
     if (o.expire) {
       const e = await expireSnapshots(catalog, id, { nowMs: Date.now(), ...o.expire });
       log.info({ table: name, expiredSnapshots: e.expiredSnapshots, deletedFiles: e.deletedFiles, leftFiles: e.leftFiles }, 'snapshots expired');

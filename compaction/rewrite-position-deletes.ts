@@ -64,7 +64,8 @@ export async function rewritePositionDeletes(catalog: Catalog, id: TableIdentifi
       if (e.status === EntryStatus.Deleted) continue;
       const f = e.dataFile;
       if (m.content === ManifestContent.Data) { liveData.add(f.filePath); continue; }
-      if (f.content !== FileContent.PositionDeletes) continue;
+      // Deletion vectors (Puffin) are one per data file already: left as they are.
+      if (f.content !== FileContent.PositionDeletes || f.fileFormat !== 'parquet') continue;
       const key = `${f.specId}\u0000${partitionKey(f.partition)}`;
       let p = partitions.get(key);
       if (!p) { p = { specId: f.specId, partition: f.partition, files: [] }; partitions.set(key, p); }
