@@ -16,7 +16,7 @@ import { RowDelta } from '../../src/transaction/row-delta.ts';
 import { manifestEntries, snapshotManifests } from '../../src/transaction/table-manifests.ts';
 import { writeEqualityDeletes } from '../../src/writer/equality-delete-writer.ts';
 import { canonicalRows, normalizeRows } from '../support/canonical.ts';
-import { ALL_READERS, ReaderServer, readersUnavailable, type ReaderName } from '../support/readers.ts';
+import { ALL_READERS, ReaderServer, readersUnavailable, type ReaderName, EQUALITY_DELETES_SUPPORT } from '../support/readers.ts';
 import { testWarehouse, type TestWarehouse } from '../support/warehouse.ts';
 
 const SCHEMA = schemaFromJson({
@@ -80,9 +80,8 @@ describe('readers and floe\'s equality-delete files', { skip: readersUnavailable
 
   const expected = (): Record<string, unknown>[] => canonicalRows(SCHEMA, Array.from({ length: N }, (_, i) => row(i)).filter((r) => !deleted(Number(r.id))));
 
-  // What each reader does, as of pyiceberg 0.12.0, DuckDB 1.5.5, Spark 3.5.9 with Iceberg 1.10, and
-  // the Trino of scripts/trino.sh: a change here means the README's reader table must change too.
-  const SUPPORT: Record<ReaderName, 'reads' | 'refuses'> = { pyiceberg: 'refuses', duckdb: 'reads', spark: 'reads', trino: 'reads' };
+  // A change of a reader's behaviour means the README's reader table must change too.
+  const SUPPORT = EQUALITY_DELETES_SUPPORT;
 
   for (const reader of ALL_READERS) {
     test(`${reader} ${SUPPORT[reader]} a table with equality deletes`, () => {

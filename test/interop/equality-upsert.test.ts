@@ -14,7 +14,7 @@ import { branchHead } from '../../src/spec/table-metadata.ts';
 import { schemaWithKey } from '../../src/transaction/set-table-key.ts';
 import { manifestEntries, snapshotManifests } from '../../src/transaction/table-manifests.ts';
 import { canonicalRows, normalizeRows } from '../support/canonical.ts';
-import { ALL_READERS, ReaderServer, readersUnavailable, type ReaderName } from '../support/readers.ts';
+import { ALL_READERS, EQUALITY_DELETES_SUPPORT, ReaderServer, readersUnavailable } from '../support/readers.ts';
 import { testWarehouse, type TestWarehouse } from '../support/warehouse.ts';
 
 const SCHEMA = schemaWithKey(schemaFromJson({
@@ -27,8 +27,6 @@ const SCHEMA = schemaWithKey(schemaFromJson({
 }, { assignIds: true }), ['id']);
 const ID = { namespace: ['eq'], name: 'users' };
 
-/** What each reader does with equality deletes (found by this test; the README repeats it). */
-export const READS_EQUALITY_DELETES: Record<ReaderName, boolean> = { pyiceberg: false, duckdb: true, spark: true, trino: true };
 
 describe('equality-delete upsert (write.upsert.enabled)', { skip: readersUnavailable() }, () => {
   let wh: TestWarehouse;
@@ -69,7 +67,7 @@ describe('equality-delete upsert (write.upsert.enabled)', { skip: readersUnavail
     assert.ok(eq >= 4, `${eq} equality-delete files`);
     for (const reader of ALL_READERS) {
       const res = await readers.read({ reader, warehouse: wh.dir, catalogDb: wh.catalogDb, table: 'eq.users' }).catch((e: Error) => e);
-      if (READS_EQUALITY_DELETES[reader]) {
+      if (EQUALITY_DELETES_SUPPORT[reader] === 'reads') {
         assert.ok(!(res instanceof Error), `${reader} should read equality deletes: ${res instanceof Error ? res.message : ''}`);
         assert.deepStrictEqual(normalizeRows(SCHEMA, res.rows), expected(), reader);
       } else {
