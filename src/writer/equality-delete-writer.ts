@@ -4,27 +4,13 @@
 // columns equal one delete row's, in data files of the same partition (or of every partition for
 // an unpartitioned spec) whose data sequence number is smaller than the delete file's. Flink's
 // upsert mode writes these; floe writes them for tests and a Flink-compatible upsert mode.
-import { randomUUID } from 'node:crypto';
 import { ValidationError } from '../errors.ts';
-import { buildFileMetrics } from '../format/file-metrics.ts';
-import { parseCodec, writeParquetFile } from '../format/parquet-writer.ts';
-import type { FileIO } from '../io/file-io.ts';
 import { FileContent, type DataFile, type PartitionTuple } from '../spec/data-file.ts';
-import { partitionType, type PartitionSpec } from '../spec/partition-spec.ts';
 import { Schema } from '../spec/schema.ts';
 import { isPrimitive, type NestedField } from '../spec/types.ts';
-import { DEFAULT_ROW_GROUP_SIZE_BYTES, partitionPath } from './data-file-writer.ts';
-import { recordsToArrow } from './record-converter.ts';
+import { checkDeletePartition, writeDeleteFile, type DeleteFileTarget } from './delete-file-writer.ts';
 
-export interface EqualityDeleteTarget {
-  readonly io: FileIO;
-  /** Table location; the file goes under `<location>/data/<partition path>/`. */
-  readonly location: string;
-  /** The table schema the equality ids and the partition spec refer to. */
-  readonly schema: Schema;
-  readonly spec: PartitionSpec;
-  readonly properties: Readonly<Record<string, string>>;
-}
+export type EqualityDeleteTarget = DeleteFileTarget;
 
 /** The table schema cut down to the fields of `ids` (and the structs holding them), in table order. */
 export function equalityDeleteSchema(schema: Schema, ids: readonly number[]): Schema {
@@ -67,41 +53,13 @@ function projectRecord(fields: readonly NestedField[], record: unknown, index: n
 export async function writeEqualityDeletes(
   target: EqualityDeleteTarget, partition: PartitionTuple, equalityIds: readonly number[], rows: readonly unknown[],
 ): Promise<DataFile> {
-  const fields = partitionType(target.spec, target.schema);
-  if (partition.length !== fields.length) {
-    throw new ValidationError(`equality deletes for spec ${target.spec.specId}: partition tuple has ${partition.length} values, the spec ${fields.length} fields`);
-  }
+  checkDeletePartition('equality deletes', target, partition);
   if (rows.length === 0) throw new ValidationError('an equality-delete file needs at least one row');
   const deleteSchema = equalityDeleteSchema(target.schema, equalityIds);
   const projected = rows.map((r, i) => projectRecord(deleteSchema.fields, r, i));
-  const props = target.properties;
-  const codec = parseCodec(props['write.delete.parquet.compression-codec'] ?? props['write.parquet.compression-codec'] ?? 'zstd');
-  const batch = recordsToArrow(deleteSchema, projected);
-  const pq = await writeParquetFile(batch.table, {
-    codec,
-    rowGroupSizeBytes: Number(props['write.delete.parquet.row-group-size-bytes'] ?? props['write.parquet.row-group-size-bytes'] ?? DEFAULT_ROW_GROUP_SIZE_BYTES),
-    arrowBytesPerRow: batch.arrowBytes / batch.numRows,
-  });
-  const dir = fields.length > 0 ? `${target.location}/data/${partitionPath(fields, partition)}` : `${target.location}/data`;
-  const path = `${dir}/00000-0-${randomUUID()}-eq-deletes.parquet`;
-  await target.io.writeNew(path, pq.bytes);
-  const metrics = buildFileMetrics(deleteSchema, batch.metrics, pq.columnSizes, props);
+  const file = await writeDeleteFile(target, partition, { content: FileContent.EqualityDeletes, deleteSchema, rows: projected, nameSuffix: 'eq-deletes' });
   return {
-    content: FileContent.EqualityDeletes,
-    filePath: path,
-    fileFormat: 'parquet',
-    specId: target.spec.specId,
-    partition,
-    recordCount: BigInt(rows.length),
-    fileSizeInBytes: BigInt(pq.bytes.length),
-    columnSizes: metrics.columnSizes,
-    valueCounts: metrics.valueCounts,
-    nullValueCounts: metrics.nullValueCounts,
-    nanValueCounts: metrics.nanValueCounts,
-    lowerBounds: metrics.lowerBounds,
-    upperBounds: metrics.upperBounds,
-    splitOffsets: pq.splitOffsets,
+    ...file,
     equalityIds: [...equalityIds],
-    sortOrderId: null,
   };
 }

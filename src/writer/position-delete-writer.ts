@@ -3,29 +3,13 @@
 // FULL file_path bounds, as Java's MetricsConfig.forPositionDelete does: readers compare a data
 // file's path against them to skip delete files that cannot touch it, and a truncated bound
 // would make them read every delete file of the partition.
-import { randomUUID } from 'node:crypto';
 import { ValidationError } from '../errors.ts';
-import { buildFileMetrics } from '../format/file-metrics.ts';
-import { parseCodec, writeParquetFile } from '../format/parquet-writer.ts';
-import type { FileIO } from '../io/file-io.ts';
 import { FileContent, type DataFile, type PartitionTuple } from '../spec/data-file.ts';
-import { partitionType, type PartitionSpec } from '../spec/partition-spec.ts';
 import { POSITION_DELETE_SCHEMA } from '../spec/position-delete-schema.ts';
-import type { Schema } from '../spec/schema.ts';
 import { compareCodePoints } from '../spec/single-value.ts';
-import { DEFAULT_ROW_GROUP_SIZE_BYTES, partitionPath } from './data-file-writer.ts';
-import { recordsToArrow } from './record-converter.ts';
+import { checkDeletePartition, writeDeleteFile, type DeleteFileTarget } from './delete-file-writer.ts';
 
-export interface PositionDeleteTarget {
-  readonly io: FileIO;
-  /** Table location; the file goes under `<location>/data/<partition path>/`. */
-  readonly location: string;
-  /** The table schema the partition spec refers to (for the partition path). */
-  readonly schema: Schema;
-  /** The spec of the data files the deletes refer to. */
-  readonly spec: PartitionSpec;
-  readonly properties: Readonly<Record<string, string>>;
-}
+export type PositionDeleteTarget = DeleteFileTarget;
 
 /**
  * Writes one position-delete file for data files of one partition (`partition`, of `spec`):
@@ -35,10 +19,7 @@ export interface PositionDeleteTarget {
 export async function writePositionDeletes(
   target: PositionDeleteTarget, partition: PartitionTuple, deletes: ReadonlyMap<string, readonly number[]>,
 ): Promise<DataFile> {
-  const fields = partitionType(target.spec, target.schema);
-  if (partition.length !== fields.length) {
-    throw new ValidationError(`position deletes for spec ${target.spec.specId}: partition tuple has ${partition.length} values, the spec ${fields.length} fields`);
-  }
+  checkDeletePartition('position deletes', target, partition);
   const paths = [...deletes.keys()].sort(compareCodePoints);
   const rows: { file_path: string; pos: bigint }[] = [];
   for (const path of paths) {
@@ -50,33 +31,12 @@ export async function writePositionDeletes(
   }
   if (rows.length === 0) throw new ValidationError('a position-delete file needs at least one deleted position');
 
-  const props = target.properties;
-  const codec = parseCodec(props['write.delete.parquet.compression-codec'] ?? props['write.parquet.compression-codec'] ?? 'zstd');
-  const batch = recordsToArrow(POSITION_DELETE_SCHEMA, rows);
-  const pq = await writeParquetFile(batch.table, {
-    codec,
-    rowGroupSizeBytes: Number(props['write.delete.parquet.row-group-size-bytes'] ?? props['write.parquet.row-group-size-bytes'] ?? DEFAULT_ROW_GROUP_SIZE_BYTES),
-    arrowBytesPerRow: batch.arrowBytes / batch.numRows,
+  const file = await writeDeleteFile(target, partition, {
+    content: FileContent.PositionDeletes, deleteSchema: POSITION_DELETE_SCHEMA, rows, nameSuffix: 'deletes',
+    metricsProperties: { 'write.metadata.metrics.default': 'full' },
   });
-  const dir = fields.length > 0 ? `${target.location}/data/${partitionPath(fields, partition)}` : `${target.location}/data`;
-  const path = `${dir}/00000-0-${randomUUID()}-deletes.parquet`;
-  await target.io.writeNew(path, pq.bytes);
-  const metrics = buildFileMetrics(POSITION_DELETE_SCHEMA, batch.metrics, pq.columnSizes, { 'write.metadata.metrics.default': 'full' });
   return {
-    content: FileContent.PositionDeletes,
-    filePath: path,
-    fileFormat: 'parquet',
-    specId: target.spec.specId,
-    partition,
-    recordCount: BigInt(rows.length),
-    fileSizeInBytes: BigInt(pq.bytes.length),
-    columnSizes: metrics.columnSizes,
-    valueCounts: metrics.valueCounts,
-    nullValueCounts: metrics.nullValueCounts,
-    lowerBounds: metrics.lowerBounds,
-    upperBounds: metrics.upperBounds,
-    splitOffsets: pq.splitOffsets,
-    sortOrderId: null,
+    ...file,
     referencedDataFile: paths.length === 1 ? paths[0]! : null,
   };
 }
