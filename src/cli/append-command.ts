@@ -3,7 +3,7 @@
 // ingest/file-source.ts), so rerunning an append that already committed adds nothing, and a
 // file that grew since adds only its new lines. --allow-duplicate appends from the start anyway.
 import { RecordValidationError, ValidationError } from '../errors.ts';
-import { FILE_PARTITION, FileReplacedError, FileSource, fingerprintSummary, recordedFilePosition } from '../ingest/file-source.ts';
+import { FILE_PARTITION, FileSource, fingerprintSummary, resumePoint } from '../ingest/file-source.ts';
 import { offsetsSummary, offsetsValidator, StaleBatchError } from '../ingest/source-offsets.ts';
 import { fileChunks, splitLines, streamChunks, type Line } from '../io/line-reader.ts';
 import type { Catalog } from '../table/catalog.ts';
@@ -38,25 +38,14 @@ export async function appendNdjson(
   try {
     if (source) {
       const src = source;
-      const recorded = recordedFilePosition((await catalog.loadTable(id)).metadata, o.branch, src.sourceId);
-      let start = 0n;
-      let line = 1;
-      if (recorded && !o.allowDuplicate) {
-        let r;
-        try {
-          r = await src.resumeFrom(recorded);
-        } catch (err) {
-          if (err instanceof FileReplacedError) throw new ValidationError(`${err.message}; nothing was appended (--allow-duplicate appends it from its start)`);
-          throw err;
-        }
-        if (r.finished) {
-          out(`nothing to append: ${file} is already in ${table} (branch ${o.branch}) up to its end, recorded by snapshot ${recorded.snapshotId}; --allow-duplicate appends it again`);
-          return;
-        }
-        start = r.offset;
-        line = r.line;
-        if (start > 0n) resumed = { offset: start, line, snapshotId: recorded.snapshotId };
+      const r = await resumePoint((await catalog.loadTable(id)).metadata, o.branch, src, o.allowDuplicate, 'nothing was appended (--allow-duplicate appends it from its start)');
+      if (r.finished) {
+        out(`nothing to append: ${file} is already in ${table} (branch ${o.branch}) up to its end, recorded by snapshot ${r.recorded!.snapshotId}; --allow-duplicate appends it again`);
+        return;
       }
+      const start = r.start;
+      const line = r.line;
+      if (start > 0n) resumed = { offset: start, line, snapshotId: r.recorded!.snapshotId };
       progress.end = start;
       progress.nextLine = line;
       lines = splitLines(fileChunks(src.handle, start), start, line);

@@ -3,7 +3,7 @@
 // together), NDJSON, plain records or Debezium envelopes; errors name the input line. A file's
 // position is recorded like `floe append` records it, so a rerun never re-applies old changes.
 import { ValidationError } from '../errors.ts';
-import { FILE_PARTITION, FileReplacedError, FileSource, fingerprintSummary, recordedFilePosition } from '../ingest/file-source.ts';
+import { FILE_PARTITION, FileSource, fingerprintSummary, resumePoint } from '../ingest/file-source.ts';
 import { offsetsSummary, offsetsValidator, StaleBatchError } from '../ingest/source-offsets.ts';
 import { fileChunks, splitLines, streamChunks, type Line } from '../io/line-reader.ts';
 import { deleteWhere, type DeleteWhereResult } from '../merge/delete-where.ts';
@@ -44,22 +44,13 @@ async function readMergeInput(file: string, branch: string, catalog: Catalog, id
     let line = 1;
     let resumedAtLine: number | undefined;
     if (source) {
-      const recorded = recordedFilePosition((await catalog.loadTable(id)).metadata, branch, source.sourceId);
-      if (recorded && !allowRerun) {
-        let r;
-        try {
-          r = await source.resumeFrom(recorded);
-        } catch (err) {
-          if (err instanceof FileReplacedError) throw new ValidationError(`${err.message}; nothing was merged (--allow-rerun merges it from its start)`);
-          throw err;
-        }
-        if (r.finished) {
-          return { records: [], lines: [], name, alreadyMerged: `${file} is already merged into ${identifierToString(id)} (branch ${branch}) up to its end, recorded by snapshot ${recorded.snapshotId}; --allow-rerun merges it again` };
-        }
-        start = r.offset;
-        line = r.line;
-        if (start > 0n) resumedAtLine = line;
+      const r = await resumePoint((await catalog.loadTable(id)).metadata, branch, source, allowRerun, 'nothing was merged (--allow-rerun merges it from its start)');
+      if (r.finished) {
+        return { records: [], lines: [], name, alreadyMerged: `${file} is already merged into ${identifierToString(id)} (branch ${branch}) up to its end, recorded by snapshot ${r.recorded!.snapshotId}; --allow-rerun merges it again` };
       }
+      start = r.start;
+      line = r.line;
+      if (start > 0n) resumedAtLine = line;
     }
     const lines: AsyncIterable<Line> = splitLines(source ? fileChunks(source.handle, start) : streamChunks(stdin ?? process.stdin), start, line);
     const progress: NdjsonProgress = { end: start, nextLine: line, records: 0 };

@@ -166,3 +166,31 @@ export function recordedFilePosition(m: TableMetadata, branch: string, sourceId:
   }
   return undefined;
 }
+
+export interface ResumePoint {
+  readonly start: bigint;
+  readonly line: number;
+  /** The table holds the file up to its end: nothing to read. */
+  readonly finished: boolean;
+  /** The position a commit recorded, when the read resumes after it. */
+  readonly recorded?: RecordedFilePosition;
+}
+
+/**
+ * Where a command reading `source` into a table resumes (`floe append`, `floe merge`): at the
+ * start when the branch records nothing for the file (or `ignoreRecorded`), else after the
+ * recorded position. A file whose recorded bytes changed is refused, `refusal` saying what the
+ * command did not do and how to force it.
+ */
+export async function resumePoint(m: TableMetadata, branch: string, source: FileSource, ignoreRecorded: boolean, refusal: string): Promise<ResumePoint> {
+  const recorded = recordedFilePosition(m, branch, source.sourceId);
+  if (!recorded || ignoreRecorded) return { start: 0n, line: 1, finished: false };
+  let r;
+  try {
+    r = await source.resumeFrom(recorded);
+  } catch (err) {
+    if (err instanceof FileReplacedError) throw new ValidationError(`${err.message}; ${refusal}`);
+    throw err;
+  }
+  return { start: r.offset, line: r.line, finished: r.finished, recorded };
+}
