@@ -40,6 +40,8 @@ export interface MergeOptions {
   /** Bad records are returned in `rejected` (ingest dead-letters them) instead of failing the batch. */
   readonly lenient?: boolean;
   readonly summary?: Readonly<Record<string, string>>;
+  /** Commit a snapshot even when no row changes (ingest must still record its offsets). */
+  readonly alwaysCommit?: boolean;
   readonly validate?: (base: LoadedTable, branch: string) => void;
   readonly hooks?: CommitHooks;
 }
@@ -142,7 +144,7 @@ export async function mergeRecords(catalog: Catalog, id: TableIdentifier, record
       try {
         const planned = await planMerge(catalog, b, parent, { wanted, encoder, keyIds, orderFieldId: orderType ? orderField!.id : undefined, orderType, mode, written });
         stats = { ...planned.stats, superseded };
-        return planned.changes;
+        return planned.changes ?? (opts.alwaysCommit ? { attemptFiles: [] } : null);
       } catch (err) {
         await deleteAll(catalog.io, written);
         throw err;

@@ -4,7 +4,7 @@
 // head and never deletes a row that was rewritten, resurrects one that was deleted, or misses
 // one that was appended meanwhile. The files it writes belong to that attempt only.
 //
-// Operation label (spec, Java's BaseRowDelta): rows only added → `append`; rows only removed
+// Operation label (spec, Java's BaseRowDelta): rows only added (or none) → `append`; rows only removed
 // (delete files added, or data files dropped without replacement) → `delete`; else `overwrite`.
 import type { FileIO } from '../io/file-io.ts';
 import type { Snapshot } from '../spec/table-metadata.ts';
@@ -24,7 +24,8 @@ export function rowDeltaOperation(c: RowDeltaChanges): Operation {
   const addsData = (c.addedDataFiles?.length ?? 0) > 0;
   const addsDeletes = (c.addedDeleteFiles?.length ?? 0) > 0;
   const removes = (c.removedFiles?.length ?? 0) > 0;
-  if (addsData && !addsDeletes && !removes) return 'append';
+  // Rows only added — or nothing changed at all (a batch that records source offsets only).
+  if (!addsDeletes && !removes) return 'append';
   if (!addsData) return 'delete';
   return 'overwrite';
 }
