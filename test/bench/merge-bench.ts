@@ -58,6 +58,10 @@ const { values: args } = parseArgs({
     seed: { type: 'string', default: '42' },
     engines: { type: 'string', default: 'floe-mor,floe-cow,pyiceberg,spark-mor,spark-cow' },
     'driver-memory': { type: 'string', default: '4g' },
+    /** Kill an engine's process tree after this many minutes and report it as timed out. */
+    'timeout-min': { type: 'string', default: '60' },
+    /** Write a V8 CPU profile of each floe child into this directory (node --cpu-prof). */
+    'cpu-prof': { type: 'string' },
     /** Skip the read-back checks (they take a while at 10M rows). */
     'no-verify': { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false },
@@ -214,21 +218,34 @@ function watchTreeRss(root: number): { stop(): number } {
   return { stop: () => { clearInterval(timer); poll(); return peak; } };
 }
 
-interface ChildRun { stdout: string; code: number | null; peakRssBytes: number; wallSeconds: number }
+interface ChildRun { stdout: string; code: number | null; peakRssBytes: number; wallSeconds: number; timedOut: boolean }
 
-/** Runs a child with stderr passed through and stdout captured, polling its tree's RSS. */
-function runChild(cmd: string, argv: readonly string[]): Promise<ChildRun> {
+/** Runs a child (in its own process group, so a time-out ends the JVM too) with stderr passed
+ * through and stdout captured, polling its tree's RSS. */
+function runChild(cmd: string, argv: readonly string[], timeoutMs = Infinity): Promise<ChildRun> {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
-    const child = spawn(cmd, argv, { cwd: REPO, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(cmd, argv, { cwd: REPO, stdio: ['ignore', 'pipe', 'inherit'], detached: true });
     const watch = child.pid !== undefined ? watchTreeRss(child.pid) : { stop: () => 0 };
+    let timedOut = false;
+    const timer = Number.isFinite(timeoutMs) ? setTimeout(() => {
+      timedOut = true;
+      if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+    }, timeoutMs) : undefined;
     let stdout = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
-    child.on('error', (err) => { watch.stop(); reject(err); });
+    child.on('error', (err) => { clearTimeout(timer); watch.stop(); reject(err); });
     child.on('close', (code) => {
-      resolve({ stdout, code, peakRssBytes: watch.stop(), wallSeconds: (performance.now() - t0) / 1000 });
+      clearTimeout(timer);
+      resolve({ stdout, code, peakRssBytes: watch.stop(), wallSeconds: (performance.now() - t0) / 1000, timedOut });
     });
   });
+}
+
+const engineTimeoutMs = (): number => Number(args['timeout-min']) * 60_000;
+
+function childFailure(what: string, run: ChildRun): string {
+  return run.timedOut ? `${what} timed out after ${args['timeout-min']} min (killed)` : `${what} exited with code ${run.code} (see stderr above)`;
 }
 
 function lastJsonLine(text: string): Record<string, unknown> | undefined {
@@ -336,11 +353,12 @@ const pyArgs = (env: Env, table: string): string[] => ['--catalog-db', env.db, '
 async function runFloe(env: Env, engine: Engine, table: string): Promise<EngineResult | string> {
   const mode = engine === 'floe-mor' ? 'merge-on-read' : 'copy-on-write';
   const run = await runChild(process.execPath, [
+    ...(args['cpu-prof'] !== undefined ? ['--cpu-prof', '--cpu-prof-dir', args['cpu-prof']] : []),
     '--import', 'tsx', path.join(REPO, 'test/bench/merge-bench.ts'), '--child-floe',
     '--warehouse', env.dir, '--table', table, '--changes-file', env.changesNdjson, '--mode', mode,
-  ]);
+  ], engineTimeoutMs());
   const out = lastJsonLine(run.stdout);
-  if (run.code !== 0 || !out) return `floe child exited with code ${run.code} (see stderr above)`;
+  if (run.code !== 0 || !out) return childFailure('floe child', run);
   const st = out['stats'] as Record<string, number>;
   console.log(`${engine}: ${JSON.stringify(st)}`);
   return {
@@ -353,14 +371,15 @@ async function runFloe(env: Env, engine: Engine, table: string): Promise<EngineR
 }
 
 async function runPyiceberg(env: Env, table: string): Promise<EngineResult | string> {
-  const run = await runChild(VENV_PYTHON, [PY_HELPER, 'upsert', ...pyArgs(env, table), '--changes', env.changesParquet]);
+  const run = await runChild(VENV_PYTHON, [PY_HELPER, 'upsert', ...pyArgs(env, table), '--changes', env.changesParquet], engineTimeoutMs());
   const out = lastJsonLine(run.stdout);
-  if (run.code !== 0 || !out) return `pyiceberg upsert exited with code ${run.code} (see stderr above)`;
+  if (run.code !== 0 || !out) return childFailure('pyiceberg upsert', run);
   return {
     engine: 'pyiceberg', label: `pyiceberg ${String(out['pyiceberg_version'])}`, seconds: Number(out['seconds']), cpuSeconds: Number(out['cpu_seconds']),
     startSeconds: run.wallSeconds - Number(out['seconds']), wallSeconds: run.wallSeconds,
     polledPeakRssBytes: run.peakRssBytes, selfPeakRssBytes: Number(out['peak_rss_bytes']),
-    filesRead: '?', filesTouched: '', engineRows: `${String(out['rows_updated'])} / ${String(out['rows_inserted'])}`,
+    // Planned by the upsert's match scan (counted after the timing, on the base snapshot).
+    filesRead: String(out['match_scan_files']), filesTouched: '', engineRows: `${String(out['rows_updated'])} / ${String(out['rows_inserted'])}`,
   };
 }
 
@@ -368,9 +387,9 @@ async function runSpark(env: Env, engine: Engine, table: string): Promise<Engine
   const run = await runChild(VENV_PYTHON, [
     SPARK_SCRIPT, '--warehouse', env.dir, '--catalog-db', env.db, '--catalog-name', env.catalogName,
     '--table', table, '--changes', env.changesParquet, '--driver-memory', args['driver-memory'],
-  ]);
+  ], engineTimeoutMs());
   const out = lastJsonLine(run.stdout);
-  if (run.code !== 0 || !out) return `Spark script exited with code ${run.code} (see stderr above)`;
+  if (run.code !== 0 || !out) return childFailure('Spark script', run);
   const jvm = out['jvm_peak_rss_bytes'];
   const py = out['python_peak_rss_bytes'];
   return {

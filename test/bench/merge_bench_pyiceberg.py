@@ -56,11 +56,7 @@ def prepare(args: argparse.Namespace) -> dict[str, Any]:
     raw = pj.read_json(args.changes, parse_options=pj.ParseOptions(explicit_schema=read_schema))
     cols = []
     for f in schema:
-        col = raw.column(f.name)
-        if pa.types.is_timestamp(f.type):
-            col = col.cast(pa.timestamp("us")).cast(f.type) if f.type.tz is None else \
-                col.cast(pa.timestamp("us", tz="UTC"))
-        cols.append(col.cast(f.type))
+        cols.append(raw.column(f.name).cast(f.type))
     table = pa.Table.from_arrays(cols, schema=schema)
     pq.write_table(table, args.out, compression="zstd")
     return {"rows": table.num_rows, "out": args.out}
@@ -70,8 +66,11 @@ def upsert(args: argparse.Namespace) -> dict[str, Any]:
     import pyarrow.parquet as pq
     import pyiceberg
 
+    from pyiceberg.table import upsert_util
+
     started = time.monotonic()
     table = open_table(args)
+    base_snapshot = table.current_snapshot().snapshot_id
     changes = pq.read_table(args.changes)
     load_seconds = time.monotonic() - started
     log(f"pyiceberg {pyiceberg.__version__}: {changes.num_rows} changes loaded in {load_seconds:.1f}s; upsert on {args.table}")
@@ -81,6 +80,10 @@ def upsert(args: argparse.Namespace) -> dict[str, Any]:
     seconds = time.monotonic() - started
     cpu1 = os.times()
     log(f"upsert took {seconds:.2f}s: {result}")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    # After the clock: the files the upsert's match scan plans on the base snapshot.
+    match = upsert_util.create_match_filter(changes, ["id"])
+    match_scan_files = len(list(table.scan(row_filter=match, snapshot_id=base_snapshot).plan_files()))
     return {
         "seconds": seconds,
         "load_seconds": load_seconds,
@@ -88,8 +91,9 @@ def upsert(args: argparse.Namespace) -> dict[str, Any]:
         "rows_updated": result.rows_updated,
         "rows_inserted": result.rows_inserted,
         "pyiceberg_version": pyiceberg.__version__,
+        "match_scan_files": match_scan_files,
         # ru_maxrss is in KiB on Linux.
-        "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+        "peak_rss_bytes": peak,
     }
 
 
