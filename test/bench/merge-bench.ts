@@ -466,7 +466,7 @@ async function main(): Promise<void> {
   let failed = false;
   try {
     console.log(`merge bench: ${rows} rows over ${days} days, day(ts) partitions, 8 columns, zstd; ${args.changes} changes (${Number(args['new-fraction']) * 100}% new keys); chunks of ${chunk} rows; seed ${seed}; Spark local[2], driver memory ${args['driver-memory']}`);
-    console.log(`reproduce: npm run bench:merge -- --rows ${rows} --changes ${args.changes} --days ${days} --chunk-rows ${chunk} --seed ${seed} --engines ${engines.join(',')}`);
+    console.log(`reproduce: npm run bench:merge -- --rows ${rows} --changes ${args.changes} --days ${days} --chunk-rows ${chunk} --seed ${seed} --engines ${engines.join(',')} --timeout-min ${args['timeout-min']} --driver-memory ${args['driver-memory']}`);
     let catalog = await openCatalog({ warehouse: dir });
     const catalogName = catalog.name;
     await catalog.createNamespace(['bench']);
