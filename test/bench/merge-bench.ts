@@ -5,6 +5,8 @@
 //   npm run bench:merge                              # 10,000,000 rows, 100,000 changes
 //   npm run bench:merge -- --rows 1000000            # quick run
 //   npm run bench:merge -- --engines floe-mor,spark-mor --keep
+//   npm run bench:merge -- --engines floe-cow --no-verify --cpu-prof /tmp/prof   # V8 profile of floe
+//   npm run bench:merge -- --timeout-min 25          # kill an engine (its process group) after 25 min
 //
 // Table: id long (the key: Iceberg identifier field), ts timestamptz partitioned by day(ts) over
 // --days days, and six payload columns (customer_id long, status string, amount double, quantity
@@ -25,7 +27,10 @@
 // table load and the parse of the change batch (printed apart). Figures of files written come
 // from each engine's own snapshot summaries, the same keys for all; after each run pyiceberg reads
 // the table back: rows = base + new keys, no duplicate key, and --sample updated keys carry the
-// batch's values in every column.
+// batch's values in every column. "Data files read" is the engine's own figure (floe's scanned
+// files; for pyiceberg the files its match scan plans on the base snapshot, counted after the
+// clock); Spark does not report it. Wall times on a shared machine vary with its load: the CPU
+// seconds of the merge are printed beside them.
 //
 // Needs the interop readers for pyiceberg and Spark: `bash scripts/setup-readers.sh`.
 import { spawn } from 'node:child_process';
