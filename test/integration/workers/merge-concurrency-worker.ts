@@ -45,11 +45,17 @@ const row = (tag: string, i: number): Row => ({
   id: int(cfg.keys), region: REGIONS[int(REGIONS.length)]!, v: pick() < 0.1 ? null : `${tag}/${i}`, n: pick() < 0.1 ? null : int(1_000_000),
 });
 
-while (Date.now() < deadline) {
+const printStats = (): void => {
+  stats.planMs = Math.round(stats.planMs / Math.max(1, stats.attempts));
+  process.stdout.write(`${JSON.stringify(stats)}\n`);
+};
+
+async function round(): Promise<void> {
   const tag = `${cfg.name}-${stats.batches}`;
   const size = 1 + int(cfg.maxBatch);
   const summary = { [TAG]: tag };
-  // Plan time of each attempt: from its start (the call, or the previous conflict) to its swap.
+  // Time of each attempt: from its start (the call, or the previous conflict, so a retry's
+  // backoff included) to its pointer swap.
   let attemptStart = performance.now();
   const onRetry = (): void => { stats.retries++; attemptStart = performance.now(); };
   const beforeSwap = (): void => {
@@ -95,9 +101,16 @@ while (Date.now() < deadline) {
       stats.aborted++;
     }
   }
-  stats.batches++;
-  if (cfg.pauseMs > 0) await sleep(int(cfg.pauseMs));
+}
+
+try {
+  while (Date.now() < deadline) {
+    await round();
+    stats.batches++;
+    if (cfg.pauseMs > 0) await sleep(int(cfg.pauseMs));
+  }
+} finally {
+  // Also on failure: the test prints every worker's counts next to the error.
+  printStats();
 }
 await catalog.close();
-stats.planMs = Math.round(stats.planMs / Math.max(1, stats.attempts));
-process.stdout.write(`${JSON.stringify(stats)}\n`);
