@@ -1,10 +1,12 @@
 // MERGE under real concurrency: two merging processes (one merge-on-read, one copy-on-write), an
 // appending process and a compacting process work on one keyed table for a fixed time
-// (FLOE_MERGE_CONCURRENCY_SECONDS, default 75). Mergers and appender draw keys from one small
-// space, so they conflict with each other all the time. Afterwards the branch history, replayed
-// oldest first through the batch logs with MERGE's rules, must give exactly the rows pyiceberg
-// and DuckDB read — as multisets, duplicates from appends included — at the head and at a few
-// earlier snapshots; each merge's counters must match what the replay saw at its position.
+// (FLOE_MERGE_CONCURRENCY_SECONDS, default 75; seed FLOE_MERGE_CONCURRENCY_SEED). Mergers and the
+// appender draw keys from one small space, so they keep conflicting. Afterwards the branch
+// history, replayed oldest first through the batch logs with MERGE's rules, must give exactly the
+// rows pyiceberg and DuckDB read — as multisets, duplicates from appends included — at the head,
+// at a few earlier snapshots and at a few compactions; each merge's counters must match what the
+// replay saw at its position. Pauses between batches keep the commit rate below what optimistic
+// concurrency sustains on two busy cores (no worker may run out of its 20 retries).
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
@@ -27,7 +29,7 @@ const SECONDS = Number(process.env.FLOE_MERGE_CONCURRENCY_SECONDS ?? 75);
 const SEED = Number(process.env.FLOE_MERGE_CONCURRENCY_SEED ?? 20261127);
 const KEYS = 120;
 const READERS: readonly ReaderName[] = ['pyiceberg', 'duckdb'];
-const PROPS = { 'commit.retry.num-retries': '20', 'commit.retry.min-wait-ms': '5', 'commit.retry.max-wait-ms': '300' };
+const PROPS = { 'commit.retry.num-retries': '20', 'commit.retry.min-wait-ms': '5', 'commit.retry.max-wait-ms': '1000' };
 const ID = { namespace: ['mc'], name: 't' };
 
 interface WorkerStats { role: string; name: string; batches: number; commits: number; retries: number; maxAttempts: number; aborted: number; rewrittenFiles: number; planMs: number; maxPlanMs: number }
@@ -71,10 +73,10 @@ describe('MERGE with concurrent mergers, an appender and the compactor', { skip:
     await appendRecords(wh.catalog, ID, seedRows, { summary: { [TAG]: 'seed-0' } });
     const base = { warehouse: wh.dir, table: 'mc.t', seconds: SECONDS, keys: KEYS };
     const configs: WorkerConfig[] = [
-      { ...base, role: 'merger', name: 'merge-mor', seed: SEED + 1, log: path.join(wh.dir, 'merge-mor.ndjson'), maxBatch: 8, pauseMs: 800, mode: 'merge-on-read' },
-      { ...base, role: 'merger', name: 'merge-cow', seed: SEED + 2, log: path.join(wh.dir, 'merge-cow.ndjson'), maxBatch: 8, pauseMs: 300, mode: 'copy-on-write' },
-      { ...base, role: 'appender', name: 'append', seed: SEED + 3, log: path.join(wh.dir, 'append.ndjson'), maxBatch: 4, pauseMs: 1500 },
-      { ...base, role: 'compactor', name: 'compact', seed: SEED + 4, log: path.join(wh.dir, 'compact.ndjson'), maxBatch: 1, pauseMs: 1000 },
+      { ...base, role: 'merger', name: 'merge-mor', seed: SEED + 1, log: path.join(wh.dir, 'merge-mor.ndjson'), maxBatch: 8, pauseMs: 2000, mode: 'merge-on-read' },
+      { ...base, role: 'merger', name: 'merge-cow', seed: SEED + 2, log: path.join(wh.dir, 'merge-cow.ndjson'), maxBatch: 8, pauseMs: 2000, mode: 'copy-on-write' },
+      { ...base, role: 'appender', name: 'append', seed: SEED + 3, log: path.join(wh.dir, 'append.ndjson'), maxBatch: 4, pauseMs: 2500 },
+      { ...base, role: 'compactor', name: 'compact', seed: SEED + 4, log: path.join(wh.dir, 'compact.ndjson'), maxBatch: 1, pauseMs: 3000 },
     ];
     const runs = await Promise.all(configs.map(runWorker));
     for (const r of runs) {
@@ -133,9 +135,15 @@ describe('MERGE with concurrent mergers, an appender and the compactor', { skip:
     console.log(`# history: ${lineage.length} snapshots (${compactions} compactions); ${modelRows(model).length} rows, ${dup} keys duplicated by appends`);
     assert.ok(mergeRetries > 0, 'no merge ever retried: the test did not exercise concurrency');
 
-    // The head and a few earlier snapshots, through every reader.
+    // The head, a few earlier snapshots and a few compactions (which must change no row),
+    // through every reader.
     const pickState = rng(SEED + 99);
-    const checked = [states.length - 1, ...Array.from({ length: 4 }, () => Math.floor(pickState() * states.length))];
+    const compactionStates = states.flatMap((st, i) => (st.snapshot.summary[TAG] === undefined ? [i] : []));
+    const checked = new Set([
+      states.length - 1,
+      ...Array.from({ length: 4 }, () => Math.floor(pickState() * states.length)),
+      ...Array.from({ length: Math.min(3, compactionStates.length) }, () => compactionStates[Math.floor(pickState() * compactionStates.length)]!),
+    ]);
     for (const i of checked) {
       const { snapshot, rows } = states[i]!;
       const expected = canonical(rows);
