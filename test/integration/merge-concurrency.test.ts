@@ -1,12 +1,12 @@
 // MERGE under real concurrency: two merging processes (one merge-on-read, one copy-on-write), an
-// appending process and a compacting process work on one keyed table for a fixed time
-// (FLOE_MERGE_CONCURRENCY_SECONDS, default 75; seed FLOE_MERGE_CONCURRENCY_SEED). Mergers and the
-// appender draw keys from one small space, so they keep conflicting. Afterwards the branch
-// history, replayed oldest first through the batch logs with MERGE's rules, must give exactly the
-// rows pyiceberg and DuckDB read — as multisets, duplicates from appends included — at the head,
-// at a few earlier snapshots and at a few compactions; each merge's counters must match what the
-// replay saw at its position. Pauses between batches keep the commit rate below what optimistic
-// concurrency sustains on two busy cores (no worker may run out of its 20 retries).
+// appending process and a compacting process work on one keyed table for a fixed time. Mergers
+// and the appender draw keys from one small space, so they keep conflicting. Afterwards the
+// branch history, replayed oldest first through the batch logs with MERGE's rules, must give
+// exactly the rows pyiceberg and DuckDB read — as multisets, duplicates from appends included —
+// at the head, at a few earlier snapshots and at a few compactions; each merge's counters must
+// match what the replay saw at its position. Pauses between batches keep the commit rate below
+// what optimistic concurrency sustains on two busy cores (no worker may run out of its 20
+// retries). Env: FLOE_MERGE_CONCURRENCY_SECONDS (default 75), _SEED, _PARTITION.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
@@ -28,6 +28,8 @@ const WORKER = path.join(REPO_ROOT, 'test/integration/workers/merge-concurrency-
 const SECONDS = Number(process.env.FLOE_MERGE_CONCURRENCY_SECONDS ?? 75);
 const SEED = Number(process.env.FLOE_MERGE_CONCURRENCY_SEED ?? 20261127);
 const KEYS = 120;
+/** `region` (default: an upsert may move its row across partitions), `bucket(4, id)`, or `none`. */
+const PARTITION = process.env.FLOE_MERGE_CONCURRENCY_PARTITION ?? 'region';
 const READERS: readonly ReaderName[] = ['pyiceberg', 'duckdb'];
 const PROPS = { 'commit.retry.num-retries': '20', 'commit.retry.min-wait-ms': '5', 'commit.retry.max-wait-ms': '1000' };
 const ID = { namespace: ['mc'], name: 't' };
@@ -67,7 +69,7 @@ describe('MERGE with concurrent mergers, an appender and the compactor', { skip:
   });
 
   test(`${SECONDS} s of two mergers, an appender and a compactor: history replays to what readers see`, { timeout: (SECONDS + 600) * 1000 }, async () => {
-    await wh.catalog.createTable(ID, { schema: SCHEMA, spec: parsePartitionExpression('region', SCHEMA), properties: PROPS });
+    await wh.catalog.createTable(ID, { schema: SCHEMA, ...(PARTITION === 'none' ? {} : { spec: parsePartitionExpression(PARTITION, SCHEMA) }), properties: PROPS });
     // A first batch so the mergers meet rows from their first batch on.
     const seedRows: Row[] = Array.from({ length: KEYS / 2 }, (_, i) => ({ id: i * 2, region: REGIONS[i % 3]!, v: `seed/${i}`, n: i }));
     await appendRecords(wh.catalog, ID, seedRows, { summary: { [TAG]: 'seed-0' } });
