@@ -53,6 +53,19 @@ function runWorker(cfg: WorkerConfig): Promise<WorkerRun> {
   });
 }
 
+/** The first keys whose rows differ, for a failure message that names them. */
+function keyDiff(actual: readonly Record<string, unknown>[], expected: readonly Record<string, unknown>[]): string {
+  const byKey = (rows: readonly Record<string, unknown>[]): Map<string, string[]> => {
+    const m = new Map<string, string[]>();
+    for (const r of rows) m.set(String(r.id), [...(m.get(String(r.id)) ?? []), JSON.stringify(r)]);
+    return m;
+  };
+  const a = byKey(actual);
+  const e = byKey(expected);
+  const keys = [...new Set([...a.keys(), ...e.keys()])].filter((k) => JSON.stringify(a.get(k) ?? []) !== JSON.stringify(e.get(k) ?? []));
+  return `${keys.length} key(s) differ, e.g. ${keys.slice(0, 3).map((k) => `id ${k}: read ${(a.get(k) ?? []).join(' ')} || replay ${(e.get(k) ?? []).join(' ')}`).join('; ')}`;
+}
+
 const canonical = (rows: readonly Row[]): Record<string, unknown>[] => canonicalRows(SCHEMA, rows as unknown as Record<string, unknown>[]);
 
 describe('MERGE with concurrent mergers, an appender and the compactor', { skip: readersUnavailable() }, () => {
@@ -151,7 +164,9 @@ describe('MERGE with concurrent mergers, an appender and the compactor', { skip:
       const expected = canonical(rows);
       for (const reader of READERS) {
         const res = await readers.read({ reader, warehouse: wh.dir, catalogDb: wh.catalogDb, table: 'mc.t', snapshotId: snapshot.snapshotId });
-        assert.deepStrictEqual(normalizeRows(SCHEMA, res.rows), expected, `${reader} at snapshot ${snapshot.snapshotId} (#${i + 1} of ${states.length}, ${snapshot.summary.operation} ${snapshot.summary[TAG] ?? ''})`);
+        const actual = normalizeRows(SCHEMA, res.rows);
+        const where = `${reader} at snapshot ${snapshot.snapshotId} (#${i + 1} of ${states.length}, ${snapshot.summary.operation} ${snapshot.summary[TAG] ?? ''})`;
+        assert.deepStrictEqual(actual, expected, `${where}: ${keyDiff(actual, expected)}`);
       }
     }
   });
