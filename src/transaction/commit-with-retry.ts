@@ -120,6 +120,16 @@ export async function commitUpdateWithRetry(catalog: Catalog, id: TableIdentifie
       }
       opts.hooks?.onRetry?.(attempt, error);
       await sleep(backoffMs(policy, attempt));
+      // The next attempt starts from the head as it is after the wait (Java's SnapshotProducer
+      // refreshes at the start of every attempt): the copy loaded before the wait is stale by
+      // then, and an attempt built on it fails again if anyone committed meanwhile, so a slow
+      // writer (a MERGE re-plans each attempt) starved behind faster ones.
+      const fresh = await catalog.loadTable(id).catch(() => undefined);
+      if (fresh) {
+        // An unknown outcome can still land late.
+        if (action.landed?.(fresh)) return { table: fresh, attempts: attempt, committed: true, ...(lastPrepared ? { prepared: lastPrepared } : {}) };
+        table = fresh;
+      }
     }
   }
 }

@@ -72,6 +72,29 @@ describe('commitWithRetry', () => {
     assert.deepStrictEqual(lists.map((f) => f.split('/').pop()!.split('-')[2]), ['2']);
   });
 
+  test('a retry is built on the head as it is after the backoff, not as it was before it', async () => {
+    // Regression: the loop reloaded the table before sleeping and prepared the next attempt on
+    // that copy, so a commit landing during the backoff made the retry fail again — a slow
+    // writer (a copy-on-write MERGE re-plans every attempt) starved behind faster ones.
+    let during: Promise<unknown> | undefined;
+    const faulty = new Proxy(faultyCatalog(wh.catalog, async (commit, n) => {
+      if (n === 1) await appendRecords(wh.catalog, ID, rows(100));
+      // The writer that lands during the backoff has landed before our second swap.
+      if (n === 2) await during;
+      return commit();
+    }), {
+      get(target, prop, receiver) {
+        if (prop === 'loadTable') return async (id: TableIdentifier) => { await during; return target.loadTable(id); };
+        return Reflect.get(target, prop, receiver) as unknown;
+      },
+    });
+    const r = await appendRecords(faulty, ID, rows(0), { hooks: { onRetry: () => { during ??= appendRecords(wh.catalog, ID, rows(200)); } } });
+    assert.equal(r.attempts, 2, 'the second attempt saw the commit made during the backoff');
+    const t = await wh.catalog.loadTable(ID);
+    assert.equal(lineage(t.metadata).length, 3);
+    assert.equal(branchHead(t.metadata, 'main')!.summary['total-records'], '15');
+  });
+
   test('a commit that landed but whose answer was lost is recognised, never applied twice', async () => {
     const faulty = faultyCatalog(wh.catalog, async (commit, n) => {
       const result = await commit();
