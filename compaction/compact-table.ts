@@ -4,14 +4,13 @@
 // With `partial-progress.enabled` the groups are committed in up to
 // `partial-progress.max-commits` commits, so a conflict costs only its own groups.
 import PQueue from 'p-queue';
-import * as arrow from 'apache-arrow';
-import * as parquet from 'parquet-wasm';
 import { errorMessage, FloeError } from '../src/errors.ts';
 import { faultPoint } from '../src/fault-points.ts';
 import { deleteAll } from '../src/io/file-io.ts';
 import { LocalFileIO } from '../src/io/local-file-io.ts';
-import { EntryStatus, FileContent, ManifestContent, type DataFile } from '../src/spec/data-file.ts';
-import { partitionKey } from '../src/spec/partition-spec.ts';
+import { EntryStatus, ManifestContent, type DataFile } from '../src/spec/data-file.ts';
+import { buildDeleteIndex } from '../src/reader/delete-index.ts';
+import { partitionKey, type PartitionSpec } from '../src/spec/partition-spec.ts';
 import { schemaToJson } from '../src/spec/schema.ts';
 import { branchHead, currentSchema, MAIN_BRANCH, specById, type Snapshot } from '../src/spec/table-metadata.ts';
 import type { Catalog } from '../src/table/catalog.ts';
@@ -20,7 +19,7 @@ import { commitWithRetry, type CommitHooks } from '../src/transaction/commit-wit
 import { manifestEntries, snapshotManifests } from '../src/transaction/table-manifests.ts';
 import { plannerConfig, planRewriteGroups, type PlannerConfig, type PlannerFile, type RewriteGroup, type RewritePlan } from './planner.ts';
 import { ReplaceDataFiles, RewriteValidationError } from '../src/transaction/replace-data-files.ts';
-import { namingParquetFile, runRewriteJob, type RewriteInput, type RewriteJob } from './rewrite-data-files.ts';
+import { runRewriteJob, type RewriteInput, type RewriteJob } from './rewrite-data-files.ts';
 import { RewritePool } from './rewrite-pool.ts';
 
 export interface CompactOptions extends Partial<PlannerConfig> {
@@ -64,20 +63,6 @@ export interface CompactReport {
 
 interface LiveFile { readonly file: DataFile; readonly sequenceNumber: bigint }
 
-/** Position-delete file columns (reserved field ids 2147483546 / 2147483545). */
-async function readPositionDeletes(catalog: Catalog, deleteFile: DataFile, into: Map<string, number[]>): Promise<void> {
-  const bytes = await catalog.io.read(deleteFile.filePath);
-  const t = await namingParquetFile(deleteFile.filePath, () => arrow.tableFromIPC(parquet.readParquet(bytes, { columns: ['file_path', 'pos'] }).intoIPCStream()));
-  const paths = t.getChild('file_path')!;
-  const positions = t.getChild('pos')!;
-  for (let i = 0; i < t.numRows; i++) {
-    const p = String(paths.get(i));
-    const list = into.get(p) ?? [];
-    list.push(Number(positions.get(i)));
-    into.set(p, list);
-  }
-}
-
 async function scanBranch(catalog: Catalog, head: Snapshot): Promise<{ data: LiveFile[]; deletes: LiveFile[] }> {
   const data: LiveFile[] = [];
   const deletes: LiveFile[] = [];
@@ -90,8 +75,6 @@ async function scanBranch(catalog: Catalog, head: Snapshot): Promise<{ data: Liv
   }
   return { data, deletes };
 }
-
-const keyOf = (f: DataFile): string => `${f.specId}\u0000${partitionKey(f.partition)}`;
 
 export async function compactTable(catalog: Catalog, id: TableIdentifier, opts: CompactOptions = {}): Promise<CompactReport> {
   const started = Date.now();
@@ -109,46 +92,26 @@ export async function compactTable(catalog: Catalog, id: TableIdentifier, opts: 
   if (!head) return report(empty);
 
   const { data, deletes } = await scanBranch(catalog, head);
-  // Deletes that apply to a data file: same spec and partition, sequence number not older.
-  const positionDeletesByPartition = new Map<string, LiveFile[]>();
-  const equalityDeletesByPartition = new Map<string, LiveFile[]>();
-  // Deletes of an unpartitioned spec apply to every partition (spec "Scan Planning").
-  const GLOBAL = 'global';
-  for (const d of deletes) {
-    const target = d.file.content === FileContent.PositionDeletes ? positionDeletesByPartition : equalityDeletesByPartition;
-    const key = d.file.partition.length === 0 ? GLOBAL : keyOf(d.file);
-    target.set(key, [...(target.get(key) ?? []), d]);
-  }
+  // Deletes that apply to a data file, by the spec's scan-planning rules (delete-index.ts).
+  const deleteIndex = await buildDeleteIndex(catalog.io, deletes);
+  const specOf = (specId: number): PartitionSpec => specById(meta, specId);
   const deletedPositions = new Map<string, number[]>();
-  const readDeleteFiles = new Set<string>();
   const plannerFiles: PlannerFile[] = [];
   const byPath = new Map<string, LiveFile>();
   let skippedForEqualityDeletes = 0;
   for (const f of data) {
-    const key = keyOf(f.file);
     // Equality deletes would have to be evaluated row by row; files they touch are left alone
     // (rewriting them with the starting sequence number would resurrect deleted rows).
-    const inScope = (m: Map<string, LiveFile[]>): LiveFile[] => [...(m.get(key) ?? []), ...(key === GLOBAL ? [] : m.get(GLOBAL) ?? [])];
-    if (inScope(equalityDeletesByPartition).some((d) => d.sequenceNumber > f.sequenceNumber)) { skippedForEqualityDeletes++; continue; }
-    const applicable = inScope(positionDeletesByPartition).filter((d) =>
-      d.sequenceNumber >= f.sequenceNumber && (d.file.referencedDataFile == null || d.file.referencedDataFile === f.file.filePath));
-    for (const d of applicable) {
-      if (readDeleteFiles.has(d.file.filePath)) continue;
-      readDeleteFiles.add(d.file.filePath);
-      await readPositionDeletes(catalog, d.file, deletedPositions);
-    }
+    if (deleteIndex.equalityDeleteFiles(f.file, f.sequenceNumber, specOf).length > 0) { skippedForEqualityDeletes++; continue; }
+    const applicable = deleteIndex.positionDeleteFiles(f.file, f.sequenceNumber, specOf);
+    const positions = await deleteIndex.deletedPositions(f.file, f.sequenceNumber, specOf);
+    if (positions) deletedPositions.set(f.file.filePath, [...positions].sort((a, b) => a - b));
     byPath.set(f.file.filePath, f);
     plannerFiles.push({
       path: f.file.filePath, specId: f.file.specId, partitionKey: partitionKey(f.file.partition),
       sizeBytes: Number(f.file.fileSizeInBytes), recordCount: Number(f.file.recordCount),
-      deleteFileCount: applicable.length, deletedRecordCount: 0,
+      deleteFileCount: applicable.length, deletedRecordCount: positions?.size ?? 0,
     });
-  }
-  // Exact deleted-row counts now that all applicable delete files are read.
-  for (let i = 0; i < plannerFiles.length; i++) {
-    const p = plannerFiles[i]!;
-    const positions = deletedPositions.get(p.path);
-    if (positions) plannerFiles[i] = { ...p, deletedRecordCount: new Set(positions).size };
   }
   const plan = planRewriteGroups(plannerFiles, cfg);
   opts.onEvent?.({ type: 'planned', table: name, plan, skippedForEqualityDeletes });
@@ -201,7 +164,7 @@ export async function compactTable(catalog: Catalog, id: TableIdentifier, opts: 
     if (fatal) return;
     const inputs: RewriteInput[] = group.files.map((pf) => {
       const positions = deletedPositions.get(pf.path);
-      return { file: byPath.get(pf.path)!.file, ...(positions ? { deletedPositions: [...new Set(positions)].sort((a, b) => a - b) } : {}) };
+      return { file: byPath.get(pf.path)!.file, ...(positions ? { deletedPositions: positions } : {}) };
     });
     const job: RewriteJob = {
       inputs, schemaJson: schemaToJson(schema), spec: specById(meta, group.specId), location: meta.location,

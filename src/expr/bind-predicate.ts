@@ -153,21 +153,18 @@ const TEMPORAL: ReadonlySet<string> = new Set(['date', 'time', 'timestamp', 'tim
 
 /** The text or value handed to the column's primitiveParser, or a refusal reason. */
 function parserInput(type: PrimitiveType, literal: LiteralToken): unknown {
+  const isTimestamp = type.kind === 'timestamp' || type.kind === 'timestamptz';
   switch (literal.kind) {
     case 'string':
-      return literal.text;
+      return isTimestamp ? midnightIfDateOnly(literal.text) : literal.text;
     case 'boolean':
       return literal.value;
     case 'bytes':
       return Uint8Array.from(Buffer.from(literal.hex, 'hex'));
     case 'typed':
-      if (literal.type === 'date' && (type.kind === 'timestamp' || type.kind === 'timestamptz')) {
-        // A date compared with a timestamp means its midnight (Spark and Trino cast it so).
-        return `${literal.text}T00:00:00`;
-      }
-      if (literal.type === 'timestamp' ? type.kind === 'timestamp' || type.kind === 'timestamptz' : literal.type === type.kind) {
-        return literal.text;
-      }
+      if (literal.type === 'date' && isTimestamp) return midnightIfDateOnly(literal.text);
+      if (literal.type === 'timestamp' && isTimestamp) return midnightIfDateOnly(literal.text);
+      if (literal.type === type.kind) return literal.text;
       throw new LiteralRefusal(`a ${literal.type.toUpperCase()} literal does not fit a ${primitiveToString(type)} column`);
     case 'number': {
       if (TEMPORAL.has(type.kind)) {
@@ -184,6 +181,11 @@ function parserInput(type: PrimitiveType, literal: LiteralToken): unknown {
       throw new LiteralRefusal(`a ${primitiveToString(type)} column needs ${type.kind === 'boolean' ? 'TRUE or FALSE' : 'a quoted literal'}`);
     }
   }
+}
+
+/** A date compared with a timestamp means its midnight (Spark and Trino cast it so). */
+function midnightIfDateOnly(text: string): string {
+  return /^[+-]?\d{4,6}-\d{2}-\d{2}$/.test(text) ? `${text}T00:00:00` : text;
 }
 
 function exampleOf(kind: string): string {

@@ -1,12 +1,13 @@
 // Evaluating a bound `--where` predicate: on one row (SQL three-valued logic, TRUE only
-// matches), and on a data file's metrics or partition tuple (file-metrics-evaluators.ts,
-// partition-projection.ts, re-exported here so callers import one module).
+// matches), and on a data file's metrics, a partition tuple or a manifest's partition summaries
+// (file-metrics-evaluators.ts, partition-projection.ts, re-exported here so callers import one
+// module).
 import type { PrimitiveValue } from '../spec/types.ts';
 import type { BoundExpr } from './bind-predicate.ts';
 import { compareHolds, inList } from './normal-form.ts';
 
 export { mightMatchFile, mustMatchFile, DEFAULT_BOUND_TRUNCATE_LENGTH, type StrictMetricsOptions } from './file-metrics-evaluators.ts';
-export { mightMatchPartition } from './partition-projection.ts';
+export { mightMatchManifest, mightMatchPartition } from './partition-projection.ts';
 
 /** SQL's three truth values; null is UNKNOWN. */
 type Truth = boolean | null;

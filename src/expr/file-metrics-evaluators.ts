@@ -23,17 +23,19 @@ export interface StrictMetricsOptions {
   readonly boundTruncateLength?: number;
 }
 
-/** The metrics of one column of one file, decoded. */
-interface ColumnStats {
-  readonly recordCount: bigint;
+/** The metrics of one column of one file (or one partition field of a manifest), decoded. */
+export interface ColumnStats {
+  readonly recordCount: bigint | undefined;
   readonly valueCount: bigint | undefined;
   readonly nullCount: bigint | undefined;
   readonly nanCount: bigint | undefined;
   readonly lower: PrimitiveValue | undefined;
   readonly upper: PrimitiveValue | undefined;
+  /** Known that every value is null or NaN (a manifest summary without bounds). */
+  readonly onlyNullOrNaN?: boolean;
 }
 
-function decodeBound(type: PrimitiveType, bytes: Uint8Array | undefined): PrimitiveValue | undefined {
+export function decodeBound(type: PrimitiveType, bytes: Uint8Array | undefined): PrimitiveValue | undefined {
   if (bytes === undefined) return undefined;
   try {
     const value = decodeSingleValue(type, bytes);
@@ -65,6 +67,7 @@ function statsOf(file: DataFile, schema: Schema, ref: BoundReference): ColumnSta
 }
 
 function nullsOnly(s: ColumnStats): boolean {
+  if (s.onlyNullOrNaN === true && s.nanCount === 0n) return true;
   return s.valueCount !== undefined && s.nullCount !== undefined && s.valueCount === s.nullCount;
 }
 
@@ -72,10 +75,15 @@ function nansOnly(s: ColumnStats): boolean {
   return s.valueCount !== undefined && s.nanCount !== undefined && s.valueCount === s.nanCount;
 }
 
+/** No value that an order comparison, = or IN can hold for: all null or NaN. */
+function noOrderedValues(s: ColumnStats): boolean {
+  return s.onlyNullOrNaN === true || nullsOnly(s) || nansOnly(s);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Inclusive: false only when the metrics prove that no row makes the leaf TRUE.
 
-function leafMightMatch(leaf: Leaf, s: ColumnStats): boolean {
+export function leafMightMatch(leaf: Leaf, s: ColumnStats): boolean {
   const type = leaf.ref.type;
   switch (leaf.kind) {
     case 'is-null':
@@ -88,12 +96,12 @@ function leafMightMatch(leaf: Leaf, s: ColumnStats): boolean {
       if (nullsOnly(s)) return false;
       // NOT IN holds for NaN and for any value outside the list: bounds rarely exclude that.
       if (leaf.negated) return true;
-      if (nansOnly(s)) return false;
+      if (noOrderedValues(s)) return false;
       return leaf.values.some((v) => withinBounds(type, v, s));
     case 'cmp': {
       if (nullsOnly(s)) return false;
       if (leaf.op === '!=') return true;
-      if (nansOnly(s)) return false;
+      if (noOrderedValues(s)) return false;
       const v = leaf.value;
       switch (leaf.op) {
         // A truncated lower bound is still ≤ every value and a truncated upper bound still ≥.

@@ -42,7 +42,7 @@ interface Token {
 }
 
 const NUMBER_RE = /^-?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?/;
-const WORD_RE = /^[A-Za-z_][A-Za-z0-9_$]*/;
+const WORD_RE = /^[\p{L}_][\p{L}\p{N}_$]*/u;
 const OPS = ['<=', '>=', '<>', '!=', '=', '<', '>'];
 
 function fail(label: string, message: string): never {
@@ -87,7 +87,7 @@ function tokenize(text: string, label: string): Token[] {
     } else if (NUMBER_RE.test(rest)) {
       const m = NUMBER_RE.exec(rest)![0];
       // `1abc` is neither a number nor a name: refuse it here rather than as two tokens.
-      if (/^[A-Za-z_]/.test(text.slice(i + m.length))) {
+      if (/^[\p{L}_]/u.test(text.slice(i + m.length))) {
         const word = /^[A-Za-z0-9_.$]+/.exec(text.slice(i + (m.startsWith('-') ? 1 : 0)))?.[0] ?? m;
         fail(label, `malformed number at position ${i + 1}, found '${m.startsWith('-') ? '-' : ''}${word}'`);
       }

@@ -5,6 +5,7 @@
 // rewrites the file (a rewritten row gets a newer sequence number, so an older equality delete
 // would no longer apply to it).
 import { scanColumns } from '../reader/data-file-reader.ts';
+import { equalityKey } from '../reader/delete-index.ts';
 import type { PrimitiveValue } from '../spec/types.ts';
 import type { LiveDataFile, RowLevelBase } from './row-level-base.ts';
 
@@ -23,11 +24,11 @@ export async function scanLiveRows(
   const equality = await base.deletes.equalityDeletes(live.file, live.sequenceNumber, base.specOf);
   const columns = [...new Set([...fieldIds, ...equality.flatMap((e) => e.fieldIds)])];
   await scanColumns(base.io, live.file, columns, (first, numRows, column) => {
-    const eqReaders = equality.map((e) => ({ keys: e.keys, encode: e.encode, readers: e.fieldIds.map((id) => column(id)) }));
+    const eqReaders = equality.map((e) => ({ keys: e.keys, readers: e.fieldIds.map((id) => column(id)) }));
     for (let i = 0; i < numRows; i++) {
       const pos = first + i;
       if (alreadyDeleted.has(pos)) continue;
-      if (eqReaders.some((e) => e.keys.has(e.encode(e.readers.map((r) => r(i)))))) { alreadyDeleted.add(pos); continue; }
+      if (eqReaders.some((e) => e.keys.has(equalityKey(e.readers.map((r) => r(i)))))) { alreadyDeleted.add(pos); continue; }
       visit(pos, column, i);
     }
   });

@@ -52,7 +52,7 @@ export async function loadRowLevelBase(io: FileIO, meta: TableMetadata, parent: 
   }
   return {
     io, meta, schema: currentSchema(meta), parent, data,
-    deletes: buildDeleteIndex(io, deleteEntries),
+    deletes: await buildDeleteIndex(io, deleteEntries),
     specOf: (specId) => specById(meta, specId),
   };
 }

@@ -8,11 +8,15 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import type { BoundExpr, BoundReference } from '../../../src/expr/bind-predicate.ts';
-import { evaluateRow, mightMatchFile, mightMatchPartition, mustMatchFile } from '../../../src/expr/evaluate.ts';
+import { evaluateRow, mightMatchFile, mightMatchManifest, mightMatchPartition, mustMatchFile } from '../../../src/expr/evaluate.ts';
+import { summarizePartitions } from '../../../src/format/manifest-writer.ts';
+import { partitionType } from '../../../src/spec/partition-spec.ts';
 import { evaluateNormal, leafHolds, toNormalForm } from '../../../src/expr/normal-form.ts';
 import type { ComparisonOp } from '../../../src/expr/parse-predicate.ts';
 import type { PartitionSpec } from '../../../src/spec/partition-spec.ts';
-import { applyTransform, type Transform } from '../../../src/spec/transforms.ts';
+import { applyTransform, partitionPathSegment, type Transform } from '../../../src/spec/transforms.ts';
+import { bindPredicate } from '../../../src/expr/bind-predicate.ts';
+import { parsePredicate } from '../../../src/expr/parse-predicate.ts';
 import type { PrimitiveValue } from '../../../src/spec/types.ts';
 import { fileFromRows, getter, LEAF_IDS, schema, typeOf, type Row, type StatsOptions } from './expr-fixtures.ts';
 
@@ -118,6 +122,18 @@ test('property: a matching row keeps its partition in play', () => {
   }), { ...RUNS, numRuns: 1500 });
 });
 
+test('property: a manifest summarising a matching row\'s partition might match', () => {
+  let pruned = 0;
+  fc.assert(fc.property(predicate, specArb, fc.array(rowArb, { minLength: 1, maxLength: 6 }), (p, spec, rows) => {
+    const tuples = rows.map((r) => spec.fields.map((f) => applyTransform(f.transform, typeOf(f.sourceId), r.get(f.sourceId) ?? null)));
+    const summaries = summarizePartitions(partitionType(spec, schema), tuples);
+    const might = mightMatchManifest(p, spec, schema, summaries);
+    if (rows.some((r) => evaluateRow(p, getter(r)))) assert.equal(might, true);
+    if (!might) pruned++;
+  }), { ...RUNS, numRuns: 1500 });
+  assert.ok(pruned > 20, `only ${pruned} manifests pruned`);
+});
+
 test('property: a file holding a matching row might match; a file that must match has only matching rows', () => {
   let provedAll = 0;
   let ruledOut = 0;
@@ -159,4 +175,42 @@ test('property: truncate on int and long near their limits (where Java wraps) pr
       assert.equal(mightMatchPartition(p, spec, schema, [applyTransform(spec.fields[0]!.transform, typeOf(id), value)]), true);
     }
   }), { ...RUNS, numRuns: 3000 });
+});
+
+/** A value as --where literal text, written the way a user would. */
+function literalText(id: number, v: PrimitiveValue): string {
+  const type = typeOf(id);
+  switch (type.kind) {
+    case 'date': return `DATE '${partitionPathSegment({ kind: 'identity' }, type, v)}'`;
+    case 'timestamp': return `TIMESTAMP '${partitionPathSegment({ kind: 'identity' }, type, v)}'`;
+    case 'decimal': {
+      const u = v as bigint;
+      const digits = (u < 0n ? -u : u).toString().padStart(3, '0');
+      return `${u < 0n ? '-' : ''}${digits.slice(0, -2)}.${digits.slice(-2)}`;
+    }
+    case 'string': return `'${(v as string).replaceAll("'", "''")}'`;
+    case 'binary': return `X'${Buffer.from(v as Uint8Array).toString('hex')}'`;
+    case 'boolean': return v ? 'TRUE' : 'false';
+    case 'double':
+    case 'float':
+      return Number.isFinite(v) ? (Object.is(v, -0) ? '-0.0' : String(v)) : `'${String(v)}'`;
+    default: return String(v);
+  }
+}
+
+function predicateText(e: BoundExpr): string {
+  switch (e.kind) {
+    case 'true': case 'false': return e.kind;
+    case 'and': case 'or': return `(${predicateText(e.left)}) ${e.kind} (${predicateText(e.right)})`;
+    case 'not': return `NOT (${predicateText(e.child)})`;
+    case 'cmp': return `${e.ref.column} ${e.op} ${literalText(e.ref.fieldId, e.value)}`;
+    case 'in': return `${e.ref.column} ${e.negated ? 'NOT IN' : 'IN'} (${e.values.map((v) => literalText(e.ref.fieldId, v)).join(', ')})`;
+    case 'is-null': return `${e.ref.column} IS ${e.negated ? 'NOT ' : ''}NULL`;
+  }
+}
+
+test('property: predicates written as text parse and bind to the same values', () => {
+  fc.assert(fc.property(predicate, (p) => {
+    assert.deepEqual(bindPredicate(parsePredicate(predicateText(p)), schema), p);
+  }), RUNS);
 });

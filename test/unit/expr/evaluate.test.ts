@@ -4,10 +4,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { bindPredicate, type BoundExpr } from '../../../src/expr/bind-predicate.ts';
 import {
-  evaluateRow, mightMatchFile, mightMatchPartition, mustMatchFile, referencedFieldIds,
+  evaluateRow, mightMatchFile, mightMatchManifest, mightMatchPartition, mustMatchFile, referencedFieldIds,
 } from '../../../src/expr/evaluate.ts';
+import { summarizePartitions } from '../../../src/format/manifest-writer.ts';
 import { parsePredicate } from '../../../src/expr/parse-predicate.ts';
-import type { PartitionSpec } from '../../../src/spec/partition-spec.ts';
+import { partitionType, type PartitionSpec } from '../../../src/spec/partition-spec.ts';
 import { applyTransform, type Transform } from '../../../src/spec/transforms.ts';
 import { Schema } from '../../../src/spec/schema.ts';
 import type { PrimitiveValue } from '../../../src/spec/types.ts';
@@ -237,4 +238,26 @@ test('files: uuid bounds are ignored, since Java writes them in signed order', (
   assert.equal(mightMatchFile(p, file, uuidSchema), true);
   const q = bindPredicate(parsePredicate("u != '00000000-0000-0000-0000-000000000001'"), uuidSchema);
   assert.equal(mustMatchFile(q, file, uuidSchema), false);
+});
+
+test('manifests: partition summaries prune like Iceberg\'s ManifestEvaluator', () => {
+  const byD = spec(['d', { kind: 'identity' }]);
+  const byDay = spec(['ts', { kind: 'day' }]);
+  const summary = (s: PartitionSpec, rows: Row[]) => summarizePartitions(partitionType(s, schema), rows.map((r) => partitionOf(s, r)));
+  const might = (p: string, s: PartitionSpec, rows: Row[]): boolean => mightMatchManifest(bind(p), s, schema, summary(s, rows));
+  const nanOnly = [row({ d: Number.NaN }), row({ d: null })];
+  assert.equal(might('d = 1', byD, nanOnly), false, 'no bounds: every value null or NaN');
+  assert.equal(might('d != 1', byD, nanOnly), true, 'NaN != 1');
+  assert.equal(might('NOT (d < 1)', byD, nanOnly), true);
+  assert.equal(might('d IS NULL', byD, nanOnly), true);
+  const nullOnly = [row({ d: null })];
+  assert.equal(might('d != 1', byD, nullOnly), false);
+  assert.equal(might('d IS NOT NULL', byD, nullOnly), false);
+  assert.equal(might('d IS NULL', byD, [row({ d: 2 })]), false);
+  assert.equal(might('d > 1 AND d < 3', byD, [row({ d: 0 }), row({ d: 5 })]), true);
+  assert.equal(might('d > 5', byD, [row({ d: 0 }), row({ d: 5 })]), false);
+  const day2 = [row({ ts: 86_400_000_000n + 5n })];
+  assert.equal(might("ts < TIMESTAMP '1970-01-02T00:00:00'", byDay, day2), false);
+  assert.equal(might("ts <= TIMESTAMP '1970-01-02T00:00:00'", byDay, day2), true);
+  assert.equal(mightMatchManifest(bind('d = 1'), byD, schema, null), true, 'v1 lists may omit summaries');
 });

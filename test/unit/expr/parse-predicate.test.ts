@@ -73,6 +73,7 @@ test('literal forms', () => {
 
 test('column forms: bare, dotted, double-quoted with "" escapes', () => {
   assert.equal(p('loc.lat > 1'), 'loc.lat>n:1');
+  assert.equal(p("prénom_2 = 'a' AND Ωmega.δ IS NULL"), 'and(prénom_2=s:a, Ωmega.δ null)');
   const e = parsePredicate('"my col"."a""b" = 1');
   assert.equal(e.kind, 'cmp');
   if (e.kind === 'cmp') assert.deepEqual(e.path, ['my col', 'a"b']);
