@@ -80,7 +80,11 @@ export class KafkaSource {
   }
 
   private toRecord(topic: string, partition: number, offset: bigint, m: KafkaMessage, capture: KafkaCapture | undefined): SourceRecord {
-    const decoded = decodeJsonPayload(m.value ?? new Uint8Array(0));
+    if (m.value === null) {
+      // A tombstone (log compaction's delete marker): a Debezium upsert skips it, an append dead-letters it.
+      return { value: null, raw: '', bytes: 64, position: { sourceId: this.sourceId(topic), partition, offset }, timestampMs: Number(m.timestamp), tombstone: true, decodeError: 'message value is null (a Kafka tombstone): no record to append' };
+    }
+    const decoded = decodeJsonPayload(m.value);
     const raw = decoded.text;
     const position = { sourceId: this.sourceId(topic), partition, offset };
     const timestampMs = Number(m.timestamp);

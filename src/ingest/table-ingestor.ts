@@ -15,7 +15,7 @@ import { requireKey } from '../merge/merge-records.ts';
 import { appendExactlyOnce, rangesOf, type PositionedRecord, type SourcePosition } from './exactly-once-append.ts';
 import type { ExactlyOnceOptions, ExactlyOnceResult } from './exactly-once-commit.ts';
 import { mergeExactlyOnce, type PositionedChange, type UpsertMergeOptions } from './exactly-once-merge.ts';
-import { findUpsertRejections } from './upsert-rejections.ts';
+import { checkUpsertBatch } from './upsert-rejections.ts';
 import { evolveSchemaFor } from './schema-evolution.ts';
 import { committedOffsets, type OffsetRange } from './source-offsets.ts';
 
@@ -224,11 +224,13 @@ export class TableIngestor {
     const dead: DeadLetter[] = [];
     const debezium = upsert.format === 'debezium';
     for (const r of items) {
-      if (r.tombstone && debezium) good.push({ value: null, source: r, rejected: false, ...(r.position ? { position: r.position } : {}) });
+      if (r.tombstone && debezium) good.push({ value: null, source: r, rejected: false, skipped: true, ...(r.position ? { position: r.position } : {}) });
       else if (r.decodeError !== undefined) dead.push(letterOf(r, deadLetterReason(r, '(payload)', r.decodeError)));
-      else good.push({ value: r.value, source: r, rejected: false, ...(r.position ? { position: r.position } : {}) });
+      else good.push({ value: r.value, source: r, rejected: false, skipped: false, ...(r.position ? { position: r.position } : {}) });
     }
-    for (const x of findUpsertRejections(this.schema, this.partitionFields, good.map((g) => g.value), upsert)) {
+    const check = checkUpsertBatch(this.schema, this.partitionFields, good.map((g) => g.value), upsert);
+    for (const i of check.skipped) good[i] = { ...good[i]!, skipped: true };
+    for (const x of check.rejected) {
       const g = good[x.index]!;
       good[x.index] = { ...g, rejected: true };
       dead.push(letterOf(g.source, oneLine(`${whereFrom(g.source) ?? 'record'}: ${x.reason}`)));
@@ -243,7 +245,7 @@ export class TableIngestor {
     // here loses them: the restart resumes after the batch).
     const late = merged.rejected.filter((r) => !r.change.rejected).map((r) => letterOf(r.change.source, oneLine(`${whereFrom(r.change.source) ?? 'record'}: ${r.reason}`)));
     if (late.length > 0) await this.deadLetter(late, undefined, new Map());
-    const skipped = merged.pending.filter((c) => c.rejected || c.value === null).length;
+    const skipped = merged.pending.filter((c) => c.rejected || c.skipped).length;
     const upserted = { inserted: merged.inserted, updated: merged.updated, deleted: merged.deleted };
     this.counts.inserted += upserted.inserted;
     this.counts.updated += upserted.updated;
@@ -264,6 +266,8 @@ interface UpsertChange extends PositionedChange {
   readonly source: SourceRecord;
   /** Dead-lettered before the commit (the merge refuses it too). */
   readonly rejected: boolean;
+  /** No change: a tombstone (the merge skips it; its offset counts). */
+  readonly skipped: boolean;
 }
 
 interface BatchContext {

@@ -9,10 +9,16 @@ import type { Schema } from '../spec/schema.ts';
 import { findRecordProblem } from '../writer/record-validator.ts';
 import type { UpsertMergeOptions } from './exactly-once-merge.ts';
 
-/** Rejections by input index, in input order; reasons read as mergeRecords' `rejected`. */
-export function findUpsertRejections(
+export interface UpsertCheck {
+  /** By input index, in input order; reasons read as mergeRecords' `rejected`. */
+  readonly rejected: RejectedChange[];
+  /** Input indexes that are no change at all (Debezium tombstones, Connect null payloads). */
+  readonly skipped: ReadonlySet<number>;
+}
+
+export function checkUpsertBatch(
   schema: Schema, partitionFields: readonly PartitionFieldType[], values: readonly unknown[], opts: UpsertMergeOptions,
-): RejectedChange[] {
+): UpsertCheck {
   const decoded = decodeChanges(values, {
     schema, format: opts.format ?? 'plain',
     ...(opts.opField !== undefined ? { opField: opts.opField } : {}),
@@ -23,5 +29,8 @@ export function findUpsertRejections(
     const problem = c.op === 'upsert' ? findRecordProblem(schema, c.row, partitionFields) : undefined;
     if (problem) rejected.push({ index: c.index, reason: `field '${problem.field}': ${problem.reason}` });
   }
-  return rejected.sort((a, b) => a.index - b.index);
+  const skipped = new Set<number>(values.keys());
+  for (const c of decoded.changes) skipped.delete(c.index);
+  for (const r of decoded.rejected) skipped.delete(r.index);
+  return { rejected: rejected.sort((a, b) => a.index - b.index), skipped };
 }
