@@ -38,6 +38,9 @@ export const ingestConfigSchema = z.object({
       clientId: z.string().default('floe'),
       /** Start of a partition the table has no offsets for. */
       fromBeginning: z.boolean().default(true),
+      /** Kafka's session.timeout.ms: how long a member that stopped heartbeating (a crashed
+       * process) keeps its partitions before the group rebalances them. */
+      sessionTimeoutMs: z.number().int().positive().default(30_000),
     }).strict(),
     /** A file resumes at the position its commits recorded (ingest/file-source.ts); `-` reads
      * stdin, which cannot be resumed: a rerun appends every line again. */

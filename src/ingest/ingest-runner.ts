@@ -143,7 +143,7 @@ export async function startIngest(catalog: Catalog, cfg: IngestConfig, opts: { l
 
   if (cfg.source.type === 'kafka') {
     kafka = new KafkaSource({
-      brokers: cfg.source.brokers, groupId: cfg.source.groupId, clientId: cfg.source.clientId, fromBeginning: cfg.source.fromBeginning,
+      brokers: cfg.source.brokers, groupId: cfg.source.groupId, clientId: cfg.source.clientId, fromBeginning: cfg.source.fromBeginning, sessionTimeoutMs: cfg.source.sessionTimeoutMs,
       routes: ingestors.map((i) => ({ topic: i.route.topic!, ingestor: i.ingestor, ...(i.route.capture ? { capture: i.route.capture } : {}) })),
       log: (level, msg, fields) => log[level](fields ?? {}, msg),
       onLag: (topic, partition, lag) => metrics.lag.set({ topic, partition: String(partition) }, Number(lag)),

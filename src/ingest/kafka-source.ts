@@ -27,6 +27,8 @@ export interface KafkaSourceOptions {
   readonly routes: readonly KafkaRoute[];
   /** Where to start a partition that has no offsets in the table (default: earliest). */
   readonly fromBeginning?: boolean;
+  /** session.timeout.ms (default 30 s; the broker's group.min/max.session.timeout.ms bound it). */
+  readonly sessionTimeoutMs?: number;
   readonly log?: (level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
   readonly onLag?: (topic: string, partition: number, lag: bigint) => void;
 }
@@ -42,7 +44,7 @@ export class KafkaSource {
 
   constructor(private readonly opts: KafkaSourceOptions) {
     const kafka = new Kafka({ clientId: opts.clientId ?? 'floe', brokers: [...opts.brokers], logLevel: logLevel.WARN });
-    this.consumer = kafka.consumer({ groupId: opts.groupId, sessionTimeout: 30_000, rebalanceTimeout: 60_000, maxBytesPerPartition: 4 * 1024 * 1024 });
+    this.consumer = kafka.consumer({ groupId: opts.groupId, sessionTimeout: opts.sessionTimeoutMs ?? 30_000, rebalanceTimeout: 60_000, maxBytesPerPartition: 4 * 1024 * 1024 });
     for (const r of opts.routes) this.byTopic.set(r.topic, r);
   }
 
