@@ -125,7 +125,7 @@ async function endOffsets(brokers: string[], topic: string): Promise<Map<number,
   }
 }
 
-interface Worker { readonly slot: number; readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>; kill(sig: NodeJS.Signals): void; stderr(): string; killed: boolean }
+interface Worker { readonly slot: number; readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>; kill(sig: NodeJS.Signals): void; stderr(): string; signalled: boolean }
 
 function startWorker(slot: number, warehouse: string, config: string): Worker {
   const env: NodeJS.ProcessEnv = { ...process.env };
@@ -134,7 +134,7 @@ function startWorker(slot: number, warehouse: string, config: string): Worker {
   let err = '';
   proc.stderr.on('data', (d: Buffer) => { err = (err + d.toString()).slice(-8000); });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => proc.on('exit', (code, signal) => r({ code, signal })));
-  const w: Worker = { slot, exited, kill: (sig) => { if (sig === 'SIGKILL') w.killed = true; proc.kill(sig); }, stderr: () => err, killed: false };
+  const w: Worker = { slot, exited, kill: (sig) => { w.signalled = true; proc.kill(sig); }, stderr: () => err, signalled: false };
   return w;
 }
 
@@ -185,7 +185,7 @@ describe('upsert ingest from a Debezium topic with crashes', { skip }, () => {
     const workers: Worker[] = Array.from({ length: PROCESSES }, (_, slot) => startWorker(slot, wh.dir, config));
     const unexpected: string[] = [];
     const watch = (w: Worker): void => {
-      void w.exited.then((e) => { if (!w.killed) unexpected.push(`worker ${w.slot} exited ${JSON.stringify(e)}:\n${w.stderr()}`); });
+      void w.exited.then((e) => { if (!w.signalled) unexpected.push(`worker ${w.slot} exited ${JSON.stringify(e)}:\n${w.stderr()}`); });
     };
     workers.forEach(watch);
     const progress = async (): Promise<bigint> => {
@@ -226,6 +226,8 @@ describe('upsert ingest from a Debezium topic with crashes', { skip }, () => {
     const consumed = Date.now();
     assert.equal(kills, KILLS);
     assert.deepEqual(unexpected, []);
+    const stopped = await Promise.all(workers.map((w) => w.exited));
+    assert.deepEqual(stopped.map((e) => e.code), workers.map(() => 0), `orderly stops: ${workers.map((w) => w.stderr().slice(-1500)).join('\n---\n')}`);
     t.diagnostic(`produce ${((produced - t0) / 1000).toFixed(1)} s, consume ${((consumed - produced) / 1000).toFixed(1)} s with ${kills} kills`);
 
     const want = [...model.values()].map((r) => rowText(r as unknown as Record<string, unknown>)).sort();
