@@ -1,7 +1,8 @@
 // Streams records into one table: validation (bad records to the dead-letter sink, counted,
 // never dropped), micro-batching, and exactly-once commits that carry the batch's source
 // offsets. A batch part whose offsets another writer committed first is trimmed away and the
-// rest is committed, so a rebalance neither loses nor doubles a record.
+// rest is committed, so a rebalance neither loses nor doubles a record. A batch is appended, or
+// in upsert mode merged by the table's key (one mergeRecords commit per batch).
 import { faultPoint } from '../fault-points.ts';
 import { partitionType, type PartitionFieldType, type PartitionSpec } from '../spec/partition-spec.ts';
 import { currentSchema, defaultSpec, MAIN_BRANCH, type TableMetadata } from '../spec/table-metadata.ts';
@@ -9,9 +10,9 @@ import type { Catalog } from '../table/catalog.ts';
 import { identifierToString, type TableIdentifier } from '../table/identifier.ts';
 import { findRecordProblem } from '../writer/record-validator.ts';
 import type { Schema } from '../spec/schema.ts';
-import { MicroBatcher, type Batch, type BatcherConfig, type FlushOutcome, type FlushReason } from './micro-batcher.ts';
 import { ValidationError } from '../errors.ts';
 import { requireKey } from '../merge/merge-records.ts';
+import { MicroBatcher, type Batch, type BatcherConfig, type FlushOutcome, type FlushReason } from './micro-batcher.ts';
 import { appendExactlyOnce, rangesOf, type PositionedRecord, type SourcePosition } from './exactly-once-append.ts';
 import type { ExactlyOnceOptions, ExactlyOnceResult } from './exactly-once-commit.ts';
 import { mergeExactlyOnce, type PositionedChange, type UpsertMergeOptions } from './exactly-once-merge.ts';
