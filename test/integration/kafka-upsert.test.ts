@@ -125,16 +125,20 @@ async function endOffsets(brokers: string[], topic: string): Promise<Map<number,
   }
 }
 
-interface Worker { readonly slot: number; readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>; kill(sig: NodeJS.Signals): void; stderr(): string; signalled: boolean }
+interface Worker { readonly slot: number; readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>; kill(sig: NodeJS.Signals): void; stderr(): string; signalled: boolean; consuming: boolean }
 
 function startWorker(slot: number, warehouse: string, config: string): Worker {
   const env: NodeJS.ProcessEnv = { ...process.env };
   delete env.FLOE_FAULT_AT;
   const proc = spawn(process.execPath, [path.join(REPO_ROOT, 'bin/floe.js'), '--warehouse', warehouse, 'ingest', '--config', config], { cwd: REPO_ROOT, env, stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
-  proc.stderr.on('data', (d: Buffer) => { err = (err + d.toString()).slice(-8000); });
+  proc.stderr.on('data', (d: Buffer) => {
+    const text = err + d.toString();
+    if (text.includes('"msg":"consuming"')) w.consuming = true;
+    err = text.slice(-8000);
+  });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => proc.on('exit', (code, signal) => r({ code, signal })));
-  const w: Worker = { slot, exited, kill: (sig) => { w.signalled = true; proc.kill(sig); }, stderr: () => err, signalled: false };
+  const w: Worker = { slot, exited, kill: (sig) => { w.signalled = true; proc.kill(sig); }, stderr: () => err, signalled: false, consuming: false };
   return w;
 }
 
@@ -219,9 +223,15 @@ describe('upsert ingest from a Debezium topic with crashes', { skip }, () => {
         await sleep(500);
       }
       await sleep(1500); // a late duplicate commit, if any, would land now
+      // A worker restarted just now may still be loading: SIGTERM before its handler is in kills it.
+      const started = Date.now();
+      while (!workers.every((w) => w.consuming) && Date.now() - started < 60_000) await sleep(200);
     } finally {
       for (const w of workers) w.kill('SIGTERM');
-      await Promise.all(workers.map((w) => Promise.race([w.exited, sleep(60_000).then(() => w.kill('SIGKILL'))])));
+      await Promise.all(workers.map(async (w) => {
+        const timer = setTimeout(() => w.kill('SIGKILL'), 60_000);
+        try { await w.exited; } finally { clearTimeout(timer); }
+      }));
     }
     const consumed = Date.now();
     assert.equal(kills, KILLS);
