@@ -4,6 +4,7 @@ import { startCompaction } from '../compaction/compaction-service.ts';
 import { expireSnapshots } from '../compaction/expire-snapshots.ts';
 import { removeOrphanFiles } from '../compaction/remove-orphans.ts';
 import { rewriteManifests } from '../compaction/rewrite-manifests.ts';
+import { rewritePositionDeletes } from '../compaction/rewrite-position-deletes.ts';
 import { formatDoctorReport, runTableDoctor } from '../compaction/table-doctor.ts';
 import { runCli } from '../src/cli/main.ts';
 
@@ -13,6 +14,7 @@ export function main(argv: readonly string[]): Promise<number> {
     expireSnapshots,
     removeOrphans: removeOrphanFiles,
     rewriteManifests,
+    rewritePositionDeletes,
     doctor: async (catalog, id, o) => {
       const report = await runTableDoctor(catalog, id, { deep: o.deep });
       return { healthy: report.healthy, lines: formatDoctorReport(report), report };

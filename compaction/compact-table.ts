@@ -3,6 +3,9 @@
 // validated from the starting snapshot — so it runs next to streaming writers without locks.
 // With `partial-progress.enabled` the groups are committed in up to
 // `partial-progress.max-commits` commits, so a conflict costs only its own groups.
+// Deletes are applied as the files are rewritten — position deletes and equality deletes alike
+// (the outputs keep the starting sequence number, which no older delete applies to) — and each
+// commit drops the delete files that no remaining data file needs (obsolete-delete-files.ts).
 import PQueue from 'p-queue';
 import { errorMessage, FloeError } from '../src/errors.ts';
 import { faultPoint } from '../src/fault-points.ts';
@@ -17,6 +20,7 @@ import type { Catalog } from '../src/table/catalog.ts';
 import type { TableIdentifier } from '../src/table/identifier.ts';
 import { commitWithRetry, type CommitHooks } from '../src/transaction/commit-with-retry.ts';
 import { manifestEntries, snapshotManifests } from '../src/transaction/table-manifests.ts';
+import { obsoleteDeleteFiles } from './obsolete-delete-files.ts';
 import { plannerConfig, planRewriteGroups, type PlannerConfig, type PlannerFile, type RewriteGroup, type RewritePlan } from './planner.ts';
 import { ReplaceDataFiles, RewriteValidationError } from '../src/transaction/replace-data-files.ts';
 import { runRewriteJob, type RewriteInput, type RewriteJob } from './rewrite-data-files.ts';
@@ -39,10 +43,10 @@ export interface CompactOptions extends Partial<PlannerConfig> {
 }
 
 export type CompactionEvent =
-  | { type: 'planned'; table: string; plan: RewritePlan; skippedForEqualityDeletes: number }
+  | { type: 'planned'; table: string; plan: RewritePlan }
   | { type: 'input-bytes'; bytes: number }
   | { type: 'group-rewritten'; group: RewriteGroup; outputFiles: number; outputBytes: number; rowsDeleted: number }
-  | { type: 'committed'; snapshotId: bigint; groups: number; attempts: number }
+  | { type: 'committed'; snapshotId: bigint; groups: number; attempts: number; removedDeleteFiles: number }
   | { type: 'commit-failed'; groups: number; reason: string };
 
 export interface CompactReport {
@@ -55,6 +59,8 @@ export interface CompactReport {
   readonly addedFiles: number;
   readonly rewrittenBytes: number;
   readonly addedBytes: number;
+  /** Delete files dropped because no remaining data file needed them. */
+  readonly removedDeleteFiles: number;
   readonly commits: number;
   /** Commit attempts that met a concurrent change and were re-based (retries). */
   readonly conflicts: number;
@@ -87,7 +93,7 @@ export async function compactTable(catalog: Catalog, id: TableIdentifier, opts: 
   const empty: RewritePlan = { groups: [], totalInputFiles: 0, totalInputBytes: 0, totalExpectedOutputFiles: 0 };
   const report = (plan: RewritePlan, r: Partial<CompactReport> = {}): CompactReport => ({
     table: name, dryRun: opts.dryRun ?? false, plan, groups: 0, failedGroups: 0, rewrittenFiles: 0, addedFiles: 0,
-    rewrittenBytes: 0, addedBytes: 0, commits: 0, conflicts: 0, durationMs: Date.now() - started, ...r,
+    rewrittenBytes: 0, addedBytes: 0, removedDeleteFiles: 0, commits: 0, conflicts: 0, durationMs: Date.now() - started, ...r,
   });
   if (!head) return report(empty);
 
@@ -98,23 +104,23 @@ export async function compactTable(catalog: Catalog, id: TableIdentifier, opts: 
   const deletedPositions = new Map<string, number[]>();
   const plannerFiles: PlannerFile[] = [];
   const byPath = new Map<string, LiveFile>();
-  let skippedForEqualityDeletes = 0;
   for (const f of data) {
-    // Equality deletes would have to be evaluated row by row; files they touch are left alone
-    // (rewriting them with the starting sequence number would resurrect deleted rows).
-    if (deleteIndex.equalityDeleteFiles(f.file, f.sequenceNumber, specOf).length > 0) { skippedForEqualityDeletes++; continue; }
-    const applicable = deleteIndex.positionDeleteFiles(f.file, f.sequenceNumber, specOf);
+    const applicable = [
+      ...deleteIndex.positionDeleteFiles(f.file, f.sequenceNumber, specOf),
+      ...deleteIndex.equalityDeleteFiles(f.file, f.sequenceNumber, specOf),
+    ];
     const positions = await deleteIndex.deletedPositions(f.file, f.sequenceNumber, specOf);
     if (positions) deletedPositions.set(f.file.filePath, [...positions].sort((a, b) => a - b));
     byPath.set(f.file.filePath, f);
     plannerFiles.push({
       path: f.file.filePath, specId: f.file.specId, partitionKey: partitionKey(f.file.partition),
       sizeBytes: Number(f.file.fileSizeInBytes), recordCount: Number(f.file.recordCount),
+      // Rows of equality deletes are only known by reading the file: they count as files.
       deleteFileCount: applicable.length, deletedRecordCount: positions?.size ?? 0,
     });
   }
   const plan = planRewriteGroups(plannerFiles, cfg);
-  opts.onEvent?.({ type: 'planned', table: name, plan, skippedForEqualityDeletes });
+  opts.onEvent?.({ type: 'planned', table: name, plan });
   if (opts.dryRun || plan.groups.length === 0) return report(plan);
 
   const schema = currentSchema(meta);
@@ -127,7 +133,11 @@ export async function compactTable(catalog: Catalog, id: TableIdentifier, opts: 
   const maxCommits = opts.partialProgress ? Math.max(1, opts.partialProgressMaxCommits ?? 10) : 1;
   const groupsPerCommit = Math.ceil(plan.groups.length / maxCommits);
   let pendingGroups: { group: RewriteGroup; removed: DataFile[]; added: DataFile[] }[] = [];
-  const totals = { groups: 0, failedGroups: 0, rewrittenFiles: 0, addedFiles: 0, rewrittenBytes: 0, addedBytes: 0, commits: 0, conflicts: 0 };
+  const totals = { groups: 0, failedGroups: 0, rewrittenFiles: 0, addedFiles: 0, rewrittenBytes: 0, addedBytes: 0, removedDeleteFiles: 0, commits: 0, conflicts: 0 };
+  // Data files this run's landed commits removed: delete files are obsolete once every data
+  // file they apply to is in here (a failed commit's files stay live, and so do their deletes).
+  const committedRemoved = new Set<string>();
+  const droppedDeletes = new Set<string>();
   let commitChain: Promise<void> = Promise.resolve();
   let fatal: unknown;
 
@@ -140,17 +150,25 @@ export async function compactTable(catalog: Catalog, id: TableIdentifier, opts: 
       return;
     }
     try {
+      const removedPaths = new Set([...committedRemoved, ...removed.map((f) => f.filePath)]);
+      const removedDeletes = (await obsoleteDeleteFiles(catalog.io, { data, deletes, index: deleteIndex, specOf, removedPaths }))
+        .filter((d) => !droppedDeletes.has(d.filePath));
       const r = await commitWithRetry(catalog, id, new ReplaceDataFiles(catalog.io, {
-        branch, startingSnapshot: head, removed, added,
+        branch, startingSnapshot: head, removed, added, removedDeletes,
         summary: { 'floe.compaction.groups': String(batch.length) },
       }), { hooks: { ...opts.commitHooks, onRetry: (attempt, err) => { totals.conflicts++; opts.commitHooks?.onRetry?.(attempt, err); } } });
       totals.commits++;
+      for (const f of removed) committedRemoved.add(f.filePath);
+      // The landed snapshot's own count: a delete file another commit took first is not in it.
+      const removedDeleteFiles = Number(r.snapshot.summary['removed-delete-files'] ?? 0);
+      for (const d of removedDeletes) droppedDeletes.add(d.filePath);
+      totals.removedDeleteFiles += removedDeleteFiles;
       totals.groups += batch.length;
       totals.rewrittenFiles += removed.length;
       totals.addedFiles += added.length;
       totals.rewrittenBytes += removed.reduce((s, f) => s + Number(f.fileSizeInBytes), 0);
       totals.addedBytes += added.reduce((s, f) => s + Number(f.fileSizeInBytes), 0);
-      opts.onEvent?.({ type: 'committed', snapshotId: r.snapshot.snapshotId, groups: batch.length, attempts: r.attempts });
+      opts.onEvent?.({ type: 'committed', snapshotId: r.snapshot.snapshotId, groups: batch.length, attempts: r.attempts, removedDeleteFiles });
     } catch (err) {
       // The commit loop already deleted its manifests; the rewritten data files are ours to drop.
       await deleteAll(catalog.io, added.map((f) => f.filePath));
@@ -162,10 +180,17 @@ export async function compactTable(catalog: Catalog, id: TableIdentifier, opts: 
 
   const rewriteGroup = async (group: RewriteGroup): Promise<void> => {
     if (fatal) return;
-    const inputs: RewriteInput[] = group.files.map((pf) => {
+    const inputs: RewriteInput[] = [];
+    for (const pf of group.files) {
+      const live = byPath.get(pf.path)!;
       const positions = deletedPositions.get(pf.path);
-      return { file: byPath.get(pf.path)!.file, ...(positions ? { deletedPositions: positions } : {}) };
-    });
+      // Key sets are read when a group needs them (the index reads each delete file once).
+      const equality = await deleteIndex.equalityDeletes(live.file, live.sequenceNumber, specOf);
+      inputs.push({
+        file: live.file, ...(positions ? { deletedPositions: positions } : {}),
+        ...(equality.length > 0 ? { equalityDeletes: equality } : {}),
+      });
+    }
     const job: RewriteJob = {
       inputs, schemaJson: schemaToJson(schema), spec: specById(meta, group.specId), location: meta.location,
       properties: meta.properties, planner: cfg, ...(opts.rowGroupSizeBytes ? { rowGroupSizeBytes: opts.rowGroupSizeBytes } : {}),

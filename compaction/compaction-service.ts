@@ -14,6 +14,7 @@ import { CompactionMetrics } from './compaction-metrics.ts';
 import { expireSnapshots } from './expire-snapshots.ts';
 import { removeOrphanFiles } from './remove-orphans.ts';
 import { rewriteManifests } from './rewrite-manifests.ts';
+import { rewritePositionDeletes } from './rewrite-position-deletes.ts';
 
 export interface CompactServiceOptions extends Omit<CompactOptions, 'onEvent' | 'commitHooks'> {
   /** Tables to compact; empty with `all` = every table of the catalog. */
@@ -24,6 +25,9 @@ export interface CompactServiceOptions extends Omit<CompactOptions, 'onEvent' | 
   readonly expire?: { olderThanMs?: number; retainLast?: number };
   readonly removeOrphansOlderThanMs?: number;
   readonly rewriteManifests?: boolean;
+  /** After compacting, run rewrite-position-deletes when a partition holds at least this many
+   * position-delete files (or a dangling delete); unset: never. */
+  readonly rewritePositionDeletesMinFiles?: number;
   readonly metricsPort?: number;
   /** Progress bar (default: when stderr is a terminal and not `json`). */
   readonly progress?: boolean;
@@ -57,7 +61,8 @@ export function describeReport(r: CompactReport): string {
   if (r.plan.groups.length === 0) return `${r.table}: nothing to compact`;
   const secs = r.durationMs / 1000;
   const failed = r.failedGroups > 0 ? `, ${r.failedGroups} group(s) refused` : '';
-  return `${r.table}: compacted ${r.rewrittenFiles} files (${mib(r.rewrittenBytes)}) into ${r.addedFiles} (${mib(r.addedBytes)}) in ${r.commits} commit(s), ` +
+  const deletes = r.removedDeleteFiles > 0 ? `, ${r.removedDeleteFiles} delete file(s) dropped` : '';
+  return `${r.table}: compacted ${r.rewrittenFiles} files (${mib(r.rewrittenBytes)}) into ${r.addedFiles} (${mib(r.addedBytes)})${deletes} in ${r.commits} commit(s), ` +
     `${r.conflicts} conflict(s) resolved${failed}, ${secs.toFixed(1)} s, ${(r.rewrittenBytes / MiB / Math.max(secs, 0.001)).toFixed(1)} MiB/s`;
 }
 
@@ -92,7 +97,7 @@ export async function startCompaction(catalog: Catalog, o: CompactServiceOptions
           bar = new SingleBar({ format: `${name} |{bar}| {percentage}% | groups {groups} | {doneMiB}/{totalMiB} MiB | ETA {eta_formatted}`, hideCursor: true, etaBuffer: 50 });
           bar.start(e.plan.totalInputBytes, 0, { groups: `0/${groupsTotal}`, doneMiB: '0.0', totalMiB: (e.plan.totalInputBytes / MiB).toFixed(1) });
         }
-        log.info({ table: name, groups: groupsTotal, inputFiles: e.plan.totalInputFiles, inputBytes: e.plan.totalInputBytes, expectedOutputFiles: e.plan.totalExpectedOutputFiles, skippedForEqualityDeletes: e.skippedForEqualityDeletes }, 'planned');
+        log.info({ table: name, groups: groupsTotal, inputFiles: e.plan.totalInputFiles, inputBytes: e.plan.totalInputBytes, expectedOutputFiles: e.plan.totalExpectedOutputFiles }, 'planned');
       } else if (e.type === 'input-bytes') {
         bytesDone += e.bytes;
         bar?.update(bytesDone, { doneMiB: (bytesDone / MiB).toFixed(1) });
@@ -101,7 +106,7 @@ export async function startCompaction(catalog: Catalog, o: CompactServiceOptions
         bar?.update({ groups: `${groupsDone}/${groupsTotal}` });
         if (!bar) log.info({ table: name, group: groupsDone, of: groupsTotal, inputFiles: e.group.files.length, inputBytes: e.group.inputBytes, outputFiles: e.outputFiles, outputBytes: e.outputBytes, rowsDeleted: e.rowsDeleted }, 'group rewritten');
       } else if (e.type === 'committed') {
-        log.info({ table: name, snapshotId: String(e.snapshotId), groups: e.groups, attempts: e.attempts }, 'committed');
+        log.info({ table: name, snapshotId: String(e.snapshotId), groups: e.groups, attempts: e.attempts, removedDeleteFiles: e.removedDeleteFiles }, 'committed');
       } else {
         log.warn({ table: name, groups: e.groups, reason: e.reason }, 'commit refused');
       }
@@ -135,6 +140,11 @@ export async function startCompaction(catalog: Catalog, o: CompactServiceOptions
 
   const maintain = async (id: TableIdentifier, name: string): Promise<void> => {
     if (o.dryRun) return;
+    // First, so the delete files it replaces can expire in this same run.
+    if (o.rewritePositionDeletesMinFiles !== undefined) {
+      const r = await rewritePositionDeletes(catalog, id, { minInputFiles: o.rewritePositionDeletesMinFiles, ...(o.branch ? { branch: o.branch } : {}) });
+      if (r.snapshotId !== null) log.info({ table: name, rewrittenDeleteFiles: r.rewrittenDeleteFiles, addedDeleteFiles: r.addedDeleteFiles, danglingDeletes: r.danglingDeletes }, 'position deletes rewritten');
+    }
     if (o.expire) {
       const e = await expireSnapshots(catalog, id, { nowMs: Date.now(), ...o.expire });
       log.info({ table: name, expiredSnapshots: e.expiredSnapshots, deletedFiles: e.deletedFiles, leftFiles: e.leftFiles }, 'snapshots expired');

@@ -20,6 +20,8 @@
 //   expire.mid-delete                  expire-snapshots: before each file deletion (use #N for the Nth)
 //   rewrite-manifests.after-manifests  rewrite-manifests: regrouped manifests written, no manifest list
 //   rewrite-manifests.after-manifest-list  rewrite-manifests: this attempt's manifest list written
+//   merge.after-files                  merge / delete: this attempt's data and delete files written, no manifest
+//   merge.after-manifest-list          merge / delete: this attempt's manifest list written
 // The commit.* points are shared by every operation; `#N` picks the Nth commit of a process.
 import { ValidationError } from './errors.ts';
 
@@ -30,6 +32,7 @@ export const FAULT_POINTS = [
   'compaction.after-data-files', 'compaction.after-manifests', 'compaction.after-manifest-list',
   'expire.after-commit', 'expire.mid-delete',
   'rewrite-manifests.after-manifests', 'rewrite-manifests.after-manifest-list',
+  'merge.after-files', 'merge.after-manifest-list',
 ] as const;
 export type FaultPointName = typeof FAULT_POINTS[number];
 

@@ -36,6 +36,11 @@ export interface RewriteManifestsCommand {
   (catalog: Catalog, id: TableIdentifier, o: { branch?: string }):
     Promise<{ snapshotId: bigint | null; reason?: string; manifestsCreated: number; manifestsKept: number; manifestsReplaced: number; entriesProcessed: number }>;
 }
+/** `floe rewrite-position-deletes`: compaction/rewrite-position-deletes.ts, wired in by the entry point. */
+export interface RewritePositionDeletesCommand {
+  (catalog: Catalog, id: TableIdentifier, o: { branch?: string; minInputFiles?: number }):
+    Promise<{ snapshotId: bigint | null; reason?: string; partitions: number; rewrittenDeleteFiles: number; addedDeleteFiles: number; danglingDeletes: number; positionDeletes: number }>;
+}
 
 /** What `floe compact` hands the compaction service (compaction/compaction-service.ts). */
 export interface CompactCommandOptions {
@@ -55,6 +60,7 @@ export interface CliDeps {
   expireSnapshots?: ExpireSnapshotsCommand;
   removeOrphans?: RemoveOrphansCommand;
   rewriteManifests?: RewriteManifestsCommand;
+  rewritePositionDeletes?: RewritePositionDeletesCommand;
   doctor?: DoctorCommand;
   compact?: CompactCommand;
   stdout?: (line: string) => void;
@@ -154,7 +160,7 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<nu
     out(`dropped namespace ${name}`);
   });
 
-  const table = program.command('table').description('create, list, drop, rename or register tables');
+  const table = program.command('table').description('create, list, drop, rename or register tables; set their key');
   table.command('create <table>')
     .description('create NS.TABLE from an Iceberg JSON schema (field ids optional: fresh ids are assigned)')
     .requiredOption('--schema <file>', 'Iceberg schema JSON: {"type":"struct","fields":[{"name":"id","required":true,"type":"long"},...]}')
@@ -239,16 +245,21 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<nu
       'Rows are replaced with position-delete files (merge-on-read, the default) or by rewriting',
       'the files they are in (copy-on-write): table property write.merge.mode / write.delete.mode,',
       'or --mode. A bad record fails the whole merge, naming its line; nothing is committed.',
+      '',
+      'The commit records the file\'s position (as floe append does): rerunning a merged file',
+      'merges nothing (re-applying old changes after newer ones would put old values back), and',
+      'a file that has grown merges only its new lines. --allow-rerun merges it all again.',
     ].join('\n'))
     .option('--op-field <field>', 'field holding each record\'s operation (c/r/u/d, insert/update/delete)')
     .option('--order-by <field>', 'field whose greatest value wins (dotted path: e.g. updated_at, source.lsn)')
     .option('--format <format>', 'plain (default) or debezium', 'plain')
     .option('--mode <mode>', 'merge-on-read or copy-on-write (default: table property write.merge.mode, else merge-on-read)')
     .option('--branch <name>', 'branch to commit to', 'main')
-    .action(async (name: string, file: string, o: { opField?: string; orderBy?: string; format: string; mode?: string; branch: string }) => {
+    .option('--allow-rerun', 'merge the whole file even if this table already merged (part of) it: re-applies its changes')
+    .action(async (name: string, file: string, o: { opField?: string; orderBy?: string; format: string; mode?: string; branch: string; allowRerun?: boolean }) => {
       if (o.format !== 'plain' && o.format !== 'debezium') throw new ValidationError(`--format must be plain or debezium, not '${o.format}'`);
       await mergeNdjson(await open(), parseTableIdentifier(name), file, {
-        branch: o.branch, format: o.format,
+        branch: o.branch, format: o.format, allowRerun: o.allowRerun ?? false,
         ...(o.mode ? { mode: modeOption(o.mode) } : {}),
         ...(o.opField !== undefined ? { opField: o.opField } : {}),
         ...(o.orderBy !== undefined ? { orderBy: o.orderBy } : {}),
@@ -360,6 +371,21 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<nu
         const r = await rewrite(await open(), parseTableIdentifier(name), { branch: o.branch });
         if (r.snapshotId === null) { out(r.reason ?? 'nothing to rewrite'); return; }
         out(`rewrote ${r.manifestsReplaced} manifest(s) into ${r.manifestsCreated} (${r.entriesProcessed} entries, ${r.manifestsKept} delete manifest(s) kept) on branch ${o.branch}: snapshot ${r.snapshotId}`);
+      });
+  }
+
+  if (deps.rewritePositionDeletes) {
+    const rewrite = deps.rewritePositionDeletes;
+    program.command('rewrite-position-deletes <table>')
+      .description('merge each partition\'s position-delete files into one, without deletes of data files no longer live (a replace snapshot)')
+      .option('--branch <name>', 'branch to rewrite', 'main')
+      .option('--min-input-files <n>', 'position-delete files a partition needs to be rewritten (one with dangling deletes always is)', '2')
+      .action(async (name: string, o: { branch: string; minInputFiles: string }) => {
+        const minInputFiles = Number(o.minInputFiles);
+        if (!Number.isInteger(minInputFiles) || minInputFiles < 1) throw new ValidationError(`--min-input-files must be a whole number >= 1, got '${o.minInputFiles}'`);
+        const r = await rewrite(await open(), parseTableIdentifier(name), { branch: o.branch, minInputFiles });
+        if (r.snapshotId === null) { out(r.reason ?? 'nothing to rewrite'); return; }
+        out(`rewrote ${r.rewrittenDeleteFiles} position-delete file(s) of ${r.partitions} partition(s) into ${r.addedDeleteFiles} (${r.positionDeletes} deletes kept, ${r.danglingDeletes} dangling dropped) on branch ${o.branch}: snapshot ${r.snapshotId}`);
       });
   }
 

@@ -1,9 +1,10 @@
 // `floe merge TABLE FILE|-` and `floe delete TABLE --where EXPR | --keys FILE|-`: one
 // row-level commit each. The merge input is one batch (read whole: its changes are decided
-// together), NDJSON, plain records or Debezium envelopes; errors name the input line.
-import { open, type FileHandle } from 'node:fs/promises';
-import path from 'node:path';
-import { errorMessage, ValidationError } from '../errors.ts';
+// together), NDJSON, plain records or Debezium envelopes; errors name the input line. A file's
+// position is recorded like `floe append` records it, so a rerun never re-applies old changes.
+import { ValidationError } from '../errors.ts';
+import { FILE_PARTITION, FileReplacedError, FileSource, fingerprintSummary, recordedFilePosition } from '../ingest/file-source.ts';
+import { offsetsSummary, offsetsValidator, StaleBatchError } from '../ingest/source-offsets.ts';
 import { fileChunks, splitLines, streamChunks, type Line } from '../io/line-reader.ts';
 import { deleteWhere, type DeleteWhereResult } from '../merge/delete-where.ts';
 import { mergeRecords, type MergeOptions, type MergeResult } from '../merge/merge-records.ts';
@@ -18,26 +19,65 @@ export interface RowLevelCommandOptions {
   readonly stdin?: NodeJS.ReadableStream;
 }
 
-async function readNdjson(file: string, stdin?: NodeJS.ReadableStream): Promise<{ records: unknown[]; lines: number[]; name: string }> {
+interface MergeInput {
+  readonly records: unknown[];
+  readonly lines: number[];
+  readonly name: string;
+  /** Summary and validation that record the file's position (absent for stdin). */
+  readonly position?: Pick<MergeOptions, 'summary' | 'validate'>;
+  /** Set when the table already holds the whole file: nothing to do. */
+  readonly alreadyMerged?: string;
+  readonly resumedAtLine?: number;
+}
+
+/**
+ * The batch of a merge: a whole NDJSON file, or the lines after the position an earlier merge
+ * of this file recorded (as `floe append` does: path, byte offset, fingerprint in the summary).
+ * Re-applying an old change file after newer changes would put old values back, so a rerun of
+ * a merged file merges nothing, and a file that grew merges only its new lines.
+ */
+async function readMergeInput(file: string, branch: string, catalog: Catalog, id: TableIdentifier, allowRerun: boolean, stdin?: NodeJS.ReadableStream): Promise<MergeInput> {
   const name = file === '-' ? 'stdin' : file;
-  let handle: FileHandle | undefined;
+  const source = file === '-' ? undefined : await FileSource.open(file);
   try {
-    handle = file === '-' ? undefined : await open(file, 'r');
-  } catch (err) {
-    throw new ValidationError(`cannot read ${path.resolve(file)}: ${errorMessage(err)}`);
-  }
-  try {
-    const lines: AsyncIterable<Line> = splitLines(handle ? fileChunks(handle, 0n) : streamChunks(stdin ?? process.stdin));
-    const progress: NdjsonProgress = { end: 0n, nextLine: 1, records: 0 };
+    let start = 0n;
+    let line = 1;
+    let resumedAtLine: number | undefined;
+    if (source) {
+      const recorded = recordedFilePosition((await catalog.loadTable(id)).metadata, branch, source.sourceId);
+      if (recorded && !allowRerun) {
+        let r;
+        try {
+          r = await source.resumeFrom(recorded);
+        } catch (err) {
+          if (err instanceof FileReplacedError) throw new ValidationError(`${err.message}; nothing was merged (--allow-rerun merges it from its start)`);
+          throw err;
+        }
+        if (r.finished) {
+          return { records: [], lines: [], name, alreadyMerged: `${file} is already merged into ${identifierToString(id)} (branch ${branch}) up to its end, recorded by snapshot ${recorded.snapshotId}; --allow-rerun merges it again` };
+        }
+        start = r.offset;
+        line = r.line;
+        if (start > 0n) resumedAtLine = line;
+      }
+    }
+    const lines: AsyncIterable<Line> = splitLines(source ? fileChunks(source.handle, start) : streamChunks(stdin ?? process.stdin), start, line);
+    const progress: NdjsonProgress = { end: start, nextLine: line, records: 0 };
     const records: unknown[] = [];
     const numbers: number[] = [];
     for await (const chunk of ndjsonChunks(lines, name, progress)) {
       for (const r of chunk.records) records.push(r);
       for (const l of chunk.lines) numbers.push(l);
     }
-    return { records, lines: numbers, name };
+    if (!source) return { records, lines: numbers, name };
+    const range = new Map([[FILE_PARTITION, { start, next: progress.end }]]);
+    const position = {
+      summary: { ...offsetsSummary(source.sourceId, range), ...fingerprintSummary(source.sourceId, await source.fingerprintAt(progress.end, progress.nextLine)) },
+      ...(allowRerun ? {} : { validate: offsetsValidator(source.sourceId, range) }),
+    };
+    return { records, lines: numbers, name, position, ...(resumedAtLine !== undefined ? { resumedAtLine } : {}) };
   } finally {
-    await handle?.close();
+    await source?.close();
   }
 }
 
@@ -51,7 +91,7 @@ function withLine(err: unknown, name: string, lines: readonly number[]): unknown
 }
 
 export function mergeSummary(table: string, r: MergeResult): string {
-  const what = `${r.inserted} inserted, ${r.updated} updated, ${r.deleted} deleted`
+  const what = (r.mode === 'equality-deletes' ? `${r.upserted} upserted, ${r.deleted} deleted by equality deletes` : `${r.inserted} inserted, ${r.updated} updated, ${r.deleted} deleted`)
     + `${r.stale > 0 ? `, ${r.stale} older than the table's row (kept)` : ''}`
     + `${r.absentDeletes > 0 ? `, ${r.absentDeletes} delete(s) of absent keys` : ''}`
     + `${r.superseded > 0 ? `, ${r.superseded} superseded in the batch` : ''}`;
@@ -62,21 +102,33 @@ export function mergeSummary(table: string, r: MergeResult): string {
     : `nothing to change in ${table}: ${what}; ${files}`;
 }
 
-export async function mergeNdjson(catalog: Catalog, id: TableIdentifier, file: string, o: RowLevelCommandOptions & Pick<MergeOptions, 'opField' | 'orderBy' | 'format' | 'deleteOnly'>, out: (line: string) => void): Promise<MergeResult> {
-  const { records, lines, name } = await readNdjson(file, o.stdin);
-  if (records.length === 0) throw new ValidationError(`${name} holds no records`);
+export async function mergeNdjson(
+  catalog: Catalog, id: TableIdentifier, file: string,
+  o: RowLevelCommandOptions & Pick<MergeOptions, 'opField' | 'orderBy' | 'format' | 'deleteOnly'> & { allowRerun?: boolean },
+  out: (line: string) => void,
+): Promise<MergeResult | undefined> {
+  const input = await readMergeInput(file, o.branch, catalog, id, o.allowRerun ?? false, o.stdin);
+  const { records, lines, name } = input;
+  if (input.alreadyMerged) { out(`nothing to merge: ${input.alreadyMerged}`); return undefined; }
+  if (records.length === 0) {
+    if (input.resumedAtLine === undefined) throw new ValidationError(`${name} holds no records`);
+    out(`nothing to merge: ${name} has no records after line ${input.resumedAtLine - 1}`);
+    return undefined;
+  }
   try {
     const r = await mergeRecords(catalog, id, records, {
       branch: o.branch,
+      ...(input.position ? { ...input.position, alwaysCommit: true } : {}),
       ...(o.mode ? { mode: o.mode } : {}),
       ...(o.opField !== undefined ? { opField: o.opField } : {}),
       ...(o.orderBy !== undefined ? { orderBy: o.orderBy } : {}),
       ...(o.format ? { format: o.format } : {}),
       ...(o.deleteOnly ? { deleteOnly: true } : {}),
     });
-    out(mergeSummary(identifierToString(id), r));
+    out(mergeSummary(identifierToString(id), r) + (input.resumedAtLine !== undefined ? ` (resumed at line ${input.resumedAtLine}: the lines before were merged earlier)` : ''));
     return r;
   } catch (err) {
+    if (err instanceof StaleBatchError) throw new ValidationError(`another merge of ${name} committed these lines first (${err.message}); nothing was committed`);
     throw withLine(err, name, lines);
   }
 }

@@ -4,7 +4,8 @@
 // value, else the last one); against the table, when the ordering field is a table column, an
 // older change never overwrites a newer row. The rows it replaces are found on the branch head
 // the attempt is built on — re-planned after every conflict — pruned by the key column's bounds
-// per file, and removed with position deletes (merge-on-read) or rewritten files (copy-on-write).
+// per file, and removed with position deletes (merge-on-read) or rewritten files (copy-on-write);
+// or, with `write.upsert.enabled`, not read at all: equality deletes (equality-upsert.ts).
 import { RecordValidationError, ValidationError } from '../errors.ts';
 import { deleteAll } from '../io/file-io.ts';
 import { decodeChanges, type Change } from './change-decoder.ts';
@@ -22,6 +23,7 @@ import { RowDelta, type RowDeltaChanges } from '../transaction/row-delta.ts';
 import { DataFileWriter } from '../writer/data-file-writer.ts';
 import { findRecordProblem } from '../writer/record-validator.ts';
 import { primitiveParser } from '../writer/value-parsers.ts';
+import { checkEqualityUpsertSpec, equalityUpsertEnabled, planEqualityUpsert } from './equality-upsert.ts';
 import { scanLiveRows } from './live-rows.ts';
 import { loadRowLevelBase, removeRows, rowLevelMode, type FileHits, type LiveDataFile, type RowLevelMode } from './row-level-base.ts';
 
@@ -47,6 +49,8 @@ export interface MergeOptions {
 }
 
 export interface MergeStats {
+  /** Rows written (inserted + updated; with equality deletes, where the table is not read, only this is known). */
+  readonly upserted: number;
   readonly inserted: number;
   readonly updated: number;
   readonly deleted: number;
@@ -68,7 +72,7 @@ export interface MergeResult extends MergeStats {
   /** Undefined when the batch changed nothing (nothing was committed). */
   readonly snapshot: Snapshot | undefined;
   readonly attempts: number;
-  readonly mode: RowLevelMode;
+  readonly mode: RowLevelMode | 'equality-deletes';
   readonly rejected: readonly { index: number; reason: string }[];
 }
 
@@ -132,7 +136,9 @@ export async function mergeRecords(catalog: Catalog, id: TableIdentifier, record
   }
 
   const command = winners.some((c) => c.op === 'upsert') ? 'merge' : 'delete';
-  const mode = rowLevelMode(base.metadata, command, opts.mode);
+  const equality = equalityUpsertEnabled(base.metadata) && opts.mode === undefined;
+  const mode = equality ? 'equality-deletes' : rowLevelMode(base.metadata, command, opts.mode);
+  if (equality) checkEqualityUpsertSpec(schema, defaultSpec(base.metadata));
   const encoder = keyEncoder(schema);
   let stats: MergeStats | undefined;
   const delta = new RowDelta(catalog.io, {
@@ -142,7 +148,9 @@ export async function mergeRecords(catalog: Catalog, id: TableIdentifier, record
       opts.validate?.(b, opts.branch ?? MAIN_BRANCH);
       const written: string[] = [];
       try {
-        const planned = await planMerge(catalog, b, parent, { wanted, encoder, keyIds, orderFieldId: orderType ? orderField!.id : undefined, orderType, mode, written });
+        const planned = mode === 'equality-deletes'
+          ? await planWithEqualityDeletes(catalog, b, winners, records, format, written)
+          : await planMerge(catalog, b, parent, { wanted, encoder, keyIds, orderFieldId: orderType ? orderField!.id : undefined, orderType, mode, written });
         stats = { ...planned.stats, superseded };
         return planned.changes ?? (opts.alwaysCommit ? { attemptFiles: [] } : null);
       } catch (err) {
@@ -153,6 +161,18 @@ export async function mergeRecords(catalog: Catalog, id: TableIdentifier, record
   });
   const result = await commitSnapshotIfChanged(catalog, id, delta, { base, ...(opts.hooks ? { hooks: opts.hooks } : {}) });
   return { ...stats!, snapshot: result.snapshot, attempts: result.attempts, mode, rejected };
+}
+
+async function planWithEqualityDeletes(catalog: Catalog, b: LoadedTable, winners: readonly Change[], records: readonly unknown[], format: 'plain' | 'debezium', written: string[]): Promise<{ changes: RowDeltaChanges | null; stats: Omit<MergeStats, 'superseded'> }> {
+  const meta = b.metadata;
+  const r = await planEqualityUpsert({ io: catalog.io, meta, schema: currentSchema(meta), spec: defaultSpec(meta), winners, records, format, written });
+  return {
+    changes: { addedDataFiles: r.addedDataFiles, addedDeleteFiles: r.addedDeleteFiles, attemptFiles: [...written] },
+    stats: {
+      upserted: r.upserts, inserted: 0, updated: 0, deleted: r.deletes, stale: 0, absentDeletes: 0, filesScanned: 0, filesSkipped: 0, filesTouched: 0,
+      deleteFilesWritten: r.addedDeleteFiles.length, dataFilesWritten: r.addedDataFiles.length, rowsRewritten: 0,
+    },
+  };
 }
 
 interface PlanInput {
@@ -251,7 +271,7 @@ async function planMerge(catalog: Catalog, b: LoadedTable, parent: Snapshot | un
     for (const f of newFiles) p.written.push(f.filePath);
   }
   const stats = {
-    inserted, updated, deleted, stale, absentDeletes, filesScanned, filesSkipped, filesTouched: hits.length,
+    upserted: inserted + updated, inserted, updated, deleted, stale, absentDeletes, filesScanned, filesSkipped, filesTouched: hits.length,
     deleteFilesWritten: removal.addedDeleteFiles.length, dataFilesWritten: newFiles.length + removal.addedDataFiles.length,
     rowsRewritten: removal.rowsRewritten,
   };

@@ -7,6 +7,9 @@
 //   (its deletes would point at a path that no longer exists and rows would come back).
 // New files keep the starting snapshot's sequence number, so equality deletes committed later
 // still apply to them. Appends that landed meanwhile are carried over untouched.
+// Delete files the rewrite made obsolete (`removedDeletes`, chosen on the starting snapshot) go
+// in the same snapshot — each only while still live at the head: one another commit already
+// removed (rewrite-position-deletes merged it) is left out rather than failing the rewrite.
 import { ValidationError } from '../errors.ts';
 import type { FileIO } from '../io/file-io.ts';
 import { EntryStatus, FileContent, ManifestContent, type DataFile } from '../spec/data-file.ts';
@@ -29,6 +32,8 @@ export interface ReplaceOptions extends ProducerOptions {
   readonly startingSnapshot: Snapshot;
   readonly removed: readonly DataFile[];
   readonly added: readonly DataFile[];
+  /** Delete files of the starting snapshot that no longer apply once `removed` are gone. */
+  readonly removedDeletes?: readonly DataFile[];
 }
 
 const fileKey = (f: DataFile): string => `${f.specId}/${partitionKey(f.partition)}`;
@@ -53,11 +58,24 @@ export class ReplaceDataFiles extends SnapshotProducer {
       throw new RewriteValidationError(`cannot commit rewrite: starting snapshot ${start.snapshotId} is no longer an ancestor of ${this.branch}'s head ${head?.snapshotId ?? '(none)'}`);
     }
     await this.refuseNewPositionDeletes(head);
+    const droppedDeletes = await this.stillLiveDeletes(head);
     return {
-      operation: 'replace', addedDataFiles: this.o.added, removedFiles: this.o.removed,
+      operation: 'replace', addedDataFiles: this.o.added, removedFiles: [...this.o.removed, ...droppedDeletes],
       // The rewritten rows are as old as the snapshot they were read from.
       dataSequenceNumber: start.sequenceNumber,
     };
+  }
+
+  /** The `removedDeletes` still live at `head`. */
+  private async stillLiveDeletes(head: Snapshot): Promise<DataFile[]> {
+    const wanted = this.o.removedDeletes ?? [];
+    if (wanted.length === 0) return [];
+    const live = new Set<string>();
+    for (const m of await snapshotManifests(this.io, head)) {
+      if (m.content !== ManifestContent.Deletes) continue;
+      for (const e of await manifestEntries(this.io, m)) if (e.status !== EntryStatus.Deleted) live.add(e.dataFile.filePath);
+    }
+    return wanted.filter((d) => live.has(d.filePath));
   }
 
   private async refuseNewPositionDeletes(head: Snapshot): Promise<void> {

@@ -6,11 +6,12 @@
 //
 // Operation label (spec, Java's BaseRowDelta): rows only added (or none) → `append`; rows only removed
 // (delete files added, or data files dropped without replacement) → `delete`; else `overwrite`.
+import { faultPoint } from '../fault-points.ts';
 import type { FileIO } from '../io/file-io.ts';
 import type { Snapshot } from '../spec/table-metadata.ts';
 import type { LoadedTable } from '../table/catalog.ts';
 import type { Operation } from './snapshot-summary.ts';
-import { SnapshotProducer, type ProducerOptions, type SnapshotChanges } from './snapshot-producer.ts';
+import { SnapshotProducer, type ProducerFaultPoints, type ProducerOptions, type SnapshotChanges } from './snapshot-producer.ts';
 
 export type RowDeltaChanges = Omit<SnapshotChanges, 'operation' | 'dataSequenceNumber'>;
 
@@ -38,8 +39,13 @@ export class RowDelta extends SnapshotProducer {
     super(io, o);
   }
 
+  protected override faultPoints(): ProducerFaultPoints {
+    return { afterManifestList: 'merge.after-manifest-list' };
+  }
+
   protected async changes(base: LoadedTable, parent: Snapshot | undefined, attempt: number): Promise<SnapshotChanges | null> {
     const planned = await this.o.plan(base, parent, attempt);
+    if (planned && (planned.attemptFiles?.length ?? 0) > 0) faultPoint('merge.after-files');
     this.lastChanges = planned ?? undefined;
     return planned ? { ...planned, operation: rowDeltaOperation(planned) } : null;
   }

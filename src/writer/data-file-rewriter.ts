@@ -3,7 +3,9 @@
 // bounded by one row group, whatever the file sizes: input files are read lazily row group by
 // row group (parquet-wasm over a file-backed Blob) and the encoded output goes to storage as
 // each row group is flushed (transformParquetStream → FileIO.createNew). Record batches stay in
-// WebAssembly memory unless deletes must be applied. Metrics of each output come from its
+// WebAssembly memory unless deletes must be applied. Equality deletes are turned into row
+// positions first, by a scan of only the equality columns of the file (memory: the delete keys
+// and the deleted positions, never rows). Metrics of each output come from its
 // Parquet footer, so they are exact for the rows actually written.
 import { randomUUID } from 'node:crypto';
 import * as arrow from 'apache-arrow';
@@ -15,6 +17,8 @@ import { footerSplitOffsets, parquetFooterOf, readParquetFooter } from '../forma
 import { parseCodec, parquetWriterProperties, rowsPerRowGroup } from '../format/parquet-writer.ts';
 import { deleteAll, type FileIO, type OutputFile } from '../io/file-io.ts';
 import { namingParquetFile } from '../reader/parquet-read-errors.ts';
+import { scanColumns } from '../reader/data-file-reader.ts';
+import { equalityKey } from '../reader/delete-index.ts';
 import type { DataFile } from '../spec/data-file.ts';
 import { partitionType, type PartitionSpec } from '../spec/partition-spec.ts';
 import type { Schema } from '../spec/schema.ts';
@@ -26,6 +30,15 @@ export interface RewriteInput {
   readonly file: DataFile;
   /** Row positions deleted by position-delete files, ascending. */
   readonly deletedPositions?: readonly number[];
+  /** Equality deletes that apply to the file (delete sequence number > the file's): a row is
+   * dropped when its `fieldIds` values, as `equalityKey` encodes them, are in `keys`. Plain
+   * data, so a job carrying it can go to a worker thread. */
+  readonly equalityDeletes?: readonly RewriteEqualityDeletes[];
+}
+
+export interface RewriteEqualityDeletes {
+  readonly fieldIds: readonly number[];
+  readonly keys: ReadonlySet<string>;
 }
 
 export interface RewriteTarget {
@@ -56,6 +69,8 @@ interface OpenInput {
   /** Next record batch of the file, undefined at its end. */
   readonly read: () => Promise<parquet.RecordBatch | undefined>;
   readonly close: () => void;
+  /** Positions to drop, ascending: position deletes and rows matched by equality deletes. */
+  readonly deleted: readonly number[];
   position: number;
   deleteIdx: number;
 }
@@ -65,8 +80,26 @@ interface OpenInput {
 const READ_WHOLE_BELOW_BYTES = 16 * 1024 * 1024;
 const BATCH_ROWS = 8192;
 
-async function openInput(io: FileIO, input: RewriteInput): Promise<OpenInput & { readonly schemaKey: string }> {
+/** The positions `input` drops: its position deletes plus the rows its equality deletes match. */
+async function deletedPositionsOf(io: FileIO, input: RewriteInput, schema: Schema): Promise<readonly number[]> {
+  const positional = input.deletedPositions ?? [];
+  const equality = (input.equalityDeletes ?? []).filter((e) => e.keys.size > 0 && e.fieldIds.length > 0);
+  if (equality.length === 0) return positional;
+  const matched: number[] = [];
+  const ids = [...new Set(equality.flatMap((e) => e.fieldIds))];
+  await scanColumns(io, input.file, ids, (first, n, column) => {
+    const groups = equality.map((e) => ({ keys: e.keys, readers: e.fieldIds.map((id) => column(id)) }));
+    for (let i = 0; i < n; i++) {
+      if (groups.some((g) => g.keys.has(equalityKey(g.readers.map((r) => r(i)))))) matched.push(first + i);
+    }
+  }, { schema });
+  if (matched.length === 0) return positional;
+  return [...new Set([...positional, ...matched])].sort((a, b) => a - b);
+}
+
+async function openInput(io: FileIO, input: RewriteInput, schema: Schema): Promise<OpenInput & { readonly schemaKey: string }> {
   const file = input.file;
+  const deleted = await deletedPositionsOf(io, input, schema);
   if (file.fileSizeInBytes < BigInt(READ_WHOLE_BELOW_BYTES)) {
     const bytes = await io.read(file.filePath);
     const schemaKey = parquetFooterOf(bytes, file.filePath).schemaKey;
@@ -76,14 +109,14 @@ async function openInput(io: FileIO, input: RewriteInput): Promise<OpenInput & {
       table.free();
       return all;
     });
-    return { input, schemaKey, position: 0, deleteIdx: 0, read: async () => batches.shift(), close: () => { for (const b of batches.splice(0)) b.free(); } };
+    return { input, schemaKey, deleted, position: 0, deleteIdx: 0, read: async () => batches.shift(), close: () => { for (const b of batches.splice(0)) b.free(); } };
   }
   const blob = await io.openBlob(file.filePath);
   const schemaKey = (await readParquetFooter(blob, file.filePath)).schemaKey;
   const pf = await namingParquetFile(file.filePath, () => parquet.ParquetFile.fromFile(blob));
   const reader = (await namingParquetFile(file.filePath, () => pf.stream({ batchSize: BATCH_ROWS }))).getReader() as ReadableStreamDefaultReader<parquet.RecordBatch>;
   return {
-    input, schemaKey, position: 0, deleteIdx: 0,
+    input, schemaKey, deleted, position: 0, deleteIdx: 0,
     read: async () => (await namingParquetFile(file.filePath, () => reader.read())).value,
     close: () => pf.free(),
   };
@@ -93,7 +126,7 @@ const liveRows = (i: RewriteInput): number => Number(i.file.recordCount) - new S
 
 /** Keeps the rows of `batch` (rows [start, start+n) of its file) that no position delete names. */
 function applyDeletes(batch: parquet.RecordBatch, o: OpenInput): parquet.RecordBatch[] {
-  const deleted = o.input.deletedPositions ?? [];
+  const deleted = o.deleted;
   const start = o.position;
   const n = batch.numRows;
   while (o.deleteIdx < deleted.length && deleted[o.deleteIdx]! < start) o.deleteIdx++;
@@ -171,7 +204,7 @@ async function rewriteRun(run: readonly RewriteInput[], t: RewriteTarget, opId: 
       if (!open) {
         const input = run[next++];
         if (!input) return undefined;
-        const opened = await openInput(t.io, input);
+        const opened = await openInput(t.io, input, t.schema);
         runKey ??= opened.schemaKey;
         if (opened.schemaKey !== runKey) {
           opened.close();

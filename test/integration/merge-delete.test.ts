@@ -148,4 +148,45 @@ describe('merge and delete', () => {
     assert.match(del.stdout, /deleted 2 row\(s\)/);
     assert.deepStrictEqual((await rows(wh)).map((x) => x.id), [1n, 3n]);
   });
+
+  test('Debezium envelopes: c/u/d by source.lsn, wrapped or bare, tombstones skipped; the newest change wins', async () => {
+    const ev = (op: string, lsn: number, before: object | null, after: object | null) => ({ op, ts_ms: 1_700_000_000_000 + lsn, source: { lsn }, before, after });
+    const r = await mergeRecords(wh.catalog, ID, [
+      { schema: {}, payload: ev('u', 12, { id: 1 }, { id: 1, region: 'eu', v: 'lsn12', seq: 1 }) },
+      ev('u', 11, { id: 1 }, { id: 1, region: 'eu', v: 'lsn11', seq: 1 }), // older: loses in the batch
+      ev('d', 20, { id: 2, region: 'us' }, null),
+      null, // Kafka tombstone after a delete
+      ev('c', 21, null, { id: 7, region: 'ap', v: 'new', seq: 1 }),
+    ], { format: 'debezium' });
+    assert.deepStrictEqual([r.inserted, r.updated, r.deleted, r.superseded], [1, 1, 1, 1]);
+    assert.deepStrictEqual((await rows(wh)).map((x) => [x.id, x.v]), [[1n, 'lsn12'], [3n, 'c'], [7n, 'new']]);
+    await assert.rejects(mergeRecords(wh.catalog, ID, [ev('t', 30, null, null)], { format: 'debezium' }), /record 0: .*truncate|record 0: .*'t'/);
+  });
+
+  test('write.upsert.enabled (equality deletes) refuses a partition column outside the key, naming it', async () => {
+    await wh.catalog.commitTable(ID, [], [{ action: 'set-properties', updates: { 'write.upsert.enabled': 'true' } }]);
+    await assert.rejects(mergeRecords(wh.catalog, ID, [{ id: 1, region: 'eu' }]), /write\.upsert\.enabled=true .*'region' is not a key column/);
+    // --mode picks a reading strategy explicitly and works on the same table.
+    const r = await mergeRecords(wh.catalog, ID, [{ id: 1, region: 'eu', v: 'x' }], { mode: 'merge-on-read' });
+    assert.equal(r.updated, 1);
+  });
+
+  test('CLI: a merged file is never re-applied (old values would come back); a grown file merges only its new lines', async () => {
+    const env = { ...process.env, FLOE_WAREHOUSE: wh.dir, FLOE_CATALOG: `sqlite:${wh.catalogDb}` };
+    const a = path.join(wh.dir, 'a.ndjson');
+    const b = path.join(wh.dir, 'b.ndjson');
+    writeFileSync(a, '{"id": 1, "region": "eu", "v": "from-a"}\n');
+    writeFileSync(b, '{"id": 1, "region": "eu", "v": "from-b"}\n');
+    await run('node', [FLOE, 'merge', 'd.t', a], { env });
+    await run('node', [FLOE, 'merge', 'd.t', b], { env });
+    const rerun = await run('node', [FLOE, 'merge', 'd.t', a], { env });
+    assert.match(rerun.stdout, /nothing to merge: .*already merged .* up to its end/);
+    assert.equal((await rows(wh)).find((x) => x.id === 1n)?.v, 'from-b', 'the rerun did not put the old value back');
+    writeFileSync(a, '{"id": 1, "region": "eu", "v": "from-a"}\n{"id": 2, "region": "us", "v": "a-line-2"}\n');
+    const grown = await run('node', [FLOE, 'merge', 'd.t', a], { env });
+    assert.match(grown.stdout, /0 inserted, 1 updated.*resumed at line 2/);
+    assert.deepStrictEqual((await rows(wh)).map((x) => x.v), ['from-b', 'a-line-2', 'c']);
+    await run('node', [FLOE, 'merge', 'd.t', a, '--allow-rerun'], { env });
+    assert.equal((await rows(wh)).find((x) => x.id === 1n)?.v, 'from-a', '--allow-rerun re-applies the file');
+  });
 });

@@ -3,7 +3,8 @@
 // Trino each return exactly the model's rows — values, not counts. Both strategies run:
 // merge-on-read (position deletes) without an ordering field, copy-on-write with `updated` as
 // the ordering column (an older change never overwrites a newer row). The table is partitioned
-// by a non-key column, so an update may move its row to another partition; then the table is
+// by a non-key column, so an update may move its row to another partition, and the first table
+// starts with rows Spark inserted (other writers' files are found and replaced too); then the table is
 // compacted and every reader must still return the model, with no delete file left live.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -97,6 +98,13 @@ describe('MERGE against a model, read back by every reader', { skip: readersUnav
       await wh.catalog.createTable(id, { schema: SCHEMA, spec: parsePartitionExpression('region', SCHEMA), properties: { 'write.merge.mode': c.mode, 'write.delete.mode': c.mode } });
       const [batches] = fc.sample(batchesArb, { seed: c.seed, numRuns: 1 });
       const model = new Map<bigint, Row>();
+      if (c.mode === 'merge-on-read') {
+        // Rows Spark wrote (its own Parquet files): the merge must find and replace them too.
+        const seed = Array.from({ length: 20 }, (_, i) => ({ id: BigInt(i * 2), region: ['eu', 'us'][i % 2]!, amount: i * 1.25, name: `spark-${i}`, updated: 0n }));
+        await readers.sql('spark', `INSERT INTO floe.m.mor VALUES ${seed.map((r) => `(${r.id}, '${r.region}', CAST(${r.amount} AS DOUBLE), '${r.name}', ${r.updated})`).join(', ')}`,
+          { catalog_db: wh.catalogDb, warehouse: wh.dir, catalog_name: 'floe' });
+        for (const r of seed) model.set(r.id, r);
+      }
       const check = async (label: string): Promise<void> => {
         const expected = canonicalRows(SCHEMA, [...model.values()] as unknown as Record<string, unknown>[]);
         for (const reader of ALL_READERS) {
@@ -118,6 +126,7 @@ describe('MERGE against a model, read back by every reader', { skip: readersUnav
       else assert.equal(await liveDeleteFiles(wh, id), 0, 'copy-on-write writes no delete files');
       // Compaction applies the deletes: same rows for every reader, no live delete file left.
       await compactTable(wh.catalog, id, { minInputFiles: 1 });
+      assert.equal(await liveDeleteFiles(wh, id), 0, 'compaction applied and dropped every delete file');
       await check('compaction');
     });
   }

@@ -3,8 +3,9 @@
 // interop tests use pyiceberg, DuckDB and Spark for that.
 import * as arrow from 'apache-arrow';
 import * as parquet from 'parquet-wasm';
-import { EntryStatus } from '../../src/spec/data-file.ts';
-import { branchHead } from '../../src/spec/table-metadata.ts';
+import { buildDeleteIndex } from '../../src/reader/delete-index.ts';
+import { EntryStatus, ManifestContent } from '../../src/spec/data-file.ts';
+import { branchHead, specById } from '../../src/spec/table-metadata.ts';
 import type { Catalog } from '../../src/table/catalog.ts';
 import type { TableIdentifier } from '../../src/table/identifier.ts';
 import { manifestEntries, snapshotManifests } from '../../src/transaction/table-manifests.ts';
@@ -12,12 +13,22 @@ import { manifestEntries, snapshotManifests } from '../../src/transaction/table-
 export async function readTableRows(catalog: Catalog, id: TableIdentifier, branch = 'main'): Promise<Record<string, unknown>[]> {
   const t = await catalog.loadTable(id);
   const rows: Record<string, unknown>[] = [];
-  for (const m of await snapshotManifests(catalog.io, branchHead(t.metadata, branch))) {
+  const manifests = await snapshotManifests(catalog.io, branchHead(t.metadata, branch));
+  // Position deletes (merge-on-read MERGE/DELETE) are applied; equality deletes are not (floe
+  // writes none; the interop tests read such tables with the real readers).
+  const deleteEntries = [];
+  for (const m of manifests.filter((x) => x.content === ManifestContent.Deletes)) {
+    for (const e of await manifestEntries(catalog.io, m)) if (e.status !== EntryStatus.Deleted) deleteEntries.push({ file: e.dataFile, sequenceNumber: e.sequenceNumber ?? m.sequenceNumber });
+  }
+  const deletes = await buildDeleteIndex(catalog.io, deleteEntries);
+  for (const m of manifests.filter((x) => x.content === ManifestContent.Data)) {
     for (const e of await manifestEntries(catalog.io, m)) {
       if (e.status === EntryStatus.Deleted) continue;
+      const gone = await deletes.deletedPositions(e.dataFile, e.sequenceNumber ?? m.sequenceNumber, (specId) => specById(t.metadata, specId)) ?? new Set<number>();
       const wasm = parquet.readParquet(await catalog.io.read(e.dataFile.filePath));
       const table = arrow.tableFromIPC(wasm.intoIPCStream());
-      for (const r of table) rows.push(r!.toJSON() as Record<string, unknown>);
+      let pos = 0;
+      for (const r of table) { if (!gone.has(pos++)) rows.push(r!.toJSON() as Record<string, unknown>); }
     }
   }
   return rows;

@@ -15,6 +15,12 @@ export type ReaderName = 'pyiceberg' | 'duckdb' | 'spark' | 'trino';
 export const TRINO_SKIPPED = process.env.CI !== 'true' && process.env.FLOE_SKIP_TRINO === '1';
 export const ALL_READERS: readonly ReaderName[] = TRINO_SKIPPED ? ['pyiceberg', 'duckdb', 'spark'] : ['pyiceberg', 'duckdb', 'spark', 'trino'];
 
+/** What each reader does with a table holding equality-delete files, as of pyiceberg 0.12.0,
+ * DuckDB 1.5.5, Spark 3.5.9 with Iceberg 1.10 and the Trino of scripts/trino.sh (asserted by
+ * test/interop/equality-deletes-readers.test.ts and equality-upsert.test.ts; the README's reader
+ * table repeats it). */
+export const EQUALITY_DELETES_SUPPORT: Record<ReaderName, 'reads' | 'refuses'> = { pyiceberg: 'refuses', duckdb: 'reads', spark: 'reads', trino: 'reads' };
+
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const VENV_PYTHON = path.join(process.env.FLOE_VENV ?? path.join(REPO_ROOT, '.venv'), 'bin', 'python');
 

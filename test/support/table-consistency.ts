@@ -48,7 +48,7 @@ export async function checkTableConsistency(catalog: Catalog, id: TableIdentifie
     if (s.sequenceNumber > m.lastSequenceNumber) problems.push(`snapshot ${s.snapshotId} has sequence ${s.sequenceNumber} > last-sequence-number ${m.lastSequenceNumber}`);
   }
 
-  const liveOf = async (s: Snapshot): Promise<{ files: number; records: bigint; dataFiles: bigint; size: bigint } | undefined> => {
+  const liveOf = async (s: Snapshot): Promise<{ files: number; records: bigint; dataFiles: bigint; size: bigint; deleteFiles: bigint; positionDeletes: bigint } | undefined> => {
     let manifests: ManifestFile[];
     try {
       manifests = readManifestList(await catalog.io.read(s.manifestList));
@@ -56,7 +56,7 @@ export async function checkTableConsistency(catalog: Catalog, id: TableIdentifie
       problems.push(`snapshot ${s.snapshotId}: manifest list ${s.manifestList} unreadable: ${(err as Error).message}`);
       return undefined;
     }
-    const live = { files: 0, records: 0n, dataFiles: 0n, size: 0n };
+    const live = { files: 0, records: 0n, dataFiles: 0n, size: 0n, deleteFiles: 0n, positionDeletes: 0n };
     for (const mf of manifests) {
       const size = await sizeOf(catalog, mf.manifestPath, sizes);
       if (size === undefined) { problems.push(`snapshot ${s.snapshotId}: manifest ${mf.manifestPath} is missing`); continue; }
@@ -79,7 +79,12 @@ export async function checkTableConsistency(catalog: Catalog, id: TableIdentifie
         if (e.status === EntryStatus.Deleted) continue;
         const f = e.dataFile;
         live.files++;
-        if (f.content === FileContent.Data) { live.records += f.recordCount; live.dataFiles++; live.size += f.fileSizeInBytes; }
+        // total-files-size counts every live file, delete files included (spec Appendix F, Java).
+        live.size += f.fileSizeInBytes;
+        if (f.content === FileContent.Data) { live.records += f.recordCount; live.dataFiles++; } else {
+          live.deleteFiles++;
+          if (f.content === FileContent.PositionDeletes) live.positionDeletes += f.recordCount;
+        }
         if (checkedFiles.has(f.filePath)) continue;
         checkedFiles.add(f.filePath);
         const actual = await sizeOf(catalog, f.filePath, sizes);
@@ -103,7 +108,9 @@ export async function checkTableConsistency(catalog: Catalog, id: TableIdentifie
     const total = (k: string): bigint | undefined => s.summary[k] === undefined ? undefined : BigInt(s.summary[k]!);
     if (total('total-records') !== undefined && total('total-records') !== live.records) problems.push(`snapshot ${s.snapshotId}: summary total-records ${total('total-records')} but its manifests hold ${live.records}`);
     if (total('total-data-files') !== undefined && total('total-data-files') !== live.dataFiles) problems.push(`snapshot ${s.snapshotId}: summary total-data-files ${total('total-data-files')} but its manifests hold ${live.dataFiles}`);
-    if (total('total-files-size') !== undefined && total('total-files-size') !== live.size) problems.push(`snapshot ${s.snapshotId}: summary total-files-size ${total('total-files-size')} but its data files hold ${live.size}`);
+    if (total('total-files-size') !== undefined && total('total-files-size') !== live.size) problems.push(`snapshot ${s.snapshotId}: summary total-files-size ${total('total-files-size')} but its live files hold ${live.size}`);
+    if (total('total-delete-files') !== undefined && total('total-delete-files') !== live.deleteFiles) problems.push(`snapshot ${s.snapshotId}: summary total-delete-files ${total('total-delete-files')} but its manifests hold ${live.deleteFiles}`);
+    if (total('total-position-deletes') !== undefined && total('total-position-deletes') !== live.positionDeletes) problems.push(`snapshot ${s.snapshotId}: summary total-position-deletes ${total('total-position-deletes')} but its delete files hold ${live.positionDeletes}`);
     if (s.snapshotId === m.refs.main?.snapshotId) head = live;
   }
   return { problems, liveFiles: head.files, liveRecords: head.records, snapshots: m.snapshots.length };
