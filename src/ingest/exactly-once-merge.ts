@@ -14,6 +14,8 @@ export interface PositionedChange { readonly value: unknown; readonly position?:
 export type UpsertMergeOptions = Pick<MergeOptions, 'format' | 'opField' | 'orderBy' | 'mode'>;
 
 export interface MergeExactlyOnceResult<C extends PositionedChange> extends ExactlyOnceResult {
+  /** Rows written: inserted + updated, or, with equality deletes (write.upsert.enabled: the table is not read), all that is known. */
+  readonly upserted: number;
   readonly inserted: number;
   readonly updated: number;
   readonly deleted: number;
@@ -37,7 +39,7 @@ export async function mergeExactlyOnce<C extends PositionedChange>(
   const m = r.value;
   return {
     committed: r.committed, trimmed: r.trimmed, attempts: r.attempts,
-    inserted: m?.inserted ?? 0, updated: m?.updated ?? 0, deleted: m?.deleted ?? 0,
+    upserted: m?.upserted ?? 0, inserted: m?.inserted ?? 0, updated: m?.updated ?? 0, deleted: m?.deleted ?? 0,
     rejected: (m?.rejected ?? []).map((x) => ({ change: r.pending[x.index]!, reason: x.reason })),
     merge: m, pending: r.pending,
   };

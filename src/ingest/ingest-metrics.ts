@@ -12,7 +12,7 @@ export class IngestMetrics {
   readonly recordsCommitted = new Counter({ name: 'floe_ingest_records_committed_total', help: 'Records committed to the table', labelNames: ['table'], registers: [this.registry] });
   readonly recordsDeadLettered = new Counter({ name: 'floe_ingest_records_dead_lettered_total', help: 'Records sent to the dead-letter destination', labelNames: ['table'], registers: [this.registry] });
   readonly recordsStale = new Counter({ name: 'floe_ingest_records_stale_dropped_total', help: 'Records dropped because another writer had committed their offsets (after a rebalance)', labelNames: ['table'], registers: [this.registry] });
-  readonly upsertedRows = new Counter({ name: 'floe_ingest_upserted_rows_total', help: 'Rows an upsert route inserted, updated (replaced) or deleted, by change', labelNames: ['table', 'change'], registers: [this.registry] });
+  readonly upsertedRows = new Counter({ name: 'floe_ingest_upserted_rows_total', help: 'Rows an upsert route inserted, updated (replaced) or deleted, by change; change="upserted": rows written without reading the table (write.upsert.enabled), insert or update unknown', labelNames: ['table', 'change'], registers: [this.registry] });
   readonly batches = new Counter({ name: 'floe_ingest_batches_total', help: 'Committed micro-batches by flush reason', labelNames: ['table', 'reason'], registers: [this.registry] });
   readonly commitSeconds = new Histogram({
     name: 'floe_ingest_commit_duration_seconds', help: 'Time to write and commit one micro-batch', labelNames: ['table'],
@@ -33,6 +33,8 @@ export class IngestMetrics {
       this.upsertedRows.inc({ table, change: 'inserted' }, o.upserted.inserted);
       this.upsertedRows.inc({ table, change: 'updated' }, o.upserted.updated);
       this.upsertedRows.inc({ table, change: 'deleted' }, o.upserted.deleted);
+      const unread = o.upserted.upserted - o.upserted.inserted - o.upserted.updated;
+      if (unread > 0) this.upsertedRows.inc({ table, change: 'upserted' }, unread);
     }
     this.recordsCommitted.inc({ table }, o.records);
     this.recordsDeadLettered.inc({ table }, o.deadLetters);

@@ -67,8 +67,10 @@ export interface DeadLetterSink {
   write(letters: readonly DeadLetter[], sourceId: string | undefined, ranges: ReadonlyMap<number, OffsetRange>): Promise<void>;
 }
 
-/** Rows an upsert commit inserted, replaced and deleted. */
-export interface UpsertCounts { readonly inserted: number; readonly updated: number; readonly deleted: number }
+/** Rows an upsert commit inserted, replaced and deleted; `upserted` = rows written, which is all
+ * that is known with equality deletes (write.upsert.enabled: the table is not read, inserted and
+ * updated stay 0, deleted counts delete changes). */
+export interface UpsertCounts { readonly upserted: number; readonly inserted: number; readonly updated: number; readonly deleted: number }
 
 export interface IngestEvents {
   /** `records`: rows appended, or changes merged (upsert: tombstones and dead letters left out). */
@@ -118,7 +120,7 @@ export class TableIngestor {
   /** The default spec's fields: records whose partition value cannot be written are dead letters. */
   private partitionFields: readonly PartitionFieldType[] = [];
   readonly branch: string;
-  counts = { received: 0, committed: 0, deadLettered: 0, staleDropped: 0, inserted: 0, updated: 0, deleted: 0 };
+  counts = { received: 0, committed: 0, deadLettered: 0, staleDropped: 0, upserted: 0, inserted: 0, updated: 0, deleted: 0 };
 
   private constructor(private readonly catalog: Catalog, readonly table: TableIdentifier, private readonly opts: TableIngestorOptions) {
     this.branch = opts.branch ?? MAIN_BRANCH;
@@ -247,7 +249,8 @@ export class TableIngestor {
     const late = merged.rejected.filter((r) => !r.change.rejected).map((r) => letterOf(r.change.source, oneLine(`${whereFrom(r.change.source) ?? 'record'}: ${r.reason}`)));
     if (late.length > 0) await this.deadLetter(late, undefined, new Map());
     const skipped = merged.pending.filter((c) => c.rejected || c.skipped).length;
-    const upserted = { inserted: merged.inserted, updated: merged.updated, deleted: merged.deleted };
+    const upserted = { upserted: merged.upserted, inserted: merged.inserted, updated: merged.updated, deleted: merged.deleted };
+    this.counts.upserted += upserted.upserted;
     this.counts.inserted += upserted.inserted;
     this.counts.updated += upserted.updated;
     this.counts.deleted += upserted.deleted;

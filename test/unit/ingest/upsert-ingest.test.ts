@@ -79,11 +79,11 @@ describe('TableIngestor upsert mode', () => {
     ing.offer(record({ id: 1, name: 'a3', qty: 3, op: 'u' }, 1, 1));
     await ing.close();
     assert.deepEqual(await rows(), [{ id: 1n, name: 'a3', qty: 3 }, { id: 3n, name: 'c', qty: null }]);
-    assert.deepEqual(commits.map((c) => c.upserted), [{ inserted: 2, updated: 0, deleted: 0 }, { inserted: 1, updated: 1, deleted: 1 }]);
+    assert.deepEqual(commits.map((c) => c.upserted), [{ upserted: 2, inserted: 2, updated: 0, deleted: 0 }, { upserted: 2, inserted: 1, updated: 1, deleted: 1 }]);
     assert.deepEqual(commits.map((c) => c.records), [3, 3]);
     assert.equal(await snapshots(), 2);
     assert.equal((await head()).summary[offsetsSummaryKey(SOURCE)], '{"0":4,"1":2}');
-    assert.deepEqual({ ...ing.counts }, { received: 6, committed: 6, deadLettered: 0, staleDropped: 0, inserted: 3, updated: 1, deleted: 1 });
+    assert.deepEqual({ ...ing.counts }, { received: 6, committed: 6, deadLettered: 0, staleDropped: 0, upserted: 4, inserted: 3, updated: 1, deleted: 1 });
   });
 
   test('debezium: { schema, payload } wrappers and tombstones; a batch of tombstones only still records its offsets', async () => {
@@ -129,6 +129,21 @@ describe('TableIngestor upsert mode', () => {
     assert.equal((await head()).summary[offsetsSummaryKey(SOURCE)], '{"0":7}');
     assert.equal(ing.counts.deadLettered, 5);
     assert.equal(ing.counts.committed, 2);
+  });
+
+  test('write.upsert.enabled (equality deletes, the table is not read): rows written are counted as upserted', async () => {
+    const eq = { namespace: ['up'], name: 'eq' };
+    await wh.catalog.createTable(eq, { schema: KEYED, properties: { 'write.upsert.enabled': 'true' } });
+    const commits: { upserted?: { upserted: number; inserted: number; updated: number; deleted: number } }[] = [];
+    const ing = await TableIngestor.open(wh.catalog, eq, { batcher: BATCHER, upsert: { format: 'plain', opField: 'op' }, events: { onCommit: (i) => { commits.push(i); } } });
+    ing.offer(record({ id: 1, name: 'a', op: 'c' }, 0, 0));
+    ing.offer(record({ id: 2, name: 'b', op: 'c' }, 0, 1));
+    await ing.flush('count');
+    ing.offer(record({ id: 1, name: 'a2', op: 'u' }, 0, 2));
+    ing.offer(record({ id: 2, op: 'd' }, 0, 3));
+    await ing.close();
+    assert.deepEqual(sortRows((await readLiveRows(wh.catalog, eq)) as Row[]), [{ id: 1n, name: 'a2', qty: null }]);
+    assert.deepEqual(commits.map((c) => c.upserted), [{ upserted: 2, inserted: 0, updated: 0, deleted: 0 }, { upserted: 1, inserted: 0, updated: 0, deleted: 1 }]);
   });
 
   test('without a dead-letter destination a bad record fails the batch and nothing is committed', async () => {
