@@ -35,6 +35,27 @@ export function storableText(s: string): string {
   return (s as string & { isWellFormed(): boolean }).isWellFormed() ? s : s.replace(LONE_SURROGATE, (c) => `\\u${c.charCodeAt(0).toString(16)}`);
 }
 
+/**
+ * Runs a create that another process may be running at the same moment: several ingest
+ * processes of one pipeline start together. The SQL catalog does not always answer the loser
+ * with AlreadyExists (a namespace's property rows hit a UNIQUE constraint; a table's
+ * empty-location check lists the other create's temporary metadata file, which is then renamed
+ * away: ENOENT, or "folder not empty"), so a failure is retried until `exists` holds.
+ */
+async function createConcurrently(create: () => Promise<unknown>, exists: () => Promise<boolean>): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await create();
+      return;
+    } catch (err) {
+      if (err instanceof AlreadyExistsError) return;
+      if (attempt >= 5) throw err;
+      await new Promise((r) => setTimeout(r, 100 * attempt));
+      if (await exists()) return;
+    }
+  }
+}
+
 export class DeadLetterTable implements DeadLetterSink {
   private constructor(private readonly catalog: Catalog, readonly table: TableIdentifier, private readonly branch: string) {}
 
@@ -42,10 +63,12 @@ export class DeadLetterTable implements DeadLetterSink {
   static async open(catalog: Catalog, table: TableIdentifier, branch = MAIN_BRANCH): Promise<DeadLetterTable> {
     if (!(await catalog.tableExists(table))) {
       if (!(await catalog.namespaceExists(table.namespace))) {
-        await catalog.createNamespace(table.namespace).catch((e) => { if (!(e instanceof AlreadyExistsError)) throw e; });
+        await createConcurrently(() => catalog.createNamespace(table.namespace), () => catalog.namespaceExists(table.namespace));
       }
-      await catalog.createTable(table, { schema: schemaFromJson(DEAD_LETTER_SCHEMA_JSON, { assignIds: true }) })
-        .catch((e) => { if (!(e instanceof AlreadyExistsError)) throw e; });
+      await createConcurrently(
+        () => catalog.createTable(table, { schema: schemaFromJson(DEAD_LETTER_SCHEMA_JSON, { assignIds: true }) }),
+        () => catalog.tableExists(table),
+      );
     }
     return new DeadLetterTable(catalog, table, branch);
   }

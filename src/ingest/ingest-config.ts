@@ -15,6 +15,20 @@ const capture = z.object({
   headers: z.string().optional(),
 }).strict();
 
+/** Upsert mode: each batch is one MERGE by the table's key (its Iceberg identifier fields). */
+const upsert = z.object({
+  /** `plain` records (a row, optionally with an op field) or Debezium change events. */
+  format: z.enum(['plain', 'debezium']).default('plain'),
+  /** plain only: the field holding each record's op (c/u/d, insert/update/delete…). */
+  opField: z.string().min(1).optional(),
+  /** Dotted path to the value whose greatest wins (Debezium default: source.lsn, else ts_ms). */
+  orderBy: z.string().regex(/^[^.]+(\.[^.]+)*$/, 'must be a dotted field path such as updated_at or source.lsn').optional(),
+  /** Overrides the table's write.merge.mode / write.delete.mode. */
+  mode: z.enum(['merge-on-read', 'copy-on-write']).optional(),
+}).strict();
+
+export type UpsertConfig = z.infer<typeof upsert>;
+
 export const ingestConfigSchema = z.object({
   source: z.discriminatedUnion('type', [
     z.object({
@@ -24,6 +38,9 @@ export const ingestConfigSchema = z.object({
       clientId: z.string().default('floe'),
       /** Start of a partition the table has no offsets for. */
       fromBeginning: z.boolean().default(true),
+      /** Kafka's session.timeout.ms: how long a member that stopped heartbeating (a crashed
+       * process) keeps its partitions before the group rebalances them. */
+      sessionTimeoutMs: z.number().int().positive().default(30_000),
     }).strict(),
     /** A file resumes at the position its commits recorded (ingest/file-source.ts); `-` reads
      * stdin, which cannot be resumed: a rerun appends every line again. */
@@ -37,6 +54,8 @@ export const ingestConfigSchema = z.object({
     capture: capture.optional(),
     /** Kafka Connect's evolve-schema: unknown fields add optional columns; int→long, float→double. */
     evolveSchema: z.boolean().default(false),
+    /** Upsert/delete by the table's key instead of appending (see `upsert` above). */
+    upsert: upsert.optional(),
   }).strict()).min(1),
   batch: z.object({
     windowMs: z.number().int().positive().default(10_000),
@@ -53,6 +72,20 @@ export const ingestConfigSchema = z.object({
   } else if (c.routes.length !== 1) {
     ctx.addIssue({ code: 'custom', path: ['routes'], message: 'an ndjson source feeds exactly one route' });
   }
+  c.routes.forEach((r, i) => {
+    if (!r.upsert) return;
+    if (r.evolveSchema) {
+      // Evolution reads a record's top-level fields as columns; an upsert record is a change
+      // (a Debezium envelope, or a row plus its op/order fields), so it would add those as columns.
+      ctx.addIssue({ code: 'custom', path: ['routes', i, 'evolveSchema'], message: 'evolveSchema cannot be combined with upsert yet: evolution would take the change envelope\'s fields (op, before/after, source) for columns; evolve the table with `floe table` and keep evolveSchema off' });
+    }
+    if (r.upsert.format === 'debezium' && r.upsert.opField !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['routes', i, 'upsert', 'opField'], message: 'opField applies to the plain format only: Debezium events carry their own op' });
+    }
+    if (r.upsert.format === 'debezium' && r.capture) {
+      ctx.addIssue({ code: 'custom', path: ['routes', i, 'capture'], message: 'capture is not supported with Debezium upserts: the row written is the event\'s after image, which Kafka metadata cannot be added to' });
+    }
+  });
   const a = c.batch.adaptive;
   if (a && (a.minWindowMs > c.batch.windowMs || a.maxWindowMs < c.batch.windowMs)) {
     ctx.addIssue({ code: 'custom', path: ['batch', 'adaptive'], message: 'minWindowMs ≤ windowMs ≤ maxWindowMs must hold' });

@@ -1,9 +1,10 @@
 // Prometheus metrics an on-call person reads for an ingest pipeline, served over HTTP at
 // /metrics: records in / committed / dead-lettered / dropped as stale, batches by flush
-// reason, commit latency, consumer lag and buffered bytes.
+// reason, rows an upsert inserted / updated / deleted, commit latency, consumer lag and buffered bytes.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { serveMetrics, type MetricsServer } from '../observability/metrics-server.ts';
 import type { FlushReason } from './micro-batcher.ts';
+import type { UpsertCounts } from './table-ingestor.ts';
 
 export class IngestMetrics {
   readonly registry = new Registry();
@@ -11,6 +12,7 @@ export class IngestMetrics {
   readonly recordsCommitted = new Counter({ name: 'floe_ingest_records_committed_total', help: 'Records committed to the table', labelNames: ['table'], registers: [this.registry] });
   readonly recordsDeadLettered = new Counter({ name: 'floe_ingest_records_dead_lettered_total', help: 'Records sent to the dead-letter destination', labelNames: ['table'], registers: [this.registry] });
   readonly recordsStale = new Counter({ name: 'floe_ingest_records_stale_dropped_total', help: 'Records dropped because another writer had committed their offsets (after a rebalance)', labelNames: ['table'], registers: [this.registry] });
+  readonly upsertedRows = new Counter({ name: 'floe_ingest_upserted_rows_total', help: 'Rows an upsert route inserted, updated (replaced) or deleted, by change; change="upserted": rows written without reading the table (write.upsert.enabled), insert or update unknown', labelNames: ['table', 'change'], registers: [this.registry] });
   readonly batches = new Counter({ name: 'floe_ingest_batches_total', help: 'Committed micro-batches by flush reason', labelNames: ['table', 'reason'], registers: [this.registry] });
   readonly commitSeconds = new Histogram({
     name: 'floe_ingest_commit_duration_seconds', help: 'Time to write and commit one micro-batch', labelNames: ['table'],
@@ -26,7 +28,14 @@ export class IngestMetrics {
     collectDefaultMetrics({ register: this.registry, prefix: 'floe_' });
   }
 
-  batchCommitted(table: string, o: { reason: FlushReason; records: number; deadLetters: number; trimmed: number; commitMs: number; attempts: number }): void {
+  batchCommitted(table: string, o: { reason: FlushReason; records: number; deadLetters: number; trimmed: number; commitMs: number; attempts: number; upserted?: UpsertCounts }): void {
+    if (o.upserted) {
+      this.upsertedRows.inc({ table, change: 'inserted' }, o.upserted.inserted);
+      this.upsertedRows.inc({ table, change: 'updated' }, o.upserted.updated);
+      this.upsertedRows.inc({ table, change: 'deleted' }, o.upserted.deleted);
+      const unread = o.upserted.upserted - o.upserted.inserted - o.upserted.updated;
+      if (unread > 0) this.upsertedRows.inc({ table, change: 'upserted' }, unread);
+    }
     this.recordsCommitted.inc({ table }, o.records);
     this.recordsDeadLettered.inc({ table }, o.deadLetters);
     this.recordsStale.inc({ table }, o.trimmed);

@@ -5,11 +5,14 @@ import pino from 'pino';
 import { faultPoint } from '../fault-points.ts';
 import { fileChunks, splitLines, streamChunks, type Line } from '../io/line-reader.ts';
 import { parseJsonExact } from '../spec/json.ts';
+import { requireKey } from '../merge/merge-records.ts';
+import { currentSchema } from '../spec/table-metadata.ts';
 import type { Catalog } from '../table/catalog.ts';
 import { identifierToString, parseTableIdentifier } from '../table/identifier.ts';
 import { DeadLetterTable } from './dead-letter-table.ts';
 import { FILE_PARTITION, FileSource, fingerprintSummary, recordedFilePosition } from './file-source.ts';
-import type { IngestConfig } from './ingest-config.ts';
+import type { IngestConfig, UpsertConfig } from './ingest-config.ts';
+import type { UpsertMergeOptions } from './exactly-once-merge.ts';
 import { IngestMetrics } from './ingest-metrics.ts';
 import { KafkaSource } from './kafka-source.ts';
 import { DEFAULT_BATCHER_CONFIG, type BatcherConfig } from './micro-batcher.ts';
@@ -23,6 +26,10 @@ export interface RunningIngest {
   stop(): Promise<void>;
 }
 
+function upsertOptions(u: UpsertConfig): UpsertMergeOptions {
+  return { format: u.format, ...(u.opField !== undefined ? { opField: u.opField } : {}), ...(u.orderBy !== undefined ? { orderBy: u.orderBy } : {}), ...(u.mode ? { mode: u.mode } : {}) };
+}
+
 export async function startIngest(catalog: Catalog, cfg: IngestConfig, opts: { logStream?: NodeJS.WritableStream } = {}): Promise<RunningIngest> {
   const log = pino({ base: { service: 'floe-ingest' } }, opts.logStream ?? process.stderr);
   const metrics = new IngestMetrics();
@@ -34,6 +41,10 @@ export async function startIngest(catalog: Catalog, cfg: IngestConfig, opts: { l
     bufferLimitBytes: cfg.batch.bufferLimitBytes ?? 2 * cfg.batch.maxBytes,
     ...(cfg.batch.adaptive ? { adaptive: cfg.batch.adaptive } : {}),
   };
+  // An upsert route needs a key: refused before anything is opened or created.
+  for (const route of cfg.routes) {
+    if (route.upsert) requireKey(currentSchema((await catalog.loadTable(parseTableIdentifier(route.table))).metadata), parseTableIdentifier(route.table));
+  }
   // An NDJSON file resumes where the table's history says it stopped; this is checked before
   // anything starts, so a replaced file is refused without side effects.
   let lines: AsyncIterable<Line> | undefined;
@@ -74,13 +85,14 @@ export async function startIngest(catalog: Catalog, cfg: IngestConfig, opts: { l
     const table = identifierToString(id);
     const ingestor = await TableIngestor.open(catalog, id, {
       branch: route.branch, batcher, evolveSchema: route.evolveSchema, ...(deadLetters ? { deadLetters } : {}),
+      ...(route.upsert ? { upsert: upsertOptions(route.upsert) } : {}),
       ...(fileSummary ? { sourceSummary: fileSummary } : {}),
       events: {
         onCommit: async (info) => {
           metrics.batchCommitted(table, info);
           metrics.bufferedBytes.set({ table }, ingestor.bufferedBytes);
           metrics.windowMs.set({ table }, ingestor.windowMs);
-          log.info({ table, reason: info.reason, records: info.records, deadLetters: info.deadLetters, staleDropped: info.trimmed, commitMs: Math.round(info.commitMs), attempts: info.attempts }, 'batch committed');
+          log.info({ table, reason: info.reason, records: info.records, deadLetters: info.deadLetters, staleDropped: info.trimmed, commitMs: Math.round(info.commitMs), attempts: info.attempts, ...(info.upserted ?? {}) }, 'batch committed');
           faultPoint('ingest.before-offset-commit');
           if (kafka && route.topic) await kafka.committed(route.topic, info.offsets);
         },
@@ -131,7 +143,7 @@ export async function startIngest(catalog: Catalog, cfg: IngestConfig, opts: { l
 
   if (cfg.source.type === 'kafka') {
     kafka = new KafkaSource({
-      brokers: cfg.source.brokers, groupId: cfg.source.groupId, clientId: cfg.source.clientId, fromBeginning: cfg.source.fromBeginning,
+      brokers: cfg.source.brokers, groupId: cfg.source.groupId, clientId: cfg.source.clientId, fromBeginning: cfg.source.fromBeginning, sessionTimeoutMs: cfg.source.sessionTimeoutMs,
       routes: ingestors.map((i) => ({ topic: i.route.topic!, ingestor: i.ingestor, ...(i.route.capture ? { capture: i.route.capture } : {}) })),
       log: (level, msg, fields) => log[level](fields ?? {}, msg),
       onLag: (topic, partition, lag) => metrics.lag.set({ topic, partition: String(partition) }, Number(lag)),

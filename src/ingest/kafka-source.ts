@@ -27,8 +27,41 @@ export interface KafkaSourceOptions {
   readonly routes: readonly KafkaRoute[];
   /** Where to start a partition that has no offsets in the table (default: earliest). */
   readonly fromBeginning?: boolean;
+  /** session.timeout.ms (default 30 s; the broker's group.min/max.session.timeout.ms bound it). */
+  readonly sessionTimeoutMs?: number;
   readonly log?: (level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
   readonly onLag?: (topic: string, partition: number, lag: bigint) => void;
+}
+
+/**
+ * One Kafka message as a source record: its value decoded as JSON (kept as sent: a Kafka Connect
+ * `{ schema, payload }` wrapper reaches the merge whole), Kafka metadata captured into columns;
+ * a null value is a tombstone.
+ */
+export function kafkaMessageRecord(sourceId: string, topic: string, partition: number, offset: bigint, m: Pick<KafkaMessage, 'key' | 'value' | 'timestamp' | 'headers'>, capture: KafkaCapture | undefined): SourceRecord {
+  if (m.value === null) {
+    // A tombstone (log compaction's delete marker): a Debezium upsert skips it, an append dead-letters it.
+    return { value: null, raw: '', bytes: 64, position: { sourceId, partition, offset }, timestampMs: Number(m.timestamp), tombstone: true, decodeError: 'message value is null (a Kafka tombstone): no record to append' };
+  }
+  const decoded = decodeJsonPayload(m.value);
+  const raw = decoded.text;
+  const position = { sourceId, partition, offset };
+  const timestampMs = Number(m.timestamp);
+  const value = decoded.value;
+  let decodeError = decoded.decodeError;
+  if (decodeError === undefined && (value === null || typeof value !== 'object' || Array.isArray(value))) decodeError = 'message value is not a JSON object';
+  if (decodeError === undefined && capture) {
+    const rec = value as Record<string, unknown>;
+    if (capture.key) rec[capture.key] = m.key?.toString('utf8') ?? null;
+    if (capture.topic) rec[capture.topic] = topic;
+    if (capture.partition) rec[capture.partition] = partition;
+    if (capture.offset) rec[capture.offset] = position.offset;
+    if (capture.timestamp) rec[capture.timestamp] = new Date(timestampMs).toISOString();
+    if (capture.headers) {
+      rec[capture.headers] = Object.fromEntries(Object.entries(m.headers ?? {}).map(([k, v]) => [k, v === undefined ? null : String(v)]));
+    }
+  }
+  return { value, raw, bytes: raw.length + 64, position, timestampMs, ...(decodeError !== undefined ? { decodeError } : {}) };
 }
 
 export class KafkaSource {
@@ -42,7 +75,7 @@ export class KafkaSource {
 
   constructor(private readonly opts: KafkaSourceOptions) {
     const kafka = new Kafka({ clientId: opts.clientId ?? 'floe', brokers: [...opts.brokers], logLevel: logLevel.WARN });
-    this.consumer = kafka.consumer({ groupId: opts.groupId, sessionTimeout: 30_000, rebalanceTimeout: 60_000, maxBytesPerPartition: 4 * 1024 * 1024 });
+    this.consumer = kafka.consumer({ groupId: opts.groupId, sessionTimeout: opts.sessionTimeoutMs ?? 30_000, rebalanceTimeout: 60_000, maxBytesPerPartition: 4 * 1024 * 1024 });
     for (const r of opts.routes) this.byTopic.set(r.topic, r);
   }
 
@@ -79,28 +112,6 @@ export class KafkaSource {
     }
   }
 
-  private toRecord(topic: string, partition: number, offset: bigint, m: KafkaMessage, capture: KafkaCapture | undefined): SourceRecord {
-    const decoded = decodeJsonPayload(m.value ?? new Uint8Array(0));
-    const raw = decoded.text;
-    const position = { sourceId: this.sourceId(topic), partition, offset };
-    const timestampMs = Number(m.timestamp);
-    const value = decoded.value;
-    let decodeError = decoded.decodeError;
-    if (decodeError === undefined && (value === null || typeof value !== 'object' || Array.isArray(value))) decodeError = 'message value is not a JSON object';
-    if (decodeError === undefined && capture) {
-      const rec = value as Record<string, unknown>;
-      if (capture.key) rec[capture.key] = m.key?.toString('utf8') ?? null;
-      if (capture.topic) rec[capture.topic] = topic;
-      if (capture.partition) rec[capture.partition] = partition;
-      if (capture.offset) rec[capture.offset] = position.offset;
-      if (capture.timestamp) rec[capture.timestamp] = new Date(timestampMs).toISOString();
-      if (capture.headers) {
-        rec[capture.headers] = Object.fromEntries(Object.entries(m.headers ?? {}).map(([k, v]) => [k, v === undefined ? null : String(v)]));
-      }
-    }
-    return { value, raw, bytes: raw.length + 64, position, timestampMs, ...(decodeError !== undefined ? { decodeError } : {}) };
-  }
-
   private async eachBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
     const route = this.byTopic.get(batch.topic);
     if (!route) return;
@@ -110,7 +121,7 @@ export class KafkaSource {
       if (!isRunning() || isStale() || this.stopping) break;
       const offset = BigInt(m.offset);
       if (offset < floor) { resolveOffset(m.offset); continue; }
-      route.ingestor.offer(this.toRecord(batch.topic, batch.partition, offset, m, route.capture));
+      route.ingestor.offer(kafkaMessageRecord(this.sourceId(batch.topic), batch.topic, batch.partition, offset, m, route.capture));
       resolveOffset(m.offset);
       if (route.ingestor.full) {
         // Backpressure: stop fetching this topic until the commit in flight frees memory.

@@ -1,16 +1,22 @@
 // Streams records into one table: validation (bad records to the dead-letter sink, counted,
 // never dropped), micro-batching, and exactly-once commits that carry the batch's source
 // offsets. A batch part whose offsets another writer committed first is trimmed away and the
-// rest is committed, so a rebalance neither loses nor doubles a record.
+// rest is committed, so a rebalance neither loses nor doubles a record. A batch is appended, or
+// in upsert mode merged by the table's key (one mergeRecords commit per batch).
 import { faultPoint } from '../fault-points.ts';
 import { partitionType, type PartitionFieldType, type PartitionSpec } from '../spec/partition-spec.ts';
 import { currentSchema, defaultSpec, MAIN_BRANCH, type TableMetadata } from '../spec/table-metadata.ts';
 import type { Catalog } from '../table/catalog.ts';
-import type { TableIdentifier } from '../table/identifier.ts';
+import { identifierToString, type TableIdentifier } from '../table/identifier.ts';
 import { findRecordProblem } from '../writer/record-validator.ts';
 import type { Schema } from '../spec/schema.ts';
+import { ValidationError } from '../errors.ts';
+import { requireKey } from '../merge/merge-records.ts';
 import { MicroBatcher, type Batch, type BatcherConfig, type FlushOutcome, type FlushReason } from './micro-batcher.ts';
 import { appendExactlyOnce, rangesOf, type PositionedRecord, type SourcePosition } from './exactly-once-append.ts';
+import type { ExactlyOnceOptions, ExactlyOnceResult } from './exactly-once-commit.ts';
+import { mergeExactlyOnce, type PositionedChange, type UpsertMergeOptions } from './exactly-once-merge.ts';
+import { checkUpsertBatch } from './upsert-rejections.ts';
 import { evolveSchemaFor } from './schema-evolution.ts';
 import { committedOffsets, type OffsetRange } from './source-offsets.ts';
 
@@ -29,6 +35,9 @@ export interface SourceRecord {
   readonly decodeError?: string;
   /** 1-based line of a file source, for messages. */
   readonly line?: number;
+  /** A Kafka message with a null value (log compaction's delete marker); `decodeError` says so
+   * for appends, a Debezium upsert skips it and counts its offset. */
+  readonly tombstone?: boolean;
 }
 
 /** Where a record came from, for a dead letter's one-line reason: "line 12" or "partition 0 offset 41". */
@@ -58,8 +67,14 @@ export interface DeadLetterSink {
   write(letters: readonly DeadLetter[], sourceId: string | undefined, ranges: ReadonlyMap<number, OffsetRange>): Promise<void>;
 }
 
+/** Rows an upsert commit inserted, replaced and deleted; `upserted` = rows written, which is all
+ * that is known with equality deletes (write.upsert.enabled: the table is not read, inserted and
+ * updated stay 0, deleted counts delete changes). */
+export interface UpsertCounts { readonly upserted: number; readonly inserted: number; readonly updated: number; readonly deleted: number }
+
 export interface IngestEvents {
-  onCommit?(info: { reason: FlushReason; records: number; deadLetters: number; trimmed: number; commitMs: number; attempts: number; offsets: ReadonlyMap<number, OffsetRange>; sourceId?: string }): void | Promise<void>;
+  /** `records`: rows appended, or changes merged (upsert: tombstones and dead letters left out). */
+  onCommit?(info: { reason: FlushReason; records: number; deadLetters: number; trimmed: number; commitMs: number; attempts: number; offsets: ReadonlyMap<number, OffsetRange>; sourceId?: string; upserted?: UpsertCounts }): void | Promise<void>;
   onStale?(info: { sourceId: string; dropped: number }): void;
   onSchemaChange?(changes: string[]): void;
 }
@@ -74,6 +89,8 @@ export interface TableIngestorOptions {
   /** Extra summary properties of a batch's commit, from its records in source order (a file
    * source records the fingerprint of the file up to the batch's end). */
   readonly sourceSummary?: (items: readonly SourceRecord[]) => Promise<Record<string, string>>;
+  /** Upsert mode: each batch is one mergeRecords commit by the table's key (identifier fields). */
+  readonly upsert?: UpsertMergeOptions;
 }
 
 
@@ -103,7 +120,7 @@ export class TableIngestor {
   /** The default spec's fields: records whose partition value cannot be written are dead letters. */
   private partitionFields: readonly PartitionFieldType[] = [];
   readonly branch: string;
-  counts = { received: 0, committed: 0, deadLettered: 0, staleDropped: 0 };
+  counts = { received: 0, committed: 0, deadLettered: 0, staleDropped: 0, upserted: 0, inserted: 0, updated: 0, deleted: 0 };
 
   private constructor(private readonly catalog: Catalog, readonly table: TableIdentifier, private readonly opts: TableIngestorOptions) {
     this.branch = opts.branch ?? MAIN_BRANCH;
@@ -111,7 +128,12 @@ export class TableIngestor {
 
   static async open(catalog: Catalog, table: TableIdentifier, opts: TableIngestorOptions): Promise<TableIngestor> {
     const ing = new TableIngestor(catalog, table, opts);
-    ing.useMetadata((await catalog.loadTable(table)).metadata);
+    const meta = (await catalog.loadTable(table)).metadata;
+    if (opts.upsert) {
+      if (opts.evolveSchema) throw new ValidationError(`table ${identifierToString(table)}: evolveSchema cannot be combined with upsert yet (evolution would take the change envelope's fields for columns)`);
+      requireKey(currentSchema(meta), table);
+    }
+    ing.useMetadata(meta);
     ing.batcher = new MicroBatcher(opts.batcher, (b) => ing.commitBatch(b));
     return ing;
   }
@@ -151,40 +173,124 @@ export class TableIngestor {
       // Evolution adds columns and widens types; the spec (and its source ids) stays.
       this.useSchema(await evolveSchemaFor(this.catalog, this.table, batch.items.map((r) => r.value), (c) => this.opts.events?.onSchemaChange?.(c)));
     }
-    const good: PositionedRecord[] = [];
-    const dead: DeadLetter[] = [];
-    for (const r of batch.items) {
-      const problem = r.decodeError !== undefined ? { field: '(payload)', reason: r.decodeError } : findRecordProblem(this.schema, r.value, this.partitionFields);
-      if (problem) {
-        dead.push({ raw: r.raw, error: deadLetterReason(r, problem.field, problem.reason), ...(r.position ? { position: r.position } : {}), ...(r.timestampMs !== undefined ? { timestampMs: r.timestampMs } : {}) });
-      } else {
-        good.push({ value: r.value as Record<string, unknown>, ...(r.position ? { position: r.position } : {}) });
-      }
-    }
     const sourceId = batch.items.find((r) => r.position)?.position?.sourceId;
     const ranges = rangesOf(batch.items);
-    if (dead.length > 0) {
-      if (!this.opts.deadLetters) throw new Error(`${dead.length} record(s) failed validation and no dead-letter destination is configured; first: ${dead[0]!.error}`);
-      await this.opts.deadLetters.write(dead, sourceId, ranges);
-      this.counts.deadLettered += dead.length;
-      faultPoint('ingest.after-dead-letters');
-    }
-    const t0 = performance.now();
-    const sourceSummary = this.opts.sourceSummary ? await this.opts.sourceSummary(batch.items) : {};
-    const result = await appendExactlyOnce(this.catalog, this.table, good, {
-      branch: this.branch, sourceId, batchRanges: ranges, summary: { 'floe.flush-reason': batch.reason, ...sourceSummary },
-      onTrim: (dropped) => {
-        this.counts.staleDropped += dropped;
-        if (sourceId) this.opts.events?.onStale?.({ sourceId, dropped });
-      },
-    });
-    const commitMs = performance.now() - t0;
-    this.counts.committed += result.committed;
+    const upsert = this.opts.upsert;
+    const ctx: BatchContext = {
+      sourceId, ranges,
+      // Called once the dead letters are in: the file fingerprint counts in commitMs, as before.
+      commitOptions: async () => ({
+        branch: this.branch, sourceId, batchRanges: ranges,
+        summary: { 'floe.flush-reason': batch.reason, ...(this.opts.sourceSummary ? await this.opts.sourceSummary(batch.items) : {}) },
+        onTrim: (dropped: number) => {
+          this.counts.staleDropped += dropped;
+          if (sourceId) this.opts.events?.onStale?.({ sourceId, dropped });
+        },
+      }),
+    };
+    const outcome = upsert ? await this.upsertBatch(batch.items, upsert, ctx) : await this.appendBatch(batch.items, ctx);
+    this.counts.committed += outcome.records;
     await this.opts.events?.onCommit?.({
-      reason: batch.reason, records: result.committed, deadLetters: dead.length, trimmed: result.trimmed, commitMs, attempts: result.attempts,
-      offsets: ranges, ...(sourceId ? { sourceId } : {}),
+      reason: batch.reason, records: outcome.records, deadLetters: outcome.deadLetters, trimmed: outcome.result.trimmed, commitMs: outcome.commitMs,
+      attempts: outcome.result.attempts, offsets: ranges, ...(sourceId ? { sourceId } : {}), ...(outcome.upserted ? { upserted: outcome.upserted } : {}),
     });
-    return { commitMs, conflicts: Math.max(0, result.attempts - 1) };
+    return { commitMs: outcome.commitMs, conflicts: Math.max(0, outcome.result.attempts - 1) };
+  }
+
+  /** Append mode: every record is validated as a row of the table; dead letters first (once the
+   * batch's offsets are committed, a restart resumes after them). */
+  private async appendBatch(items: readonly SourceRecord[], ctx: BatchContext): Promise<BatchOutcome> {
+    const good: PositionedRecord[] = [];
+    const dead: DeadLetter[] = [];
+    for (const r of items) {
+      const problem = r.decodeError !== undefined ? { field: '(payload)', reason: r.decodeError } : findRecordProblem(this.schema, r.value, this.partitionFields);
+      if (problem) dead.push(letterOf(r, deadLetterReason(r, problem.field, problem.reason)));
+      else good.push({ value: r.value as Record<string, unknown>, ...(r.position ? { position: r.position } : {}) });
+    }
+    if (dead.length > 0) await this.deadLetter(dead, ctx.sourceId, ctx.ranges);
+    const t0 = performance.now();
+    const result = await appendExactlyOnce(this.catalog, this.table, good, await ctx.commitOptions());
+    return { result, records: result.committed, deadLetters: dead.length, commitMs: performance.now() - t0 };
+  }
+
+  /**
+   * Upsert mode: one merge commit. The records the merge would refuse are dead letters, found
+   * and committed before the batch's offsets. They still go to the merge (marked), so it decodes
+   * the same input (Debezium's default order is chosen over the whole batch) and its offsets
+   * cover them. A Debezium tombstone (null Kafka value) goes to the merge as null: skipped
+   * there, its offset counted.
+   */
+  private async upsertBatch(items: readonly SourceRecord[], upsert: UpsertMergeOptions, ctx: BatchContext): Promise<BatchOutcome> {
+    // The merge validates against the table's current schema: so must the dead-letter check.
+    this.useMetadata((await this.catalog.loadTable(this.table)).metadata);
+    const good: UpsertChange[] = [];
+    const dead: DeadLetter[] = [];
+    const debezium = upsert.format === 'debezium';
+    for (const r of items) {
+      if (r.tombstone && debezium) good.push({ value: null, source: r, rejected: false, skipped: true, ...(r.position ? { position: r.position } : {}) });
+      else if (r.decodeError !== undefined) dead.push(letterOf(r, deadLetterReason(r, '(payload)', r.decodeError)));
+      else good.push({ value: r.value, source: r, rejected: false, skipped: false, ...(r.position ? { position: r.position } : {}) });
+    }
+    const check = checkUpsertBatch(this.schema, this.partitionFields, good.map((g) => g.value), upsert);
+    for (const i of check.skipped) good[i] = { ...good[i]!, skipped: true };
+    for (const x of check.rejected) {
+      const g = good[x.index]!;
+      good[x.index] = { ...g, rejected: true };
+      dead.push(letterOf(g.source, oneLine(`${whereFrom(g.source) ?? 'record'}: ${x.reason}`)));
+    }
+    if (dead.length > 0) await this.deadLetter(dead, ctx.sourceId, ctx.ranges);
+
+    const t0 = performance.now();
+    const merged = await mergeExactlyOnce(this.catalog, this.table, good, { ...(await ctx.commitOptions()), merge: upsert });
+    const commitMs = performance.now() - t0;
+    // Refused by the merge but not by the check above: only when the table's schema changed in
+    // between. Their offsets are committed, so they are stored without offsets (a crash right
+    // here loses them: the restart resumes after the batch).
+    const late = merged.rejected.filter((r) => !r.change.rejected).map((r) => letterOf(r.change.source, oneLine(`${whereFrom(r.change.source) ?? 'record'}: ${r.reason}`)));
+    if (late.length > 0) await this.deadLetter(late, undefined, new Map());
+    const skipped = merged.pending.filter((c) => c.rejected || c.skipped).length;
+    const upserted = { upserted: merged.upserted, inserted: merged.inserted, updated: merged.updated, deleted: merged.deleted };
+    this.counts.upserted += upserted.upserted;
+    this.counts.inserted += upserted.inserted;
+    this.counts.updated += upserted.updated;
+    this.counts.deleted += upserted.deleted;
+    return { result: merged, records: merged.committed - skipped - late.length, deadLetters: dead.length + late.length, commitMs, upserted };
+  }
+
+  private async deadLetter(dead: readonly DeadLetter[], sourceId: string | undefined, ranges: ReadonlyMap<number, OffsetRange>): Promise<void> {
+    if (!this.opts.deadLetters) throw new ValidationError(`${dead.length} record(s) failed validation and no dead-letter destination is configured; first: ${dead[0]!.error}`);
+    await this.opts.deadLetters.write(dead, sourceId, ranges);
+    this.counts.deadLettered += dead.length;
+    faultPoint('ingest.after-dead-letters');
   }
 }
 
+/** A change of an upsert batch, with the record it came from. */
+interface UpsertChange extends PositionedChange {
+  readonly source: SourceRecord;
+  /** Dead-lettered before the commit (the merge refuses it too). */
+  readonly rejected: boolean;
+  /** No change: a tombstone (the merge skips it; its offset counts). */
+  readonly skipped: boolean;
+}
+
+interface BatchContext {
+  readonly sourceId: string | undefined;
+  readonly ranges: ReadonlyMap<number, OffsetRange>;
+  readonly commitOptions: () => Promise<ExactlyOnceOptions>;
+}
+
+interface BatchOutcome {
+  readonly result: ExactlyOnceResult;
+  /** Rows appended, or changes merged (tombstones and dead letters left out). */
+  readonly records: number;
+  readonly deadLetters: number;
+  readonly commitMs: number;
+  readonly upserted?: UpsertCounts;
+}
+
+function oneLine(s: string): string { return s.replace(/[\r\n]+/g, ' '); }
+
+function letterOf(r: SourceRecord, error: string): DeadLetter {
+  return { raw: r.raw, error, ...(r.position ? { position: r.position } : {}), ...(r.timestampMs !== undefined ? { timestampMs: r.timestampMs } : {}) };
+}
