@@ -8,7 +8,8 @@
 // or, with `write.upsert.enabled`, not read at all: equality deletes (equality-upsert.ts).
 import { RecordValidationError, ValidationError } from '../errors.ts';
 import { deleteAll } from '../io/file-io.ts';
-import { decodeChanges, type Change } from './change-decoder.ts';
+import type { Change } from './change-decoder.ts';
+import { validChanges } from './valid-changes.ts';
 import { latestPerKey } from './latest-changes.ts';
 import { keyEncoder, type KeyEncoder } from './row-key.ts';
 import { partitionType } from '../spec/partition-spec.ts';
@@ -21,7 +22,6 @@ import { identifierToString, type TableIdentifier } from '../table/identifier.ts
 import { commitSnapshotIfChanged, type CommitHooks } from '../transaction/commit-with-retry.ts';
 import { RowDelta, type RowDeltaChanges } from '../transaction/row-delta.ts';
 import { DataFileWriter } from '../writer/data-file-writer.ts';
-import { findRecordProblem } from '../writer/record-validator.ts';
 import { primitiveParser } from '../writer/value-parsers.ts';
 import { checkEqualityUpsertSpec, equalityUpsertEnabled, planEqualityUpsert } from './equality-upsert.ts';
 import { scanLiveRows } from './live-rows.ts';
@@ -100,21 +100,13 @@ export async function mergeRecords(catalog: Catalog, id: TableIdentifier, record
   const schema = currentSchema(base.metadata);
   const keyIds = requireKey(schema, id);
   const format = opts.format ?? 'plain';
-  const decoded = decodeChanges(opts.deleteOnly ? records.map((r) => ({ __floe_op: 'd', ...(r as object) })) : records, {
+  const decoded = validChanges(opts.deleteOnly ? records.map((r) => ({ __floe_op: 'd', ...(r as object) })) : records, partitionType(defaultSpec(base.metadata), schema), {
     schema, format,
     ...(opts.deleteOnly ? { opField: '__floe_op' } : opts.opField !== undefined ? { opField: opts.opField } : {}),
     ...(opts.orderBy !== undefined ? { orderBy: opts.orderBy } : {}),
   });
-  const rejected = [...decoded.rejected];
-  // Rows to write are validated before anything is read or written.
-  const partitionFields = partitionType(defaultSpec(base.metadata), schema);
-  const valid: Change[] = [];
-  for (const c of decoded.changes) {
-    const problem = c.op === 'upsert' ? findRecordProblem(schema, c.row, partitionFields) : undefined;
-    if (problem) rejected.push({ index: c.index, reason: `field '${problem.field}': ${problem.reason}` });
-    else valid.push(c);
-  }
-  rejected.sort((a, b) => a.index - b.index);
+  // Rows to write were validated before anything is read or written.
+  const { rejected, changes: valid } = decoded;
   if (rejected.length > 0 && !opts.lenient) {
     const r = rejected[0]!;
     throw new ValidationError(`record ${r.index}: ${r.reason}${rejected.length > 1 ? ` (and ${rejected.length - 1} more bad record(s))` : ''}; nothing was written`);
