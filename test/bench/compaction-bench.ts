@@ -12,10 +12,11 @@
 //
 // Needs the interop readers for the Spark side: `bash scripts/setup-readers.sh`.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { watchTreeRss } from './process-tree-rss.ts';
 import { openCatalog } from '../../catalog/index.ts';
 import { compactTable, type CompactReport } from '../../compaction/compact-table.ts';
 import { EntryStatus, FileContent } from '../../src/spec/data-file.ts';
@@ -94,54 +95,6 @@ async function liveDataFiles(catalog: Catalog, id: TableIdentifier): Promise<Liv
   return out;
 }
 
-// --- peak RSS of a process tree, polled from /proc ---------------------------------------
-
-function parentPids(): Map<number, number[]> {
-  const children = new Map<number, number[]>();
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-    } catch {
-      continue; // exited between readdir and read
-    }
-    // "pid (comm) state ppid …": comm may hold spaces and parentheses.
-    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-    const list = children.get(ppid) ?? [];
-    list.push(Number(name));
-    children.set(ppid, list);
-  }
-  return children;
-}
-
-function rssBytes(pid: number): number {
-  try {
-    const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) * 1024 : 0;
-  } catch {
-    return 0;
-  }
-}
-
-/** Polls the summed VmRSS of `root` and its descendants every 200 ms; stop() returns the max. */
-function watchTreeRss(root: number): { stop(): number } {
-  let peak = 0;
-  const poll = (): void => {
-    const children = parentPids();
-    let sum = 0;
-    const todo = [root];
-    while (todo.length > 0) {
-      const pid = todo.pop()!;
-      sum += rssBytes(pid);
-      todo.push(...(children.get(pid) ?? []));
-    }
-    peak = Math.max(peak, sum);
-  };
-  poll();
-  const timer = setInterval(poll, 200);
-  return { stop: () => { clearInterval(timer); poll(); return peak; } };
-}
 
 interface ChildRun { stdout: string; code: number | null; peakRssBytes: number; wallSeconds: number }
 

@@ -24,7 +24,6 @@ import json
 import os
 import resource
 import sys
-import tempfile
 import time
 
 sys.dont_write_bytecode = True  # no __pycache__ in the repo
@@ -32,8 +31,7 @@ sys.dont_write_bytecode = True  # no __pycache__ in the repo
 here = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(here, "..", "interop", "readers"))
 sys.path.insert(0, here)
-from reader_server import ICEBERG_EXTENSIONS, spark_jars  # noqa: E402
-from spark_rewrite_data_files import cpu_seconds, peak_rss_bytes, quote, result_stdout  # noqa: E402
+from spark_rewrite_data_files import cpu_seconds, peak_rss_bytes, result_stdout, start_spark  # noqa: E402
 
 
 def log(msg: str) -> None:
@@ -51,45 +49,7 @@ def main() -> None:
     args = p.parse_args()
 
     out = result_stdout()
-    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
-    from pyspark.sql import SparkSession
-
-    warehouse = os.path.abspath(args.warehouse)
-    catalog_db = os.path.abspath(args.catalog_db)
-    cat = args.catalog_name
-    prefix = f"spark.sql.catalog.{cat}"
-    tmp = tempfile.mkdtemp(prefix="floe-spark-merge-bench-")
-
-    started = time.monotonic()
-    spark = (
-        SparkSession.builder.master("local[2]")
-        .appName("floe-merge-bench")
-        .config("spark.jars", ",".join(spark_jars()))
-        .config("spark.sql.extensions", ICEBERG_EXTENSIONS)
-        .config("spark.driver.memory", args.driver_memory)
-        .config("spark.driver.host", "127.0.0.1")
-        .config("spark.driver.bindAddress", "127.0.0.1")
-        .config("spark.driver.extraJavaOptions", "-Duser.timezone=UTC")
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.ui.enabled", "false")
-        .config("spark.ui.showConsoleProgress", "false")
-        .config("spark.sql.warehouse.dir", os.path.join(tmp, "spark-warehouse"))
-        .config(prefix, "org.apache.iceberg.spark.SparkCatalog")
-        .config(f"{prefix}.type", "jdbc")
-        .config(f"{prefix}.uri", f"jdbc:sqlite:{catalog_db}")
-        .config(f"{prefix}.warehouse", f"file://{warehouse}")
-        .config(f"{prefix}.cache-enabled", "false")
-        .getOrCreate()
-    )
-    spark.sparkContext.setLogLevel("WARN")
-    jvm_start = time.monotonic() - started
-    jvm_pid = int(spark.sparkContext._jvm.java.lang.ProcessHandle.current().pid())
-    log(f"spark {spark.version} started in {jvm_start:.1f}s (JVM pid {jvm_pid}, driver memory {args.driver_memory})")
-
-    ns, _, name = args.table.rpartition(".")
-    if not ns:
-        raise SystemExit(f"--table must be NS.T, got {args.table!r}")
-    ident = ".".join(quote(x) for x in [cat, *ns.split("."), name])
+    spark, ident, jvm_start, jvm_pid = start_spark(args, "floe-merge-bench", "floe-spark-merge-bench-", log)
 
     started = time.monotonic()
     files_before = spark.sql(f"SELECT count(*) AS n FROM {ident}.files").collect()[0]["n"]

@@ -73,20 +73,10 @@ def cpu_seconds(pid: int) -> Optional[float]:
         return None
 
 
-def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--warehouse", required=True)
-    p.add_argument("--catalog-db", required=True)
-    p.add_argument("--catalog-name", required=True, help="must equal floe's catalog name (JdbcCatalog's catalog_name column)")
-    p.add_argument("--table", required=True, help="NS.T")
-    p.add_argument("--target-file-size-bytes", required=True, type=int)
-    p.add_argument("--min-input-files", type=int, default=5)
-    p.add_argument("--driver-memory", default="4g")
-    p.add_argument("--warm-scan", action="store_true",
-                   help="read every column of the table once before the CALL (JIT-warm Parquet read path), timed apart")
-    args = p.parse_args()
-
-    out = result_stdout()
+def start_spark(args: Any, app_name: str, tmp_prefix: str, log: Any) -> tuple[Any, str, float, int]:
+    """A local[2] Spark session with the Iceberg runtime and floe's SQLite catalog (JdbcCatalog)
+    as `args.catalog_name`, and the quoted identifier of `args.table` (NS.T) in it. Returns the
+    session, the identifier, the JVM start-up seconds and the JVM pid (for RSS and CPU)."""
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     from pyspark.sql import SparkSession
 
@@ -94,12 +84,12 @@ def main() -> None:
     catalog_db = os.path.abspath(args.catalog_db)
     cat = args.catalog_name
     prefix = f"spark.sql.catalog.{cat}"
-    tmp = tempfile.mkdtemp(prefix="floe-spark-bench-")
+    tmp = tempfile.mkdtemp(prefix=tmp_prefix)
 
     started = time.monotonic()
     spark = (
         SparkSession.builder.master("local[2]")
-        .appName("floe-compaction-bench")
+        .appName(app_name)
         .config("spark.jars", ",".join(spark_jars()))
         .config("spark.sql.extensions", ICEBERG_EXTENSIONS)
         .config("spark.driver.memory", args.driver_memory)
@@ -126,6 +116,25 @@ def main() -> None:
     if not ns:
         raise SystemExit(f"--table must be NS.T, got {args.table!r}")
     ident = ".".join(quote(x) for x in [cat, *ns.split("."), name])
+    return spark, ident, jvm_start, jvm_pid
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--warehouse", required=True)
+    p.add_argument("--catalog-db", required=True)
+    p.add_argument("--catalog-name", required=True, help="must equal floe's catalog name (JdbcCatalog's catalog_name column)")
+    p.add_argument("--table", required=True, help="NS.T")
+    p.add_argument("--target-file-size-bytes", required=True, type=int)
+    p.add_argument("--min-input-files", type=int, default=5)
+    p.add_argument("--driver-memory", default="4g")
+    p.add_argument("--warm-scan", action="store_true",
+                   help="read every column of the table once before the CALL (JIT-warm Parquet read path), timed apart")
+    args = p.parse_args()
+
+    out = result_stdout()
+    spark, ident, jvm_start, jvm_pid = start_spark(args, "floe-compaction-bench", "floe-spark-bench-", log)
+    cat = args.catalog_name
 
     # Load the catalog and the table once (Iceberg classes, JDBC connection) outside the timing,
     # as floe's side opens its catalog before the clock starts.
