@@ -77,6 +77,11 @@ function valueAt(obj: Record<string, unknown>, steps: readonly Step[]): unknown 
   return v;
 }
 
+/** The value at a dotted path of a record (own properties only), undefined where it is absent. */
+export function valueAtPath(record: unknown, path: string): unknown {
+  return isRecord(record) ? valueAt(record, stepsOf(path)) : undefined;
+}
+
 function kindText(v: unknown): string {
   return v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v;
 }

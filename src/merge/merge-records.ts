@@ -8,7 +8,7 @@
 // or, with `write.upsert.enabled`, not read at all: equality deletes (equality-upsert.ts).
 import { RecordValidationError, ValidationError } from '../errors.ts';
 import { deleteAll } from '../io/file-io.ts';
-import type { Change } from './change-decoder.ts';
+import { valueAtPath, type Change } from './change-decoder.ts';
 import { validChanges } from './valid-changes.ts';
 import { latestPerKey } from './latest-changes.ts';
 import { keyEncoder, type KeyEncoder } from './row-key.ts';
@@ -83,15 +83,6 @@ export function requireKey(schema: Schema, id: TableIdentifier): readonly number
   throw new ValidationError(`table ${name} has no key, so rows cannot be matched: set one with 'floe table set-key ${name} COLUMNS' (Iceberg identifier fields)`);
 }
 
-function readPath(record: unknown, path: string): unknown {
-  let v: unknown = record;
-  for (const part of path.split('.')) {
-    if (v === null || typeof v !== 'object') return undefined;
-    v = (v as Record<string, unknown>)[part];
-  }
-  return v;
-}
-
 /** One key's decision input: the winning change, its order in the table column's type. */
 interface Wanted { readonly change: Change; readonly tableOrder: PrimitiveValue | null }
 
@@ -100,7 +91,7 @@ export async function mergeRecords(catalog: Catalog, id: TableIdentifier, record
   const schema = currentSchema(base.metadata);
   const keyIds = requireKey(schema, id);
   const format = opts.format ?? 'plain';
-  const decoded = validChanges(opts.deleteOnly ? records.map((r) => ({ __floe_op: 'd', ...(r as object) })) : records, partitionType(defaultSpec(base.metadata), schema), {
+  const decoded = validChanges(opts.deleteOnly ? records.map((r) => ({ ...(r as object), __floe_op: 'd' })) : records, partitionType(defaultSpec(base.metadata), schema), {
     schema, format,
     ...(opts.deleteOnly ? { opField: '__floe_op' } : opts.opField !== undefined ? { opField: opts.opField } : {}),
     ...(opts.orderBy !== undefined ? { orderBy: opts.orderBy } : {}),
@@ -121,7 +112,7 @@ export async function mergeRecords(catalog: Catalog, id: TableIdentifier, record
   for (const c of winners) {
     let tableOrder: PrimitiveValue | null = null;
     if (orderType) {
-      const raw = readPath(records[c.index], opts.orderBy!);
+      const raw = valueAtPath(records[c.index], opts.orderBy!);
       tableOrder = raw === null || raw === undefined ? null : primitiveParser(orderType)(raw);
     }
     wanted.set(c.key, { change: c, tableOrder });

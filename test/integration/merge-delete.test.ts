@@ -189,4 +189,15 @@ describe('merge and delete', () => {
     await run('node', [FLOE, 'merge', 'd.t', a, '--allow-rerun'], { env });
     assert.equal((await rows(wh)).find((x) => x.id === 1n)?.v, 'from-a', '--allow-rerun re-applies the file');
   });
+
+  test('delete --keys: a record\'s own fields (even one named like the internal op field) never turn its delete into an upsert', async () => {
+    const r = await mergeRecords(wh.catalog, ID, [{ id: 1, region: 'eu', v: 'x', __floe_op: 'u' }], { deleteOnly: true });
+    assert.equal(r.deleted, 1);
+    assert.equal(r.upserted, 0);
+    assert.deepStrictEqual((await rows(wh)).map((x) => x.id), [2n, 3n]);
+  });
+
+  test('--order-by reads only the record\'s own fields (an inherited name such as constructor is absent)', async () => {
+    await assert.rejects(mergeRecords(wh.catalog, ID, [{ id: 1, region: 'eu' }], { orderBy: 'constructor' }), /record 0: .*constructor/);
+  });
 });
