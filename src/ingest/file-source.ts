@@ -22,7 +22,7 @@ import { createHash } from 'node:crypto';
 import { open, realpath, type FileHandle } from 'node:fs/promises';
 import { ValidationError } from '../errors.ts';
 import { pathToUri } from '../io/local-file-io.ts';
-import { ancestorsOf, branchHead, type TableMetadata } from '../spec/table-metadata.ts';
+import { ancestorsOf, branchBase, type TableMetadata } from '../spec/table-metadata.ts';
 import { SOURCE_FILE_KEY_PREFIX } from '../transaction/source-positions.ts';
 import { decodeOffsets, offsetsSummaryKey } from './source-offsets.ts';
 
@@ -157,7 +157,7 @@ function parseFingerprint(text: string | undefined): FileFingerprint | undefined
 /** The newest position the branch's history records for a file source, with its fingerprint. */
 export function recordedFilePosition(m: TableMetadata, branch: string, sourceId: string): RecordedFilePosition | undefined {
   const key = offsetsSummaryKey(sourceId);
-  for (const snap of ancestorsOf(m, branchHead(m, branch)?.snapshotId)) {
+  for (const snap of ancestorsOf(m, branchBase(m, branch)?.snapshotId)) {
     const text = snap.summary[key];
     if (text === undefined) continue;
     const offset = decodeOffsets(text).get(FILE_PARTITION);

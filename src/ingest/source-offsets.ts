@@ -7,7 +7,7 @@
 // Summary key:   floe.offsets.<source-id>          e.g. floe.offsets.kafka/orders-sink/orders
 // Summary value: JSON {"<partition>": <next offset>, ...} for the partitions of that commit.
 import { FloeError } from '../errors.ts';
-import { ancestorsOf, branchHead, type TableMetadata } from '../spec/table-metadata.ts';
+import { ancestorsOf, branchBase, type TableMetadata } from '../spec/table-metadata.ts';
 import type { LoadedTable } from '../table/catalog.ts';
 
 import { decodeOffsets, encodeOffsets, OFFSETS_KEY_PREFIX, type PartitionOffsets } from '../transaction/source-positions.ts';
@@ -30,7 +30,7 @@ export function offsetsSummaryKey(sourceId: string): string {
 export function committedOffsets(m: TableMetadata, branch: string, sourceId: string): Map<number, bigint> {
   const key = offsetsSummaryKey(sourceId);
   const out = new Map<number, bigint>();
-  for (const snap of ancestorsOf(m, branchHead(m, branch)?.snapshotId)) {
+  for (const snap of ancestorsOf(m, branchBase(m, branch)?.snapshotId)) {
     const text = snap.summary[key];
     if (text === undefined) continue;
     for (const [p, o] of decodeOffsets(text)) if (!out.has(p)) out.set(p, o);

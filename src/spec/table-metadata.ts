@@ -91,6 +91,16 @@ export function branchHead(m: TableMetadata, branch: string): Snapshot | undefin
   return snapshotById(m, ref.snapshotId);
 }
 
+/**
+ * The snapshot a commit to `branch` builds on: its head, or — for a branch that does not exist
+ * yet — main's head, so the first commit forks the branch from main (Java's
+ * `SnapshotUtil.latestSnapshot`; Spark's WAP branches start the same way).
+ */
+export function branchBase(m: TableMetadata, branch: string): Snapshot | undefined {
+  if (m.refs[branch] === undefined && branch !== MAIN_BRANCH) return branchHead(m, MAIN_BRANCH);
+  return branchHead(m, branch);
+}
+
 /** The branch's snapshots from head back to the first, following parent ids. */
 export function* ancestorsOf(m: TableMetadata, snapshotId: bigint | undefined): Generator<Snapshot> {
   const byId = new Map(m.snapshots.map((s) => [s.snapshotId, s]));

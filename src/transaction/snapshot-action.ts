@@ -43,7 +43,8 @@ export function branchCommit(meta: TableMetadata, branch: string, snapshot: Snap
     ],
     requirements: [
       { type: 'assert-table-uuid', uuid: meta.tableUuid },
-      { type: 'assert-ref-snapshot-id', ref: branch, snapshotId: snapshot.parentSnapshotId },
+      // A branch that does not exist yet (forked from main by this commit) must still not exist.
+      { type: 'assert-ref-snapshot-id', ref: branch, snapshotId: meta.refs[branch] === undefined ? null : snapshot.parentSnapshotId },
     ],
   };
 }

@@ -16,7 +16,7 @@ import { faultPoint, type FaultPointName } from '../fault-points.ts';
 import { writeManifestList } from '../format/manifest-list-writer.ts';
 import type { FileIO } from '../io/file-io.ts';
 import { EntryStatus, FileContent, ManifestContent, type DataFile, type ManifestEntry, type ManifestFile } from '../spec/data-file.ts';
-import { branchHead, MAIN_BRANCH, type Snapshot, type TableMetadata } from '../spec/table-metadata.ts';
+import { branchBase, MAIN_BRANCH, type Snapshot, type TableMetadata } from '../spec/table-metadata.ts';
 import type { LoadedTable } from '../table/catalog.ts';
 import { mergeManifests } from './manifest-merge.ts';
 import { branchCommit, parentTotals, type PreparedSnapshot, type SnapshotAction } from './snapshot-action.ts';
@@ -115,7 +115,7 @@ export abstract class SnapshotProducer implements SnapshotAction {
 
   async prepare(base: LoadedTable, attempt: number): Promise<PreparedSnapshot | undefined> {
     const meta = base.metadata;
-    const parent = branchHead(meta, this.branch);
+    const parent = branchBase(meta, this.branch);
     const changes = await this.changes(base, parent, attempt);
     if (!changes) return undefined;
     const attemptFiles: string[] = [...(changes.attemptFiles ?? [])];

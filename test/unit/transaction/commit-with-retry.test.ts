@@ -136,13 +136,14 @@ describe('commitWithRetry', () => {
     assert.equal(manifests.reduce((s, m) => s + m.addedFilesCount, 0), 1, 'only this commit\'s file is ADDED');
   });
 
-  test('the branch is a parameter: appends to a branch leave main alone', async () => {
+  test('the branch is a parameter: appends to a branch leave main alone; a new branch forks from main', async () => {
     const onMain = await appendRecords(wh.catalog, ID, rows(0));
     const onAudit = await appendRecords(wh.catalog, ID, rows(100), { branch: 'audit' });
     const t = await wh.catalog.loadTable(ID);
     assert.equal(t.metadata.currentSnapshotId, onMain.snapshot.snapshotId);
     assert.equal(t.metadata.refs.audit?.snapshotId, onAudit.snapshot.snapshotId);
-    assert.equal(onAudit.snapshot.parentSnapshotId, null);
+    assert.equal(onAudit.snapshot.parentSnapshotId, onMain.snapshot.snapshotId);
+    assert.equal(onAudit.snapshot.summary['total-records'], String(rows(0).length + rows(100).length));
     assert.equal(t.metadata.snapshotLog.length, 1, 'snapshot-log follows main only');
   });
 });
