@@ -22,9 +22,9 @@ import { createHash } from 'node:crypto';
 import { open, realpath, type FileHandle } from 'node:fs/promises';
 import { ValidationError } from '../errors.ts';
 import { pathToUri } from '../io/local-file-io.ts';
-import { ancestorsOf, branchBase, type TableMetadata } from '../spec/table-metadata.ts';
+import { ancestorsOf, type TableMetadata } from '../spec/table-metadata.ts';
 import { SOURCE_FILE_KEY_PREFIX } from '../transaction/source-positions.ts';
-import { decodeOffsets, offsetsSummaryKey } from './source-offsets.ts';
+import { decodeOffsets, offsetsSummaryKey, positionHeads } from './source-offsets.ts';
 
 export { SOURCE_FILE_KEY_PREFIX };
 /** A file source has one partition. */
@@ -154,17 +154,22 @@ function parseFingerprint(text: string | undefined): FileFingerprint | undefined
   }
 }
 
-/** The newest position the branch's history records for a file source, with its fingerprint. */
+/** The newest position the branch's history records for a file source, with its fingerprint
+ * (with quarantined batches of the branch: the furthest of theirs and the branch's). */
 export function recordedFilePosition(m: TableMetadata, branch: string, sourceId: string): RecordedFilePosition | undefined {
   const key = offsetsSummaryKey(sourceId);
-  for (const snap of ancestorsOf(m, branchBase(m, branch)?.snapshotId)) {
-    const text = snap.summary[key];
-    if (text === undefined) continue;
-    const offset = decodeOffsets(text).get(FILE_PARTITION);
-    if (offset === undefined) continue;
-    return { offset, fingerprint: parseFingerprint(snap.summary[`${SOURCE_FILE_KEY_PREFIX}${sourceId}`]), snapshotId: snap.snapshotId };
+  let best: RecordedFilePosition | undefined;
+  for (const head of positionHeads(m, branch)) {
+    for (const snap of ancestorsOf(m, head)) {
+      const text = snap.summary[key];
+      if (text === undefined) continue;
+      const offset = decodeOffsets(text).get(FILE_PARTITION);
+      if (offset === undefined) continue;
+      if (!best || offset > best.offset) best = { offset, fingerprint: parseFingerprint(snap.summary[`${SOURCE_FILE_KEY_PREFIX}${sourceId}`]), snapshotId: snap.snapshotId };
+      break;
+    }
   }
-  return undefined;
+  return best;
 }
 
 export interface ResumePoint {

@@ -1,6 +1,7 @@
 // The `floe ingest --config FILE` file (YAML or JSON), validated with messages that name the
 // key. Defaults follow Iceberg's Kafka Connect sink where it has one.
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ValidationError } from '../errors.ts';
@@ -29,6 +30,28 @@ const upsert = z.object({
 
 export type UpsertConfig = z.infer<typeof upsert>;
 
+/** `every-batch`, `every-N-batches` (N ≥ 1) or `manual`. */
+const publishPolicy = z.string().regex(/^(every-batch|every-[1-9]\d*-batches|manual)$/, 'must be every-batch, every-N-batches (e.g. every-5-batches) or manual');
+
+/** Write-audit-publish: batches land on `branch`, are audited with `checks`, then published
+ * to the route's branch (main) or quarantined (see src/ingest/wap-gate.ts). */
+const wap = z.object({
+  /** The audit branch the batches are staged on (created from main by the first batch). */
+  branch: z.string().min(1),
+  /** Check file (YAML/JSON, see `floe audit --help`), relative to this config file. */
+  checks: z.string().min(1).optional(),
+  publish: publishPolicy.default('every-batch'),
+}).strict();
+
+export type WapConfig = z.infer<typeof wap>;
+
+/** How many audited batches make one publish; 0 = never (manual). */
+export function batchesPerPublish(policy: string): number {
+  if (policy === 'manual') return 0;
+  if (policy === 'every-batch') return 1;
+  return Number(/^every-(\d+)-batches$/.exec(policy)![1]);
+}
+
 export const ingestConfigSchema = z.object({
   source: z.discriminatedUnion('type', [
     z.object({
@@ -56,6 +79,8 @@ export const ingestConfigSchema = z.object({
     evolveSchema: z.boolean().default(false),
     /** Upsert/delete by the table's key instead of appending (see `upsert` above). */
     upsert: upsert.optional(),
+    /** Write-audit-publish: stage each batch on an audit branch, audit, publish or quarantine. */
+    wap: wap.optional(),
   }).strict()).min(1),
   batch: z.object({
     windowMs: z.number().int().positive().default(10_000),
@@ -72,6 +97,12 @@ export const ingestConfigSchema = z.object({
   } else if (c.routes.length !== 1) {
     ctx.addIssue({ code: 'custom', path: ['routes'], message: 'an ndjson source feeds exactly one route' });
   }
+  c.routes.forEach((r, i) => {
+    if (!r.wap) return;
+    if (r.branch !== 'main') ctx.addIssue({ code: 'custom', path: ['routes', i, 'branch'], message: 'a wap route publishes to main: leave branch out (the batches are staged on wap.branch)' });
+    if (r.wap.branch === 'main' || r.wap.branch.startsWith('quarantine/')) ctx.addIssue({ code: 'custom', path: ['routes', i, 'wap', 'branch'], message: `the audit branch cannot be '${r.wap.branch}': name a branch of its own, e.g. audit` });
+    if (r.wap.checks === undefined && r.wap.publish !== 'manual') ctx.addIssue({ code: 'custom', path: ['routes', i, 'wap', 'checks'], message: 'required unless publish is manual: the check file each batch is audited with' });
+  });
   c.routes.forEach((r, i) => {
     if (!r.upsert) return;
     if (r.evolveSchema) {
@@ -103,6 +134,8 @@ export function parseIngestConfig(text: string, file: string): IngestConfig {
   }
   const parsed = ingestConfigSchema.safeParse(raw);
   if (!parsed.success) throw new ValidationError(`config ${file}: ${formatZodIssue(parsed.error)}`);
+  // A check file is found next to the config, wherever the pipeline is started from.
+  for (const r of parsed.data.routes) if (r.wap?.checks !== undefined) r.wap.checks = path.resolve(path.dirname(file), r.wap.checks);
   return parsed.data;
 }
 

@@ -9,6 +9,7 @@
 import { FloeError } from '../errors.ts';
 import { ancestorsOf, branchBase, type TableMetadata } from '../spec/table-metadata.ts';
 import type { LoadedTable } from '../table/catalog.ts';
+import { QUARANTINE_PREFIX } from '../wap/branch-status.ts';
 
 import { decodeOffsets, encodeOffsets, OFFSETS_KEY_PREFIX, type PartitionOffsets } from '../transaction/source-positions.ts';
 
@@ -24,16 +25,42 @@ export function offsetsSummaryKey(sourceId: string): string {
 }
 
 /**
+ * The heads whose history records what a writer to `branch` has consumed: the branch's (main's
+ * while the branch does not exist yet) and, for a write-audit-publish branch, the heads of its
+ * quarantined batches (`quarantine/<branch>/<id>`): a quarantined batch's records were consumed
+ * — they wait on the quarantine branch — so they are neither read again nor lost.
+ */
+export function positionHeads(m: TableMetadata, branch: string): bigint[] {
+  const heads: bigint[] = [];
+  const own = branchBase(m, branch)?.snapshotId;
+  if (own !== undefined) heads.push(own);
+  const quarantined = `${QUARANTINE_PREFIX}${branch}/`;
+  for (const [name, ref] of Object.entries(m.refs)) {
+    if (ref.type === 'branch' && name.startsWith(quarantined) && !heads.includes(ref.snapshotId)) heads.push(ref.snapshotId);
+  }
+  return heads;
+}
+
+/**
  * The committed next-offset of every partition of `sourceId` on `branch`: for each partition
- * the value of the newest snapshot (walking back from the head) that recorded it.
+ * the value of the newest snapshot (walking back from the head) that recorded it; with
+ * quarantined batches of the branch, the greatest over them and the branch.
  */
 export function committedOffsets(m: TableMetadata, branch: string, sourceId: string): Map<number, bigint> {
   const key = offsetsSummaryKey(sourceId);
   const out = new Map<number, bigint>();
-  for (const snap of ancestorsOf(m, branchBase(m, branch)?.snapshotId)) {
-    const text = snap.summary[key];
-    if (text === undefined) continue;
-    for (const [p, o] of decodeOffsets(text)) if (!out.has(p)) out.set(p, o);
+  for (const head of positionHeads(m, branch)) {
+    const seen = new Set<number>();
+    for (const snap of ancestorsOf(m, head)) {
+      const text = snap.summary[key];
+      if (text === undefined) continue;
+      for (const [p, o] of decodeOffsets(text)) {
+        if (seen.has(p)) continue;
+        seen.add(p);
+        const cur = out.get(p);
+        if (cur === undefined || o > cur) out.set(p, o);
+      }
+    }
   }
   return out;
 }

@@ -19,6 +19,7 @@ import { mergeExactlyOnce, type PositionedChange, type UpsertMergeOptions } from
 import { checkUpsertBatch } from './upsert-rejections.ts';
 import { evolveSchemaFor } from './schema-evolution.ts';
 import { committedOffsets, type OffsetRange } from './source-offsets.ts';
+import { WapBatches, type WapBatchOptions, type WapGateResult } from './wap-batches.ts';
 
 export type { SourcePosition } from './exactly-once-append.ts';
 
@@ -77,6 +78,10 @@ export interface IngestEvents {
   onCommit?(info: { reason: FlushReason; records: number; deadLetters: number; trimmed: number; commitMs: number; attempts: number; offsets: ReadonlyMap<number, OffsetRange>; sourceId?: string; upserted?: UpsertCounts }): void | Promise<void>;
   onStale?(info: { sourceId: string; dropped: number }): void;
   onSchemaChange?(changes: string[]): void;
+  /** Write-audit-publish: a batch was committed to the audit branch (before its audit). */
+  onStaged?(info: { branch: string; records: number }): void | Promise<void>;
+  /** Write-audit-publish: the audit branch was audited and published or quarantined. */
+  onWap?(result: WapGateResult): void | Promise<void>;
 }
 
 export interface TableIngestorOptions {
@@ -91,6 +96,9 @@ export interface TableIngestorOptions {
   readonly sourceSummary?: (items: readonly SourceRecord[]) => Promise<Record<string, string>>;
   /** Upsert mode: each batch is one mergeRecords commit by the table's key (identifier fields). */
   readonly upsert?: UpsertMergeOptions;
+  /** Write-audit-publish: batches are committed to `wap.branch` (not `branch`), then audited and
+   * published or quarantined every `wap.batchesPerPublish` batches. */
+  readonly wap?: WapBatchOptions;
 }
 
 
@@ -120,10 +128,11 @@ export class TableIngestor {
   /** The default spec's fields: records whose partition value cannot be written are dead letters. */
   private partitionFields: readonly PartitionFieldType[] = [];
   readonly branch: string;
+  private wap: WapBatches | undefined;
   counts = { received: 0, committed: 0, deadLettered: 0, staleDropped: 0, upserted: 0, inserted: 0, updated: 0, deleted: 0 };
 
   private constructor(private readonly catalog: Catalog, readonly table: TableIdentifier, private readonly opts: TableIngestorOptions) {
-    this.branch = opts.branch ?? MAIN_BRANCH;
+    this.branch = opts.wap?.branch ?? opts.branch ?? MAIN_BRANCH;
   }
 
   static async open(catalog: Catalog, table: TableIdentifier, opts: TableIngestorOptions): Promise<TableIngestor> {
@@ -134,6 +143,12 @@ export class TableIngestor {
       requireKey(currentSchema(meta), table);
     }
     ing.useMetadata(meta);
+    if (opts.wap) {
+      // Batches a crashed run staged but did not publish are gated before anything new is read.
+      ing.wap = new WapBatches(catalog, table, opts.wap);
+      const recovered = await ing.wap.recover();
+      if (recovered) await opts.events?.onWap?.(recovered);
+    }
     ing.batcher = new MicroBatcher(opts.batcher, (b) => ing.commitBatch(b));
     return ing;
   }
@@ -190,6 +205,12 @@ export class TableIngestor {
     };
     const outcome = upsert ? await this.upsertBatch(batch.items, upsert, ctx) : await this.appendBatch(batch.items, ctx);
     this.counts.committed += outcome.records;
+    if (this.wap) {
+      await this.opts.events?.onStaged?.({ branch: this.branch, records: outcome.records });
+      faultPoint('ingest.wap.after-stage');
+      const gated = await this.wap.afterBatch();
+      if (gated) await this.opts.events?.onWap?.(gated);
+    }
     await this.opts.events?.onCommit?.({
       reason: batch.reason, records: outcome.records, deadLetters: outcome.deadLetters, trimmed: outcome.result.trimmed, commitMs: outcome.commitMs,
       attempts: outcome.result.attempts, offsets: ranges, ...(sourceId ? { sourceId } : {}), ...(outcome.upserted ? { upserted: outcome.upserted } : {}),
