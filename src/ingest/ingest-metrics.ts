@@ -22,6 +22,16 @@ export class IngestMetrics {
   readonly lag = new Gauge({ name: 'floe_ingest_consumer_lag', help: 'Messages behind the partition high watermark', labelNames: ['topic', 'partition'], registers: [this.registry] });
   readonly bufferedBytes = new Gauge({ name: 'floe_ingest_buffered_bytes', help: 'Bytes buffered or in flight, waiting to be committed', labelNames: ['table'], registers: [this.registry] });
   readonly windowMs = new Gauge({ name: 'floe_ingest_batch_window_ms', help: 'Current micro-batch time window (moves in adaptive mode)', labelNames: ['table'], registers: [this.registry] });
+  readonly wapOutcomes = new Counter({ name: 'floe_ingest_wap_gates_total', help: 'Write-audit-publish: audit branch gates by outcome (published, quarantined)', labelNames: ['table', 'outcome'], registers: [this.registry] });
+  readonly wapAuditSeconds = new Histogram({
+    name: 'floe_ingest_wap_audit_duration_seconds', help: 'Write-audit-publish: time to audit the staged batches', labelNames: ['table'],
+    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], registers: [this.registry],
+  });
+  readonly wapPublishSeconds = new Histogram({
+    name: 'floe_ingest_wap_publish_duration_seconds', help: 'Write-audit-publish: time to publish (or quarantine) the audited batches', labelNames: ['table'],
+    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], registers: [this.registry],
+  });
+  readonly wapStagedBatches = new Gauge({ name: 'floe_ingest_wap_staged_batches', help: 'Write-audit-publish: batches on the audit branch waiting for their audit', labelNames: ['table'], registers: [this.registry] });
   private server: MetricsServer | undefined;
 
   constructor() {
@@ -42,6 +52,13 @@ export class IngestMetrics {
     this.batches.inc({ table, reason: o.reason });
     this.commitSeconds.observe({ table }, o.commitMs / 1000);
     if (o.attempts > 1) this.commitConflicts.inc({ table }, o.attempts - 1);
+  }
+
+  wapGated(table: string, r: { outcome: string; auditMs: number; publishMs: number }): void {
+    if (r.outcome === 'nothing') return;
+    this.wapOutcomes.inc({ table, outcome: r.outcome });
+    this.wapAuditSeconds.observe({ table }, r.auditMs / 1000);
+    this.wapPublishSeconds.observe({ table }, r.publishMs / 1000);
   }
 
   /** Serves /metrics on the port (0 = any free port); resolves to the port. */

@@ -12,6 +12,7 @@ import { identifierToString, parseTableIdentifier } from '../table/identifier.ts
 import { DeadLetterTable } from './dead-letter-table.ts';
 import { FILE_PARTITION, FileSource, fingerprintSummary, recordedFilePosition } from './file-source.ts';
 import type { IngestConfig, UpsertConfig } from './ingest-config.ts';
+import { wapBatchOptions } from './wap-route.ts';
 import type { UpsertMergeOptions } from './exactly-once-merge.ts';
 import { IngestMetrics } from './ingest-metrics.ts';
 import { KafkaSource } from './kafka-source.ts';
@@ -57,7 +58,7 @@ export async function startIngest(catalog: Catalog, cfg: IngestConfig, opts: { l
     } else {
       file = await FileSource.open(cfg.source.path);
       try {
-        const recorded = recordedFilePosition((await catalog.loadTable(parseTableIdentifier(route.table))).metadata, route.branch, file.sourceId);
+        const recorded = recordedFilePosition((await catalog.loadTable(parseTableIdentifier(route.table))).metadata, route.wap?.branch ?? route.branch, file.sourceId);
         const start = await file.resumeFrom(recorded);
         const at = { file: file.path, source: file.sourceId, offset: start.offset.toString(), line: start.line, size: file.size.toString(), ...(recorded ? { snapshotId: recorded.snapshotId.toString() } : {}) };
         if (!recorded) log.info(at, 'no position recorded for this file: reading from the start');
@@ -83,7 +84,10 @@ export async function startIngest(catalog: Catalog, cfg: IngestConfig, opts: { l
   const ingestors = await Promise.all(cfg.routes.map(async (route) => {
     const id = parseTableIdentifier(route.table);
     const table = identifierToString(id);
+    // The check file is read (and its columns and SQL validated) before anything is consumed.
+    const wap = route.wap ? await wapBatchOptions(catalog, id, route.wap) : undefined;
     const ingestor = await TableIngestor.open(catalog, id, {
+      ...(wap ? { wap } : {}),
       branch: route.branch, batcher, evolveSchema: route.evolveSchema, ...(deadLetters ? { deadLetters } : {}),
       ...(route.upsert ? { upsert: upsertOptions(route.upsert) } : {}),
       ...(fileSummary ? { sourceSummary: fileSummary } : {}),
@@ -98,6 +102,14 @@ export async function startIngest(catalog: Catalog, cfg: IngestConfig, opts: { l
         },
         onStale: (info) => log.warn({ table, ...info }, 'dropped records another writer had already committed'),
         onSchemaChange: (changes) => log.info({ table, changes }, 'schema evolved'),
+        onStaged: () => { if (route.wap) metrics.wapStagedBatches.inc({ table }); },
+        onWap: (r) => {
+          metrics.wapGated(table, r);
+          metrics.wapStagedBatches.set({ table }, 0);
+          const fields = { table, branch: r.branch, auditMs: Math.round(r.auditMs), publishMs: Math.round(r.publishMs), checks: r.checks };
+          if (r.outcome === 'published') log.info({ ...fields, publish: r.publishKind, snapshots: r.publishedSnapshots }, 'audit passed: batches published to main');
+          else if (r.outcome === 'quarantined') log.warn({ ...fields, quarantineBranch: r.quarantineBranch, failedChecks: r.failedChecks }, `audit failed: batches quarantined on ${r.quarantineBranch} (${r.failedChecks.join(', ')}); main untouched`);
+        },
       },
     });
     return { route, ingestor, table };

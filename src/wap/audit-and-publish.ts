@@ -1,0 +1,62 @@
+// The gate of write-audit-publish: audit what a branch adds over main, then publish it (fast-
+// forward or re-apply on a moved main) or quarantine it with the audit's report. Used by
+// `floe publish --checks` and by every ingest route with `wap:` after its batches.
+import { FloeError } from '../errors.ts';
+import { faultPoint } from '../fault-points.ts';
+import type { Catalog } from '../table/catalog.ts';
+import type { TableIdentifier } from '../table/identifier.ts';
+import { divergence, refSnapshot } from '../table/ref-lineage.ts';
+import { runAudit, type AuditChecks, type AuditReport } from '../audit/run-audit.ts';
+import type { BranchAuditRecord, FailedCheckSummary } from './branch-status.ts';
+import { publishBranch, type PublishResult } from './publish.ts';
+import { quarantineBranch } from './quarantine.ts';
+
+export interface GateOptions {
+  readonly branch: string;
+  /** Without checks the branch is published as it is. */
+  readonly checks?: AuditChecks;
+  readonly nowMs?: number;
+  /** A publish refused as a conflict with main quarantines the branch instead of failing
+   * (ingest: the pipeline goes on; the refused batches wait on the quarantine branch). */
+  readonly quarantineConflicts?: boolean;
+}
+
+export interface GateResult {
+  readonly outcome: 'published' | 'quarantined' | 'nothing';
+  readonly branch: string;
+  readonly report?: AuditReport;
+  readonly publish?: PublishResult;
+  readonly quarantineBranch?: string;
+  readonly failed: readonly FailedCheckSummary[];
+  readonly auditMs: number;
+  readonly publishMs: number;
+}
+
+export function failedChecks(report: AuditReport): FailedCheckSummary[] {
+  return report.checks.filter((c) => !c.passed && c.severity !== 'warn').map((c) => ({ name: c.name, type: c.type, failing: c.failing, message: c.message }));
+}
+
+export async function auditAndPublish(catalog: Catalog, id: TableIdentifier, o: GateOptions): Promise<GateResult> {
+  const meta = (await catalog.loadTable(id)).metadata;
+  const head = refSnapshot(meta, o.branch);
+  const none = { branch: o.branch, failed: [], auditMs: 0, publishMs: 0 };
+  if (divergence(meta, head.snapshotId).branchOnly.length === 0) return { outcome: 'nothing', ...none };
+  const t0 = performance.now();
+  const report = o.checks ? await runAudit(catalog, id, { branch: o.branch, checks: o.checks, snapshotId: head.snapshotId, ...(o.nowMs !== undefined ? { nowMs: o.nowMs } : {}) }) : undefined;
+  const auditMs = performance.now() - t0;
+  faultPoint('wap.after-audit');
+  const t1 = performance.now();
+  const quarantine = async (failed: FailedCheckSummary[]): Promise<GateResult> => {
+    const record: BranchAuditRecord = { status: 'quarantined', snapshotId: head.snapshotId, checkedAtMs: o.nowMs ?? Date.now(), checks: report?.checks.length ?? 0, failed, quarantinedFrom: o.branch };
+    const q = await quarantineBranch(catalog, id, { branch: o.branch, record, expectedHead: head.snapshotId });
+    return { outcome: 'quarantined', branch: o.branch, ...(report ? { report } : {}), quarantineBranch: q.quarantineBranch, failed, auditMs, publishMs: performance.now() - t1 };
+  };
+  if (report && !report.passed) return quarantine(failedChecks(report));
+  try {
+    const publish = await publishBranch(catalog, id, { branch: o.branch, expectedHead: head.snapshotId });
+    return { outcome: 'published', branch: o.branch, ...(report ? { report } : {}), publish, failed: [], auditMs, publishMs: performance.now() - t1 };
+  } catch (err) {
+    if (!o.quarantineConflicts || !(err instanceof FloeError) || err.kind !== 'commit-conflict') throw err;
+    return quarantine([{ name: 'publish', type: 'conflict', failing: 1, message: err.message }]);
+  }
+}
