@@ -22,7 +22,7 @@
 //   rewrite-manifests.after-manifest-list  rewrite-manifests: this attempt's manifest list written
 //   merge.after-files                  merge / delete: this attempt's data and delete files written, no manifest
 //   merge.after-manifest-list          merge / delete: this attempt's manifest list written
-//   ingest.wap.after-stage             ingest with wap: a batch committed to the audit branch, not yet audited
+//   wap.after-stage                    ingest with wap: a batch committed to the audit branch, not yet audited
 //   wap.after-audit                    audit-and-publish: audit done, nothing published or quarantined
 // The commit.* points are shared by every operation; `#N` picks the Nth commit of a process.
 import { ValidationError } from './errors.ts';
@@ -35,7 +35,7 @@ export const FAULT_POINTS = [
   'expire.after-commit', 'expire.mid-delete',
   'rewrite-manifests.after-manifests', 'rewrite-manifests.after-manifest-list',
   'merge.after-files', 'merge.after-manifest-list',
-  'ingest.wap.after-stage', 'wap.after-audit',
+  'wap.after-stage', 'wap.after-audit',
 ] as const;
 export type FaultPointName = typeof FAULT_POINTS[number];
 

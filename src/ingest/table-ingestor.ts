@@ -207,7 +207,7 @@ export class TableIngestor {
     this.counts.committed += outcome.records;
     if (this.wap) {
       await this.opts.events?.onStaged?.({ branch: this.branch, records: outcome.records });
-      faultPoint('ingest.wap.after-stage');
+      faultPoint('wap.after-stage');
       const gated = await this.wap.afterBatch();
       if (gated) await this.opts.events?.onWap?.(gated);
     }
