@@ -31,6 +31,8 @@ export interface RowSource {
   readonly addedBy?: ReadonlySet<bigint>;
   /** Top-level columns to expose (default: all of the schema's). */
   readonly fields?: readonly NestedField[];
+  /** Only these data files (by path). */
+  readonly onlyPaths?: ReadonlySet<string>;
 }
 
 interface LiveFile { readonly file: DataFile; readonly sequenceNumber: bigint }
@@ -49,10 +51,37 @@ async function liveFiles(src: RowSource): Promise<{ data: LiveFile[]; deletes: D
       const live = { file: e.dataFile, sequenceNumber: e.sequenceNumber ?? m.sequenceNumber };
       if (m.content !== ManifestContent.Data) { deletes.push(live); continue; }
       if (src.addedBy && !src.addedBy.has(e.snapshotId ?? m.addedSnapshotId)) continue;
+      if (src.onlyPaths && !src.onlyPaths.has(e.dataFile.filePath)) continue;
       data.push(live);
     }
   }
   return { data, deletes };
+}
+
+/**
+ * Data files that `snapshots` (a branch's own snapshots) removed although none of them added
+ * them: files of the base that a copy-on-write MERGE/DELETE (or a compaction) on the branch
+ * rewrote. The rewritten files carry the rows that were not changed, which the branch does
+ * not add; the caller subtracts these files' rows. Deleted entries are read from the manifests
+ * each snapshot wrote itself (only those with deleted files).
+ */
+export async function baseFilesRemovedBy(io: FileIO, snapshots: readonly Snapshot[]): Promise<Set<string>> {
+  const ids = new Set(snapshots.map((s) => s.snapshotId));
+  const removed = new Set<string>();
+  const added = new Set<string>();
+  for (const s of snapshots) {
+    for (const m of await snapshotManifests(io, s)) {
+      if (m.addedSnapshotId !== s.snapshotId || m.content !== ManifestContent.Data) continue;
+      if (m.deletedFilesCount === 0 && m.addedFilesCount === 0) continue;
+      for (const e of await manifestEntries(io, m)) {
+        const by = e.snapshotId ?? m.addedSnapshotId;
+        if (e.status === EntryStatus.Deleted && by === s.snapshotId) removed.add(e.dataFile.filePath);
+        else if (e.status === EntryStatus.Added && ids.has(by)) added.add(e.dataFile.filePath);
+      }
+    }
+  }
+  for (const p of added) removed.delete(p);
+  return removed;
 }
 
 /** Local paths for DuckDB: `file:` URIs as paths, other stores copied to a temp folder. */
@@ -111,8 +140,8 @@ export async function loadRows(db: AuditDatabase, name: string, src: RowSource):
     }
     const deletedTable = `${name}__deleted`;
     if (deleted.length > 0) {
-      await c.run(`CREATE OR REPLACE TEMP TABLE ${quoteIdent(deletedTable)} (path VARCHAR, pos BIGINT)`);
-      const app = await c.createAppender(deletedTable, 'temp');
+      await c.run(`CREATE OR REPLACE TABLE ${quoteIdent(deletedTable)} (path VARCHAR, pos BIGINT)`);
+      const app = await c.createAppender(deletedTable);
       for (const d of deleted) {
         for (const pos of d.positions) { app.appendVarchar(d.path); app.appendBigInt(BigInt(pos)); app.endRow(); }
       }

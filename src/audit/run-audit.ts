@@ -12,7 +12,7 @@ import { identifierToString, parseTableIdentifier, type TableIdentifier } from '
 import { divergence, refSnapshot } from '../table/ref-lineage.ts';
 import type { AuditCheck, AuditChecks, CheckScope, CheckSeverity, CheckType } from './audit-checks.ts';
 import { oneLine } from './audit-checks.ts';
-import { loadRows } from './audit-rows.ts';
+import { baseFilesRemovedBy, loadRows, type RowSource } from './audit-rows.ts';
 import { freshnessSql, offendingRowsSql, resolveColumn, type BoundCheck } from './check-sql.ts';
 import { duckdbType, isoTimestamp, jsonRows, openAuditDatabase, quoteIdent, type AuditDatabase, type JsonValue } from './duckdb-session.ts';
 
@@ -71,6 +71,8 @@ interface AuditTarget {
   readonly schema: Schema;
   readonly snapshot: Snapshot;
   readonly addedBy: ReadonlySet<bigint>;
+  /** The base state the branch forked from (undefined: no common history). */
+  readonly forkPoint: Snapshot | undefined;
   readonly forkSnapshotId: bigint | null;
 }
 
@@ -83,13 +85,14 @@ function auditTarget(table: LoadedTable, o: AuditOptions): AuditTarget {
     const snapshot = snapshotById(m, o.snapshotId);
     if (!snapshot) throw new NotFoundError(`table ${name} has no snapshot ${o.snapshotId}`);
     const d = divergence(m, snapshot.snapshotId, baseRef?.snapshotId);
-    return { table, schema: currentSchema(m), snapshot, addedBy: new Set([snapshot.snapshotId]), forkSnapshotId: d.forkPoint?.snapshotId ?? null };
+    const parent = snapshot.parentSnapshotId === null ? undefined : snapshotById(m, snapshot.parentSnapshotId);
+    return { table, schema: currentSchema(m), snapshot, addedBy: new Set([snapshot.snapshotId]), forkPoint: parent, forkSnapshotId: d.forkPoint?.snapshotId ?? null };
   }
   let snapshot: Snapshot;
   try { snapshot = refSnapshot(m, o.branch); } catch (e) { throw new NotFoundError(`table ${name}: ${errorMessage(e)}`); }
   if (o.branch !== baseBranch && baseRef === undefined) throw new NotFoundError(`table ${name} has no base branch '${baseBranch}' to compare branch '${o.branch}' with`);
   const d = divergence(m, snapshot.snapshotId, baseRef?.snapshotId);
-  return { table, schema: currentSchema(m), snapshot, addedBy: new Set(d.branchOnly.map((s) => s.snapshotId)), forkSnapshotId: d.forkPoint?.snapshotId ?? null };
+  return { table, schema: currentSchema(m), snapshot, addedBy: new Set(d.branchOnly.map((s) => s.snapshotId)), forkPoint: d.forkPoint, forkSnapshotId: d.forkPoint?.snapshotId ?? null };
 }
 
 interface BoundChecks {
@@ -235,6 +238,26 @@ async function runCheck(db: AuditDatabase, b: BoundCheck, total: number, nowMs: 
   return { ...head, passed: failing === 0, failing, total, message, samples };
 }
 
+/**
+ * The rows the branch adds: live rows of the files its snapshots added, minus (as a multiset)
+ * the rows of base files its snapshots rewrote — a copy-on-write MERGE copies the unchanged
+ * rows of every file it touches into a new file, and those rows are not added by the branch.
+ */
+async function loadAddedRows(db: AuditDatabase, target: AuditTarget, src: Omit<RowSource, 'addedBy'>): Promise<number> {
+  const m = target.table.metadata;
+  const own = [...target.addedBy].map((id) => snapshotById(m, id)!).filter((s) => s !== undefined);
+  const rewritten = await baseFilesRemovedBy(src.io, own);
+  if (rewritten.size === 0 || !target.forkPoint) return loadRows(db, 'rows_added', { ...src, addedBy: target.addedBy });
+  await loadRows(db, 'rows_added__raw', { ...src, addedBy: target.addedBy });
+  await loadRows(db, 'rows_added__rewritten', { ...src, snapshot: target.forkPoint, onlyPaths: rewritten });
+  const c = db.connection;
+  await c.run('CREATE OR REPLACE TABLE rows_added AS SELECT * FROM rows_added__raw EXCEPT ALL SELECT * FROM rows_added__rewritten');
+  await c.run('DROP TABLE rows_added__raw');
+  await c.run('DROP TABLE rows_added__rewritten');
+  const r = await c.runAndReadAll('SELECT count(*) FROM rows_added');
+  return Number(r.getRows()[0]![0] as bigint);
+}
+
 /** Audits a branch (or a staged snapshot) with `o.checks`; see AuditReport. Changes nothing. */
 export async function runAudit(catalog: Catalog, id: TableIdentifier, o: AuditOptions): Promise<AuditReport> {
   const started = performance.now();
@@ -251,7 +274,7 @@ export async function runAudit(catalog: Catalog, id: TableIdentifier, o: AuditOp
     const totals = new Map<CheckScope, number>();
     const src = { io: catalog.io, meta: table.metadata, schema: target.schema, snapshot: target.snapshot };
     for (const scope of scopes) {
-      totals.set(scope, await loadRows(db, `rows_${scope}`, scope === 'added' ? { ...src, addedBy: target.addedBy } : src));
+      totals.set(scope, scope === 'added' ? await loadAddedRows(db, target, src) : await loadRows(db, `rows_${scope}`, src));
     }
     const refNames = new Map<string, string>();
     for (const [name, r] of bound.refs) {
