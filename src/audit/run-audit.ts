@@ -6,7 +6,7 @@
 import { StatementType } from '@duckdb/node-api';
 import { NotFoundError, ValidationError, errorMessage } from '../errors.ts';
 import type { Schema } from '../spec/schema.ts';
-import { currentSchema, MAIN_BRANCH, snapshotById, type Snapshot, type TableMetadata } from '../spec/table-metadata.ts';
+import { ancestorsOf, currentSchema, MAIN_BRANCH, snapshotById, type Snapshot, type TableMetadata } from '../spec/table-metadata.ts';
 import type { Catalog, LoadedTable } from '../table/catalog.ts';
 import { identifierToString, parseTableIdentifier, type TableIdentifier } from '../table/identifier.ts';
 import { divergence, refSnapshot } from '../table/ref-lineage.ts';
@@ -84,14 +84,15 @@ function auditTarget(table: LoadedTable, o: AuditOptions): AuditTarget {
   if (o.snapshotId !== undefined) {
     const snapshot = snapshotById(m, o.snapshotId);
     if (!snapshot) throw new NotFoundError(`table ${name} has no snapshot ${o.snapshotId}`);
-    const d = divergence(m, snapshot.snapshotId, baseRef?.snapshotId);
+    const d = baseRef === undefined ? { forkPoint: undefined } : divergence(m, snapshot.snapshotId, baseRef.snapshotId);
     const parent = snapshot.parentSnapshotId === null ? undefined : snapshotById(m, snapshot.parentSnapshotId);
     return { table, schema: currentSchema(m), snapshot, addedBy: new Set([snapshot.snapshotId]), forkPoint: parent, forkSnapshotId: d.forkPoint?.snapshotId ?? null };
   }
   let snapshot: Snapshot;
   try { snapshot = refSnapshot(m, o.branch); } catch (e) { throw new NotFoundError(`table ${name}: ${errorMessage(e)}`); }
-  if (o.branch !== baseBranch && baseRef === undefined) throw new NotFoundError(`table ${name} has no base branch '${baseBranch}' to compare branch '${o.branch}' with`);
-  const d = divergence(m, snapshot.snapshotId, baseRef?.snapshotId);
+  // A table whose first rows are staged on a branch has no main yet: everything is added.
+  if (baseRef === undefined && baseBranch !== MAIN_BRANCH) throw new NotFoundError(`table ${name} has no base branch '${baseBranch}' to compare branch '${o.branch}' with`);
+  const d = baseRef === undefined ? { forkPoint: undefined, branchOnly: [...ancestorsOf(m, snapshot.snapshotId)] } : divergence(m, snapshot.snapshotId, baseRef.snapshotId);
   return { table, schema: currentSchema(m), snapshot, addedBy: new Set(d.branchOnly.map((s) => s.snapshotId)), forkPoint: d.forkPoint, forkSnapshotId: d.forkPoint?.snapshotId ?? null };
 }
 
