@@ -156,7 +156,7 @@ export async function parseAuditChecks(value: unknown, sourceName: string): Prom
     names.add(c.name);
     if (c.type === 'sql') {
       try { await parseSqlStatement(c.sql); } catch (e) {
-        throw new ValidationError(`${sourceName}: checks[${i}].sql (${c.name}): SQL does not parse: ${oneLine(errorMessage(e))}`);
+        throw new ValidationError(`${sourceName}: checks[${i}].sql (${c.name}): SQL does not parse: ${oneLine(errorMessage(e).replace(/^Failed to extract statements: /, ''))}`);
       }
     }
   }

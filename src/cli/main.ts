@@ -16,6 +16,7 @@ import { identifierToString, parseNamespace, parseTableIdentifier, type TableIde
 import { loadIngestConfig } from '../ingest/ingest-config.ts';
 import { startIngest } from '../ingest/ingest-runner.ts';
 import { appendNdjson } from './append-command.ts';
+import { registerAuditCommands } from './audit-command.ts';
 import { runDemo } from './demo.ts';
 import { describeTable, snapshotRows } from './describe-table.ts';
 
@@ -433,6 +434,8 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<nu
         await untilDoneOrSignalled(await compact(await open(), opts, out));
       });
   }
+
+  registerAuditCommands(program, { open, out, err, setExitCode: (code) => { exitCode = code; } });
 
   program.command('describe <table>').description('schema, partitioning, refs and properties of a table')
     .action(async (name: string) => { out(describeTable(await (await open()).loadTable(parseTableIdentifier(name)))); });
