@@ -17,9 +17,13 @@ export interface AuditDatabase {
   close(): void;
 }
 
-/** A fresh in-memory DuckDB (UTC session time zone: timestamptz text is UTC). */
-export async function openAuditDatabase(): Promise<AuditDatabase> {
-  const instance = await DuckDBInstance.create(':memory:', { threads: '2' });
+/**
+ * A fresh in-memory DuckDB (UTC session time zone: timestamptz text is UTC). With
+ * `sandboxed`, DuckDB may not touch any file: what check SQL is prepared and run in (an
+ * audit's own database is sandboxed once its rows are loaded: see lockDownFiles).
+ */
+export async function openAuditDatabase(o: { sandboxed?: boolean } = {}): Promise<AuditDatabase> {
+  const instance = await DuckDBInstance.create(':memory:', { threads: '2', ...(o.sandboxed ? { enable_external_access: 'false' } : {}) });
   const connection = await instance.connect();
   await connection.run("SET TimeZone = 'UTC'");
   return {
@@ -31,11 +35,17 @@ export async function openAuditDatabase(): Promise<AuditDatabase> {
   };
 }
 
+/** From here on the database reads and writes no file: a check's SQL (read_text, COPY…) can
+ * only see the tables loaded for it. Cannot be undone. */
+export async function lockDownFiles(db: AuditDatabase): Promise<void> {
+  await db.connection.run('SET enable_external_access = false');
+}
+
 let parser: Promise<AuditDatabase> | undefined;
 
 /** Parses (without binding) one SQL statement; throws DuckDB's parser error. */
 export async function parseSqlStatement(sql: string): Promise<void> {
-  parser ??= openAuditDatabase();
+  parser ??= openAuditDatabase({ sandboxed: true });
   const db = await parser;
   const statements = await db.connection.extractStatements(sql);
   if (statements.count !== 1) throw new Error(`expected one SELECT statement, found ${statements.count}`);

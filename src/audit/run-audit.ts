@@ -14,7 +14,7 @@ import type { AuditCheck, AuditChecks, CheckScope, CheckSeverity, CheckType } fr
 import { oneLine } from './audit-checks.ts';
 import { baseFilesRemovedBy, loadRows, type RowSource } from './audit-rows.ts';
 import { freshnessSql, offendingRowsSql, resolveColumn, type BoundCheck } from './check-sql.ts';
-import { duckdbType, isoTimestamp, jsonRows, openAuditDatabase, quoteIdent, type AuditDatabase, type JsonValue } from './duckdb-session.ts';
+import { duckdbType, isoTimestamp, jsonRows, lockDownFiles, openAuditDatabase, quoteIdent, type AuditDatabase, type JsonValue } from './duckdb-session.ts';
 
 export interface AuditOptions {
   /** The branch audited; with `snapshotId`, only the name the result is reported and recorded under. */
@@ -168,19 +168,23 @@ async function prepareChecks(db: AuditDatabase, schema: Schema, bound: BoundChec
   }
 }
 
+async function prepareInSandbox(schema: Schema, bound: BoundChecks, checks: AuditChecks, tableName: string): Promise<void> {
+  const db = await openAuditDatabase({ sandboxed: true });
+  try {
+    await prepareChecks(db, schema, bound, checks, tableName);
+  } finally {
+    db.close();
+  }
+}
+
 /**
  * Checks that `checks` fit table `id` (columns, key, SQL, relationships' tables) without
  * reading data: what a pipeline calls once at start-up. Throws a one-line ValidationError.
  */
 export async function validateAuditChecks(catalog: Catalog, id: TableIdentifier, checks: AuditChecks): Promise<void> {
   const table = await catalog.loadTable(id);
-  const db = await openAuditDatabase();
-  try {
-    const schema = currentSchema(table.metadata);
-    await prepareChecks(db, schema, await bindChecks(catalog, table, schema, checks), checks, identifierToString(id));
-  } finally {
-    db.close();
-  }
+  const schema = currentSchema(table.metadata);
+  await prepareInSandbox(schema, await bindChecks(catalog, table, schema, checks), checks, identifierToString(id));
 }
 
 function describeValues(values: readonly unknown[]): string {
@@ -268,9 +272,9 @@ export async function runAudit(catalog: Catalog, id: TableIdentifier, o: AuditOp
   const tableName = identifierToString(id);
   const target = auditTarget(table, o);
   const bound = await bindChecks(catalog, table, target.schema, o.checks);
+  await prepareInSandbox(target.schema, bound, o.checks, tableName);
   const db = await openAuditDatabase();
   try {
-    await prepareChecks(db, target.schema, bound, o.checks, tableName);
     const scopes = new Set(bound.checks.map((b) => b.scope));
     const totals = new Map<CheckScope, number>();
     const src = { io: catalog.io, meta: table.metadata, schema: target.schema, snapshot: target.snapshot };
@@ -286,6 +290,7 @@ export async function runAudit(catalog: Catalog, id: TableIdentifier, o: AuditOp
       await db.connection.run(`CREATE OR REPLACE TABLE ${quoteIdent(name)} AS SELECT DISTINCT ${quoteIdent(r.field.name)} AS v FROM ${quoteIdent(`${name}__rows`)}`);
       refNames.set(name, `main${snapshot ? ` at snapshot ${snapshot.snapshotId}` : ', empty'}`);
     }
+    await lockDownFiles(db);
     const results: CheckResult[] = [];
     let viewScope: CheckScope | undefined;
     for (const b of bound.checks) {

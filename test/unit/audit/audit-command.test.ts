@@ -93,6 +93,7 @@ describe('floe audit', () => {
     ['parse.yaml', 'checks:\n  - type: sql\n    name: neg\n    sql: SELEC * FROM rows\n', /parse\.yaml: checks\[0\]\.sql \(neg\): SQL does not parse: Parser Error: syntax error at or near "SELEC"/],
     ['bind.yaml', 'checks:\n  - type: sql\n    name: neg\n    sql: SELECT * FROM rows WHERE amont < 0\n', /bind\.yaml: checks\[0\] \(neg\) on db\.orders: SQL is invalid: Binder Error: .*amont/],
     ['notselect.yaml', 'checks:\n  - type: sql\n    name: drop\n    sql: DROP TABLE rows\n', /notselect\.yaml: checks\[0\] \(drop\) on db\.orders: SQL is invalid: the query must be a SELECT/],
+    ['files.yaml', "checks:\n  - type: sql\n    name: peek\n    sql: SELECT * FROM read_text('/etc/hostname')\n", /files\.yaml: checks\[0\] \(peek\) on db\.orders: SQL is invalid: Permission Error: Cannot access file "\/etc\/hostname"/],
     ['yaml.yaml', 'checks:\n  - type: not_null\n   column: [id\n', /yaml\.yaml: not valid YAML\/JSON: /],
     ['extra.yaml', 'checks:\n  - type: unique\n    colums: [id]\n', /extra\.yaml: checks\[0\]: unknown key 'colums'$/],
     ['ref.yaml', 'checks:\n  - type: relationships\n    column: customer\n    to: { table: db.nope, column: id }\n', /ref\.yaml: checks\[0\] \(relationships\(customer\)\) on db\.orders: cannot load table 'db\.nope': /],

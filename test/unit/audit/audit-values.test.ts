@@ -102,4 +102,34 @@ describe('audit sample values are exact for every primitive type', () => {
       await wh.cleanup();
     }
   });
+  test('struct, list and map columns: exposed as DuckDB nested values, samples exact', async () => {
+    const wh = await testWarehouse('floe-audit-nested-');
+    try {
+      await wh.catalog.createNamespace(['db']);
+      const id: TableIdentifier = { namespace: ['db'], name: 'nested' };
+      await wh.catalog.createTable(id, { schema: schemaFromJson({ type: 'struct', fields: [
+        { name: 'id', required: true, type: 'long' },
+        { name: 'loc', required: false, type: { type: 'struct', fields: [{ name: 'lat', required: false, type: 'double' }, { name: 'big', required: false, type: 'long' }] } },
+        { name: 'tags', required: false, type: { type: 'list', 'element-required': false, element: 'string' } },
+        { name: 'attrs', required: false, type: { type: 'map', key: 'string', 'value-required': false, value: 'long' } },
+      ] }, { assignIds: true }) });
+      await appendRecords(wh.catalog, id, [
+        { id: 1, loc: { lat: 1.5, big: '9007199254740993' }, tags: ['a', null], attrs: { x: 1 } },
+        { id: 2, loc: null, tags: null, attrs: null },
+      ], { branch: 'b' });
+      const checks = await parseAuditChecks({ checks: [
+        { type: 'sql', name: 'all', sql: 'SELECT * FROM rows ORDER BY id' },
+        { type: 'not_null', column: 'loc' },
+        { type: 'sql', name: 'lat', sql: 'SELECT id FROM rows WHERE loc.lat > 1 AND list_contains(tags, \'a\') AND attrs[\'x\'] = 1' },
+      ] }, 'inline');
+      const r = await runAudit(wh.catalog, id, { branch: 'b', checks });
+      assert.deepEqual(r.checks[0]!.samples, [
+        { id: '1', loc: { lat: 1.5, big: '9007199254740993' }, tags: ['a', null], attrs: [{ key: 'x', value: '1' }] },
+        { id: '2', loc: null, tags: null, attrs: null },
+      ]);
+      assert.deepEqual(r.checks.slice(1).map((c) => c.failing), [1, 1]);
+    } finally {
+      await wh.cleanup();
+    }
+  });
 });
