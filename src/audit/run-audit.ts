@@ -10,7 +10,7 @@ import { ancestorsOf, currentSchema, MAIN_BRANCH, snapshotById, type Snapshot, t
 import type { Catalog, LoadedTable } from '../table/catalog.ts';
 import { identifierToString, parseTableIdentifier, type TableIdentifier } from '../table/identifier.ts';
 import { divergence, refSnapshot } from '../table/ref-lineage.ts';
-import type { AuditCheck, AuditChecks, CheckScope, CheckSeverity, CheckType } from './audit-checks.ts';
+import type { AuditChecks, CheckScope, CheckSeverity, CheckType } from './audit-checks.ts';
 import { oneLine } from './audit-checks.ts';
 import { baseFilesRemovedBy, loadRows, type RowSource } from './audit-rows.ts';
 import { freshnessSql, offendingRowsSql, resolveColumn, type BoundCheck } from './check-sql.ts';
@@ -310,4 +310,3 @@ export async function runAudit(catalog: Catalog, id: TableIdentifier, o: AuditOp
   }
 }
 
-export type { AuditCheck };
