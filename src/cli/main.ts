@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { FloeError, ValidationError, errorMessage } from '../errors.ts';
+import { parseDuration } from '../duration.ts';
 import { parseJsonExact } from '../spec/json.ts';
 import { parsePartitionExpression } from '../spec/partition-spec.ts';
 import { schemaFromJson } from '../spec/schema.ts';
@@ -15,6 +16,7 @@ import { identifierToString, parseNamespace, parseTableIdentifier, type TableIde
 import { loadIngestConfig } from '../ingest/ingest-config.ts';
 import { startIngest } from '../ingest/ingest-runner.ts';
 import { appendNdjson } from './append-command.ts';
+import { registerAuditCommands } from './audit-command.ts';
 import { runDemo } from './demo.ts';
 import { describeTable, snapshotRows } from './describe-table.ts';
 
@@ -69,13 +71,8 @@ export interface CliDeps {
 
 interface GlobalOpts { warehouse: string; catalog?: string; catalogName: string; verbose?: boolean }
 
-/** `90s`, `30m`, `12h`, `5d`, `1500ms` → milliseconds. */
-export function parseDuration(text: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)$/.exec(text.trim());
-  if (!m) throw new ValidationError(`duration '${text}' is not like 90s, 30m, 12h or 5d`);
-  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 'ms' | 's' | 'm' | 'h' | 'd'];
-  return Math.round(Number(m[1]) * unit);
-}
+// Moved to src/duration.ts (the core parses durations too, and must not import cli/).
+export { parseDuration };
 
 /** `1GiB`, `512MiB`, `64MB`, `100k`, `1073741824` → bytes (k/m/g and KB/MB/GB are binary, as in Spark). */
 export function parseSize(text: string): number {
@@ -437,6 +434,8 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<nu
         await untilDoneOrSignalled(await compact(await open(), opts, out));
       });
   }
+
+  registerAuditCommands(program, { open, out, err, setExitCode: (code) => { exitCode = code; } });
 
   program.command('describe <table>').description('schema, partitioning, refs and properties of a table')
     .action(async (name: string) => { out(describeTable(await (await open()).loadTable(parseTableIdentifier(name)))); });
