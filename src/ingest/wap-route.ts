@@ -1,6 +1,6 @@
 // A `wap:` route's gate: its check file loaded (columns and SQL validated) before anything is
 // consumed, and the audit-and-publish step the route's ingestor runs every N batches.
-import { loadAuditChecks } from '../audit/check-file.ts';
+import { loadAuditChecks, validateAuditChecks } from '../audit/index.ts';
 import type { Catalog } from '../table/catalog.ts';
 import type { TableIdentifier } from '../table/identifier.ts';
 import { auditAndPublish } from '../wap/audit-and-publish.ts';
@@ -8,7 +8,8 @@ import { batchesPerPublish, type WapConfig } from './ingest-config.ts';
 import type { WapBatchOptions } from './wap-batches.ts';
 
 export async function wapBatchOptions(catalog: Catalog, id: TableIdentifier, wap: WapConfig, o: { nowMs?: () => number } = {}): Promise<WapBatchOptions> {
-  const checks = wap.checks !== undefined ? await loadAuditChecks(wap.checks, { catalog, table: id }) : undefined;
+  const checks = wap.checks !== undefined ? await loadAuditChecks(wap.checks) : undefined;
+  if (checks) await validateAuditChecks(catalog, id, checks);
   const branch = wap.branch;
   return {
     branch, batchesPerPublish: batchesPerPublish(wap.publish),

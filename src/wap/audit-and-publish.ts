@@ -6,7 +6,7 @@ import { faultPoint } from '../fault-points.ts';
 import type { Catalog } from '../table/catalog.ts';
 import type { TableIdentifier } from '../table/identifier.ts';
 import { divergence, refSnapshot } from '../table/ref-lineage.ts';
-import { runAudit, type AuditChecks, type AuditReport } from '../audit/run-audit.ts';
+import { runAudit, type AuditChecks, type AuditReport } from '../audit/index.ts';
 import type { BranchAuditRecord, FailedCheckSummary } from './branch-status.ts';
 import { publishBranch, type PublishResult } from './publish.ts';
 import { quarantineBranch } from './quarantine.ts';

@@ -22,7 +22,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { openCatalog } from '../../catalog/index.ts';
-import { loadAuditChecks } from '../../src/audit/check-file.ts';
+import { loadAuditChecks, validateAuditChecks } from '../../src/audit/index.ts';
 import { schemaFromJson } from '../../src/spec/schema.ts';
 import { appendRecords } from '../../src/transaction/append-records.ts';
 import { auditAndPublish } from '../../src/wap/audit-and-publish.ts';
@@ -98,7 +98,8 @@ async function child(way: string): Promise<void> {
   await catalog.createTable(id, { schema: SCHEMA });
   const checksFile = path.join(dir, 'checks.yaml');
   writeFileSync(checksFile, CHECKS);
-  const checks = way === 'wap' ? await loadAuditChecks(checksFile, { catalog, table: id }) : undefined;
+  const checks = way === 'wap' ? await loadAuditChecks(checksFile) : undefined;
+  if (checks) await validateAuditChecks(catalog, id, checks);
   const rows = Number(args.rows);
   const timings: BatchTiming[] = [];
   const cpu0 = process.cpuUsage();

@@ -156,7 +156,7 @@ describe('write-audit-publish ingest', { skip: readersUnavailable() }, () => {
     for (const b of all) {
       current = b;
       b.rows.forEach((r, i) => ing.offer(toRecord(r, i, b.rows.length)));
-      await ing.flush('size');
+      await ing.flush('count');
       offset += BigInt(b.rows.length);
       const gate = gates.at(-1)!;
       if (b.pass) {
@@ -209,7 +209,7 @@ describe('write-audit-publish ingest', { skip: readersUnavailable() }, () => {
     const crashed = await open(true);
     const b = rows(5);
     b.forEach((r, i) => crashed.offer(toRecord(r, i, b.length)));
-    await assert.rejects(crashed.flush('size'), /simulated crash/);
+    await assert.rejects(crashed.flush('count'), /simulated crash/);
     offset += BigInt(b.length);
     for (const reader of MAIN_READERS) assert.deepStrictEqual(await read(reader), expected(published), `${reader}: main does not show the unaudited batch`);
     const gates: WapGateResult[] = [];
