@@ -17,6 +17,7 @@ import { startIngest } from '../ingest/ingest-runner.ts';
 import { appendNdjson } from './append-command.ts';
 import { runDemo } from './demo.ts';
 import { describeTable, snapshotRows } from './describe-table.ts';
+import { registerRefCommands } from './ref-commands.ts';
 
 export interface CatalogOptions { warehouse: string; uri?: string; name: string }
 export interface ExpireSnapshotsCommand {
@@ -437,6 +438,8 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<nu
         await untilDoneOrSignalled(await compact(await open(), opts, out));
       });
   }
+
+  registerRefCommands(program, { open, out });
 
   program.command('describe <table>').description('schema, partitioning, refs and properties of a table')
     .action(async (name: string) => { out(describeTable(await (await open()).loadTable(parseTableIdentifier(name)))); });
