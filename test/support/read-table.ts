@@ -10,11 +10,14 @@ import type { Catalog } from '../../src/table/catalog.ts';
 import type { TableIdentifier } from '../../src/table/identifier.ts';
 import { manifestEntries, snapshotManifests } from '../../src/transaction/table-manifests.ts';
 
-/** Live rows at a branch's head, or (bigint) at one snapshot, e.g. a staged one. */
+/** Live rows at a branch's head or a tag, or (bigint) at one snapshot, e.g. a staged one. */
 export async function readTableRows(catalog: Catalog, id: TableIdentifier, branch: string | bigint = 'main'): Promise<Record<string, unknown>[]> {
   const t = await catalog.loadTable(id);
   const rows: Record<string, unknown>[] = [];
-  const snapshot = typeof branch === 'bigint' ? snapshotById(t.metadata, branch) : branchHead(t.metadata, branch);
+  // A tag name reads its snapshot; a branch its head.
+  const tagged = typeof branch === 'string' && t.metadata.refs[branch]?.type === 'tag' ? t.metadata.refs[branch]!.snapshotId : undefined;
+  const snapshot = typeof branch === 'bigint' ? snapshotById(t.metadata, branch)
+    : tagged !== undefined ? snapshotById(t.metadata, tagged) : branchHead(t.metadata, branch);
   if (typeof branch === 'bigint' && !snapshot) throw new Error(`no snapshot ${branch}`);
   const manifests = await snapshotManifests(catalog.io, snapshot);
   // Position deletes (merge-on-read MERGE/DELETE) are applied; equality deletes are not (floe
