@@ -1,7 +1,7 @@
 // Human-readable views of a table for `floe describe` and `floe snapshots`.
 import { keyColumnNames } from '../transaction/set-table-key.ts';
 import { partitionType } from '../spec/partition-spec.ts';
-import { ancestorsOf, currentSchema, defaultSpec, type Snapshot, type TableMetadata } from '../spec/table-metadata.ts';
+import { ancestorsOf, currentSchema, defaultSpec, type Snapshot, type SnapshotRef, type TableMetadata } from '../spec/table-metadata.ts';
 import { typeToString, type NestedField } from '../spec/types.ts';
 import { transformToString } from '../spec/transforms.ts';
 import type { LoadedTable } from '../table/catalog.ts';
@@ -29,13 +29,23 @@ export function describeTable(t: LoadedTable): string {
     ...fieldLines(schema.fields, '  '),
     `partition spec (id ${spec.specId}): ${fields.length === 0 ? 'unpartitioned' : fields.map((f) => `${f.name}=${transformToString(f.transform)}(${schema.findColumnName(f.sourceId)})`).join(', ')}`,
     `refs:`,
-    ...Object.entries(m.refs).map(([name, r]) => `  ${name} (${r.type}) -> ${r.snapshotId}`),
+    ...Object.entries(m.refs).map(([name, r]) => `  ${name} (${r.type}) -> ${r.snapshotId}${refRetention(r)}`),
     ...stagedLines(m),
     `current snapshot: ${current ? `${current.snapshotId} (${current.summary['total-records'] ?? '?'} records in ${current.summary['total-data-files'] ?? '?'} files)` : 'none'}`,
     `properties:`,
     ...Object.entries(m.properties).sort().map(([k, v]) => `  ${k}=${v}`),
   ];
   return out.join('\n');
+}
+
+/** Iceberg's per-ref retention, when set. */
+function refRetention(r: SnapshotRef): string {
+  const parts = [
+    ...(r.minSnapshotsToKeep !== undefined ? [`min-snapshots-to-keep=${r.minSnapshotsToKeep}`] : []),
+    ...(r.maxSnapshotAgeMs !== undefined ? [`max-snapshot-age-ms=${r.maxSnapshotAgeMs}`] : []),
+    ...(r.maxRefAgeMs !== undefined ? [`max-ref-age-ms=${r.maxRefAgeMs}`] : []),
+  ];
+  return parts.length > 0 ? ` (${parts.join(', ')})` : '';
 }
 
 /** Snapshots staged by wap id that no branch has (yet): what a publish would make visible. */

@@ -80,12 +80,12 @@ function describeRefs(m: TableMetadata): string {
   return names.length > 0 ? names.map((n) => `${n} (${m.refs[n]!.type})`).join(', ') : 'no refs';
 }
 
-/** The ref `name` of kind `type`, or a one-line error naming the table and what it has. */
-function existingRef(t: LoadedTable, name: string, type: RefType): SnapshotRef {
+/** The ref `name` (of kind `type` if given), or a one-line error naming the table and its refs. */
+function existingRef(t: LoadedTable, name: string, type: RefType | undefined): SnapshotRef {
   const ref = t.metadata.refs[name];
   const table = identifierToString(t.identifier);
-  if (!ref) throw new NotFoundError(`${table} has no ${type} '${name}' (it has: ${describeRefs(t.metadata)})`);
-  if (ref.type !== type) {
+  if (!ref) throw new NotFoundError(`${table} has no ${type ?? 'branch or tag'} '${name}' (it has: ${describeRefs(t.metadata)})`);
+  if (type !== undefined && ref.type !== type) {
     throw new ValidationError(`'${name}' of ${table} is a ${ref.type}, not a ${type}${ref.type === 'tag' ? ' (use the tag commands)' : ' (use the branch commands)'}`);
   }
   return ref;
@@ -206,7 +206,7 @@ export async function dropRef(catalog: Catalog, id: TableIdentifier, name: strin
   validateRefName(name, opts.type ?? 'ref');
   if (name === MAIN_BRANCH) throw new ValidationError(`branch '${MAIN_BRANCH}' of ${identifierToString(id)} cannot be dropped`);
   return commitRefChange(catalog, id, `removal of ref '${name}'`, (t) => {
-    const ref = opts.type ? existingRef(t, name, opts.type) : existingRef(t, name, t.metadata.refs[name]?.type ?? 'branch');
+    const ref = existingRef(t, name, opts.type);
     const owned = ref.type === 'branch' ? branchPropertyKeys(name).filter((k) => t.metadata.properties[k] !== undefined) : [];
     return {
       updates: [
@@ -259,7 +259,7 @@ export async function setRefRetention(catalog: Catalog, id: TableIdentifier, nam
   }
   let wanted: SnapshotRef | undefined;
   return commitRefChange(catalog, id, `retention of ref '${name}'`, (t) => {
-    const ref = existingRef(t, name, opts.type ?? t.metadata.refs[name]?.type ?? 'branch');
+    const ref = existingRef(t, name, opts.type);
     validateRetention(retention, ref.type, name);
     wanted = withRetention(ref, retention);
     return { updates: [setRef(name, wanted)], requirements: [refAt(name, ref.snapshotId)] };

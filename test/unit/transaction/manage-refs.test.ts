@@ -192,7 +192,8 @@ describe('setRefRetention', () => {
     await createTag(wh.catalog, ID, 'v1');
     await refused(() => setRefRetention(wh.catalog, ID, 'v1', { minSnapshotsToKeep: 2 }), ValidationError, /'v1' is a tag: min-snapshots-to-keep and max-snapshot-age-ms apply to branches only/);
     await refused(() => setRefRetention(wh.catalog, ID, 'main', {}), ValidationError, /give at least one retention setting/);
-    await refused(() => setRefRetention(wh.catalog, ID, 'nope', { maxRefAgeMs: 1 }), NotFoundError, /has no branch 'nope'/);
+    await refused(() => setRefRetention(wh.catalog, ID, 'nope', { maxRefAgeMs: 1 }), NotFoundError, /t\.refs has no branch or tag 'nope'/);
+    await refused(() => dropRef(wh.catalog, ID, 'nope'), NotFoundError, /t\.refs has no branch or tag 'nope'/);
     await refused(() => setRefRetention(wh.catalog, ID, 'main', { maxSnapshotAgeMs: 1.5 }), ValidationError, /max-snapshot-age-ms must be a whole number/);
   });
 });
