@@ -39,7 +39,9 @@ export function planSnapshotExpiry(m: TableMetadata, o: ExpiryOptions): ExpiryPl
     if (name !== MAIN_BRANCH && head && o.nowMs - head.timestampMs > maxRefAge) { removeRefs.push(name); continue; }
     if (ref.type === 'tag') { retained.add(ref.snapshotId); continue; }
     const minKeep = Math.max(1, ref.minSnapshotsToKeep ?? defaultMinKeep);
-    const maxAge = o.olderThanMs ?? ref.maxSnapshotAgeMs ?? defaultMaxAge;
+    // The branch's own max-snapshot-age-ms wins over --older-than, as min-snapshots-to-keep wins
+    // over --retain-last (Java's RemoveSnapshots): a branch kept longer on purpose stays so.
+    const maxAge = ref.maxSnapshotAgeMs ?? defaultMaxAge;
     let kept = 0;
     let positionsKept = false;
     for (const s of ancestorsOf(m, ref.snapshotId)) {

@@ -16,6 +16,8 @@ export interface AppendCommandOptions {
   /** Ignore the position recorded for this file: append all of it again. */
   readonly allowDuplicate: boolean;
   readonly stdin?: NodeJS.ReadableStream;
+  /** Stage the snapshot with summary `wap.id` (write-audit-publish) instead of committing to `branch`. */
+  readonly wapId?: string;
 }
 
 export async function appendNdjson(
@@ -71,7 +73,7 @@ export async function appendNdjson(
     })();
     let r;
     try {
-      r = await appendRecordStream(catalog, id, chunks, { branch: o.branch, ...(beforeCommit ? { beforeCommit } : {}) });
+      r = await appendRecordStream(catalog, id, chunks, { branch: o.branch, ...(beforeCommit ? { beforeCommit } : {}), ...(o.wapId !== undefined ? { wapId: o.wapId } : {}) });
     } catch (e) {
       if (e instanceof RecordValidationError) {
         const lineNo = current?.lines[e.recordIndex - chunkStart] ?? '?';
@@ -84,7 +86,7 @@ export async function appendNdjson(
       out(`nothing to append: ${file} has no records${resumed ? ` after line ${resumed.line - 1}` : ''}`);
       return;
     }
-    out(`appended ${r.records} records in ${r.dataFiles} file(s) to ${table} (branch ${o.branch}): snapshot ${r.snapshot.snapshotId}, sequence ${r.snapshot.sequenceNumber}`
+    out(`appended ${r.records} records in ${r.dataFiles} file(s) to ${table} (${o.wapId !== undefined ? `staged with wap.id=${o.wapId}, no branch moved` : `branch ${o.branch}`}): snapshot ${r.snapshot.snapshotId}, sequence ${r.snapshot.sequenceNumber}`
       + (resumed ? ` (resumed at line ${resumed.line}, byte ${resumed.offset}: the lines before were appended by snapshot ${resumed.snapshotId})` : ''));
   } finally {
     await source?.close();

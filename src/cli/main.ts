@@ -19,6 +19,7 @@ import { appendNdjson } from './append-command.ts';
 import { registerAuditCommands } from './audit-command.ts';
 import { runDemo } from './demo.ts';
 import { describeTable, snapshotRows } from './describe-table.ts';
+import { registerRefCommands } from './ref-commands.ts';
 
 export interface CatalogOptions { warehouse: string; uri?: string; name: string }
 export interface ExpireSnapshotsCommand {
@@ -217,8 +218,9 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<nu
     .addHelpText('after', '\nValue forms: date/time/timestamp as ISO-8601 strings ("2026-11-21", "12:30:00.5",\n"2026-11-21T12:30:00Z"), decimals as strings ("12.30"), binary/fixed as base64, uuid as\ntext, longs as numbers or strings (exact above 2^53). A bad record fails the whole append\nwith its line number; nothing is committed.\n\nThe input is streamed into data files rolled at write.target-file-size-bytes, so memory\nstays bounded whatever its size. The commit records the file\'s position (path, byte offset\nand a fingerprint of its bytes): rerunning an append that already committed adds nothing,\nand a file that has grown since adds only its new lines. stdin cannot be resumed.')
     .option('--branch <name>', 'branch to commit to', 'main')
     .option('--allow-duplicate', 'append the whole file even if this table already holds (part of) it: ignores the recorded position')
-    .action(async (name: string, file: string, o: { branch: string; allowDuplicate?: boolean }) => {
-      await appendNdjson(await open(), parseTableIdentifier(name), file, { branch: o.branch, allowDuplicate: o.allowDuplicate ?? false }, out, err);
+    .option('--wap-id <id>', 'write-audit-publish: stage the snapshot with summary wap.id=ID on top of main without moving main (needs table property write.wap.enabled=true); publish it later, e.g. with Spark\'s cherrypick_snapshot')
+    .action(async (name: string, file: string, o: { branch: string; allowDuplicate?: boolean; wapId?: string }) => {
+      await appendNdjson(await open(), parseTableIdentifier(name), file, { branch: o.branch, allowDuplicate: o.allowDuplicate ?? false, ...(o.wapId !== undefined ? { wapId: o.wapId } : {}) }, out, err);
     });
 
   const modeOption = (v: string): RowLevelMode => {
@@ -253,10 +255,12 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<nu
     .option('--mode <mode>', 'merge-on-read or copy-on-write (default: table property write.merge.mode, else merge-on-read)')
     .option('--branch <name>', 'branch to commit to', 'main')
     .option('--allow-rerun', 'merge the whole file even if this table already merged (part of) it: re-applies its changes')
-    .action(async (name: string, file: string, o: { opField?: string; orderBy?: string; format: string; mode?: string; branch: string; allowRerun?: boolean }) => {
+    .option('--wap-id <id>', 'write-audit-publish: stage the snapshot with summary wap.id=ID on top of main without moving main (needs table property write.wap.enabled=true); publish it later, e.g. with Spark\'s cherrypick_snapshot')
+    .action(async (name: string, file: string, o: { opField?: string; orderBy?: string; format: string; mode?: string; branch: string; allowRerun?: boolean; wapId?: string }) => {
       if (o.format !== 'plain' && o.format !== 'debezium') throw new ValidationError(`--format must be plain or debezium, not '${o.format}'`);
       await mergeNdjson(await open(), parseTableIdentifier(name), file, {
         branch: o.branch, format: o.format, allowRerun: o.allowRerun ?? false,
+        ...(o.wapId !== undefined ? { wapId: o.wapId } : {}),
         ...(o.mode ? { mode: modeOption(o.mode) } : {}),
         ...(o.opField !== undefined ? { opField: o.opField } : {}),
         ...(o.orderBy !== undefined ? { orderBy: o.orderBy } : {}),
@@ -280,10 +284,11 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<nu
     .option('--keys <file>', 'NDJSON of keys to delete (FILE or - for stdin), by the table\'s key')
     .option('--mode <mode>', 'merge-on-read or copy-on-write (default: table property write.delete.mode, else merge-on-read)')
     .option('--branch <name>', 'branch to commit to', 'main')
-    .action(async (name: string, o: { where?: string; keys?: string; mode?: string; branch: string }) => {
+    .option('--wap-id <id>', 'write-audit-publish: stage the snapshot with summary wap.id=ID on top of main without moving main (needs table property write.wap.enabled=true); publish it later, e.g. with Spark\'s cherrypick_snapshot')
+    .action(async (name: string, o: { where?: string; keys?: string; mode?: string; branch: string; wapId?: string }) => {
       if ((o.where === undefined) === (o.keys === undefined)) throw new ValidationError('give either --where PREDICATE or --keys FILE');
       const id = parseTableIdentifier(name);
-      const common = { branch: o.branch, ...(o.mode ? { mode: modeOption(o.mode) } : {}) };
+      const common = { branch: o.branch, ...(o.mode ? { mode: modeOption(o.mode) } : {}), ...(o.wapId !== undefined ? { wapId: o.wapId } : {}) };
       if (o.where !== undefined) await deleteRows(await open(), id, o.where, common, out);
       else await mergeNdjson(await open(), id, o.keys!, { ...common, deleteOnly: true }, out);
     });
@@ -436,6 +441,7 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<nu
   }
 
   registerAuditCommands(program, { open, out, err, setExitCode: (code) => { exitCode = code; } });
+  registerRefCommands(program, { open, out });
 
   program.command('describe <table>').description('schema, partitioning, refs and properties of a table')
     .action(async (name: string) => { out(describeTable(await (await open()).loadTable(parseTableIdentifier(name)))); });

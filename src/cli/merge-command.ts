@@ -17,6 +17,8 @@ export interface RowLevelCommandOptions {
   readonly branch: string;
   readonly mode?: RowLevelMode;
   readonly stdin?: NodeJS.ReadableStream;
+  /** Stage the snapshot with summary `wap.id` instead of committing to `branch`. */
+  readonly wapId?: string;
 }
 
 interface MergeInput {
@@ -109,6 +111,7 @@ export async function mergeNdjson(
   try {
     const r = await mergeRecords(catalog, id, records, {
       branch: o.branch,
+      ...(o.wapId !== undefined ? { wapId: o.wapId } : {}),
       ...(input.position ? { ...input.position, alwaysCommit: true } : {}),
       ...(o.mode ? { mode: o.mode } : {}),
       ...(o.opField !== undefined ? { opField: o.opField } : {}),
@@ -116,12 +119,17 @@ export async function mergeNdjson(
       ...(o.format ? { format: o.format } : {}),
       ...(o.deleteOnly ? { deleteOnly: true } : {}),
     });
-    out(mergeSummary(identifierToString(id), r) + (input.resumedAtLine !== undefined ? ` (resumed at line ${input.resumedAtLine}: the lines before were merged earlier)` : ''));
+    out(mergeSummary(identifierToString(id), r) + stagedNote(o.wapId, r.snapshot !== undefined) + (input.resumedAtLine !== undefined ? ` (resumed at line ${input.resumedAtLine}: the lines before were merged earlier)` : ''));
     return r;
   } catch (err) {
     if (err instanceof StaleBatchError) throw new ValidationError(`another merge of ${name} committed these lines first (${err.message}); nothing was committed`);
     throw withLine(err, name, lines);
   }
+}
+
+/** Appended to a commit line when the snapshot was staged by wap id rather than committed. */
+export function stagedNote(wapId: string | undefined, committed: boolean): string {
+  return wapId !== undefined && committed ? ` staged with wap.id=${wapId}: no branch moved; publish it to make it visible` : '';
 }
 
 export function deleteSummary(table: string, r: DeleteWhereResult): string {
@@ -133,7 +141,7 @@ export function deleteSummary(table: string, r: DeleteWhereResult): string {
 }
 
 export async function deleteRows(catalog: Catalog, id: TableIdentifier, where: string, o: RowLevelCommandOptions, out: (line: string) => void): Promise<DeleteWhereResult> {
-  const r = await deleteWhere(catalog, id, where, { branch: o.branch, ...(o.mode ? { mode: o.mode } : {}) });
-  out(deleteSummary(identifierToString(id), r));
+  const r = await deleteWhere(catalog, id, where, { branch: o.branch, ...(o.mode ? { mode: o.mode } : {}), ...(o.wapId !== undefined ? { wapId: o.wapId } : {}) });
+  out(deleteSummary(identifierToString(id), r) + stagedNote(o.wapId, r.snapshot !== undefined));
   return r;
 }

@@ -11,7 +11,8 @@ import { parsePredicate } from '../expr/parse-predicate.ts';
 import type { DataFile } from '../spec/data-file.ts';
 import { currentSchema, MAIN_BRANCH, type Snapshot } from '../spec/table-metadata.ts';
 import type { Catalog, LoadedTable } from '../table/catalog.ts';
-import type { TableIdentifier } from '../table/identifier.ts';
+import { identifierToString, type TableIdentifier } from '../table/identifier.ts';
+import { checkStaging } from '../transaction/snapshot-producer.ts';
 import { commitSnapshotIfChanged, type CommitHooks } from '../transaction/commit-with-retry.ts';
 import { RowDelta, type RowDeltaChanges } from '../transaction/row-delta.ts';
 import { scanLiveRows } from './live-rows.ts';
@@ -22,6 +23,8 @@ export interface DeleteWhereOptions {
   /** Overrides `write.delete.mode`. */
   readonly mode?: RowLevelMode;
   readonly hooks?: CommitHooks;
+  /** Stage the snapshot on main's head with summary `wap.id`, moving no branch (write.wap.enabled). */
+  readonly wapId?: string;
 }
 
 export interface DeleteWhereResult {
@@ -45,8 +48,10 @@ export async function deleteWhere(catalog: Catalog, id: TableIdentifier, where: 
   const bound = bindPredicate(parsePredicate(where), currentSchema(base.metadata));
   const mode = rowLevelMode(base.metadata, 'delete', opts.mode);
   let stats: Omit<DeleteWhereResult, 'snapshot' | 'attempts' | 'mode'> | undefined;
+  checkStaging(base.metadata, identifierToString(id), opts.wapId, opts.branch);
   const delta = new RowDelta(catalog.io, {
     branch: opts.branch ?? MAIN_BRANCH,
+    ...(opts.wapId !== undefined ? { wapId: opts.wapId } : {}),
     plan: async (b, parent) => {
       const written: string[] = [];
       try {

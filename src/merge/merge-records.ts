@@ -19,6 +19,7 @@ import { currentSchema, defaultSpec, MAIN_BRANCH, type Snapshot } from '../spec/
 import { isPrimitive, type PrimitiveType, type PrimitiveValue } from '../spec/types.ts';
 import type { Catalog, LoadedTable } from '../table/catalog.ts';
 import { identifierToString, type TableIdentifier } from '../table/identifier.ts';
+import { checkStaging } from '../transaction/snapshot-producer.ts';
 import { commitSnapshotIfChanged, type CommitHooks } from '../transaction/commit-with-retry.ts';
 import { RowDelta, type RowDeltaChanges } from '../transaction/row-delta.ts';
 import { DataFileWriter } from '../writer/data-file-writer.ts';
@@ -46,6 +47,8 @@ export interface MergeOptions {
   readonly alwaysCommit?: boolean;
   readonly validate?: (base: LoadedTable, branch: string) => void;
   readonly hooks?: CommitHooks;
+  /** Stage the snapshot on main's head with summary `wap.id`, moving no branch (write.wap.enabled). */
+  readonly wapId?: string;
 }
 
 export interface MergeStats {
@@ -88,6 +91,7 @@ interface Wanted { readonly change: Change; readonly tableOrder: PrimitiveValue 
 
 export async function mergeRecords(catalog: Catalog, id: TableIdentifier, records: readonly unknown[], opts: MergeOptions = {}): Promise<MergeResult> {
   const base = await catalog.loadTable(id);
+  checkStaging(base.metadata, identifierToString(id), opts.wapId, opts.branch);
   const schema = currentSchema(base.metadata);
   const keyIds = requireKey(schema, id);
   const format = opts.format ?? 'plain';
@@ -127,6 +131,7 @@ export async function mergeRecords(catalog: Catalog, id: TableIdentifier, record
   const delta = new RowDelta(catalog.io, {
     branch: opts.branch ?? MAIN_BRANCH,
     ...(opts.summary ? { summary: opts.summary } : {}),
+    ...(opts.wapId !== undefined ? { wapId: opts.wapId } : {}),
     plan: async (b, parent) => {
       opts.validate?.(b, opts.branch ?? MAIN_BRANCH);
       const written: string[] = [];

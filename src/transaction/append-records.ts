@@ -6,12 +6,13 @@ import { faultPoint } from '../fault-points.ts';
 import { deleteAll } from '../io/file-io.ts';
 import { currentSchema, defaultSpec, MAIN_BRANCH } from '../spec/table-metadata.ts';
 import type { Catalog, LoadedTable } from '../table/catalog.ts';
-import type { TableIdentifier } from '../table/identifier.ts';
+import { identifierToString, type TableIdentifier } from '../table/identifier.ts';
 import type { DataFile } from '../spec/data-file.ts';
 import { DataFileWriter, type WriteStats } from '../writer/data-file-writer.ts';
 import { RollingDataFileWriter } from '../writer/rolling-data-file-writer.ts';
 import { commitWithRetry, type CommitHooks, type CommitResult } from './commit-with-retry.ts';
 import { FastAppend } from './fast-append.ts';
+import { checkStaging } from './snapshot-producer.ts';
 
 export interface AppendOptions {
   readonly branch?: string;
@@ -20,6 +21,8 @@ export interface AppendOptions {
   readonly hooks?: CommitHooks;
   /** See FastAppend: runs on every base; throwing aborts the append and removes its files. */
   readonly validate?: (base: LoadedTable, branch: string) => void;
+  /** Stage the snapshot with summary `wap.id` instead of moving a branch (see ProducerOptions). */
+  readonly wapId?: string;
 }
 
 export interface AppendResult extends CommitResult {
@@ -31,6 +34,7 @@ export interface AppendResult extends CommitResult {
 export async function appendRecords(catalog: Catalog, id: TableIdentifier, records: readonly unknown[], opts: AppendOptions = {}): Promise<AppendResult> {
   const base = await catalog.loadTable(id);
   const meta = base.metadata;
+  checkStaging(meta, identifierToString(id), opts.wapId, opts.branch);
   const writer = new DataFileWriter({
     schema: currentSchema(meta), spec: defaultSpec(meta), properties: meta.properties,
     location: meta.location, io: catalog.io,
@@ -42,6 +46,7 @@ export async function appendRecords(catalog: Catalog, id: TableIdentifier, recor
     branch: opts.branch ?? MAIN_BRANCH,
     ...(opts.summary ? { summary: opts.summary } : {}),
     ...(opts.validate ? { validate: opts.validate } : {}),
+    ...(opts.wapId !== undefined ? { wapId: opts.wapId } : {}),
   });
   try {
     const result = await commitWithRetry(catalog, id, action, { base, ...(opts.hooks ? { hooks: opts.hooks } : {}) });
@@ -75,6 +80,7 @@ export interface StreamAppendOptions extends Omit<AppendOptions, 'summary' | 'va
 export async function appendRecordStream(catalog: Catalog, id: TableIdentifier, chunks: AsyncIterable<RecordChunk>, opts: StreamAppendOptions = {}): Promise<AppendResult | undefined> {
   const base = await catalog.loadTable(id);
   const meta = base.metadata;
+  checkStaging(meta, identifierToString(id), opts.wapId, opts.branch);
   const writer = new RollingDataFileWriter({
     schema: currentSchema(meta), spec: defaultSpec(meta), properties: meta.properties,
     location: meta.location, io: catalog.io,
@@ -108,6 +114,7 @@ export async function appendRecordStream(catalog: Catalog, id: TableIdentifier, 
       branch: opts.branch ?? MAIN_BRANCH,
       ...(extra.summary ? { summary: extra.summary } : {}),
       ...(extra.validate ? { validate: extra.validate } : {}),
+      ...(opts.wapId !== undefined ? { wapId: opts.wapId } : {}),
     });
     const result = await commitWithRetry(catalog, id, action, { base, ...(opts.hooks ? { hooks: opts.hooks } : {}) });
     // Conversion, encoding and IO interleave chunk by chunk when streaming: all in parquetMs.

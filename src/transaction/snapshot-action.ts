@@ -49,6 +49,20 @@ export function branchCommit(meta: TableMetadata, branch: string, snapshot: Snap
   };
 }
 
+/**
+ * The attempt that stages `snapshot` (write-audit-publish by `wap.id`): only add it. No ref moves
+ * and nothing is required of main — the snapshot records main's head as its parent, and publishing
+ * (cherry-pick) re-applies it if main moved meanwhile, as Java's `stageOnly()` commits.
+ */
+export function stagedCommit(meta: TableMetadata, snapshot: Snapshot, attemptFiles: readonly string[]): PreparedSnapshot {
+  return {
+    snapshot,
+    attemptFiles,
+    updates: [{ action: 'add-snapshot', snapshot }],
+    requirements: [{ type: 'assert-table-uuid', uuid: meta.tableUuid }],
+  };
+}
+
 /** The parent's `total-*` figures: from its summary, or counted from its manifests if missing. */
 export async function parentTotals(io: FileIO, parent: Snapshot | undefined, manifests: readonly ManifestFile[]): Promise<Totals> {
   const fromSummary = totalsFromSummary(parent?.summary);

@@ -16,10 +16,10 @@ import { faultPoint, type FaultPointName } from '../fault-points.ts';
 import { writeManifestList } from '../format/manifest-list-writer.ts';
 import type { FileIO } from '../io/file-io.ts';
 import { EntryStatus, FileContent, ManifestContent, type DataFile, type ManifestEntry, type ManifestFile } from '../spec/data-file.ts';
-import { branchBase, MAIN_BRANCH, type Snapshot, type TableMetadata } from '../spec/table-metadata.ts';
+import { branchBase, MAIN_BRANCH, propertyBool, type Snapshot, type TableMetadata } from '../spec/table-metadata.ts';
 import type { LoadedTable } from '../table/catalog.ts';
 import { mergeManifests } from './manifest-merge.ts';
-import { branchCommit, parentTotals, type PreparedSnapshot, type SnapshotAction } from './snapshot-action.ts';
+import { branchCommit, parentTotals, stagedCommit, type PreparedSnapshot, type SnapshotAction } from './snapshot-action.ts';
 import { newSnapshotId } from './snapshot-id.ts';
 import { addFile, buildSummary, emptyDelta, removeFile, type Operation } from './snapshot-summary.ts';
 import { carriedSourcePositions } from './source-positions.ts';
@@ -53,6 +53,26 @@ export interface ProducerOptions {
   readonly snapshotId?: bigint;
   /** Summary properties added to every attempt's summary (e.g. source offsets). */
   readonly summary?: Readonly<Record<string, string>>;
+  /**
+   * Write-audit-publish by id (Iceberg/Spark `wap.id`, Java's `stageOnly()`): the snapshot is
+   * added on top of main's head with summary `wap.id`, but no ref moves; it becomes visible when
+   * published (cherry-picked). Needs table property `write.wap.enabled=true`; not with `branch`.
+   */
+  readonly wapId?: string;
+}
+
+export const WAP_ENABLED_PROPERTY = 'write.wap.enabled';
+export const WAP_ID_SUMMARY = 'wap.id';
+
+/** Refuses staging by `wapId` where the producer would (WAP off, or a branch given too), before
+ * any file is written; `table` names the table in the message. */
+export function checkStaging(meta: TableMetadata, table: string, wapId: string | undefined, branch: string | undefined): void {
+  if (wapId === undefined) return;
+  if (wapId.trim() === '') throw new ValidationError('a wap id must not be empty');
+  if (branch !== undefined && branch !== MAIN_BRANCH) throw new ValidationError(`cannot stage with wap id '${wapId}' and write to branch '${branch}' of ${table} at once: use one or the other`);
+  if (!propertyBool(meta, WAP_ENABLED_PROPERTY, false)) {
+    throw new ValidationError(`cannot stage a snapshot with wap id '${wapId}': WAP is not enabled on ${table} (set table property ${WAP_ENABLED_PROPERTY}=true)`);
+  }
 }
 
 export interface ProducerFaultPoints {
@@ -66,6 +86,7 @@ export interface ProducerFaultPoints {
 export abstract class SnapshotProducer implements SnapshotAction {
   readonly snapshotId: bigint;
   readonly branch: string;
+  readonly wapId: string | undefined;
   protected readonly commitUuid = randomUUID();
   protected readonly extraSummary: Readonly<Record<string, string>>;
   private readonly shared: string[] = [];
@@ -75,7 +96,13 @@ export abstract class SnapshotProducer implements SnapshotAction {
   constructor(protected readonly io: FileIO, opts: ProducerOptions = {}) {
     this.branch = opts.branch ?? MAIN_BRANCH;
     this.snapshotId = opts.snapshotId ?? newSnapshotId();
-    this.extraSummary = opts.summary ?? {};
+    this.wapId = opts.wapId;
+    if (this.wapId !== undefined) {
+      if (this.wapId.trim() === '') throw new ValidationError('a wap id must not be empty');
+      // Spark refuses both at once too: a staged snapshot belongs to no branch.
+      if (this.branch !== MAIN_BRANCH) throw new ValidationError(`cannot stage with wap id '${this.wapId}' and write to branch '${this.branch}' at once: use one or the other`);
+    }
+    this.extraSummary = this.wapId === undefined ? opts.summary ?? {} : { ...opts.summary, [WAP_ID_SUMMARY]: this.wapId };
   }
 
   /** The operation's changes on `base` (whose `branch` head is `parent`), or null when there
@@ -115,6 +142,9 @@ export abstract class SnapshotProducer implements SnapshotAction {
 
   async prepare(base: LoadedTable, attempt: number): Promise<PreparedSnapshot | undefined> {
     const meta = base.metadata;
+    if (this.wapId !== undefined && !propertyBool(meta, WAP_ENABLED_PROPERTY, false)) {
+      throw new ValidationError(`cannot stage a snapshot with wap id '${this.wapId}': WAP is not enabled on this table (set table property ${WAP_ENABLED_PROPERTY}=true)`);
+    }
     const parent = branchBase(meta, this.branch);
     const changes = await this.changes(base, parent, attempt);
     if (!changes) return undefined;
@@ -147,7 +177,7 @@ export abstract class SnapshotProducer implements SnapshotAction {
         summary: buildSummary(changes.operation, delta, totals, { ...own, ...carriedSourcePositions(meta, parent?.snapshotId, own) }),
         schemaId: meta.currentSchemaId,
       };
-      return branchCommit(meta, this.branch, snapshot, attemptFiles);
+      return this.wapId !== undefined ? stagedCommit(meta, snapshot, attemptFiles) : branchCommit(meta, this.branch, snapshot, attemptFiles);
     } catch (err) {
       for (const f of attemptFiles) await this.io.delete(f);
       throw err;

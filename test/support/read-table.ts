@@ -5,15 +5,21 @@ import * as arrow from 'apache-arrow';
 import * as parquet from 'parquet-wasm';
 import { buildDeleteIndex } from '../../src/reader/delete-index.ts';
 import { EntryStatus, ManifestContent } from '../../src/spec/data-file.ts';
-import { branchHead, specById } from '../../src/spec/table-metadata.ts';
+import { branchHead, snapshotById, specById } from '../../src/spec/table-metadata.ts';
 import type { Catalog } from '../../src/table/catalog.ts';
 import type { TableIdentifier } from '../../src/table/identifier.ts';
 import { manifestEntries, snapshotManifests } from '../../src/transaction/table-manifests.ts';
 
-export async function readTableRows(catalog: Catalog, id: TableIdentifier, branch = 'main'): Promise<Record<string, unknown>[]> {
+/** Live rows at a branch's head or a tag, or (bigint) at one snapshot, e.g. a staged one. */
+export async function readTableRows(catalog: Catalog, id: TableIdentifier, branch: string | bigint = 'main'): Promise<Record<string, unknown>[]> {
   const t = await catalog.loadTable(id);
   const rows: Record<string, unknown>[] = [];
-  const manifests = await snapshotManifests(catalog.io, branchHead(t.metadata, branch));
+  // A tag name reads its snapshot; a branch its head.
+  const tagged = typeof branch === 'string' && t.metadata.refs[branch]?.type === 'tag' ? t.metadata.refs[branch]!.snapshotId : undefined;
+  const snapshot = typeof branch === 'bigint' ? snapshotById(t.metadata, branch)
+    : tagged !== undefined ? snapshotById(t.metadata, tagged) : branchHead(t.metadata, branch);
+  if (typeof branch === 'bigint' && !snapshot) throw new Error(`no snapshot ${branch}`);
+  const manifests = await snapshotManifests(catalog.io, snapshot);
   // Position deletes (merge-on-read MERGE/DELETE) are applied; equality deletes are not (floe
   // writes none; the interop tests read such tables with the real readers).
   const deleteEntries = [];

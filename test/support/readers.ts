@@ -5,10 +5,14 @@
 // Under CI=true a missing reader is a failure, never a skip. Outside CI, FLOE_SKIP_TRINO=1
 // leaves Trino out of ALL_READERS (a machine without Java 24+).
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { openCatalog } from '../../catalog/index.ts';
+import { parseTableMetadata, type TableMetadata } from '../../src/spec/table-metadata.ts';
+import { parseTableIdentifier } from '../../src/table/identifier.ts';
+import { refSnapshot } from '../../src/table/ref-lineage.ts';
 import { ensureTrino, TrinoReader } from './trino.ts';
 
 export type ReaderName = 'pyiceberg' | 'duckdb' | 'spark' | 'trino';
@@ -32,12 +36,28 @@ export interface ReadRequest {
   catalogName?: string;
   table: string;
   snapshotId?: bigint;
+  /** A branch or tag by name: Spark `VERSION AS OF 'name'`, Trino `FOR VERSION AS OF 'name'`;
+   * pyiceberg and DuckDB read the ref's snapshot id, resolved here from the table's metadata. */
+  ref?: string;
   /** Time travel by time (Trino only: `FOR TIMESTAMP AS OF`), ms since the epoch. */
   asOfTimestampMs?: number;
   filter?: ReadFilter;
   metadataLocation?: string;
 }
 export interface ReadResult { rows: Record<string, unknown>[]; filesScanned: number | null }
+
+/** The snapshot a request's ref names, read from the metadata file it gives or from its catalog. */
+async function refSnapshotId(r: ReadRequest): Promise<bigint> {
+  let metadata: TableMetadata;
+  if (r.metadataLocation !== undefined) {
+    const file = r.metadataLocation.startsWith('file:') ? fileURLToPath(r.metadataLocation) : r.metadataLocation;
+    metadata = parseTableMetadata(readFileSync(file, 'utf8'), r.metadataLocation);
+  } else {
+    const catalog = await openCatalog({ warehouse: r.warehouse, uri: `sqlite:${r.catalogDb}`, name: r.catalogName ?? 'floe' });
+    try { metadata = (await catalog.loadTable(parseTableIdentifier(r.table))).metadata; } finally { await catalog.close(); }
+  }
+  return refSnapshot(metadata, r.ref!).snapshotId;
+}
 
 /** Whether interop tests can run; outside CI a missing venv skips with this reason. */
 export function readersUnavailable(): string | undefined {
@@ -95,9 +115,13 @@ export class ReaderServer {
       return (await this.trino()).read(r);
     }
     if (r.asOfTimestampMs !== undefined) throw new Error(`${r.reader}: asOfTimestampMs is only implemented for trino`);
+    if (r.ref !== undefined && r.snapshotId !== undefined) throw new Error('give ref or snapshotId, not both');
+    // Spark resolves the name itself; pyiceberg and DuckDB are given the ref's snapshot.
+    const snapshotId = r.ref !== undefined && r.reader !== 'spark' ? await refSnapshotId(r) : r.snapshotId;
     const res = await this.call({
       op: 'read', reader: r.reader, warehouse: r.warehouse, catalog_db: r.catalogDb, catalog_name: r.catalogName ?? 'floe',
-      table: r.table, snapshot_id: r.snapshotId === undefined ? null : r.snapshotId.toString(),
+      table: r.table, snapshot_id: snapshotId === undefined ? null : snapshotId.toString(),
+      ref: r.reader === 'spark' ? r.ref ?? null : null,
       filter: r.filter ?? null, metadata_location: r.metadataLocation ?? null,
     });
     return { rows: res.rows as Record<string, unknown>[], filesScanned: (res.files_scanned as number | null) ?? null };

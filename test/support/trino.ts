@@ -341,6 +341,7 @@ export class TrinoReader {
   async read(r: TrinoReadRequest): Promise<{ rows: Record<string, unknown>[]; filesScanned: number | null }> {
     let from = await this.tableRef(r);
     if (r.snapshotId !== undefined) from += ` FOR VERSION AS OF ${r.snapshotId}`;
+    else if (r.ref !== undefined) from += ` FOR VERSION AS OF '${r.ref.replaceAll("'", "''")}'`;
     else if (r.asOfTimestampMs !== undefined) from += ` FOR TIMESTAMP AS OF ${timestampTzLiteral(r.asOfTimestampMs)}`;
     let where = '';
     if (r.filter) {

@@ -96,6 +96,8 @@ class ReadRequest:
     catalog_name: str
     table: str
     snapshot_id: Optional[int]
+    # A branch or tag name (Spark only: VERSION AS OF 'name'; the client resolves it for the others).
+    ref: Optional[str]
     filter: Optional[Filter]
     metadata_location: Optional[str]
 
@@ -124,6 +126,7 @@ def parse_read_request(req: dict[str, Any]) -> ReadRequest:
         catalog_name=req.get("catalog_name") or "floe",
         table=table,
         snapshot_id=int(snapshot) if snapshot is not None else None,
+        ref=req.get("ref"),
         filter=Filter(flt["column"], flt["op"], flt.get("value")) if flt else None,
         metadata_location=req.get("metadata_location"),
     )
@@ -447,7 +450,10 @@ class SparkReader:
     def read(self, r: ReadRequest, schema: Schema) -> tuple[list[Any], Optional[int]]:
         s = self.session(r.catalog_name, r.catalog_db, r.warehouse)
         ident = ".".join(sql_column(p, "spark") for p in [r.catalog_name, *r.table.split(".")])
-        version = f" VERSION AS OF {r.snapshot_id}" if r.snapshot_id is not None else ""
+        if r.ref is not None:
+            version = f" VERSION AS OF {sql_string(r.ref, 'spark')}"
+        else:
+            version = f" VERSION AS OF {r.snapshot_id}" if r.snapshot_id is not None else ""
         try:
             df = s.sql(f"SELECT * FROM {ident}{version}{sql_where(r.filter, schema, 'spark')}")
             rows = [row.asDict() for row in df.collect()]
@@ -534,8 +540,14 @@ class Server:
             return self.pyiceberg.read(r)
         if r.reader == "duckdb":
             return self.duckdb.read(r)
-        schema = scan_schema(self.pyiceberg.load_table(r), r.snapshot_id)
-        return self.spark.read(r, schema)
+        table = self.pyiceberg.load_table(r)
+        snapshot_id = r.snapshot_id
+        if r.ref is not None:
+            ref = table.metadata.refs.get(r.ref)
+            if ref is None:
+                raise LookupError(f"{r.table} has no branch or tag {r.ref!r}")
+            snapshot_id = ref.snapshot_id
+        return self.spark.read(r, scan_schema(table, snapshot_id))
 
     def handle_sql(self, req: dict[str, Any]) -> dict[str, Any]:
         reader, sql = req.get("reader"), req.get("sql")
