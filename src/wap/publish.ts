@@ -63,7 +63,7 @@ function requireBranch(m: TableMetadata, table: string, branch: string): Snapsho
   try {
     head = refSnapshot(m, branch);
   } catch (err) {
-    if (err instanceof NotFoundError) throw new NotFoundError(`${table} has no branch '${branch}' to publish (${err.message.replace(/^no branch or tag '[^']*' /, '')})`);
+    if (err instanceof NotFoundError) throw new NotFoundError(`${table} has no branch '${branch}' to publish ${err.message.replace(/^no branch or tag '[^']*' /, '')}`);
     throw err;
   }
   if (m.refs[branch]!.type !== 'branch') throw new ValidationError(`'${branch}' of ${table} is a tag, not a branch: only branches are published`);
