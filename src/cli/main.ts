@@ -16,6 +16,7 @@ import { loadIngestConfig } from '../ingest/ingest-config.ts';
 import { startIngest } from '../ingest/ingest-runner.ts';
 import { appendNdjson } from './append-command.ts';
 import { runDemo } from './demo.ts';
+import { registerPublishCommands } from './publish-command.ts';
 import { describeTable, snapshotRows } from './describe-table.ts';
 
 export interface CatalogOptions { warehouse: string; uri?: string; name: string }
@@ -452,6 +453,8 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<nu
       const g = program.opts<GlobalOpts>();
       await runDemo(await open(), { batches: Number(o.batches), recordsPerBatch: Number(o.records), warehouse: path.resolve(g.warehouse), out });
     });
+
+  registerPublishCommands(program, { open, out, err, setExitCode: (code) => { exitCode = code; } });
 
   try {
     await program.parseAsync(argv as string[], { from: 'user' });
