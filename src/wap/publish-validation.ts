@@ -12,17 +12,15 @@
 //   it would read on the new main are the ones it read on the branch, so it would do the same.
 // Appends need none of this (Java cherry-picks them without validation). A table without a key
 // cannot be checked row by row: a row-level batch is then refused whenever main changed rows.
-import { scanColumns } from '../reader/data-file-reader.ts';
-import { equalityKey } from '../reader/delete-index.ts';
+import type { FileIO } from '../io/file-io.ts';
 import { scanLiveRows } from '../merge/live-rows.ts';
 import { loadRowLevelBase, type RowLevelBase } from '../merge/row-level-base.ts';
-import type { FileIO } from '../io/file-io.ts';
+import { scanColumns } from '../reader/data-file-reader.ts';
+import { buildDeleteIndex, equalityKey, readPositionDeleteFile } from '../reader/delete-index.ts';
 import { EntryStatus, FileContent, ManifestContent, type DataFile } from '../spec/data-file.ts';
 import type { Schema } from '../spec/schema.ts';
 import { currentSchema, snapshotById, specById, type Snapshot, type TableMetadata } from '../spec/table-metadata.ts';
 import { isPrimitive, type PrimitiveValue } from '../spec/types.ts';
-import { buildDeleteIndex } from '../reader/delete-index.ts';
-import { readPositionDeleteFile } from '../reader/delete-index.ts';
 import type { LoadedTable } from '../table/catalog.ts';
 import { CherryPickConflictError } from '../transaction/cherry-pick.ts';
 import { snapshotOwnChanges, type OwnChanges } from '../transaction/snapshot-own-changes.ts';

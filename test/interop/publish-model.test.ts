@@ -11,7 +11,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import fc from 'fast-check';
-import pino from 'pino';
 import { compactTable } from '../../compaction/compact-table.ts';
 import { mergeRecords } from '../../src/merge/merge-records.ts';
 import { parsePartitionExpression } from '../../src/spec/partition-spec.ts';
@@ -26,7 +25,6 @@ import { readLiveRows } from '../support/live-table-rows.ts';
 import { EQUALITY_DELETES_SUPPORT, ReaderServer, readersUnavailable, type ReaderName } from '../support/readers.ts';
 import { testWarehouse, type TestWarehouse } from '../support/warehouse.ts';
 
-void pino;
 const SCHEMA = schemaFromJson({
   type: 'struct', 'identifier-field-ids': [1],
   fields: [

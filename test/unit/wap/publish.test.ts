@@ -9,7 +9,7 @@ import pino from 'pino';
 import { NotFoundError } from '../../../src/errors.ts';
 import { mergeRecords } from '../../../src/merge/merge-records.ts';
 import { schemaFromJson } from '../../../src/spec/schema.ts';
-import { ancestorsOf, snapshotById, type TableMetadata } from '../../../src/spec/table-metadata.ts';
+import { snapshotById, type TableMetadata } from '../../../src/spec/table-metadata.ts';
 import type { TableIdentifier } from '../../../src/table/identifier.ts';
 import { appendRecords } from '../../../src/transaction/append-records.ts';
 import { commitUpdateWithRetry } from '../../../src/transaction/commit-with-retry.ts';
@@ -170,7 +170,7 @@ describe('publishBranch', () => {
 
   test('publishWapId cherry-picks a staged wap.id snapshot once', async () => {
     const staged = await appendRecords(wh.catalog, ID, rows(10), { branch: 'stage', summary: { 'wap.id': 'job-7' } });
-    await commitUpdateWithRetry(wh.catalog, ID, { prepare: async (b) => ({ updates: [{ action: 'remove-snapshot-ref', refName: 'stage' }], requirements: [], attemptFiles: [] }) });
+    await commitUpdateWithRetry(wh.catalog, ID, { prepare: async () => ({ updates: [{ action: 'remove-snapshot-ref', refName: 'stage' }], requirements: [], attemptFiles: [] }) });
     await appendRecords(wh.catalog, ID, rows(100, 2, 'm'));
     const r = await publishWapId(wh.catalog, ID, 'job-7', { metrics: quietMetrics() });
     assert.equal(r.kind, 'reapplied');
@@ -243,4 +243,3 @@ async function setAudit(wh: TestWarehouse, branch: string, status: 'passed' | 'f
     requirements: [], attemptFiles: [],
   }) });
 }
-void ancestorsOf;
