@@ -30,7 +30,7 @@ const COMPUTED_SUMMARY_KEYS = new Set([
   'added-files-size', 'removed-files-size', 'added-position-deletes', 'removed-position-deletes',
   'added-equality-deletes', 'removed-equality-deletes', 'changed-partition-count', 'partition-summaries-included',
   'total-records', 'total-files-size', 'total-data-files', 'total-delete-files', 'total-position-deletes',
-  'total-equality-deletes', 'engine-name', 'engine-version', 'wap.id', 'source-snapshot-id', 'published-wap-id',
+  'total-equality-deletes', 'engine-name', 'engine-version', 'iceberg-version', 'wap.id', 'source-snapshot-id', 'published-wap-id',
 ]);
 
 /** The source's own summary keys a cherry-picked snapshot carries (source offsets, app ids…). */

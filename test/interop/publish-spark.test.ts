@@ -65,12 +65,17 @@ describe('Spark-staged branch published by floe', { skip: readersUnavailable() }
   });
 
   test('a spark.wap.id staged snapshot is published by floe publishWapId', async () => {
-    await readers.sql('spark', "SET spark.wap.id = 'spark-job-1'", spark());
+    await readers.sql('spark', "SET spark.wap.id = spark-job-1", spark());
     await readers.sql('spark', "INSERT INTO floe.sp.t VALUES (30, 'wap-30')", spark());
     await readers.sql('spark', 'RESET spark.wap.id', spark());
     await appendRecords(wh.catalog, ID, [{ id: 40, v: 'floe-40' }]);
     const r = await publishWapId(wh.catalog, ID, 'spark-job-1', { metrics: new WapMetrics(new Registry()) });
     assert.equal(r.kind, 'reapplied');
+    const m = (await wh.catalog.loadTable(ID)).metadata;
+    const published = snapshotById(m, r.mainSnapshotId!)!;
+    assert.equal(published.summary['published-wap-id'], 'spark-job-1');
+    assert.equal(published.summary['engine-name'], 'floe');
+    assert.equal(published.summary['iceberg-version'], undefined, 'the engine keys describe the publishing writer');
     await readAll(['1:main-1', '3:main-3', '10:spark-10', '11:spark-11', '20:floe-20', '30:wap-30', '40:floe-40']);
   });
 });
