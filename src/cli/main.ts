@@ -18,6 +18,7 @@ import { startIngest } from '../ingest/ingest-runner.ts';
 import { appendNdjson } from './append-command.ts';
 import { registerAuditCommands } from './audit-command.ts';
 import { runDemo } from './demo.ts';
+import { registerPublishCommands } from './publish-command.ts';
 import { describeTable, snapshotRows } from './describe-table.ts';
 import { registerRefCommands } from './ref-commands.ts';
 
@@ -457,6 +458,8 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<nu
       const g = program.opts<GlobalOpts>();
       await runDemo(await open(), { batches: Number(o.batches), recordsPerBatch: Number(o.records), warehouse: path.resolve(g.warehouse), out });
     });
+
+  registerPublishCommands(program, { open, out, err, setExitCode: (code) => { exitCode = code; } });
 
   try {
     await program.parseAsync(argv as string[], { from: 'user' });
