@@ -1,7 +1,6 @@
 // The gate of write-audit-publish: audit what a branch adds over main, then publish it (fast-
 // forward or re-apply on a moved main) or quarantine it with the audit's report. Used by
 // `floe publish --checks` and by every ingest route with `wap:` after its batches.
-import { FloeError } from '../errors.ts';
 import { faultPoint } from '../fault-points.ts';
 import type { Catalog } from '../table/catalog.ts';
 import type { TableIdentifier } from '../table/identifier.ts';
@@ -9,6 +8,8 @@ import { divergence, refSnapshot } from '../table/ref-lineage.ts';
 import { runAudit, type AuditChecks, type AuditReport } from '../audit/index.ts';
 import type { BranchAuditRecord, FailedCheckSummary } from './branch-status.ts';
 import { publishBranch, type PublishResult } from './publish.ts';
+import { PublishRefusedError } from './publish-errors.ts';
+import { CherryPickConflictError } from '../transaction/cherry-pick.ts';
 import { quarantineBranch } from './quarantine.ts';
 
 export interface GateOptions {
@@ -48,7 +49,7 @@ export async function auditAndPublish(catalog: Catalog, id: TableIdentifier, o: 
   const t1 = performance.now();
   const quarantine = async (failed: FailedCheckSummary[]): Promise<GateResult> => {
     const record: BranchAuditRecord = { status: 'quarantined', snapshotId: head.snapshotId, checkedAtMs: o.nowMs ?? Date.now(), checks: report?.checks.length ?? 0, failed, quarantinedFrom: o.branch };
-    const q = await quarantineBranch(catalog, id, { branch: o.branch, record, expectedHead: head.snapshotId });
+    const q = await quarantineBranch(catalog, id, { branch: o.branch, record });
     return { outcome: 'quarantined', branch: o.branch, ...(report ? { report } : {}), quarantineBranch: q.quarantineBranch, failed, auditMs, publishMs: performance.now() - t1 };
   };
   if (report && !report.passed) return quarantine(failedChecks(report));
@@ -56,7 +57,12 @@ export async function auditAndPublish(catalog: Catalog, id: TableIdentifier, o: 
     const publish = await publishBranch(catalog, id, { branch: o.branch, expectedHead: head.snapshotId });
     return { outcome: 'published', branch: o.branch, ...(report ? { report } : {}), publish, failed: [], auditMs, publishMs: performance.now() - t1 };
   } catch (err) {
-    if (!o.quarantineConflicts || !(err instanceof FloeError) || err.kind !== 'commit-conflict') throw err;
-    return quarantine([{ name: 'publish', type: 'conflict', failing: 1, message: err.message }]);
+    if (!o.quarantineConflicts || !isPublishConflict(err)) throw err;
+    return quarantine([{ name: 'publish', type: 'conflict', failing: 1, message: (err as Error).message }]);
   }
+}
+
+/** A publish refused because main changed what the branch's batches touch (not bad input). */
+function isPublishConflict(err: unknown): boolean {
+  return err instanceof CherryPickConflictError || (err instanceof PublishRefusedError && err.reason === 'conflict');
 }

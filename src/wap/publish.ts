@@ -29,6 +29,9 @@ export interface PublishOptions {
   readonly force?: boolean;
   /** Remove the branch (and its audit record) in the same commit instead of resetting it to main. */
   readonly dropBranch?: boolean;
+  /** The head the caller audited: a branch that moved since is refused (a conflict), so only
+   * audited snapshots are ever published. */
+  readonly expectedHead?: bigint;
   readonly metrics?: WapMetrics;
   readonly hooks?: CommitHooks;
 }
@@ -88,6 +91,9 @@ export async function publishBranch(catalog: Catalog, id: TableIdentifier, o: Pu
   const first = await catalog.loadTable(id);
   const head = requireBranch(first.metadata, table, o.branch);
   checkPublishable(first.metadata, table, o.branch, head, o.force ?? false);
+  if (o.expectedHead !== undefined && head.snapshotId !== o.expectedHead) {
+    throw new PublishRefusedError('conflict', `branch '${o.branch}' of ${table} moved from ${o.expectedHead} to ${head.snapshotId} after its audit: audit it again before publishing`);
+  }
   const pinned = head.snapshotId;
   const picks = new Map<bigint, CherryPick>();
   let decided: Attempt | undefined;
