@@ -10,6 +10,8 @@ import { identifierToString, parseTableIdentifier } from '../table/identifier.ts
 import { publishBranch, publishWapId, type PublishResult } from '../wap/publish.ts';
 import { isPublishRefusal } from '../wap/publish-errors.ts';
 import { quarantineBranch } from '../wap/quarantine.ts';
+import { auditReportJson, formatAuditReport, loadAuditChecks, validateAuditChecks } from '../audit/index.ts';
+import { auditAndPublish } from '../wap/audit-and-publish.ts';
 
 export interface PublishCommandContext {
   open(): Promise<Catalog>;
@@ -50,15 +52,37 @@ export function registerPublishCommands(program: Command, ctx: PublishCommandCon
       + 'Exit 0 published, 1 refused (conflict, quarantined, failed audit), 2 bad input.')
     .addOption(new Option('--branch <name>', 'the audit branch to publish').conflicts('wapId'))
     .addOption(new Option('--wap-id <id>', 'publish the staged snapshot whose summary has this wap.id (Spark\'s spark.wap.id) instead of a branch').conflicts('branch'))
+    .option('--checks <file>', 'audit the branch first (check file as for floe audit): publish if every check passes, else quarantine it (exit 1)')
     .option('--force', 'publish even a quarantined branch or one whose last audit of its head failed')
     .option('--drop-branch', 'remove the branch after publishing (default: reset it to main\'s new head for the next batch)')
     .option('--json', 'print the result as JSON (ids as numbers)')
-    .action(async (name: string, o: { branch?: string; wapId?: string; force?: boolean; dropBranch?: boolean; json?: boolean }) => withExitCodes(ctx, async () => {
+    .action(async (name: string, o: { branch?: string; wapId?: string; checks?: string; force?: boolean; dropBranch?: boolean; json?: boolean }) => withExitCodes(ctx, async () => {
       const id = parseTableIdentifier(name);
       const table = identifierToString(id);
       if ((o.branch === undefined) === (o.wapId === undefined)) throw new ValidationError('give --branch NAME or --wap-id ID');
-      if (o.wapId !== undefined && (o.force || o.dropBranch)) throw new ValidationError('--force and --drop-branch go with --branch, not --wap-id');
+      if (o.wapId !== undefined && (o.force || o.dropBranch || o.checks)) throw new ValidationError('--force, --drop-branch and --checks go with --branch, not --wap-id');
+      if (o.checks !== undefined && (o.force || o.dropBranch)) throw new ValidationError('--checks audits before publishing: it does not combine with --force or --drop-branch');
       const catalog = await ctx.open();
+      if (o.checks !== undefined) {
+        // Write-audit-publish in one command: audit, then publish or quarantine.
+        const checks = await loadAuditChecks(o.checks);
+        await validateAuditChecks(catalog, id, checks);
+        const g = await auditAndPublish(catalog, id, { branch: o.branch!, checks });
+        if (o.json) {
+          ctx.out(stringifyJsonExact({
+            table, branch: o.branch!, outcome: g.outcome, ...(g.quarantineBranch ? { quarantineBranch: g.quarantineBranch } : {}),
+            ...(g.report ? { audit: auditReportJson(g.report) } : {}),
+            ...(g.publish ? { kind: g.publish.kind, mainSnapshotId: g.publish.mainSnapshotId, published: g.publish.published.map((p) => ({ sourceSnapshotId: p.sourceSnapshotId, snapshotId: p.snapshotId })) } : {}),
+          }));
+        } else {
+          if (g.report) for (const line of formatAuditReport(g.report)) ctx.out(line);
+          if (g.outcome === 'nothing') ctx.out(`nothing to publish: branch '${o.branch}' of ${table} has no snapshot main does not have`);
+          else if (g.publish) ctx.out(describePublish(`branch '${o.branch}'`, table, g.publish));
+          else ctx.out(`audit failed: branch '${o.branch}' of ${table} quarantined as '${g.quarantineBranch}' (${g.failed.map((f) => f.name).join(', ')}); main untouched`);
+        }
+        if (g.outcome === 'quarantined') ctx.setExitCode(1);
+        return;
+      }
       const r = o.branch !== undefined
         ? await publishBranch(catalog, id, { branch: o.branch, force: o.force ?? false, dropBranch: o.dropBranch ?? false })
         : await publishWapId(catalog, id, o.wapId!);
