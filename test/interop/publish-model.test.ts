@@ -8,6 +8,7 @@
 // the branch and the metadata log are exactly as before. Both outcomes must occur. Live rows are
 // read in-process (deletes applied) and, when the reader venv exists, with DuckDB and pyiceberg
 // (pyiceberg refuses equality deletes: EQUALITY_DELETES_SUPPORT).
+// Env: FLOE_PUBLISH_MODEL_SEED, FLOE_PUBLISH_MODEL_RUNS (longer searches).
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import fc from 'fast-check';
@@ -153,7 +154,7 @@ describe('publish on a moved main: model check', () => {
             assert.deepEqual(res.rows.map(rowKey).sort(), expected, `${reader} reads the published table as the direct one`);
           }
         }
-      }), { seed: variant.seed, numRuns: variant.runs, endOnFailure: true });
+      }), { seed: Number(process.env.FLOE_PUBLISH_MODEL_SEED ?? variant.seed), numRuns: Number(process.env.FLOE_PUBLISH_MODEL_RUNS ?? variant.runs), endOnFailure: true });
       if (process.env.FLOE_TEST_VERBOSE) console.log(variant.name, outcomes);
       assert.ok(outcomes.published > 0 && outcomes.refused > 0, `both outcomes must occur: ${JSON.stringify(outcomes)}`);
     });
