@@ -65,12 +65,18 @@ export async function touchedKeys(io: FileIO, meta: TableMetadata, s: Snapshot, 
   const shape = keyShape(currentSchema(meta));
   const own = changes ?? await snapshotOwnChanges(io, s);
   const out: TouchedKeys = { keys: new Map(), any: false };
+  // Rows are compared whole wherever a removal may cancel an addition (an update by position
+  // delete + insert, copy-on-write, compaction: with key columns only, an update would cancel
+  // out and go unseen); a plain append touches every key it adds, so its key columns are
+  // enough (main's appends since the fork are read for keys only).
+  const netted = own.removedFiles.length > 0 || own.addedDeleteFiles.length > 0;
+  const rowIds = netted ? shape.rowIds : shape.keyIds;
   const counts = new Map<string, Map<string, number>>();
   const count = (get: (id: number) => PrimitiveValue | null, delta: number): void => {
     const keyValues = shape.keyIds.map(get);
     const key = equalityKey(keyValues);
     if (!out.keys.has(key)) out.keys.set(key, shape.keyIds.map((id, i) => `${shape.names.get(id) ?? id}=${show(keyValues[i]!)}`).join(','));
-    const row = equalityKey(shape.rowIds.map(get));
+    const row = equalityKey(rowIds.map(get));
     let rows = counts.get(key);
     if (!rows) { rows = new Map(); counts.set(key, rows); }
     rows.set(row, (rows.get(row) ?? 0) + delta);
@@ -80,7 +86,7 @@ export async function touchedKeys(io: FileIO, meta: TableMetadata, s: Snapshot, 
   const base = async (): Promise<RowLevelBase> => parentBase ??= await loadRowLevelBase(io, meta, parent);
 
   for (const f of own.addedDataFiles) {
-    await scanColumns(io, f, shape.rowIds, (_first, n, column) => {
+    await scanColumns(io, f, rowIds, (_first, n, column) => {
       for (let i = 0; i < n; i++) count((id) => column(id)(i), +1);
     }, { schema: currentSchema(meta) });
   }
@@ -90,7 +96,7 @@ export async function touchedKeys(io: FileIO, meta: TableMetadata, s: Snapshot, 
       const b = await base();
       const live = b.data.find((d) => d.file.filePath === f.filePath);
       if (!live) continue;
-      await scanLiveRows(b, live, shape.rowIds, (_pos, column, row) => count((id) => column(id)(row), -1));
+      await scanLiveRows(b, live, rowIds, (_pos, column, row) => count((id) => column(id)(row), -1));
     } else if (f.content === FileContent.EqualityDeletes || !removedPaths.has(f.referencedDataFile ?? '')) {
       // A dropped delete file brings rows back unless its data file goes too: any key.
       if (s.summary.operation !== 'replace') out.any = true;
@@ -127,12 +133,12 @@ export async function touchedKeys(io: FileIO, meta: TableMetadata, s: Snapshot, 
     const b = await base();
     const live = b.data.find((d) => d.file.filePath === path);
     if (live) {
-      await scanLiveRows(b, live, shape.rowIds, (pos, column, row) => { if (set.has(pos)) count((id) => column(id)(row), -1); });
+      await scanLiveRows(b, live, rowIds, (pos, column, row) => { if (set.has(pos)) count((id) => column(id)(row), -1); });
       continue;
     }
     const added = own.addedDataFiles.find((f) => f.filePath === path);
     if (!added) continue;
-    await scanColumns(io, added, shape.rowIds, (first, n, column) => {
+    await scanColumns(io, added, rowIds, (first, n, column) => {
       for (let i = 0; i < n; i++) if (set.has(first + i)) count((id) => column(id)(i), -1);
     }, { schema: currentSchema(meta) });
   }
@@ -204,11 +210,11 @@ export class PublishValidator {
       }
     }
     // Conflicting changes by key.
+    const mine = await touchedKeys(this.c.io, this.c.meta, source, changes);
+    if (!mine.any && mine.keys.size === 0) return;
     const main = await this.keysChangedOnMain();
     if (main.changed === undefined) return;
-    const shape = keyShape(currentSchema(this.c.meta));
-    if (!shape.hasKey) this.refuse(source, `changes rows of a table without a key (identifier fields), and main changed rows since the fork (snapshot ${main.changed}): it cannot be re-validated row by row`);
-    const mine = await touchedKeys(this.c.io, this.c.meta, source, changes);
+    if (!keyShape(currentSchema(this.c.meta)).hasKey) this.refuse(source, `changes rows of a table without a key (identifier fields), and main changed rows since the fork (snapshot ${main.changed}): it cannot be re-validated row by row`);
     if (mine.any && main.changed !== undefined) this.refuse(source, `has deletes that are not by key, and main changed rows since the fork (snapshot ${main.changed})`);
     if (main.any !== undefined && mine.keys.size > 0) this.refuse(source, `changes keys, and main's snapshot ${main.any} since the fork has deletes that are not by key`);
     for (const [key, shown] of mine.keys) {

@@ -11,6 +11,7 @@ import { mergeRecords } from '../../../src/merge/merge-records.ts';
 import { schemaFromJson } from '../../../src/spec/schema.ts';
 import { snapshotById, type TableMetadata } from '../../../src/spec/table-metadata.ts';
 import type { TableIdentifier } from '../../../src/table/identifier.ts';
+import { tableFiles } from '../../../src/table/table-files.ts';
 import { appendRecords } from '../../../src/transaction/append-records.ts';
 import { commitUpdateWithRetry } from '../../../src/transaction/commit-with-retry.ts';
 import { CherryPickConflictError } from '../../../src/transaction/cherry-pick.ts';
@@ -145,6 +146,31 @@ describe('publishBranch', () => {
       /CherryPickConflictError: cannot publish branch 'b' of t\.x: snapshot \d+ \(overwrite\) removes data file \S+\.parquet, which main no longer has \(removed or rewritten since the fork\); main and the branch are unchanged/);
   });
 
+  test('a publish that loses a race is rebuilt on the newer main; the lost attempt leaves no file', async () => {
+    await appendRecords(wh.catalog, ID, rows(10), { branch: 'b' });
+    await mergeRecords(wh.catalog, ID, [{ id: 2, v: 'b-upd' }], { branch: 'b', mode: 'merge-on-read' });
+    await appendRecords(wh.catalog, ID, rows(100, 2, 'm'));
+    const r = await publishBranch(wh.catalog, ID, {
+      branch: 'b', metrics: quietMetrics(),
+      hooks: { beforeSwap: async (attempt) => { if (attempt === 1) await appendRecords(wh.catalog, ID, rows(200, 1, 'race')); } },
+    });
+    assert.equal(r.kind, 'reapplied');
+    assert.equal(r.attempts, 2);
+    assert.deepEqual(await live(wh), ['1:r1', '2:b-upd', '3:r3', '10:r10', '11:r11', '12:r12', '100:m100', '101:m101', '200:race200'].sort());
+    assert.deepEqual(await strayAvro(wh), [], 'manifests and manifest lists of the lost attempt are removed');
+  });
+
+  test('a conflict that appears during the race is found on the retry: refused, nothing committed, no stray files', async () => {
+    await mergeRecords(wh.catalog, ID, [{ id: 2, v: 'b-upd' }], { branch: 'b', mode: 'merge-on-read' });
+    await appendRecords(wh.catalog, ID, rows(100, 2, 'm'));
+    await assert.rejects(publishBranch(wh.catalog, ID, {
+      branch: 'b', metrics: quietMetrics(),
+      hooks: { beforeSwap: async (attempt) => { if (attempt === 1) await mergeRecords(wh.catalog, ID, [{ id: 2, v: 'main-upd' }], { mode: 'merge-on-read' }); } },
+    }), /changes key id=2, which main also changed since the fork/);
+    assert.deepEqual(await strayAvro(wh), [], 'no manifest or manifest list of the refused publish is left');
+    assert.deepEqual(await live(wh), ['1:r1', '2:main-upd', '3:r3', '100:m100', '101:m101'].sort());
+  });
+
   test('refuses a quarantined branch and a branch whose audit of its head failed, unless forced', async () => {
     const s = await appendRecords(wh.catalog, ID, rows(10), { branch: 'b' });
     await setAudit(wh, 'b', 'failed', s.snapshot.snapshotId);
@@ -234,6 +260,13 @@ describe('quarantineBranch', () => {
     await assert.rejects(quarantineBranch(wh.catalog, ID, { branch: 'gone', record: { checkedAtMs: 1, checks: 0, failed: [] }, metrics: quietMetrics(), log: pino({ level: 'silent' }) }), /no branch or tag 'gone'/);
   });
 });
+
+/** Avro files in metadata/ that no snapshot references (what a failed attempt must not leave). */
+async function strayAvro(wh: TestWarehouse): Promise<string[]> {
+  const t = await wh.catalog.loadTable(ID);
+  const referenced = await tableFiles(wh.catalog.io, t.metadata, t.metadataLocation);
+  return (await wh.catalog.io.list(`${t.metadata.location}/metadata/`)).map((f) => f.uri).filter((u) => u.endsWith('.avro') && !referenced.has(u));
+}
 
 async function setAudit(wh: TestWarehouse, branch: string, status: 'passed' | 'failed', snapshotId?: bigint): Promise<void> {
   const m = await meta(wh);
