@@ -12,7 +12,7 @@ import {
   createBranch, createTag, dropRef, renameBranch, setRefRetention, type RefRetention,
 } from '../transaction/manage-refs.ts';
 import { branchAuditRecord } from '../wap/branch-status.ts';
-import { parseDuration } from './main.ts';
+import { parseDuration } from '../duration.ts';
 
 export interface RefCommandsContext {
   open(): Promise<Catalog>;
