@@ -13,11 +13,13 @@
 // - a delete by predicate (`floe delete --where`, summary `floe.delete.where`) is checked by its
 //   predicate instead of by key (delete-filter-validation.ts): no row main added since the fork
 //   may match it.
-// Appends need none of this (Java cherry-picks them without validation). A table without a key
+// Appends need none of this (Java cherry-picks them without validation) — except a MERGE that
+// only inserted (summary `floe.merge.key`): it decided by key, so it is validated by key. A table without a key
 // cannot be checked row by row: a row-level batch other than a delete by predicate is then
 // refused whenever main changed rows.
 import type { FileIO } from '../io/file-io.ts';
 import { scanLiveRows } from '../merge/live-rows.ts';
+import { MERGE_KEY_SUMMARY } from '../merge/merge-records.ts';
 import { loadRowLevelBase, type RowLevelBase } from '../merge/row-level-base.ts';
 import { scanColumns } from '../reader/data-file-reader.ts';
 import { buildDeleteIndex, equalityKey, readPositionDeleteFile } from '../reader/delete-index.ts';
@@ -179,7 +181,7 @@ export class PublishValidator {
   /** Checks `source` (with its own `changes`) going on top of `parent` (main's head, or the
    * snapshot re-applied just before it in the same publish). */
   async validate(base: LoadedTable, parent: Snapshot | undefined, source: Snapshot, changes: OwnChanges): Promise<void> {
-    if (!isRowLevel(changes)) return;
+    if (!isRowLevel(changes) && source.summary[MERGE_KEY_SUMMARY] === undefined) return;
     if (source.summary.operation === 'replace') {
       this.refuse(source, `rewrites files (compaction on the branch), which cannot be re-applied on a main that moved; compact after publishing`);
     }

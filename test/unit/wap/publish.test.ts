@@ -138,6 +138,26 @@ describe('publishBranch', () => {
     assert.equal(after.metadataLog.length, before.metadataLog.length);
   });
 
+  test('a MERGE that only INSERTED a key (nothing to delete on the branch) is key-validated: main appended that key since the fork → refused', async () => {
+    // On the branch key 50 is new, so the MERGE commits an append; a MERGE on the new main would
+    // replace main's row 50 instead of adding a second one.
+    const staged = await mergeRecords(wh.catalog, ID, [{ id: 50, v: 'b-new' }], { branch: 'b', mode: 'merge-on-read' });
+    assert.equal(staged.snapshot?.summary.operation, 'append');
+    await appendRecords(wh.catalog, ID, [{ id: 50, v: 'm50' }]);
+    const before = await meta(wh);
+    await assert.rejects(publishBranch(wh.catalog, ID, { branch: 'b', metrics: quietMetrics() }), (e: unknown) => {
+      assert.ok(e instanceof CherryPickConflictError, String(e));
+      assert.match(e.message, /snapshot \d+ \(append\) changes key id=50, which main also changed since the fork/);
+      return true;
+    });
+    assert.equal(ref(await meta(wh), 'main'), ref(before, 'main'));
+    // A plain append of the same key is not validated (Java cherry-picks appends as they are).
+    await appendRecords(wh.catalog, ID, [{ id: 60, v: 'b60' }], { branch: 'c' });
+    await appendRecords(wh.catalog, ID, [{ id: 60, v: 'm60' }]);
+    assert.equal((await publishBranch(wh.catalog, ID, { branch: 'c', metrics: quietMetrics() })).kind, 'reapplied');
+    assert.deepEqual((await live(wh)).filter((r) => r.startsWith('60:')), ['60:b60', '60:m60']);
+  });
+
   test('a copy-on-write batch whose file main compacted away is refused (validateDataFilesExist)', async () => {
     await mergeRecords(wh.catalog, ID, [{ id: 2, v: 'cow' }], { branch: 'b', mode: 'copy-on-write' });
     // main rewrites the same file: a copy-on-write delete of another key in it.
