@@ -180,7 +180,15 @@ describe('publish on a moved main: model check', () => {
         seed: Number(process.env.FLOE_PUBLISH_MODEL_SEED ?? variant.seed), numRuns: Number(process.env.FLOE_PUBLISH_MODEL_RUNS ?? variant.runs), endOnFailure: true,
         // Regression: an update by position delete + insert nets to zero rows per key, and was
         // once not seen as touching its key (main's duplicate of key 5 then survived the merge).
-        examples: [[{ branch: [{ kind: 'merge', mode: 'merge-on-read', changes: [{ op: 'u', id: 5, region: 'eu' }] }], main: [{ kind: 'append-keys', ids: [5], region: 'us' }], slots: [1, 1, 1] }]],
+        examples: [
+          [{ branch: [{ kind: 'merge', mode: 'merge-on-read', changes: [{ op: 'u', id: 5, region: 'eu' }] }], main: [{ kind: 'append-keys', ids: [5], region: 'us' }], slots: [1, 1, 1] }],
+          // Regression: a delete by predicate was validated by key only, so a row main appended
+          // under a new key that matches the predicate survived the publish.
+          [{ branch: [{ kind: 'delete-where', mode: 'merge-on-read', where: "region = 'us'" }], main: [{ kind: 'append', n: 2, region: 'us' }], slots: [1, 1, 1] }],
+          // Regression: a MERGE that only inserted key 3 (main deleted it before the fork) commits
+          // an append, which was not validated, so main's new row for key 3 stayed next to it.
+          [{ branch: [{ kind: 'merge', mode: 'merge-on-read', changes: [{ op: 'u', id: 3, region: 'eu' }] }], main: [{ kind: 'merge', mode: 'merge-on-read', changes: [{ op: 'd', id: 3, region: 'eu' }] }, { kind: 'append-keys', ids: [3], region: 'us' }], slots: [0, 1, 1] }],
+        ],
       });
       if (process.env.FLOE_TEST_VERBOSE) console.log(variant.name, outcomes);
       assert.ok(outcomes.published > 0 && outcomes.refused > 0, `both outcomes must occur: ${JSON.stringify(outcomes)}`);
