@@ -28,14 +28,13 @@ import { readLiveRows } from '../support/live-table-rows.ts';
 import { EQUALITY_DELETES_SUPPORT, ReaderServer, readersUnavailable, type ReaderName } from '../support/readers.ts';
 import { testWarehouse, type TestWarehouse } from '../support/warehouse.ts';
 
-const SCHEMA = schemaFromJson({
-  type: 'struct', 'identifier-field-ids': [1],
-  fields: [
-    { id: 1, name: 'id', required: true, type: 'long' },
-    { id: 2, name: 'region', required: true, type: 'string' },
-    { id: 3, name: 'v', required: false, type: 'string' },
-  ],
-}, { assignIds: true });
+const FIELDS = [
+  { id: 1, name: 'id', required: true, type: 'long' },
+  { id: 2, name: 'region', required: true, type: 'string' },
+  { id: 3, name: 'v', required: false, type: 'string' },
+];
+const SCHEMA = schemaFromJson({ type: 'struct', 'identifier-field-ids': [1], fields: FIELDS }, { assignIds: true });
+const KEYLESS_SCHEMA = schemaFromJson({ type: 'struct', fields: FIELDS }, { assignIds: true });
 
 type Mode = 'merge-on-read' | 'copy-on-write';
 interface Change { op: 'u' | 'd'; id: number; region: string }
@@ -67,12 +66,26 @@ const mainOpArb: fc.Arbitrary<MainOp> = fc.oneof(
   fc.record({ kind: fc.constant('append-keys' as const), ids: fc.array(fc.integer({ min: 0, max: KEYS - 1 }), { minLength: 1, maxLength: 2 }), region: regionArb }),
   fc.constant({ kind: 'compact' as const }),
 );
-const historyArb = fc.record({
-  branch: fc.array(branchOpArb, { minLength: 1, maxLength: 3 }),
-  main: fc.array(mainOpArb, { minLength: 1, maxLength: 3 }),
+// A table without a key takes no MERGE (it needs a key).
+const historyArb = (keyless: boolean) => fc.record({
+  branch: fc.array(keyless ? branchOpArb.filter((op) => op.kind !== 'merge') : branchOpArb, { minLength: 1, maxLength: 3 }),
+  main: fc.array(keyless ? mainOpArb.filter((op) => op.kind !== 'merge') : mainOpArb, { minLength: 1, maxLength: 3 }),
   // Where each main op goes relative to the branch ops (0 = before the branch forks).
   slots: fc.array(fc.integer({ min: 0, max: 3 }), { minLength: 3, maxLength: 3 }),
 });
+type History = { branch: BranchOp[]; main: MainOp[]; slots: number[] };
+
+const EXAMPLES: { keyless: boolean; h: History }[] = [
+  // Regression: an update by position delete + insert nets to zero rows per key, and was
+  // once not seen as touching its key (main's duplicate of key 5 then survived the merge).
+  { keyless: false, h: { branch: [{ kind: 'merge', mode: 'merge-on-read', changes: [{ op: 'u', id: 5, region: 'eu' }] }], main: [{ kind: 'append-keys', ids: [5], region: 'us' }], slots: [1, 1, 1] } },
+  // Regression: a delete by predicate was validated by key only, so a row main appended
+  // under a new key that matches the predicate survived the publish.
+  { keyless: true, h: { branch: [{ kind: 'delete-where', mode: 'merge-on-read', where: "region = 'us'" }], main: [{ kind: 'append', n: 2, region: 'us' }], slots: [1, 1, 1] } },
+  // Regression: a MERGE that only inserted key 3 (main deleted it before the fork) commits
+  // an append, which was not validated, so main's new row for key 3 stayed next to it.
+  { keyless: false, h: { branch: [{ kind: 'merge', mode: 'merge-on-read', changes: [{ op: 'u', id: 3, region: 'eu' }] }], main: [{ kind: 'merge', mode: 'merge-on-read', changes: [{ op: 'd', id: 3, region: 'eu' }] }, { kind: 'append-keys', ids: [3], region: 'us' }], slots: [0, 1, 1] } },
+];
 
 const rowKey = (r: Record<string, unknown>): string => `${String(r.id)}|${String(r.region)}|${String(r.v)}`;
 
@@ -90,19 +103,21 @@ describe('publish on a moved main: model check', () => {
   const variants = [
     { name: 'position deletes / copy-on-write, partitioned by a non-key column', upsert: false, seed: 22, runs: 80 },
     { name: 'equality deletes (write.upsert.enabled), bucketed by the key', upsert: true, seed: 7202, runs: 25 },
+    // Without a key, deletes by predicate are the only row-level batches publish can re-validate.
+    { name: 'table without a key: appends, deletes by predicate, compaction', upsert: false, keyless: true, seed: 404, runs: 20 },
   ];
   let tableNo = 0;
   for (const variant of variants) {
     test(variant.name, async () => {
       const outcomes = { published: 0, refused: 0 };
-      await fc.assert(fc.asyncProperty(historyArb, async (h) => {
+      await fc.assert(fc.asyncProperty(historyArb(variant.keyless ?? false), async (h) => {
         const n = tableNo++;
         const T: TableIdentifier = { namespace: ['pm'], name: `t${n}` };
         const W: TableIdentifier = { namespace: ['pm'], name: `w${n}` };
         const spec = parsePartitionExpression(variant.upsert ? 'bucket(2,id)' : 'region', SCHEMA);
         const properties = { 'commit.retry.min-wait-ms': '1', ...(variant.upsert ? { 'write.upsert.enabled': 'true' } : {}) };
         for (const id of [T, W]) {
-          await wh.catalog.createTable(id, { schema: SCHEMA, spec, properties });
+          await wh.catalog.createTable(id, { schema: variant.keyless ? KEYLESS_SCHEMA : SCHEMA, spec, properties });
           await appendRecords(wh.catalog, id, Array.from({ length: KEYS }, (_, i) => ({ id: i, region: i % 2 ? 'eu' : 'us', v: 'init' })));
         }
         let fresh = 1000;
@@ -178,17 +193,7 @@ describe('publish on a moved main: model check', () => {
         }
       }), {
         seed: Number(process.env.FLOE_PUBLISH_MODEL_SEED ?? variant.seed), numRuns: Number(process.env.FLOE_PUBLISH_MODEL_RUNS ?? variant.runs), endOnFailure: true,
-        // Regression: an update by position delete + insert nets to zero rows per key, and was
-        // once not seen as touching its key (main's duplicate of key 5 then survived the merge).
-        examples: [
-          [{ branch: [{ kind: 'merge', mode: 'merge-on-read', changes: [{ op: 'u', id: 5, region: 'eu' }] }], main: [{ kind: 'append-keys', ids: [5], region: 'us' }], slots: [1, 1, 1] }],
-          // Regression: a delete by predicate was validated by key only, so a row main appended
-          // under a new key that matches the predicate survived the publish.
-          [{ branch: [{ kind: 'delete-where', mode: 'merge-on-read', where: "region = 'us'" }], main: [{ kind: 'append', n: 2, region: 'us' }], slots: [1, 1, 1] }],
-          // Regression: a MERGE that only inserted key 3 (main deleted it before the fork) commits
-          // an append, which was not validated, so main's new row for key 3 stayed next to it.
-          [{ branch: [{ kind: 'merge', mode: 'merge-on-read', changes: [{ op: 'u', id: 3, region: 'eu' }] }], main: [{ kind: 'merge', mode: 'merge-on-read', changes: [{ op: 'd', id: 3, region: 'eu' }] }, { kind: 'append-keys', ids: [3], region: 'us' }], slots: [0, 1, 1] }],
-        ],
+        examples: EXAMPLES.filter((e) => e.keyless || !variant.keyless).map((e) => [e.h]),
       });
       if (process.env.FLOE_TEST_VERBOSE) console.log(variant.name, outcomes);
       assert.ok(outcomes.published > 0 && outcomes.refused > 0, `both outcomes must occur: ${JSON.stringify(outcomes)}`);
