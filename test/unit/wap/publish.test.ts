@@ -13,6 +13,7 @@ import { snapshotById, type TableMetadata } from '../../../src/spec/table-metada
 import type { TableIdentifier } from '../../../src/table/identifier.ts';
 import { tableFiles } from '../../../src/table/table-files.ts';
 import { appendRecords } from '../../../src/transaction/append-records.ts';
+import { createBranch } from '../../../src/transaction/manage-refs.ts';
 import { commitUpdateWithRetry } from '../../../src/transaction/commit-with-retry.ts';
 import { CherryPickConflictError } from '../../../src/transaction/cherry-pick.ts';
 import { auditPropertyKey, branchAuditRecord, encodeAuditRecord } from '../../../src/wap/branch-status.ts';
@@ -156,6 +157,21 @@ describe('publishBranch', () => {
     await appendRecords(wh.catalog, ID, [{ id: 60, v: 'm60' }]);
     assert.equal((await publishBranch(wh.catalog, ID, { branch: 'c', metrics: quietMetrics() })).kind, 'reapplied');
     assert.deepEqual((await live(wh)).filter((r) => r.startsWith('60:')), ['60:b60', '60:m60']);
+  });
+
+  test('a branch forked from a published branch does not publish the already-published snapshots again (source-snapshot-id)', async () => {
+    await appendRecords(wh.catalog, ID, rows(10, 1, 'b'), { branch: 'b' });
+    await createBranch(wh.catalog, ID, 'c', { from: 'b' });
+    const c2 = await appendRecords(wh.catalog, ID, rows(20, 1, 'c'), { branch: 'c' });
+    await appendRecords(wh.catalog, ID, rows(100, 1, 'm'));
+    assert.equal((await publishBranch(wh.catalog, ID, { branch: 'b', metrics: quietMetrics() })).kind, 'reapplied');
+    const r = await publishBranch(wh.catalog, ID, { branch: 'c', metrics: quietMetrics() });
+    assert.deepEqual(r.published.map((p) => p.sourceSnapshotId), [c2.snapshot.snapshotId], 'only c\'s own snapshot');
+    assert.deepEqual(await live(wh), ['1:r1', '2:r2', '3:r3', '10:b10', '20:c20', '100:m100'].sort());
+    // Everything on a branch already published: nothing to do.
+    await createBranch(wh.catalog, ID, 'd', { from: c2.snapshot.snapshotId });
+    assert.equal((await publishBranch(wh.catalog, ID, { branch: 'd', metrics: quietMetrics() })).kind, 'nothing');
+    assert.deepEqual(await live(wh), ['1:r1', '2:r2', '3:r3', '10:b10', '20:c20', '100:m100'].sort());
   });
 
   test('a copy-on-write batch whose file main compacted away is refused (validateDataFilesExist)', async () => {
