@@ -82,7 +82,7 @@ export async function checkDeleteFilter(
     let hit: string | undefined;
     await scanLiveRows(base, live, columns, (_pos, column, row) => {
       if (hit === undefined && evaluateRow(bound, (id) => column(id)(row))) {
-        hit = columns.map((id) => `${findName(bound, id)}=${show(column(id)(row))}`).join(',');
+        hit = columns.map((id) => `${base.schema.findColumnName(id) ?? `field ${id}`}=${show(column(id)(row))}`).join(',');
       }
     });
     if (hit !== undefined) {
@@ -90,16 +90,4 @@ export async function checkDeleteFilter(
     }
   }
   return { ok: true };
-}
-
-function findName(bound: BoundExpr, id: number): string {
-  switch (bound.kind) {
-    case 'true': case 'false': return `field ${id}`;
-    case 'not': return findName(bound.child, id);
-    case 'and': case 'or': {
-      const l = findName(bound.left, id);
-      return l.startsWith('field ') ? findName(bound.right, id) : l;
-    }
-    default: return bound.ref.fieldId === id ? bound.ref.column : `field ${id}`;
-  }
 }

@@ -13,10 +13,11 @@ import { parsePredicate } from '../../../src/expr/parse-predicate.ts';
 import { DELETE_WHERE_SUMMARY, deleteWhere } from '../../../src/merge/delete-where.ts';
 import { mergeRecords } from '../../../src/merge/merge-records.ts';
 import { parsePartitionExpression } from '../../../src/spec/partition-spec.ts';
-import { schemaFromJson, type Schema } from '../../../src/spec/schema.ts';
+import { Schema, schemaFromJson } from '../../../src/spec/schema.ts';
 import { currentSchema, snapshotById, type TableMetadata } from '../../../src/spec/table-metadata.ts';
 import type { TableIdentifier } from '../../../src/table/identifier.ts';
 import { appendRecords } from '../../../src/transaction/append-records.ts';
+import { commitUpdateWithRetry } from '../../../src/transaction/commit-with-retry.ts';
 import { CherryPickConflictError } from '../../../src/transaction/cherry-pick.ts';
 import { publishBranch, publishWapId } from '../../../src/wap/publish.ts';
 import { WapMetrics } from '../../../src/wap/wap-metrics.ts';
@@ -145,6 +146,28 @@ describe('publish of a delete by predicate on a moved main', () => {
     await setup(KEYED, false);
     assert.equal(await publishAgainstTwin([append([{ id: 20, region: 'eu', v: 'b20' }]), del(WHERE, 'copy-on-write')], [append([{ id: 9, region: 'us', v: 'm9' }])]), undefined);
     assert.deepEqual(await live(T), ['2|us|init2', '4|us|init4', '6|us|init6', '9|us|m9']);
+  });
+
+  test('the recorded predicate is bound by field id with the schema the delete used: a column renamed on main since is still checked', async () => {
+    await setup(KEYED, false);
+    await deleteWhere(wh.catalog, T, WHERE, { branch: 'b' });
+    const renamed = async (): Promise<void> => {
+      const m = await meta();
+      const now = currentSchema(m);
+      const next = new Schema(now.schemaId + 1, now.fields.map((f) => (f.name === 'region' ? { ...f, name: 'area' } : f)), now.identifierFieldIds);
+      await commitUpdateWithRetry(wh.catalog, T, { prepare: async () => ({
+        updates: [{ action: 'add-schema', schema: next, lastColumnId: m.lastColumnId }, { action: 'set-current-schema', schemaId: next.schemaId }],
+        requirements: [], attemptFiles: [],
+      }) });
+    };
+    await renamed();
+    await appendRecords(wh.catalog, T, [{ id: 8, area: 'us', v: 'm8' }]);
+    assert.equal((await publishBranch(wh.catalog, T, { branch: 'b', metrics: new WapMetrics(new Registry()) })).kind, 'reapplied');
+    assert.deepEqual((await readLiveRows(wh.catalog, T)).map((r) => `${r.id}|${r.area}`).sort(), ['2|us', '4|us', '6|us', '8|us']);
+    await deleteWhere(wh.catalog, T, "area = 'us' AND id < 3", { branch: 'b' });
+    await appendRecords(wh.catalog, T, [{ id: 0, area: 'us', v: 'm0' }]);
+    await assert.rejects(publishBranch(wh.catalog, T, { branch: 'b', metrics: new WapMetrics(new Registry()) }),
+      /deletes rows where \(area = 'us' AND id < 3\), and main added matching rows since the fork in data file \S+ \(snapshot \d+, e\.g\. id=0,area=us\)/);
   });
 
   test('a delete by keys (delete-only MERGE) stays validated by key', async () => {
