@@ -4,10 +4,13 @@
 // metadata-only delete); the others are read — only the predicate's columns — and their
 // matching rows removed with position deletes (merge-on-read) or by rewriting the file
 // (copy-on-write, `write.delete.mode`). Planned again on the new head after a conflict.
+// The predicate is recorded in the snapshot summary (`floe.delete.where`, canonical text) so
+// that `floe publish` can re-validate a staged delete against the rows main added since the
+// fork (Java's conflict-detection filter), not only by key.
 import { deleteAll } from '../io/file-io.ts';
 import { bindPredicate, type BoundExpr } from '../expr/bind-predicate.ts';
 import { evaluateRow, mightMatchFile, mightMatchPartition, mustMatchFile, referencedFieldIds } from '../expr/evaluate.ts';
-import { parsePredicate } from '../expr/parse-predicate.ts';
+import { formatPredicate, parsePredicate } from '../expr/parse-predicate.ts';
 import type { DataFile } from '../spec/data-file.ts';
 import { currentSchema, MAIN_BRANCH, type Snapshot } from '../spec/table-metadata.ts';
 import type { Catalog, LoadedTable } from '../table/catalog.ts';
@@ -17,6 +20,10 @@ import { commitSnapshotIfChanged, type CommitHooks } from '../transaction/commit
 import { RowDelta, type RowDeltaChanges } from '../transaction/row-delta.ts';
 import { scanLiveRows } from './live-rows.ts';
 import { loadRowLevelBase, removeRows, rowLevelMode, type FileHits, type RowLevelMode } from './row-level-base.ts';
+
+/** Summary key holding the predicate of a delete by predicate, in the canonical text of
+ * formatPredicate (parsePredicate + bindPredicate read it back to the same predicate). */
+export const DELETE_WHERE_SUMMARY = 'floe.delete.where';
 
 export interface DeleteWhereOptions {
   readonly branch?: string;
@@ -45,12 +52,14 @@ export interface DeleteWhereResult {
 export async function deleteWhere(catalog: Catalog, id: TableIdentifier, where: string, opts: DeleteWhereOptions = {}): Promise<DeleteWhereResult> {
   const base = await catalog.loadTable(id);
   // Parse and bind before anything is read: a typo or a missing column fails here, named.
-  const bound = bindPredicate(parsePredicate(where), currentSchema(base.metadata));
+  const parsed = parsePredicate(where);
+  const bound = bindPredicate(parsed, currentSchema(base.metadata));
   const mode = rowLevelMode(base.metadata, 'delete', opts.mode);
   let stats: Omit<DeleteWhereResult, 'snapshot' | 'attempts' | 'mode'> | undefined;
   checkStaging(base.metadata, identifierToString(id), opts.wapId, opts.branch);
   const delta = new RowDelta(catalog.io, {
     branch: opts.branch ?? MAIN_BRANCH,
+    summary: { [DELETE_WHERE_SUMMARY]: formatPredicate(parsed) },
     ...(opts.wapId !== undefined ? { wapId: opts.wapId } : {}),
     plan: async (b, parent) => {
       const written: string[] = [];

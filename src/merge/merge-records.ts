@@ -79,6 +79,11 @@ export interface MergeResult extends MergeStats {
   readonly rejected: readonly { index: number; reason: string }[];
 }
 
+/** Summary key of every MERGE snapshot: the key columns it decided by (comma-separated). A
+ * MERGE that only inserted (its keys were absent) commits an `append`, which `floe publish`
+ * must still re-validate by key — on a main that got those keys since, it would replace them. */
+export const MERGE_KEY_SUMMARY = 'floe.merge.key';
+
 /** The key columns of a table, or a clear error naming the table and the fix. */
 export function requireKey(schema: Schema, id: TableIdentifier): readonly number[] {
   if (schema.identifierFieldIds.length > 0) return schema.identifierFieldIds;
@@ -130,7 +135,7 @@ export async function mergeRecords(catalog: Catalog, id: TableIdentifier, record
   let stats: MergeStats | undefined;
   const delta = new RowDelta(catalog.io, {
     branch: opts.branch ?? MAIN_BRANCH,
-    ...(opts.summary ? { summary: opts.summary } : {}),
+    summary: { ...opts.summary, [MERGE_KEY_SUMMARY]: keyIds.map((k) => schema.findColumnName(k) ?? String(k)).join(',') },
     ...(opts.wapId !== undefined ? { wapId: opts.wapId } : {}),
     plan: async (b, parent) => {
       opts.validate?.(b, opts.branch ?? MAIN_BRANCH);

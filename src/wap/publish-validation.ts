@@ -10,10 +10,16 @@
 //   fields): no key whose rows the batch changes had its rows changed on main since the fork.
 //   A merge decides per key from the rows it read; if main did not touch those keys, the rows
 //   it would read on the new main are the ones it read on the branch, so it would do the same.
-// Appends need none of this (Java cherry-picks them without validation). A table without a key
-// cannot be checked row by row: a row-level batch is then refused whenever main changed rows.
+// - a delete by predicate (`floe delete --where`, summary `floe.delete.where`) is checked by its
+//   predicate instead of by key (delete-filter-validation.ts): no row main added since the fork
+//   may match it.
+// Appends need none of this (Java cherry-picks them without validation) — except a MERGE that
+// only inserted (summary `floe.merge.key`): it decided by key, so it is validated by key. A table without a key
+// cannot be checked row by row: a row-level batch other than a delete by predicate is then
+// refused whenever main changed rows.
 import type { FileIO } from '../io/file-io.ts';
 import { scanLiveRows } from '../merge/live-rows.ts';
+import { MERGE_KEY_SUMMARY } from '../merge/merge-records.ts';
 import { loadRowLevelBase, type RowLevelBase } from '../merge/row-level-base.ts';
 import { scanColumns } from '../reader/data-file-reader.ts';
 import { buildDeleteIndex, equalityKey, readPositionDeleteFile } from '../reader/delete-index.ts';
@@ -23,6 +29,7 @@ import { currentSchema, snapshotById, specById, type Snapshot, type TableMetadat
 import { isPrimitive, type PrimitiveValue } from '../spec/types.ts';
 import type { LoadedTable } from '../table/catalog.ts';
 import { CherryPickConflictError } from '../transaction/cherry-pick.ts';
+import { checkDeleteFilter, deleteFilterOf, type MainAddedFile } from './delete-filter-validation.ts';
 import { snapshotOwnChanges, type OwnChanges } from '../transaction/snapshot-own-changes.ts';
 import { manifestEntries, snapshotManifests } from '../transaction/table-manifests.ts';
 
@@ -162,6 +169,7 @@ export interface PublishCheckContext {
 /** The re-validation of every branch snapshot on the chain it is re-applied on. */
 export class PublishValidator {
   private mainKeys: Promise<{ keys: Map<string, { shown: string; snapshotId: bigint }>; any: bigint | undefined; changed: bigint | undefined }> | undefined;
+  private mainChanges: Promise<{ s: Snapshot; own: OwnChanges }[]> | undefined;
   private mainDeletes: Promise<{ file: DataFile; sequenceNumber: bigint; snapshotId: bigint }[]> | undefined;
 
   constructor(private readonly c: PublishCheckContext) {}
@@ -173,7 +181,7 @@ export class PublishValidator {
   /** Checks `source` (with its own `changes`) going on top of `parent` (main's head, or the
    * snapshot re-applied just before it in the same publish). */
   async validate(base: LoadedTable, parent: Snapshot | undefined, source: Snapshot, changes: OwnChanges): Promise<void> {
-    if (!isRowLevel(changes)) return;
+    if (!isRowLevel(changes) && source.summary[MERGE_KEY_SUMMARY] === undefined) return;
     if (source.summary.operation === 'replace') {
       this.refuse(source, `rewrites files (compaction on the branch), which cannot be re-applied on a main that moved; compact after publishing`);
     }
@@ -209,6 +217,13 @@ export class PublishValidator {
         }
       }
     }
+    // A delete by predicate: by its predicate (Java's conflict-detection filter), not by key.
+    const filter = deleteFilterOf(source);
+    if (filter !== undefined) {
+      const verdict = await checkDeleteFilter(this.c.io, this.c.meta, parent, source, filter, await this.addedOnMain());
+      if (!verdict.ok) this.refuse(source, verdict.detail);
+      return;
+    }
     // Conflicting changes by key.
     const mine = await touchedKeys(this.c.io, this.c.meta, source, changes);
     if (!mine.any && mine.keys.size === 0) return;
@@ -223,11 +238,29 @@ export class PublishValidator {
     }
   }
 
+  /** main's snapshots since the fork with their own changes (read once). */
+  private changesOnMain(): Promise<{ s: Snapshot; own: OwnChanges }[]> {
+    this.mainChanges ??= (async () => {
+      const out: { s: Snapshot; own: OwnChanges }[] = [];
+      for (const s of this.c.mainSince) out.push({ s, own: await snapshotOwnChanges(this.c.io, s) });
+      return out;
+    })();
+    return this.mainChanges;
+  }
+
+  /** Data files main added since the fork, by path (whether still live is the caller's). */
+  private async addedOnMain(): Promise<Map<string, MainAddedFile>> {
+    const out = new Map<string, MainAddedFile>();
+    for (const { s, own } of await this.changesOnMain()) {
+      for (const f of own.addedDataFiles) out.set(f.filePath, { path: f.filePath, snapshotId: s.snapshotId });
+    }
+    return out;
+  }
+
   private deletesOnMain(): Promise<{ file: DataFile; sequenceNumber: bigint; snapshotId: bigint }[]> {
     this.mainDeletes ??= (async () => {
       const out: { file: DataFile; sequenceNumber: bigint; snapshotId: bigint }[] = [];
-      for (const s of this.c.mainSince) {
-        const own = await snapshotOwnChanges(this.c.io, s);
+      for (const { s, own } of await this.changesOnMain()) {
         for (const d of own.addedDeleteFiles) out.push({ file: d, sequenceNumber: own.addedSequenceNumbers.get(d.filePath) ?? s.sequenceNumber, snapshotId: s.snapshotId });
       }
       return out;

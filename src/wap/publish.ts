@@ -7,6 +7,8 @@
 //   (publish-validation.ts), ALL in one catalog commit with the branch reset to main's new head
 //   (or dropped): readers never see half a publish, and the branch's next batch does not carry
 //   already-published snapshots. A conflict refuses the whole publish; nothing changes.
+//   Branch snapshots main already carries as cherry-picks (a branch forked from a branch
+//   published since) are skipped.
 // A commit that loses a race is rebuilt on the new main (commitUpdateWithRetry); the branch head
 // is pinned when publish starts, so only what was there (and audited) is published.
 import { NotFoundError, ValidationError } from '../errors.ts';
@@ -110,6 +112,10 @@ export async function publishBranch(catalog: Catalog, id: TableIdentifier, o: Pu
     }
     const mainHead = m.refs[MAIN_BRANCH]?.snapshotId;
     const div = divergence(m, pinned, mainHead);
+    // Snapshots main already carries as cherry-picks (`source-snapshot-id`): a branch forked
+    // from a branch that was published since must not publish them a second time.
+    const onMain = new Set(div.baseOnly.map((s) => s.summary['source-snapshot-id']).filter((v) => v !== undefined));
+    const pending = div.branchOnly.filter((s) => !onMain.has(s.snapshotId.toString()));
     const requirements: TableRequirement[] = [
       { type: 'assert-table-uuid', uuid: m.tableUuid },
       { type: 'assert-ref-snapshot-id', ref: MAIN_BRANCH, snapshotId: mainHead ?? null },
@@ -119,7 +125,7 @@ export async function publishBranch(catalog: Catalog, id: TableIdentifier, o: Pu
       ? [{ action: 'remove-snapshot-ref', refName: o.branch }, { action: 'remove-properties', removals: [auditPropertyKey(o.branch)] }]
       : mainAfter === pinned ? [] : [{ action: 'set-snapshot-ref', refName: o.branch, ...ref, snapshotId: mainAfter } as TableUpdate & SnapshotRef];
 
-    if (div.branchOnly.length === 0) {
+    if (pending.length === 0) {
       decided = { kind: 'nothing', mainAfter: mainHead ?? null, published: [] };
       if (!o.dropBranch) return undefined;
       return { updates: branchEnd(mainHead ?? pinned), requirements, attemptFiles: [] };
@@ -132,7 +138,7 @@ export async function publishBranch(catalog: Catalog, id: TableIdentifier, o: Pu
       throw new PublishRefusedError('conflict', `cannot publish branch '${o.branch}' of ${table}: it has no history in common with main (no fork point)`);
     }
     const validator = new PublishValidator({ io: catalog.io, meta: m, table, branch: o.branch, mainSince: div.baseOnly });
-    const actions = div.branchOnly.map((s) => {
+    const actions = pending.map((s) => {
       let pick = picks.get(s.snapshotId);
       if (!pick) {
         pick = new CherryPick(catalog.io, { source: s, branch: MAIN_BRANCH, validate: (b, parent, changes) => validation.current!.validate(b, parent, s, changes) });

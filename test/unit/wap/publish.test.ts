@@ -13,6 +13,7 @@ import { snapshotById, type TableMetadata } from '../../../src/spec/table-metada
 import type { TableIdentifier } from '../../../src/table/identifier.ts';
 import { tableFiles } from '../../../src/table/table-files.ts';
 import { appendRecords } from '../../../src/transaction/append-records.ts';
+import { createBranch } from '../../../src/transaction/manage-refs.ts';
 import { commitUpdateWithRetry } from '../../../src/transaction/commit-with-retry.ts';
 import { CherryPickConflictError } from '../../../src/transaction/cherry-pick.ts';
 import { auditPropertyKey, branchAuditRecord, encodeAuditRecord } from '../../../src/wap/branch-status.ts';
@@ -136,6 +137,41 @@ describe('publishBranch', () => {
     assert.equal(ref(after, 'main'), ref(before, 'main'));
     assert.equal(ref(after, 'b'), ref(before, 'b'));
     assert.equal(after.metadataLog.length, before.metadataLog.length);
+  });
+
+  test('a MERGE that only INSERTED a key (nothing to delete on the branch) is key-validated: main appended that key since the fork → refused', async () => {
+    // On the branch key 50 is new, so the MERGE commits an append; a MERGE on the new main would
+    // replace main's row 50 instead of adding a second one.
+    const staged = await mergeRecords(wh.catalog, ID, [{ id: 50, v: 'b-new' }], { branch: 'b', mode: 'merge-on-read' });
+    assert.equal(staged.snapshot?.summary.operation, 'append');
+    await appendRecords(wh.catalog, ID, [{ id: 50, v: 'm50' }]);
+    const before = await meta(wh);
+    await assert.rejects(publishBranch(wh.catalog, ID, { branch: 'b', metrics: quietMetrics() }), (e: unknown) => {
+      assert.ok(e instanceof CherryPickConflictError, String(e));
+      assert.match(e.message, /snapshot \d+ \(append\) changes key id=50, which main also changed since the fork/);
+      return true;
+    });
+    assert.equal(ref(await meta(wh), 'main'), ref(before, 'main'));
+    // A plain append of the same key is not validated (Java cherry-picks appends as they are).
+    await appendRecords(wh.catalog, ID, [{ id: 60, v: 'b60' }], { branch: 'c' });
+    await appendRecords(wh.catalog, ID, [{ id: 60, v: 'm60' }]);
+    assert.equal((await publishBranch(wh.catalog, ID, { branch: 'c', metrics: quietMetrics() })).kind, 'reapplied');
+    assert.deepEqual((await live(wh)).filter((r) => r.startsWith('60:')), ['60:b60', '60:m60']);
+  });
+
+  test('a branch forked from a published branch does not publish the already-published snapshots again (source-snapshot-id)', async () => {
+    await appendRecords(wh.catalog, ID, rows(10, 1, 'b'), { branch: 'b' });
+    await createBranch(wh.catalog, ID, 'c', { from: 'b' });
+    const c2 = await appendRecords(wh.catalog, ID, rows(20, 1, 'c'), { branch: 'c' });
+    await appendRecords(wh.catalog, ID, rows(100, 1, 'm'));
+    assert.equal((await publishBranch(wh.catalog, ID, { branch: 'b', metrics: quietMetrics() })).kind, 'reapplied');
+    const r = await publishBranch(wh.catalog, ID, { branch: 'c', metrics: quietMetrics() });
+    assert.deepEqual(r.published.map((p) => p.sourceSnapshotId), [c2.snapshot.snapshotId], 'only c\'s own snapshot');
+    assert.deepEqual(await live(wh), ['1:r1', '2:r2', '3:r3', '10:b10', '20:c20', '100:m100'].sort());
+    // Everything on a branch already published: nothing to do.
+    await createBranch(wh.catalog, ID, 'd', { from: c2.snapshot.snapshotId });
+    assert.equal((await publishBranch(wh.catalog, ID, { branch: 'd', metrics: quietMetrics() })).kind, 'nothing');
+    assert.deepEqual(await live(wh), ['1:r1', '2:r2', '3:r3', '10:b10', '20:c20', '100:m100'].sort());
   });
 
   test('a copy-on-write batch whose file main compacted away is refused (validateDataFilesExist)', async () => {
