@@ -55,7 +55,9 @@ export function offendingRowsSql(c: BoundCheck): string | undefined {
     case 'relationships':
       return `SELECT * FROM rows t WHERE ${col(f!)} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM ${quoteIdent(c.refTable!)} r WHERE r.v = ${col(f!)})`;
     case 'sql':
-      return c.sql.trim().replace(/;\s*$/, '');
+      // Ends with a newline: the runner wraps it (`SELECT count(*) FROM (<sql>) q`), and a
+      // trailing `-- comment` would otherwise swallow the wrapper's closing parenthesis.
+      return `${c.sql.trim().replace(/;\s*$/, '')}\n`;
     case 'row_count':
     case 'freshness':
       return undefined;

@@ -101,6 +101,11 @@ describe('runAudit: check kinds on rows a branch adds', () => {
     assert.equal(ok.passed, true);
   });
 
+  test('sql ending in a -- comment (a YAML block scalar with a note on its last line) runs', async () => {
+    const c = await t.check([{ type: 'sql', name: 'noted', sql: "SELECT id, amount FROM rows\nWHERE region = 'eu' AND amount < 0 -- refunds are audited elsewhere\n" }]);
+    assert.deepEqual([c.passed, c.failing, c.samples], [false, 1, [{ id: '12', amount: '-0.01' }]]);
+  });
+
   test('scope branch audits main\'s rows too; added does not', async () => {
     const r = await t.audit([
       { type: 'not_null', column: 'region', name: 'added' },

@@ -3,12 +3,14 @@
 // the other writer wins the race and the loser re-validates on the new base.
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, test } from 'node:test';
-import { committedOffsets, kafkaSourceId, offsetsSummary, offsetsValidator, StaleBatchError, type OffsetRange } from '../../../src/ingest/source-offsets.ts';
+import pino from 'pino';
+import { committedOffsets, kafkaSourceId, positionHeads, offsetsSummary, offsetsValidator, StaleBatchError, type OffsetRange } from '../../../src/ingest/source-offsets.ts';
 import { expireSnapshots, planSnapshotExpiry } from '../../../compaction/expire-snapshots.ts';
 import { rewriteManifests } from '../../../compaction/rewrite-manifests.ts';
 import { schemaFromJson } from '../../../src/spec/schema.ts';
 import type { TableMetadata } from '../../../src/spec/table-metadata.ts';
 import { appendRecords } from '../../../src/transaction/append-records.ts';
+import { quarantineBranch } from '../../../src/wap/quarantine.ts';
 import { testWarehouse, type TestWarehouse } from '../../support/warehouse.ts';
 
 const SCHEMA = schemaFromJson({ type: 'struct', fields: [{ name: 'id', required: true, type: 'long' }] }, { assignIds: true });
@@ -40,6 +42,19 @@ describe('source offsets in the table', () => {
     assert.deepStrictEqual(committedOffsets(m, 'main', kafkaSourceId('other', 'orders')), new Map());
     // A branch that does not exist yet forks from main, so it starts from main's positions.
     assert.deepStrictEqual(committedOffsets(m, 'audit', SOURCE), new Map([[0, 20n], [1, 5n]]));
+  });
+
+  test('a branch counts its own quarantined batches, not those of a branch named <branch>/x', async () => {
+    await appendBatch(wh, [[0, 0n, 10n]]);
+    await appendBatch(wh, [[0, 10n, 50n]], { branch: 'a/b' });
+    const q = await quarantineBranch(wh.catalog, ID, { branch: 'a/b', record: { checkedAtMs: 1, checks: 1, failed: [] }, log: pino({ level: 'silent' }) });
+    assert.match(q.quarantineBranch, /^quarantine\/a\/b\/\d+$/);
+    await appendBatch(wh, [[0, 10n, 15n]], { branch: 'a' });
+    const qa = await quarantineBranch(wh.catalog, ID, { branch: 'a', record: { checkedAtMs: 1, checks: 1, failed: [] }, log: pino({ level: 'silent' }) });
+    const m = (await wh.catalog.loadTable(ID)).metadata;
+    assert.deepStrictEqual(positionHeads(m, 'a').sort(), [m.refs.main!.snapshotId, qa.snapshotId].sort(), 'main (a does not exist now) and a\'s own quarantined batch');
+    assert.deepStrictEqual(committedOffsets(m, 'a', SOURCE), new Map([[0, 15n]]), 'offsets 15..50 of a/b\'s quarantined batch are not a\'s');
+    assert.deepStrictEqual(committedOffsets(m, 'a/b', SOURCE), new Map([[0, 50n]]));
   });
 
   test('a replayed batch is refused and leaves no file', async () => {
