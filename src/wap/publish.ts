@@ -73,6 +73,18 @@ function requireBranch(m: TableMetadata, table: string, branch: string): Snapsho
   return head;
 }
 
+/** Every one of `staged` is on main: itself (a fast-forward) or re-applied (`source-snapshot-id`). */
+function publishedOnMain(m: TableMetadata, staged: readonly bigint[]): boolean {
+  if (staged.length === 0) return false;
+  const onMain = new Set<string>();
+  for (const s of ancestorsOf(m, m.refs[MAIN_BRANCH]?.snapshotId)) {
+    onMain.add(s.snapshotId.toString());
+    const source = s.summary['source-snapshot-id'];
+    if (source !== undefined) onMain.add(source);
+  }
+  return staged.every((id) => onMain.has(id.toString()));
+}
+
 /** Refuses a quarantined branch or one whose recorded audit of its head failed (unless forced). */
 export function checkPublishable(m: TableMetadata, table: string, branch: string, head: Snapshot, force: boolean): void {
   if (force) return;
@@ -95,6 +107,7 @@ export async function publishBranch(catalog: Catalog, id: TableIdentifier, o: Pu
     throw new PublishRefusedError('conflict', `branch '${o.branch}' of ${table} moved from ${o.expectedHead} to ${head.snapshotId} after its audit: audit it again before publishing`);
   }
   const pinned = head.snapshotId;
+  const staged = divergence(first.metadata, pinned).branchOnly.map((s) => s.snapshotId);
   const picks = new Map<bigint, CherryPick>();
   let decided: Attempt | undefined;
   // The cherry-picks keep their snapshot ids and manifests across attempts; the validation is
@@ -104,6 +117,11 @@ export async function publishBranch(catalog: Catalog, id: TableIdentifier, o: Pu
   const prepare = async (base: LoadedTable, attempt: number): Promise<PreparedUpdate | undefined> => {
     const m = base.metadata;
     const ref = m.refs[o.branch];
+    if ((!ref || ref.snapshotId !== pinned) && publishedOnMain(m, staged)) {
+      // Another `floe publish` of the same branch won the race: it is on main, reset or dropped.
+      decided = { kind: 'nothing', mainAfter: m.refs[MAIN_BRANCH]?.snapshotId ?? null, published: [] };
+      return undefined;
+    }
     if (!ref) throw new NotFoundError(`branch '${o.branch}' of ${table} was dropped while it was being published`);
     if (ref.snapshotId !== pinned) {
       throw new PublishRefusedError('conflict', `branch '${o.branch}' of ${table} moved from ${pinned} to ${ref.snapshotId} while it was being published: publish again (after auditing the new head)`);

@@ -160,6 +160,24 @@ describe('publishBranch', () => {
     assert.deepEqual(await strayAvro(wh), [], 'manifests and manifest lists of the lost attempt are removed');
   });
 
+  for (const dropBranch of [false, true]) {
+    test(`two publishes of the same branch at once${dropBranch ? ' (--drop-branch)' : ''}: one re-applies, the other finds it on main — no refusal, nothing twice`, async () => {
+      await appendRecords(wh.catalog, ID, rows(10, 2), { branch: 'b' });
+      await mergeRecords(wh.catalog, ID, [{ id: 2, v: 'b-upd' }], { branch: 'b', mode: 'merge-on-read' });
+      await appendRecords(wh.catalog, ID, rows(100, 1, 'm'));
+      let other: Awaited<ReturnType<typeof publishBranch>> | undefined;
+      const r = await publishBranch(wh.catalog, ID, {
+        branch: 'b', dropBranch, metrics: quietMetrics(),
+        hooks: { beforeSwap: async (attempt) => { if (attempt === 1) other = await publishBranch(wh.catalog, ID, { branch: 'b', dropBranch, metrics: quietMetrics() }); } },
+      });
+      assert.equal(other?.kind, 'reapplied');
+      assert.equal(r.kind, 'nothing', 'the loser publishes nothing and is not refused');
+      assert.equal(r.mainSnapshotId, other!.mainSnapshotId);
+      assert.deepEqual(await live(wh), ['1:r1', '2:b-upd', '3:r3', '10:r10', '11:r11', '100:m100'].sort());
+      assert.deepEqual(await strayAvro(wh), [], 'the loser\'s manifests are removed');
+    });
+  }
+
   test('a conflict that appears during the race is found on the retry: refused, nothing committed, no stray files', async () => {
     await mergeRecords(wh.catalog, ID, [{ id: 2, v: 'b-upd' }], { branch: 'b', mode: 'merge-on-read' });
     await appendRecords(wh.catalog, ID, rows(100, 2, 'm'));
