@@ -131,8 +131,8 @@ describe('write-audit-publish ingest: manual and every-N-batches policies', () =
     assert.deepStrictEqual(await ids(), [...range(0, 15), ...range(25, 50)]);
   });
 
-  for (const point of ['commit.after-metadata-file#2', 'commit.after-catalog-swap#2']) {
-    test(`every-batch: killed at ${point} (the quarantine's commit): the rerun quarantines the batch once, the next batch publishes`, async () => {
+  for (const point of ['wap.after-stage', 'wap.after-audit', 'commit.after-metadata-file#2', 'commit.after-catalog-swap#2']) {
+    test(`every-batch: killed at ${point} (a failing batch, before or at its quarantine): the rerun quarantines the batch once, the next batch publishes`, async () => {
       const every = config('every-batch');
       const before = await ids();
       const first = before.at(-1)! + 1;
