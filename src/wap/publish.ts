@@ -86,9 +86,18 @@ function publishedOnMain(m: TableMetadata, staged: readonly bigint[]): boolean {
 }
 
 /** Refuses a quarantined branch or one whose recorded audit of its head failed (unless forced). */
-export function checkPublishable(m: TableMetadata, table: string, branch: string, head: Snapshot, force: boolean): void {
+export function checkPublishable(m: TableMetadata, table: string, branch: string, head: Snapshot, force: boolean, o: { auditedHead?: bigint } = {}): void {
   if (force) return;
-  const record = branchAuditRecord(m, branch);
+  let record: ReturnType<typeof branchAuditRecord>;
+  try {
+    record = branchAuditRecord(m, branch);
+  } catch (err) {
+    // An unreadable record (hand-edited property) blocks a plain publish with its one-line
+    // error; a caller that has just audited this very head (the gate) does not need it —
+    // else one bad property stops a write-audit-publish ingest at every restart.
+    if (o.auditedHead !== head.snapshotId || isQuarantineBranch(branch)) throw err;
+    record = undefined;
+  }
   if (isQuarantineBranch(branch) || record?.status === 'quarantined') {
     throw new PublishRefusedError('quarantined', `branch '${branch}' of ${table} is quarantined${record?.quarantinedFrom ? ` (from '${record.quarantinedFrom}')` : ''}: it is not published without --force`);
   }
@@ -102,7 +111,7 @@ export async function publishBranch(catalog: Catalog, id: TableIdentifier, o: Pu
   const table = identifierToString(id);
   const first = await catalog.loadTable(id);
   const head = requireBranch(first.metadata, table, o.branch);
-  checkPublishable(first.metadata, table, o.branch, head, o.force ?? false);
+  checkPublishable(first.metadata, table, o.branch, head, o.force ?? false, o.expectedHead !== undefined ? { auditedHead: o.expectedHead } : {});
   if (o.expectedHead !== undefined && head.snapshotId !== o.expectedHead) {
     throw new PublishRefusedError('conflict', `branch '${o.branch}' of ${table} moved from ${o.expectedHead} to ${head.snapshotId} after its audit: audit it again before publishing`);
   }

@@ -11,6 +11,8 @@ import type { Catalog } from '../../../src/table/catalog.ts';
 import { appendRecords } from '../../../src/transaction/append-records.ts';
 import { auditAndPublish } from '../../../src/wap/audit-and-publish.ts';
 import { PublishRefusedError } from '../../../src/wap/publish-errors.ts';
+import { publishBranch } from '../../../src/wap/publish.ts';
+import { ValidationError } from '../../../src/errors.ts';
 import { readTableRows } from '../../support/read-table.ts';
 import { testWarehouse, type TestWarehouse } from '../../support/warehouse.ts';
 
@@ -61,5 +63,14 @@ describe('audit while the branch moves', () => {
     assert.deepEqual(await ids(), [1]);
     assert.deepEqual(await ids(r.quarantineBranch!), [1, 2, 99], 'nothing lost: both snapshots wait on the quarantine branch');
     assert.equal((await wh.catalog.loadTable(ID)).metadata.refs.audit, undefined);
+  });
+
+  test('a hand-corrupted audit record: floe publish refuses in one line; the gate, which audits the head itself, publishes', async () => {
+    await wh.catalog.commitTable(ID, [], [{ action: 'set-properties', updates: { 'floe.wap.audit.audit': '{"status":"passed"' } }]);
+    await assert.rejects(publishBranch(wh.catalog, ID, { branch: 'audit' }), (e: Error) => e instanceof ValidationError && /^table property floe\.wap\.audit\.audit is not JSON: [^\n]+$/.test(e.message));
+    assert.deepEqual(await ids(), [1]);
+    const r = await auditAndPublish(wh.catalog, ID, { branch: 'audit', checks: await checks(), quarantineConflicts: true });
+    assert.equal(r.outcome, 'published');
+    assert.deepEqual(await ids(), [1, 2]);
   });
 });
