@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import { Registry } from 'prom-client';
 import pino from 'pino';
-import { NotFoundError } from '../../../src/errors.ts';
+import { NotFoundError, ValidationError } from '../../../src/errors.ts';
+import { createBranch } from '../../../src/transaction/manage-refs.ts';
 import { mergeRecords } from '../../../src/merge/merge-records.ts';
 import { schemaFromJson } from '../../../src/spec/schema.ts';
 import { snapshotById, type TableMetadata } from '../../../src/spec/table-metadata.ts';
@@ -272,6 +273,17 @@ describe('quarantineBranch', () => {
     // The name is free for the next batch, which forks from main again.
     const next = await appendRecords(wh.catalog, ID, rows(20), { branch: 'audit' });
     assert.equal(next.snapshot.parentSnapshotId, ref(m, 'main'));
+  });
+
+  test('a branch re-created at a head already quarantined: one clear refusal, not a retried conflict', async () => {
+    await appendRecords(wh.catalog, ID, rows(10), { branch: 'b' });
+    const quiet = { metrics: quietMetrics(), log: pino({ level: 'silent' }) };
+    const q = await quarantineBranch(wh.catalog, ID, { branch: 'b', record: { checkedAtMs: 1, checks: 0, failed: [] }, ...quiet });
+    await createBranch(wh.catalog, ID, 'b', { from: q.quarantineBranch });
+    const before = (await wh.catalog.loadTable(ID)).metadataLocation;
+    await assert.rejects(quarantineBranch(wh.catalog, ID, { branch: 'b', record: { checkedAtMs: 1, checks: 0, failed: [] }, ...quiet }),
+      (e: Error) => e instanceof ValidationError && e.message === `cannot quarantine branch 'b' of t.x: '${q.quarantineBranch}' already exists (the same head was quarantined before); drop one of the two branches`);
+    assert.equal((await wh.catalog.loadTable(ID)).metadataLocation, before);
   });
 
   test('a missing branch fails naming it, nothing changed', async () => {
