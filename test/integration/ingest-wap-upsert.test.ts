@@ -174,4 +174,26 @@ describe('floe ingest: upsert route with write-audit-publish (NDJSON)', () => {
     assert.equal(published.length, 1);
     assert.equal(published[0]!.snapshots, 2);
   });
+
+  // A restart gates the staged batch before reading: the publish is that run's first commit.
+  for (const point of ['commit.after-metadata-file', 'commit.after-catalog-swap']) {
+    test(`killed at ${point} while re-applying a MERGE batch on a moved main: the rerun publishes it once`, async () => {
+      const b = batch([10, 'u', `k${seq}`], [12, 'd'], [20 + seq, 'c', 'new'], [11, 'u', `k${seq}`]);
+      appendFileSync(input, text(b));
+      // Stage first (killed after the stage), then move main, then kill inside the publish.
+      assert.equal((await runIngest(wh, every, { FLOE_FAULT_AT: 'wap.after-stage' })).signal, 'SIGKILL');
+      await mergeRecords(wh.catalog, ID, [{ id: 500 + seq, name: 'other', seq: 5000 + seq }]);
+      model = apply(model, [{ id: 500 + seq, op: 'c', name: 'other', seq: 0 }]);
+      const killed = await runIngest(wh, every, { FLOE_FAULT_AT: point });
+      assert.equal(killed.signal, 'SIGKILL', `died at ${point}`);
+      const rerun = await runIngest(wh, every);
+      assert.equal(rerun.code, 0, JSON.stringify(rerun.log.slice(-3)));
+      model = apply(model, b);
+      assert.deepStrictEqual(await rows(), expected(model), 'applied once on the moved main');
+      const m = (await wh.catalog.loadTable(ID)).metadata;
+      const onMain = [...(function* () { let s = m.snapshots.find((x) => x.snapshotId === m.refs.main!.snapshotId); while (s) { yield s; s = m.snapshots.find((x) => x.snapshotId === s!.parentSnapshotId); } })()];
+      const sources = onMain.map((x) => x.summary['source-snapshot-id']).filter((x) => x !== undefined);
+      assert.equal(new Set(sources).size, sources.length, 'no staged snapshot re-applied twice');
+    });
+  }
 });
