@@ -58,17 +58,12 @@ export function validateRefName(name: string, what: 'branch' | 'tag' | 'ref' = '
  */
 export const RESERVED_REF_PREFIX = 'quarantine/';
 
-/**
- * validateRefName plus the rules for a name floe gives to a new ref (create, rename target):
- * not under quarantine/, and not a whole number — `--from 123` and `--snapshot 123` resolve a
- * ref name before a snapshot id, so a branch named like a snapshot id would shadow it.
- */
+/** validateRefName plus: a name floe gives to a new ref (create, rename target) is not under quarantine/. */
 export function validateNewRefName(name: string, what: 'branch' | 'tag'): void {
   validateRefName(name, what);
   if (name.startsWith(RESERVED_REF_PREFIX)) {
     throw new ValidationError(`${what} name '${name}' is reserved: names under ${RESERVED_REF_PREFIX} are given only to quarantined write-audit-publish branches (floe quarantine); choose another name`);
   }
-  if (/^-?\d+$/.test(name)) throw new ValidationError(`${what} name '${name}' looks like a snapshot id (it would shadow one in --from/--snapshot): use a name with a letter in it`);
 }
 
 function validateRetention(r: RefRetention, type: RefType, name: string): void {
@@ -116,6 +111,11 @@ function existingRef(t: LoadedTable, name: string, type: RefType | undefined): S
 function refuseExisting(t: LoadedTable, name: string): void {
   const ref = t.metadata.refs[name];
   if (ref) throw new ValidationError(`${identifierToString(t.identifier)} already has a ${ref.type} '${name}' (at snapshot ${ref.snapshotId})`);
+  // `--from N` / `--snapshot N` resolve a ref name before a snapshot id: a new ref named like
+  // one of the table's snapshots would shadow it (a tag named 2026 is fine).
+  if (/^-?\d+$/.test(name) && t.metadata.snapshots.some((s) => s.snapshotId.toString() === name)) {
+    throw new ValidationError(`${identifierToString(t.identifier)} has a snapshot ${name}: a ref of that name would shadow it in --from/--snapshot; choose another name`);
+  }
 }
 
 /**
