@@ -4,9 +4,10 @@
 // positions), every live tag keeps its snapshot — then one
 // commit removes them, and only files that no remaining snapshot reaches are deleted.
 import { faultPoint } from '../src/fault-points.ts';
-import { ancestorsOf, MAIN_BRANCH, propertyInt, type Snapshot, type TableMetadata } from '../src/spec/table-metadata.ts';
+import { ancestorsOf, branchBase, MAIN_BRANCH, propertyInt, type Snapshot, type TableMetadata } from '../src/spec/table-metadata.ts';
+import { BRANCH_PROPERTY_PREFIXES, RESERVED_REF_PREFIX } from '../src/transaction/manage-refs.ts';
 import { commitUpdateWithRetry } from '../src/transaction/commit-with-retry.ts';
-import { recordsSourcePositions } from '../src/transaction/source-positions.ts';
+import { decodeOffsets, OFFSETS_KEY_PREFIX, recordsSourcePositions } from '../src/transaction/source-positions.ts';
 import type { Catalog } from '../src/table/catalog.ts';
 import type { TableIdentifier } from '../src/table/identifier.ts';
 import { reachableFiles } from '../src/table/table-files.ts';
@@ -26,6 +27,36 @@ export interface ExpiryPlan {
   readonly retained: readonly bigint[];
 }
 
+/** The newest next-offset of every (offsets key, partition) along `head`'s ancestry. */
+function offsetsAlong(m: TableMetadata, head: bigint | undefined): Map<string, bigint> {
+  const out = new Map<string, bigint>();
+  for (const s of ancestorsOf(m, head)) {
+    for (const [key, text] of Object.entries(s.summary)) {
+      if (!key.startsWith(OFFSETS_KEY_PREFIX)) continue;
+      for (const [p, o] of decodeOffsets(text)) if (!out.has(`${key}\u0000${p}`)) out.set(`${key}\u0000${p}`, o);
+    }
+  }
+  return out;
+}
+
+/**
+ * A quarantined write-audit-publish batch (`quarantine/<branch>/<id>`) is what tells its
+ * ingest that the batch's records were consumed (src/ingest/source-offsets.ts positionHeads):
+ * removed by max-ref-age-ms before `<branch>` (or main, when the branch is gone) has recorded
+ * offsets as far, a restarted ingest would read those records again. Such a ref outlives its
+ * max-ref-age-ms until then (normally the next published batch).
+ */
+export function quarantineHoldsOffsets(m: TableMetadata, name: string): boolean {
+  const from = new RegExp(`^${RESERVED_REF_PREFIX}(.+)/-?\\d+$`).exec(name)?.[1];
+  const ref = m.refs[name];
+  if (from === undefined || ref?.type !== 'branch') return false;
+  const own = offsetsAlong(m, ref.snapshotId);
+  if (own.size === 0) return false;
+  const origin = offsetsAlong(m, branchBase(m, from)?.snapshotId);
+  for (const [k, o] of own) if ((origin.get(k) ?? -1n) < o) return true;
+  return false;
+}
+
 export function planSnapshotExpiry(m: TableMetadata, o: ExpiryOptions): ExpiryPlan {
   const defaultMaxAge = o.olderThanMs ?? propertyInt(m, 'history.expire.max-snapshot-age-ms', 5 * 24 * 3600 * 1000);
   const defaultMinKeep = o.retainLast ?? propertyInt(m, 'history.expire.min-snapshots-to-keep', 1);
@@ -36,7 +67,7 @@ export function planSnapshotExpiry(m: TableMetadata, o: ExpiryOptions): ExpiryPl
   for (const [name, ref] of Object.entries(m.refs)) {
     const head = byId.get(ref.snapshotId);
     const maxRefAge = ref.maxRefAgeMs ?? defaultMaxRefAge;
-    if (name !== MAIN_BRANCH && head && o.nowMs - head.timestampMs > maxRefAge) { removeRefs.push(name); continue; }
+    if (name !== MAIN_BRANCH && head && o.nowMs - head.timestampMs > maxRefAge && !quarantineHoldsOffsets(m, name)) { removeRefs.push(name); continue; }
     if (ref.type === 'tag') { retained.add(ref.snapshotId); continue; }
     const minKeep = Math.max(1, ref.minSnapshotsToKeep ?? defaultMinKeep);
     // The branch's own max-snapshot-age-ms wins over --older-than, as min-snapshots-to-keep wins
@@ -93,6 +124,8 @@ export async function expireSnapshots(catalog: Catalog, id: TableIdentifier, o: 
       // commit, leaving snapshots gone and their files undeleted behind an error).
       planned = { plan, expireIds, expired, candidates: await reachableFiles(catalog.io, expired), keep: await reachableFiles(catalog.io, kept) };
       if (o.dryRun || (expired.length === 0 && plan.removeRefs.length === 0)) return undefined;
+      const ownedProperties = plan.removeRefs.filter((r) => base.metadata.refs[r]?.type === 'branch')
+        .flatMap((r) => BRANCH_PROPERTY_PREFIXES.map((p) => `${p}${r}`)).filter((k) => base.metadata.properties[k] !== undefined);
       return {
         attemptFiles: [],
         // Every ref must still be where the plan saw it: a moved ref may need a planned snapshot.
@@ -102,6 +135,8 @@ export async function expireSnapshots(catalog: Catalog, id: TableIdentifier, o: 
         ],
         updates: [
           ...plan.removeRefs.map((refName) => ({ action: 'remove-snapshot-ref' as const, refName })),
+          // A removed branch's own properties (its WAP audit record) go with it, as in dropRef.
+          ...(ownedProperties.length > 0 ? [{ action: 'remove-properties' as const, removals: ownedProperties }] : []),
           ...(plan.expire.length > 0 ? [{ action: 'remove-snapshots' as const, snapshotIds: plan.expire }] : []),
         ],
       };

@@ -83,7 +83,7 @@ function keyPath(prefix: string, p: readonly PropertyKey[]): string {
 
 function issueText(prefix: string, err: z.ZodError): string {
   const issue = err.issues[0]!;
-  const where = keyPath(prefix, issue.path);
+  const where = keyPath(prefix, issue.path) || '(root)';
   if (issue.code === 'invalid_type' && issue.input === undefined) return `${where}: required`;
   if (issue.code === 'unrecognized_keys') return `${where}: unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `'${k}'`).join(', ')}`;
   return `${where}: ${issue.message}`;
@@ -170,7 +170,8 @@ export async function loadAuditChecks(file: string): Promise<AuditChecks> {
   try { text = readFileSync(file, 'utf8'); } catch (e) { throw new ValidationError(`cannot read check file ${name}: ${errorMessage(e)}`); }
   let value: unknown;
   try {
-    value = YAML.parse(text, { intAsBigInt: false, prettyErrors: false, uniqueKeys: true });
+    // merge: `<<: *anchor` reuses a check's settings (aliases stay capped: no alias bombs).
+    value = YAML.parse(text, { intAsBigInt: false, prettyErrors: false, uniqueKeys: true, merge: true });
   } catch (e) {
     throw new ValidationError(`${name}: not valid YAML/JSON: ${oneLine(errorMessage(e))}`);
   }

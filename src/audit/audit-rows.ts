@@ -8,7 +8,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { UnsupportedError } from '../errors.ts';
+import { FileIOError, UnsupportedError, errorMessage } from '../errors.ts';
 import type { FileIO } from '../io/file-io.ts';
 import { uriToPath } from '../io/local-file-io.ts';
 import { scanLiveRows } from '../merge/live-rows.ts';
@@ -99,6 +99,26 @@ class LocalCopies {
   async cleanup(): Promise<void> { if (this.dir) await rm(this.dir, { recursive: true, force: true }); }
 }
 
+/**
+ * The error for a failed read of a snapshot's data files: one line naming the data file (as the
+ * table's metadata spells it) that is missing or does not decode, found by reading the files
+ * one by one — never a partial audit, which could pass a batch whose rows were not all seen.
+ */
+async function unreadableFile(db: AuditDatabase, src: RowSource, files: readonly { path: string; file: string }[], readOne: (p: string) => string, cause: unknown): Promise<Error> {
+  const at = src.snapshot ? ` of snapshot ${src.snapshot.snapshotId}` : '';
+  const firstLine = (e: unknown): string => errorMessage(e).split('\n')[0]!.trim();
+  for (const f of files) {
+    try {
+      await db.connection.run(`CREATE OR REPLACE TEMP TABLE audit_probe AS ${readOne(f.path)}`);
+    } catch (e) {
+      return new FileIOError(`cannot audit: data file ${f.file}${at} cannot be read: ${firstLine(e)}`, { cause: e });
+    } finally {
+      await db.connection.run('DROP TABLE IF EXISTS audit_probe');
+    }
+  }
+  return new FileIOError(`cannot audit: the data files${at} cannot be read: ${firstLine(cause)}`, { cause });
+}
+
 /** The `schema` argument of read_parquet: field id → column name, DuckDB type, NULL default. */
 function parquetSchemaArg(fields: readonly NestedField[]): string {
   return `MAP {${fields.map((f) => `${f.id}: {name: ${quoteString(f.name)}, type: ${quoteString(duckdbType(f.type))}, default_value: NULL}`).join(', ')}}`;
@@ -147,9 +167,14 @@ export async function loadRows(db: AuditDatabase, name: string, src: RowSource):
       }
       app.closeSync();
     }
-    const scan = `read_parquet([${paths.map(quoteString).join(', ')}], filename = true, file_row_number = true, schema = ${parquetSchemaArg(fields)})`;
+    const scanOf = (ps: readonly string[]): string => `read_parquet([${ps.map(quoteString).join(', ')}], filename = true, file_row_number = true, schema = ${parquetSchemaArg(fields)})`;
     const antiJoin = deleted.length > 0 ? ` ANTI JOIN ${quoteIdent(deletedTable)} d ON d.path = p.filename AND d.pos = p.file_row_number` : '';
-    await c.run(`CREATE OR REPLACE TABLE ${quoteIdent(name)} AS SELECT ${fields.map((f) => `p.${quoteIdent(f.name)}`).join(', ')} FROM ${scan} p${antiJoin}`);
+    const columns = fields.map((f) => `p.${quoteIdent(f.name)}`).join(', ');
+    try {
+      await c.run(`CREATE OR REPLACE TABLE ${quoteIdent(name)} AS SELECT ${columns} FROM ${scanOf(paths)} p${antiJoin}`);
+    } catch (e) {
+      throw await unreadableFile(db, src, data.map((d, i) => ({ path: paths[i]!, file: d.file.filePath })), (p) => `SELECT ${columns} FROM ${scanOf([p])} p`, e);
+    }
     if (deleted.length > 0) await c.run(`DROP TABLE ${quoteIdent(deletedTable)}`);
     const r = await c.runAndReadAll(`SELECT count(*) FROM ${quoteIdent(name)}`);
     return Number(r.getRows()[0]![0]);

@@ -14,7 +14,19 @@ export type BoundCheck = AuditCheck & {
   readonly fields: readonly NestedField[];
   /** For relationships: the DuckDB table holding the other table's column (as `v`). */
   readonly refTable?: string;
+  /** For accepted_values with a long list: the DuckDB table holding the values as text (`v`),
+   * loaded by loadAcceptedValues instead of a literal list in the SQL text. */
+  readonly valuesTable?: string;
 };
+
+/** Up to this many accepted values are inlined in the query; longer lists go to a table (a
+ * 200,000-value literal list took ~800 MB of parser memory per compiled query). */
+export const INLINE_ACCEPTED_VALUES = 1000;
+
+/** A literal's text for the values table: cast to the column's type in the query, as literalSql does. */
+export function literalText(v: CheckLiteral): string {
+  return typeof v === 'boolean' ? (v ? 'true' : 'false') : String(v);
+}
 
 /** The table's top-level field called `name` (dotted names are not columns of `rows`). */
 export function resolveColumn(schema: Schema, name: string, what: string): NestedField {
@@ -44,8 +56,12 @@ export function offendingRowsSql(c: BoundCheck): string | undefined {
       return `SELECT ${keys.join(', ')}, count(*) AS n FROM rows t WHERE ${keys.map((k) => `${k} IS NOT NULL`).join(' AND ')}`
         + ` GROUP BY ${keys.join(', ')} HAVING count(*) > 1 ORDER BY n DESC, ${keys.join(', ')}`;
     }
-    case 'accepted_values':
-      return `SELECT * FROM rows t WHERE ${col(f!)} IS NOT NULL AND ${col(f!)} NOT IN (${c.values.map((v) => literalSql(v, f!)).join(', ')})`;
+    case 'accepted_values': {
+      const list = c.valuesTable !== undefined
+        ? `SELECT CAST(v AS ${duckdbType(f!.type)}) FROM ${quoteIdent(c.valuesTable)}`
+        : c.values.map((v) => literalSql(v, f!)).join(', ');
+      return `SELECT * FROM rows t WHERE ${col(f!)} IS NOT NULL AND ${col(f!)} NOT IN (${list})`;
+    }
     case 'range': {
       const out: string[] = [];
       if (c.min !== undefined) out.push(`${col(f!)} ${c.inclusive ? '<' : '<='} ${literalSql(c.min, f!)}`);
@@ -55,7 +71,9 @@ export function offendingRowsSql(c: BoundCheck): string | undefined {
     case 'relationships':
       return `SELECT * FROM rows t WHERE ${col(f!)} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM ${quoteIdent(c.refTable!)} r WHERE r.v = ${col(f!)})`;
     case 'sql':
-      return c.sql.trim().replace(/;\s*$/, '');
+      // Ends with a newline: the runner wraps it (`SELECT count(*) FROM (<sql>) q`), and a
+      // trailing `-- comment` would otherwise swallow the wrapper's closing parenthesis.
+      return `${c.sql.trim().replace(/;\s*$/, '')}\n`;
     case 'row_count':
     case 'freshness':
       return undefined;

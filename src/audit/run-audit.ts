@@ -13,7 +13,7 @@ import { divergence, refSnapshot } from '../table/ref-lineage.ts';
 import type { AuditChecks, CheckScope, CheckSeverity, CheckType } from './audit-checks.ts';
 import { oneLine } from './audit-checks.ts';
 import { baseFilesRemovedBy, loadRows, type RowSource } from './audit-rows.ts';
-import { freshnessSql, offendingRowsSql, resolveColumn, type BoundCheck } from './check-sql.ts';
+import { freshnessSql, INLINE_ACCEPTED_VALUES, literalText, offendingRowsSql, resolveColumn, type BoundCheck } from './check-sql.ts';
 import { duckdbType, isoTimestamp, jsonRows, lockDownFiles, openAuditDatabase, quoteIdent, type AuditDatabase, type JsonValue } from './duckdb-session.ts';
 
 export interface AuditOptions {
@@ -122,7 +122,10 @@ async function bindChecks(catalog: Catalog, table: LoadedTable, schema: Schema, 
         b = { ...c, columns: key.map((f) => f!.name), fields: key as NonNullable<(typeof key)[number]>[] };
         break;
       }
-      case 'accepted_values': case 'range': case 'freshness': case 'relationships': b = { ...c, fields: [column(c.column)] }; break;
+      case 'accepted_values':
+        b = { ...c, fields: [column(c.column)], ...(c.values.length > INLINE_ACCEPTED_VALUES ? { valuesTable: `accepted_${i}` } : {}) };
+        break;
+      case 'range': case 'freshness': case 'relationships': b = { ...c, fields: [column(c.column)] }; break;
       case 'row_count': case 'sql': b = { ...c, fields: [] }; break;
     }
     for (const f of b.fields) {
@@ -146,6 +149,21 @@ async function bindChecks(catalog: Catalog, table: LoadedTable, schema: Schema, 
   return { checks: bound, refs };
 }
 
+/** Loads the long accepted-values lists into their tables (as text, cast in the query). */
+async function loadAcceptedValues(db: AuditDatabase, bound: BoundChecks): Promise<void> {
+  for (const b of bound.checks) {
+    if (b.type !== 'accepted_values' || b.valuesTable === undefined) continue;
+    await db.connection.run(`CREATE OR REPLACE TABLE ${quoteIdent(b.valuesTable)} (v VARCHAR)`);
+    const appender = await db.connection.createAppender(b.valuesTable);
+    try {
+      for (const v of b.values) { appender.appendVarchar(literalText(v)); appender.endRow(); }
+      appender.flushSync();
+    } finally {
+      appender.closeSync();
+    }
+  }
+}
+
 /** Prepares every check's queries against empty tables of the right types: SQL that does
  * not bind (unknown column, bad literal, not a SELECT) fails here, before data is read. */
 async function prepareChecks(db: AuditDatabase, schema: Schema, bound: BoundChecks, checks: AuditChecks, tableName: string): Promise<void> {
@@ -153,8 +171,15 @@ async function prepareChecks(db: AuditDatabase, schema: Schema, bound: BoundChec
   await c.run(`CREATE OR REPLACE TABLE audit_empty (${schema.fields.map((f) => `${quoteIdent(f.name)} ${duckdbType(f.type)}`).join(', ')})`);
   await c.run('CREATE OR REPLACE VIEW rows AS SELECT * FROM audit_empty');
   for (const [name, r] of bound.refs) await c.run(`CREATE OR REPLACE TABLE ${quoteIdent(name)} (v ${duckdbType(r.field.type)})`);
+  await loadAcceptedValues(db, bound);
   for (const [i, b] of bound.checks.entries()) {
     const what = `${checks.source}: checks[${i}] (${b.name}) on ${tableName}`;
+    if (b.type === 'accepted_values' && b.valuesTable !== undefined) {
+      // A value that is not of the column's type fails here, as an inline literal would.
+      try { await c.run(`SELECT CAST(v AS ${duckdbType(b.fields[0]!.type)}) FROM ${quoteIdent(b.valuesTable)}`); } catch (e) {
+        throw new ValidationError(`${what}: cannot compile the check: ${oneLine(errorMessage(e))}`);
+      }
+    }
     const sql = b.type === 'row_count' ? undefined : b.type === 'freshness' ? freshnessSql(b) : offendingRowsSql(b);
     if (sql === undefined) continue;
     try {
@@ -290,6 +315,7 @@ export async function runAudit(catalog: Catalog, id: TableIdentifier, o: AuditOp
       await db.connection.run(`CREATE OR REPLACE TABLE ${quoteIdent(name)} AS SELECT DISTINCT ${quoteIdent(r.field.name)} AS v FROM ${quoteIdent(`${name}__rows`)}`);
       refNames.set(name, `main${snapshot ? ` at snapshot ${snapshot.snapshotId}` : ', empty'}`);
     }
+    await loadAcceptedValues(db, bound);
     await lockDownFiles(db);
     const results: CheckResult[] = [];
     let viewScope: CheckScope | undefined;

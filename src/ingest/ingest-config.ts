@@ -6,6 +6,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ValidationError } from '../errors.ts';
 import { formatZodIssue } from '../spec/schema.ts';
+import { validateNewRefName } from '../transaction/manage-refs.ts';
 
 const capture = z.object({
   key: z.string().optional(),
@@ -100,7 +101,11 @@ export const ingestConfigSchema = z.object({
   c.routes.forEach((r, i) => {
     if (!r.wap) return;
     if (r.branch !== 'main') ctx.addIssue({ code: 'custom', path: ['routes', i, 'branch'], message: 'a wap route publishes to main: leave branch out (the batches are staged on wap.branch)' });
-    if (r.wap.branch === 'main' || r.wap.branch.startsWith('quarantine/')) ctx.addIssue({ code: 'custom', path: ['routes', i, 'wap', 'branch'], message: `the audit branch cannot be '${r.wap.branch}': name a branch of its own, e.g. audit` });
+    if (r.wap.branch === 'main') ctx.addIssue({ code: 'custom', path: ['routes', i, 'wap', 'branch'], message: `the audit branch cannot be '${r.wap.branch}': name a branch of its own, e.g. audit` });
+    else {
+      // The rules of `floe branch create`: no quarantine/ prefix, no blank edges or control characters.
+      try { validateNewRefName(r.wap.branch, 'branch'); } catch (e) { ctx.addIssue({ code: 'custom', path: ['routes', i, 'wap', 'branch'], message: (e as Error).message }); }
+    }
     if (r.wap.checks === undefined && r.wap.publish !== 'manual') ctx.addIssue({ code: 'custom', path: ['routes', i, 'wap', 'checks'], message: 'required unless publish is manual: the check file each batch is audited with' });
   });
   c.routes.forEach((r, i) => {

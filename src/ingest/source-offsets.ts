@@ -36,7 +36,9 @@ export function positionHeads(m: TableMetadata, branch: string): bigint[] {
   if (own !== undefined) heads.push(own);
   const quarantined = `${QUARANTINE_PREFIX}${branch}/`;
   for (const [name, ref] of Object.entries(m.refs)) {
-    if (ref.type === 'branch' && name.startsWith(quarantined) && !heads.includes(ref.snapshotId)) heads.push(ref.snapshotId);
+    // Exactly `quarantine/<branch>/<snapshot id>`: the quarantine of a branch `<branch>/x`
+    // (`quarantine/<branch>/x/<id>`) shares the prefix but is another branch's batch.
+    if (ref.type === 'branch' && name.startsWith(quarantined) && /^-?\d+$/.test(name.slice(quarantined.length)) && !heads.includes(ref.snapshotId)) heads.push(ref.snapshotId);
   }
   return heads;
 }

@@ -87,7 +87,13 @@ export async function commitUpdateWithRetry(catalog: Catalog, id: TableIdentifie
     let attemptFiles: readonly string[] = [];
     try {
       const prepared = await action.prepare(table, attempt);
-      if (!prepared) return { table, attempts: attempt, committed: false };
+      if (!prepared) {
+        // Nothing to change after all (e.g. another writer made the change during our retry):
+        // files an earlier attempt wrote for this update are referenced by nothing — unless an
+        // attempt's outcome is unknown (it may have landed under another id; keep them then).
+        if (attempt > 1 && !unknownOutcome) await deleteAll(catalog.io, action.sharedFiles?.() ?? []);
+        return { table, attempts: attempt, committed: false };
+      }
       lastPrepared = prepared;
       attemptFiles = prepared.attemptFiles;
       await opts.hooks?.beforeSwap?.(attempt);

@@ -49,6 +49,23 @@ export function validateRefName(name: string, what: 'branch' | 'tag' | 'ref' = '
   if (name.trim() !== name) throw new ValidationError(`${what} name ${JSON.stringify(name)} starts or ends with a blank`);
 }
 
+/**
+ * Where floe moves quarantined write-audit-publish branches (`quarantine/<branch>/<head id>`,
+ * src/wap/branch-status.ts QUARANTINE_PREFIX; spelled here because transaction/ must not import
+ * wap/; a unit test pins them together). Only the quarantine step names a branch there: a
+ * hand-made one would pass for a quarantined batch — refused by publish, and its source offsets
+ * counted as consumed by the ingest of the branch it seems to come from.
+ */
+export const RESERVED_REF_PREFIX = 'quarantine/';
+
+/** validateRefName plus: a name floe gives to a new ref (create, rename target) is not under quarantine/. */
+export function validateNewRefName(name: string, what: 'branch' | 'tag'): void {
+  validateRefName(name, what);
+  if (name.startsWith(RESERVED_REF_PREFIX)) {
+    throw new ValidationError(`${what} name '${name}' is reserved: names under ${RESERVED_REF_PREFIX} are given only to quarantined write-audit-publish branches (floe quarantine); choose another name`);
+  }
+}
+
 function validateRetention(r: RefRetention, type: RefType, name: string): void {
   if (type === 'tag' && (r.minSnapshotsToKeep != null || r.maxSnapshotAgeMs != null)) {
     throw new ValidationError(`'${name}' is a tag: min-snapshots-to-keep and max-snapshot-age-ms apply to branches only (a tag keeps exactly its snapshot); use max-ref-age-ms`);
@@ -94,6 +111,11 @@ function existingRef(t: LoadedTable, name: string, type: RefType | undefined): S
 function refuseExisting(t: LoadedTable, name: string): void {
   const ref = t.metadata.refs[name];
   if (ref) throw new ValidationError(`${identifierToString(t.identifier)} already has a ${ref.type} '${name}' (at snapshot ${ref.snapshotId})`);
+  // `--from N` / `--snapshot N` resolve a ref name before a snapshot id: a new ref named like
+  // one of the table's snapshots would shadow it (a tag named 2026 is fine).
+  if (/^-?\d+$/.test(name) && t.metadata.snapshots.some((s) => s.snapshotId.toString() === name)) {
+    throw new ValidationError(`${identifierToString(t.identifier)} has a snapshot ${name}: a ref of that name would shadow it in --from/--snapshot; choose another name`);
+  }
 }
 
 /**
@@ -154,7 +176,7 @@ export interface CreateBranchOptions extends CommitOptions {
 
 /** Creates branch `name` at `from` (default: main's head); refuses a name already in use. */
 export async function createBranch(catalog: Catalog, id: TableIdentifier, name: string, opts: CreateBranchOptions = {}): Promise<RefChange> {
-  validateRefName(name, 'branch');
+  validateNewRefName(name, 'branch');
   validateRetention(opts.retention ?? {}, 'branch', name);
   let target: bigint | undefined;
   return commitRefChange(catalog, id, `creation of branch '${name}'`, (t) => {
@@ -177,7 +199,7 @@ export interface CreateTagOptions extends CommitOptions {
 
 /** Creates tag `name` on a snapshot (default: main's head); refuses a name already in use. */
 export async function createTag(catalog: Catalog, id: TableIdentifier, name: string, opts: CreateTagOptions = {}): Promise<RefChange> {
-  validateRefName(name, 'tag');
+  validateNewRefName(name, 'tag');
   const retention: RefRetention = opts.maxRefAgeMs !== undefined ? { maxRefAgeMs: opts.maxRefAgeMs } : {};
   validateRetention(retention, 'tag', name);
   let target: bigint | undefined;
@@ -225,7 +247,7 @@ export async function dropRef(catalog: Catalog, id: TableIdentifier, name: strin
  */
 export async function renameBranch(catalog: Catalog, id: TableIdentifier, from: string, to: string, opts: CommitOptions = {}): Promise<RefChange> {
   validateRefName(from, 'branch');
-  validateRefName(to, 'branch');
+  validateNewRefName(to, 'branch');
   const table = identifierToString(id);
   if (from === MAIN_BRANCH) throw new ValidationError(`branch '${MAIN_BRANCH}' of ${table} cannot be renamed`);
   if (to === MAIN_BRANCH) throw new ValidationError(`cannot rename branch '${from}' of ${table} to '${MAIN_BRANCH}' (publish it instead)`);

@@ -42,6 +42,10 @@ export async function quarantineBranch(catalog: Catalog, id: TableIdentifier, o:
       const ref = m.refs[o.branch]!;
       if (ref.type !== 'branch') throw new ValidationError(`'${o.branch}' of ${table} is a tag, not a branch`);
       const name = quarantineName(o.branch, head.snapshotId);
+      if (m.refs[name] !== undefined) {
+        // Only by hand (a branch re-created at a quarantined head): retrying cannot help.
+        throw new ValidationError(`cannot quarantine branch '${o.branch}' of ${table}: '${name}' already exists (the same head was quarantined before); drop one of the two branches`);
+      }
       const record: BranchAuditRecord = { ...o.record, snapshotId: o.record.snapshotId ?? head.snapshotId, status: 'quarantined', quarantinedFrom: o.branch };
       result = { quarantineBranch: name, snapshotId: head.snapshotId };
       return {

@@ -3,6 +3,7 @@
 // reads — every ref reads back exactly the rows it had — while main's replaced files do go.
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
+import pino from 'pino';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import { compactTable } from '../../compaction/compact-table.ts';
 import { expireSnapshots } from '../../compaction/expire-snapshots.ts';
@@ -13,9 +14,10 @@ import { EntryStatus } from '../../src/spec/data-file.ts';
 import { schemaFromJson } from '../../src/spec/schema.ts';
 import type { TableMetadata } from '../../src/spec/table-metadata.ts';
 import { appendRecords } from '../../src/transaction/append-records.ts';
-import { createBranch, createTag, renameBranch } from '../../src/transaction/manage-refs.ts';
+import { createBranch, createTag } from '../../src/transaction/manage-refs.ts';
 import { manifestEntries, snapshotManifests } from '../../src/transaction/table-manifests.ts';
 import { quarantineName } from '../../src/wap/branch-status.ts';
+import { quarantineBranch } from '../../src/wap/quarantine.ts';
 import { readTableRows } from '../support/read-table.ts';
 import { testWarehouse, type TestWarehouse } from '../support/warehouse.ts';
 
@@ -51,7 +53,7 @@ describe('compaction, expiry and orphan removal keep what branches read', () => 
     await createBranch(wh.catalog, ID, 'bad');
     const badHead = (await appendRecords(wh.catalog, ID, [{ id: 200, v: 'bad' }], { branch: 'bad' })).snapshot.snapshotId;
     const quarantined = quarantineName('bad', badHead);
-    await renameBranch(wh.catalog, ID, 'bad', quarantined);
+    assert.equal((await quarantineBranch(wh.catalog, ID, { branch: 'bad', record: { checkedAtMs: 1, checks: 1, failed: [] }, log: pino({ level: 'silent' }) })).quarantineBranch, quarantined);
     // main moves on: files no branch reads (freed by compaction + expiry), and a delete
     // (merge-on-read: a delete file) the branches must not see.
     for (let i = 0; i < 2; i++) await appendRecords(wh.catalog, ID, [{ id: 50 + i, v: 'later' }]);

@@ -99,6 +99,8 @@ describe('floe audit', () => {
     ['ref.yaml', 'checks:\n  - type: relationships\n    column: customer\n    to: { table: db.nope, column: id }\n', /ref\.yaml: checks\[0\] \(relationships\(customer\)\) on db\.orders: cannot load table 'db\.nope': /],
     ['fresh.yaml', 'checks:\n  - type: freshness\n    column: amount\n    max_age: 1h\n', /fresh\.yaml: checks\[0\] \(freshness\(amount\)\) on db\.orders: column 'amount' is decimal; freshness needs a timestamp/],
     ['age.yaml', 'checks:\n  - type: freshness\n    column: ts\n    max_age: an hour\n', /age\.yaml: checks\[0\]\.max_age: duration 'an hour' is not like 90s/],
+    ['root.yaml', 'defaults: &d { scope: branch }\nchecks:\n  - type: unique\n', /root\.yaml: \(root\): unknown key 'defaults'$/],
+    ['bomb.yaml', `a: &a [x, x, x, x, x, x, x, x, x]\n${'bcdefghi'.split('').map((k, i) => `${k}: &${k} [${Array(9).fill(`*${'abcdefghi'[i]}`).join(', ')}]`).join('\n')}\nchecks: []\n`, /bomb\.yaml: not valid YAML\/JSON: Excessive alias count/],
   ];
   for (const [name, text, expected] of badInputs) {
     test(`exit 2, one line, nothing changed: ${name}`, async () => {
@@ -137,6 +139,9 @@ describe('floe audit', () => {
   });
 
   test('validateAuditChecks and loadAuditChecks work without reading data; duplicate names refused', async () => {
+    // YAML merge keys reuse a check's settings.
+    const merged = await loadAuditChecks(await file('merge.yaml', 'checks:\n  - &nn { type: not_null, column: id, scope: branch, severity: warn }\n  - <<: *nn\n    column: region\n'));
+    assert.deepEqual(merged.checks.map((c) => [c.name, c.scope, c.severity]), [['not_null(id)', 'branch', 'warn'], ['not_null(region)', 'branch', 'warn']]);
     const checks = await loadAuditChecks(await file('v.yaml', '[{ type: unique }, { type: not_null, column: id }]'));
     await withCatalog((c) => validateAuditChecks(c, ORDERS, checks));
     await assert.rejects(parseAuditChecks({ checks: [{ type: 'unique' }, { type: 'unique' }] }, 'dup.yaml'), /^ValidationError: dup\.yaml: checks\[1\]\.name: 'unique' is used by an earlier check/);

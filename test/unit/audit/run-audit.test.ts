@@ -57,6 +57,17 @@ describe('runAudit: check kinds on rows a branch adds', () => {
     assert.equal((await t.check([{ type: 'accepted_values', column: 'region', values: ['eu', 'us'] }])).passed, true);
   });
 
+  test('accepted_values with a long list (kept in a table, not the SQL text): same answers, values cast to the column type', async () => {
+    const many = (extra: (string | number)[]): (string | number)[] => [...Array.from({ length: 5000 }, (_, i) => `r${i}`), ...extra];
+    const c = await t.check([{ type: 'accepted_values', column: 'region', values: many(['eu']) }]);
+    assert.deepEqual([c.passed, c.failing, c.samples[0]!.region], [false, 1, 'us']);
+    assert.match(c.message, /not in \["r0", "r1", .*, \.\.\.\]/);
+    assert.equal((await t.check([{ type: 'accepted_values', column: 'region', values: many(['eu', 'us']) }])).passed, true);
+    const amounts = await t.check([{ type: 'accepted_values', column: 'amount', values: [...Array.from({ length: 2000 }, (_, i) => i + 1000), '-0.01', 5] }]);
+    assert.deepEqual(amounts.samples.map((s) => s.amount).sort(), (await t.check([{ type: 'accepted_values', column: 'amount', values: ['-0.01', 5] }])).samples.map((s) => s.amount).sort(), 'same offending rows as the inline list');
+    await assert.rejects(t.check([{ type: 'accepted_values', column: 'amount', values: many([]) }]), /checks\[0\] \(accepted_values\(amount\)\) on db\.orders: cannot compile the check: Conversion Error/);
+  });
+
   test('range: inclusive by default, exclusive on request, decimals compared exactly', async () => {
     const c = await t.check([{ type: 'range', column: 'amount', min: 0, max: '100.00' }]);
     assert.deepEqual([c.passed, c.failing], [false, 2]);
@@ -99,6 +110,11 @@ describe('runAudit: check kinds on rows a branch adds', () => {
     assert.deepEqual([c.name, c.passed, c.failing, c.samples], ['eu_amounts', false, 1, [{ id: '12', amount: '-0.01' }]]);
     const ok = await t.check([{ type: 'sql', sql: 'SELECT * FROM rows WHERE id < 10' }]);
     assert.equal(ok.passed, true);
+  });
+
+  test('sql ending in a -- comment (a YAML block scalar with a note on its last line) runs', async () => {
+    const c = await t.check([{ type: 'sql', name: 'noted', sql: "SELECT id, amount FROM rows\nWHERE region = 'eu' AND amount < 0 -- refunds are audited elsewhere\n" }]);
+    assert.deepEqual([c.passed, c.failing, c.samples], [false, 1, [{ id: '12', amount: '-0.01' }]]);
   });
 
   test('scope branch audits main\'s rows too; added does not', async () => {

@@ -134,9 +134,9 @@ describe('floe branch / tag', () => {
   test('branch rename moves the audit record; drop', async () => {
     const head = (await load()).metadata.refs.dev!.snapshotId;
     const record = (await load()).metadata.properties[auditPropertyKey('dev')];
-    assert.deepEqual(await ok('branch', 'rename', 'db.t', 'dev', 'quarantine/dev/1'), [`renamed branch dev of db.t to quarantine/dev/1 (snapshot ${head})`]);
+    assert.deepEqual(await ok('branch', 'rename', 'db.t', 'dev', 'dev-renamed'), [`renamed branch dev of db.t to dev-renamed (snapshot ${head})`]);
     const m = (await load()).metadata;
-    assert.equal(m.properties[auditPropertyKey('quarantine/dev/1')], record);
+    assert.equal(m.properties[auditPropertyKey('dev-renamed')], record);
     assert.equal(m.properties[auditPropertyKey('dev')], undefined);
     assert.deepEqual(await ok('branch', 'drop', 'db.t', 'from-v1'), [`dropped branch from-v1 of db.t (was at snapshot ${s1})`]);
     assert.equal((await load()).metadata.refs['from-v1'], undefined);
@@ -146,7 +146,7 @@ describe('floe branch / tag', () => {
     await refused(/t has no branch 'nope'/, 'branch', 'drop', 'db.t', 'nope');
     await refused(/branch 'main' of db\.t cannot be dropped/, 'branch', 'drop', 'db.t', 'main');
     await refused(/branch 'main' of db\.t cannot be renamed/, 'branch', 'rename', 'db.t', 'main', 'x');
-    await refused(/db\.t already has a branch 'old'/, 'branch', 'rename', 'db.t', 'quarantine/dev/1', 'old');
+    await refused(/db\.t already has a branch 'old'/, 'branch', 'rename', 'db.t', 'dev-renamed', 'old');
     await refused(/db\.t already has a tag 'v1'/, 'branch', 'create', 'db.t', 'v1');
     await refused(/'v1' of db\.t is a tag, not a branch/, 'branch', 'drop', 'db.t', 'v1');
     await refused(/'old' of db\.t is a branch, not a tag/, 'tag', 'drop', 'db.t', 'old');
@@ -184,9 +184,9 @@ describe('floe branch / tag', () => {
     const ids = new Set(m.snapshots.map((s) => s.snapshotId));
     for (const s of [k1, k2, k3]) assert.ok(ids.has(s), `keep3 snapshot ${s} kept by min-snapshots-to-keep=3`);
     for (const s of [y1, y2]) assert.ok(ids.has(s), `young snapshot ${s} kept by max-snapshot-age=30d`);
-    assert.ok(!ids.has(s1) || m.refs.v1 !== undefined || m.refs['quarantine/dev/1'] !== undefined);
-    // The quarantined branch still has its head and history back to its fork point.
-    const q = m.refs['quarantine/dev/1']!;
+    assert.ok(!ids.has(s1) || m.refs.v1 !== undefined || m.refs['dev-renamed'] !== undefined);
+    // The renamed branch still has its head and history back to its fork point.
+    const q = m.refs['dev-renamed']!;
     assert.ok(ids.has(q.snapshotId));
   });
 });

@@ -3,12 +3,17 @@
 // the other writer wins the race and the loser re-validates on the new base.
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, test } from 'node:test';
-import { committedOffsets, kafkaSourceId, offsetsSummary, offsetsValidator, StaleBatchError, type OffsetRange } from '../../../src/ingest/source-offsets.ts';
+import pino from 'pino';
+import { committedOffsets, kafkaSourceId, positionHeads, offsetsSummary, offsetsValidator, StaleBatchError, type OffsetRange } from '../../../src/ingest/source-offsets.ts';
 import { expireSnapshots, planSnapshotExpiry } from '../../../compaction/expire-snapshots.ts';
 import { rewriteManifests } from '../../../compaction/rewrite-manifests.ts';
 import { schemaFromJson } from '../../../src/spec/schema.ts';
 import type { TableMetadata } from '../../../src/spec/table-metadata.ts';
 import { appendRecords } from '../../../src/transaction/append-records.ts';
+import { quarantineBranch } from '../../../src/wap/quarantine.ts';
+import { publishBranch } from '../../../src/wap/publish.ts';
+import { auditPropertyKey } from '../../../src/wap/branch-status.ts';
+import { setRefRetention } from '../../../src/transaction/manage-refs.ts';
 import { testWarehouse, type TestWarehouse } from '../../support/warehouse.ts';
 
 const SCHEMA = schemaFromJson({ type: 'struct', fields: [{ name: 'id', required: true, type: 'long' }] }, { assignIds: true });
@@ -40,6 +45,40 @@ describe('source offsets in the table', () => {
     assert.deepStrictEqual(committedOffsets(m, 'main', kafkaSourceId('other', 'orders')), new Map());
     // A branch that does not exist yet forks from main, so it starts from main's positions.
     assert.deepStrictEqual(committedOffsets(m, 'audit', SOURCE), new Map([[0, 20n], [1, 5n]]));
+  });
+
+  test('a branch counts its own quarantined batches, not those of a branch named <branch>/x', async () => {
+    await appendBatch(wh, [[0, 0n, 10n]]);
+    await appendBatch(wh, [[0, 10n, 50n]], { branch: 'a/b' });
+    const q = await quarantineBranch(wh.catalog, ID, { branch: 'a/b', record: { checkedAtMs: 1, checks: 1, failed: [] }, log: pino({ level: 'silent' }) });
+    assert.match(q.quarantineBranch, /^quarantine\/a\/b\/\d+$/);
+    await appendBatch(wh, [[0, 10n, 15n]], { branch: 'a' });
+    const qa = await quarantineBranch(wh.catalog, ID, { branch: 'a', record: { checkedAtMs: 1, checks: 1, failed: [] }, log: pino({ level: 'silent' }) });
+    const m = (await wh.catalog.loadTable(ID)).metadata;
+    assert.deepStrictEqual(positionHeads(m, 'a').sort(), [m.refs.main!.snapshotId, qa.snapshotId].sort(), 'main (a does not exist now) and a\'s own quarantined batch');
+    assert.deepStrictEqual(committedOffsets(m, 'a', SOURCE), new Map([[0, 15n]]), 'offsets 15..50 of a/b\'s quarantined batch are not a\'s');
+    assert.deepStrictEqual(committedOffsets(m, 'a/b', SOURCE), new Map([[0, 50n]]));
+  });
+
+  test('expiry by max-ref-age-ms keeps a quarantined batch until its branch has offsets as far; its audit record goes with it', async () => {
+    await appendBatch(wh, [[0, 0n, 10n]]);
+    await appendBatch(wh, [[0, 10n, 20n]], { branch: 'audit' });
+    const log = pino({ level: 'silent' });
+    const q = await quarantineBranch(wh.catalog, ID, { branch: 'audit', record: { checkedAtMs: 1, checks: 1, failed: [] }, log });
+    await setRefRetention(wh.catalog, ID, q.quarantineBranch, { maxRefAgeMs: 1 });
+    const later = { nowMs: Date.now() + 60_000 };
+    await expireSnapshots(wh.catalog, ID, later);
+    let m = (await wh.catalog.loadTable(ID)).metadata;
+    assert.ok(m.refs[q.quarantineBranch], 'kept past its max-ref-age-ms: nothing else records offsets 10..20');
+    assert.deepStrictEqual(committedOffsets(m, 'audit', SOURCE), new Map([[0, 20n]]), 'a restarted ingest does not read 10..20 again');
+    // The next batch is published: main now records offsets beyond the quarantined ones.
+    await appendBatch(wh, [[0, 20n, 30n]], { branch: 'audit' });
+    await publishBranch(wh.catalog, ID, { branch: 'audit', dropBranch: true });
+    await expireSnapshots(wh.catalog, ID, later);
+    m = (await wh.catalog.loadTable(ID)).metadata;
+    assert.equal(m.refs[q.quarantineBranch], undefined, 'now it expires');
+    assert.equal(m.properties[auditPropertyKey(q.quarantineBranch)], undefined, 'with its audit record');
+    assert.deepStrictEqual(committedOffsets(m, 'audit', SOURCE), new Map([[0, 30n]]));
   });
 
   test('a replayed batch is refused and leaves no file', async () => {

@@ -10,9 +10,9 @@ import type { Catalog, LoadedTable } from '../../../src/table/catalog.ts';
 import type { TableIdentifier } from '../../../src/table/identifier.ts';
 import { appendRecords } from '../../../src/transaction/append-records.ts';
 import {
-  BRANCH_PROPERTY_PREFIXES, createBranch, createTag, dropRef, renameBranch, setRefRetention,
+  BRANCH_PROPERTY_PREFIXES, RESERVED_REF_PREFIX, createBranch, createTag, dropRef, renameBranch, setRefRetention,
 } from '../../../src/transaction/manage-refs.ts';
-import { auditPropertyKey, encodeAuditRecord } from '../../../src/wap/branch-status.ts';
+import { QUARANTINE_PREFIX, auditPropertyKey, encodeAuditRecord } from '../../../src/wap/branch-status.ts';
 import { testWarehouse, type TestWarehouse } from '../../support/warehouse.ts';
 
 const SCHEMA = schemaFromJson({ type: 'struct', fields: [
@@ -97,12 +97,21 @@ describe('createBranch / createTag', () => {
     await refused(() => createBranch(wh.catalog, ID, ''), ValidationError, /branch name must not be empty/);
     await refused(() => createBranch(wh.catalog, ID, 'a\nb'), ValidationError, /control character/);
     await refused(() => createBranch(wh.catalog, ID, ' dev'), ValidationError, /starts or ends with a blank/);
+    // Reserved for the quarantine step; a hand-made one would pass for a quarantined batch.
+    await refused(() => createBranch(wh.catalog, ID, 'quarantine/audit/1'), ValidationError, /branch name 'quarantine\/audit\/1' is reserved/);
+    await refused(() => createTag(wh.catalog, ID, 'quarantine/x'), ValidationError, /tag name 'quarantine\/x' is reserved/);
+    await refused(() => renameBranch(wh.catalog, ID, 'main', 'quarantine/main/1'), ValidationError, /reserved/);
     await refused(() => createBranch(wh.catalog, ID, 'dev', { from: 'nope' }), NotFoundError, /has no branch, tag or snapshot 'nope' \(it has: main \(branch\), v1 \(tag\)\)/);
     await refused(() => createBranch(wh.catalog, ID, 'dev', { from: 123n }), NotFoundError, /has no snapshot 123/);
     await refused(() => createBranch(wh.catalog, ID, 'dev', { retention: { minSnapshotsToKeep: 0 } }), ValidationError, /min-snapshots-to-keep must be a whole number > 0/);
     await refused(() => createBranch(wh.catalog, ID, 'dev', { retention: { maxRefAgeMs: -5 } }), ValidationError, /max-ref-age-ms must be/);
     await wh.catalog.createTable({ namespace: ['t'], name: 'empty' }, { schema: SCHEMA });
     await assert.rejects(createBranch(wh.catalog, { namespace: ['t'], name: 'empty' }, 'dev'), /t\.empty has no snapshot yet/);
+    // A ref resolves before a snapshot id: a ref named like one of the table's snapshots would shadow it.
+    await refused(() => createBranch(wh.catalog, ID, String(first)), ValidationError, new RegExp(`t\\.refs has a snapshot ${first}: a ref of that name would shadow it`));
+    await createBranch(wh.catalog, ID, 'dev');
+    await refused(() => renameBranch(wh.catalog, ID, 'dev', String(second)), ValidationError, /would shadow it/);
+    assert.equal((await createTag(wh.catalog, ID, '2026')).ref?.snapshotId, second, 'other digit names are fine');
   });
 });
 
@@ -136,16 +145,17 @@ describe('dropRef', () => {
 describe('renameBranch', () => {
   test('moves the ref, its retention and its audit record in one commit', async () => {
     assert.deepEqual(BRANCH_PROPERTY_PREFIXES, [auditPropertyKey('')], 'manage-refs moves the key branch-status.ts writes');
+    assert.equal(RESERVED_REF_PREFIX, QUARANTINE_PREFIX, 'manage-refs reserves the prefix the quarantine step uses');
     await createBranch(wh.catalog, ID, 'dev', { from: first, retention: { minSnapshotsToKeep: 2 } });
     const record = encodeAuditRecord({ status: 'failed', snapshotId: first, checkedAtMs: 1, checks: 1, failed: [] });
     await wh.catalog.commitTable(ID, [], [{ action: 'set-properties', updates: { [auditPropertyKey('dev')]: record } }]);
     const before = await load();
-    const r = await renameBranch(wh.catalog, ID, 'dev', 'quarantine/dev/1');
+    const r = await renameBranch(wh.catalog, ID, 'dev', 'dev-renamed');
     const m = r.table.metadata;
     assert.equal(m.refs.dev, undefined);
-    assert.deepEqual(m.refs['quarantine/dev/1'], { snapshotId: first, type: 'branch', minSnapshotsToKeep: 2 });
+    assert.deepEqual(m.refs['dev-renamed'], { snapshotId: first, type: 'branch', minSnapshotsToKeep: 2 });
     assert.equal(m.properties[auditPropertyKey('dev')], undefined);
-    assert.equal(m.properties[auditPropertyKey('quarantine/dev/1')], record);
+    assert.equal(m.properties[auditPropertyKey('dev-renamed')], record);
     assert.equal(m.metadataLog.at(-1)?.metadataFile, before.metadataLocation, 'exactly one commit');
   });
 

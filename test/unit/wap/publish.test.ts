@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import { Registry } from 'prom-client';
 import pino from 'pino';
-import { NotFoundError } from '../../../src/errors.ts';
+import { NotFoundError, ValidationError } from '../../../src/errors.ts';
+import { createBranch } from '../../../src/transaction/manage-refs.ts';
 import { mergeRecords } from '../../../src/merge/merge-records.ts';
 import { schemaFromJson } from '../../../src/spec/schema.ts';
 import { snapshotById, type TableMetadata } from '../../../src/spec/table-metadata.ts';
@@ -196,6 +197,24 @@ describe('publishBranch', () => {
     assert.deepEqual(await strayAvro(wh), [], 'manifests and manifest lists of the lost attempt are removed');
   });
 
+  for (const dropBranch of [false, true]) {
+    test(`two publishes of the same branch at once${dropBranch ? ' (--drop-branch)' : ''}: one re-applies, the other finds it on main — no refusal, nothing twice`, async () => {
+      await appendRecords(wh.catalog, ID, rows(10, 2), { branch: 'b' });
+      await mergeRecords(wh.catalog, ID, [{ id: 2, v: 'b-upd' }], { branch: 'b', mode: 'merge-on-read' });
+      await appendRecords(wh.catalog, ID, rows(100, 1, 'm'));
+      let other: Awaited<ReturnType<typeof publishBranch>> | undefined;
+      const r = await publishBranch(wh.catalog, ID, {
+        branch: 'b', dropBranch, metrics: quietMetrics(),
+        hooks: { beforeSwap: async (attempt) => { if (attempt === 1) other = await publishBranch(wh.catalog, ID, { branch: 'b', dropBranch, metrics: quietMetrics() }); } },
+      });
+      assert.equal(other?.kind, 'reapplied');
+      assert.equal(r.kind, 'nothing', 'the loser publishes nothing and is not refused');
+      assert.equal(r.mainSnapshotId, other!.mainSnapshotId);
+      assert.deepEqual(await live(wh), ['1:r1', '2:b-upd', '3:r3', '10:r10', '11:r11', '100:m100'].sort());
+      assert.deepEqual(await strayAvro(wh), [], 'the loser\'s manifests are removed');
+    });
+  }
+
   test('a conflict that appears during the race is found on the retry: refused, nothing committed, no stray files', async () => {
     await mergeRecords(wh.catalog, ID, [{ id: 2, v: 'b-upd' }], { branch: 'b', mode: 'merge-on-read' });
     await appendRecords(wh.catalog, ID, rows(100, 2, 'm'));
@@ -290,6 +309,17 @@ describe('quarantineBranch', () => {
     // The name is free for the next batch, which forks from main again.
     const next = await appendRecords(wh.catalog, ID, rows(20), { branch: 'audit' });
     assert.equal(next.snapshot.parentSnapshotId, ref(m, 'main'));
+  });
+
+  test('a branch re-created at a head already quarantined: one clear refusal, not a retried conflict', async () => {
+    await appendRecords(wh.catalog, ID, rows(10), { branch: 'b' });
+    const quiet = { metrics: quietMetrics(), log: pino({ level: 'silent' }) };
+    const q = await quarantineBranch(wh.catalog, ID, { branch: 'b', record: { checkedAtMs: 1, checks: 0, failed: [] }, ...quiet });
+    await createBranch(wh.catalog, ID, 'b', { from: q.quarantineBranch });
+    const before = (await wh.catalog.loadTable(ID)).metadataLocation;
+    await assert.rejects(quarantineBranch(wh.catalog, ID, { branch: 'b', record: { checkedAtMs: 1, checks: 0, failed: [] }, ...quiet }),
+      (e: Error) => e instanceof ValidationError && e.message === `cannot quarantine branch 'b' of t.x: '${q.quarantineBranch}' already exists (the same head was quarantined before); drop one of the two branches`);
+    assert.equal((await wh.catalog.loadTable(ID)).metadataLocation, before);
   });
 
   test('a missing branch fails naming it, nothing changed', async () => {
