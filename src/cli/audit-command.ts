@@ -1,6 +1,7 @@
 // `floe audit NS.T --branch B --checks FILE`: runs declarative checks against what a branch
 // adds over main (or its whole state) and prints a line per check; exit 0 passed (warnings
-// allowed), 1 a check failed, 2 bad input (check file, branch, table, SQL) with nothing changed.
+// allowed), 1 a check failed, 2 bad input (check file, branch, table, SQL) with nothing changed,
+// 3 could not run (unreadable data, storage or catalog failing).
 import type { Command } from 'commander';
 import { loadAuditChecks } from '../audit/audit-checks.ts';
 import { auditReportJson, formatAuditReport, recordAuditResult } from '../audit/audit-report.ts';
@@ -18,7 +19,9 @@ export interface CliCommandContext {
   setExitCode(code: number): void;
 }
 
-export const AUDIT_EXIT = { passed: 0, failed: 1, badInput: 2 } as const;
+/** 3: the audit could not run (a data file unreadable, storage or catalog failing): retry later —
+ * kept apart from 1 so a scheduler never takes a broken machine for bad data. */
+export const AUDIT_EXIT = { passed: 0, failed: 1, badInput: 2, couldNotRun: 3 } as const;
 
 const HELP = `
 The check file (YAML or JSON) lists checks with dbt's names:
@@ -55,7 +58,9 @@ its scope) with DuckDB SQL. Columns and SQL are checked against the table before
 is read.
 
 Exit codes: 0 every check passed (warnings allowed), 1 a check failed, 2 bad input (check
-file invalid, table or branch missing, SQL invalid): one line on stderr, nothing changed.
+file invalid, table or branch missing, SQL invalid): one line on stderr, nothing changed;
+3 the audit could not run (a data file missing or unreadable, storage or catalog failing):
+one line on stderr, retry once the cause is fixed.
 The result is stored in the table property floe.wap.audit.<branch> (status passed|failed,
 the audited snapshot) unless --no-record; floe publish and floe branch list read it.
 
@@ -90,11 +95,19 @@ export function registerAuditCommands(program: Command, ctx: CliCommandContext):
           ctx.setExitCode(AUDIT_EXIT.badInput);
           return;
         }
-        throw e;
+        ctx.err(`floe: ${errorMessage(e)}`);
+        ctx.setExitCode(AUDIT_EXIT.couldNotRun);
+        return;
       }
       if (o.json) ctx.out(JSON.stringify(auditReportJson(report), null, 2));
       else for (const line of formatAuditReport(report)) ctx.out(line);
-      if (o.record) await recordAuditResult(await ctx.open(), parseTableIdentifier(name), report);
+      try {
+        if (o.record) await recordAuditResult(await ctx.open(), parseTableIdentifier(name), report);
+      } catch (e) {
+        ctx.err(`floe: the audit ran but its result could not be recorded: ${errorMessage(e)}`);
+        ctx.setExitCode(AUDIT_EXIT.couldNotRun);
+        return;
+      }
       ctx.setExitCode(report.passed ? AUDIT_EXIT.passed : AUDIT_EXIT.failed);
     });
 }

@@ -1,7 +1,7 @@
 // `floe publish` and `floe quarantine`: argument parsing and printing for write-audit-publish
 // (the work is in src/wap/). Exit codes a scheduler can act on: 0 published (or nothing to
 // publish), 1 refused (conflict with main, quarantined branch, failed audit, already published),
-// 2 bad input (no such branch or wap.id, bad flags).
+// 2 bad input (no such branch or wap.id, bad flags), 3 could not run (I/O, catalog; retry later).
 import { Option, type Command } from 'commander';
 import { FloeError, ValidationError } from '../errors.ts';
 import { stringifyJsonExact } from '../spec/json.ts';
@@ -27,7 +27,10 @@ async function withExitCodes(ctx: PublishCommandContext, run: () => Promise<void
   } catch (e) {
     if (isPublishRefusal(e)) { ctx.err(`floe: ${(e as Error).message}`); ctx.setExitCode(1); return; }
     if (e instanceof FloeError && (e.kind === 'validation' || e.kind === 'not-found')) { ctx.err(`floe: ${e.message}`); ctx.setExitCode(2); return; }
-    throw e;
+    // 3: could not run (storage, catalog, an unreadable data file) — retry later; never mistaken
+    // for a refusal or a failed audit.
+    ctx.err(`floe: ${e instanceof Error ? e.message : String(e)}`);
+    ctx.setExitCode(3);
   }
 }
 
@@ -49,7 +52,7 @@ export function registerPublishCommands(program: Command, ctx: PublishCommandCon
     .description('publish a write-audit-publish branch to main, atomically: fast-forward when main has not moved since the branch forked, '
       + 'else re-apply each of the branch\'s snapshots on main\'s head in one commit (appends as cherry-picks; MERGE/delete batches re-validated '
       + 'against what main did since the fork, refused on conflict). The branch is then reset to main (or dropped). '
-      + 'Exit 0 published, 1 refused (conflict, quarantined, failed audit), 2 bad input.')
+      + 'Exit 0 published, 1 refused (conflict, quarantined, failed audit), 2 bad input, 3 could not run (I/O, catalog).')
     .addOption(new Option('--branch <name>', 'the audit branch to publish').conflicts('wapId'))
     .addOption(new Option('--wap-id <id>', 'publish the staged snapshot whose summary has this wap.id (Spark\'s spark.wap.id) instead of a branch').conflicts('branch'))
     .option('--checks <file>', 'audit the branch first (check file as for floe audit): publish if every check passes, else quarantine it (exit 1)')

@@ -11,6 +11,7 @@ import { runCli } from '../../../src/cli/main.ts';
 import { schemaFromJson } from '../../../src/spec/schema.ts';
 import type { Catalog } from '../../../src/table/catalog.ts';
 import { appendRecords } from '../../../src/transaction/append-records.ts';
+import { snapshotOwnChanges } from '../../../src/transaction/snapshot-own-changes.ts';
 import { readTableRows } from '../../support/read-table.ts';
 
 for (const k of ['FLOE_WAREHOUSE', 'FLOE_CATALOG', 'FLOE_CATALOG_NAME']) delete process.env[k];
@@ -80,5 +81,21 @@ describe('floe publish --checks', () => {
     assert.match(r.err[0]!, /nope/);
     assert.equal((await readdir(path.join(dir, 'db', 't', 'metadata'))).length, before);
     assert.deepEqual(await ids(), [1, 2]);
+  });
+
+  test('a data file that cannot be read: exit 3 (could not run), one line naming the file, nothing published or quarantined', async () => {
+    const staged = await appendRecords(catalog, ID, [{ id: 5, v: 'e' }], { branch: 'audit' });
+    const file = (await snapshotOwnChanges(catalog.io, staged.snapshot)).addedDataFiles[0]!.filePath;
+    await rm(new URL(file));
+    const before = (await catalog.loadTable(ID)).metadata;
+    for (const args of [['audit', 'db.t', '--branch', 'audit', '--checks', checks], ['publish', 'db.t', '--branch', 'audit', '--checks', checks]]) {
+      const r = await floe(...args);
+      assert.equal(r.code, 3, `${args[0]}: ${r.err.join(' | ')}`);
+      assert.equal(r.err.length, 1);
+      assert.ok(r.err[0]!.includes(file), r.err[0]);
+    }
+    const after = (await catalog.loadTable(ID)).metadata;
+    assert.deepEqual(Object.keys(after.refs).sort(), Object.keys(before.refs).sort());
+    assert.equal(after.refs.main!.snapshotId, before.refs.main!.snapshotId);
   });
 });

@@ -14,7 +14,6 @@ import { snapshotById, type TableMetadata } from '../../../src/spec/table-metada
 import type { TableIdentifier } from '../../../src/table/identifier.ts';
 import { tableFiles } from '../../../src/table/table-files.ts';
 import { appendRecords } from '../../../src/transaction/append-records.ts';
-import { createBranch } from '../../../src/transaction/manage-refs.ts';
 import { commitUpdateWithRetry } from '../../../src/transaction/commit-with-retry.ts';
 import { CherryPickConflictError } from '../../../src/transaction/cherry-pick.ts';
 import { auditPropertyKey, branchAuditRecord, encodeAuditRecord } from '../../../src/wap/branch-status.ts';
