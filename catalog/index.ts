@@ -1,16 +1,19 @@
 // Opens the catalog a URI names. `sqlite:` URIs (or a path ending in .db) open the embedded
 // SQL catalog; the default is `<warehouse>/catalog.db`, the file pyiceberg and Spark open too.
+// `postgresql://user:password@host:port/db` (or `postgres://`) opens the same JdbcCatalog
+// tables in PostgreSQL, shared by many floe processes and other engines.
 import path from 'node:path';
 import { ValidationError } from '../src/errors.ts';
 import { LocalFileIO, pathToUri } from '../src/io/local-file-io.ts';
 import type { Catalog } from '../src/table/catalog.ts';
 import { SqlCatalog } from './sql/sql-catalog.ts';
 import { SqliteDriver } from './sql/sqlite-driver.ts';
+import { PostgresDriver, isPostgresUri, redactUri } from './sql/postgres-driver.ts';
 
 export interface CatalogConfig {
   /** Warehouse folder (or file: URI) where new tables are placed. */
   readonly warehouse: string;
-  /** `sqlite:///abs/catalog.db`, `sqlite:relative.db` or a `.db` path; default `<warehouse>/catalog.db`. */
+  /** `sqlite:///abs/catalog.db`, `sqlite:relative.db`, a `.db` path or `postgresql://user:pass@host:port/db`; default `<warehouse>/catalog.db`. */
   readonly uri?: string;
   /** The `catalog_name` column value; other engines must use the same name. */
   readonly name?: string;
@@ -33,5 +36,14 @@ export async function openCatalog(cfg: CatalogConfig): Promise<Catalog> {
   if (sqliteFile) {
     return SqlCatalog.open({ name, driver: new SqliteDriver(sqliteFile), io: new LocalFileIO(), warehouse: warehouseUri(cfg.warehouse) });
   }
-  throw new ValidationError(`unsupported catalog URI '${cfg.uri}': use sqlite:///path/catalog.db (PostgreSQL and REST catalogs are not implemented yet)`);
+  if (isPostgresUri(cfg.uri)) {
+    const driver = await PostgresDriver.connect(cfg.uri);
+    try {
+      return await SqlCatalog.open({ name, driver, io: new LocalFileIO(), warehouse: warehouseUri(cfg.warehouse) });
+    } catch (err) {
+      await driver.close().catch(() => undefined);
+      throw err;
+    }
+  }
+  throw new ValidationError(`unsupported catalog URI '${redactUri(cfg.uri ?? '')}': use sqlite:///path/catalog.db or postgresql://user:password@host:port/database (REST catalogs are not implemented yet)`);
 }

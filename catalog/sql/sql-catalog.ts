@@ -41,6 +41,9 @@ const TABLE_TYPE_CLAUSE = `(iceberg_type = 'TABLE' OR iceberg_type IS NULL)`;
 
 interface TableRow { metadata_location: string | null }
 
+/** `metadata/00000-<uuid>.metadata.json`, or its in-flight temp `.00000-<uuid>.metadata.json.<uuid>.tmp`. */
+const FIRST_METADATA_FILE = /\/metadata\/(00000-[0-9a-f-]{36}\.metadata\.json|\.00000-[0-9a-f-]{36}\.metadata\.json\.[0-9a-f-]{36}\.tmp)$/;
+
 export class SqlCatalog implements Catalog {
   readonly name: string;
   readonly io: FileIO;
@@ -57,8 +60,14 @@ export class SqlCatalog implements Catalog {
   /** Opens the catalog, creating its two tables when missing (like JdbcCatalog's init). */
   static async open(opts: { name: string; driver: SqlDriver; io: FileIO; warehouse: string }): Promise<SqlCatalog> {
     validateNamePart(opts.name, 'catalog name');
-    await opts.driver.execute(CREATE_TABLES_SQL);
-    await opts.driver.execute(CREATE_NAMESPACE_PROPERTIES_SQL);
+    // On PostgreSQL two processes running CREATE TABLE IF NOT EXISTS at once can collide on
+    // the system catalog (a unique violation): the table then exists, which is all we need.
+    const createIfMissing = (ddl: string, table: string): Promise<unknown> => opts.driver.execute(ddl).catch(async (err) => {
+      const exists = await opts.driver.query(`SELECT 1 FROM ${table} WHERE 1 = 0`).then(() => true, () => false);
+      if (!exists) throw err;
+    });
+    await createIfMissing(CREATE_TABLES_SQL, 'iceberg_tables');
+    await createIfMissing(CREATE_NAMESPACE_PROPERTIES_SQL, 'iceberg_namespace_properties');
     // pyiceberg creates iceberg_tables without iceberg_type, and every query here names it: add
     // it as JdbcCatalog's V1 migration does (pyiceberg ignores the extra nullable column).
     const hasType = (): Promise<boolean> => opts.driver.query(`SELECT iceberg_type FROM iceberg_tables WHERE 1 = 0`).then(() => true, () => false);
@@ -74,9 +83,20 @@ export class SqlCatalog implements Catalog {
   async createNamespace(namespace: readonly string[], properties: Record<string, string> = {}): Promise<void> {
     for (const p of namespace) validateNamePart(p, 'namespace name');
     if (namespace.length === 0) throw new ValidationError('namespace must not be empty');
-    if (await this.namespaceExists(namespace)) throw new AlreadyExistsError(`namespace '${namespaceToString(namespace)}' already exists`);
-    // Java and pyiceberg mark a namespace with the property exists=true.
-    await this.putNamespaceProperties(namespace, { exists: 'true', ...properties });
+    const exists = (): AlreadyExistsError => new AlreadyExistsError(`namespace '${namespaceToString(namespace)}' already exists`);
+    if (await this.namespaceExists(namespace)) throw exists();
+    // Java and pyiceberg mark a namespace with the property exists=true. One INSERT of all
+    // rows, as JdbcCatalog does: of concurrent creates of one name exactly one succeeds, the
+    // others hit the primary key (an UPDATE-then-INSERT would let two of them "succeed").
+    const rows = Object.entries({ exists: 'true', ...properties });
+    try {
+      await this.db.execute(
+        `INSERT INTO iceberg_namespace_properties (catalog_name, namespace, property_key, property_value) VALUES ${rows.map(() => '(?, ?, ?, ?)').join(', ')}`,
+        rows.flatMap(([k, v]) => [this.name, namespaceToString(namespace), k, v]));
+    } catch (err) {
+      if (isUniqueViolation(err)) throw exists();
+      throw err;
+    }
   }
 
   async namespaceExists(namespace: readonly string[]): Promise<boolean> {
@@ -133,7 +153,13 @@ export class SqlCatalog implements Catalog {
       if (changed === 0) {
         await this.db.execute(
           `INSERT INTO iceberg_namespace_properties (catalog_name, namespace, property_key, property_value) VALUES (?, ?, ?, ?)`,
-          [this.name, ns, k, v]);
+          [this.name, ns, k, v]).catch(async (err) => {
+          // Another process inserted the key since our UPDATE: set it over theirs.
+          if (!isUniqueViolation(err)) throw err;
+          await this.db.execute(
+            `UPDATE iceberg_namespace_properties SET property_value = ? WHERE catalog_name = ? AND namespace = ? AND property_key = ?`,
+            [v, this.name, ns, k]);
+        });
       }
     }
   }
@@ -256,10 +282,11 @@ export class SqlCatalog implements Catalog {
     if (clash && (await this.tableExists(id))) throw new AlreadyExistsError(`table '${self}' already exists`);
     if (clash) throw overlapError(id, location, clash);
     if (opts.mustBeEmpty) {
-      // A first metadata file alone is a create in progress (or one that lost its race):
-      // the INSERT decides between concurrent creates, not this listing.
+      // A first metadata file alone is a create in progress (or one that lost its race), and
+      // so is the hidden temp file LocalFileIO.writeNew links it from: the INSERT decides
+      // between concurrent creates, not this listing.
       const present = (await this.io.list(`${location.replace(/\/+$/, '')}/`))
-        .filter((f) => !/\/metadata\/00000-[0-9a-f-]{36}\.metadata\.json$/.test(f.uri));
+        .filter((f) => !FIRST_METADATA_FILE.test(f.uri));
       if (present.length > 0) {
         throw new ValidationError(`cannot create table '${self}' at ${location}: the folder is not empty (${present.length} file(s), e.g. ${present[0]!.uri}); `
           + `register its metadata file instead, or choose another location`);

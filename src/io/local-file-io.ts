@@ -166,8 +166,13 @@ export class LocalFileIO implements FileIO {
         const p = path.join(dir, e.name);
         if (e.isDirectory()) await walk(p);
         else if (e.isFile()) {
-          const st = await fs.stat(p);
-          out.push({ uri: pathToUri(p), size: st.size, modifiedMs: st.mtimeMs });
+          // A file removed between readdir and stat (another process's temp file, a
+          // concurrent delete) is simply no longer there.
+          const st = await fs.stat(p).catch((err: unknown) => {
+            if (isErrno(err, 'ENOENT')) return undefined;
+            throw new FileIOError(`cannot list ${pathToUri(p)}: ${(err as Error).message}`, { cause: err });
+          });
+          if (st) out.push({ uri: pathToUri(p), size: st.size, modifiedMs: st.mtimeMs });
         }
       }
     };

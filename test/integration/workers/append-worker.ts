@@ -4,12 +4,14 @@
 // the table holds, so a batch that landed before a SIGKILL is never appended twice.
 // usage: append-worker.ts WAREHOUSE TABLE WORKER_ID BATCHES SIZE [FIRST_BATCH|resume]
 // APPEND_INTERVAL_MS=N waits N ms between appends (a streaming writer's cadence).
+// FLOE_TEST_CATALOG_URI opens that catalog (e.g. postgresql://…) instead of <warehouse>/catalog.db.
 import { openCatalog } from '../../../catalog/index.ts';
 import { parseTableIdentifier } from '../../../src/table/identifier.ts';
 import { appendRecords } from '../../../src/transaction/append-records.ts';
 
 const [warehouse, table, worker, batches, size, first] = process.argv.slice(2);
-const catalog = await openCatalog({ warehouse: warehouse! });
+const uri = process.env.FLOE_TEST_CATALOG_URI;
+const catalog = await openCatalog({ warehouse: warehouse!, ...(uri ? { uri } : {}) });
 const id = parseTableIdentifier(table!);
 const w = Number(worker);
 
