@@ -24,6 +24,7 @@ PYICEBERG_VERSION=0.12.0
 PYARROW_VERSION=23.0.1
 PYICEBERG_CORE_VERSION=0.10.1         # needed by pyiceberg for partition transforms on write
 SQLALCHEMY_VERSION=2.0.44
+PSYCOPG2_VERSION=2.9.13               # pyiceberg's SqlCatalog on PostgreSQL (postgresql+psycopg2://)
 DUCKDB_VERSION=1.5.5                  # must equal the extension package version
 DUCKDB_ICEBERG_EXT_VERSION=1.5.5
 DUCKDB_AVRO_EXT_VERSION=1.5.5         # iceberg extension reads manifests through avro
@@ -37,6 +38,7 @@ PY_REQS=(
   "pyiceberg-core==$PYICEBERG_CORE_VERSION"
   "pyarrow==$PYARROW_VERSION"
   "sqlalchemy==$SQLALCHEMY_VERSION"
+  "psycopg2-binary==$PSYCOPG2_VERSION"
   "duckdb==$DUCKDB_VERSION"
   "duckdb-extension-iceberg==$DUCKDB_ICEBERG_EXT_VERSION"
   "duckdb-extension-avro==$DUCKDB_AVRO_EXT_VERSION"

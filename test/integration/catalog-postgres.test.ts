@@ -27,6 +27,9 @@ import { appendRecords } from '../../src/transaction/append-records.ts';
 import { runCatalogConformance } from '../catalog-conformance.ts';
 import { APPEND_WORKER_SCHEMA, runAppendWorker } from '../support/append-worker.ts';
 import { readTableRows } from '../support/read-table.ts';
+import { VENV_PYTHON, readersUnavailable } from '../support/readers.ts';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { adminQuery, ensurePostgres, postgresUnavailable, testDatabase, type TestDatabase } from '../support/postgres.ts';
 
 const skip = await postgresUnavailable();
@@ -319,11 +322,29 @@ describe('8 writer processes on one table through PostgreSQL', { skip }, () => {
       const expectedIds = [];
       for (let w = 0; w < workers; w++) for (let b = 0; b < appends; b++) for (let i = 0; i < size; i++) expectedIds.push(String(w * 1_000_000 + b * 1000 + i));
       assert.deepEqual(ids, expectedIds.sort());
+      // pyiceberg finds the table through the same PostgreSQL catalog and reads the same rows.
+      const noReaders = readersUnavailable();
+      if (noReaders) t.diagnostic(`pyiceberg read skipped: ${noReaders}`);
+      else assert.deepEqual((await pyicebergIds(env.db.uri, 'conc.appends')).sort(), expectedIds);
     } finally {
       await c.close();
     }
   });
 });
+
+/** The `id` column of a table as pyiceberg's SqlCatalog reads it through PostgreSQL. */
+async function pyicebergIds(uri: string, table: string): Promise<string[]> {
+  const script = [
+    'import json, sys',
+    'from pyiceberg.catalog.sql import SqlCatalog',
+    "cat = SqlCatalog('floe', uri=sys.argv[1])",
+    't = cat.load_table(sys.argv[2])',
+    "print(json.dumps([str(v) for v in t.scan(selected_fields=('id',)).to_arrow().column('id').to_pylist()]))",
+  ].join('\n');
+  const sqlalchemyUri = uri.replace(/^postgres(ql)?:\/\//, 'postgresql+psycopg2://');
+  const { stdout } = await promisify(execFile)(VENV_PYTHON, ['-c', script, sqlalchemyUri, table], { maxBuffer: 64 << 20, timeout: 120_000 });
+  return JSON.parse(stdout) as string[];
+}
 
 /** Runs `op` while a second session holds the table row: once floe's commit UPDATE waits on
  * that lock, its server connection is terminated mid-statement. Returns what `op` returned. */
