@@ -27,8 +27,8 @@ import { appendRecords } from '../../src/transaction/append-records.ts';
 import { runCatalogConformance } from '../catalog-conformance.ts';
 import { APPEND_WORKER_SCHEMA, runAppendWorker } from '../support/append-worker.ts';
 import { readTableRows } from '../support/read-table.ts';
-import { VENV_PYTHON, readersUnavailable } from '../support/readers.ts';
-import { execFile } from 'node:child_process';
+import { REPO_ROOT, VENV_PYTHON, readersUnavailable } from '../support/readers.ts';
+import { execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
 import { adminQuery, ensurePostgres, postgresUnavailable, testDatabase, type TestDatabase } from '../support/postgres.ts';
 
@@ -188,6 +188,40 @@ describe('postgres SqlCatalog specifics', { skip }, () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+
+  test('CLI: --catalog postgresql://… creates, appends and lists; a wrong password is one line on stderr, exit 1, no secret', () => inEnv(async (env) => {
+    const floe = (args: string[], input?: string): Promise<{ code: number; stdout: string; stderr: string }> => new Promise((resolve) => {
+      const child = spawn(process.execPath, [path.join(REPO_ROOT, 'bin/floe.js'), '--warehouse', env.dir, ...args], { cwd: REPO_ROOT, env: { ...process.env, FLOE_CATALOG: '' } });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
+      child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+      child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+      child.stdin.end(input ?? '');
+    });
+    const schemaFile = path.join(env.dir, 'schema.json');
+    writeFileSync(schemaFile, JSON.stringify({ type: 'struct', fields: [{ name: 'id', required: true, type: 'long' }, { name: 'name', required: false, type: 'string' }] }));
+    for (const args of [['namespace', 'create', 'db'], ['table', 'create', 'db.t', '--schema', schemaFile]]) {
+      const r = await floe(['--catalog', env.db.uri, ...args]);
+      assert.equal(r.code, 0, r.stderr);
+    }
+    const appended = await floe(['--catalog', env.db.uri, 'append', 'db.t', '-'], '{"id":1,"name":"a"}\n{"id":2,"name":"b"}\n');
+    assert.equal(appended.code, 0, appended.stderr);
+    const c = await openPg(env);
+    try {
+      assert.deepEqual((await readTableRows(c, T)).map((r) => [String(r.id), r.name]).sort(), [['1', 'a'], ['2', 'b']]);
+    } finally {
+      await c.close();
+    }
+    const secret = `pw-${randomUUID()}`;
+    const bad = new URL(env.db.uri);
+    bad.username = 'nobody_here';
+    bad.password = secret;
+    const r = await floe(['--catalog', bad.toString(), 'table', 'list', 'db']);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, new RegExp(`^floe: cannot connect to PostgreSQL catalog nobody_here@127\\.0\\.0\\.1:${bad.port}/${env.db.name}: password authentication failed for user 'nobody_here'\n$`));
+    assert.ok(!r.stderr.includes(secret) && !r.stdout.includes(secret));
+  }));
 
   test('parsePostgresUri: defaults and percent-encoded parts', () => {
     const { target, config } = parsePostgresUri('postgresql://al%40ice:p%2Fw@db.example:6000/lake');
