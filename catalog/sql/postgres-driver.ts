@@ -58,7 +58,7 @@ export function parsePostgresUri(uri: string): { target: PostgresTarget; config:
 
 interface PgError { code?: string; message?: string; errno?: number; syscall?: string }
 
-/** SQLSTATE classes that mean the server answered (the statement certainly did not apply). */
+/** A SQLSTATE: the server answered with an error. */
 const SERVER_ERROR = /^[0-9A-Z]{5}$/;
 
 export class PostgresDriver implements SqlDriver {
@@ -151,7 +151,10 @@ export class PostgresDriver implements SqlDriver {
   private statementError(err: unknown): Error {
     const e = err as PgError;
     const detail = this.scrub(String(e?.message ?? err).split('\n')[0]!);
-    if (typeof e?.code === 'string' && SERVER_ERROR.test(e.code)) {
+    // Class 08 (connection exception) and 57P0x (server shutting down, connection
+    // terminated) lose the connection: retryable, like a reset socket.
+    const lost = typeof e?.code === 'string' && (e.code.startsWith('08') || e.code.startsWith('57P'));
+    if (typeof e?.code === 'string' && SERVER_ERROR.test(e.code) && !lost) {
       const out = new Error(`PostgreSQL catalog ${this.target.where}: ${detail} (SQLSTATE ${e.code})`) as Error & { code: string };
       out.code = e.code;
       return out;
