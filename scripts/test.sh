@@ -30,10 +30,11 @@ fi
 echo "[test] ${#files[@]} test files"
 status=0
 node --import tsx --test --test-reporter=spec --test-timeout=1800000 "${files[@]}" || status=$?
-# On CI the Kafka broker and the Trino server the tests started must not outlive the run;
-# locally they stay up so the next run starts fast (npm run kafka:down / npm run trino:down).
+# On CI the Kafka broker, the Trino server and the REST catalog server the tests started must not outlive the run;
+# locally they stay up so the next run starts fast (npm run kafka:down / trino:down / rest:down).
 if [[ "${CI:-}" == "true" ]]; then
   bash scripts/kafka.sh down >/dev/null 2>&1 || true
   bash scripts/trino.sh down >/dev/null 2>&1 || true
+  bash scripts/rest.sh down >/dev/null 2>&1 || true
 fi
 exit $status
