@@ -101,13 +101,24 @@ cmd_up() {
   fi
   port_open "$PORT" && die "port $PORT is taken by another process; stop it or set FLOE_REST_PORT"
   local cp; cp="$(classpath)"
+  # HadoopFileIO on the raw local file system: no .crc side files next to metadata files
+  # (a core-site.xml first on the class path is what Hadoop's Configuration reads).
+  mkdir -p "$CACHE/conf"
+  cat >"$CACHE/conf/core-site.xml" <<'XML'
+<?xml version="1.0"?>
+<configuration>
+  <property><name>fs.file.impl</name><value>org.apache.hadoop.fs.RawLocalFileSystem</value></property>
+</configuration>
+XML
+  cp="$CACHE/conf:$cp"
   mkdir -p "$WAREHOUSE_DIR"
   # Env names the server reads: CATALOG_<KEY> becomes catalog property <key> ('__' -> '-',
   # '_' -> '.'), so CATALOG_REST_PORT is rest.port and CATALOG_JDBC_USER is jdbc.user.
   # One pooled JDBC connection (clients=1) serialises the server's SQLite access: concurrent
-  # commits queue in the server instead of failing with SQLITE_BUSY.
+  # commits queue in the server instead of failing with SQLITE_BUSY. jdbc.strict-mode: a table
+  # can only be created or registered in a namespace that exists.
   CATALOG_URI="jdbc:sqlite:$DATA_HOME/catalog.db?journal_mode=WAL&busy_timeout=30000" \
-  CATALOG_JDBC_USER=floe CATALOG_JDBC_PASSWORD=floe CATALOG_CLIENTS=1 \
+  CATALOG_JDBC_USER=floe CATALOG_JDBC_PASSWORD=floe CATALOG_CLIENTS=1 CATALOG_JDBC_STRICT__MODE=true \
   CATALOG_WAREHOUSE="file://$WAREHOUSE_DIR" CATALOG_REST_PORT="$PORT" \
     nohup java -Xmx512m -Dfloe.rest.dir="$DATA_HOME" -cp "$cp" org.apache.iceberg.rest.RESTCatalogServer >"$LOG" 2>&1 </dev/null 9>&- &
   pid=$!

@@ -2,14 +2,15 @@
 // prints "committed <batch>" after each commit returned. Each snapshot records its worker and
 // batch in the summary; with FIRST_BATCH=resume the worker continues after the last batch
 // the table holds, so a batch that landed before a SIGKILL is never appended twice.
-// usage: append-worker.ts WAREHOUSE TABLE WORKER_ID BATCHES SIZE [FIRST_BATCH|resume]
+// usage: append-worker.ts WAREHOUSE|rest+http://… TABLE WORKER_ID BATCHES SIZE [FIRST_BATCH|resume]
 // APPEND_INTERVAL_MS=N waits N ms between appends (a streaming writer's cadence).
 import { openCatalog } from '../../../catalog/index.ts';
 import { parseTableIdentifier } from '../../../src/table/identifier.ts';
 import { appendRecords } from '../../../src/transaction/append-records.ts';
 
 const [warehouse, table, worker, batches, size, first] = process.argv.slice(2);
-const catalog = await openCatalog({ warehouse: warehouse! });
+// A `rest+http://…` first argument opens that REST catalog instead of the warehouse's SQLite one.
+const catalog = await openCatalog(warehouse!.startsWith('rest+') ? { warehouse: '', uri: warehouse! } : { warehouse: warehouse! });
 const id = parseTableIdentifier(table!);
 const w = Number(worker);
 
