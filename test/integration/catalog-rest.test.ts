@@ -150,6 +150,51 @@ describe('REST catalog: data through the service', () => {
   });
 });
 
+describe('REST catalog: lost answers on commit', () => {
+  test('the server commits but its answer is lost (503 / reset): the core finds its snapshot, no row twice', async () => {
+    const s = await getServer();
+    await resetRestCatalog(s);
+    const direct = await openRestCatalog(s);
+    await direct.createNamespace(['lost']);
+    const id = { namespace: ['lost'], name: 't' };
+    await direct.createTable(id, { schema: ROW_SCHEMA });
+    // A proxy in front of the real server: the first commit of each mode reaches the server
+    // (and lands there), then the client gets a 503 or a dropped connection instead.
+    const modes: ('503' | 'reset')[] = ['503', 'reset'];
+    let lose: '503' | 'reset' | undefined;
+    let lostCommits = 0;
+    const proxy = await fakeServer((req, body, res) => {
+      void (async () => {
+        const upstream = await fetch(`${s.uri}${req.url}`, { method: req.method, headers: { 'Content-Type': 'application/json' }, ...(body ? { body } : {}) });
+        const text = await upstream.text();
+        const isCommit = req.method === 'POST' && req.url === '/v1/namespaces/lost/tables/t';
+        if (isCommit && lose !== undefined && upstream.status === 200) {
+          lostCommits++;
+          const mode = lose;
+          lose = undefined;
+          if (mode === 'reset') { req.socket.destroy(); return; }
+          json(res, 503, { error: { message: 'upstream timed out', type: 'ServiceUnavailableException', code: 503 } });
+          return;
+        }
+        res.writeHead(upstream.status, { 'Content-Type': 'application/json' }).end(text);
+      })();
+    });
+    try {
+      const c = await RestCatalog.open({ uri: proxy.uri, io: new LocalFileIO() });
+      for (const [i, mode] of modes.entries()) {
+        lose = mode;
+        await appendRecords(c, id, [{ id: BigInt(i), worker: 0, batch: i, payload: mode }]);
+      }
+      assert.equal(lostCommits, 2);
+      const t = await direct.loadTable(id);
+      assert.equal([...ancestorsOf(t.metadata, t.metadata.currentSnapshotId ?? undefined)].length, 2);
+      assert.deepEqual((await readTableRows(direct, id)).map((r) => `${String(r.id)}:${String(r.payload)}`).sort(), ['0:503', '1:reset']);
+    } finally {
+      await proxy.close();
+    }
+  });
+});
+
 /** A stand-in server for what Iceberg's test server cannot do: refuse tokens, issue them, fail. */
 async function fakeServer(handler: (req: IncomingMessage, body: string, res: ServerResponse) => void): Promise<{ uri: string; close(): Promise<void> }> {
   const srv = createServer((req, res) => {
