@@ -4,6 +4,8 @@
 // commits as the spec's requirements + updates. 409 CommitFailed becomes CommitConflictError
 // (the core's retry loop reloads and retries); a 5xx, a timeout or a lost answer on a commit
 // becomes CommitStateUnknownError (the core keeps the files and looks for its snapshot).
+// Java servers do not refuse overlapping table locations: floe checks before and after each
+// create/register and before a set-location, as its SQL catalog does.
 import PQueue from 'p-queue';
 import {
   AlreadyExistsError, CommitConflictError, CommitStateUnknownError, FloeError, NamespaceNotEmptyError, NotFoundError,
@@ -21,7 +23,7 @@ import {
   identifierToString, namespaceToString, validateIdentifier, validateNamePart, type TableIdentifier,
 } from '../../src/table/identifier.ts';
 import { tableFiles } from '../../src/table/table-files.ts';
-import { comparableLocation, ownerResolver, validateTableLocation, type TableLocation } from '../../src/table/table-location.ts';
+import { comparableLocation, overlappingTable, ownerResolver, validateTableLocation, type TableLocation } from '../../src/table/table-location.ts';
 import { RestHttp, RestTransportError, oneLine, restError, type RestAuth, type RestResponse } from './rest-http.ts';
 import { normalizeFileUri, normalizeMetadataUris, requirementToJson, updateToJson } from './rest-json.ts';
 
@@ -163,9 +165,7 @@ export class RestCatalog implements Catalog {
   async createTable(id: TableIdentifier, opts: CreateTableOptions): Promise<LoadedTable> {
     validateIdentifier(id);
     const location = opts.location === undefined ? undefined : validateTableLocation(opts.location);
-    if (location !== undefined && (await this.io.list(`${location}/`)).length > 0) {
-      throw new ValidationError(`cannot create table '${identifierToString(id)}' at ${location}: the folder is not empty`);
-    }
+    if (location !== undefined) await this.checkLocationFree(id, location, { mustBeEmpty: true });
     const res = await this.http.request('POST', `${this.root}/namespaces/${nsPath(id.namespace)}/tables`, {
       name: id.name,
       schema: schemaToJson(opts.schema),
@@ -175,20 +175,68 @@ export class RestCatalog implements Catalog {
       properties: opts.properties ?? {},
       'stage-create': false,
     });
-    if (res.status === 200) return this.loaded(id, res);
     if (res.status === 409) throw new AlreadyExistsError(`table '${identifierToString(id)}' already exists`);
     if (res.status === 404) throw new NotFoundError(`namespace '${namespaceToString(id.namespace)}' does not exist`);
-    throw this.unexpected('create table', identifierToString(id), res);
+    if (res.status !== 200) throw this.unexpected('create table', identifierToString(id), res);
+    const created = this.loaded(id, res);
+    await this.recheckAfterCreate(created, true);
+    return created;
+  }
+
+  /**
+   * Refuses a location that overlaps another table's (orphan removal or purge of the outer
+   * table would delete the inner table's files). The server does not check this, so floe
+   * checks before and again after a create; two racing creates may both back out.
+   */
+  private async checkLocationFree(id: TableIdentifier, location: string, opts: { mustBeEmpty: boolean }): Promise<void> {
+    const self = identifierToString(id);
+    const clash = await this.overlapping(location, self);
+    if (clash && (await this.tableExists(id))) throw new AlreadyExistsError(`table '${self}' already exists`);
+    if (clash) throw overlapError(id, location, clash);
+    if (opts.mustBeEmpty) {
+      // A first metadata file alone is a create in progress (or one that lost its race).
+      const present = (await this.io.list(`${location.replace(/\/+$/, '')}/`))
+        .filter((f) => !/\/metadata\/00000-[0-9a-f-]{36}\.metadata\.json$/.test(f.uri));
+      if (present.length > 0) {
+        throw new ValidationError(`cannot create table '${self}' at ${location}: the folder is not empty (${present.length} file(s), e.g. ${present[0]!.uri}); `
+          + 'register its metadata file instead, or choose another location');
+      }
+    }
+  }
+
+  /** After a create or register: an overlap that slipped past the first check (a default
+   * location the server chose, or a racing create) removes the new entry again. */
+  private async recheckAfterCreate(t: LoadedTable, ownsMetadataFile: boolean): Promise<void> {
+    const clash = await this.overlapping(t.metadata.location, identifierToString(t.identifier));
+    if (!clash) return;
+    await this.http.request('DELETE', this.tablePath(t.identifier)).catch(() => undefined);
+    if (ownsMetadataFile) await this.io.delete(t.metadataLocation).catch(() => undefined);
+    throw overlapError(t.identifier, t.metadata.location, clash);
+  }
+
+  private async overlapping(location: string, self: string): Promise<TableLocation | undefined> {
+    const tables = await this.listTableLocations();
+    const written = overlappingTable(normalizeFileUri(location), tables, self);
+    if (written || !this.io.canonicalLocation) return written;
+    const canonical = this.io.canonicalLocation.bind(this.io);
+    const real = await Promise.all(tables.map(async (t) => ({ ...t, location: await canonical(t.location) })));
+    const hit = overlappingTable(await canonical(location), real, self);
+    return hit ? tables.find((t) => t.identifier === hit.identifier) : undefined;
   }
 
   async registerTable(id: TableIdentifier, metadataLocation: string): Promise<LoadedTable> {
     validateIdentifier(id);
+    if (!(await this.namespaceExists(id.namespace))) throw new NotFoundError(`namespace '${namespaceToString(id.namespace)}' does not exist`);
     if (!(await this.io.exists(metadataLocation))) throw new NotFoundError(`metadata file ${metadataLocation} does not exist`);
+    const registering = parseTableMetadata(new TextDecoder().decode(await this.io.read(metadataLocation)), metadataLocation);
+    await this.checkLocationFree(id, validateTableLocation(registering.location), { mustBeEmpty: false });
     const res = await this.http.request('POST', `${this.root}/namespaces/${nsPath(id.namespace)}/register`, { name: id.name, 'metadata-location': metadataLocation });
-    if (res.status === 200) return this.loaded(id, res);
     if (res.status === 409) throw new AlreadyExistsError(`table '${identifierToString(id)}' already exists`);
     if (res.status === 404) throw this.notFound(id, res);
-    throw this.unexpected('register table', identifierToString(id), res);
+    if (res.status !== 200) throw this.unexpected('register table', identifierToString(id), res);
+    const registered = this.loaded(id, res);
+    await this.recheckAfterCreate(registered, false);
+    return registered;
   }
 
   async renameTable(from: TableIdentifier, to: TableIdentifier): Promise<void> {
@@ -245,7 +293,8 @@ export class RestCatalog implements Catalog {
     const ids: TableIdentifier[] = [];
     const walk = async (ns: readonly string[]): Promise<void> => {
       for (const child of await this.listNamespaces(ns)) {
-        ids.push(...await this.listTables(child));
+        // A namespace only implied by a child's name (a.b created without a) lists but has no tables.
+        ids.push(...await this.listTables(child).catch((err: unknown) => { if (err instanceof NotFoundError) return []; throw err; }));
         await walk(child);
       }
     };
@@ -265,8 +314,13 @@ export class RestCatalog implements Catalog {
 
   async commitTable(id: TableIdentifier, requirements: readonly TableRequirement[], updates: readonly TableUpdate[]): Promise<LoadedTable> {
     validateIdentifier(id);
-    for (const u of updates) if (u.action === 'set-location') validateTableLocation(u.location);
     const label = identifierToString(id);
+    for (const u of updates) {
+      if (u.action !== 'set-location') continue;
+      validateTableLocation(u.location);
+      const clash = await this.overlapping(u.location, label);
+      if (clash) throw overlapError(id, u.location, clash);
+    }
     let res: RestResponse;
     try {
       res = await this.http.request('POST', this.tablePath(id), {
@@ -345,6 +399,11 @@ export class RestCatalog implements Catalog {
       if (!token) return out;
     }
   }
+}
+
+function overlapError(id: TableIdentifier, location: string, clash: TableLocation): ValidationError {
+  return new ValidationError(`cannot use location ${location} for table '${identifierToString(id)}': it overlaps table '${clash.identifier}' at ${clash.location} `
+    + '(a table\'s folder must neither contain nor lie inside another\'s); choose another location');
 }
 
 function describe(res: RestResponse): string {
