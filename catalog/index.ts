@@ -6,6 +6,7 @@ import path from 'node:path';
 import { ValidationError } from '../src/errors.ts';
 import { LocalFileIO, pathToUri } from '../src/io/local-file-io.ts';
 import type { Catalog } from '../src/table/catalog.ts';
+import { RestCatalog } from './rest/rest-catalog.ts';
 import { SqlCatalog } from './sql/sql-catalog.ts';
 import { SqliteDriver } from './sql/sqlite-driver.ts';
 import { PostgresDriver, isPostgresUri, redactUri } from './sql/postgres-driver.ts';
@@ -13,7 +14,8 @@ import { PostgresDriver, isPostgresUri, redactUri } from './sql/postgres-driver.
 export interface CatalogConfig {
   /** Warehouse folder (or file: URI) where new tables are placed. */
   readonly warehouse: string;
-  /** `sqlite:///abs/catalog.db`, `sqlite:relative.db`, a `.db` path or `postgresql://user:pass@host:port/db`; default `<warehouse>/catalog.db`. */
+  /** `sqlite:///abs/catalog.db`, `sqlite:relative.db`, a `.db` path or `postgresql://user:pass@host:port/db`; default `<warehouse>/catalog.db`;
+   * or `rest+http://host:port[/path]` (`rest+https://…`) for an Iceberg REST catalog service. */
   readonly uri?: string;
   /** The `catalog_name` column value; other engines must use the same name. */
   readonly name?: string;
@@ -36,6 +38,19 @@ export async function openCatalog(cfg: CatalogConfig): Promise<Catalog> {
   if (sqliteFile) {
     return SqlCatalog.open({ name, driver: new SqliteDriver(sqliteFile), io: new LocalFileIO(), warehouse: warehouseUri(cfg.warehouse) });
   }
+  if (cfg.uri !== undefined && /^rest\+https?:\/\//.test(cfg.uri)) {
+    // Credentials come from the environment, never from the URI (it ends up in logs).
+    const env = process.env;
+    return RestCatalog.open({
+      uri: cfg.uri.slice('rest+'.length), io: new LocalFileIO(), name,
+      auth: {
+        ...(env.FLOE_REST_TOKEN ? { token: env.FLOE_REST_TOKEN } : {}),
+        ...(env.FLOE_REST_CREDENTIAL ? { credential: env.FLOE_REST_CREDENTIAL } : {}),
+        ...(env.FLOE_REST_OAUTH2_SERVER_URI ? { oauth2ServerUri: env.FLOE_REST_OAUTH2_SERVER_URI } : {}),
+        ...(env.FLOE_REST_SCOPE ? { scope: env.FLOE_REST_SCOPE } : {}),
+      },
+    });
+  }
   if (isPostgresUri(cfg.uri)) {
     const driver = await PostgresDriver.connect(cfg.uri);
     try {
@@ -45,5 +60,5 @@ export async function openCatalog(cfg: CatalogConfig): Promise<Catalog> {
       throw err;
     }
   }
-  throw new ValidationError(`unsupported catalog URI '${redactUri(cfg.uri ?? '')}': use sqlite:///path/catalog.db or postgresql://user:password@host:port/database (REST catalogs are not implemented yet)`);
+  throw new ValidationError(`unsupported catalog URI '${redactUri(cfg.uri ?? '')}': use sqlite:///path/catalog.db or postgresql://user:password@host:port/database or rest+http://host:port`);
 }

@@ -1,7 +1,7 @@
 // The one conformance suite every Catalog implementation runs (iceberg-go's `catalogtest`):
 // namespaces, tables, identifier validation and the commit contract (requirements, CAS,
 // metadata-log trimming), all through the core's Catalog interface only.
-import { describe, test } from 'node:test';
+import { describe, test as nodeTest } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   AlreadyExistsError, CommitConflictError, InvalidMetadataError, NamespaceNotEmptyError, NotFoundError, ValidationError,
@@ -57,7 +57,8 @@ async function metadataFiles(catalog: Catalog, t: LoadedTable): Promise<string[]
 function fakeSnapshot(location: string, snapshotId: bigint, sequenceNumber: bigint, parent: bigint | null = null): Snapshot {
   // The catalog never opens the manifest list, so a path that does not exist is enough here.
   return {
-    snapshotId, parentSnapshotId: parent, sequenceNumber, timestampMs: 1_700_000_000_000,
+    // Now, not a fixed date: Java's catalogs refuse a snapshot older than the metadata log.
+    snapshotId, parentSnapshotId: parent, sequenceNumber, timestampMs: Date.now(),
     manifestList: `${location}/metadata/snap-${snapshotId}-1-00000000-0000-0000-0000-000000000000.avro`,
     summary: { operation: 'append' }, schemaId: 0,
   };
@@ -70,7 +71,26 @@ function appendUpdates(snapshot: Snapshot): TableUpdate[] {
   ];
 }
 
-export function runCatalogConformance(name: string, makeCatalog: () => Promise<CatalogUnderTest>): void {
+/** What a catalog may legitimately do differently; every skip carries its reason. */
+export interface ConformanceOptions {
+  /** Test name → why the case cannot run on this catalog (shown as the skip reason). */
+  readonly skip?: Readonly<Record<string, string>>;
+  /** Namespace properties a load returns for `given` (default: JdbcCatalog's `exists: 'true'` marker). */
+  readonly namespaceProperties?: (namespace: readonly string[], given: Record<string, string>) => Record<string, string>;
+  /** Table properties the catalog adds on create (Java's REST server: `write.parquet.compression-codec`). */
+  readonly createdTableProperties?: Readonly<Record<string, string>>;
+}
+
+export function runCatalogConformance(name: string, makeCatalog: () => Promise<CatalogUnderTest>, opts: ConformanceOptions = {}): void {
+  const skip = opts.skip ?? {};
+  const test = (label: string, fn: () => Promise<void>): void => {
+    const reason = skip[label];
+    if (reason !== undefined) nodeTest(label, { skip: reason }, fn);
+    else nodeTest(label, fn);
+  };
+  const nsProps = (ns: readonly string[], given: Record<string, string>): Record<string, string> =>
+    opts.namespaceProperties ? opts.namespaceProperties(ns, given) : { exists: 'true', ...given };
+  const tblProps = (given: Record<string, string>): Record<string, string> => ({ ...opts.createdTableProperties, ...given });
   const withCatalog = async (fn: (catalog: Catalog) => Promise<void>): Promise<void> => {
     const { catalog, cleanup } = await makeCatalog();
     try {
@@ -86,7 +106,7 @@ export function runCatalogConformance(name: string, makeCatalog: () => Promise<C
         assert.equal(await c.namespaceExists(['db']), false);
         await c.createNamespace(['db'], { owner: 'alice' });
         assert.equal(await c.namespaceExists(['db']), true);
-        assert.deepEqual(await c.loadNamespaceProperties(['db']), { exists: 'true', owner: 'alice' });
+        assert.deepEqual(await c.loadNamespaceProperties(['db']), nsProps(['db'], { owner: 'alice' }));
       }));
 
       test('creating a namespace twice fails with AlreadyExistsError', () => withCatalog(async (c) => {
@@ -107,7 +127,7 @@ export function runCatalogConformance(name: string, makeCatalog: () => Promise<C
         assert.deepEqual(await c.listNamespaces(['a']), [['a', 'b'], ['a', 'c']]);
         assert.deepEqual(await c.listNamespaces(['a', 'b']), [['a', 'b', 'deep']]);
         assert.deepEqual(await c.listNamespaces(['z']), []);
-        assert.deepEqual(await c.loadNamespaceProperties(['a', 'b']), { exists: 'true' });
+        assert.deepEqual(await c.loadNamespaceProperties(['a', 'b']), nsProps(['a', 'b'], {}));
       }));
 
       test('a namespace name that is a prefix of another is a different namespace', () => withCatalog(async (c) => {
@@ -121,9 +141,9 @@ export function runCatalogConformance(name: string, makeCatalog: () => Promise<C
       test('properties: load, update, remove', () => withCatalog(async (c) => {
         await c.createNamespace(['db'], { owner: 'alice', team: 'data' });
         await c.updateNamespaceProperties(['db'], { owner: 'bob', comment: 'events' }, ['team']);
-        assert.deepEqual(await c.loadNamespaceProperties(['db']), { exists: 'true', owner: 'bob', comment: 'events' });
+        assert.deepEqual(await c.loadNamespaceProperties(['db']), nsProps(['db'], { owner: 'bob', comment: 'events' }));
         await c.updateNamespaceProperties(['db'], {}, ['comment', 'not-there']);
-        assert.deepEqual(await c.loadNamespaceProperties(['db']), { exists: 'true', owner: 'bob' });
+        assert.deepEqual(await c.loadNamespaceProperties(['db']), nsProps(['db'], { owner: 'bob' }));
       }));
 
       test('properties of a missing namespace: NotFoundError', () => withCatalog(async (c) => {
@@ -156,7 +176,7 @@ export function runCatalogConformance(name: string, makeCatalog: () => Promise<C
         await expectError(c.loadNamespaceProperties(['db']), NotFoundError, 'not-found', /'db'/);
         // Re-creating starts from fresh properties.
         await c.createNamespace(['db']);
-        assert.deepEqual(await c.loadNamespaceProperties(['db']), { exists: 'true' });
+        assert.deepEqual(await c.loadNamespaceProperties(['db']), nsProps(['db'], {}));
       }));
 
       test('dropping a table then its namespace works', () => withCatalog(async (c) => {
@@ -189,7 +209,7 @@ export function runCatalogConformance(name: string, makeCatalog: () => Promise<C
         assert.equal(created.metadata.currentSnapshotId, null);
         assert.equal(created.metadata.lastSequenceNumber, 0n);
         assert.equal(created.metadata.lastColumnId, 2);
-        assert.deepEqual(created.metadata.properties, { 'write.format.default': 'parquet' });
+        assert.deepEqual(created.metadata.properties, tblProps({ 'write.format.default': 'parquet' }));
         assert.deepEqual(created.metadata.metadataLog, []);
 
         const loaded = await c.loadTable(tid(['db'], 'events'));
@@ -444,7 +464,7 @@ export function runCatalogConformance(name: string, makeCatalog: () => Promise<C
         assert.equal(registered.metadata.tableUuid, t.metadata.tableUuid);
         const loaded = await c.loadTable(tid(['db'], 'again'));
         assert.equal(loaded.metadataLocation, committed.metadataLocation);
-        assert.deepEqual(loaded.metadata.properties, { k: 'v' });
+        assert.deepEqual(loaded.metadata.properties, tblProps({ k: 'v' }));
         // The registered table takes commits like any other.
         const next = await c.commitTable(tid(['db'], 'again'), [], [{ action: 'set-properties', updates: { k: 'w' } }]);
         assert.match(next.metadataLocation, metadataFileRe('00002'));
@@ -496,7 +516,7 @@ export function runCatalogConformance(name: string, makeCatalog: () => Promise<C
           [{ action: 'set-properties', updates: { 'commit.retry.num-retries': '7' } }]);
         assert.match(committed.metadataLocation, metadataFileRe('00001'));
         assert.ok(committed.metadataLocation.startsWith(`${t.metadata.location}/metadata/`));
-        assert.deepEqual(committed.metadata.properties, { keep: 'me', 'commit.retry.num-retries': '7' });
+        assert.deepEqual(committed.metadata.properties, tblProps({ keep: 'me', 'commit.retry.num-retries': '7' }));
         assert.equal(committed.metadata.metadataLog.length, 1);
         assert.equal(committed.metadata.metadataLog[0]!.metadataFile, t.metadataLocation);
         assert.equal(committed.metadata.metadataLog[0]!.timestampMs, t.metadata.lastUpdatedMs);
@@ -518,7 +538,7 @@ export function runCatalogConformance(name: string, makeCatalog: () => Promise<C
           [...appendUpdates(snap), { action: 'remove-properties', removals: ['a'] }]);
         const loaded = await c.loadTable(t.identifier);
         assert.equal(loaded.metadataLocation, next.metadataLocation);
-        assert.deepEqual(loaded.metadata.properties, { b: '2' });
+        assert.deepEqual(loaded.metadata.properties, tblProps({ b: '2' }));
         assert.equal(loaded.metadata.currentSnapshotId, 9007199254740993n);
         assert.equal(loaded.metadata.lastSequenceNumber, 1n);
         assert.deepEqual(loaded.metadata.refs, { main: { snapshotId: 9007199254740993n, type: 'branch' } });
@@ -541,7 +561,7 @@ export function runCatalogConformance(name: string, makeCatalog: () => Promise<C
           assert.equal(e.retryable, true);
           const after = await c.loadTable(t.identifier);
           assert.equal(after.metadataLocation, t.metadataLocation);
-          assert.deepEqual(after.metadata.properties, {});
+          assert.deepEqual(after.metadata.properties, tblProps({}));
           assert.deepEqual(await metadataFiles(c, t), before);
         }));
       }

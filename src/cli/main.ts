@@ -130,7 +130,7 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<nu
   const program = new Command('floe')
     .description('floe writes Apache Iceberg v2 tables from TypeScript: atomic appends through a SQL catalog that pyiceberg, DuckDB, Spark and Trino read.')
     .addOption(new Option('--warehouse <dir>', 'warehouse folder for new tables and the default catalog').env('FLOE_WAREHOUSE').default('./warehouse'))
-    .addOption(new Option('--catalog <uri>', 'catalog URI: sqlite:/path/catalog.db, or postgresql://user:password@host:port/db for a catalog many processes and engines share (prefer FLOE_CATALOG for a password) (default: sqlite:<warehouse>/catalog.db)').env('FLOE_CATALOG'))
+    .addOption(new Option('--catalog <uri>', 'catalog URI: sqlite:/path/catalog.db (default: sqlite:<warehouse>/catalog.db); postgresql://user:password@host:port/db for a catalog many processes and engines share (prefer FLOE_CATALOG for a password); or rest+http://host:port[/path] for an Iceberg REST catalog service (auth from FLOE_REST_TOKEN or FLOE_REST_CREDENTIAL=client_id:secret)').env('FLOE_CATALOG'))
     .addOption(new Option('--catalog-name <name>', 'catalog name stored in iceberg_tables.catalog_name; readers must use the same').env('FLOE_CATALOG_NAME').default('floe'))
     .option('--verbose', 'print stack traces on errors')
     .exitOverride()

@@ -2,7 +2,7 @@
 // prints "committed <batch>" after each commit returned. Each snapshot records its worker and
 // batch in the summary; with FIRST_BATCH=resume the worker continues after the last batch
 // the table holds, so a batch that landed before a SIGKILL is never appended twice.
-// usage: append-worker.ts WAREHOUSE TABLE WORKER_ID BATCHES SIZE [FIRST_BATCH|resume]
+// usage: append-worker.ts WAREHOUSE|rest+http://… TABLE WORKER_ID BATCHES SIZE [FIRST_BATCH|resume]
 // APPEND_INTERVAL_MS=N waits N ms between appends (a streaming writer's cadence).
 // FLOE_TEST_CATALOG_URI opens that catalog (e.g. postgresql://…) instead of <warehouse>/catalog.db.
 import { openCatalog } from '../../../catalog/index.ts';
@@ -10,8 +10,9 @@ import { parseTableIdentifier } from '../../../src/table/identifier.ts';
 import { appendRecords } from '../../../src/transaction/append-records.ts';
 
 const [warehouse, table, worker, batches, size, first] = process.argv.slice(2);
+// A `rest+http://…` first argument opens that REST catalog; FLOE_TEST_CATALOG_URI another catalog URI.
 const uri = process.env.FLOE_TEST_CATALOG_URI;
-const catalog = await openCatalog({ warehouse: warehouse!, ...(uri ? { uri } : {}) });
+const catalog = await openCatalog(warehouse!.startsWith('rest+') ? { warehouse: '', uri: warehouse! } : { warehouse: warehouse!, ...(uri ? { uri } : {}) });
 const id = parseTableIdentifier(table!);
 const w = Number(worker);
 

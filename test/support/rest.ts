@@ -1,0 +1,72 @@
+// Test access to scripts/rest.sh: Apache Iceberg's RESTCatalogServer (JdbcCatalog on SQLite, a
+// local warehouse folder), started once per process and left running for the next test file
+// (stop it with `npm run rest:down`; on CI scripts/test.sh stops it). A server that cannot be
+// started fails the tests that need it, never skips them.
+//
+// The server has one warehouse, so a test that needs an empty catalog calls `resetRestCatalog`:
+// every table and namespace is dropped through the REST API and the warehouse folder emptied.
+// Test files using it must not run their REST tests concurrently with each other.
+import { execFile } from 'node:child_process';
+import { readdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { RestCatalog } from '../../catalog/rest/rest-catalog.ts';
+import { LocalFileIO } from '../../src/io/local-file-io.ts';
+
+const execFileP = promisify(execFile);
+const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const REST_SCRIPT = path.join(REPO_ROOT, 'scripts/rest.sh');
+
+export interface RestServer {
+  /** `http://127.0.0.1:<port>` */
+  readonly uri: string;
+  /** The server's warehouse as a file: URI and as a folder. */
+  readonly warehouseUri: string;
+  readonly warehouseDir: string;
+}
+
+let started: Promise<RestServer> | undefined;
+
+/** Starts the server with `scripts/rest.sh up` (once per process). */
+export function ensureRestCatalog(): Promise<RestServer> {
+  started ??= start();
+  return started;
+}
+
+async function start(): Promise<RestServer> {
+  let stdout: string;
+  try {
+    // The first run fetches the server's jars from Maven Central: give it time.
+    ({ stdout } = await execFileP('bash', [REST_SCRIPT, 'up'], { timeout: 10 * 60_000, maxBuffer: 16 << 20 }));
+  } catch (err) {
+    const e = err as { code?: unknown; signal?: unknown; stdout?: string; stderr?: string; message: string };
+    const detail = (e.stderr || e.stdout || e.message).trim().split('\n').slice(-15).join('\n');
+    throw new Error(`scripts/rest.sh up failed (exit ${String(e.code ?? e.signal)}):\n${detail}`);
+  }
+  const m = /rest up on (\S+) warehouse (\S+)/.exec(stdout);
+  if (!m?.[1] || !m[2]) throw new Error(`scripts/rest.sh up printed no address:\n${stdout}`);
+  return { uri: `http://${m[1]}`, warehouseUri: m[2], warehouseDir: fileURLToPath(m[2]) };
+}
+
+export async function openRestCatalog(server: RestServer): Promise<RestCatalog> {
+  return RestCatalog.open({ uri: server.uri, io: new LocalFileIO(), name: 'rest' });
+}
+
+/** Drops every table and namespace the server knows and empties its warehouse folder. */
+export async function resetRestCatalog(server: RestServer): Promise<void> {
+  const c = await openRestCatalog(server);
+  const drop = async (ns: readonly string[]): Promise<void> => {
+    for (const child of await c.listNamespaces(ns)) {
+      await drop(child);
+      // A namespace only implied by a child's name (a.b created without a) lists but does not exist.
+      if (!(await c.namespaceExists(child))) continue;
+      for (const t of await c.listTables(child)) await c.dropTable(t);
+      await c.dropNamespace(child);
+    }
+  };
+  await drop([]);
+  for (const entry of await readdir(server.warehouseDir).catch(() => [])) {
+    await rm(path.join(server.warehouseDir, entry), { recursive: true, force: true });
+  }
+}
