@@ -24,6 +24,7 @@ import {
 } from '../../src/table/identifier.ts';
 import { tableFiles } from '../../src/table/table-files.ts';
 import { comparableLocation, overlappingTable, ownerResolver, validateTableLocation, type TableLocation } from '../../src/table/table-location.ts';
+import { checkLocationFree, overlapError, type LocationCheck } from '../location-check.ts';
 import { RestHttp, RestTransportError, oneLine, restError, type RestAuth, type RestResponse } from './rest-http.ts';
 import { normalizeFileUri, normalizeMetadataUris, requirementToJson, updateToJson } from './rest-json.ts';
 
@@ -165,7 +166,7 @@ export class RestCatalog implements Catalog {
   async createTable(id: TableIdentifier, opts: CreateTableOptions): Promise<LoadedTable> {
     validateIdentifier(id);
     const location = opts.location === undefined ? undefined : validateTableLocation(opts.location);
-    if (location !== undefined) await this.checkLocationFree(id, location, { mustBeEmpty: true });
+    if (location !== undefined) await checkLocationFree(this.locationCheck(), id, location, { mustBeEmpty: true });
     const res = await this.http.request('POST', `${this.root}/namespaces/${nsPath(id.namespace)}/tables`, {
       name: id.name,
       schema: schemaToJson(opts.schema),
@@ -183,26 +184,6 @@ export class RestCatalog implements Catalog {
     return created;
   }
 
-  /**
-   * Refuses a location that overlaps another table's (orphan removal or purge of the outer
-   * table would delete the inner table's files). The server does not check this, so floe
-   * checks before and again after a create; two racing creates may both back out.
-   */
-  private async checkLocationFree(id: TableIdentifier, location: string, opts: { mustBeEmpty: boolean }): Promise<void> {
-    const self = identifierToString(id);
-    const clash = await this.overlapping(location, self);
-    if (clash && (await this.tableExists(id))) throw new AlreadyExistsError(`table '${self}' already exists`);
-    if (clash) throw overlapError(id, location, clash);
-    if (opts.mustBeEmpty) {
-      // A first metadata file alone is a create in progress (or one that lost its race).
-      const present = (await this.io.list(`${location.replace(/\/+$/, '')}/`))
-        .filter((f) => !/\/metadata\/00000-[0-9a-f-]{36}\.metadata\.json$/.test(f.uri));
-      if (present.length > 0) {
-        throw new ValidationError(`cannot create table '${self}' at ${location}: the folder is not empty (${present.length} file(s), e.g. ${present[0]!.uri}); `
-          + 'register its metadata file instead, or choose another location');
-      }
-    }
-  }
 
   /** After a create or register: an overlap that slipped past the first check (a default
    * location the server chose, or a racing create) removes the new entry again. */
@@ -212,6 +193,10 @@ export class RestCatalog implements Catalog {
     await this.http.request('DELETE', this.tablePath(t.identifier)).catch(() => undefined);
     if (ownsMetadataFile) await this.io.delete(t.metadataLocation).catch(() => undefined);
     throw overlapError(t.identifier, t.metadata.location, clash);
+  }
+
+  private locationCheck(): LocationCheck {
+    return { io: this.io, overlapping: (location, self) => this.overlapping(location, self), tableExists: (id) => this.tableExists(id) };
   }
 
   private async overlapping(location: string, self: string): Promise<TableLocation | undefined> {
@@ -229,7 +214,7 @@ export class RestCatalog implements Catalog {
     if (!(await this.namespaceExists(id.namespace))) throw new NotFoundError(`namespace '${namespaceToString(id.namespace)}' does not exist`);
     if (!(await this.io.exists(metadataLocation))) throw new NotFoundError(`metadata file ${metadataLocation} does not exist`);
     const registering = parseTableMetadata(new TextDecoder().decode(await this.io.read(metadataLocation)), metadataLocation);
-    await this.checkLocationFree(id, validateTableLocation(registering.location), { mustBeEmpty: false });
+    await checkLocationFree(this.locationCheck(), id, validateTableLocation(registering.location), { mustBeEmpty: false });
     const res = await this.http.request('POST', `${this.root}/namespaces/${nsPath(id.namespace)}/register`, { name: id.name, 'metadata-location': metadataLocation });
     if (res.status === 409) throw new AlreadyExistsError(`table '${identifierToString(id)}' already exists`);
     if (res.status === 404) throw this.notFound(id, res);
@@ -399,11 +384,6 @@ export class RestCatalog implements Catalog {
       if (!token) return out;
     }
   }
-}
-
-function overlapError(id: TableIdentifier, location: string, clash: TableLocation): ValidationError {
-  return new ValidationError(`cannot use location ${location} for table '${identifierToString(id)}': it overlaps table '${clash.identifier}' at ${clash.location} `
-    + '(a table\'s folder must neither contain nor lie inside another\'s); choose another location');
 }
 
 function describe(res: RestResponse): string {

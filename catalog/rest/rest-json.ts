@@ -3,20 +3,8 @@
 import { partitionSpecToJson } from '../../src/spec/partition-spec.ts';
 import { schemaToJson } from '../../src/spec/schema.ts';
 import { sortOrderToJson } from '../../src/spec/sort-order.ts';
-import type { Snapshot, TableMetadata } from '../../src/spec/table-metadata.ts';
+import { snapshotToJson, type TableMetadata } from '../../src/spec/table-metadata.ts';
 import type { TableRequirement, TableUpdate } from '../../src/spec/table-updates.ts';
-
-export function snapshotToJson(s: Snapshot): Record<string, unknown> {
-  return {
-    'snapshot-id': s.snapshotId,
-    ...(s.parentSnapshotId !== null ? { 'parent-snapshot-id': s.parentSnapshotId } : {}),
-    'sequence-number': s.sequenceNumber,
-    'timestamp-ms': s.timestampMs,
-    'manifest-list': s.manifestList,
-    summary: s.summary,
-    ...(s.schemaId !== null ? { 'schema-id': s.schemaId } : {}),
-  };
-}
 
 export function updateToJson(u: TableUpdate): Record<string, unknown> {
   switch (u.action) {

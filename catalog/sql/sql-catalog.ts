@@ -20,6 +20,7 @@ import {
 } from '../../src/table/table-location.ts';
 import { applyUpdates, checkRequirements, type TableRequirement, type TableUpdate } from '../../src/spec/table-updates.ts';
 import { isUniqueViolation, type SqlDriver } from './sql-driver.ts';
+import { checkLocationFree, overlapError, type LocationCheck } from '../location-check.ts';
 
 // DDL of Java's JdbcUtil (schema V1, with iceberg_type); property_value NOT NULL as in
 // pyiceberg, the stricter of the two.
@@ -42,7 +43,6 @@ const TABLE_TYPE_CLAUSE = `(iceberg_type = 'TABLE' OR iceberg_type IS NULL)`;
 interface TableRow { metadata_location: string | null }
 
 /** `metadata/00000-<uuid>.metadata.json`, or its in-flight temp `.00000-<uuid>.metadata.json.<uuid>.tmp`. */
-const FIRST_METADATA_FILE = /\/metadata\/(00000-[0-9a-f-]{36}\.metadata\.json|\.00000-[0-9a-f-]{36}\.metadata\.json\.[0-9a-f-]{36}\.tmp)$/;
 
 export class SqlCatalog implements Catalog {
   readonly name: string;
@@ -261,6 +261,10 @@ export class SqlCatalog implements Catalog {
     return out.sort((a, b) => (a.identifier < b.identifier ? -1 : a.identifier > b.identifier ? 1 : 0));
   }
 
+  private locationCheck(): LocationCheck {
+    return { io: this.io, overlapping: (location, self) => this.overlapping(location, self), tableExists: (id) => this.tableExists(id) };
+  }
+
   /** The first other table whose location overlaps `location`, as written or through a
    * symbolic link (a link to another table's folder is that folder). */
   private async overlapping(location: string, self: string): Promise<TableLocation | undefined> {
@@ -273,26 +277,6 @@ export class SqlCatalog implements Catalog {
     return hit ? tables.find((t) => t.identifier === hit.identifier) : undefined;
   }
 
-  /** Refuses a location that overlaps another table's: orphan removal or purge of the
-   * outer table would delete the inner table's files. */
-  private async checkLocationFree(id: TableIdentifier, location: string, opts: { mustBeEmpty: boolean }): Promise<void> {
-    const self = identifierToString(id);
-    const clash = await this.overlapping(location, self);
-    // A concurrent create of this very table that landed since our check is AlreadyExists.
-    if (clash && (await this.tableExists(id))) throw new AlreadyExistsError(`table '${self}' already exists`);
-    if (clash) throw overlapError(id, location, clash);
-    if (opts.mustBeEmpty) {
-      // A first metadata file alone is a create in progress (or one that lost its race), and
-      // so is the hidden temp file LocalFileIO.writeNew links it from: the INSERT decides
-      // between concurrent creates, not this listing.
-      const present = (await this.io.list(`${location.replace(/\/+$/, '')}/`))
-        .filter((f) => !FIRST_METADATA_FILE.test(f.uri));
-      if (present.length > 0) {
-        throw new ValidationError(`cannot create table '${self}' at ${location}: the folder is not empty (${present.length} file(s), e.g. ${present[0]!.uri}); `
-          + `register its metadata file instead, or choose another location`);
-      }
-    }
-  }
 
   /** After the INSERT: two creates of different tables at overlapping locations can both pass
    * the check; each sees the other here and backs out (neither keeps an overlap). */
@@ -311,7 +295,7 @@ export class SqlCatalog implements Catalog {
     const location = opts.location === undefined ? this.defaultTableLocation(id) : validateTableLocation(opts.location);
     if (!(await this.namespaceExists(id.namespace))) throw new NotFoundError(`namespace '${namespaceToString(id.namespace)}' does not exist (create it first)`);
     if (await this.tableExists(id)) throw new AlreadyExistsError(`table '${identifierToString(id)}' already exists`);
-    await this.checkLocationFree(id, location, { mustBeEmpty: true });
+    await checkLocationFree(this.locationCheck(), id, location, { mustBeEmpty: true });
     const metadata = newTableMetadata({
       location,
       schema: opts.schema,
@@ -339,7 +323,7 @@ export class SqlCatalog implements Catalog {
     if (!(await this.namespaceExists(id.namespace))) throw new NotFoundError(`namespace '${namespaceToString(id.namespace)}' does not exist`);
     if (await this.tableExists(id)) throw new AlreadyExistsError(`table '${identifierToString(id)}' already exists`);
     const metadata = await this.readMetadata(metadataLocation);
-    await this.checkLocationFree(id, metadata.location, { mustBeEmpty: false });
+    await checkLocationFree(this.locationCheck(), id, metadata.location, { mustBeEmpty: false });
     try {
       await this.db.execute(
         `INSERT INTO iceberg_tables (catalog_name, table_namespace, table_name, metadata_location, previous_metadata_location, iceberg_type) VALUES (?, ?, ?, ?, NULL, 'TABLE')`,
@@ -445,11 +429,6 @@ export class SqlCatalog implements Catalog {
   }
 
   async close(): Promise<void> { await this.db.close(); }
-}
-
-function overlapError(id: TableIdentifier, location: string, clash: TableLocation): ValidationError {
-  return new ValidationError(`cannot use location ${location} for table '${identifierToString(id)}': it overlaps table '${clash.identifier}' at ${clash.location} `
-    + `(a table's folder must neither contain nor lie inside another's); choose another location`);
 }
 
 function escapeLike(s: string): string {

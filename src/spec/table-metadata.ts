@@ -315,6 +315,20 @@ export function validateMetadata(m: TableMetadata): void {
   }
 }
 
+/** A snapshot as the spec's JSON (metadata files, REST add-snapshot updates). */
+export function snapshotToJson(s: Snapshot): Record<string, unknown> {
+  return {
+    'snapshot-id': s.snapshotId,
+    ...(s.parentSnapshotId !== null ? { 'parent-snapshot-id': s.parentSnapshotId } : {}),
+    'sequence-number': s.sequenceNumber,
+    'timestamp-ms': s.timestampMs,
+    'manifest-list': s.manifestList,
+    summary: s.summary,
+    // DuckDB requires schema-id on every snapshot although the spec calls it optional.
+    ...(s.schemaId !== null ? { 'schema-id': s.schemaId } : {}),
+  };
+}
+
 export function tableMetadataToJson(m: TableMetadata): Record<string, unknown> {
   const refs: Record<string, unknown> = {};
   for (const [name, r] of Object.entries(m.refs)) {
@@ -343,16 +357,7 @@ export function tableMetadataToJson(m: TableMetadata): Record<string, unknown> {
     // Java v2 writes -1 for "no snapshot"; all four readers accept it.
     'current-snapshot-id': m.currentSnapshotId ?? -1,
     refs,
-    snapshots: m.snapshots.map((s) => ({
-      'snapshot-id': s.snapshotId,
-      ...(s.parentSnapshotId !== null ? { 'parent-snapshot-id': s.parentSnapshotId } : {}),
-      'sequence-number': s.sequenceNumber,
-      'timestamp-ms': s.timestampMs,
-      'manifest-list': s.manifestList,
-      summary: s.summary,
-      // DuckDB requires schema-id on every snapshot although the spec calls it optional.
-      ...(s.schemaId !== null ? { 'schema-id': s.schemaId } : {}),
-    })),
+    snapshots: m.snapshots.map(snapshotToJson),
     'snapshot-log': m.snapshotLog.map((e) => ({ 'timestamp-ms': e.timestampMs, 'snapshot-id': e.snapshotId })),
     'metadata-log': m.metadataLog.map((e) => ({ 'timestamp-ms': e.timestampMs, 'metadata-file': e.metadataFile })),
     ...(m.statistics !== undefined ? { statistics: m.statistics } : {}),
