@@ -22,9 +22,9 @@ import type { Catalog, CreateTableOptions, DropTableResult, LoadedTable } from '
 import {
   identifierToString, namespaceToString, validateIdentifier, validateNamePart, type TableIdentifier,
 } from '../../src/table/identifier.ts';
-import { tableFiles } from '../../src/table/table-files.ts';
-import { comparableLocation, overlappingTable, ownerResolver, validateTableLocation, type TableLocation } from '../../src/table/table-location.ts';
+import { overlappingTable, validateTableLocation, type TableLocation } from '../../src/table/table-location.ts';
 import { checkLocationFree, overlapError, type LocationCheck } from '../location-check.ts';
+import { purgeFiles } from '../purge-files.ts';
 import { RestHttp, RestTransportError, oneLine, restError, type RestAuth, type RestResponse } from './rest-http.ts';
 import { normalizeFileUri, normalizeMetadataUris, requirementToJson, updateToJson } from './rest-json.ts';
 
@@ -253,24 +253,10 @@ export class RestCatalog implements Catalog {
     return { deletedFiles: doomed.length, sparedFiles: spared };
   }
 
+  /** What a purge deletes (catalog/purge-files.ts): never a file inside another table's location. */
   private async purgeList(id: TableIdentifier): Promise<{ doomed: string[]; spared: number }> {
-    const { metadata, metadataLocation } = await this.loadTable(id);
-    const files = await tableFiles(this.io, metadata, metadataLocation, { includeDeletedEntries: true, skipMissing: true });
-    const metadataDir = `${metadata.location.replace(/\/+$/, '')}/metadata`;
-    files.delete(`${metadataDir}/version-hint.text`);
-    for (const f of await this.io.list(`${metadataDir}/`)) {
-      if (!comparableLocation(f.uri).slice(comparableLocation(metadataDir).length + 1).includes('/')) files.add(f.uri);
-    }
     const self = identifierToString(id);
-    const others = (await this.listTableLocations()).filter((t) => t.identifier !== self);
-    const ownerOf = await ownerResolver(metadata.location, others, this.io.canonicalLocation?.bind(this.io));
-    const byPlace = new Map<string, string>();
-    let spared = 0;
-    for (const f of files) {
-      if (await ownerOf(f)) { spared++; continue; }
-      byPlace.set(comparableLocation(f), f);
-    }
-    return { doomed: [...byPlace.values()], spared };
+    return purgeFiles(this.io, await this.loadTable(id), (await this.listTableLocations()).filter((t) => t.identifier !== self));
   }
 
   /** Every table of every namespace, loaded (a few at a time). */

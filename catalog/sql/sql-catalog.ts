@@ -14,13 +14,13 @@ import {
 import {
   newMetadataFileLocation, newTableMetadata, parseTableMetadata, serializeTableMetadata, type TableMetadata,
 } from '../../src/spec/table-metadata.ts';
-import { tableFiles } from '../../src/table/table-files.ts';
 import {
-  comparableLocation, overlappingTable, ownerResolver, validateTableLocation, type TableLocation,
+  overlappingTable, validateTableLocation, type TableLocation,
 } from '../../src/table/table-location.ts';
 import { applyUpdates, checkRequirements, type TableRequirement, type TableUpdate } from '../../src/spec/table-updates.ts';
 import { isUniqueViolation, type SqlDriver } from './sql-driver.ts';
 import { checkLocationFree, overlapError, type LocationCheck } from '../location-check.ts';
+import { purgeFiles } from '../purge-files.ts';
 
 // DDL of Java's JdbcUtil (schema V1, with iceberg_type); property_value NOT NULL as in
 // pyiceberg, the stricter of the two.
@@ -351,28 +351,10 @@ export class SqlCatalog implements Catalog {
     return { deletedFiles: doomed.length, sparedFiles: spared };
   }
 
-  /** What a purge deletes: the files of Java's CatalogUtil.dropTableData plus the files
-   * directly in the table's metadata/ folder — never a file inside another table's location. */
+  /** What a purge deletes (catalog/purge-files.ts): never a file inside another table's location. */
   private async purgeList(id: TableIdentifier): Promise<{ doomed: string[]; spared: number }> {
-    const table = await this.loadTable(id);
-    const { metadata, metadataLocation } = table;
-    const files = await tableFiles(this.io, metadata, metadataLocation, { includeDeletedEntries: true, skipMissing: true });
-    const metadataDir = `${metadata.location.replace(/\/+$/, '')}/metadata`;
-    // version-hint.text goes with the folder listing below if it exists (it seldom does).
-    files.delete(`${metadataDir}/version-hint.text`);
-    for (const f of await this.io.list(`${metadataDir}/`)) {
-      if (!comparableLocation(f.uri).slice(comparableLocation(metadataDir).length + 1).includes('/')) files.add(f.uri);
-    }
     const self = identifierToString(id);
-    const others = (await this.listTableLocations()).filter((t) => t.identifier !== self);
-    const byPlace = new Map<string, string>();
-    let spared = 0;
-    const ownerOf = await ownerResolver(metadata.location, others, this.io.canonicalLocation?.bind(this.io));
-    for (const f of files) {
-      if (await ownerOf(f)) { spared++; continue; }
-      byPlace.set(comparableLocation(f), f);
-    }
-    return { doomed: [...byPlace.values()], spared };
+    return purgeFiles(this.io, await this.loadTable(id), (await this.listTableLocations()).filter((t) => t.identifier !== self));
   }
 
   async renameTable(from: TableIdentifier, to: TableIdentifier): Promise<void> {
