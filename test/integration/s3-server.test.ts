@@ -29,6 +29,9 @@ import { S3_SCRIPT, emptyAndDeleteBucket, ensureS3, freshBucket, s3Client, s3Una
 const execFileP = promisify(execFile);
 const skip = await s3Unavailable();
 const MiB = 1024 * 1024;
+// A 500 ms request timeout that fails the attempt: this SDK's node handler only logs a warning
+// when requestTimeout passes unless throwOnRequestTimeout is set.
+const IMPATIENT = { maxAttempts: 2, requestHandler: { requestTimeout: 500, throwOnRequestTimeout: true } } as const;
 
 /** The HTTP status and S3 error code a rejected promise carries. */
 async function s3Error(p: Promise<unknown>): Promise<{ status: number | undefined; code: string }> {
@@ -196,25 +199,29 @@ describe('S3 server from scripts/s3.sh', { skip }, () => {
 
     test('a connection reset mid-body: the retry (Buffer body) lands the whole object, the cut attempt stored nothing', async () => {
       const body = randomBytes(2 * MiB);
+      const before = proxy.seen(isPutObject);
       proxy.resetMidBody(1, isPutObject);
       // If-None-Match: * would answer 412 to the retry had the cut attempt stored anything.
       await viaProxy.send(new PutObjectCommand({ Bucket: bucket, Key: 'px/reset', Body: body, IfNoneMatch: '*' }));
       assert.equal(proxy.counters.faults.resetMidBody, 1);
+      assert.equal(proxy.seen(isPutObject) - before, 2);
       assert.deepEqual(await getBytes(client, bucket, 'px/reset'), body);
     });
 
-    test('a 500 InternalError on UploadPart: the SDK retries the part and the multipart upload completes', async () => {
+    test('a 500 InternalError, then a reset mid-body, on UploadPart: the SDK retries the part and the upload completes', async () => {
       const parts = [randomBytes(5 * MiB), randomBytes(99)];
       const before = proxy.seen(isUploadPart);
-      proxy.internalError(1, isUploadPart);
+      const resetsBefore = proxy.counters.faults.resetMidBody;
+      proxy.internalError(1, isUploadPart).resetMidBody(1, isUploadPart);
       await multipartPut(viaProxy, bucket, 'px/mp', parts);
       assert.equal(proxy.counters.faults.internalError, 1);
-      assert.equal(proxy.seen(isUploadPart) - before, 3);
+      assert.equal(proxy.counters.faults.resetMidBody - resetsBefore, 1);
+      assert.equal(proxy.seen(isUploadPart) - before, 4);
       assert.deepEqual(await getBytes(client, bucket, 'px/mp'), Buffer.concat(parts));
     });
 
     test('an answer held past the client timeout: the write landed anyway, so the retry with If-None-Match gets 412', async () => {
-      const impatient = s3Client({ ...server, endpoint: proxy.endpoint }, { maxAttempts: 2, requestHandler: { requestTimeout: 500 } });
+      const impatient = s3Client({ ...server, endpoint: proxy.endpoint }, IMPATIENT);
       try {
         proxy.delay(2_000, isPutObject, { count: 1 });
         const err = await s3Error(impatient.send(new PutObjectCommand({ Bucket: bucket, Key: 'px/held', Body: 'landed', IfNoneMatch: '*' })));
@@ -229,12 +236,17 @@ describe('S3 server from scripts/s3.sh', { skip }, () => {
     });
 
     test('a request held before forwarding past the timeout is retried and succeeds', async () => {
-      const impatient = s3Client({ ...server, endpoint: proxy.endpoint }, { maxAttempts: 2, requestHandler: { requestTimeout: 500 } });
+      const impatient = s3Client({ ...server, endpoint: proxy.endpoint }, IMPATIENT);
       try {
-        proxy.delay(2_000, isGetObject, { count: 1, phase: 'request' });
         const faultsBefore = proxy.counters.faults.delay;
+        const getsBefore = proxy.seen(isGetObject);
+        proxy.delay(2_000, isGetObject, { count: 1, phase: 'request' });
+        const t0 = performance.now();
         assert.equal((await getBytes(impatient, bucket, 'px/held')).toString(), 'landed');
         assert.equal(proxy.counters.faults.delay - faultsBefore, 1);
+        assert.equal(proxy.seen(isGetObject) - getsBefore, 2);
+        // Answered by the second attempt, not by the first one waiting out the hold.
+        assert.ok(performance.now() - t0 < 2_000, 'the GET waited for the held attempt instead of retrying');
       } finally {
         impatient.destroy();
       }
