@@ -14,7 +14,7 @@
 #   FLOE_S3_ACCESS_KEY     the one access key                 (default floe-test-key)
 #   FLOE_S3_SECRET_KEY     its secret                         (default floe-test-secret)
 #   FLOE_S3_START_TIMEOUT  seconds `up` waits for the server  (default 60)
-#   FLOE_S3_STOP_TIMEOUT   seconds `down` waits before SIGKILL (default 10; weed is slow to stop)
+#   FLOE_S3_STOP_TIMEOUT   seconds `down` waits before SIGKILL (default 10; `weed mini` stops in ~3 s)
 #
 # `up` prints as its last line:
 #   s3 up on http://127.0.0.1:<port> access-key <k> secret-key <s> region us-east-1
@@ -74,7 +74,7 @@ ensure_weed() {
     while kill -0 "$other" 2>/dev/null; do sleep 2; done
   fi
   if [[ -x "$WEED" ]]; then exec 8>&-; return 0; fi
-  need go "install Go >= 1.25 (https://go.dev/dl/)"
+  need go "install Go >= 1.26.6, the version SeaweedFS's go.mod asks for (https://go.dev/dl/)"
   say "building SeaweedFS $SEAWEEDFS_VERSION from its Go module (first build takes ~10 minutes; log $CACHE/build.log)" >&2
   local t0=$SECONDS dir
   {
