@@ -199,7 +199,12 @@ cmd_down() {
 
 cmd_status() {
   local pid; pid="$(running_pid)"
-  if [[ -n "$pid" ]] && healthy; then echo "s3 up on http://$HOST:$PORT (pid $pid)"; exit 0; fi
+  if [[ -n "$pid" ]]; then
+    local code; code="$(s3_request GET /)"
+    [[ "$code" == 200 ]] && { echo "s3 up on http://$HOST:$PORT (pid $pid)"; exit 0; }
+    [[ "$code" == 403 ]] && { echo "s3 running (pid $pid) but it refuses this key: started with another FLOE_S3_ACCESS_KEY / FLOE_S3_SECRET_KEY?"; exit 1; }
+    echo "s3 running (pid $pid) but not answering (HTTP $code)"; exit 1
+  fi
   echo "s3 down"; exit 1
 }
 
