@@ -10,7 +10,7 @@ import PQueue from 'p-queue';
 import { errorMessage, FloeError } from '../src/errors.ts';
 import { faultPoint } from '../src/fault-points.ts';
 import { deleteAll } from '../src/io/file-io.ts';
-import { LocalFileIO } from '../src/io/local-file-io.ts';
+import { isLocalLocation } from '../src/io/local-file-io.ts';
 import { EntryStatus, ManifestContent, type DataFile } from '../src/spec/data-file.ts';
 import { buildDeleteIndex } from '../src/reader/delete-index.ts';
 import { partitionKey, type PartitionSpec } from '../src/spec/partition-spec.ts';
@@ -128,7 +128,7 @@ export async function compactTable(catalog: Catalog, id: TableIdentifier, opts: 
   const queue = new PQueue({ concurrency });
   // More than one group at a time runs on worker threads (one WebAssembly encoder per core);
   // worker threads open local files themselves, so other storage rewrites in this thread.
-  const pool = concurrency > 1 && catalog.io instanceof LocalFileIO && plan.groups.length > 1
+  const pool = concurrency > 1 && isLocalLocation(meta.location) && plan.groups.length > 1
     ? new RewritePool(Math.min(concurrency, plan.groups.length)) : undefined;
   const maxCommits = opts.partialProgress ? Math.max(1, opts.partialProgressMaxCommits ?? 10) : 1;
   const groupsPerCommit = Math.ceil(plan.groups.length / maxCommits);

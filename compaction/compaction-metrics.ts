@@ -1,6 +1,7 @@
 // Prometheus metrics of the compaction service: what an on-call person needs to see that
 // compaction keeps up (files and bytes rewritten, last success per table) and why it may not
 // (failed runs, commit conflicts, retries, duration).
+import { registerS3Metrics } from '../src/observability/s3-metrics.ts';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { CompactReport } from './compact-table.ts';
 
@@ -22,6 +23,7 @@ export class CompactionMetrics {
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'floe_' });
+    registerS3Metrics(this.registry);
   }
 
   recordRun(r: CompactReport): void {

@@ -36,6 +36,9 @@ export interface CompactServiceOptions extends Omit<CompactOptions, 'onEvent' | 
 }
 
 const MiB = 1024 * 1024;
+/** Multipart uploads older than this under a table's location are a killed writer's leftovers:
+ * the service aborts them when it first meets the table (an upload of a live writer is minutes old). */
+export const STALE_UPLOAD_AGE_MS = 86_400_000;
 const mib = (n: number): string => `${(n / MiB).toFixed(1)} MiB`;
 
 async function allTables(catalog: Catalog): Promise<TableIdentifier[]> {
@@ -84,8 +87,22 @@ export async function startCompaction(catalog: Catalog, o: CompactServiceOptions
     if (showProgress) out(`metrics on http://127.0.0.1:${server.port}/metrics`);
   }
 
+  const uploadsChecked = new Set<string>();
+  const abortStaleUploads = async (id: TableIdentifier, name: string): Promise<void> => {
+    if (uploadsChecked.has(name) || !catalog.io.abortStaleUploads || o.dryRun) return;
+    uploadsChecked.add(name);
+    try {
+      const location = (await catalog.loadTable(id)).metadata.location;
+      const aborted = await catalog.io.abortStaleUploads(location, Date.now() - STALE_UPLOAD_AGE_MS);
+      if (aborted > 0) log.info({ table: name, aborted }, 'aborted stale multipart uploads');
+    } catch (err) {
+      log.warn({ table: name, err: err instanceof Error ? err.message : String(err) }, 'could not check for stale multipart uploads');
+    }
+  };
+
   const compactOne = async (id: TableIdentifier): Promise<CompactReport | undefined> => {
     const name = identifierToString(id);
+    await abortStaleUploads(id, name);
     let bar: SingleBar | undefined;
     let groupsDone = 0;
     let groupsTotal = 0;

@@ -5,6 +5,7 @@
 // commit — the snapshots they removed are still in the metadata files of the table's log.
 import { faultPoint } from '../src/fault-points.ts';
 import { deleteAll, type FileIO } from '../src/io/file-io.ts';
+import { isS3Uri } from '../src/io/s3-location.ts';
 import { EntryStatus, type ManifestFile } from '../src/spec/data-file.ts';
 import { parseTableMetadata, type Snapshot, type TableMetadata } from '../src/spec/table-metadata.ts';
 import { manifestEntries, snapshotManifests } from '../src/transaction/table-manifests.ts';
@@ -56,10 +57,30 @@ export async function deleteExpiredFiles(io: FileIO, current: TableMetadata, rem
   const keep = new Set([...await reachableFiles(io, current.snapshots)].map(comparableLocation));
   let deleted = 0;
   let left = 0;
-  for (const f of [...layers.content, ...layers.manifests, ...layers.lists]) {
-    if (keep.has(comparableLocation(f)) || !(await io.exists(f))) continue;
-    faultPoint('expire.mid-delete');
-    if ((await deleteAll(io, [f])).length === 0) deleted++; else left++;
+  for (const layer of [layers.content, layers.manifests, layers.lists]) {
+    // On an object store a layer goes in DeleteObjects batches (1,000 keys a call); locally file
+    // by file (the crash tests kill between two files).
+    const batch: string[] = [];
+    const flush = async (): Promise<void> => {
+      if (batch.length === 0) return;
+      // Counted as deleted when queued; what the store refused moves to `left`.
+      const failed = (await deleteAll(io, batch.splice(0))).length;
+      left += failed;
+      deleted -= failed;
+    };
+    for (const f of layer) {
+      if (keep.has(comparableLocation(f)) || !(await io.exists(f))) continue;
+      if (isS3Uri(f)) {
+        batch.push(f);
+        deleted++;
+        if (batch.length >= 1000) { faultPoint('expire.mid-delete'); await flush(); }
+        continue;
+      }
+      faultPoint('expire.mid-delete');
+      if ((await deleteAll(io, [f])).length === 0) deleted++; else left++;
+    }
+    if (batch.length > 0) faultPoint('expire.mid-delete');
+    await flush();
   }
   return { deleted, left };
 }

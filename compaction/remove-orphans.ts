@@ -4,6 +4,7 @@
 // concurrent writer's files (written, not yet committed) alive.
 import PQueue from 'p-queue';
 import type { FileInfo, FileIO } from '../src/io/file-io.ts';
+import { isS3Uri } from '../src/io/s3-location.ts';
 import { parseTableMetadata, type TableMetadata } from '../src/spec/table-metadata.ts';
 import type { Catalog } from '../src/table/catalog.ts';
 import { identifierToString, type TableIdentifier } from '../src/table/identifier.ts';
@@ -32,6 +33,9 @@ export interface RemoveOrphansResult {
   readonly failed: readonly string[];
   /** Unreferenced files spared because they are younger than the margin. */
   readonly tooYoung: number;
+  /** Multipart uploads under the table older than the margin, aborted (object stores: what a
+   * killed writer leaves; its parts cost storage and no listing shows them). */
+  readonly abortedUploads?: number;
   readonly dryRun: boolean;
 }
 
@@ -93,7 +97,14 @@ export async function removeOrphanFiles(catalog: Catalog, id: TableIdentifier, o
   const failed: string[] = [];
   let deletedFiles = 0;
   let deletedBytes = 0;
-  if (!dryRun) {
+  if (!dryRun && catalog.io.deleteMany && orphans.some((f) => isS3Uri(f.uri))) {
+    // Object stores: DeleteObjects batches (s3.delete.batch-size keys a call).
+    const refused = new Set(await catalog.io.deleteMany(orphans.map((f) => f.uri)));
+    for (const f of orphans) {
+      if (refused.has(f.uri)) failed.push(f.uri);
+      else { deletedFiles++; deletedBytes += f.size; }
+    }
+  } else if (!dryRun) {
     const queue = new PQueue({ concurrency: DELETE_CONCURRENCY });
     for (const f of orphans) {
       void queue.add(async () => {
@@ -108,5 +119,8 @@ export async function removeOrphanFiles(catalog: Catalog, id: TableIdentifier, o
     }
     await queue.onIdle();
   }
-  return { scannedFiles: listed.length, orphans, deletedFiles, deletedBytes, failed: failed.sort(), tooYoung, dryRun };
+  const olderThanMs = o.olderThanMs ?? DEFAULT_ORPHAN_AGE_MS;
+  const abortedUploads = !dryRun && catalog.io.abortStaleUploads
+    ? await catalog.io.abortStaleUploads(table.metadata.location, o.nowMs - olderThanMs) : 0;
+  return { scannedFiles: listed.length, orphans, deletedFiles, deletedBytes, failed: failed.sort(), tooYoung, abortedUploads, dryRun };
 }

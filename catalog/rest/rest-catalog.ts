@@ -334,7 +334,7 @@ export class RestCatalog implements Catalog {
     throw new CommitStateUnknownError(`commit to '${label}' may or may not have landed: REST catalog answered ${res.status}${describe(res)}`);
   }
 
-  async close(): Promise<void> { /* fetch keeps no connection state worth closing */ }
+  async close(): Promise<void> { this.io.close?.(); }
 
   // --- helpers ---------------------------------------------------------------------------
 

@@ -410,7 +410,10 @@ export class SqlCatalog implements Catalog {
     return { identifier: id, metadata: next, metadataLocation: nextLocation };
   }
 
-  async close(): Promise<void> { await this.db.close(); }
+  async close(): Promise<void> {
+    this.io.close?.();
+    await this.db.close();
+  }
 }
 
 function escapeLike(s: string): string {

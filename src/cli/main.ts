@@ -29,7 +29,7 @@ export interface ExpireSnapshotsCommand {
 }
 export interface RemoveOrphansCommand {
   (catalog: Catalog, id: TableIdentifier, o: { nowMs: number; olderThanMs?: number; dryRun?: boolean }):
-    Promise<{ scannedFiles: number; orphans: readonly { uri: string; size: number }[]; deletedFiles: number; deletedBytes: number; failed: readonly string[]; tooYoung: number; dryRun: boolean }>;
+    Promise<{ scannedFiles: number; orphans: readonly { uri: string; size: number }[]; deletedFiles: number; deletedBytes: number; failed: readonly string[]; tooYoung: number; abortedUploads?: number; dryRun: boolean }>;
 }
 /** `floe doctor`: compaction/table-doctor.ts, wired in by the entry point. `lines` is the
  * text form, `report` the JSON form (both documented in table-doctor.ts). */
@@ -143,7 +143,7 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<nu
     .addOption(new Option('--warehouse <dir|s3://bucket/prefix>', 'where new tables are placed: a folder (its catalog.db is the default catalog) or s3://bucket/prefix (needs --catalog; S3 settings from --conf s3.*, FLOE_S3_* or AWS_* variables)').env('FLOE_WAREHOUSE').default('./warehouse'))
     .addOption(new Option('--catalog <uri>', 'catalog URI: sqlite:/path/catalog.db (default: sqlite:<warehouse>/catalog.db); postgresql://user:password@host:port/db for a catalog many processes and engines share (prefer FLOE_CATALOG for a password); or rest+http://host:port[/path] for an Iceberg REST catalog service (auth from FLOE_REST_TOKEN or FLOE_REST_CREDENTIAL=client_id:secret)').env('FLOE_CATALOG'))
     .addOption(new Option('--catalog-name <name>', 'catalog name stored in iceberg_tables.catalog_name; readers must use the same').env('FLOE_CATALOG_NAME').default('floe'))
-    .option('--conf <key=value>', 'storage setting under Iceberg\'s property name, repeatable: s3.endpoint, s3.path-style-access, s3.region, s3.access-key-id, s3.secret-access-key, s3.session-token, s3.multipart.part-size-bytes, s3.multipart.num-threads, s3.delete.batch-size, s3.retry.num-retries, s3.retry.min-wait-ms, s3.retry.max-wait-ms, s3.checksum-enabled (each also as FLOE_S3_…, e.g. FLOE_S3_ENDPOINT; prefer the environment for secrets)', collectConf, {})
+    .option('--conf <key=value>', 'storage setting under Iceberg\'s property name, repeatable: s3.endpoint, s3.path-style-access, s3.region, s3.access-key-id, s3.secret-access-key, s3.session-token, s3.multipart.part-size-bytes, s3.multipart.threshold, s3.multipart.num-threads, s3.delete.batch-size, s3.retry.num-retries, s3.retry.min-wait-ms, s3.retry.max-wait-ms, s3.checksum-enabled (each also as FLOE_S3_…, e.g. FLOE_S3_ENDPOINT; prefer the environment for secrets)', collectConf, {})
     .option('--verbose', 'print stack traces on errors')
     .exitOverride()
     .configureOutput({ writeOut: (s) => out(s.trimEnd()), writeErr: (s) => err(s.trimEnd()) })
@@ -347,7 +347,7 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<nu
         });
         if (r.dryRun) for (const f of r.orphans) out(`would delete ${f.uri} (${f.size} bytes)`);
         const bytes = r.dryRun ? r.orphans.reduce((n, f) => n + f.size, 0) : r.deletedBytes;
-        out(`${r.dryRun ? 'would delete' : 'deleted'} ${r.dryRun ? r.orphans.length : r.deletedFiles} orphan file(s), ${bytes} bytes; scanned ${r.scannedFiles} file(s), kept ${r.tooYoung} unreferenced file(s) younger than the margin`);
+        out(`${r.dryRun ? 'would delete' : 'deleted'} ${r.dryRun ? r.orphans.length : r.deletedFiles} orphan file(s), ${bytes} bytes; scanned ${r.scannedFiles} file(s), kept ${r.tooYoung} unreferenced file(s) younger than the margin${r.abortedUploads ? `; aborted ${r.abortedUploads} stale multipart upload(s)` : ''}`);
         if (r.failed.length > 0) {
           for (const f of r.failed) err(`could not delete ${f}`);
           throw new FloeError('io', `${r.failed.length} orphan file(s) could not be deleted; run again to retry`);

@@ -1,6 +1,7 @@
 // Prometheus metrics an on-call person reads for an ingest pipeline, served over HTTP at
 // /metrics: records in / committed / dead-lettered / dropped as stale, batches by flush
 // reason, rows an upsert inserted / updated / deleted, commit latency, consumer lag and buffered bytes.
+import { registerS3Metrics } from '../observability/s3-metrics.ts';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { serveMetrics, type MetricsServer } from '../observability/metrics-server.ts';
 import type { FlushReason } from './micro-batcher.ts';
@@ -36,6 +37,7 @@ export class IngestMetrics {
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'floe_' });
+    registerS3Metrics(this.registry);
   }
 
   batchCommitted(table: string, o: { reason: FlushReason; records: number; deadLetters: number; trimmed: number; commitMs: number; attempts: number; upserted?: UpsertCounts }): void {

@@ -49,6 +49,8 @@ export interface FileIO {
   /** Aborts multipart uploads under `prefix` started before `olderThanMs` (epoch ms) — what a
    * killed writer leaves behind on object stores; returns how many were aborted. */
   abortStaleUploads?(prefix: string, olderThanMs: number): Promise<number>;
+  /** Releases connections (an S3 client's sockets), so a process can exit. */
+  close?(): void;
 }
 
 /** Deletes files, keeping going past failures; returns the URIs it could not delete. */

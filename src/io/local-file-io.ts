@@ -21,6 +21,11 @@ export function uriToPath(uri: string): string {
   return path.resolve(uri);
 }
 
+/** Whether a location is on the local disk (a `file:` URI or an absolute path). */
+export function isLocalLocation(uri: string): boolean {
+  return uri.startsWith('file:') || uri.startsWith('/');
+}
+
 export function pathToUri(p: string): string {
   return `file://${path.resolve(p)}`;
 }

@@ -74,6 +74,21 @@ export class S3FileIO implements FileIO {
   }
 
   async writeNew(uri: string, bytes: Uint8Array): Promise<void> {
+    // Above s3.multipart.threshold × part size (Java's 1.5) a file goes up in parts: a failed
+    // part is retried alone instead of the whole file.
+    if (bytes.length >= this.settings.partSizeBytes * this.settings.multipartThreshold) {
+      const out = createMultipartOutput(this, parseS3Uri(uri), uri);
+      try {
+        for (let off = 0; off < bytes.length; off += this.settings.partSizeBytes) {
+          await out.write(bytes.subarray(off, Math.min(bytes.length, off + this.settings.partSizeBytes)));
+        }
+      } catch (err) {
+        await out.abort();
+        throw err;
+      }
+      await out.close();
+      return;
+    }
     await this.putIfAbsent(parseS3Uri(uri), uri, bytes);
   }
 
@@ -249,7 +264,9 @@ export function s3ClientConfig(s: S3Settings): S3ClientConfig {
     // reject or mishandle the newer flexible-checksum trailers.
     requestChecksumCalculation: s.checksumEnabled ? 'WHEN_SUPPORTED' : 'WHEN_REQUIRED',
     responseChecksumValidation: s.checksumEnabled ? 'WHEN_SUPPORTED' : 'WHEN_REQUIRED',
-    requestHandler: { connectionTimeout: 10_000, requestTimeout: 120_000 },
+    // A request that exceeds its timeout fails (and is retried); without throwOnRequestTimeout
+    // the SDK only logs a warning and waits on.
+    requestHandler: { connectionTimeout: 10_000, requestTimeout: 120_000, throwOnRequestTimeout: true },
   };
 }
 

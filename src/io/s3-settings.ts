@@ -18,6 +18,8 @@ export interface S3Settings {
   readonly sessionToken?: string;
   /** `s3.multipart.part-size-bytes` (Java default 32 MiB; at least 5 MiB, S3's minimum). */
   readonly partSizeBytes: number;
+  /** `s3.multipart.threshold`: files from this many part sizes up are uploaded in parts (Java default 1.5). */
+  readonly multipartThreshold: number;
   /** `s3.multipart.num-threads`: parts uploading at once per file (memory = part size × (this + 1)). */
   readonly uploadConcurrency: number;
   /** `s3.delete.batch-size` (keys per DeleteObjects call, at most 1,000). */
@@ -37,7 +39,7 @@ const MIB = 1024 * 1024;
 /** Every property this module reads, with the environment variable that can set it. */
 export const S3_PROPERTIES = [
   's3.endpoint', 's3.path-style-access', 's3.region', 'client.region', 's3.access-key-id',
-  's3.secret-access-key', 's3.session-token', 's3.multipart.part-size-bytes', 's3.multipart.num-threads',
+  's3.secret-access-key', 's3.session-token', 's3.multipart.part-size-bytes', 's3.multipart.threshold', 's3.multipart.num-threads',
   's3.delete.batch-size', 's3.retry.num-retries', 's3.retry.min-wait-ms', 's3.retry.max-wait-ms',
   's3.checksum-enabled',
 ] as const;
@@ -64,6 +66,13 @@ export function s3Settings(props: Readonly<Record<string, string | undefined>>):
     if (raw === undefined || raw === '') return dflt;
     const n = Number(raw);
     if (!Number.isInteger(n) || n < min || n > max) throw new ValidationError(`${name}: '${raw}' is not an integer from ${min} to ${max}`);
+    return n;
+  };
+  const num = (name: string, dflt: number, min: number): number => {
+    const raw = props[name];
+    if (raw === undefined || raw === '') return dflt;
+    const n = Number(raw);
+    if (!Number.isFinite(n) || n < min) throw new ValidationError(`${name}: '${raw}' is not a number of at least ${min}`);
     return n;
   };
   const bool = (name: string, dflt: boolean): boolean => {
@@ -94,6 +103,7 @@ export function s3Settings(props: Readonly<Record<string, string | undefined>>):
     ...(secretAccessKey ? { secretAccessKey } : {}),
     ...(props['s3.session-token'] ? { sessionToken: props['s3.session-token'] } : {}),
     partSizeBytes: int('s3.multipart.part-size-bytes', 32 * MIB, 5 * MIB, 5 * 1024 * MIB),
+    multipartThreshold: num('s3.multipart.threshold', 1.5, 1),
     uploadConcurrency: int('s3.multipart.num-threads', 2, 1, 64),
     deleteBatchSize: int('s3.delete.batch-size', 1000, 1, 1000),
     retries: int('s3.retry.num-retries', 5, 0, 100),
