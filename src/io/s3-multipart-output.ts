@@ -6,7 +6,7 @@
 // or aborted file aborts its upload; one a killed process leaves is aborted by
 // `abortStaleUploads` (the compaction service does so on start).
 import {
-  CompleteMultipartUploadCommand, CreateMultipartUploadCommand, UploadPartCommand,
+  CompleteMultipartUploadCommand, CreateMultipartUploadCommand, ListPartsCommand, UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { AlreadyExistsError, FileIOError } from '../errors.ts';
 import type { OutputFile } from './file-io.ts';
@@ -122,10 +122,23 @@ async function complete(io: S3FileIO, loc: S3Location, uri: string, uploadId: st
       Bucket: loc.bucket, Key: loc.key, UploadId: uploadId, MultipartUpload: { Parts: parts }, IfNoneMatch: '*',
     })));
   } catch (err) {
+    // A retry after a completion whose answer was lost finds the upload gone (NoSuchUpload) or
+    // our own object in place (412): the object is ours when it has exactly our size and the
+    // upload no longer exists — names are unique per write, so no other writer made it.
+    const lostAnswer = attemptsOf(err) > 1 && (isPreconditionFailed(err) || (err as { name?: string }).name === 'NoSuchUpload');
+    if (lostAnswer && (await io.head(uri))?.size === size && !(await uploadExists(io, loc, uploadId))) return;
     if (isPreconditionFailed(err)) throw new AlreadyExistsError(`file already exists: ${uri}`);
-    // A retry after a completion whose answer was lost finds the upload gone: the object is ours
-    // when it is there with exactly our size.
-    if ((err as { name?: string }).name === 'NoSuchUpload' && attemptsOf(err) > 1 && (await io.head(uri))?.size === size) return;
+    throw err;
+  }
+}
+
+/** Whether the multipart upload is still open (a completed or aborted one is gone). */
+async function uploadExists(io: S3FileIO, loc: S3Location, uploadId: string): Promise<boolean> {
+  try {
+    await io.callRaw('ListParts', () => io.client.send(new ListPartsCommand({ Bucket: loc.bucket, Key: loc.key, UploadId: uploadId, MaxParts: 1 })));
+    return true;
+  } catch (err) {
+    if ((err as { name?: string }).name === 'NoSuchUpload' || (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) return false;
     throw err;
   }
 }

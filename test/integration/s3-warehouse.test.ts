@@ -11,13 +11,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
-import { ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
+import { ListMultipartUploadsCommand, S3Client } from '@aws-sdk/client-s3';
 import { openCatalog } from '../../catalog/index.ts';
 import { compactTable } from '../../compaction/compact-table.ts';
 import { expireSnapshots } from '../../compaction/expire-snapshots.ts';
 import { removeOrphanFiles } from '../../compaction/remove-orphans.ts';
 import { runTableDoctor } from '../../compaction/table-doctor.ts';
-import { S3FileIO } from '../../src/io/s3-file-io.ts';
+import { AlreadyExistsError } from '../../src/errors.ts';
+import { S3FileIO, s3ClientConfig } from '../../src/io/s3-file-io.ts';
 import { s3Settings } from '../../src/io/s3-settings.ts';
 import { s3Stats } from '../../src/io/s3-stats.ts';
 import { mergeRecords } from '../../src/merge/merge-records.ts';
@@ -173,6 +174,31 @@ describe('S3 warehouse', () => {
       assert.equal(t.metadata.snapshots.length, 5, 'one snapshot per append, none doubled');
       assert.deepEqual(plain(await readTableRows(catalog, ID)), expected.sort(byId));
       assert.equal(await openUploads(server, b), 0, 'no multipart upload left open');
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  test('a write whose answer is lost (the server stored it, the client timed out) succeeds on retry instead of failing with 412; so does a multipart completion', async () => {
+    const b = await bucket('lost');
+    const proxy = await S3FaultProxy.start(server.endpoint);
+    try {
+      const settings = s3Settings(props(server, proxy.endpoint));
+      const client = new S3Client({ ...s3ClientConfig(settings), requestHandler: { requestTimeout: 1500, throwOnRequestTimeout: true } });
+      const io = new S3FileIO(settings, client);
+      proxy.delay(4000, isPutObject, { count: 1, phase: 'response' });
+      const small = new TextEncoder().encode('{"format-version":2}');
+      await io.writeNew(`s3://${b}/t/metadata/00001-x.metadata.json`, small);
+      assert.deepEqual(await io.read(`s3://${b}/t/metadata/00001-x.metadata.json`), small);
+      await assert.rejects(io.writeNew(`s3://${b}/t/metadata/00001-x.metadata.json`, new TextEncoder().encode('other')), AlreadyExistsError, 'another writer still cannot replace it');
+
+      proxy.delay(4000, isCompleteMultipartUpload, { count: 1, phase: 'response' });
+      const big = new Uint8Array(12 * 1024 * 1024).map((_, i) => (i * 31) & 0xff);
+      await io.writeNew(`s3://${b}/t/data/big.parquet`, big);
+      assert.equal((await io.read(`s3://${b}/t/data/big.parquet`)).length, big.length);
+      assert.equal(proxy.counters.faults.delay, 2);
+      assert.equal(await openUploads(server, b), 0);
+      io.destroy();
     } finally {
       await proxy.close();
     }
