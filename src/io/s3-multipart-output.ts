@@ -52,9 +52,10 @@ export function createMultipartOutput(io: S3FileIO, loc: S3Location, uri: string
     return p;
   };
 
-  const check = (): void => {
-    if (failure !== undefined) throw failure instanceof FileIOError ? failure : s3Error('write', uri, failure, io.endpointLabel);
+  const check = async (): Promise<void> => {
     if (finished) throw new FileIOError(`cannot write ${uri}: the file is already closed or aborted`);
+    // A part that failed in the background fails the file: its upload is aborted at once.
+    if (failure !== undefined) await failWith(failure);
   };
 
   const abortUpload = async (): Promise<void> => {
@@ -76,7 +77,7 @@ export function createMultipartOutput(io: S3FileIO, loc: S3Location, uri: string
   let nextPart = 1;
   return {
     write: async (chunk) => {
-      check();
+      await check();
       if (chunk.length === 0) return;
       // Copied: a caller may reuse its buffer once write resolves.
       pending.push(Uint8Array.prototype.slice.call(chunk));
@@ -86,14 +87,14 @@ export function createMultipartOutput(io: S3FileIO, loc: S3Location, uri: string
       try {
         uploadId ??= await startUpload();
         while (inFlight.size >= maxInFlight) await Promise.race(inFlight);
-        check();
+        if (failure !== undefined) throw failure;
         void uploadPart(uploadId, nextPart++, takePending());
       } catch (err) {
         await failWith(err);
       }
     },
     close: async () => {
-      check();
+      await check();
       try {
         if (uploadId === undefined) {
           finished = true;
