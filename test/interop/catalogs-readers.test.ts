@@ -50,7 +50,8 @@ const CATALOGS: { label: string; skip: string | undefined; open(): Promise<Catal
     async open() {
       const db = await testDatabase('floe_readers');
       const warehouse = await mkdtemp(path.join(os.tmpdir(), 'floe-readers-pg-'));
-      const floe = await openCatalog({ warehouse, uri: db.uri });
+      const floe = await openCatalog({ warehouse, uri: db.uri })
+        .catch(async (err: unknown) => { await db.drop(); await rm(warehouse, { recursive: true, force: true }); throw err; });
       return {
         floe, reader: { kind: 'postgres', uri: db.uri, warehouse, name: 'floe' },
         async cleanup() {
@@ -67,7 +68,8 @@ const CATALOGS: { label: string; skip: string | undefined; open(): Promise<Catal
     skip: noReaders,
     async open() {
       const server = await startOwnRestCatalog();
-      const floe = await openCatalog({ warehouse: server.warehouseDir, uri: `rest+${server.uri}`, name: 'rest' });
+      const floe = await openCatalog({ warehouse: server.warehouseDir, uri: `rest+${server.uri}`, name: 'rest' })
+        .catch(async (err: unknown) => { await server.stop(); throw err; });
       return {
         floe, reader: { kind: 'rest', uri: server.uri, name: 'rest' },
         async cleanup() { await floe.close(); await server.stop(); },
