@@ -1,9 +1,11 @@
 // Every reader through every catalog (issue 11): floe writes the every-type tables of the round
 // trip (all-types-tables.ts) through its PostgreSQL catalog and through Apache Iceberg's REST
-// catalog server, in four snapshots — two appends, a DELETE … WHERE and a MERGE, both
-// merge-on-read, so readers must apply position deletes — and pyiceberg, DuckDB, Spark and
-// Trino, each pointed at the same catalog (not at a metadata file), return exactly the rows
-// written: the current snapshot, and the second one by id.
+// catalog server, in five snapshots — two appends, a DELETE … WHERE and a MERGE, both
+// merge-on-read (position deletes), then a Flink-style upsert MERGE (write.upsert.enabled:
+// equality deletes) — and pyiceberg, DuckDB, Spark and Trino, each pointed at the same catalog
+// (not at a metadata file), return exactly the rows written: the current snapshot, and the
+// position-delete one by id. pyiceberg 0.12 refuses equality deletes (EQUALITY_DELETES_SUPPORT),
+// which is asserted too.
 //   pyiceberg: SqlCatalog(postgresql+psycopg2://…) / RestCatalog(uri)
 //   DuckDB:    iceberg_scan of the metadata location in iceberg_tables (PostgreSQL) /
 //              ATTACH '' (TYPE iceberg, ENDPOINT …, AUTHORIZATION_TYPE 'none') (REST)
@@ -28,7 +30,7 @@ import { ALL_TYPES_TABLES, allTypesSchema, allTypesTableFor, type AllTypesTable 
 import { canonicalRows, normalizeRows } from '../support/canonical.ts';
 import { generateRows } from '../support/datagen.ts';
 import { postgresUnavailable, testDatabase } from '../support/postgres.ts';
-import { ALL_READERS, ReaderServer, readersUnavailable, type ReaderCatalog } from '../support/readers.ts';
+import { ALL_READERS, EQUALITY_DELETES_SUPPORT, ReaderServer, readersUnavailable, type ReaderCatalog } from '../support/readers.ts';
 import { startOwnRestCatalog } from '../support/rest.ts';
 
 const NS = 'interop';
@@ -78,12 +80,13 @@ const CATALOGS: { label: string; skip: string | undefined; open(): Promise<Catal
   },
 ];
 
-/** Writes one every-type table in four snapshots; returns what each snapshot holds. */
+/** Writes one every-type table in five snapshots; returns what each snapshot holds. */
 async function writeTable(catalog: Catalog, name: AllTypesTable): Promise<Written> {
   const id = { namespace: [NS], name };
-  // A key (Iceberg identifier field) for the MERGE.
+  // A key (Iceberg identifier field) for the MERGEs; upsert mode for the last one (the others
+  // choose merge-on-read explicitly, which overrides it).
   const schema = schemaWithKey(allTypesSchema(name), ['id']);
-  await catalog.createTable(id, { schema });
+  await catalog.createTable(id, { schema, properties: { 'write.upsert.enabled': 'true' } });
   const live = new Map<bigint, Record<string, unknown>>();
   const snapshots: Written['snapshots'] = [];
   const record = (snapshotId: bigint | undefined, operation: string): void => {
@@ -104,21 +107,31 @@ async function writeTable(catalog: Catalog, name: AllTypesTable): Promise<Writte
   record(del.snapshot?.snapshotId, 'delete');
   // Updates of ids 100..129 (in the first file) and 20 new ids.
   const changes = [...generateRows(schema, 30, 3102, 100), ...generateRows(schema, 20, 3103, 5000)];
-  const merged = await mergeRecords(catalog, id, changes.map((x) => x.input));
+  const merged = await mergeRecords(catalog, id, changes.map((x) => x.input), { mode: 'merge-on-read' });
   assert.equal(merged.mode, 'merge-on-read');
   assert.deepEqual([merged.updated, merged.inserted], [30, 20]);
   for (const x of changes) live.set(x.values.id as bigint, x.values);
   record(merged.snapshot?.snapshotId, 'merge');
-  // Both row-level snapshots really hold position-delete files.
+  // Upserts of ids 1000..1019 (second file) and 5000..5004 (the MERGE's file), deletes of 1100..1104.
+  const upserts = [...generateRows(schema, 20, 3104, 1000), ...generateRows(schema, 5, 3105, 5000)];
+  const deletes = [1100, 1101, 1102, 1103, 1104];
+  const upserted = await mergeRecords(catalog, id, [
+    ...upserts.map((x) => ({ ...x.input, op: 'u' })), ...deletes.map((k) => ({ id: k, op: 'd' })),
+  ], { opField: 'op' });
+  assert.equal(upserted.mode, 'equality-deletes');
+  for (const x of upserts) live.set(x.values.id as bigint, x.values);
+  for (const k of deletes) live.delete(BigInt(k));
+  record(upserted.snapshot?.snapshotId, 'upsert');
+  // The row-level snapshots really hold the delete files they are meant to test.
   const meta = (await catalog.loadTable(id)).metadata;
-  for (const s of snapshots.slice(2)) {
+  for (const [s, kind] of [[snapshots[2]!, 'position'], [snapshots[3]!, 'position'], [snapshots[4]!, 'equality']] as const) {
     const summary = meta.snapshots.find((x) => x.snapshotId === s.id)?.summary ?? {};
-    assert.ok(Number(summary['added-position-deletes'] ?? 0) > 0, `${name} ${s.operation}: no position deletes in ${JSON.stringify(summary)}`);
+    assert.ok(Number(summary[`added-${kind}-deletes`] ?? 0) > 0, `${name} ${s.operation}: no ${kind} deletes in ${JSON.stringify(summary)}`);
   }
   return { schema, snapshots };
 }
 
-describe('every reader through every catalog: round trip of every type with position deletes', { skip: noReaders }, () => {
+describe('every reader through every catalog: round trip of every type with position and equality deletes', { skip: noReaders }, () => {
   let readers: ReaderServer;
   before(() => { readers = new ReaderServer(); });
   after(async () => { await readers?.close(); });
@@ -138,14 +151,21 @@ describe('every reader through every catalog: round trip of every type with posi
       after(async () => { await cat?.cleanup(); });
 
       for (const reader of ALL_READERS) {
-        test(`${reader} reads the current snapshot and the second by id, exactly`, { skip }, async () => {
+        const eq = EQUALITY_DELETES_SUPPORT[reader];
+        test(`${reader} reads exactly the position-delete snapshot by id, and ${eq === 'reads' ? 'the current one (equality deletes)' : 'refuses the current one (equality deletes)'}`, { skip }, async () => {
           const { schema, snapshots } = tables.get(allTypesTableFor(reader))!;
           const table = `${NS}.${allTypesTableFor(reader)}`;
-          const current = await readers.read({ reader, catalog: cat!.reader, table });
-          assert.deepStrictEqual(normalizeRows(schema, current.rows), snapshots.at(-1)!.rows, 'current snapshot (after DELETE and MERGE)');
-          const second = snapshots[1]!;
-          const old = await readers.read({ reader, catalog: cat!.reader, table, snapshotId: second.id });
-          assert.deepStrictEqual(normalizeRows(schema, old.rows), second.rows, `snapshot ${second.id} (before the deletes)`);
+          const merge = snapshots[3]!;
+          const old = await readers.read({ reader, catalog: cat!.reader, table, snapshotId: merge.id });
+          assert.deepStrictEqual(normalizeRows(schema, old.rows), merge.rows, `snapshot ${merge.id} (after DELETE and MERGE: position deletes)`);
+          const current = await readers.read({ reader, catalog: cat!.reader, table }).catch((e: unknown) => e as Error);
+          if (eq === 'reads') {
+            assert.ok(!(current instanceof Error), `${reader}: ${current instanceof Error ? current.message : ''}`);
+            assert.deepStrictEqual(normalizeRows(schema, current.rows), snapshots.at(-1)!.rows, 'current snapshot (upsert: equality deletes)');
+          } else {
+            assert.ok(current instanceof Error, `${reader} was expected to refuse equality deletes, but returned ${current instanceof Error ? '' : current.rows.length} rows`);
+            assert.match(current.message, /equality/i);
+          }
         });
       }
     });
