@@ -10,7 +10,7 @@ import { runCli } from '../src/cli/main.ts';
 
 export function main(argv: readonly string[]): Promise<number> {
   return runCli(argv, {
-    openCatalog: (o) => openCatalog({ warehouse: o.warehouse, name: o.name, ...(o.uri ? { uri: o.uri } : {}) }),
+    openCatalog: (o) => openCatalog({ warehouse: o.warehouse, name: o.name, ...(o.uri ? { uri: o.uri } : {}), ...(o.properties ? { properties: o.properties } : {}) }),
     expireSnapshots,
     removeOrphans: removeOrphanFiles,
     rewriteManifests,

@@ -31,7 +31,11 @@ import { normalizeFileUri, normalizeMetadataUris, requirementToJson, updateToJso
 export interface RestCatalogOptions {
   /** `http(s)://host:port[/path]`: the base the spec's `/v1/…` paths hang under. */
   readonly uri: string;
-  readonly io: FileIO;
+  /** The FileIO, or a factory given the merged config (server defaults < client < overrides),
+   * whose storage settings (s3.endpoint, …) the server may supply. */
+  readonly io: FileIO | ((properties: Readonly<Record<string, string>>) => FileIO);
+  /** Client-side properties (s3.* settings): between the server's defaults and its overrides. */
+  readonly properties?: Readonly<Record<string, string>>;
   readonly name?: string;
   /** Sent as `?warehouse=` to GET /v1/config (servers that host many warehouses pick one by it). */
   readonly warehouse?: string;
@@ -80,8 +84,12 @@ export class RestCatalog implements Catalog {
     }
     const body = res.body as { defaults?: Record<string, string>; overrides?: Record<string, string> } | undefined;
     if (!body || typeof body !== 'object') throw new FloeError('io', `REST catalog ${http.baseUri}: GET /v1/config answered without a config object`);
-    const props: Record<string, string> = { ...(body.defaults ?? {}), ...(opts.warehouse !== undefined ? { warehouse: opts.warehouse } : {}), ...(body.overrides ?? {}) };
-    return new RestCatalog(opts.name ?? 'rest', opts.io, http, props.prefix, props);
+    const props: Record<string, string> = {
+      ...(body.defaults ?? {}), ...(opts.properties ?? {}),
+      ...(opts.warehouse !== undefined ? { warehouse: opts.warehouse } : {}), ...(body.overrides ?? {}),
+    };
+    const io = typeof opts.io === 'function' ? opts.io(props) : opts.io;
+    return new RestCatalog(opts.name ?? 'rest', io, http, props.prefix, props);
   }
 
   // --- namespaces ------------------------------------------------------------------------

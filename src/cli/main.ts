@@ -22,7 +22,7 @@ import { registerPublishCommands } from './publish-command.ts';
 import { describeTable, snapshotRows } from './describe-table.ts';
 import { registerRefCommands } from './ref-commands.ts';
 
-export interface CatalogOptions { warehouse: string; uri?: string; name: string }
+export interface CatalogOptions { warehouse: string; uri?: string; name: string; properties?: Record<string, string> }
 export interface ExpireSnapshotsCommand {
   (catalog: Catalog, id: TableIdentifier, o: { nowMs: number; olderThanMs?: number; retainLast?: number; dryRun?: boolean }):
     Promise<{ expiredSnapshots: number; removedRefs: readonly string[]; deletedFiles: number; leftFiles?: number; dryRun: boolean }>;
@@ -71,7 +71,7 @@ export interface CliDeps {
   stderr?: (line: string) => void;
 }
 
-interface GlobalOpts { warehouse: string; catalog?: string; catalogName: string; verbose?: boolean }
+interface GlobalOpts { warehouse: string; catalog?: string; catalogName: string; conf: Record<string, string>; verbose?: boolean }
 
 // Moved to src/duration.ts (the core parses durations too, and must not import cli/).
 export { parseDuration };
@@ -119,6 +119,17 @@ function collectProperty(value: string, previous: Record<string, string>): Recor
   return { ...previous, [value.slice(0, eq)]: value.slice(eq + 1) };
 }
 
+function collectConf(value: string, previous: Record<string, string>): Record<string, string> {
+  const eq = value.indexOf('=');
+  if (eq <= 0) throw new ValidationError(`--conf '${value.replace(/=.*/, '=…')}' is not KEY=VALUE`);
+  return { ...previous, [value.slice(0, eq).trim()]: value.slice(eq + 1) };
+}
+
+/** A warehouse folder becomes absolute; URIs (file:, s3://) stay as written. */
+function resolveWarehouse(w: string): string {
+  return /^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(w) ? w : path.resolve(w);
+}
+
 export async function runCli(argv: readonly string[], deps: CliDeps): Promise<number> {
   const out = deps.stdout ?? ((l: string) => process.stdout.write(`${l}\n`));
   const err = deps.stderr ?? ((l: string) => process.stderr.write(`${l}\n`));
@@ -129,9 +140,10 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<nu
 
   const program = new Command('floe')
     .description('floe writes Apache Iceberg v2 tables from TypeScript: atomic appends through a SQL catalog that pyiceberg, DuckDB, Spark and Trino read.')
-    .addOption(new Option('--warehouse <dir>', 'warehouse folder for new tables and the default catalog').env('FLOE_WAREHOUSE').default('./warehouse'))
+    .addOption(new Option('--warehouse <dir|s3://bucket/prefix>', 'where new tables are placed: a folder (its catalog.db is the default catalog) or s3://bucket/prefix (needs --catalog; S3 settings from --conf s3.*, FLOE_S3_* or AWS_* variables)').env('FLOE_WAREHOUSE').default('./warehouse'))
     .addOption(new Option('--catalog <uri>', 'catalog URI: sqlite:/path/catalog.db (default: sqlite:<warehouse>/catalog.db); postgresql://user:password@host:port/db for a catalog many processes and engines share (prefer FLOE_CATALOG for a password); or rest+http://host:port[/path] for an Iceberg REST catalog service (auth from FLOE_REST_TOKEN or FLOE_REST_CREDENTIAL=client_id:secret)').env('FLOE_CATALOG'))
     .addOption(new Option('--catalog-name <name>', 'catalog name stored in iceberg_tables.catalog_name; readers must use the same').env('FLOE_CATALOG_NAME').default('floe'))
+    .option('--conf <key=value>', 'storage setting under Iceberg\'s property name, repeatable: s3.endpoint, s3.path-style-access, s3.region, s3.access-key-id, s3.secret-access-key, s3.session-token, s3.multipart.part-size-bytes, s3.multipart.num-threads, s3.delete.batch-size, s3.retry.num-retries, s3.retry.min-wait-ms, s3.retry.max-wait-ms, s3.checksum-enabled (each also as FLOE_S3_…, e.g. FLOE_S3_ENDPOINT; prefer the environment for secrets)', collectConf, {})
     .option('--verbose', 'print stack traces on errors')
     .exitOverride()
     .configureOutput({ writeOut: (s) => out(s.trimEnd()), writeErr: (s) => err(s.trimEnd()) })
@@ -140,7 +152,7 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<nu
   const open = async (): Promise<Catalog> => {
     const g = program.opts<GlobalOpts>();
     verbose = g.verbose ?? false;
-    catalog ??= await deps.openCatalog({ warehouse: path.resolve(g.warehouse), ...(g.catalog ? { uri: g.catalog } : {}), name: g.catalogName });
+    catalog ??= await deps.openCatalog({ warehouse: resolveWarehouse(g.warehouse), ...(g.catalog ? { uri: g.catalog } : {}), name: g.catalogName, properties: g.conf });
     return catalog;
   };
 
@@ -456,7 +468,7 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<nu
     .option('--records <n>', 'records per batch', '20000')
     .action(async (o: { batches: string; records: string }) => {
       const g = program.opts<GlobalOpts>();
-      await runDemo(await open(), { batches: Number(o.batches), recordsPerBatch: Number(o.records), warehouse: path.resolve(g.warehouse), out });
+      await runDemo(await open(), { batches: Number(o.batches), recordsPerBatch: Number(o.records), warehouse: resolveWarehouse(g.warehouse), out });
     });
 
   registerPublishCommands(program, { open, out, err, setExitCode: (code) => { exitCode = code; } });

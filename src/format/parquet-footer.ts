@@ -2,6 +2,7 @@
 // field ids, row groups, per-chunk sizes, offsets and statistics. What manifests need from a
 // file floe did not encode row by row (compaction output, imported files): exact column
 // sizes, split offsets and the chunk statistics that become Iceberg metrics.
+import type { RandomAccessBlob } from '../io/file-io.ts';
 import { InvalidMetadataError } from '../errors.ts';
 import { readThriftStruct, type ThriftStruct, type ThriftValue } from './thrift-compact.ts';
 
@@ -53,7 +54,7 @@ function long(v: ThriftValue | undefined): bigint | undefined { return typeof v 
 function bytes(v: ThriftValue | undefined): Uint8Array | undefined { return v instanceof Uint8Array ? v : undefined; }
 
 /** Reads the footer of a Parquet file from a Blob, fetching only its last bytes. */
-export async function readParquetFooter(blob: Blob, what: string): Promise<ParquetFooter> {
+export async function readParquetFooter(blob: RandomAccessBlob, what: string): Promise<ParquetFooter> {
   if (blob.size < 12) throw new InvalidMetadataError(what, `not a Parquet file (${blob.size} bytes)`);
   const tail = new Uint8Array(await blob.slice(blob.size - 8).arrayBuffer());
   if (new TextDecoder().decode(tail.subarray(4)) !== MAGIC) throw new InvalidMetadataError(what, `not a Parquet file (no PAR1 trailer)`);

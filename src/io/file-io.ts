@@ -1,5 +1,5 @@
 // The storage interface every Iceberg file goes through. Knows nothing of Iceberg: it moves
-// bytes by URI. Local files implement it now; S3 will implement it later.
+// bytes by URI. LocalFileIO (file:), S3FileIO (s3://) and ResolvingFileIO (either, by scheme).
 
 export interface FileInfo { readonly uri: string; readonly size: number; readonly modifiedMs: number }
 
@@ -10,6 +10,14 @@ export interface OutputFile {
   close(): Promise<number>;
   /** Drops what was written; nothing becomes visible. */
   abort(): Promise<void>;
+}
+
+/** What a Parquet reader needs of a file: its size and byte ranges read on demand. A Blob
+ * satisfies it; S3 gives a view whose ranges are fetched by ranged GET. */
+export interface RandomAccessBlob {
+  readonly size: number;
+  slice(start?: number, end?: number): RandomAccessBlob;
+  arrayBuffer(): Promise<ArrayBuffer>;
 }
 
 export interface FileIO {
@@ -23,7 +31,7 @@ export interface FileIO {
   /** Like writeNew, streamed: memory stays bounded whatever the file's size. */
   createNew(uri: string): Promise<OutputFile>;
   /** A Blob over the file whose bytes are read on demand (Parquet readers seek the footer). */
-  openBlob(uri: string): Promise<Blob>;
+  openBlob(uri: string): Promise<RandomAccessBlob>;
   exists(uri: string): Promise<boolean>;
   /** Deletes a file; deleting a missing file is not an error. */
   delete(uri: string): Promise<void>;
@@ -36,10 +44,16 @@ export interface FileIO {
    * (object stores) leave it out and locations compare as written.
    */
   canonicalLocation?(uri: string): Promise<string>;
+  /** Deletes many files in few calls (S3 DeleteObjects); returns the URIs it could not delete. */
+  deleteMany?(uris: readonly string[]): Promise<string[]>;
+  /** Aborts multipart uploads under `prefix` started before `olderThanMs` (epoch ms) — what a
+   * killed writer leaves behind on object stores; returns how many were aborted. */
+  abortStaleUploads?(prefix: string, olderThanMs: number): Promise<number>;
 }
 
 /** Deletes files, keeping going past failures; returns the URIs it could not delete. */
 export async function deleteAll(io: FileIO, uris: Iterable<string>): Promise<string[]> {
+  if (io.deleteMany) return io.deleteMany([...uris]);
   const failed: string[] = [];
   for (const uri of uris) {
     try { await io.delete(uri); } catch { failed.push(uri); }

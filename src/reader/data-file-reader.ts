@@ -7,10 +7,11 @@ import * as arrow from 'apache-arrow';
 import * as parquet from 'parquet-wasm';
 import { InvalidMetadataError, UnsupportedError } from '../errors.ts';
 import { parquetFooterOf, readParquetFooter, type ParquetFooter } from '../format/parquet-footer.ts';
-import type { FileIO } from '../io/file-io.ts';
+import type { FileIO, RandomAccessBlob } from '../io/file-io.ts';
 import type { DataFile } from '../spec/data-file.ts';
 import type { Schema } from '../spec/schema.ts';
 import type { PrimitiveValue } from '../spec/types.ts';
+import { openParquetFile } from './open-parquet-file.ts';
 import { namingParquetFile } from './parquet-read-errors.ts';
 
 /** The value of row `i` (relative to the batch) of one column. */
@@ -42,7 +43,7 @@ export async function scanColumns(io: FileIO, file: DataFile, fieldIds: readonly
   const path = file.filePath;
   if (file.fileFormat !== 'parquet') throw new UnsupportedError(`cannot read ${path}: only Parquet files are read (format ${file.fileFormat})`);
   const batchSize = opts.batchSize ?? DEFAULT_BATCH_ROWS;
-  let blob: Blob;
+  let blob: RandomAccessBlob;
   let footer: ParquetFooter;
   if (file.fileSizeInBytes < BigInt(opts.readWholeBelowBytes ?? READ_WHOLE_BELOW_BYTES)) {
     const bytes = await io.read(path);
@@ -66,7 +67,7 @@ export async function scanColumns(io: FileIO, file: DataFile, fieldIds: readonly
       await onBatch(position, Math.min(batchSize, total - position), () => ALL_NULL);
     }
   } else {
-    const pf = await namingParquetFile(path, () => parquet.ParquetFile.fromFile(blob));
+    const pf = await namingParquetFile(path, () => openParquetFile(blob));
     try {
       const stream = await namingParquetFile(path, () => pf.stream({ batchSize, columns: [...new Set([...columns.values()].map((c) => c.join('.')))] }));
       const reader = stream.getReader() as ReadableStreamDefaultReader<parquet.RecordBatch>;

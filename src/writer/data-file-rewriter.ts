@@ -16,6 +16,7 @@ import { footerMetrics } from '../format/footer-metrics.ts';
 import { footerSplitOffsets, parquetFooterOf, readParquetFooter } from '../format/parquet-footer.ts';
 import { parseCodec, parquetWriterProperties, rowsPerRowGroup } from '../format/parquet-writer.ts';
 import { deleteAll, type FileIO, type OutputFile } from '../io/file-io.ts';
+import { openParquetFile } from '../reader/open-parquet-file.ts';
 import { namingParquetFile } from '../reader/parquet-read-errors.ts';
 import { scanColumns } from '../reader/data-file-reader.ts';
 import { equalityKey } from '../reader/delete-index.ts';
@@ -113,7 +114,7 @@ async function openInput(io: FileIO, input: RewriteInput, schema: Schema): Promi
   }
   const blob = await io.openBlob(file.filePath);
   const schemaKey = (await readParquetFooter(blob, file.filePath)).schemaKey;
-  const pf = await namingParquetFile(file.filePath, () => parquet.ParquetFile.fromFile(blob));
+  const pf = await namingParquetFile(file.filePath, () => openParquetFile(blob));
   const reader = (await namingParquetFile(file.filePath, () => pf.stream({ batchSize: BATCH_ROWS }))).getReader() as ReadableStreamDefaultReader<parquet.RecordBatch>;
   return {
     input, schemaKey, deleted, position: 0, deleteIdx: 0,
