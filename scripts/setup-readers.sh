@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the interop readers used by test/interop (pyiceberg, DuckDB + its
-# iceberg + httpfs extensions, Spark + Iceberg runtime + SQLite and PostgreSQL JDBC). Idempotent: a warm
+# iceberg + httpfs extensions, Spark + Iceberg runtime + SQLite and PostgreSQL JDBC + the
+# AWS SDK bundle for S3FileIO). Idempotent: a warm
 # rerun only checks stamps and file presence and takes a few seconds.
 #
 #   FLOE_VENV      Python venv to create/use        (default <repo>/.venv)
@@ -34,6 +35,7 @@ ICEBERG_VERSION=1.10.2
 ICEBERG_SPARK_ARTIFACT=iceberg-spark-runtime-3.5_2.12
 SQLITE_JDBC_VERSION=3.50.3.0
 POSTGRESQL_JDBC_VERSION=42.7.6        # Spark's JdbcCatalog on PostgreSQL (the driver Trino 476 bundles)
+ICEBERG_AWS_BUNDLE_VERSION=1.10.0     # the AWS SDK of S3FileIO (no 1.10.2 bundle on Maven Central; scripts/rest.sh uses the same)
 
 PY_REQS=(
   "pyiceberg[sql-sqlite,pyarrow,pyiceberg-core]==$PYICEBERG_VERSION"
@@ -51,6 +53,7 @@ JARS=(
   "org.apache.iceberg:$ICEBERG_SPARK_ARTIFACT:$ICEBERG_VERSION"
   "org.xerial:sqlite-jdbc:$SQLITE_JDBC_VERSION"
   "org.postgresql:postgresql:$POSTGRESQL_JDBC_VERSION"
+  "org.apache.iceberg:iceberg-aws-bundle:$ICEBERG_AWS_BUNDLE_VERSION"
 )
 
 step() { printf '[setup-readers] %s\n' "$*"; }
@@ -132,13 +135,13 @@ for coord in "${JARS[@]}"; do
   step "jar: $jar copied to $JARS_DIR"
 done
 
-# reader_server.py expects exactly one jar of each kind here (runtime, sqlite-jdbc, postgresql).
+# reader_server.py expects exactly one jar of each kind here (runtime, sqlite-jdbc, postgresql, aws-bundle).
 wanted=()
 for coord in "${JARS[@]}"; do
   IFS=: read -r _ artifact version <<<"$coord"
   wanted+=("$artifact-$version.jar")
 done
-for f in "$JARS_DIR"/iceberg-spark-runtime-*.jar "$JARS_DIR"/sqlite-jdbc-*.jar "$JARS_DIR"/postgresql-*.jar; do
+for f in "$JARS_DIR"/iceberg-spark-runtime-*.jar "$JARS_DIR"/sqlite-jdbc-*.jar "$JARS_DIR"/postgresql-*.jar "$JARS_DIR"/iceberg-aws-bundle-*.jar; do
   [[ -e "$f" ]] || continue
   if [[ " ${wanted[*]} " != *" $(basename "$f") "* ]]; then
     rm -f "$f"

@@ -37,12 +37,21 @@ export interface ReadFilter { column: string; op: '==' | '<' | '<=' | '>' | '>='
  * which Spark's catalog, Trino's `iceberg.jdbc-catalog.catalog-name` and pyiceberg's SqlCatalog
  * must all use (a REST server keeps its own; there the name is only the readers' label).
  */
-export type ReaderCatalog =
+export type ReaderCatalog = (
+  /** `warehouse`: a folder, or s3://bucket/prefix (then give `s3`). */
   | { kind: 'sqlite'; db: string; warehouse: string; name: string }
   /** `uri`: postgresql://user[:password]@host:port/database (floe's own `--catalog` form). */
   | { kind: 'postgres'; uri: string; warehouse: string; name: string }
   /** `uri`: http://host:port of an Iceberg REST catalog (no auth). */
-  | { kind: 'rest'; uri: string; name: string };
+  | { kind: 'rest'; uri: string; name: string }
+) & {
+  /** How readers reach table files on S3 (every reader is given them: the catalogs hand out
+   * no credentials). */
+  s3?: ReaderS3;
+};
+
+/** An S3-compatible server: path-style addressing, plain HTTP allowed. */
+export interface ReaderS3 { endpoint: string; accessKeyId: string; secretAccessKey: string; region: string }
 
 interface ReadRequestBase {
   reader: ReaderName;
@@ -79,13 +88,22 @@ export function catalogOf(r: Pick<SqliteReadRequest, 'warehouse' | 'catalogDb' |
   return { kind: 'sqlite', db: s.catalogDb, warehouse: s.warehouse, name: s.catalogName ?? 'floe' };
 }
 
+/** floe's (and Iceberg's) s3.* properties for a reader's S3 access. */
+export function floeS3Properties(s3: ReaderS3 | undefined): Record<string, string> {
+  if (!s3) return {};
+  return {
+    's3.endpoint': s3.endpoint, 's3.path-style-access': 'true', 's3.region': s3.region,
+    's3.access-key-id': s3.accessKeyId, 's3.secret-access-key': s3.secretAccessKey,
+  };
+}
+
 /** floe's own catalog on what a reader reads (to resolve refs as floe sees them). */
 export function openReaderCatalog(c: ReaderCatalog): Promise<Catalog> {
   switch (c.kind) {
-    case 'sqlite': return openCatalog({ warehouse: c.warehouse, uri: `sqlite:${c.db}`, name: c.name });
-    case 'postgres': return openCatalog({ warehouse: c.warehouse, uri: c.uri, name: c.name });
+    case 'sqlite': return openCatalog({ warehouse: c.warehouse, uri: `sqlite:${c.db}`, name: c.name, properties: floeS3Properties(c.s3) });
+    case 'postgres': return openCatalog({ warehouse: c.warehouse, uri: c.uri, name: c.name, properties: floeS3Properties(c.s3) });
     // The warehouse is the server's; floe's REST catalog never uses the local one.
-    case 'rest': return openCatalog({ warehouse: '/', uri: `rest+${c.uri}`, name: c.name });
+    case 'rest': return openCatalog({ warehouse: '/', uri: `rest+${c.uri}`, name: c.name, properties: floeS3Properties(c.s3) });
   }
 }
 

@@ -24,9 +24,20 @@ export const REST_SCRIPT = path.join(REPO_ROOT, 'scripts/rest.sh');
 export interface RestServer {
   /** `http://127.0.0.1:<port>` */
   readonly uri: string;
-  /** The server's warehouse as a file: URI and as a folder. */
+  /** The server's warehouse as a file: URI and as a folder (for an S3 warehouse: its s3:// URI,
+   * and no folder — an empty string). */
   readonly warehouseUri: string;
   readonly warehouseDir: string;
+}
+
+/** An S3 warehouse for a REST server of its own (scripts/rest.sh FLOE_REST_WAREHOUSE …). */
+export interface RestS3Warehouse {
+  /** s3://bucket/prefix */
+  readonly warehouse: string;
+  readonly endpoint: string;
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  readonly region: string;
 }
 
 let started: Promise<RestServer> | undefined;
@@ -49,7 +60,7 @@ async function start(env: NodeJS.ProcessEnv = process.env): Promise<RestServer> 
   }
   const m = /rest up on (\S+) warehouse (\S+)/.exec(stdout);
   if (!m?.[1] || !m[2]) throw new Error(`scripts/rest.sh up printed no address:\n${stdout}`);
-  return { uri: `http://${m[1]}`, warehouseUri: m[2], warehouseDir: fileURLToPath(m[2]) };
+  return { uri: `http://${m[1]}`, warehouseUri: m[2], warehouseDir: m[2].startsWith('file:') ? fileURLToPath(m[2]) : '' };
 }
 
 export interface OwnRestServer extends RestServer {
@@ -61,9 +72,15 @@ export interface OwnRestServer extends RestServer {
  * A server for one test file alone: its own free port and data dir, so that no other file's
  * resetRestCatalog drops its tables mid-file (a few seconds to start: the class path is cached).
  */
-export async function startOwnRestCatalog(): Promise<OwnRestServer> {
+export async function startOwnRestCatalog(s3?: RestS3Warehouse): Promise<OwnRestServer> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'floe-rest-'));
-  const env = { ...process.env, FLOE_REST_PORT: String(await freePort()), FLOE_REST_DIR: dataDir };
+  const env: NodeJS.ProcessEnv = { ...process.env, FLOE_REST_PORT: String(await freePort()), FLOE_REST_DIR: dataDir };
+  if (s3) {
+    Object.assign(env, {
+      FLOE_REST_WAREHOUSE: s3.warehouse, FLOE_REST_S3_ENDPOINT: s3.endpoint, FLOE_REST_S3_ACCESS_KEY: s3.accessKeyId,
+      FLOE_REST_S3_SECRET_KEY: s3.secretAccessKey, FLOE_REST_S3_REGION: s3.region,
+    });
+  }
   let server: RestServer;
   try {
     server = await start(env);

@@ -217,17 +217,25 @@ export function sqlName(dotted: string): string {
  * The Iceberg connector properties (a catalog properties file, or CREATE CATALOG … WITH) that
  * read floe's tables through `c`. Trino 476's iceberg plugin bundles the PostgreSQL driver;
  * scripts/trino.sh adds sqlite-jdbc next to it. Tables on a local warehouse are read with
- * Trino's native local file system rooted at `/` (file:///… locations).
+ * Trino's native local file system rooted at `/` (file:///… locations), those on S3 with its
+ * native S3 file system (path-style, the endpoint and key given).
  */
 export function trinoCatalogProperties(c: ReaderCatalog): Record<string, string> {
-  const localFs = { 'fs.native-local.enabled': 'true', 'local.location': '/' };
+  const localFs: Record<string, string> = { 'fs.native-local.enabled': 'true', 'local.location': '/' };
+  if (c.s3) {
+    Object.assign(localFs, {
+      'fs.native-s3.enabled': 'true', 's3.endpoint': c.s3.endpoint, 's3.path-style-access': 'true',
+      's3.region': c.s3.region, 's3.aws-access-key': c.s3.accessKeyId, 's3.aws-secret-key': c.s3.secretAccessKey,
+    });
+  }
+  const dir = (warehouse: string): string => (/^[a-z][a-z0-9+.-]*:\/\//.test(warehouse) ? warehouse : `file://${warehouse}`);
   switch (c.kind) {
     case 'sqlite': return {
       'iceberg.catalog.type': 'jdbc',
       'iceberg.jdbc-catalog.catalog-name': c.name,
       'iceberg.jdbc-catalog.driver-class': 'org.sqlite.JDBC',
       'iceberg.jdbc-catalog.connection-url': `jdbc:sqlite:${c.db}`,
-      'iceberg.jdbc-catalog.default-warehouse-dir': `file://${c.warehouse}`,
+      'iceberg.jdbc-catalog.default-warehouse-dir': dir(c.warehouse),
       ...localFs,
     };
     case 'postgres': {
@@ -239,7 +247,7 @@ export function trinoCatalogProperties(c: ReaderCatalog): Record<string, string>
         'iceberg.jdbc-catalog.connection-url': url,
         ...(user ? { 'iceberg.jdbc-catalog.connection-user': user } : {}),
         ...(password ? { 'iceberg.jdbc-catalog.connection-password': password } : {}),
-        'iceberg.jdbc-catalog.default-warehouse-dir': `file://${c.warehouse}`,
+        'iceberg.jdbc-catalog.default-warehouse-dir': dir(c.warehouse),
         ...localFs,
       };
     }

@@ -103,10 +103,50 @@ class CatalogSpec:
     name: str
     uri: str
     warehouse: Optional[str]
+    s3: Optional["S3Access"] = None
 
     @property
     def key(self) -> tuple[str, str, str, Optional[str]]:
         return (self.kind, self.name, self.uri, self.warehouse)
+
+    @property
+    def warehouse_uri(self) -> Optional[str]:
+        """The warehouse as a URI: s3://… as given, a folder as file://…."""
+        if self.warehouse is None or "://" in self.warehouse:
+            return self.warehouse
+        return f"file://{self.warehouse}"
+
+
+@dataclass(frozen=True)
+class S3Access:
+    """An S3-compatible server (readers.ts: ReaderS3): path-style, plain HTTP allowed."""
+
+    endpoint: str
+    access_key_id: str
+    secret_access_key: str
+    region: str
+
+    def iceberg_properties(self) -> dict[str, str]:
+        """Iceberg's s3.* properties, which pyiceberg's FileIO reads too."""
+        return {
+            "s3.endpoint": self.endpoint,
+            "s3.access-key-id": self.access_key_id,
+            "s3.secret-access-key": self.secret_access_key,
+            "s3.region": self.region,
+            "s3.path-style-access": "true",
+        }
+
+
+def parse_s3(c: dict[str, Any]) -> Optional[S3Access]:
+    s3 = c.get("s3")
+    if not s3:
+        return None
+    return S3Access(s3["endpoint"], s3["accessKeyId"], s3["secretAccessKey"], s3.get("region") or "us-east-1")
+
+
+def warehouse_of(value: str) -> str:
+    """A warehouse URI (s3://…) as given, a folder made absolute."""
+    return value if "://" in value else os.path.abspath(value)
 
 
 def parse_catalog(req: dict[str, Any]) -> CatalogSpec:
@@ -116,13 +156,13 @@ def parse_catalog(req: dict[str, Any]) -> CatalogSpec:
             "sqlite", req.get("catalog_name") or "floe",
             os.path.abspath(req["catalog_db"]), os.path.abspath(req["warehouse"]),
         )
-    kind, name = c.get("kind"), c.get("name") or "floe"
+    kind, name, s3 = c.get("kind"), c.get("name") or "floe", parse_s3(c)
     if kind == "sqlite":
-        return CatalogSpec("sqlite", name, os.path.abspath(c["db"]), os.path.abspath(c["warehouse"]))
+        return CatalogSpec("sqlite", name, os.path.abspath(c["db"]), warehouse_of(c["warehouse"]), s3)
     if kind == "postgres":
-        return CatalogSpec("postgres", name, c["uri"], os.path.abspath(c["warehouse"]))
+        return CatalogSpec("postgres", name, c["uri"], warehouse_of(c["warehouse"]), s3)
     if kind == "rest":
-        return CatalogSpec("rest", name, c["uri"].rstrip("/"), None)
+        return CatalogSpec("rest", name, c["uri"].rstrip("/"), None, s3)
     raise ValueError(f"unknown catalog kind {kind!r}")
 
 
@@ -329,14 +369,15 @@ class PyIcebergReader:
 
 def pyiceberg_catalog(c: CatalogSpec) -> Any:
     """pyiceberg's SqlCatalog (SQLite, PostgreSQL) or RestCatalog for a catalog spec."""
+    s3 = c.s3.iceberg_properties() if c.s3 else {}
     if c.kind == "rest":
         from pyiceberg.catalog.rest import RestCatalog
 
-        return RestCatalog(c.name, uri=c.uri)
+        return RestCatalog(c.name, uri=c.uri, **s3)
     from pyiceberg.catalog.sql import SqlCatalog
 
     uri = f"sqlite:///{c.uri}" if c.kind == "sqlite" else sqlalchemy_postgres_uri(c.uri)
-    return SqlCatalog(c.name, uri=uri, warehouse=f"file://{c.warehouse}")
+    return SqlCatalog(c.name, uri=uri, warehouse=c.warehouse_uri, **s3)
 
 
 def scan_schema(table: Table, snapshot_id: Optional[int]) -> Schema:
@@ -391,6 +432,22 @@ class DuckDBReader:
     def __init__(self) -> None:
         self._con: Any = None
         self._attached: dict[str, str] = {}
+        self._secrets: dict[S3Access, str] = {}
+
+    def use_s3(self, s3: Optional[S3Access]) -> None:
+        """A DuckDB S3 secret for the server (httpfs), made once per endpoint and key."""
+        if s3 is None or s3 in self._secrets:
+            return
+        from urllib.parse import urlsplit
+
+        u = urlsplit(s3.endpoint)
+        name = f"s3_{len(self._secrets)}"
+        self.con().execute(
+            f"CREATE SECRET {name} (TYPE s3, KEY_ID {sql_string(s3.access_key_id)},"
+            f" SECRET {sql_string(s3.secret_access_key)}, REGION {sql_string(s3.region)},"
+            f" ENDPOINT {sql_string(u.netloc)}, URL_STYLE 'path', USE_SSL {'true' if u.scheme == 'https' else 'false'})"
+        )
+        self._secrets[s3] = name
 
     def con(self) -> Any:
         if self._con is None:
@@ -427,6 +484,7 @@ class DuckDBReader:
         return self._attached[c.uri]
 
     def read(self, r: ReadRequest, pyiceberg: "PyIcebergReader") -> tuple[list[Any], Optional[int]]:
+        self.use_s3(r.catalog.s3)
         if r.metadata_location is None and r.catalog.kind == "rest":
             schema = scan_schema(pyiceberg.load_table(r), r.snapshot_id)
             source = ".".join([self.attach(r.catalog), *(sql_column(p, "duckdb") for p in r.table.split("."))])
@@ -434,7 +492,8 @@ class DuckDBReader:
                 source += f" AT (VERSION => {r.snapshot_id})"
         else:
             location = r.metadata_location or catalog_metadata_location(r)
-            schema = scan_schema(StaticTable.from_metadata(location), r.snapshot_id)
+            props = r.catalog.s3.iceberg_properties() if r.catalog.s3 else {}
+            schema = scan_schema(StaticTable.from_metadata(location, props), r.snapshot_id)
             args = sql_string(location)
             if r.snapshot_id is not None:
                 args += f", snapshot_from_id => {r.snapshot_id}"
@@ -460,9 +519,9 @@ class DuckDBReader:
 # --- spark ------------------------------------------------------------------------
 
 
-# One jar of each in JARS_DIR (scripts/setup-readers.sh): the Iceberg runtime and the JDBC
-# drivers of JdbcCatalog on SQLite and on PostgreSQL.
-SPARK_JAR_PREFIXES = ("iceberg-spark-runtime-", "sqlite-jdbc-", "postgresql-")
+# One jar of each in JARS_DIR (scripts/setup-readers.sh): the Iceberg runtime, the JDBC
+# drivers of JdbcCatalog on SQLite and on PostgreSQL, and the AWS SDK of Iceberg's S3FileIO.
+SPARK_JAR_PREFIXES = ("iceberg-spark-runtime-", "sqlite-jdbc-", "postgresql-", "iceberg-aws-bundle-")
 
 
 def spark_jars() -> list[str]:
@@ -491,7 +550,12 @@ def spark_catalog_conf(c: CatalogSpec) -> dict[str, str]:
             conf.update({"uri": url, "jdbc.user": user})
             if password:
                 conf["jdbc.password"] = password
-        conf["warehouse"] = f"file://{c.warehouse}"
+        conf["warehouse"] = c.warehouse_uri or ""
+    if c.s3:
+        # Iceberg's own S3 client for s3:// locations (not Hadoop's S3A).
+        conf["io-impl"] = "org.apache.iceberg.aws.s3.S3FileIO"
+        conf.update(c.s3.iceberg_properties())
+        conf["client.region"] = c.s3.region
     # Other processes (floe) commit between reads: never serve cached metadata.
     conf["cache-enabled"] = "false"
     return conf
