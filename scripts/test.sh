@@ -30,13 +30,14 @@ fi
 echo "[test] ${#files[@]} test files"
 status=0
 node --import tsx --test --test-reporter=spec --test-timeout=1800000 "${files[@]}" || status=$?
-# On CI the Kafka broker, the Trino server, the PostgreSQL cluster and the REST catalog server
-# the tests started must not outlive the run; locally they stay up so the next run starts fast
-# (npm run kafka:down / trino:down / pg:down / rest:down).
+# On CI the Kafka broker, the Trino server, the PostgreSQL cluster, the REST catalog server and
+# the S3 server the tests started must not outlive the run; locally they stay up so the next run
+# starts fast (npm run kafka:down / trino:down / pg:down / rest:down / s3:down).
 if [[ "${CI:-}" == "true" ]]; then
   bash scripts/kafka.sh down >/dev/null 2>&1 || true
   bash scripts/trino.sh down >/dev/null 2>&1 || true
   bash scripts/pg.sh down >/dev/null 2>&1 || true
   bash scripts/rest.sh down >/dev/null 2>&1 || true
+  bash scripts/s3.sh down >/dev/null 2>&1 || true
 fi
 exit $status
