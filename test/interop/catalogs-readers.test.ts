@@ -1,19 +1,23 @@
 // Every reader through every catalog (issue 11): floe writes the every-type tables of the round
 // trip (all-types-tables.ts) through its PostgreSQL catalog and through Apache Iceberg's REST
-// catalog server, in five snapshots — two appends, a DELETE … WHERE and a MERGE, both
-// merge-on-read (position deletes), then a Flink-style upsert MERGE (write.upsert.enabled:
-// equality deletes) — and pyiceberg, DuckDB, Spark and Trino, each pointed at the same catalog
-// (not at a metadata file), return exactly the rows written: the current snapshot, and the
-// position-delete one by id. pyiceberg 0.12 refuses equality deletes (EQUALITY_DELETES_SUPPORT),
-// which is asserted too.
-//   pyiceberg: SqlCatalog(postgresql+psycopg2://…) / RestCatalog(uri)
+// catalog server, each on a local warehouse and on an S3 one (SeaweedFS, scripts/s3.sh), in five
+// snapshots — two appends, a DELETE … WHERE and a MERGE, both merge-on-read (position deletes),
+// then a Flink-style upsert MERGE (write.upsert.enabled: equality deletes) — and pyiceberg,
+// DuckDB, Spark and Trino, each pointed at the same catalog (not at a metadata file), return
+// exactly the rows written: the current snapshot, and the position-delete one by id. pyiceberg
+// 0.12 refuses equality deletes (EQUALITY_DELETES_SUPPORT), which is asserted too.
+//   pyiceberg: SqlCatalog(postgresql+psycopg2://…) / RestCatalog(uri); S3: s3.* properties
 //   DuckDB:    iceberg_scan of the metadata location in iceberg_tables (PostgreSQL) /
-//              ATTACH '' (TYPE iceberg, ENDPOINT …, AUTHORIZATION_TYPE 'none') (REST)
-//   Spark:     SparkCatalog type jdbc (jdbc:postgresql://…, catalog named like catalog_name) / type rest
-//   Trino:     iceberg.catalog.type=jdbc (PostgreSQL driver bundled in Trino's plugin) / rest
-// The PostgreSQL catalog is a fresh database of scripts/pg.sh; the REST server is this file's
-// own (startOwnRestCatalog), so no other file's reset can drop its tables mid-run. Spark's JVM
-// and Trino start once for the file. Under CI=true a missing reader or service fails.
+//              ATTACH '' (TYPE iceberg, ENDPOINT …, AUTHORIZATION_TYPE 'none') (REST);
+//              S3: CREATE SECRET (TYPE s3, …, URL_STYLE 'path', USE_SSL false)
+//   Spark:     SparkCatalog type jdbc (jdbc:postgresql://…, catalog named like catalog_name) /
+//              type rest; S3: io-impl S3FileIO + s3.* (iceberg-aws-bundle on the class path)
+//   Trino:     iceberg.catalog.type=jdbc (PostgreSQL driver bundled in Trino's plugin) / rest;
+//              S3: fs.native-s3.enabled, s3.endpoint, s3.path-style-access, s3.aws-access-key …
+// The PostgreSQL catalog is a fresh database of scripts/pg.sh; each REST server is this file's
+// own (startOwnRestCatalog), so no other file's reset can drop its tables mid-run; each S3 case
+// has a fresh bucket. Spark's JVM and Trino start once for the file. Under CI=true a missing
+// reader or service fails (outside CI, FLOE_SKIP_S3=1 skips the S3 cases).
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -24,14 +28,16 @@ import { deleteWhere } from '../../src/merge/delete-where.ts';
 import { mergeRecords } from '../../src/merge/merge-records.ts';
 import type { Schema } from '../../src/spec/schema.ts';
 import type { Catalog } from '../../src/table/catalog.ts';
+import { pathToUri } from '../../src/io/local-file-io.ts';
 import { appendRecords } from '../../src/transaction/append-records.ts';
 import { schemaWithKey } from '../../src/transaction/set-table-key.ts';
 import { ALL_TYPES_TABLES, allTypesSchema, allTypesTableFor, type AllTypesTable } from '../support/all-types-tables.ts';
 import { canonicalRows, normalizeRows } from '../support/canonical.ts';
 import { generateRows } from '../support/datagen.ts';
 import { postgresUnavailable, testDatabase } from '../support/postgres.ts';
-import { ALL_READERS, EQUALITY_DELETES_SUPPORT, ReaderServer, readersUnavailable, type ReaderCatalog } from '../support/readers.ts';
+import { ALL_READERS, EQUALITY_DELETES_SUPPORT, ReaderServer, floeS3Properties, readersUnavailable, type ReaderCatalog, type ReaderS3 } from '../support/readers.ts';
 import { startOwnRestCatalog } from '../support/rest.ts';
+import { emptyAndDeleteBucket, ensureS3, freshBucket, s3Unavailable } from '../support/s3.ts';
 
 const NS = 'interop';
 const noReaders = readersUnavailable();
@@ -43,41 +49,64 @@ interface Written {
 }
 
 /** An open catalog of one kind: floe's side, the readers' side, and how to remove it. */
-interface CatalogUnderTest { floe: Catalog; reader: ReaderCatalog; cleanup(): Promise<void> }
+interface CatalogUnderTest {
+  floe: Catalog;
+  reader: ReaderCatalog;
+  /** The URI every table location must start with (proves which storage the files are on). */
+  warehouseUri: string;
+  cleanup(): Promise<void>;
+}
 
+/** Where table files live: a temp folder, or a fresh bucket on scripts/s3.sh's server. */
+interface Storage { warehouse: string; s3?: ReaderS3; cleanup(): Promise<void> }
+
+async function localStorage(): Promise<Storage> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'floe-readers-'));
+  return { warehouse: dir, async cleanup() { if (!process.env.FLOE_KEEP_TEST_DATA) await rm(dir, { recursive: true, force: true }); } };
+}
+
+async function s3Storage(label: string): Promise<Storage> {
+  const server = await ensureS3();
+  const bucket = await freshBucket(server, `floe-readers-${label}`);
+  return {
+    warehouse: `s3://${bucket}/warehouse`,
+    s3: { endpoint: server.endpoint, accessKeyId: server.accessKeyId, secretAccessKey: server.secretAccessKey, region: server.region },
+    async cleanup() { if (!process.env.FLOE_KEEP_TEST_DATA) await emptyAndDeleteBucket(server, bucket); },
+  };
+}
+
+/** floe's PostgreSQL catalog (a fresh database of scripts/pg.sh) on `storage`. */
+async function openPostgres(storage: Storage): Promise<CatalogUnderTest> {
+  const db = await testDatabase('floe_readers');
+  const floe = await openCatalog({ warehouse: storage.warehouse, uri: db.uri, properties: floeS3Properties(storage.s3) })
+    .catch(async (err: unknown) => { await db.drop(); await storage.cleanup(); throw err; });
+  return {
+    floe, reader: { kind: 'postgres', uri: db.uri, warehouse: storage.warehouse, name: 'floe', ...(storage.s3 ? { s3: storage.s3 } : {}) },
+    warehouseUri: storage.s3 ? storage.warehouse : pathToUri(storage.warehouse),
+    async cleanup() { await floe.close(); await db.drop(); await storage.cleanup(); },
+  };
+}
+
+/** This file's own REST server, its warehouse a folder of its own or an s3:// bucket. */
+async function openRest(storage: Storage | undefined): Promise<CatalogUnderTest> {
+  const server = await startOwnRestCatalog(storage?.s3 ? { warehouse: storage.warehouse, ...storage.s3 } : undefined);
+  const floe = await openCatalog({ warehouse: server.warehouseDir || server.warehouseUri, uri: `rest+${server.uri}`, name: 'rest', properties: floeS3Properties(storage?.s3) })
+    .catch(async (err: unknown) => { await server.stop(); await storage?.cleanup(); throw err; });
+  return {
+    floe, reader: { kind: 'rest', uri: server.uri, name: 'rest', ...(storage?.s3 ? { s3: storage.s3 } : {}) },
+    warehouseUri: server.warehouseUri,
+    async cleanup() { await floe.close(); await server.stop(); await storage?.cleanup(); },
+  };
+}
+
+const pgSkip = noReaders ?? await postgresUnavailable();
+const s3Skip = noReaders ?? await s3Unavailable();
 const CATALOGS: { label: string; skip: string | undefined; open(): Promise<CatalogUnderTest> }[] = [
-  {
-    label: 'PostgreSQL (JdbcCatalog tables)',
-    skip: noReaders ?? await postgresUnavailable(),
-    async open() {
-      const db = await testDatabase('floe_readers');
-      const warehouse = await mkdtemp(path.join(os.tmpdir(), 'floe-readers-pg-'));
-      const floe = await openCatalog({ warehouse, uri: db.uri })
-        .catch(async (err: unknown) => { await db.drop(); await rm(warehouse, { recursive: true, force: true }); throw err; });
-      return {
-        floe, reader: { kind: 'postgres', uri: db.uri, warehouse, name: 'floe' },
-        async cleanup() {
-          await floe.close();
-          await db.drop();
-          if (!process.env.FLOE_KEEP_TEST_DATA) await rm(warehouse, { recursive: true, force: true });
-        },
-      };
-    },
-  },
-  {
-    label: 'REST (Apache Iceberg RESTCatalogServer)',
-    // The server is started by open(); a start failure fails the tests, never skips them.
-    skip: noReaders,
-    async open() {
-      const server = await startOwnRestCatalog();
-      const floe = await openCatalog({ warehouse: server.warehouseDir, uri: `rest+${server.uri}`, name: 'rest' })
-        .catch(async (err: unknown) => { await server.stop(); throw err; });
-      return {
-        floe, reader: { kind: 'rest', uri: server.uri, name: 'rest' },
-        async cleanup() { await floe.close(); await server.stop(); },
-      };
-    },
-  },
+  { label: 'PostgreSQL (JdbcCatalog tables), local warehouse', skip: pgSkip, open: async () => openPostgres(await localStorage()) },
+  // The server is started by open(); a start failure fails the tests, never skips them.
+  { label: 'REST (Apache Iceberg RESTCatalogServer), local warehouse', skip: noReaders, open: () => openRest(undefined) },
+  { label: 'PostgreSQL (JdbcCatalog tables), S3 warehouse', skip: pgSkip ?? s3Skip, open: async () => openPostgres(await s3Storage('pg')) },
+  { label: 'REST (RESTCatalogServer with S3FileIO), S3 warehouse', skip: s3Skip, open: async () => openRest(await s3Storage('rest')) },
 ];
 
 /** Writes one every-type table in five snapshots; returns what each snapshot holds. */
@@ -146,7 +175,11 @@ describe('every reader through every catalog: round trip of every type with posi
         if (skip) return;
         cat = await c.open();
         await cat.floe.createNamespace([NS]);
-        for (const [name] of ALL_TYPES_TABLES) tables.set(name, await writeTable(cat.floe, name));
+        for (const [name] of ALL_TYPES_TABLES) {
+          tables.set(name, await writeTable(cat.floe, name));
+          const { location } = (await cat.floe.loadTable({ namespace: [NS], name })).metadata;
+          assert.ok(location.startsWith(`${cat.warehouseUri}/`), `${name} at ${location}, not under ${cat.warehouseUri}`);
+        }
       });
       after(async () => { await cat?.cleanup(); });
 
