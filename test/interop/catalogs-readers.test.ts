@@ -60,12 +60,12 @@ interface CatalogUnderTest {
 /** Where table files live: a temp folder, or a fresh bucket on scripts/s3.sh's server. */
 interface Storage { warehouse: string; s3?: ReaderS3; cleanup(): Promise<void> }
 
-async function localStorage(): Promise<Storage> {
+async function localWarehouse(): Promise<Storage> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'floe-readers-'));
   return { warehouse: dir, async cleanup() { if (!process.env.FLOE_KEEP_TEST_DATA) await rm(dir, { recursive: true, force: true }); } };
 }
 
-async function s3Storage(label: string): Promise<Storage> {
+async function s3Warehouse(label: string): Promise<Storage> {
   const server = await ensureS3();
   const bucket = await freshBucket(server, `floe-readers-${label}`);
   return {
@@ -102,11 +102,11 @@ async function openRest(storage: Storage | undefined): Promise<CatalogUnderTest>
 const pgSkip = noReaders ?? await postgresUnavailable();
 const s3Skip = noReaders ?? await s3Unavailable();
 const CATALOGS: { label: string; skip: string | undefined; open(): Promise<CatalogUnderTest> }[] = [
-  { label: 'PostgreSQL (JdbcCatalog tables), local warehouse', skip: pgSkip, open: async () => openPostgres(await localStorage()) },
+  { label: 'PostgreSQL (JdbcCatalog tables), local warehouse', skip: pgSkip, open: async () => openPostgres(await localWarehouse()) },
   // The server is started by open(); a start failure fails the tests, never skips them.
   { label: 'REST (Apache Iceberg RESTCatalogServer), local warehouse', skip: noReaders, open: () => openRest(undefined) },
-  { label: 'PostgreSQL (JdbcCatalog tables), S3 warehouse', skip: pgSkip ?? s3Skip, open: async () => openPostgres(await s3Storage('pg')) },
-  { label: 'REST (RESTCatalogServer with S3FileIO), S3 warehouse', skip: s3Skip, open: async () => openRest(await s3Storage('rest')) },
+  { label: 'PostgreSQL (JdbcCatalog tables), S3 warehouse', skip: pgSkip ?? s3Skip, open: async () => openPostgres(await s3Warehouse('pg')) },
+  { label: 'REST (RESTCatalogServer with S3FileIO), S3 warehouse', skip: s3Skip, open: async () => openRest(await s3Warehouse('rest')) },
 ];
 
 /** Writes one every-type table in five snapshots; returns what each snapshot holds. */
