@@ -13,7 +13,14 @@
 #   FLOE_REST_START_TIMEOUT  seconds `up` waits for the server           (default 90)
 #   FLOE_REST_STOP_TIMEOUT   seconds `down` waits before SIGKILL         (default 15)
 #
-# `up` prints `rest up on <host>:<port> warehouse <file: URI>` as its last line.
+# A warehouse on S3 instead of the local folder (the server then writes metadata with Iceberg's
+# S3FileIO: iceberg-aws and iceberg-aws-bundle, the AWS SDK, are fetched with Maven and added to
+# the class path):
+#   FLOE_REST_WAREHOUSE      s3://bucket/prefix
+#   FLOE_REST_S3_ENDPOINT    http://127.0.0.1:<port> of an S3-compatible server (path-style access)
+#   FLOE_REST_S3_ACCESS_KEY, FLOE_REST_S3_SECRET_KEY, FLOE_REST_S3_REGION (default us-east-1)
+#
+# `up` prints `rest up on <host>:<port> warehouse <file: or s3: URI>` as its last line.
 # The server's runtime class path is assembled once with Maven (`dependency:build-classpath` on a
 # generated pom, jars cached in ~/.m2) and kept in ~/.cache/floe/iceberg-rest-<v>/classpath.txt.
 # The test-fixtures jar declares none of its runtime dependencies, so the pom lists them:
@@ -37,6 +44,7 @@ STOP_TIMEOUT="${FLOE_REST_STOP_TIMEOUT:-15}"
 PID_FILE="$DATA_HOME/rest.pid"
 LOG="$DATA_HOME/rest.log"
 WAREHOUSE_DIR="$DATA_HOME/warehouse"
+WAREHOUSE="${FLOE_REST_WAREHOUSE:-file://$WAREHOUSE_DIR}"
 KILLED=0
 
 say() { printf '[rest] %s\n' "$*"; }
@@ -84,7 +92,35 @@ running_pid() {
 
 healthy() { curl -sf -m 3 "http://$HOST:$PORT/v1/config" >/dev/null 2>&1; }
 
-announce() { echo "rest up on $HOST:$PORT warehouse file://$WAREHOUSE_DIR$1"; }
+announce() { echo "rest up on $HOST:$PORT warehouse $WAREHOUSE$1"; }
+
+# The extra class path of an S3 warehouse: S3FileIO (iceberg-aws, with its runtime dependencies
+# such as failsafe) and the AWS SDK it needs (iceberg-aws-bundle), the server's Iceberg version;
+# assembled once with Maven like the server's own, kept in $CACHE/s3-classpath.txt.
+s3_classpath() {
+  local cp="$CACHE/s3-classpath.txt"
+  if [[ -s "$cp" ]] && tr ':' '\n' <"$cp" | while read -r j; do [[ -f "$j" ]] || exit 1; done; then
+    cat "$cp"; return 0
+  fi
+  need mvn "install Maven: apt-get install maven"
+  mkdir -p "$CACHE/s3"
+  cat >"$CACHE/s3/pom.xml" <<EOF
+<project xmlns="http://maven.apache.org/POM/4.0.0"><modelVersion>4.0.0</modelVersion>
+<groupId>floe</groupId><artifactId>iceberg-rest-server-s3-classpath</artifactId><version>1</version><packaging>pom</packaging>
+<dependencies>
+<dependency><groupId>org.apache.iceberg</groupId><artifactId>iceberg-aws</artifactId><version>$ICEBERG_VERSION</version></dependency>
+<dependency><groupId>org.apache.iceberg</groupId><artifactId>iceberg-aws-bundle</artifactId><version>$ICEBERG_VERSION</version></dependency>
+</dependencies></project>
+EOF
+  say "assembling the S3FileIO class path with Maven (first run downloads ~70 MB)" >&2
+  local log; log="$(mktemp)"
+  if ! mvn -B -ntp -Dstyle.color=never -f "$CACHE/s3/pom.xml" dependency:build-classpath -Dmdep.outputFile="$cp.tmp" >"$log" 2>&1; then
+    tail -n 30 "$log" >&2; rm -f "$log"; die "mvn dependency:build-classpath (S3) failed"
+  fi
+  rm -f "$log"
+  mv "$cp.tmp" "$cp"
+  cat "$cp"
+}
 
 cmd_up() {
   lock_data_dir 0
@@ -111,7 +147,23 @@ cmd_up() {
 </configuration>
 XML
   cp="$CACHE/conf:$cp"
-  mkdir -p "$WAREHOUSE_DIR"
+  local s3_env=()
+  if [[ "$WAREHOUSE" == s3://* ]]; then
+    [[ -n "${FLOE_REST_S3_ENDPOINT:-}" ]] || die "FLOE_REST_WAREHOUSE=$WAREHOUSE needs FLOE_REST_S3_ENDPOINT"
+    cp="$cp:$(s3_classpath)"
+    # catalog properties io-impl, s3.endpoint, s3.path-style-access, s3.access-key-id,
+    # s3.secret-access-key, client.region (see the CATALOG_ naming rule below).
+    s3_env=(
+      CATALOG_IO__IMPL=org.apache.iceberg.aws.s3.S3FileIO
+      CATALOG_S3_ENDPOINT="$FLOE_REST_S3_ENDPOINT"
+      CATALOG_S3_PATH__STYLE__ACCESS=true
+      CATALOG_S3_ACCESS__KEY__ID="${FLOE_REST_S3_ACCESS_KEY:-}"
+      CATALOG_S3_SECRET__ACCESS__KEY="${FLOE_REST_S3_SECRET_KEY:-}"
+      CATALOG_CLIENT_REGION="${FLOE_REST_S3_REGION:-us-east-1}"
+    )
+  else
+    mkdir -p "$WAREHOUSE_DIR"
+  fi
   # Env names the server reads: CATALOG_<KEY> becomes catalog property <key> ('__' -> '-',
   # '_' -> '.'), so CATALOG_REST_PORT is rest.port and CATALOG_JDBC_USER is jdbc.user.
   # One pooled JDBC connection (clients=1) serialises the server's SQLite access: concurrent
@@ -119,7 +171,7 @@ XML
   # can only be created or registered in a namespace that exists.
   CATALOG_URI="jdbc:sqlite:$DATA_HOME/catalog.db?journal_mode=WAL&busy_timeout=30000" \
   CATALOG_JDBC_USER=floe CATALOG_JDBC_PASSWORD=floe CATALOG_CLIENTS=1 CATALOG_JDBC_STRICT__MODE=true \
-  CATALOG_WAREHOUSE="file://$WAREHOUSE_DIR" CATALOG_REST_PORT="$PORT" \
+  env "${s3_env[@]}" CATALOG_WAREHOUSE="$WAREHOUSE" CATALOG_REST_PORT="$PORT" \
     nohup java -Xmx512m -Dfloe.rest.dir="$DATA_HOME" -cp "$cp" org.apache.iceberg.rest.RESTCatalogServer >"$LOG" 2>&1 </dev/null 9>&- &
   pid=$!
   echo "$pid" >"$PID_FILE"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the interop readers used by test/interop (pyiceberg, DuckDB + its
-# iceberg extension, Spark + Iceberg runtime + SQLite JDBC). Idempotent: a warm
+# iceberg + httpfs extensions, Spark + Iceberg runtime + SQLite and PostgreSQL JDBC + the
+# AWS SDK bundle for S3FileIO). Idempotent: a warm
 # rerun only checks stamps and file presence and takes a few seconds.
 #
 #   FLOE_VENV      Python venv to create/use        (default <repo>/.venv)
@@ -28,10 +29,13 @@ PSYCOPG2_VERSION=2.9.13               # pyiceberg's SqlCatalog on PostgreSQL (po
 DUCKDB_VERSION=1.5.5                  # must equal the extension package version
 DUCKDB_ICEBERG_EXT_VERSION=1.5.5
 DUCKDB_AVRO_EXT_VERSION=1.5.5         # iceberg extension reads manifests through avro
+DUCKDB_HTTPFS_EXT_VERSION=1.5.5       # ATTACH to a REST catalog (its HTTP client); S3 warehouses
 PYSPARK_VERSION=3.5.9
 ICEBERG_VERSION=1.10.2
 ICEBERG_SPARK_ARTIFACT=iceberg-spark-runtime-3.5_2.12
 SQLITE_JDBC_VERSION=3.50.3.0
+POSTGRESQL_JDBC_VERSION=42.7.6        # Spark's JdbcCatalog on PostgreSQL (the driver Trino 476 bundles)
+ICEBERG_AWS_BUNDLE_VERSION=1.10.0     # the AWS SDK of S3FileIO (no 1.10.2 bundle on Maven Central; scripts/rest.sh uses the same)
 
 PY_REQS=(
   "pyiceberg[sql-sqlite,pyarrow,pyiceberg-core]==$PYICEBERG_VERSION"
@@ -42,11 +46,14 @@ PY_REQS=(
   "duckdb==$DUCKDB_VERSION"
   "duckdb-extension-iceberg==$DUCKDB_ICEBERG_EXT_VERSION"
   "duckdb-extension-avro==$DUCKDB_AVRO_EXT_VERSION"
+  "duckdb-extension-httpfs==$DUCKDB_HTTPFS_EXT_VERSION"
   "pyspark==$PYSPARK_VERSION"
 )
 JARS=(
   "org.apache.iceberg:$ICEBERG_SPARK_ARTIFACT:$ICEBERG_VERSION"
   "org.xerial:sqlite-jdbc:$SQLITE_JDBC_VERSION"
+  "org.postgresql:postgresql:$POSTGRESQL_JDBC_VERSION"
+  "org.apache.iceberg:iceberg-aws-bundle:$ICEBERG_AWS_BUNDLE_VERSION"
 )
 
 step() { printf '[setup-readers] %s\n' "$*"; }
@@ -65,7 +72,7 @@ VPY="$VENV/bin/python"
 STAMP="$VENV/.floe-readers-stamp"
 WANT="$(printf '%s\n' "${PY_REQS[@]}")"
 if [[ $DUCKDB_ONLY == 1 ]]; then
-  PY_REQS=("duckdb==$DUCKDB_VERSION" "duckdb-extension-iceberg==$DUCKDB_ICEBERG_EXT_VERSION" "duckdb-extension-avro==$DUCKDB_AVRO_EXT_VERSION")
+  PY_REQS=("duckdb==$DUCKDB_VERSION" "duckdb-extension-iceberg==$DUCKDB_ICEBERG_EXT_VERSION" "duckdb-extension-avro==$DUCKDB_AVRO_EXT_VERSION" "duckdb-extension-httpfs==$DUCKDB_HTTPFS_EXT_VERSION")
   if [[ -f "$STAMP" && "$(cat "$STAMP")" == "$WANT" ]]; then PY_REQS=(); fi
   STAMP="$VENV/.floe-duckdb-stamp"
   WANT="$(printf '%s\n' "${PY_REQS[@]}")"
@@ -86,7 +93,7 @@ import importlib.util, os, sys
 import duckdb  # noqa: F401
 if os.environ.get("DUCKDB_ONLY") != "1":
     import pyarrow, pyiceberg  # noqa: F401
-for mod, name in (("duckdb_extension_avro", "avro"), ("duckdb_extension_iceberg", "iceberg")):
+for mod, name in (("duckdb_extension_avro", "avro"), ("duckdb_extension_httpfs", "httpfs"), ("duckdb_extension_iceberg", "iceberg")):
     spec = importlib.util.find_spec(mod)
     base = os.path.dirname(spec.origin)
     path = os.path.join(base, "extensions", "v" + duckdb.__version__, name + ".duckdb_extension")
@@ -128,13 +135,13 @@ for coord in "${JARS[@]}"; do
   step "jar: $jar copied to $JARS_DIR"
 done
 
-# reader_server.py expects exactly one runtime jar and one sqlite-jdbc jar here.
+# reader_server.py expects exactly one jar of each kind here (runtime, sqlite-jdbc, postgresql, aws-bundle).
 wanted=()
 for coord in "${JARS[@]}"; do
   IFS=: read -r _ artifact version <<<"$coord"
   wanted+=("$artifact-$version.jar")
 done
-for f in "$JARS_DIR"/iceberg-spark-runtime-*.jar "$JARS_DIR"/sqlite-jdbc-*.jar; do
+for f in "$JARS_DIR"/iceberg-spark-runtime-*.jar "$JARS_DIR"/sqlite-jdbc-*.jar "$JARS_DIR"/postgresql-*.jar "$JARS_DIR"/iceberg-aws-bundle-*.jar; do
   [[ -e "$f" ]] || continue
   if [[ " ${wanted[*]} " != *" $(basename "$f") "* ]]; then
     rm -f "$f"

@@ -6,11 +6,11 @@
 // table written from the same rows without that column.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { schemaFromJson } from '../../src/spec/schema.ts';
 import type { Schema } from '../../src/spec/schema.ts';
 import { appendRecords } from '../../src/transaction/append-records.ts';
 import { canonicalRows, normalizeRows } from '../support/canonical.ts';
-import { ALL_TYPES_SCHEMA_JSON, generateRows } from '../support/datagen.ts';
+import { ALL_TYPES_TABLES, allTypesSchema, allTypesTableFor as tableFor } from '../support/all-types-tables.ts';
+import { generateRows } from '../support/datagen.ts';
 import { ALL_READERS, ReaderServer, readersUnavailable } from '../support/readers.ts';
 import { testWarehouse, type TestWarehouse } from '../support/warehouse.ts';
 
@@ -20,15 +20,13 @@ describe('round trip of every type through pyiceberg, DuckDB, Spark and Trino', 
   let wh: TestWarehouse;
   let readers: ReaderServer;
   const tables: Record<string, { schema: Schema; snapshots: { id: bigint; rows: Record<string, unknown>[] }[] }> = {};
-  const tableFor = (reader: string): string => (reader === 'spark' ? 'all_types_no_time' : 'all_types');
 
   before(async () => {
     wh = await testWarehouse();
     readers = new ReaderServer();
     await wh.catalog.createNamespace(['interop']);
-    const noTime = { ...ALL_TYPES_SCHEMA_JSON, fields: ALL_TYPES_SCHEMA_JSON.fields.filter((f) => f.type !== 'time') };
-    for (const [name, json] of [['all_types', ALL_TYPES_SCHEMA_JSON], ['all_types_no_time', noTime]] as const) {
-      const schema = schemaFromJson(json, { assignIds: true });
+    for (const [name] of ALL_TYPES_TABLES) {
+      const schema = allTypesSchema(name);
       const id = { namespace: ['interop'], name };
       await wh.catalog.createTable(id, { schema });
       const entry = { schema, snapshots: [] as { id: bigint; rows: Record<string, unknown>[] }[] };

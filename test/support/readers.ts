@@ -10,6 +10,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { openCatalog } from '../../catalog/index.ts';
+import type { Catalog } from '../../src/table/catalog.ts';
 import { parseTableMetadata, type TableMetadata } from '../../src/spec/table-metadata.ts';
 import { parseTableIdentifier } from '../../src/table/identifier.ts';
 import { refSnapshot } from '../../src/table/ref-lineage.ts';
@@ -29,11 +30,31 @@ export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const VENV_PYTHON = path.join(process.env.FLOE_VENV ?? path.join(REPO_ROOT, '.venv'), 'bin', 'python');
 
 export interface ReadFilter { column: string; op: '==' | '<' | '<=' | '>' | '>=' | 'is_null'; value?: unknown }
-export interface ReadRequest {
+
+/**
+ * The catalog a reader finds a table through (default: the warehouse's SQLite catalog.db).
+ * `name` is the Iceberg catalog name: for the SQL catalogs the `catalog_name` column floe wrote,
+ * which Spark's catalog, Trino's `iceberg.jdbc-catalog.catalog-name` and pyiceberg's SqlCatalog
+ * must all use (a REST server keeps its own; there the name is only the readers' label).
+ */
+export type ReaderCatalog = (
+  /** `warehouse`: a folder, or s3://bucket/prefix (then give `s3`). */
+  | { kind: 'sqlite'; db: string; warehouse: string; name: string }
+  /** `uri`: postgresql://user[:password]@host:port/database (floe's own `--catalog` form). */
+  | { kind: 'postgres'; uri: string; warehouse: string; name: string }
+  /** `uri`: http://host:port of an Iceberg REST catalog (no auth). */
+  | { kind: 'rest'; uri: string; name: string }
+) & {
+  /** How readers reach table files on S3 (every reader is given them: the catalogs hand out
+   * no credentials). */
+  s3?: ReaderS3;
+};
+
+/** An S3-compatible server: path-style addressing, plain HTTP allowed. */
+export interface ReaderS3 { endpoint: string; accessKeyId: string; secretAccessKey: string; region: string }
+
+interface ReadRequestBase {
   reader: ReaderName;
-  warehouse: string;
-  catalogDb: string;
-  catalogName?: string;
   table: string;
   snapshotId?: bigint;
   /** A branch or tag by name: Spark `VERSION AS OF 'name'`, Trino `FOR VERSION AS OF 'name'`;
@@ -44,6 +65,48 @@ export interface ReadRequest {
   filter?: ReadFilter;
   metadataLocation?: string;
 }
+/** A table of a warehouse's SQLite catalog (floe's default). */
+export interface SqliteReadRequest extends ReadRequestBase {
+  warehouse: string;
+  catalogDb: string;
+  catalogName?: string;
+  catalog?: undefined;
+}
+/** A table found through any catalog (PostgreSQL, REST, or SQLite spelled out). */
+export interface CatalogReadRequest extends ReadRequestBase {
+  catalog: ReaderCatalog;
+  warehouse?: undefined;
+  catalogDb?: undefined;
+  catalogName?: undefined;
+}
+export type ReadRequest = SqliteReadRequest | CatalogReadRequest;
+
+/** The catalog a request reads through. */
+export function catalogOf(r: Pick<SqliteReadRequest, 'warehouse' | 'catalogDb' | 'catalogName'> | { catalog: ReaderCatalog }): ReaderCatalog {
+  if ('catalog' in r && r.catalog) return r.catalog;
+  const s = r as Pick<SqliteReadRequest, 'warehouse' | 'catalogDb' | 'catalogName'>;
+  return { kind: 'sqlite', db: s.catalogDb, warehouse: s.warehouse, name: s.catalogName ?? 'floe' };
+}
+
+/** floe's (and Iceberg's) s3.* properties for a reader's S3 access. */
+export function floeS3Properties(s3: ReaderS3 | undefined): Record<string, string> {
+  if (!s3) return {};
+  return {
+    's3.endpoint': s3.endpoint, 's3.path-style-access': 'true', 's3.region': s3.region,
+    's3.access-key-id': s3.accessKeyId, 's3.secret-access-key': s3.secretAccessKey,
+  };
+}
+
+/** floe's own catalog on what a reader reads (to resolve refs as floe sees them). */
+export function openReaderCatalog(c: ReaderCatalog): Promise<Catalog> {
+  switch (c.kind) {
+    case 'sqlite': return openCatalog({ warehouse: c.warehouse, uri: `sqlite:${c.db}`, name: c.name, properties: floeS3Properties(c.s3) });
+    case 'postgres': return openCatalog({ warehouse: c.warehouse, uri: c.uri, name: c.name, properties: floeS3Properties(c.s3) });
+    // The warehouse is the server's; floe's REST catalog never uses the local one.
+    case 'rest': return openCatalog({ warehouse: '/', uri: `rest+${c.uri}`, name: c.name, properties: floeS3Properties(c.s3) });
+  }
+}
+
 export interface ReadResult { rows: Record<string, unknown>[]; filesScanned: number | null }
 
 /** The snapshot a request's ref names, read from the metadata file it gives or from its catalog. */
@@ -53,7 +116,7 @@ async function refSnapshotId(r: ReadRequest): Promise<bigint> {
     const file = r.metadataLocation.startsWith('file:') ? fileURLToPath(r.metadataLocation) : r.metadataLocation;
     metadata = parseTableMetadata(readFileSync(file, 'utf8'), r.metadataLocation);
   } else {
-    const catalog = await openCatalog({ warehouse: r.warehouse, uri: `sqlite:${r.catalogDb}`, name: r.catalogName ?? 'floe' });
+    const catalog = await openReaderCatalog(catalogOf(r));
     try { metadata = (await catalog.loadTable(parseTableIdentifier(r.table))).metadata; } finally { await catalog.close(); }
   }
   return refSnapshot(metadata, r.ref!).snapshotId;
@@ -119,8 +182,7 @@ export class ReaderServer {
     // Spark resolves the name itself; pyiceberg and DuckDB are given the ref's snapshot.
     const snapshotId = r.ref !== undefined && r.reader !== 'spark' ? await refSnapshotId(r) : r.snapshotId;
     const res = await this.call({
-      op: 'read', reader: r.reader, warehouse: r.warehouse, catalog_db: r.catalogDb, catalog_name: r.catalogName ?? 'floe',
-      table: r.table, snapshot_id: snapshotId === undefined ? null : snapshotId.toString(),
+      op: 'read', reader: r.reader, catalog: catalogOf(r), table: r.table, snapshot_id: snapshotId === undefined ? null : snapshotId.toString(),
       ref: r.reader === 'spark' ? r.ref ?? null : null,
       filter: r.filter ?? null, metadata_location: r.metadataLocation ?? null,
     });

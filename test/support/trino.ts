@@ -13,7 +13,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { parse as parseLossless } from 'lossless-json';
-import type { ReadRequest } from './readers.ts';
+import { catalogOf, type ReadRequest, type ReaderCatalog } from './readers.ts';
 
 const execFileP = promisify(execFile);
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -187,18 +187,13 @@ export class TrinoClient {
    * name `catalogName`), created with CREATE CATALOG; drop it with dropCatalog when done.
    */
   async createCatalog(warehouse: string, catalogDb = path.join(warehouse, 'catalog.db'), catalogName = 'floe'): Promise<string> {
+    return this.createCatalogOn({ kind: 'sqlite', db: catalogDb, warehouse, name: catalogName });
+  }
+
+  /** A catalog `floe_p<pid>_<random>` reading tables through `c` (see trinoCatalogProperties). */
+  async createCatalogOn(c: ReaderCatalog): Promise<string> {
     const name = `floe_p${process.pid}_${randomBytes(4).toString('hex')}`;
-    const props: Record<string, string> = {
-      'iceberg.catalog.type': 'jdbc',
-      'iceberg.jdbc-catalog.catalog-name': catalogName,
-      'iceberg.jdbc-catalog.driver-class': 'org.sqlite.JDBC',
-      'iceberg.jdbc-catalog.connection-url': `jdbc:sqlite:${catalogDb}`,
-      'iceberg.jdbc-catalog.default-warehouse-dir': `file://${warehouse}`,
-      // Trino 476's native local file system (the README's old `fs.local.enabled` does not exist).
-      'fs.native-local.enabled': 'true',
-      'local.location': '/',
-    };
-    const withClause = Object.entries(props).map(([k, v]) => `"${k}" = ${sqlString(v)}`).join(', ');
+    const withClause = Object.entries(trinoCatalogProperties(c)).map(([k, v]) => `"${k}" = ${sqlString(v)}`).join(', ');
     await this.query(`CREATE CATALOG ${name} USING iceberg WITH (${withClause})`);
     return name;
   }
@@ -216,6 +211,62 @@ export function sqlString(s: string): string {
 /** A quoted SQL identifier; a dotted table name `ns.tbl` becomes `"ns"."tbl"`. */
 export function sqlName(dotted: string): string {
   return dotted.split('.').map((p) => `"${p.replace(/"/g, '""')}"`).join('.');
+}
+
+/**
+ * The Iceberg connector properties (a catalog properties file, or CREATE CATALOG … WITH) that
+ * read floe's tables through `c`. Trino 476's iceberg plugin bundles the PostgreSQL driver;
+ * scripts/trino.sh adds sqlite-jdbc next to it. Tables on a local warehouse are read with
+ * Trino's native local file system rooted at `/` (file:///… locations), those on S3 with its
+ * native S3 file system (path-style, the endpoint and key given).
+ */
+export function trinoCatalogProperties(c: ReaderCatalog): Record<string, string> {
+  const localFs: Record<string, string> = { 'fs.native-local.enabled': 'true', 'local.location': '/' };
+  if (c.s3) {
+    Object.assign(localFs, {
+      'fs.native-s3.enabled': 'true', 's3.endpoint': c.s3.endpoint, 's3.path-style-access': 'true',
+      's3.region': c.s3.region, 's3.aws-access-key': c.s3.accessKeyId, 's3.aws-secret-key': c.s3.secretAccessKey,
+    });
+  }
+  const dir = (warehouse: string): string => (/^[a-z][a-z0-9+.-]*:\/\//.test(warehouse) ? warehouse : `file://${warehouse}`);
+  switch (c.kind) {
+    case 'sqlite': return {
+      'iceberg.catalog.type': 'jdbc',
+      'iceberg.jdbc-catalog.catalog-name': c.name,
+      'iceberg.jdbc-catalog.driver-class': 'org.sqlite.JDBC',
+      'iceberg.jdbc-catalog.connection-url': `jdbc:sqlite:${c.db}`,
+      'iceberg.jdbc-catalog.default-warehouse-dir': dir(c.warehouse),
+      ...localFs,
+    };
+    case 'postgres': {
+      const { url, user, password } = jdbcPostgres(c.uri);
+      return {
+        'iceberg.catalog.type': 'jdbc',
+        'iceberg.jdbc-catalog.catalog-name': c.name,
+        'iceberg.jdbc-catalog.driver-class': 'org.postgresql.Driver',
+        'iceberg.jdbc-catalog.connection-url': url,
+        ...(user ? { 'iceberg.jdbc-catalog.connection-user': user } : {}),
+        ...(password ? { 'iceberg.jdbc-catalog.connection-password': password } : {}),
+        'iceberg.jdbc-catalog.default-warehouse-dir': dir(c.warehouse),
+        ...localFs,
+      };
+    }
+    case 'rest': return {
+      'iceberg.catalog.type': 'rest',
+      'iceberg.rest-catalog.uri': c.uri,
+      ...localFs,
+    };
+  }
+}
+
+/** `postgresql://user:pw@host:port/db` → JDBC URL (credentials apart, as JDBC wants them). */
+export function jdbcPostgres(uri: string): { url: string; user: string; password: string } {
+  const u = new URL(uri);
+  return {
+    url: `jdbc:postgresql://${u.hostname}:${u.port || '5432'}${u.pathname}`,
+    user: decodeURIComponent(u.username),
+    password: decodeURIComponent(u.password),
+  };
 }
 
 // --- canonical values ----------------------------------------------------------------------
@@ -306,12 +357,14 @@ export function canonicalTrinoRows(res: TrinoResult): Record<string, unknown>[] 
 
 // --- table reads for ReaderServer ------------------------------------------------------------
 
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 /** What the Trino reader needs of a ReaderServer request (readers.ts). */
-export type TrinoReadRequest = Omit<ReadRequest, 'reader' | 'metadataLocation'>;
+export type TrinoReadRequest = DistributiveOmit<ReadRequest, 'reader' | 'metadataLocation'>;
+type TableOf = DistributiveOmit<TrinoReadRequest, 'snapshotId' | 'ref' | 'asOfTimestampMs' | 'filter'>;
 
 /**
- * Reads floe tables through Trino: one dynamic catalog per (warehouse, catalog.db, catalog
- * name), created on first use and dropped by close().
+ * Reads floe tables through Trino: one dynamic catalog per catalog a request names (SQLite
+ * catalog.db, PostgreSQL, REST), created on first use and dropped by close().
  */
 export class TrinoReader {
   private readonly catalogs = new Map<string, Promise<string>>();
@@ -319,19 +372,24 @@ export class TrinoReader {
 
   /** The Trino catalog reading this warehouse's SQLite catalog (created on first call). */
   catalogFor(warehouse: string, catalogDb: string, catalogName = 'floe'): Promise<string> {
-    const key = JSON.stringify([warehouse, catalogDb, catalogName]);
-    let c = this.catalogs.get(key);
-    if (!c) {
-      c = this.client.createCatalog(warehouse, catalogDb, catalogName);
-      this.catalogs.set(key, c);
-      c.catch(() => this.catalogs.delete(key));
+    return this.catalogOn({ kind: 'sqlite', db: catalogDb, warehouse, name: catalogName });
+  }
+
+  /** The Trino catalog reading through `c` (created on first call). */
+  catalogOn(c: ReaderCatalog): Promise<string> {
+    const key = JSON.stringify(c);
+    let name = this.catalogs.get(key);
+    if (!name) {
+      name = this.client.createCatalogOn(c);
+      this.catalogs.set(key, name);
+      name.catch(() => this.catalogs.delete(key));
     }
-    return c;
+    return name;
   }
 
   /** `<catalog>."ns"."tbl"` for a request's table. */
-  async tableRef(r: Pick<TrinoReadRequest, 'warehouse' | 'catalogDb' | 'catalogName' | 'table'>): Promise<string> {
-    return `${await this.catalogFor(r.warehouse, r.catalogDb, r.catalogName)}.${sqlName(r.table)}`;
+  async tableRef(r: TableOf): Promise<string> {
+    return `${await this.catalogOn(catalogOf(r))}.${sqlName(r.table)}`;
   }
 
   /**

@@ -1,8 +1,10 @@
 """Long-lived interop reader: one JSON request per stdin line, one JSON response per stdout line.
 
-Readers: pyiceberg (SqlCatalog), DuckDB (iceberg extension, loaded offline from the
-duckdb-extension-* wheels) and Spark (Iceberg SparkCatalog over the JDBC/SQLite
-catalog, one JVM for the life of the process, started on the first Spark request).
+Readers: pyiceberg (SqlCatalog, RestCatalog), DuckDB (iceberg extension, loaded offline from
+the duckdb-extension-* wheels: iceberg_scan of the catalog's metadata location, or ATTACH to a
+REST catalog) and Spark (Iceberg SparkCatalog of type jdbc or rest, one JVM for the life of the
+process, started on the first Spark request). Each request names the catalog the table is
+found through: the warehouse's SQLite catalog.db (default), PostgreSQL or a REST server.
 Logs go to stderr only; see README.md for the protocol and the canonical row form.
 """
 
@@ -89,11 +91,102 @@ class Filter:
 
 
 @dataclass(frozen=True)
+class CatalogSpec:
+    """The catalog a table is found through (readers.ts: ReaderCatalog).
+
+    kind sqlite: ``uri`` is the catalog.db path; postgres: ``postgresql://user[:pw]@host:port/db``;
+    rest: ``http://host:port``. ``name`` is the Iceberg catalog name: the ``catalog_name``
+    column of the SQL catalogs, so Spark's catalog must carry exactly this name.
+    """
+
+    kind: str
+    name: str
+    uri: str
+    warehouse: Optional[str]
+    s3: Optional["S3Access"] = None
+
+    @property
+    def key(self) -> tuple[str, str, str, Optional[str]]:
+        return (self.kind, self.name, self.uri, self.warehouse)
+
+    @property
+    def warehouse_uri(self) -> Optional[str]:
+        """The warehouse as a URI: s3://… as given, a folder as file://…."""
+        if self.warehouse is None or "://" in self.warehouse:
+            return self.warehouse
+        return f"file://{self.warehouse}"
+
+
+@dataclass(frozen=True)
+class S3Access:
+    """An S3-compatible server (readers.ts: ReaderS3): path-style, plain HTTP allowed."""
+
+    endpoint: str
+    access_key_id: str
+    secret_access_key: str
+    region: str
+
+    def iceberg_properties(self) -> dict[str, str]:
+        """Iceberg's s3.* properties, which pyiceberg's FileIO reads too."""
+        return {
+            "s3.endpoint": self.endpoint,
+            "s3.access-key-id": self.access_key_id,
+            "s3.secret-access-key": self.secret_access_key,
+            "s3.region": self.region,
+            "s3.path-style-access": "true",
+        }
+
+
+def parse_s3(c: dict[str, Any]) -> Optional[S3Access]:
+    s3 = c.get("s3")
+    if not s3:
+        return None
+    return S3Access(s3["endpoint"], s3["accessKeyId"], s3["secretAccessKey"], s3.get("region") or "us-east-1")
+
+
+def warehouse_of(value: str) -> str:
+    """A warehouse URI (s3://…) as given, a folder made absolute."""
+    return value if "://" in value else os.path.abspath(value)
+
+
+def parse_catalog(req: dict[str, Any]) -> CatalogSpec:
+    c = req.get("catalog")
+    if c is None:  # the SQLite form: warehouse + catalog_db (+ catalog_name)
+        return CatalogSpec(
+            "sqlite", req.get("catalog_name") or "floe",
+            os.path.abspath(req["catalog_db"]), os.path.abspath(req["warehouse"]),
+        )
+    kind, name, s3 = c.get("kind"), c.get("name") or "floe", parse_s3(c)
+    if kind == "sqlite":
+        return CatalogSpec("sqlite", name, os.path.abspath(c["db"]), warehouse_of(c["warehouse"]), s3)
+    if kind == "postgres":
+        return CatalogSpec("postgres", name, c["uri"], warehouse_of(c["warehouse"]), s3)
+    if kind == "rest":
+        return CatalogSpec("rest", name, c["uri"].rstrip("/"), None, s3)
+    raise ValueError(f"unknown catalog kind {kind!r}")
+
+
+def sqlalchemy_postgres_uri(uri: str) -> str:
+    """floe's postgresql://… → SQLAlchemy's postgresql+psycopg2://… (pyiceberg SqlCatalog)."""
+    return re.sub(r"^postgres(ql)?://", "postgresql+psycopg2://", uri)
+
+
+def jdbc_postgres(uri: str) -> tuple[str, str, str]:
+    """postgresql://user:pw@host:port/db → (jdbc:postgresql://host:port/db, user, password)."""
+    from urllib.parse import unquote, urlsplit
+
+    u = urlsplit(uri)
+    return (
+        f"jdbc:postgresql://{u.hostname}:{u.port or 5432}{u.path}",
+        unquote(u.username or ""),
+        unquote(u.password or ""),
+    )
+
+
+@dataclass(frozen=True)
 class ReadRequest:
     reader: str
-    warehouse: str
-    catalog_db: str
-    catalog_name: str
+    catalog: CatalogSpec
     table: str
     snapshot_id: Optional[int]
     # A branch or tag name (Spark only: VERSION AS OF 'name'; the client resolves it for the others).
@@ -121,9 +214,7 @@ def parse_read_request(req: dict[str, Any]) -> ReadRequest:
     snapshot = req.get("snapshot_id")
     return ReadRequest(
         reader=reader,
-        warehouse=os.path.abspath(req["warehouse"]),
-        catalog_db=os.path.abspath(req["catalog_db"]),
-        catalog_name=req.get("catalog_name") or "floe",
+        catalog=parse_catalog(req),
         table=table,
         snapshot_id=int(snapshot) if snapshot is not None else None,
         ref=req.get("ref"),
@@ -254,17 +345,13 @@ def sql_where(f: Optional[Filter], schema: Schema, dialect: str) -> str:
 
 class PyIcebergReader:
     def __init__(self) -> None:
-        self._catalogs: dict[tuple[str, str, str], Any] = {}
+        self._catalogs: dict[tuple[str, str, str, Optional[str]], Any] = {}
 
     def catalog(self, r: ReadRequest) -> Any:
-        from pyiceberg.catalog.sql import SqlCatalog
-
-        key = (r.catalog_name, r.catalog_db, r.warehouse)
-        if key not in self._catalogs:
-            self._catalogs[key] = SqlCatalog(
-                r.catalog_name, uri=f"sqlite:///{r.catalog_db}", warehouse=f"file://{r.warehouse}"
-            )
-        return self._catalogs[key]
+        c = r.catalog
+        if c.key not in self._catalogs:
+            self._catalogs[c.key] = pyiceberg_catalog(c)
+        return self._catalogs[c.key]
 
     def load_table(self, r: ReadRequest) -> Table:
         return self.catalog(r).load_table(r.table)
@@ -278,6 +365,19 @@ class PyIcebergReader:
         scan = table.scan(**kwargs)
         files = len(list(scan.plan_files()))
         return canonical_rows(scan.to_arrow().to_pylist(), schema), files
+
+
+def pyiceberg_catalog(c: CatalogSpec) -> Any:
+    """pyiceberg's SqlCatalog (SQLite, PostgreSQL) or RestCatalog for a catalog spec."""
+    s3 = c.s3.iceberg_properties() if c.s3 else {}
+    if c.kind == "rest":
+        from pyiceberg.catalog.rest import RestCatalog
+
+        return RestCatalog(c.name, uri=c.uri, **s3)
+    from pyiceberg.catalog.sql import SqlCatalog
+
+    uri = f"sqlite:///{c.uri}" if c.kind == "sqlite" else sqlalchemy_postgres_uri(c.uri)
+    return SqlCatalog(c.name, uri=uri, warehouse=c.warehouse_uri, **s3)
 
 
 def scan_schema(table: Table, snapshot_id: Optional[int]) -> Schema:
@@ -294,23 +394,60 @@ def duckdb_extension_path(name: str) -> str:
 
 
 def catalog_metadata_location(r: ReadRequest) -> str:
-    with contextlib.closing(sqlite3.connect(f"file:{r.catalog_db}?mode=ro", uri=True)) as conn:
-        row = conn.execute(
-            "SELECT metadata_location FROM iceberg_tables"
-            " WHERE catalog_name = ? AND table_namespace = ? AND table_name = ?",
-            (r.catalog_name, r.namespace, r.name),
-        ).fetchone()
+    """The table's current metadata file, read from the SQL catalog's iceberg_tables row."""
+    c = r.catalog
+    query = (
+        "SELECT metadata_location FROM iceberg_tables"
+        " WHERE catalog_name = {p} AND table_namespace = {p} AND table_name = {p}"
+    )
+    args = (c.name, r.namespace, r.name)
+    if c.kind == "sqlite":
+        with contextlib.closing(sqlite3.connect(f"file:{c.uri}?mode=ro", uri=True)) as conn:
+            row = conn.execute(query.format(p="?"), args).fetchone()
+    elif c.kind == "postgres":
+        import psycopg2
+
+        with contextlib.closing(psycopg2.connect(c.uri)) as conn, conn.cursor() as cur:
+            cur.execute(query.format(p="%s"), args)
+            row = cur.fetchone()
+    else:
+        raise ValueError(f"{c.kind} catalog has no iceberg_tables row to read")
     if row is None or not row[0]:
-        raise LookupError(f"no iceberg_tables row for {r.catalog_name}.{r.table} in {r.catalog_db}")
+        raise LookupError(f"no iceberg_tables row for {c.name}.{r.table} in {c.kind} catalog {redact(c.uri)}")
     return str(row[0])
+
+
+def redact(uri: str) -> str:
+    """A URI without its password (errors end up in test output)."""
+    return re.sub(r"(//[^:/@]+):[^@/]*@", r"\1:***@", uri)
 
 
 _FILES_READ = re.compile(r"Total Files Read:\s*([\d,]+)")
 
 
 class DuckDBReader:
+    """iceberg_scan of the catalog's metadata location (SQLite, PostgreSQL), or the table of a
+    REST catalog ATTACHed as a DuckDB database (``TYPE iceberg``, one per endpoint)."""
+
     def __init__(self) -> None:
         self._con: Any = None
+        self._attached: dict[str, str] = {}
+        self._secrets: dict[S3Access, str] = {}
+
+    def use_s3(self, s3: Optional[S3Access]) -> None:
+        """A DuckDB S3 secret for the server (httpfs), made once per endpoint and key."""
+        if s3 is None or s3 in self._secrets:
+            return
+        from urllib.parse import urlsplit
+
+        u = urlsplit(s3.endpoint)
+        name = f"s3_{len(self._secrets)}"
+        self.con().execute(
+            f"CREATE SECRET {name} (TYPE s3, KEY_ID {sql_string(s3.access_key_id)},"
+            f" SECRET {sql_string(s3.secret_access_key)}, REGION {sql_string(s3.region)},"
+            f" ENDPOINT {sql_string(u.netloc)}, URL_STYLE 'path', USE_SSL {'true' if u.scheme == 'https' else 'false'})"
+        )
+        self._secrets[s3] = name
 
     def con(self) -> Any:
         if self._con is None:
@@ -328,20 +465,40 @@ class DuckDBReader:
             }
         )
         con.execute("SET enable_progress_bar = false")
-        # iceberg's init needs avro already loaded, else it tries to download it.
-        for name in ("avro", "iceberg"):
+        # iceberg's init needs avro already loaded, else it tries to download it; ATTACH to a
+        # REST catalog needs httpfs (its HTTP client) loaded too.
+        for name in ("avro", "httpfs", "iceberg"):
             con.execute(f"LOAD {sql_string(duckdb_extension_path(name))}")
         con.execute("SET TimeZone = 'UTC'")
-        log(f"duckdb {duckdb.__version__} with avro+iceberg loaded from wheel files")
+        log(f"duckdb {duckdb.__version__} with avro+httpfs+iceberg loaded from wheel files")
         return con
 
-    def read(self, r: ReadRequest) -> tuple[list[Any], Optional[int]]:
-        location = r.metadata_location or catalog_metadata_location(r)
-        schema = scan_schema(StaticTable.from_metadata(location), r.snapshot_id)
-        args = sql_string(location)
-        if r.snapshot_id is not None:
-            args += f", snapshot_from_id => {r.snapshot_id}"
-        query = f"SELECT * FROM iceberg_scan({args}){sql_where(r.filter, schema, 'duckdb')}"
+    def attach(self, c: CatalogSpec) -> str:
+        """The DuckDB database name of a REST catalog (ATTACHed on first use)."""
+        if c.uri not in self._attached:
+            db = f"rest{len(self._attached)}"
+            self.con().execute(
+                f"ATTACH '' AS {db} (TYPE iceberg, ENDPOINT {sql_string(c.uri)}, AUTHORIZATION_TYPE 'none')"
+            )
+            self._attached[c.uri] = db
+        return self._attached[c.uri]
+
+    def read(self, r: ReadRequest, pyiceberg: "PyIcebergReader") -> tuple[list[Any], Optional[int]]:
+        self.use_s3(r.catalog.s3)
+        if r.metadata_location is None and r.catalog.kind == "rest":
+            schema = scan_schema(pyiceberg.load_table(r), r.snapshot_id)
+            source = ".".join([self.attach(r.catalog), *(sql_column(p, "duckdb") for p in r.table.split("."))])
+            if r.snapshot_id is not None:
+                source += f" AT (VERSION => {r.snapshot_id})"
+        else:
+            location = r.metadata_location or catalog_metadata_location(r)
+            props = r.catalog.s3.iceberg_properties() if r.catalog.s3 else {}
+            schema = scan_schema(StaticTable.from_metadata(location, props), r.snapshot_id)
+            args = sql_string(location)
+            if r.snapshot_id is not None:
+                args += f", snapshot_from_id => {r.snapshot_id}"
+            source = f"iceberg_scan({args})"
+        query = f"SELECT * FROM {source}{sql_where(r.filter, schema, 'duckdb')}"
         con = self.con()
         rows = con.execute(query).to_arrow_table().to_pylist()
         return canonical_rows(rows, schema), self.files_read(query)
@@ -362,26 +519,60 @@ class DuckDBReader:
 # --- spark ------------------------------------------------------------------------
 
 
+# One jar of each in JARS_DIR (scripts/setup-readers.sh): the Iceberg runtime, the JDBC
+# drivers of JdbcCatalog on SQLite and on PostgreSQL, and the AWS SDK of Iceberg's S3FileIO.
+SPARK_JAR_PREFIXES = ("iceberg-spark-runtime-", "sqlite-jdbc-", "postgresql-", "iceberg-aws-bundle-")
+
+
 def spark_jars() -> list[str]:
-    jars = sorted(glob.glob(os.path.join(JARS_DIR, "iceberg-spark-runtime-*.jar")))
-    jars += sorted(glob.glob(os.path.join(JARS_DIR, "sqlite-jdbc-*.jar")))
-    if len(jars) != 2:
-        raise RuntimeError(f"expected the iceberg runtime and sqlite-jdbc jars in {JARS_DIR}, found {jars}")
+    jars = []
+    for prefix in SPARK_JAR_PREFIXES:
+        found = sorted(glob.glob(os.path.join(JARS_DIR, f"{prefix}*.jar")))
+        if len(found) != 1:
+            raise RuntimeError(
+                f"expected one {prefix}*.jar in {JARS_DIR}, found {found}: run bash scripts/setup-readers.sh"
+            )
+        jars += found
     return jars
 
 
+def spark_catalog_conf(c: CatalogSpec) -> dict[str, str]:
+    """``spark.sql.catalog.<name>.*`` settings (without the prefix) of an Iceberg catalog."""
+    conf = {"": "org.apache.iceberg.spark.SparkCatalog"}
+    if c.kind == "rest":
+        conf.update({"type": "rest", "uri": c.uri})
+    else:
+        conf["type"] = "jdbc"
+        if c.kind == "sqlite":
+            conf["uri"] = f"jdbc:sqlite:{c.uri}"
+        else:
+            url, user, password = jdbc_postgres(c.uri)
+            conf.update({"uri": url, "jdbc.user": user})
+            if password:
+                conf["jdbc.password"] = password
+        conf["warehouse"] = c.warehouse_uri or ""
+    if c.s3:
+        # Iceberg's own S3 client for s3:// locations (not Hadoop's S3A).
+        conf["io-impl"] = "org.apache.iceberg.aws.s3.S3FileIO"
+        conf.update(c.s3.iceberg_properties())
+        conf["client.region"] = c.s3.region
+    # Other processes (floe) commit between reads: never serve cached metadata.
+    conf["cache-enabled"] = "false"
+    return conf
+
+
 class SparkReader:
-    """One SparkContext; one SparkSession per (catalog_name, catalog_db, warehouse).
+    """One SparkContext; one SparkSession per catalog.
 
     Iceberg's JdbcCatalog uses the Spark catalog name as its ``catalog_name`` column,
-    so the Spark catalog must be called exactly ``catalog_name``.  Two catalog dbs
+    so the Spark catalog must be called exactly ``catalog_name``.  Two catalogs
     with the same name therefore get two sessions (``newSession()`` shares the JVM
     and SparkContext but has its own SQL conf and catalog manager).
     """
 
     def __init__(self) -> None:
         self._base: Any = None
-        self._sessions: dict[tuple[str, str, str], Any] = {}
+        self._sessions: dict[tuple[str, str, str, Optional[str]], Any] = {}
 
     def base(self) -> Any:
         if self._base is None:
@@ -417,19 +608,14 @@ class SparkReader:
         log(f"spark {spark.version} started in {time.monotonic() - started:.1f}s with {jars}")
         return spark
 
-    def session(self, catalog_name: str, catalog_db: str, warehouse: str) -> Any:
-        key = (catalog_name, catalog_db, warehouse)
-        if key not in self._sessions:
+    def session(self, c: CatalogSpec) -> Any:
+        if c.key not in self._sessions:
             s = self.base().newSession()
-            prefix = f"spark.sql.catalog.{catalog_name}"
-            s.conf.set(prefix, "org.apache.iceberg.spark.SparkCatalog")
-            s.conf.set(f"{prefix}.type", "jdbc")
-            s.conf.set(f"{prefix}.uri", f"jdbc:sqlite:{catalog_db}")
-            s.conf.set(f"{prefix}.warehouse", f"file://{warehouse}")
-            # Other processes (floe) commit between reads: never serve cached metadata.
-            s.conf.set(f"{prefix}.cache-enabled", "false")
-            self._sessions[key] = s
-        return self._sessions[key]
+            prefix = f"spark.sql.catalog.{c.name}"
+            for k, v in spark_catalog_conf(c).items():
+                s.conf.set(f"{prefix}.{k}" if k else prefix, v)
+            self._sessions[c.key] = s
+        return self._sessions[c.key]
 
     def release(self, session: Any, catalog_name: str) -> None:
         """Close the catalog's JDBC connections and forget the catalog.
@@ -448,8 +634,8 @@ class SparkReader:
             log(f"spark: could not release catalog {catalog_name}: {one_line(str(e), 300)}")
 
     def read(self, r: ReadRequest, schema: Schema) -> tuple[list[Any], Optional[int]]:
-        s = self.session(r.catalog_name, r.catalog_db, r.warehouse)
-        ident = ".".join(sql_column(p, "spark") for p in [r.catalog_name, *r.table.split(".")])
+        s = self.session(r.catalog)
+        ident = ".".join(sql_column(p, "spark") for p in [r.catalog.name, *r.table.split(".")])
         if r.ref is not None:
             version = f" VERSION AS OF {sql_string(r.ref, 'spark')}"
         else:
@@ -459,7 +645,7 @@ class SparkReader:
             rows = [row.asDict() for row in df.collect()]
             files = self.files_scanned(df)
         finally:
-            self.release(s, r.catalog_name)
+            self.release(s, r.catalog.name)
         return canonical_rows(rows, schema), files
 
     def files_scanned(self, df: Any) -> Optional[int]:
@@ -480,14 +666,14 @@ class SparkReader:
             return None
 
     def sql(self, sql: str, req: dict[str, Any]) -> list[Any]:
-        if not req.get("catalog_db"):
+        if not req.get("catalog_db") and not req.get("catalog"):
             return untyped_rows(row.asDict() for row in self.base().sql(sql).collect())
-        name = req.get("catalog_name") or "floe"
-        s = self.session(name, os.path.abspath(req["catalog_db"]), os.path.abspath(req["warehouse"]))
+        c = parse_catalog(req)
+        s = self.session(c)
         try:
             return untyped_rows(row.asDict() for row in s.sql(sql).collect())
         finally:
-            self.release(s, name)
+            self.release(s, c.name)
 
     def stop(self) -> None:
         if self._base is not None:
@@ -539,7 +725,7 @@ class Server:
         if r.reader == "pyiceberg":
             return self.pyiceberg.read(r)
         if r.reader == "duckdb":
-            return self.duckdb.read(r)
+            return self.duckdb.read(r, self.pyiceberg)
         table = self.pyiceberg.load_table(r)
         snapshot_id = r.snapshot_id
         if r.ref is not None:
