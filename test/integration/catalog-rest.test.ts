@@ -294,3 +294,36 @@ describe('REST catalog: errors and auth', () => {
     }
   });
 });
+
+describe('REST catalog: parsed metadata kept by location', () => {
+  test('loading the same metadata version twice parses it once; a new version is parsed', async () => {
+    const metadata = {
+      'format-version': 2, 'table-uuid': '22222222-2222-2222-2222-222222222222', location: 'file:///tmp/y', 'last-sequence-number': 0,
+      'last-updated-ms': 1, 'last-column-id': 1, 'current-schema-id': 0,
+      schemas: [{ type: 'struct', 'schema-id': 0, fields: [{ id: 1, name: 'id', required: false, type: 'long' }] }],
+      'default-spec-id': 0, 'partition-specs': [{ 'spec-id': 0, fields: [] }], 'last-partition-id': 999,
+      'default-sort-order-id': 0, 'sort-orders': [{ 'order-id': 0, fields: [] }], properties: {}, 'current-snapshot-id': -1,
+      refs: {}, snapshots: [], 'snapshot-log': [], 'metadata-log': [],
+    };
+    let version = 0;
+    const fake = await fakeServer((req, _body, res) => {
+      if (req.url?.startsWith('/v1/config')) { json(res, 200, { defaults: {}, overrides: {} }); return; }
+      json(res, 200, { 'metadata-location': `file:/tmp/y/metadata/0000${version}-a.metadata.json`, metadata: { ...metadata, 'last-updated-ms': 1 + version } });
+    });
+    try {
+      const c = await RestCatalog.open({ uri: fake.uri, io: new LocalFileIO() });
+      const id = { namespace: ['db'], name: 'y' };
+      const a = await c.loadTable(id);
+      const b = await c.loadTable(id);
+      // Metadata files never change: the second load reuses the first parse.
+      assert.equal(b.metadata, a.metadata);
+      version = 1;
+      const next = await c.loadTable(id);
+      assert.notEqual(next.metadata, a.metadata);
+      assert.equal(next.metadataLocation, 'file:///tmp/y/metadata/00001-a.metadata.json');
+      assert.equal(next.metadata.lastUpdatedMs, 2);
+    } finally {
+      await fake.close();
+    }
+  });
+});
