@@ -235,7 +235,11 @@ async function main(): Promise<void> {
       for (const d of dirs) rmSync(d, { recursive: true, force: true });
       for (const db of dbs) await db.drop();
       const rest = targets.find((t) => t.kind === 'rest');
-      if (rest) await dropNamespace(rest).catch((e: unknown) => console.error(`could not drop REST namespace ${namespace}: ${String(e)}`));
+      if (rest) {
+        await dropNamespace(rest).catch((e: unknown) => console.error(`could not drop REST namespace ${namespace}: ${String(e)}`));
+        // The purge removes the files; the server leaves the namespace's empty folders.
+        rmSync(path.join((await ensureRestCatalog()).warehouseDir, namespace), { recursive: true, force: true });
+      }
     }
   }
   report(targets.map((t) => t.kind), seq, conc, py, pyCommits);
