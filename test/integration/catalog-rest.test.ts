@@ -1,13 +1,13 @@
 // The REST catalog client against Apache Iceberg's own REST server (scripts/rest.sh,
 // RESTCatalogServer on a JdbcCatalog over SQLite): the shared conformance suite, an append read
-// back by floe and by pyiceberg's RestCatalog, 4 writer processes on one table, a 409 retried by
-// the core's loop, and one-line errors for a bad URI, a 401 and refused client credentials.
+// back by floe and by pyiceberg's RestCatalog, 8 writer processes × 100 appends on one table
+// (FLOE_REST_APPENDS sets the appends per process), a 409 retried by the core's loop, and
+// one-line errors for a bad URI, a 401 and refused client credentials.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import path from 'node:path';
 import { promisify } from 'node:util';
 import { openCatalog } from '../../catalog/index.ts';
 import { RestCatalog } from '../../catalog/rest/rest-catalog.ts';
@@ -17,9 +17,9 @@ import { ancestorsOf } from '../../src/spec/table-metadata.ts';
 import type { Catalog } from '../../src/table/catalog.ts';
 import { appendRecords } from '../../src/transaction/append-records.ts';
 import { runCatalogConformance } from '../catalog-conformance.ts';
-import { APPEND_WORKER_SCHEMA } from '../support/append-worker.ts';
+import { APPEND_WORKER_SCHEMA, assertEveryAppendOnce, runAppendWorker } from '../support/append-worker.ts';
 import { readTableRows } from '../support/read-table.ts';
-import { REPO_ROOT, VENV_PYTHON } from '../support/readers.ts';
+import { VENV_PYTHON } from '../support/readers.ts';
 import { ensureRestCatalog, openRestCatalog, resetRestCatalog, type RestServer } from '../support/rest.ts';
 
 const execFileP = promisify(execFile);
@@ -75,34 +75,29 @@ describe('REST catalog: data through the service', () => {
     }
   });
 
-  test('4 processes × 25 appends through the service → 100 snapshots, every row exactly once', async () => {
+  const workers = 8;
+  const appends = Number(process.env.FLOE_REST_APPENDS ?? 100);
+  const size = 10;
+  test(`${workers} processes × ${appends} appends through the service → ${workers * appends} snapshots, every row exactly once`, async (t) => {
     const s = await getServer();
     await resetRestCatalog(s);
     const c = await openRestCatalog(s);
-    await c.createNamespace(['conc']);
-    const id = { namespace: ['conc'], name: 'appends' };
-    await c.createTable(id, { schema: ROW_SCHEMA, properties: { 'commit.retry.num-retries': '100', 'commit.retry.min-wait-ms': '5', 'commit.retry.max-wait-ms': '500' } });
-    const worker = path.join(REPO_ROOT, 'test/integration/workers/append-worker.ts');
-    const runs = await Promise.all([0, 1, 2, 3].map((w) => new Promise<{ code: number | null; stderr: string; committed: number }>((resolve) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', worker, `rest+${s.uri}`, 'conc.appends', String(w), '25', '10'], { cwd: REPO_ROOT });
-      let stderr = '';
-      let stdout = '';
-      child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-      child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-      child.on('exit', (code) => resolve({ code, stderr, committed: stdout.split('\n').filter((l) => l.startsWith('committed ')).length }));
-    })));
-    for (const r of runs) {
-      assert.equal(r.code, 0, r.stderr);
-      assert.equal(r.committed, 25);
+    try {
+      await c.createNamespace(['conc']);
+      const id = { namespace: ['conc'], name: 'appends' };
+      await c.createTable(id, { schema: ROW_SCHEMA, properties: { 'commit.retry.num-retries': '200', 'commit.retry.min-wait-ms': '5', 'commit.retry.max-wait-ms': '500' } });
+      const started = Date.now();
+      const runs = await Promise.all(Array.from({ length: workers }, (_, w) =>
+        runAppendWorker({ dir: `rest+${s.uri}` } as Parameters<typeof runAppendWorker>[0], 'conc.appends', w, appends, size)));
+      const seconds = (Date.now() - started) / 1000;
+      for (const r of runs) assert.equal(r.code, 0, r.stderr);
+      for (const r of runs) assert.deepEqual(r.committed, Array.from({ length: appends }, (_, b) => b));
+      t.diagnostic(`rest: ${workers} processes × ${appends} appends in ${seconds.toFixed(1)} s (${((workers * appends) / seconds).toFixed(1)} commits/s)`);
+      // Exactly one snapshot per (worker, batch), none other, and every row exactly once by value.
+      await assertEveryAppendOnce(c, id, workers, appends, size);
+    } finally {
+      await c.close();
     }
-    const t = await c.loadTable(id);
-    const lineage = [...ancestorsOf(t.metadata, t.metadata.currentSnapshotId ?? undefined)];
-    assert.equal(lineage.length, 100);
-    assert.deepEqual(lineage.map((x) => x.sequenceNumber).reverse(), Array.from({ length: 100 }, (_, i) => BigInt(i + 1)));
-    const ids = (await readTableRows(c, id)).map((r) => String(r.id)).sort();
-    const expected: string[] = [];
-    for (let w = 0; w < 4; w++) for (let b = 0; b < 25; b++) for (let i = 0; i < 10; i++) expected.push(String(w * 1_000_000 + b * 1000 + i));
-    assert.deepEqual(ids, expected.sort());
   });
 
   test('a 409 from the server is a CommitConflictError the core retries on a reloaded table', async () => {
@@ -294,6 +289,39 @@ describe('REST catalog: errors and auth', () => {
       await assert.rejects(commit(), (e: unknown) => e instanceof CommitStateUnknownError && /commit to 'db\.t' may or may not have landed: REST catalog answered 503 \(ServiceUnavailableException: boom\)/.test(e.message));
       commitStatus = 409;
       await assert.rejects(commit(), (e: unknown) => e instanceof CommitConflictError && e.retryable && /commit to 'db\.t' failed: boom/.test(e.message));
+    } finally {
+      await fake.close();
+    }
+  });
+});
+
+describe('REST catalog: parsed metadata kept by location', () => {
+  test('loading the same metadata version twice parses it once; a new version is parsed', async () => {
+    const metadata = {
+      'format-version': 2, 'table-uuid': '22222222-2222-2222-2222-222222222222', location: 'file:///tmp/y', 'last-sequence-number': 0,
+      'last-updated-ms': 1, 'last-column-id': 1, 'current-schema-id': 0,
+      schemas: [{ type: 'struct', 'schema-id': 0, fields: [{ id: 1, name: 'id', required: false, type: 'long' }] }],
+      'default-spec-id': 0, 'partition-specs': [{ 'spec-id': 0, fields: [] }], 'last-partition-id': 999,
+      'default-sort-order-id': 0, 'sort-orders': [{ 'order-id': 0, fields: [] }], properties: {}, 'current-snapshot-id': -1,
+      refs: {}, snapshots: [], 'snapshot-log': [], 'metadata-log': [],
+    };
+    let version = 0;
+    const fake = await fakeServer((req, _body, res) => {
+      if (req.url?.startsWith('/v1/config')) { json(res, 200, { defaults: {}, overrides: {} }); return; }
+      json(res, 200, { 'metadata-location': `file:/tmp/y/metadata/0000${version}-a.metadata.json`, metadata: { ...metadata, 'last-updated-ms': 1 + version } });
+    });
+    try {
+      const c = await RestCatalog.open({ uri: fake.uri, io: new LocalFileIO() });
+      const id = { namespace: ['db'], name: 'y' };
+      const a = await c.loadTable(id);
+      const b = await c.loadTable(id);
+      // Metadata files never change: the second load reuses the first parse.
+      assert.equal(b.metadata, a.metadata);
+      version = 1;
+      const next = await c.loadTable(id);
+      assert.notEqual(next.metadata, a.metadata);
+      assert.equal(next.metadataLocation, 'file:///tmp/y/metadata/00001-a.metadata.json');
+      assert.equal(next.metadata.lastUpdatedMs, 2);
     } finally {
       await fake.close();
     }
