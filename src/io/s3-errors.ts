@@ -58,6 +58,9 @@ export function s3Error(op: string, uri: string, err: unknown, endpoint: string)
   if (name === 'TimeoutError' || code === 'ETIMEDOUT' || code === 'ECONNRESET' || code === 'EPIPE') {
     return new FileIOError(`cannot ${at}: ${code ?? name} talking to ${endpoint}${tried}`, { retryable: true });
   }
+  if (code === 'EPROTO' || code === 'ERR_SSL_WRONG_VERSION_NUMBER' || /SSL routines|wrong version number/i.test(String((err as SdkErrorShape | undefined)?.message))) {
+    return new FileIOError(`cannot ${at}: TLS with ${endpoint} failed (is the server plain HTTP? then s3.endpoint must start with http://)`);
+  }
   const detail = String((err as SdkErrorShape | undefined)?.message ?? err).split('\n')[0]!;
   const retryable = status === undefined || status >= 500 || status === 429;
   return new FileIOError(`cannot ${at}: ${status ? `HTTP ${status} ` : ''}${name}: ${detail}${tried}`, { retryable });

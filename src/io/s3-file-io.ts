@@ -221,7 +221,12 @@ export class S3FileIO implements FileIO {
     do {
       const res = await this.call('ListObjectsV2', prefix, () => this.client.send(new ListObjectsV2Command({
         Bucket: loc.bucket, Prefix: keyPrefix, EncodingType: 'url', ...(token ? { ContinuationToken: token } : {}),
-      })));
+      })).catch((err: unknown) => {
+        // A prefix with nothing under it lists empty: a 404 names a wrong server or bucket, not
+        // a missing file (as NotFound it read as "file not found: <folder>/").
+        if (isNotFound(err)) throw new FileIOError(`cannot ListObjectsV2 ${prefix}: ${this.endpointLabel} answered 404 ${(err as { name?: string }).name ?? ''} to a listing (check s3.endpoint and the bucket)`);
+        throw err;
+      }));
       for (const o of res.Contents ?? []) {
         const key = o.Key === undefined ? undefined : listedKey(o.Key, res.EncodingType);
         if (!key || key.endsWith('/')) continue; // folder markers some tools create

@@ -7,9 +7,11 @@
 // without a secret (also under --verbose). Each test works in a fresh bucket of scripts/s3.sh's
 // shared server.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import { openCatalog } from '../../catalog/index.ts';
 import { removeOrphanFiles } from '../../compaction/remove-orphans.ts';
@@ -21,10 +23,11 @@ import { schemaFromJson } from '../../src/spec/schema.ts';
 import type { Catalog } from '../../src/table/catalog.ts';
 import { appendRecords } from '../../src/transaction/append-records.ts';
 import { readTableRows } from '../support/read-table.ts';
-import { ReaderServer, readersUnavailable, type ReaderCatalog } from '../support/readers.ts';
+import { REPO_ROOT, ReaderServer, readersUnavailable, type ReaderCatalog } from '../support/readers.ts';
 import { emptyAndDeleteBucket, ensureS3, freshBucket, s3Client, type S3Server } from '../support/s3.ts';
 
 const MIB = 1024 * 1024;
+const execFileP = promisify(execFile);
 
 function props(server: S3Server, extra: Record<string, string> = {}): Record<string, string> {
   return {
@@ -224,5 +227,69 @@ describe('S3 under attack', () => {
         }
       });
     }
+  });
+
+  describe('the CLI: failures in one line, no secret even under --verbose', () => {
+    const SECRET = 'wrong-secret-7c1e9d';
+    let dir: string;
+    let b: string;
+    before(async () => {
+      dir = localDir();
+      b = await bucket('cli-attack');
+      writeFileSync(path.join(dir, 'schema.json'), JSON.stringify({ type: 'struct', fields: [{ name: 'id', required: true, type: 'long' }] }));
+      writeFileSync(path.join(dir, 'rows.ndjson'), '{"id":1}\n{"id":2}\n');
+    });
+    const env = (over: Record<string, string> = {}): Record<string, string> => ({
+      FLOE_S3_ENDPOINT: server.endpoint, FLOE_S3_PATH_STYLE_ACCESS: 'true', FLOE_S3_ACCESS_KEY_ID: server.accessKeyId,
+      FLOE_S3_SECRET_ACCESS_KEY: server.secretAccessKey, FLOE_S3_RETRY_NUM_RETRIES: '1', FLOE_S3_RETRY_MIN_WAIT_MS: '10', FLOE_S3_RETRY_MAX_WAIT_MS: '20', ...over,
+    });
+    const floe = async (e: Record<string, string>, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> => {
+      try {
+        const r = await execFileP(process.execPath, [path.join(REPO_ROOT, 'bin', 'floe.js'), '--catalog', `sqlite:${path.join(dir, 'catalog.db')}`, '--warehouse', `s3://${b}/wh`, ...args], { env: { ...process.env, ...e } });
+        return { code: 0, stdout: r.stdout, stderr: r.stderr };
+      } catch (err) {
+        const x = err as { code: number; stdout: string; stderr: string };
+        return { code: x.code, stdout: x.stdout, stderr: x.stderr };
+      }
+    };
+    /** floe's own lines on stderr (the SDK's Node-version notice aside). */
+    const floeLines = (stderr: string): string[] => stderr.split('\n').filter((l) => l.startsWith('floe:'));
+
+    test('an https:// endpoint in front of a plain-HTTP server says so in one line', async () => {
+      assert.equal((await floe(env(), 'namespace', 'create', 'tls')).code, 0);
+      const r = await floe(env({ FLOE_S3_ENDPOINT: server.endpoint.replace('http://', 'https://') }), 'table', 'create', 'tls.t', '--schema', path.join(dir, 'schema.json'));
+      assert.equal(r.code, 1);
+      assert.deepEqual(floeLines(r.stderr), [`floe: cannot ListObjectsV2 s3://${b}/wh/tls/t/: TLS with ${server.endpoint.replace('http://', 'https://')} failed (is the server plain HTTP? then s3.endpoint must start with http://)`]);
+    });
+
+    test('an endpoint with the bucket in its path is refused naming the address to give', async () => {
+      const r = await floe(env({ FLOE_S3_ENDPOINT: `${server.endpoint}/${b}` }), 'table', 'create', 'tls.u', '--schema', path.join(dir, 'schema.json'));
+      assert.equal(r.code, 1);
+      assert.match(floeLines(r.stderr)[0] ?? r.stderr, /s3\.endpoint: '.*' has a path .*give the server's address only/);
+    });
+
+    test('--verbose prints the stack of a failed S3 call but never the secret (wrong secret, TLS failure)', async () => {
+      for (const over of [{ FLOE_S3_SECRET_ACCESS_KEY: SECRET } as Record<string, string>, { FLOE_S3_SECRET_ACCESS_KEY: SECRET, FLOE_S3_ENDPOINT: server.endpoint.replace('http://', 'https://') }]) {
+        const r = await floe(env(over), '--verbose', '--conf', `s3.secret-access-key=${SECRET}`, 'table', 'create', 'tls.v', '--schema', path.join(dir, 'schema.json'));
+        assert.equal(r.code, 1);
+        assert.match(r.stderr, /FileIOError: cannot ListObjectsV2 .*\n\s+at /, 'a stack trace');
+        assert.ok(!r.stderr.includes(SECRET) && !r.stdout.includes(SECRET), r.stderr);
+        assert.ok(!r.stderr.includes(server.secretAccessKey), 'nor the real secret');
+      }
+    });
+
+    test('a bucket deleted mid-run: the next append fails in one line naming the bucket problem; nothing half-committed', async () => {
+      const b2 = await bucket('vanish');
+      const catalog = await catalogOn(`s3://${b2}/wh`);
+      await catalog.createNamespace(['ns']);
+      const id = { namespace: ['ns'], name: 't' };
+      await catalog.createTable(id, { schema: schemaFromJson({ type: 'struct', fields: [{ id: 1, name: 'id', required: true, type: 'long' }] }) });
+      await appendRecords(catalog, id, [{ id: 1 }]);
+      const before = (await catalog.loadTable(id)).metadataLocation;
+      await emptyAndDeleteBucket(server, b2);
+      await assert.rejects(appendRecords(catalog, id, [{ id: 2 }]), (e: Error) => e instanceof FileIOError
+        && e.message.includes(`s3://${b2}/wh/ns/t/`) && /bucket does not exist/.test(e.message) && !e.message.includes('\n'));
+      assert.equal(await (async () => { try { return (await catalog.loadTable(id)).metadataLocation; } catch { return before; } })(), before, 'the catalog still points at the last good metadata');
+    });
   });
 });
