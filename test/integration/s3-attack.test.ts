@@ -22,8 +22,11 @@ import { parsePartitionExpression } from '../../src/spec/partition-spec.ts';
 import { schemaFromJson } from '../../src/spec/schema.ts';
 import type { Catalog } from '../../src/table/catalog.ts';
 import { appendRecords } from '../../src/transaction/append-records.ts';
+import { APPEND_WORKER_SCHEMA, runAppendWorker } from '../support/append-worker.ts';
+import { postgresUnavailable, testDatabase } from '../support/postgres.ts';
 import { readTableRows } from '../support/read-table.ts';
 import { REPO_ROOT, ReaderServer, readersUnavailable, type ReaderCatalog } from '../support/readers.ts';
+import type { TestWarehouse } from '../support/warehouse.ts';
 import { emptyAndDeleteBucket, ensureS3, freshBucket, s3Client, type S3Server } from '../support/s3.ts';
 
 const MIB = 1024 * 1024;
@@ -290,6 +293,39 @@ describe('S3 under attack', () => {
       await assert.rejects(appendRecords(catalog, id, [{ id: 2 }]), (e: Error) => e instanceof FileIOError
         && e.message.includes(`s3://${b2}/wh/ns/t/`) && /bucket does not exist/.test(e.message) && !e.message.includes('\n'));
       assert.equal(await (async () => { try { return (await catalog.loadTable(id)).metadataLocation; } catch { return before; } })(), before, 'the catalog still points at the last good metadata');
+    });
+  });
+
+  describe('writer processes appending to one table on S3 at once: every row once', () => {
+    const WORKERS = 3;
+    const BATCHES = 6;
+    const SIZE = 20;
+    const run = async (catalogUri: string, label: string): Promise<void> => {
+      const b = await bucket(`conc-${label}`);
+      const warehouse = `s3://${b}/wh`;
+      const catalog = await openCatalog({ warehouse, uri: catalogUri, properties: props(server) });
+      catalogs.push(catalog);
+      await catalog.createNamespace(['conc']);
+      await catalog.createTable({ namespace: ['conc'], name: 'appends' }, { schema: APPEND_WORKER_SCHEMA });
+      const env = {
+        FLOE_TEST_CATALOG_URI: catalogUri, FLOE_S3_ENDPOINT: server.endpoint, FLOE_S3_PATH_STYLE_ACCESS: 'true', FLOE_S3_REGION: server.region,
+        FLOE_S3_ACCESS_KEY_ID: server.accessKeyId, FLOE_S3_SECRET_ACCESS_KEY: server.secretAccessKey,
+      };
+      const wh = { dir: warehouse } as unknown as TestWarehouse;
+      const runs = await Promise.all(Array.from({ length: WORKERS }, (_, w) => runAppendWorker(wh, 'conc.appends', w, BATCHES, SIZE, 0, undefined, env)));
+      for (const [w, r] of runs.entries()) assert.deepEqual([r.code, r.committed], [0, Array.from({ length: BATCHES }, (_, i) => i)], `worker ${w}: ${r.stderr.slice(-2000)}`);
+      const rows = (await readTableRows(catalog, { namespace: ['conc'], name: 'appends' })).map((r) => ({ id: Number(r.id), payload: r.payload })).sort((x, y) => x.id - y.id);
+      const want = [];
+      for (let w = 0; w < WORKERS; w++) for (let bt = 0; bt < BATCHES; bt++) for (let i = 0; i < SIZE; i++) want.push({ id: w * 1_000_000 + bt * 1000 + i, payload: `w${w}-b${bt}-r${i}` });
+      assert.deepEqual(rows, want.sort((x, y) => x.id - y.id));
+      assert.equal((await catalog.loadTable({ namespace: ['conc'], name: 'appends' })).metadata.snapshots.length, WORKERS * BATCHES, 'one snapshot per batch');
+    };
+    test('SQLite file catalog', async () => { await run(`sqlite:${path.join(localDir(), 'catalog.db')}`, 'sqlite'); });
+    test('PostgreSQL catalog', async (t) => {
+      const skip = await postgresUnavailable();
+      if (skip) { t.skip(skip); return; }
+      const db = await testDatabase('floe_s3conc');
+      try { await run(db.uri, 'pg'); } finally { for (const c of catalogs.splice(-1)) await c.close(); await db.drop(); }
     });
   });
 });
