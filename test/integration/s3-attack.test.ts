@@ -188,6 +188,19 @@ describe('S3 under attack', () => {
     assert.deepEqual((await readTableRows(catalog, t2)).map((r) => Number(r.id)).sort(), [100, 101, 102]);
   });
 
+  test('a partition value too long for an S3 key fails the append in one line naming the limit; no file, no snapshot left', async () => {
+    const b = await bucket('long-part');
+    const catalog = await catalogOn(`s3://${b}/wh`);
+    await catalog.createNamespace(['ns']);
+    const schema = schemaFromJson({ type: 'struct', fields: [{ id: 1, name: 'id', required: true, type: 'long' }, { id: 2, name: 'k', required: false, type: 'string' }] });
+    const id = { namespace: ['ns'], name: 't' };
+    await catalog.createTable(id, { schema, spec: parsePartitionExpression('k', schema) });
+    await assert.rejects(appendRecords(catalog, id, [{ id: 1, k: '€'.repeat(400) }]), (e: Error) => e instanceof FileIOError
+      && /the key is longer than .* allows \(S3: 1,024 bytes; .*truncate\(N, column\)/.test(e.message) && !e.message.includes('\n'));
+    assert.equal((await catalog.loadTable(id)).metadata.snapshots.length, 0);
+    assert.deepEqual(await catalog.io.list(`s3://${b}/wh/ns/t/data`), []);
+  });
+
   describe('identity partitions on odd strings: floe, DuckDB and pyiceberg read every row by value', { skip: readersUnavailable() }, () => {
     const VALUES = ['a b', '50%', '50%25', 'a+b', 'k=v', '#hash', 'what?x=1', 'ünï/日本', '..', '.', 'a/../b', '', 'quote\'"', 'x'.repeat(300), null];
     const schema = schemaFromJson({ type: 'struct', fields: [

@@ -11,6 +11,13 @@ describe('s3Error', () => {
     assert.ok(e instanceof FileIOError);
     assert.equal(e.message, 'cannot ListObjectsV2 s3://b/wh/t/: TLS with https://127.0.0.1:18333 failed (is the server plain HTTP? then s3.endpoint must start with http://)');
   });
+
+  it('a key too long (a long identity-partition value) says what limit it met and what to do', () => {
+    const sdk = Object.assign(new Error('Your key is too long.'), { name: 'KeyTooLongError', $metadata: { httpStatusCode: 400 } });
+    const e = s3Error('PutObject', 's3://b/t/data/k=yyy/f.parquet', sdk, 'http://h:1');
+    assert.equal(e.message, 'cannot PutObject s3://b/t/data/k=yyy/f.parquet: the key is longer than http://h:1 allows (S3: 1,024 bytes; a long partition value makes a long key: partition by truncate(N, column) instead)');
+    assert.equal(e.retryable, false);
+  });
 });
 
 describe('S3FileIO.list', () => {
