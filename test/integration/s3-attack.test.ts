@@ -24,6 +24,7 @@ import type { Catalog } from '../../src/table/catalog.ts';
 import { appendRecords } from '../../src/transaction/append-records.ts';
 import { APPEND_WORKER_SCHEMA, runAppendWorker } from '../support/append-worker.ts';
 import { postgresUnavailable, testDatabase } from '../support/postgres.ts';
+import { insertTableAt } from '../support/legacy-nested-table.ts';
 import { readTableRows } from '../support/read-table.ts';
 import { REPO_ROOT, ReaderServer, readersUnavailable, type ReaderCatalog } from '../support/readers.ts';
 import type { TestWarehouse } from '../support/warehouse.ts';
@@ -186,6 +187,27 @@ describe('S3 under attack', () => {
     assert.deepEqual((await io.list(`s3://${b}/wh/t2`)).map((f) => f.uri).sort(), t2Files, 't2 kept every file');
     assert.ok(await io.exists(`s3://${b}/wh/t-sibling.txt`));
     assert.deepEqual((await readTableRows(catalog, t2)).map((r) => Number(r.id)).sort(), [100, 101, 102]);
+  });
+
+  test('a table nested in t/data written as s3a:// (a Spark-made or older catalog): orphan removal and purge of t at s3:// leave its files (before: 5 live files deleted)', async () => {
+    const b = await bucket('nested-s3a');
+    const dir = localDir();
+    const catalog = await catalogOn(`s3://${b}/wh`, dir);
+    await catalog.createNamespace(['ns']);
+    const schema = schemaFromJson({ type: 'struct', fields: [{ id: 1, name: 'id', required: true, type: 'long' }] });
+    const outer = { namespace: ['ns'], name: 't' };
+    const inner = { namespace: ['ns'], name: 'inner' };
+    await catalog.createTable(outer, { schema });
+    await appendRecords(catalog, outer, [{ id: 1 }]);
+    await insertTableAt(catalog, path.join(dir, 'catalog.db'), inner, `s3a://${b}/wh/ns/t/data/inner`, schema);
+    await appendRecords(catalog, inner, [{ id: 2 }, { id: 3 }]);
+    const innerFiles = (await catalog.io.list(`s3://${b}/wh/ns/t/data/inner`)).map((f) => f.uri).sort();
+    assert.ok(innerFiles.length >= 4, innerFiles.join(' '));
+    const orphans = await removeOrphanFiles(catalog, outer, { nowMs: Date.now() + 60_000, olderThanMs: 0 });
+    assert.equal(orphans.deletedFiles, 0, 'nothing of the inner table is an orphan of the outer one');
+    await catalog.dropTable(outer, { purge: true });
+    assert.deepEqual((await catalog.io.list(`s3://${b}/wh/ns/t/data/inner`)).map((f) => f.uri).sort(), innerFiles, 'purge spared the inner table');
+    assert.deepEqual((await readTableRows(catalog, inner)).map((r) => Number(r.id)).sort(), [2, 3]);
   });
 
   test('a partition value too long for an S3 key fails the append in one line naming the limit; no file, no snapshot left', async () => {
