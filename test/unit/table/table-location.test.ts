@@ -26,6 +26,15 @@ describe('table locations', () => {
     assert.ok(isWithinLocation('/w/a', '/'));
   });
 
+  test('validateTableLocation on S3: a valid bucket, no empty segments (Hadoop readers collapse //)', () => {
+    assert.equal(validateTableLocation('s3://bucket/wh/t/'), 's3://bucket/wh/t');
+    assert.equal(validateTableLocation('s3a://bucket/wh/a b%/t'), 's3a://bucket/wh/a b%/t');
+    for (const bad of ['s3://bucket/wh//t', 's3://bucket//wh', 's3:///wh/t', 's3://Bucket/wh/t', 's3://b/wh/t']) {
+      assert.throws(() => validateTableLocation(bad), ValidationError, bad);
+    }
+    assert.equal(validateTableLocation('file:///w//t'), 'file:///w//t', 'a local path with // names the same folder');
+  });
+
   test('s3://, s3a://, s3n:// (any case) of one bucket name the same objects: they overlap; a shared string prefix (t vs t2) does not', () => {
     assert.equal(comparableLocation('s3a://b/wh/t/'), 's3://b/wh/t');
     assert.equal(comparableLocation('S3N://b/wh/t'), 's3://b/wh/t');
