@@ -27,7 +27,12 @@ import { s3Stats } from './s3-stats.ts';
  * the request says so by not echoing the encoding type, and its keys are taken as they are.
  */
 export function listedKey(key: string, encodingType: string | undefined): string {
-  return encodingType?.toLowerCase() === 'url' ? decodeURIComponent(key.replace(/\+/g, ' ')) : key;
+  if (encodingType?.toLowerCase() !== 'url') return key;
+  try {
+    return decodeURIComponent(key.replace(/\+/g, ' '));
+  } catch {
+    return key; // not encoded after all (a '%' without two hex digits): taken as it is
+  }
 }
 
 export class S3FileIO implements FileIO {
@@ -77,13 +82,19 @@ export class S3FileIO implements FileIO {
   async readRange(uri: string, start: number, endExclusive: number, ifMatch?: string): Promise<Uint8Array> {
     const { bucket, key } = parseS3Uri(uri);
     return this.call('GetObject', uri, async () => {
+      const changed = (): FileIOError => new FileIOError(`cannot read ${uri}: the object changed since it was opened (replaced while being read: ETag ${ifMatch} no longer matches)`);
       let res;
       try {
         res = await this.client.send(new GetObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=${start}-${endExclusive - 1}`, ...(ifMatch ? { IfMatch: ifMatch } : {}) }));
       } catch (err) {
         // If-Match failed: the object was replaced after openBlob sized it (its bytes would mix two files).
-        if (ifMatch && isPreconditionFailed(err)) throw new FileIOError(`cannot read ${uri}: the object changed since it was opened (replaced while being read: ETag ${ifMatch} no longer matches)`);
+        if (ifMatch && isPreconditionFailed(err)) throw changed();
         throw err;
+      }
+      // A server that ignores If-Match still names the object it served.
+      if (ifMatch && res.ETag && res.ETag !== ifMatch) {
+        await res.Body?.transformToByteArray().catch(() => undefined);
+        throw changed();
       }
       const bytes = await res.Body!.transformToByteArray();
       s3Stats.bytesDownloaded += bytes.length;

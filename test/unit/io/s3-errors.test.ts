@@ -29,3 +29,18 @@ describe('S3FileIO.list', () => {
     await assert.rejects(io.list('s3://bkt/wh/t/'), (e: Error) => e instanceof FileIOError && e.message === 'cannot ListObjectsV2 s3://bkt/wh/t/: http://127.0.0.1:1 answered 404 NoSuchKey to a listing (check s3.endpoint and the bucket)');
   });
 });
+
+describe('S3FileIO.openBlob', () => {
+  it('a server that ignores If-Match and serves a replaced object: the ETag it names fails the read, naming the file', async () => {
+    const { S3FileIO } = await import('../../../src/io/s3-file-io.ts');
+    const { s3Settings } = await import('../../../src/io/s3-settings.ts');
+    const body = (n: number) => ({ transformToByteArray: async () => new Uint8Array(n) });
+    const client = { send: async (cmd: { constructor: { name: string } }) => cmd.constructor.name === 'HeadObjectCommand'
+      ? { ContentLength: 100, ETag: '"v1"', $metadata: {} }
+      : { ETag: '"v2"', Body: body(10), $metadata: {} } };
+    const io = new S3FileIO(s3Settings({ 's3.endpoint': 'http://127.0.0.1:1' }), client as never);
+    const blob = await io.openBlob('s3://bkt/t/data/f.parquet');
+    await assert.rejects(blob.slice(0, 10).arrayBuffer(), (e: Error) => e instanceof FileIOError
+      && e.message === 'cannot read s3://bkt/t/data/f.parquet: the object changed since it was opened (replaced while being read: ETag "v1" no longer matches)');
+  });
+});

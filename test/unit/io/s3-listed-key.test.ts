@@ -12,5 +12,6 @@ describe('listedKey', () => {
     assert.equal(listedKey('t/ctl%01x/%C3%BC', 'url'), 't/ctl\u0001x/ü');
     assert.equal(listedKey('t/a+b%25/f', undefined), 't/a+b%25/f');
     assert.equal(listedKey('t/a+b/f', 'URL'), 't/a b/f');
+    assert.equal(listedKey('t/50%/f', 'url'), 't/50%/f', 'a server that says url but sends the key literally');
   });
 });
