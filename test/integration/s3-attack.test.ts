@@ -1,6 +1,6 @@
 // floe's S3 support attacked as a careless user, a hostile input and a failing machine would:
 // keys with every awkward character (SigV4 encoding, XML listings, DeleteObjects bodies),
-// identity partitions on such strings read back by value by floe, DuckDB and pyiceberg,
+// identity partitions on such strings read back by value by floe, DuckDB, pyiceberg, Spark, Trino,
 // sizes at the multipart boundaries, the same objects spelled s3:// and s3a://, tables whose
 // locations share a string prefix (purge and orphan removal never cross), objects replaced
 // or deleted under a reader, a bucket that vanishes, and settings that must fail in one line
@@ -26,7 +26,7 @@ import { APPEND_WORKER_SCHEMA, runAppendWorker } from '../support/append-worker.
 import { postgresUnavailable, testDatabase } from '../support/postgres.ts';
 import { insertTableAt } from '../support/legacy-nested-table.ts';
 import { readTableRows } from '../support/read-table.ts';
-import { REPO_ROOT, ReaderServer, readersUnavailable, type ReaderCatalog } from '../support/readers.ts';
+import { REPO_ROOT, ReaderServer, TRINO_SKIPPED, readersUnavailable, type ReaderCatalog } from '../support/readers.ts';
 import type { TestWarehouse } from '../support/warehouse.ts';
 import { emptyAndDeleteBucket, ensureS3, freshBucket, s3Client, type S3Server } from '../support/s3.ts';
 
@@ -223,7 +223,7 @@ describe('S3 under attack', () => {
     assert.deepEqual(await catalog.io.list(`s3://${b}/wh/ns/t/data`), []);
   });
 
-  describe('identity partitions on odd strings: floe, DuckDB and pyiceberg read every row by value', { skip: readersUnavailable() }, () => {
+  describe('identity partitions on odd strings: floe, DuckDB, pyiceberg, Spark and Trino read every row by value', { skip: readersUnavailable() }, () => {
     const VALUES = ['a b', '50%', '50%25', 'a+b', 'k=v', '#hash', 'what?x=1', 'ünï/日本', '..', '.', 'a/../b', '', 'quote\'"', 'x'.repeat(300), null];
     const schema = schemaFromJson({ type: 'struct', fields: [
       { id: 1, name: 'id', required: true, type: 'long' }, { id: 2, name: 'k', required: false, type: 'string' },
@@ -256,7 +256,7 @@ describe('S3 under attack', () => {
       assert.equal(listed.length, VALUES.length, listed.map((f) => f.uri).join(' '));
       for (const f of listed) assert.ok(await catalog.io.exists(f.uri), f.uri);
     });
-    for (const r of ['duckdb', 'pyiceberg'] as const) {
+    for (const r of ['duckdb', 'pyiceberg', 'spark', ...(TRINO_SKIPPED ? [] : ['trino' as const])] as const) {
       test(`${r} reads every row by value, and filters on the partition value`, async () => {
         assert.deepEqual(plain((await readers.read({ reader: r, catalog: reader, table: 'ns.odd' })).rows), expected);
         for (const k of ['50%', 'a b', 'a+b', '..', 'ünï/日本']) {
