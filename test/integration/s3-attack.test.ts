@@ -210,6 +210,26 @@ describe('S3 under attack', () => {
     assert.deepEqual((await readTableRows(catalog, inner)).map((r) => Number(r.id)).sort(), [2, 3]);
   });
 
+  test('a table at a location with odd characters (space, %, +, #, unicode): append, orphan removal (a listing under that prefix), read, purge', async () => {
+    const b = await bucket('odd-location');
+    const catalog = await catalogOn(`s3://${b}/wh`);
+    await catalog.createNamespace(['ns']);
+    const schema = schemaFromJson({ type: 'struct', fields: [{ id: 1, name: 'id', required: true, type: 'long' }] });
+    const id = { namespace: ['ns'], name: 't' };
+    const location = `s3://${b}/wh/a b%25+#ü/t`;
+    await catalog.createTable(id, { schema, location });
+    await appendRecords(catalog, id, [{ id: 1 }]);
+    await appendRecords(catalog, id, [{ id: 2 }]);
+    const stray = `${location}/data/stray.parquet`;
+    await catalog.io.writeNew(stray, bytesOf('stray'));
+    const orphans = await removeOrphanFiles(catalog, id, { nowMs: Date.now() + 60_000, olderThanMs: 0 });
+    assert.equal(orphans.deletedFiles, 1);
+    assert.equal(await catalog.io.exists(stray), false);
+    assert.deepEqual((await readTableRows(catalog, id)).map((r) => Number(r.id)).sort(), [1, 2]);
+    await catalog.dropTable(id, { purge: true });
+    assert.deepEqual(await catalog.io.list(`s3://${b}/wh`), []);
+  });
+
   test('a partition value too long for an S3 key fails the append in one line naming the limit; no file, no snapshot left', async () => {
     const b = await bucket('long-part');
     const catalog = await catalogOn(`s3://${b}/wh`);
