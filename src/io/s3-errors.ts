@@ -47,6 +47,8 @@ export function s3Error(op: string, uri: string, err: unknown, endpoint: string)
       return new FileIOError(`cannot ${at}: ${endpoint} rejected the request signature (check s3.secret-access-key / AWS_SECRET_ACCESS_KEY)`);
     case 'AccessDenied': case 'Forbidden':
       return new FileIOError(`cannot ${at}: access denied by ${endpoint} (check the credentials' permissions on this bucket)`);
+    case 'KeyTooLongError':
+      return new FileIOError(`cannot ${at}: the key is longer than ${endpoint} allows (S3: 1,024 bytes; a long partition value makes a long key: partition by truncate(N, column) instead)`);
     case 'CredentialsProviderError':
       return new FileIOError(`cannot ${at}: no S3 credentials (set s3.access-key-id and s3.secret-access-key, FLOE_S3_ACCESS_KEY_ID/FLOE_S3_SECRET_ACCESS_KEY or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY)`);
     default: break;
@@ -57,6 +59,9 @@ export function s3Error(op: string, uri: string, err: unknown, endpoint: string)
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return new FileIOError(`cannot ${at}: unknown host in ${endpoint} (check s3.endpoint)`, { retryable: code === 'EAI_AGAIN' });
   if (name === 'TimeoutError' || code === 'ETIMEDOUT' || code === 'ECONNRESET' || code === 'EPIPE') {
     return new FileIOError(`cannot ${at}: ${code ?? name} talking to ${endpoint}${tried}`, { retryable: true });
+  }
+  if (code === 'EPROTO' || code === 'ERR_SSL_WRONG_VERSION_NUMBER' || /SSL routines|wrong version number/i.test(String((err as SdkErrorShape | undefined)?.message))) {
+    return new FileIOError(`cannot ${at}: TLS with ${endpoint} failed (is the server plain HTTP? then s3.endpoint must start with http://)`);
   }
   const detail = String((err as SdkErrorShape | undefined)?.message ?? err).split('\n')[0]!;
   const retryable = status === undefined || status >= 500 || status === 429;

@@ -10,14 +10,30 @@ import {
   AbortMultipartUploadCommand, DeleteObjectCommand, DeleteObjectsCommand, GetObjectCommand, HeadObjectCommand,
   ListMultipartUploadsCommand, ListObjectsV2Command, PutObjectCommand, S3Client, type S3ClientConfig,
 } from '@aws-sdk/client-s3';
-import { AlreadyExistsError } from '../errors.ts';
+import { AlreadyExistsError, FileIOError } from '../errors.ts';
 import type { FileInfo, FileIO, OutputFile, RandomAccessBlob } from './file-io.ts';
 import { RangedBlob } from './ranged-blob.ts';
-import { attemptsOf, isNotFound, isPreconditionFailed, s3Error } from './s3-errors.ts';
+import { attemptsOf, isNotFound, isPreconditionFailed, s3Error, statusOf } from './s3-errors.ts';
 import { parseS3Uri, s3Uri, type S3Location } from './s3-location.ts';
 import { createMultipartOutput } from './s3-multipart-output.ts';
 import type { S3Settings } from './s3-settings.ts';
 import { s3Stats } from './s3-stats.ts';
+
+/**
+ * A key as a listing returns it. Listings are asked for `EncodingType=url`: XML 1.0 cannot carry
+ * every character a key may hold (a control character came back as U+FFFD, a key that does
+ * not exist, so orphan removal "deleted" it and left the file). S3 then form-encodes keys
+ * (space as `+`, `+` as %2B; SeaweedFS writes %20): decoded as form data. A server that ignores
+ * the request says so by not echoing the encoding type, and its keys are taken as they are.
+ */
+export function listedKey(key: string, encodingType: string | undefined): string {
+  if (encodingType?.toLowerCase() !== 'url') return key;
+  try {
+    return decodeURIComponent(key.replace(/\+/g, ' '));
+  } catch {
+    return key; // not encoded after all (a '%' without two hex digits): taken as it is
+  }
+}
 
 export class S3FileIO implements FileIO {
   readonly client: S3Client;
@@ -66,7 +82,20 @@ export class S3FileIO implements FileIO {
   async readRange(uri: string, start: number, endExclusive: number, ifMatch?: string): Promise<Uint8Array> {
     const { bucket, key } = parseS3Uri(uri);
     return this.call('GetObject', uri, async () => {
-      const res = await this.client.send(new GetObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=${start}-${endExclusive - 1}`, ...(ifMatch ? { IfMatch: ifMatch } : {}) }));
+      const changed = (): FileIOError => new FileIOError(`cannot read ${uri}: the object changed since it was opened (replaced while being read: ETag ${ifMatch} no longer matches)`);
+      let res;
+      try {
+        res = await this.client.send(new GetObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=${start}-${endExclusive - 1}`, ...(ifMatch ? { IfMatch: ifMatch } : {}) }));
+      } catch (err) {
+        // If-Match failed: the object was replaced after openBlob sized it (its bytes would mix two files).
+        if (ifMatch && isPreconditionFailed(err)) throw changed();
+        throw err;
+      }
+      // A server that ignores If-Match still names the object it served.
+      if (ifMatch && res.ETag && res.ETag !== ifMatch) {
+        await res.Body?.transformToByteArray().catch(() => undefined);
+        throw changed();
+      }
       const bytes = await res.Body!.transformToByteArray();
       s3Stats.bytesDownloaded += bytes.length;
       return Object.assign(bytes, { $metadata: res.$metadata });
@@ -173,15 +202,21 @@ export class S3FileIO implements FileIO {
         const batch = list.slice(i, i + this.settings.deleteBatchSize);
         const keyToUri = new Map(batch.map((u) => [parseS3Uri(u).key, u] as const));
         try {
-          const res = await this.call('DeleteObjects', `s3://${bucket}`, () => this.client.send(new DeleteObjectsCommand({
+          const res = await this.callRaw('DeleteObjects', () => this.client.send(new DeleteObjectsCommand({
             Bucket: bucket, Delete: { Objects: [...keyToUri.keys()].map((Key) => ({ Key })), Quiet: true },
           })));
           for (const e of res.Errors ?? []) {
             if (e.Code === 'NoSuchKey') continue;
             failed.push(keyToUri.get(e.Key ?? '') ?? `s3://${bucket}/${e.Key}`);
           }
-        } catch {
-          failed.push(...batch);
+        } catch (err) {
+          // A request the server refuses as a whole (400: MalformedXML for a key XML 1.0 cannot
+          // carry, such as one with a control character) must not spare the other keys of the
+          // batch: they go one by one (DeleteObject takes any key in its URL).
+          if (statusOf(err) !== 400) { failed.push(...batch); continue; }
+          for (const uri of batch) {
+            try { await this.delete(uri); } catch { failed.push(uri); }
+          }
         }
       }
     }
@@ -196,11 +231,17 @@ export class S3FileIO implements FileIO {
     let token: string | undefined;
     do {
       const res = await this.call('ListObjectsV2', prefix, () => this.client.send(new ListObjectsV2Command({
-        Bucket: loc.bucket, Prefix: keyPrefix, ...(token ? { ContinuationToken: token } : {}),
-      })));
+        Bucket: loc.bucket, Prefix: keyPrefix, EncodingType: 'url', ...(token ? { ContinuationToken: token } : {}),
+      })).catch((err: unknown) => {
+        // A prefix with nothing under it lists empty: a 404 names a wrong server or bucket, not
+        // a missing file (as NotFound it read as "file not found: <folder>/").
+        if (isNotFound(err)) throw new FileIOError(`cannot ListObjectsV2 ${prefix}: ${this.endpointLabel} answered 404 ${(err as { name?: string }).name ?? ''} to a listing (check s3.endpoint and the bucket)`);
+        throw err;
+      }));
       for (const o of res.Contents ?? []) {
-        if (!o.Key || o.Key.endsWith('/')) continue; // folder markers some tools create
-        out.push({ uri: s3Uri(loc, o.Key), size: Number(o.Size ?? 0), modifiedMs: o.LastModified?.getTime() ?? 0 });
+        const key = o.Key === undefined ? undefined : listedKey(o.Key, res.EncodingType);
+        if (!key || key.endsWith('/')) continue; // folder markers some tools create
+        out.push({ uri: s3Uri(loc, key), size: Number(o.Size ?? 0), modifiedMs: o.LastModified?.getTime() ?? 0 });
       }
       token = res.IsTruncated ? res.NextContinuationToken : undefined;
     } while (token);
@@ -215,15 +256,15 @@ export class S3FileIO implements FileIO {
     let uploadIdMarker: string | undefined;
     do {
       const res = await this.call('ListMultipartUploads', prefix, () => this.client.send(new ListMultipartUploadsCommand({
-        Bucket: loc.bucket, Prefix: keyPrefix,
+        Bucket: loc.bucket, Prefix: keyPrefix, EncodingType: 'url',
         ...(keyMarker ? { KeyMarker: keyMarker } : {}), ...(uploadIdMarker ? { UploadIdMarker: uploadIdMarker } : {}),
       })));
       for (const u of res.Uploads ?? []) {
         if (!u.Key || !u.UploadId || (u.Initiated?.getTime() ?? 0) >= olderThanMs) continue;
-        await this.abortUpload(loc.bucket, u.Key, u.UploadId);
+        await this.abortUpload(loc.bucket, listedKey(u.Key, res.EncodingType), u.UploadId);
         aborted += 1;
       }
-      keyMarker = res.IsTruncated ? res.NextKeyMarker : undefined;
+      keyMarker = res.IsTruncated && res.NextKeyMarker ? listedKey(res.NextKeyMarker, res.EncodingType) : undefined;
       uploadIdMarker = res.IsTruncated ? res.NextUploadIdMarker : undefined;
     } while (keyMarker);
     return aborted;

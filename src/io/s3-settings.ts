@@ -84,10 +84,20 @@ export function s3Settings(props: Readonly<Record<string, string | undefined>>):
   };
   const endpoint = props['s3.endpoint'];
   if (endpoint !== undefined && endpoint !== '') {
+    // Shown without anything before an '@' (a password typed into the URL) nor a query.
+    const shown = endpoint.replace(/\/\/[^/@]*@/, '//…@').replace(/[?#].*$/, '?…');
     let url: URL;
-    try { url = new URL(endpoint); } catch { throw new ValidationError(`s3.endpoint: '${endpoint}' is not a URL (e.g. http://127.0.0.1:8333)`); }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ValidationError(`s3.endpoint: '${endpoint}' must start with http:// or https://`);
+    try { url = new URL(endpoint); } catch { throw new ValidationError(`s3.endpoint: '${shown}' is not a URL (e.g. http://127.0.0.1:8333)`); }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ValidationError(`s3.endpoint: '${shown}' must start with http:// or https://`);
     if (url.username || url.password) throw new ValidationError(`s3.endpoint: put credentials in s3.access-key-id / s3.secret-access-key, not in the URL`);
+    // A query would be sent with no request and printed in every error (a token pasted there
+    // leaks); a path (often the bucket, typed into the endpoint) is put before every bucket by
+    // the SDK: http://host/b + s3://b/key asks for bucket 'b' the key 'b/key' — errors that
+    // never name the mistake.
+    if (url.search || url.hash) throw new ValidationError(`s3.endpoint: '${shown}' has a query or fragment; give the server's address only (e.g. ${url.origin})`);
+    if (url.pathname !== '/' && url.pathname !== '') {
+      throw new ValidationError(`s3.endpoint: '${shown}' has a path ('${url.pathname}'); give the server's address only (${url.origin}): the bucket comes from the location (s3://bucket/…)`);
+    }
   }
   const accessKeyId = props['s3.access-key-id'] || undefined;
   const secretAccessKey = props['s3.secret-access-key'] || undefined;

@@ -3,6 +3,7 @@
 // let orphan removal and purge of the outer table delete the inner table's files.
 import path from 'node:path';
 import { ValidationError } from '../errors.ts';
+import { isS3Uri, parseS3Uri } from '../io/s3-location.ts';
 
 /**
  * One spelling per file or folder for comparison: metadata written by Java says `file:/p`,
@@ -14,9 +15,17 @@ import { ValidationError } from '../errors.ts';
 export function comparableLocation(uri: string): string {
   if (uri.startsWith('file:')) return normalisePath(`/${uri.replace(/^file:\/*(localhost\/)?/, '')}`);
   if (uri.startsWith('/')) return normalisePath(uri);
-  const m = /^([A-Za-z][A-Za-z0-9+.-]*:\/\/[^/]*)(\/.*)?$/.exec(uri);
-  if (m) return `${m[1]}${m[2] ? normalisePath(m[2]) : ''}`.replace(/\/$/, '');
+  const m = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/([^/]*)(\/.*)?$/.exec(uri);
+  if (m) return `${sameStoreScheme(m[1]!)}://${m[2]}${m[3] ? normalisePath(m[3]) : ''}`.replace(/\/$/, '');
   return uri;
+}
+
+/** `s3a://` and `s3n://` (Hadoop's names, which Spark and Hive write) reach the very objects
+ * `s3://` does: one spelling, or a table at `s3a://b/t` would not overlap one at `s3://b/t/x`
+ * and the live files a Spark writer named `s3a://…` would look orphaned under `s3://…`. */
+function sameStoreScheme(scheme: string): string {
+  const lower = scheme.toLowerCase();
+  return lower === 's3a' || lower === 's3n' ? 's3' : lower;
 }
 
 function normalisePath(p: string): string {
@@ -54,6 +63,15 @@ export function validateTableLocation(location: string): string {
   }
   if (comparableLocation(trimmed) === '/' || pathPart === '' || pathPart === '/') {
     throw new ValidationError(`table location '${location}' is a root folder; a table needs a folder of its own`);
+  }
+  if (isS3Uri(trimmed)) {
+    try { parseS3Uri(trimmed); } catch (err) { throw new ValidationError(`table location ${(err as Error).message}`); }
+    // On S3 `wh//t` and `wh/t` are different keys, but Hadoop's S3A (Spark, Trino's legacy
+    // file system) collapses the '//': such a table's files would be written where those
+    // readers never look.
+    if (pathPart.slice(1).split('/').some((seg) => seg === '')) {
+      throw new ValidationError(`table location '${location}' has an empty segment ('//'); S3 keys keep it but Spark and Hadoop readers drop it, so they would not find the files`);
+    }
   }
   return trimmed;
 }

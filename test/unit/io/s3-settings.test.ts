@@ -39,6 +39,16 @@ describe('S3 settings (Iceberg property names)', () => {
     assert.throws(() => s3Settings({ 's3.endpoint': 'localhost:8333' }), /s3\.endpoint: 'localhost:8333' must start with http/);
     assert.throws(() => s3Settings({ 's3.access-key-id': 'k' }), /set both s3\.access-key-id and s3\.secret-access-key/);
   });
+  it('refuses an endpoint with a path (often the bucket) or a query, naming the address to give; never echoes a password from an unparsable URL', () => {
+    assert.throws(() => s3Settings({ 's3.endpoint': 'http://127.0.0.1:8333/mybucket' }), (e: unknown) => e instanceof ValidationError
+      && /has a path \('\/mybucket'\); give the server's address only \(http:\/\/127\.0\.0\.1:8333\)/.test(e.message));
+    assert.throws(() => s3Settings({ 's3.endpoint': 'http://h:1/?X-Amz-Security-Token=tok3n' }), (e: unknown) => e instanceof ValidationError
+      && /query or fragment/.test(e.message) && !e.message.includes('tok3n'));
+    assert.throws(() => s3Settings({ 's3.endpoint': 'http://user:hunter2@host:port' }), (e: unknown) => e instanceof ValidationError
+      && /is not a URL/.test(e.message) && !e.message.includes('hunter2'));
+    assert.equal(s3Settings({ 's3.endpoint': 'https://s3.example.com:443/' }).endpoint, 'https://s3.example.com:443');
+  });
+
   it('never shows a secret, neither in the endpoint error nor in describe or redacted properties', () => {
     assert.throws(() => s3Settings({ 's3.endpoint': 'http://user:hunter2@host:1' }), (e: unknown) => !(e as Error).message.includes('hunter2'));
     const shown = JSON.stringify(describeS3Settings(s3Settings({ 's3.access-key-id': 'AKIAEXAMPLEKEY', 's3.secret-access-key': 'hunter2', 's3.session-token': 'tok' })));

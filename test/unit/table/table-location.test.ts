@@ -26,6 +26,29 @@ describe('table locations', () => {
     assert.ok(isWithinLocation('/w/a', '/'));
   });
 
+  test('validateTableLocation on S3: a valid bucket, no empty segments (Hadoop readers collapse //)', () => {
+    assert.equal(validateTableLocation('s3://bucket/wh/t/'), 's3://bucket/wh/t');
+    assert.equal(validateTableLocation('s3a://bucket/wh/a b%/t'), 's3a://bucket/wh/a b%/t');
+    for (const bad of ['s3://bucket/wh//t', 's3://bucket//wh', 's3:///wh/t', 's3://Bucket/wh/t', 's3://b/wh/t']) {
+      assert.throws(() => validateTableLocation(bad), ValidationError, bad);
+    }
+    assert.equal(validateTableLocation('file:///w//t'), 'file:///w//t', 'a local path with // names the same folder');
+  });
+
+  test('s3://, s3a://, s3n:// (any case) of one bucket name the same objects: they overlap; a shared string prefix (t vs t2) does not', () => {
+    assert.equal(comparableLocation('s3a://b/wh/t/'), 's3://b/wh/t');
+    assert.equal(comparableLocation('S3N://b/wh/t'), 's3://b/wh/t');
+    assert.ok(locationsOverlap('s3://b/wh/t', 's3a://b/wh/t/sub'));
+    assert.ok(locationsOverlap('s3n://b/wh/t/sub', 's3://b/wh/t'));
+    assert.ok(locationsOverlap('S3://b/wh/t', 's3://b/wh/t'));
+    assert.ok(isWithinLocation('s3a://b/wh/t/data/x.parquet', 's3://b/wh/t'));
+    assert.ok(!locationsOverlap('s3://b/wh/t', 's3a://b/wh/t2'));
+    assert.ok(!locationsOverlap('s3://b/wh/t', 's3://other/wh/t'));
+    assert.ok(!locationsOverlap('s3://b/wh/t', 'gs://b/wh/t'));
+    const others = [{ identifier: 'ns.inner', location: 's3a://b/wh/t/sub', metadataLocation: 's3a://b/wh/t/sub/metadata/v1.json' }];
+    assert.equal(ownedByAnotherTable('s3://b/wh/t/sub/data/f.parquet', 's3://b/wh/t', others)?.identifier, 'ns.inner');
+  });
+
   test('a file in our folder is ours unless a table nested in our folder holds it', () => {
     const others = [
       { identifier: 'a.b.data.x', location: 'file:///w/a/b/data/x', metadataLocation: '' },
