@@ -1,4 +1,5 @@
 // Human-readable views of a table for `floe describe` and `floe snapshots`.
+import { redactProperties } from '../io/s3-settings.ts';
 import { keyColumnNames } from '../transaction/set-table-key.ts';
 import { partitionType } from '../spec/partition-spec.ts';
 import { ancestorsOf, currentSchema, defaultSpec, type Snapshot, type SnapshotRef, type TableMetadata } from '../spec/table-metadata.ts';
@@ -33,7 +34,7 @@ export function describeTable(t: LoadedTable): string {
     ...stagedLines(m),
     `current snapshot: ${current ? `${current.snapshotId} (${current.summary['total-records'] ?? '?'} records in ${current.summary['total-data-files'] ?? '?'} files)` : 'none'}`,
     `properties:`,
-    ...Object.entries(m.properties).sort().map(([k, v]) => `  ${k}=${v}`),
+    ...Object.entries(redactProperties(m.properties)).sort().map(([k, v]) => `  ${k}=${v}`),
   ];
   return out.join('\n');
 }

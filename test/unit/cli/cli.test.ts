@@ -156,6 +156,17 @@ describe('floe CLI', () => {
     assertOneLineError(await w.floe('table', 'create', 'db.events', '--schema', path.join(w.dir, 'schema.json')), /^floe: table 'db\.events' already exists$/);
   }));
 
+  test('describe masks secrets stored as table properties (s3.secret-access-key, tokens, passwords)', () => withWarehouse(async (w) => {
+    await w.floe('table', 'create', 'db.secrets', '--schema', path.join(w.dir, 'schema.json'),
+      '--property', 's3.secret-access-key=hunter2-secret', '--property', 'my.api.token=tok-123', '--property', 'owner=team=a');
+    const d = await w.floe('describe', 'db.secrets');
+    assert.equal(d.code, 0, d.err.join('\n'));
+    const text = d.out.join('\n');
+    assert.ok(!text.includes('hunter2-secret') && !text.includes('tok-123'), text);
+    assert.match(text, /s3\.secret-access-key=\*\*\*/);
+    assert.match(text, /owner=team=a/);
+  }));
+
   test('table create errors: bad partition expression, unreadable schema, bad --property', () => withWarehouse(async (w) => {
     const schema = path.join(w.dir, 'schema.json');
     assertOneLineError(await w.floe('table', 'create', 'db.t1', '--schema', schema, '--partition-by', 'day(region)'),
