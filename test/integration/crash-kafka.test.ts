@@ -24,6 +24,7 @@ import { schemaFromJson } from '../../src/spec/schema.ts';
 import { branchHead } from '../../src/spec/table-metadata.ts';
 import { identifierToString, type TableIdentifier } from '../../src/table/identifier.ts';
 import { assertTableHolds, type Row } from '../support/crash-checks.ts';
+import { noiseText } from '../support/datagen.ts';
 import { createTopic, ensureKafka, kafkaUnavailable, produce, uniqueTopic } from '../support/kafka.ts';
 import { readTableRows } from '../support/read-table.ts';
 import { REPO_ROOT, ReaderServer, readersUnavailable } from '../support/readers.ts';
@@ -50,20 +51,10 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface Message { readonly row: Row; readonly partition: number; readonly offset: bigint; readonly bad: boolean; readonly value: string }
 
-const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
-/** `n` messages whose payload is `bytes` pseudo-random base64 characters (the same for the same
- * id): rows that compress to ~3/4 of their size, so a batch of them makes a large data file. */
+/** `n` messages with a `bytes`-long payload of noise: a batch of them makes a large data file. */
 function bigMessages(n: number, bytes: number): Message[] {
   return Array.from({ length: n }, (_, i) => {
-    let x = (i + 1) * 2654435761 >>> 0;
-    let payload = `b${i}:`;
-    const chars: string[] = [];
-    while (payload.length + chars.length < bytes) {
-      x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0;
-      for (let k = 0; k < 5; k++) chars.push(B64[(x >>> (6 * k)) & 63]!);
-    }
-    payload = (payload + chars.join('')).slice(0, bytes);
-    const row = { id: i, payload };
+    const row = { id: i, payload: `b${i}:${noiseText(i, bytes)}` };
     return { row, partition: i % PARTITIONS, offset: BigInt(Math.floor(i / PARTITIONS)), bad: false, value: JSON.stringify(row) };
   });
 }

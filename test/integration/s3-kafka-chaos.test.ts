@@ -19,6 +19,7 @@ import { branchHead } from '../../src/spec/table-metadata.ts';
 import { committedOffsets, kafkaSourceId } from '../../src/ingest/source-offsets.ts';
 import { identifierToString } from '../../src/table/identifier.ts';
 import { rowKey } from '../support/crash-checks.ts';
+import { noiseText } from '../support/datagen.ts';
 import { openUploads, s3PostgresWarehouse, type IngestWarehouse } from '../support/ingest-warehouse.ts';
 import { createTopic, ensureKafka, kafkaUnavailable, produce, uniqueTopic } from '../support/kafka.ts';
 import { postgresUnavailable } from '../support/postgres.ts';
@@ -43,18 +44,9 @@ const SCHEMA = schemaFromJson({ type: 'struct', fields: [
   { name: 'payload', required: true, type: 'string' },
 ] }, { assignIds: true });
 
-const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
-/** Record i: a pseudo-random base64 payload (the same for the same i), so a batch of BATCH makes a ~11 MB data file: three 5 MiB parts. */
+/** Record i: a noise payload (the same for the same i), so a batch of BATCH makes a ~11 MB data file: three 5 MiB parts. */
 function record(i: number): { id: number; payload: string } {
-  let x = (i + 7) * 2654435761 >>> 0;
-  const chars: string[] = [`r${i}:`];
-  let len = chars[0]!.length;
-  while (len < PAYLOAD_BYTES) {
-    x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0;
-    for (let k = 0; k < 5; k++) chars.push(B64[(x >>> (6 * k)) & 63]!);
-    len += 5;
-  }
-  return { id: i, payload: chars.join('').slice(0, PAYLOAD_BYTES) };
+  return { id: i, payload: `r${i}:${noiseText(i + 7, PAYLOAD_BYTES)}` };
 }
 
 /** scripts/s3.sh on this file's own port and data dir. */
