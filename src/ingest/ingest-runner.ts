@@ -103,6 +103,7 @@ export async function startIngest(catalog: Catalog, cfg: IngestConfig, opts: { l
         onStale: (info) => log.warn({ table, ...info }, 'dropped records another writer had already committed'),
         onSchemaChange: (changes) => log.info({ table, changes }, 'schema evolved'),
         onStaged: () => { if (route.wap) metrics.wapStagedBatches.inc({ table }); },
+        onFailure: (err) => fail(err),
         onWap: (r) => {
           metrics.wapGated(table, r);
           metrics.wapStagedBatches.set({ table }, 0);
@@ -152,6 +153,26 @@ export async function startIngest(catalog: Catalog, cfg: IngestConfig, opts: { l
     }
     return done;
   };
+  /** A batch that failed for good (its S3/catalog retries spent) or a source that failed: no
+   * later batch can be committed, so the pipeline stops and `floe ingest` exits non-zero for its
+   * supervisor to restart it — it resumes from the offsets the table holds. Staying up would
+   * keep a consumer in the group that commits nothing, with no error in the log. */
+  function fail(err: unknown): void {
+    if (stopped) return; // an orderly stop reports its own failure
+    stopped = true;
+    log.error({ error: err instanceof Error ? err.message : String(err) }, 'ingest failed, stopping: no later batch can be committed (a restart resumes from the offsets the table holds)');
+    void (async () => {
+      try {
+        if (kafka) await kafka.abort();
+      } catch (e) {
+        log.warn({ error: e instanceof Error ? e.message : String(e) }, 'leaving the consumer group failed');
+      } finally {
+        clearInterval(syncTimer);
+        await metrics.close().catch(() => undefined);
+        rejectDone(err);
+      }
+    })();
+  }
 
   if (cfg.source.type === 'kafka') {
     kafka = new KafkaSource({
@@ -159,6 +180,7 @@ export async function startIngest(catalog: Catalog, cfg: IngestConfig, opts: { l
       routes: ingestors.map((i) => ({ topic: i.route.topic!, ingestor: i.ingestor, ...(i.route.capture ? { capture: i.route.capture } : {}) })),
       log: (level, msg, fields) => log[level](fields ?? {}, msg),
       onLag: (topic, partition, lag) => metrics.lag.set({ topic, partition: String(partition) }, Number(lag)),
+      onError: (err) => fail(err),
     });
     await kafka.start();
     log.info({ brokers: cfg.source.brokers, groupId: cfg.source.groupId, topics: cfg.routes.map((r) => r.topic) }, 'consuming');

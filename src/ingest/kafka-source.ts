@@ -31,6 +31,8 @@ export interface KafkaSourceOptions {
   readonly sessionTimeoutMs?: number;
   readonly log?: (level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
   readonly onLag?: (topic: string, partition: number, lag: bigint) => void;
+  /** The source failed (seeking a newly assigned partition to the table's offsets): stop it. */
+  readonly onError?: (err: unknown) => void;
 }
 
 /**
@@ -157,11 +159,21 @@ export class KafkaSource {
   }
 
   private fail(err: unknown): void {
+    const first = this.failure === undefined;
     this.failure ??= err;
     this.opts.log?.('error', 'kafka source failed', { error: err instanceof Error ? err.message : String(err) });
+    if (first) this.opts.onError?.(err);
   }
 
   get error(): unknown { return this.failure; }
+
+  /** After a failure: stops fetching and leaves the group without committing anything more
+   * (the open batches are dropped; a restart resumes from the offsets the table holds). */
+  async abort(): Promise<void> {
+    this.stopping = true;
+    await this.consumer.stop();
+    await this.consumer.disconnect();
+  }
 
   /** Stops fetching, flushes every table (reason `shutdown`) and leaves the group. */
   async stop(): Promise<void> {

@@ -51,6 +51,10 @@ export class MicroBatcher<T> {
   constructor(
     private readonly cfg: BatcherConfig,
     private readonly onFlush: (batch: Batch<T>) => Promise<FlushOutcome | void>,
+    /** Called once, when a flush fails for good: nothing is flushed after it, so the owner must
+     * stop its source (a source that only offers records would meet the error at its next add,
+     * and a Kafka consumer that swallows it would keep the process up but idle). */
+    private readonly onFailure?: (err: unknown) => void,
   ) {
     this.window = cfg.windowMs;
   }
@@ -95,6 +99,7 @@ export class MicroBatcher<T> {
           if (outcome) this.adapt(outcome);
         } catch (err) {
           this.error = err;
+          this.onFailure?.(err);
         } finally {
           this.inFlightBytes -= batch.bytes;
           this.notifyDrained();

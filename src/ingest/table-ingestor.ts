@@ -82,6 +82,8 @@ export interface IngestEvents {
   onStaged?(info: { branch: string; records: number }): void | Promise<void>;
   /** Write-audit-publish: the audit branch was audited and published or quarantined. */
   onWap?(result: WapGateResult): void | Promise<void>;
+  /** A batch failed for good (its retries spent): no later batch is committed; stop the source. */
+  onFailure?(err: unknown): void;
 }
 
 export interface TableIngestorOptions {
@@ -149,7 +151,7 @@ export class TableIngestor {
       const recovered = await ing.wap.recover();
       if (recovered) await opts.events?.onWap?.(recovered);
     }
-    ing.batcher = new MicroBatcher(opts.batcher, (b) => ing.commitBatch(b));
+    ing.batcher = new MicroBatcher(opts.batcher, (b) => ing.commitBatch(b), (err) => opts.events?.onFailure?.(err));
     return ing;
   }
 

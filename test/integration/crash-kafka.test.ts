@@ -4,10 +4,15 @@
 // pyiceberg and DuckDB agree); after a restart in the same consumer group every message is in
 // the table exactly once — also when the crash fell between the table commit and Kafka's
 // offset commit, and with bad records between the dead-letter commit and the table commit.
+// The crash scenarios run twice: on a local warehouse with its SQLite catalog (also read by
+// pyiceberg and DuckDB), and on S3 (a fresh SeaweedFS bucket) with the catalog in PostgreSQL,
+// where a process killed in the middle of a multipart upload leaves the upload open until
+// `floe remove-orphans` aborts it.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import { appendExactlyOnce } from '../../src/ingest/exactly-once-append.ts';
 import { KafkaSource } from '../../src/ingest/kafka-source.ts';
@@ -17,15 +22,20 @@ import { TableIngestor } from '../../src/ingest/table-ingestor.ts';
 import type { Catalog } from '../../src/table/catalog.ts';
 import { schemaFromJson } from '../../src/spec/schema.ts';
 import { branchHead } from '../../src/spec/table-metadata.ts';
-import type { TableIdentifier } from '../../src/table/identifier.ts';
+import { identifierToString, type TableIdentifier } from '../../src/table/identifier.ts';
 import { assertTableHolds, type Row } from '../support/crash-checks.ts';
+import { noiseText } from '../support/datagen.ts';
 import { createTopic, ensureKafka, kafkaUnavailable, produce, uniqueTopic } from '../support/kafka.ts';
 import { readTableRows } from '../support/read-table.ts';
 import { REPO_ROOT, ReaderServer, readersUnavailable } from '../support/readers.ts';
 import { checkTableConsistency } from '../support/table-consistency.ts';
-import { testWarehouse, type TestWarehouse } from '../support/warehouse.ts';
+import { localIngestWarehouse, openUploads, s3PostgresWarehouse, type IngestWarehouse } from '../support/ingest-warehouse.ts';
+import { postgresUnavailable } from '../support/postgres.ts';
+import { S3FaultProxy, isUploadPart } from '../support/s3-fault-proxy.ts';
+import { ensureS3, s3Unavailable, type S3Server } from '../support/s3.ts';
 
 const skip = await kafkaUnavailable();
+const s3Skip = skip ?? await s3Unavailable() ?? await postgresUnavailable();
 
 const SCHEMA = schemaFromJson({ type: 'struct', fields: [
   { name: 'id', required: true, type: 'long' },
@@ -34,11 +44,20 @@ const SCHEMA = schemaFromJson({ type: 'struct', fields: [
   { name: 'kafka_offset', required: false, type: 'long' },
 ] }, { assignIds: true });
 
+const execFileP = promisify(execFile);
 const PARTITIONS = 2;
 const MESSAGES = 600;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface Message { readonly row: Row; readonly partition: number; readonly offset: bigint; readonly bad: boolean; readonly value: string }
+
+/** `n` messages with a `bytes`-long payload of noise: a batch of them makes a large data file. */
+function bigMessages(n: number, bytes: number): Message[] {
+  return Array.from({ length: n }, (_, i) => {
+    const row = { id: i, payload: `b${i}:${noiseText(i, bytes)}` };
+    return { row, partition: i % PARTITIONS, offset: BigInt(Math.floor(i / PARTITIONS)), bad: false, value: JSON.stringify(row) };
+  });
+}
 
 /** Message i goes to partition i % 2, so its offset there is i / 2; `badEvery` makes every Nth one invalid JSON. */
 function messages(badEvery?: number): Message[] {
@@ -51,11 +70,11 @@ function messages(badEvery?: number): Message[] {
 
 interface Run { readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>; kill(sig: NodeJS.Signals): void; stderr(): string }
 
-function startIngest(warehouse: string, config: string, faultAt?: string): Run {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  delete env.FLOE_FAULT_AT;
-  if (faultAt) env.FLOE_FAULT_AT = faultAt;
-  const proc = spawn(process.execPath, [path.join(REPO_ROOT, 'bin/floe.js'), '--warehouse', warehouse, 'ingest', '--config', config], { cwd: REPO_ROOT, env, stdio: ['ignore', 'ignore', 'pipe'] });
+function startIngest(wh: IngestWarehouse, config: string, faultAt?: string, env: Readonly<Record<string, string>> = wh.env): Run {
+  const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env };
+  delete childEnv.FLOE_FAULT_AT;
+  if (faultAt) childEnv.FLOE_FAULT_AT = faultAt;
+  const proc = spawn(process.execPath, [path.join(REPO_ROOT, 'bin/floe.js'), ...wh.cliArgs, 'ingest', '--config', config], { cwd: REPO_ROOT, env: childEnv, stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   proc.stderr.on('data', (d: Buffer) => { err = (err + d.toString()).slice(-6000); });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => proc.on('exit', (code, signal) => r({ code, signal })));
@@ -68,23 +87,36 @@ async function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   try { return await Promise.race([p, timeout]); } finally { clearTimeout(timer); }
 }
 
-describe('crash during Kafka ingest', { skip }, () => {
-  let wh: TestWarehouse;
+interface Target {
+  readonly label: string;
+  readonly skip: string | undefined;
+  open(): Promise<IngestWarehouse>;
+  /** S3 only: the server, for the multipart upload checks. */
+  readonly server?: () => Promise<S3Server>;
+}
+
+const TARGETS: Target[] = [
+  { label: 'local warehouse, SQLite catalog', skip, open: () => localIngestWarehouse('floe-crash-kafka-') },
+  { label: 'S3 warehouse, PostgreSQL catalog', skip: s3Skip, open: async () => s3PostgresWarehouse(await ensureS3(), 'crash-kafka'), server: ensureS3 },
+];
+
+for (const target of TARGETS) describe(`crash during Kafka ingest (${target.label})`, { skip: target.skip }, () => {
+  let wh: IngestWarehouse;
   let brokers: string[];
   let readers: ReaderServer | undefined;
   let n = 0;
   before(async () => {
     brokers = (await ensureKafka()).brokers;
-    wh = await testWarehouse('floe-crash-kafka-');
+    wh = await target.open();
     await wh.catalog.createNamespace(['crash']);
-    if (!readersUnavailable()) readers = new ReaderServer();
+    if (wh.readable && !readersUnavailable()) readers = new ReaderServer();
   });
   after(async () => {
     await readers?.close();
     await wh?.cleanup();
   });
 
-  async function setup(msgs: readonly Message[], deadLetters: boolean): Promise<{ id: TableIdentifier; sourceId: string; config: string; dlq: TableIdentifier }> {
+  async function setup(msgs: readonly Message[], deadLetters: boolean, batch = { maxRecords: 100, windowMs: 1000 }): Promise<{ id: TableIdentifier; sourceId: string; config: string; dlq: TableIdentifier }> {
     const topic = uniqueTopic('crash');
     await createTopic(brokers, topic, PARTITIONS);
     await produce(brokers, topic, msgs.map((m) => ({ value: m.value, partition: m.partition })), { idempotent: true });
@@ -92,11 +124,13 @@ describe('crash during Kafka ingest', { skip }, () => {
     const dlq = { namespace: ['crash'], name: `k${n}_dead_letters` };
     await wh.catalog.createTable(id, { schema: SCHEMA });
     const group = `g-${topic}`;
-    const config = path.join(wh.dir, `${id.name}.json`);
+    const config = path.join(wh.scratch, `${id.name}.json`);
     writeFileSync(config, JSON.stringify({
-      source: { type: 'kafka', brokers, groupId: group },
+      // A killed consumer holds its partitions for the session timeout before the restarted one
+      // gets them: 10 s rather than the default 30 s keeps each crash-and-restart short.
+      source: { type: 'kafka', brokers, groupId: group, sessionTimeoutMs: 10_000 },
       routes: [{ topic, table: `crash.${id.name}`, capture: { partition: 'kafka_partition', offset: 'kafka_offset' } }],
-      batch: { maxRecords: 100, windowMs: 1000 },
+      batch,
       ...(deadLetters ? { deadLetter: { table: `crash.${dlq.name}` } } : {}),
     }));
     return { id, sourceId: kafkaSourceId(group, topic), config, dlq };
@@ -115,14 +149,19 @@ describe('crash during Kafka ingest', { skip }, () => {
     const msgs = messages(badEvery);
     const good = msgs.filter((m) => !m.bad).map((m) => m.row);
     const { id, sourceId, config, dlq } = await setup(msgs, badEvery !== undefined);
-    const crashed = startIngest(wh.dir, config, faultAt);
+    const crashed = startIngest(wh, config, faultAt);
     const end = await within(crashed.exited, 120_000, `ingest to reach ${faultAt}`).catch((err: unknown) => { crashed.kill('SIGKILL'); throw err; });
     assert.equal(end.signal, 'SIGKILL', `ingest should die at ${faultAt}: ${JSON.stringify(end)}\n${crashed.stderr()}`);
     const visible = await committedPart(id, sourceId, msgs);
     assert.ok(visible.length < good.length, `the crash at ${faultAt} came before the end of the stream`);
     await assertTableHolds(wh, id, visible, readers, `after crash at ${faultAt}`);
+    await restartUntilComplete(id, config, good, faultAt);
+    return { id, dlq, msgs };
+  }
 
-    const restarted = startIngest(wh.dir, config);
+  /** Runs the ingest until every good message is in, stops it, checks the table (and that no upload is open on S3). */
+  async function restartUntilComplete(id: TableIdentifier, config: string, good: readonly Row[], context: string): Promise<void> {
+    const restarted = startIngest(wh, config);
     try {
       const deadline = Date.now() + 180_000;
       while (await total(id) < good.length) {
@@ -135,8 +174,8 @@ describe('crash during Kafka ingest', { skip }, () => {
     }
     const stopped = await within(restarted.exited, 60_000, 'orderly stop');
     assert.equal(stopped.code, 0, restarted.stderr());
-    await assertTableHolds(wh, id, good, readers, `after restart (${faultAt})`);
-    return { id, dlq, msgs };
+    await assertTableHolds(wh, id, good, readers, `after restart (${context})`);
+    if (target.server) assert.deepEqual(await openUploads(await target.server(), wh.bucket!), [], `no multipart upload open after the clean run (${context})`);
   }
 
   const PHASES = [
@@ -160,7 +199,45 @@ describe('crash during Kafka ingest', { skip }, () => {
     });
   }
 
-  test('restart with the table ahead of Kafka\'s offsets and a slow catalog: the late seek re-delivers messages, each is committed once', { timeout: 3 * 60_000 }, async () => {
+  test('killed in the middle of a multipart upload: nothing visible, the open upload is aborted by floe remove-orphans --older-than 0s, restart ingests every message once', { skip: target.server ? false : 'S3 only', timeout: 6 * 60_000 }, async () => {
+    const server = await target.server!();
+    // ~13 MB of base64 payload in one batch: its data file (~10 MB) goes up in 5 MiB parts.
+    const msgs = bigMessages(400, 32 * 1024);
+    const good = msgs.map((m) => m.row);
+    const { id, sourceId, config } = await setup(msgs, false, { maxRecords: 10_000, windowMs: 3000 });
+    const proxy = await S3FaultProxy.start(server.endpoint);
+    try {
+      // Parts never reach the server: the upload is created, then the process dies mid-file.
+      proxy.delay(10 * 60_000, isUploadPart, { phase: 'request' });
+      const crashed = startIngest(wh, config, undefined, { ...wh.env, FLOE_S3_ENDPOINT: proxy.endpoint });
+      const deadline = Date.now() + 120_000;
+      while (proxy.seen(isUploadPart) === 0) {
+        if (Date.now() > deadline || crashed.stderr().includes('"level":50')) { crashed.kill('SIGKILL'); throw new Error(`no part upload started\n${crashed.stderr()}`); }
+        await sleep(100);
+      }
+      crashed.kill('SIGKILL');
+      assert.equal((await within(crashed.exited, 30_000, 'SIGKILL')).signal, 'SIGKILL');
+    } finally {
+      await proxy.close();
+    }
+    const open = await openUploads(server, wh.bucket!);
+    assert.equal(open.length, 1, `the killed writer left its upload open: ${JSON.stringify(open)}`);
+    assert.match(open[0]!.key, /^wh\/crash\/k\d+\/data\/.*\.parquet$/);
+    await assertTableHolds(wh, id, await committedPart(id, sourceId, msgs), readers, 'after the kill mid-upload');
+    assert.equal(await total(id), 0, 'nothing of the batch is visible');
+
+    const orphans = await floe(...wh.cliArgs, 'remove-orphans', identifierToString(id), '--older-than', '0s');
+    assert.match(orphans, /aborted 1 stale multipart upload\(s\)/);
+    assert.deepEqual(await openUploads(server, wh.bucket!), [], 'remove-orphans aborted the upload');
+    await restartUntilComplete(id, config, good, 'kill mid-upload');
+  });
+
+  async function floe(...args: string[]): Promise<string> {
+    const r = await execFileP(process.execPath, [path.join(REPO_ROOT, 'bin/floe.js'), ...args], { cwd: REPO_ROOT, env: { ...process.env, ...wh.env } });
+    return r.stdout;
+  }
+
+  test('restart with the table ahead of Kafka\'s offsets and a slow catalog: the late seek re-delivers messages, each is committed once', { skip: target.server ? 'storage-independent: runs on the local warehouse only' : false, timeout: 3 * 60_000 }, async () => {
     // What a restart after a crash at ingest.before-offset-commit meets: Kafka's committed offset
     // (here none: the group starts at 0) is behind the table's (50 per partition). The seek to
     // the table's offsets lands after the first fetch when loading the table is slow (a remote

@@ -147,3 +147,16 @@ export function generateRows(schema: Schema, count: number, seed: number, firstI
 }
 
 export { MICROS_PER_DAY };
+
+const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+/** `bytes` pseudo-random base64 characters, the same for the same seed: text that compresses to
+ * only ~3/4 of its size, so a few thousand rows of it make a data file of several MB (S3 parts). */
+export function noiseText(seed: number, bytes: number): string {
+  let x = ((seed + 1) * 2654435761 >>> 0) || 1;
+  const chars: string[] = [];
+  while (chars.length < bytes) {
+    x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0;
+    for (let k = 0; k < 5; k++) chars.push(B64[(x >>> (6 * k)) & 63]!);
+  }
+  return chars.slice(0, bytes).join('');
+}

@@ -83,6 +83,8 @@ export class S3FaultProxy {
   readonly log: ProxyLogEntry[] = [];
   private faults: ArmedFault[] = [];
   private readonly sockets = new Set<import('node:net').Socket>();
+  /** Held requests and answers: close() clears them, so a long hold cannot keep the test process alive. */
+  private readonly timers = new Set<NodeJS.Timeout>();
 
   private constructor(
     private readonly server: Server,
@@ -148,8 +150,15 @@ export class S3FaultProxy {
 
   async close(): Promise<void> {
     this.faults = [];
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
     for (const s of this.sockets) s.destroy();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private later(ms: number, fn: () => void): void {
+    const t = setTimeout(() => { this.timers.delete(t); fn(); }, ms);
+    this.timers.add(t);
   }
 
   private arm(f: ArmedFault): this {
@@ -182,7 +191,7 @@ export class S3FaultProxy {
         return this.forward(req, res, { resetAfter: fault.afterBytes ?? resetPoint(req.headers) });
       case 'delay':
         if (fault.phase === 'request') {
-          setTimeout(() => this.forward(req, res, {}), fault.delayMs);
+          this.later(fault.delayMs ?? 0, () => this.forward(req, res, {}));
           return;
         }
         return this.forward(req, res, { holdResponseMs: fault.delayMs ?? 0 });
@@ -237,7 +246,7 @@ export class S3FaultProxy {
       };
       if (opts.holdResponseMs) {
         up.pause();
-        setTimeout(send, opts.holdResponseMs);
+        this.later(opts.holdResponseMs, send);
       } else {
         send();
       }

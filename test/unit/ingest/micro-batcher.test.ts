@@ -50,6 +50,17 @@ describe('MicroBatcher', () => {
     assert.deepStrictEqual(seen, []);
   });
 
+  test('a flush that fails for good is reported once, as it happens, with no further add needed (a Kafka source offers nothing more to a stalled pipeline)', async () => {
+    const failures: unknown[] = [];
+    const b = new MicroBatcher<number>(cfg({ maxRecords: 2 }), async () => { throw new Error('S3 gone'); }, (err) => failures.push(err));
+    b.add(1, 1); b.add(2, 1);                            // count flush, fails
+    b.add(3, 1);                                         // still buffered before the failure lands
+    await sleep(10);
+    assert.deepStrictEqual(failures.map((e) => (e as Error).message), ['S3 gone']);
+    await assert.rejects(b.close(), /S3 gone/);
+    assert.equal(failures.length, 1, 'reported once, not again for the batch closed after it');
+  });
+
   test('adaptive window widens on slow or conflicting commits and narrows when healthy', async () => {
     let outcome = { commitMs: 40, conflicts: 0 };
     const b = new MicroBatcher<number>(cfg({ windowMs: 40, maxRecords: 1, adaptive: { minWindowMs: 20, maxWindowMs: 100 } }), async () => outcome);
