@@ -175,13 +175,7 @@ XML
     nohup java -Xmx512m -Dfloe.rest.dir="$DATA_HOME" -cp "$cp" org.apache.iceberg.rest.RESTCatalogServer >"$LOG" 2>&1 </dev/null 9>&- &
   pid=$!
   echo "$pid" >"$PID_FILE"
-  local deadline=$((SECONDS + START_TIMEOUT))
-  until healthy; do
-    if ! kill -0 "$pid" 2>/dev/null; then show_tail "$LOG"; die "server exited while starting (log $LOG)"; fi
-    if (( SECONDS >= deadline )); then show_tail "$LOG"; stop_pid "$pid"; die "server not answering after ${START_TIMEOUT}s"; fi
-    sleep 0.3
-  done
-  say "ready after $(( ($(date +%s%N) - t0) / 1000000 )) ms (pid $pid, data $DATA_HOME)"
+  await_started "$pid" healthy "$t0"
   announce ""
 }
 

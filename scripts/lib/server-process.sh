@@ -1,6 +1,6 @@
-# Shared by scripts/kafka.sh and scripts/trino.sh: the process-handling pieces of a local test
-# server started in the background. The sourcing script defines say, die, STOP_TIMEOUT,
-# START_TIMEOUT, HOST and DATA_HOME, and its own `healthy` probe.
+# Shared by the scripts that start local test servers (kafka, trino, rest, s3): the
+# process-handling pieces of a server started in the background. The sourcing script defines
+# say, die, STOP_TIMEOUT, START_TIMEOUT, HOST, DATA_HOME and LOG, and its own readiness probe.
 
 show_tail() { [[ -s "$1" ]] && { printf '  | %s\n' "--- last lines of $1" >&2; tail -n "${2:-15}" "$1" | sed 's/^/  | /' >&2; }; return 0; }
 need() { command -v "$1" >/dev/null 2>&1 || die "$1 not found on PATH ($2)"; }
@@ -29,4 +29,16 @@ stop_pid() {
     sleep 0.1
     waited=$((waited + 1))
   done
+}
+
+# Waits until the probe (function name $2) answers for the server just started as pid $1 (at
+# $3, date +%s%N); dies with the tail of $LOG when it exits or stays silent for START_TIMEOUT.
+await_started() {
+  local pid="$1" probe="$2" t0="$3" deadline=$((SECONDS + START_TIMEOUT))
+  until "$probe"; do
+    if ! kill -0 "$pid" 2>/dev/null; then show_tail "$LOG"; die "server exited while starting (log $LOG)"; fi
+    if (( SECONDS >= deadline )); then show_tail "$LOG"; stop_pid "$pid"; die "server not answering after ${START_TIMEOUT}s"; fi
+    sleep 0.3
+  done
+  say "ready after $(( ($(date +%s%N) - t0) / 1000000 )) ms (pid $pid, data $DATA_HOME)"
 }

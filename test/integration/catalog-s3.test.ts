@@ -8,7 +8,7 @@ import { RestCatalog } from '../../catalog/rest/rest-catalog.ts';
 import { ResolvingFileIO } from '../../src/io/resolving-file-io.ts';
 import { runCatalogConformance } from '../catalog-conformance.ts';
 import { testDatabase } from '../support/postgres.ts';
-import { startOwnRestCatalog, type OwnRestServer } from '../support/rest.ts';
+import { dropEveryNamespace, startOwnRestCatalog, type OwnRestServer } from '../support/rest.ts';
 import { emptyAndDeleteBucket, ensureS3, freshBucket, type S3Server } from '../support/s3.ts';
 
 function s3Props(s: S3Server): Record<string, string> {
@@ -51,15 +51,7 @@ describe('REST catalog on an S3 warehouse', () => {
   /** Drops every table and namespace, and every object under the warehouse. */
   const reset = async (): Promise<void> => {
     const c = await open();
-    const drop = async (ns: readonly string[]): Promise<void> => {
-      for (const child of await c.listNamespaces(ns)) {
-        await drop(child);
-        if (!(await c.namespaceExists(child))) continue;
-        for (const t of await c.listTables(child)) await c.dropTable(t);
-        await c.dropNamespace(child);
-      }
-    };
-    await drop([]);
+    await dropEveryNamespace(c);
     const left = await c.io.list(`s3://${bucket}/wh/`);
     if (left.length > 0) await c.io.deleteMany!(left.map((f) => f.uri));
     await c.close();

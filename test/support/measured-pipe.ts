@@ -1,9 +1,10 @@
 // A child process fed on stdin from a generator (with backpressure), its peak RSS sampled from
-// /proc while it runs (VmHWM, as runMeasured in ndjson-input.ts does for a process without input).
+// /proc while it runs (VmHWM); runMeasured is the same with no input.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
-import type { ChildRun } from './ndjson-input.ts';
+
+export interface ChildRun { code: number | null; stdout: string; stderr: string; peakRssBytes: number; wallMs: number }
 
 function vmHwm(pid: number): number {
   try {
@@ -39,4 +40,12 @@ export async function runMeasuredWithInput(
   const [[code]] = await Promise.all([exited, feed]);
   clearInterval(timer);
   return { code, stdout, stderr, peakRssBytes: peak, wallMs: performance.now() - t0 };
+}
+
+/**
+ * Runs a command with no input and samples its peak RSS every 50 ms. VmHWM is a high-water mark
+ * kept by the kernel, so a sample misses only growth in the last 50 ms of the process.
+ */
+export function runMeasured(cmd: string, args: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<ChildRun> {
+  return runMeasuredWithInput(cmd, args, [], env);
 }

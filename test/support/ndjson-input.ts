@@ -1,8 +1,7 @@
 // Large NDJSON inputs generated on the fly (the events table of the benchmarks), and the peak
 // RSS of a child process read from /proc while it runs: what the bounded-memory append test
 // and benchmark measure the real `floe append` process with.
-import { spawn } from 'node:child_process';
-import { createWriteStream, readFileSync } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { EVENT_TYPES } from './datagen.ts';
 
@@ -34,32 +33,5 @@ export async function writeEventsNdjson(file: string, bytes: number): Promise<{ 
   return { lines: i, bytes: written };
 }
 
-export interface ChildRun { code: number | null; stdout: string; stderr: string; peakRssBytes: number; wallMs: number }
-
-/** VmHWM (the kernel's peak resident set) of a live process, in bytes; 0 once it has exited. */
-function vmHwm(pid: number): number {
-  try {
-    const m = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) * 1024 : 0;
-  } catch {
-    return 0;
-  }
-}
-
-/**
- * Runs a command and samples its peak RSS from the parent every 50 ms. VmHWM is a high-water
- * mark kept by the kernel, so a sample misses only growth in the last 50 ms of the process.
- */
-export async function runMeasured(cmd: string, args: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<ChildRun> {
-  const t0 = performance.now();
-  const child = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-  child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-  let peak = 0;
-  const timer = setInterval(() => { peak = Math.max(peak, vmHwm(child.pid!)); }, 50);
-  const [code] = await once(child, 'exit') as [number | null];
-  clearInterval(timer);
-  return { code, stdout, stderr, peakRssBytes: peak, wallMs: performance.now() - t0 };
-}
+// The measured child-process runs live in measured-pipe.ts; re-exported for existing callers.
+export { runMeasured, type ChildRun } from './measured-pipe.ts';

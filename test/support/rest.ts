@@ -14,6 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import type { Catalog } from '../../src/table/catalog.ts';
 import { RestCatalog } from '../../catalog/rest/rest-catalog.ts';
 import { LocalFileIO } from '../../src/io/local-file-io.ts';
 
@@ -112,19 +113,21 @@ export async function openRestCatalog(server: RestServer): Promise<RestCatalog> 
   return RestCatalog.open({ uri: server.uri, io: new LocalFileIO(), name: 'rest' });
 }
 
+/** Drops every table and namespace a catalog knows (tables without purge). */
+export async function dropEveryNamespace(c: Catalog, ns: readonly string[] = []): Promise<void> {
+  for (const child of await c.listNamespaces(ns)) {
+    await dropEveryNamespace(c, child);
+    // A namespace only implied by a child's name (a.b created without a) lists but does not exist.
+    if (!(await c.namespaceExists(child))) continue;
+    for (const t of await c.listTables(child)) await c.dropTable(t);
+    await c.dropNamespace(child);
+  }
+}
+
 /** Drops every table and namespace the server knows and empties its warehouse folder. */
 export async function resetRestCatalog(server: RestServer): Promise<void> {
   const c = await openRestCatalog(server);
-  const drop = async (ns: readonly string[]): Promise<void> => {
-    for (const child of await c.listNamespaces(ns)) {
-      await drop(child);
-      // A namespace only implied by a child's name (a.b created without a) lists but does not exist.
-      if (!(await c.namespaceExists(child))) continue;
-      for (const t of await c.listTables(child)) await c.dropTable(t);
-      await c.dropNamespace(child);
-    }
-  };
-  await drop([]);
+  await dropEveryNamespace(c);
   for (const entry of await readdir(server.warehouseDir).catch(() => [])) {
     await rm(path.join(server.warehouseDir, entry), { recursive: true, force: true });
   }
