@@ -216,8 +216,8 @@ function fitTimestamp(micros: bigint, v: unknown, expected: string): bigint {
  */
 export function parseTimestamp(v: unknown, withZone: boolean): bigint {
   if (typeof v === 'string') {
-    const fast = parseTimestampFast(v, withZone);
-    if (fast !== undefined) return fast;
+    const fast = timestampMicrosFast(v, withZone);
+    if (fast !== undefined) return BigInt(fast);
   }
   const expected = withZone ? 'timestamptz' : 'timestamp';
   if (v instanceof Date) {
@@ -260,10 +260,11 @@ const digit = (s: string, i: number): number => {
 
 /**
  * The hot path for the common shape `YYYY-MM-DDTHH:MM:SS[.f{1,6}][Z]` (what Date#toISOString
- * and most producers emit): fixed positions, Number arithmetic (exact below year 2255), one
- * BigInt at the end. Anything else returns undefined and takes the general parser.
+ * and most producers emit): fixed positions, Number arithmetic (exact below year 2255, so the
+ * microseconds are a safe integer). Anything else returns undefined and takes the general
+ * parser. The converter stores the number without making a BigInt.
  */
-function parseTimestampFast(s: string, withZone: boolean): bigint | undefined {
+export function timestampMicrosFast(s: string, withZone: boolean): number | undefined {
   const n = s.length;
   if (n < 19 || s.charCodeAt(4) !== 45 || s.charCodeAt(7) !== 45 || s.charCodeAt(13) !== 58 || s.charCodeAt(16) !== 58) return undefined;
   const t = s.charCodeAt(10);
@@ -296,7 +297,7 @@ function parseTimestampFast(s: string, withZone: boolean): bigint | undefined {
     if (!withZone) return undefined; // let the general parser explain the refusal
   }
   const seconds = daysFromCivil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec;
-  return BigInt(seconds * 1_000_000 + micros);
+  return seconds * 1_000_000 + micros;
 }
 
 const UUID_RE = /^([0-9a-fA-F]{8})-?([0-9a-fA-F]{4})-?([0-9a-fA-F]{4})-?([0-9a-fA-F]{4})-?([0-9a-fA-F]{12})$/;
