@@ -149,7 +149,7 @@ export function daysFromCivil(y: number, m: number, d: number): number {
 
 function daysInMonth(y: number, m: number): number {
   if (m === 2) return (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0 ? 29 : 28;
-  return [4, 6, 9, 11].includes(m) ? 30 : 31;
+  return m === 4 || m === 6 || m === 9 || m === 11 ? 30 : 31;
 }
 
 const DATE_RE = /^([+-]?\d{4,6})-(\d{2})-(\d{2})$/;
@@ -258,6 +258,9 @@ const digit = (s: string, i: number): number => {
   return d >= 0 && d <= 9 ? d : -1000;
 };
 
+let lastYmd = -1;
+let lastDays = 0;
+
 /**
  * The hot path for the common shape `YYYY-MM-DDTHH:MM:SS[.f{1,6}][Z]` (what Date#toISOString
  * and most producers emit): fixed positions, Number arithmetic (exact below year 2255, so the
@@ -275,7 +278,19 @@ export function timestampMicrosFast(s: string, withZone: boolean): number | unde
   const h = digit(s, 11) * 10 + digit(s, 12);
   const mi = digit(s, 14) * 10 + digit(s, 15);
   const sec = digit(s, 17) * 10 + digit(s, 18);
-  if (y < 1 || mo < 1 || mo > 12 || d < 1 || d > daysInMonth(y, mo) || h < 0 || h > 23 || mi < 0 || mi > 59 || sec < 0 || sec > 59 || y > 2200) return undefined;
+  // A non-digit makes its component negative, so these ranges also prove every digit valid.
+  if (y < 1 || y > 2200 || mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 || mi > 59 || sec < 0 || sec > 59) return undefined;
+  // Records of one batch mostly share a date: the last valid date's day number is kept
+  // (ymd is one-to-one on the ranges just checked).
+  const ymd = y * 10000 + mo * 100 + d;
+  let days: number;
+  if (ymd === lastYmd) days = lastDays;
+  else {
+    if (d > daysInMonth(y, mo)) return undefined;
+    days = daysFromCivil(y, mo, d);
+    lastYmd = ymd;
+    lastDays = days;
+  }
   let i = 19;
   let micros = 0;
   if (i < n && s.charCodeAt(i) === 46) {
@@ -296,7 +311,7 @@ export function timestampMicrosFast(s: string, withZone: boolean): number | unde
     if (!(z === 90 || z === 122) || i + 1 !== n) return undefined; // offsets take the general path
     if (!withZone) return undefined; // let the general parser explain the refusal
   }
-  const seconds = daysFromCivil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec;
+  const seconds = days * 86400 + h * 3600 + mi * 60 + sec;
   return seconds * 1_000_000 + micros;
 }
 

@@ -9,6 +9,7 @@ import fc from 'fast-check';
 import { RecordValidationError } from '../../../src/errors.ts';
 import { schemaFromJson, type Schema } from '../../../src/spec/schema.ts';
 import { compiledConversion } from '../../../src/writer/compiled-converter.ts';
+import { parseTimestamp, timestampMicrosFast } from '../../../src/writer/value-parsers.ts';
 import { Converter, recordsToArrow, recordsToArrowReference, type ConvertedBatch } from '../../../src/writer/record-converter.ts';
 import { ALL_TYPES_SCHEMA_JSON, EVENTS_SCHEMA_JSON, generateRows } from '../../support/datagen.ts';
 
@@ -153,6 +154,16 @@ describe('compiled records → Arrow conversion', () => {
     const page = batch.metrics.get(EVENTS.findFieldByName('page')!.id)!;
     assert.equal(page.min, 'a');
     assert.equal(page.max, '😀'); // U+1F600 sorts after U+E000 by code point (UTF-8 bytes)
+  });
+
+  test('the timestamp fast path keeps no stale date: a malformed date after a valid one is refused', () => {
+    assert.equal(parseTimestamp('2025-11-05T00:00:00Z', true), 1762300800000000n);
+    // '2026-11-X5' once read as the number of 2025-11-05 would have hit the cached day.
+    for (const bad of ['2026-11-X5T00:00:00Z', '2025-11-0:T00:00:00Z', '2025-1:-05T00:00:00Z', '2025-02-29T00:00:00Z', '2025-11-31T00:00:00Z']) {
+      assert.throws(() => parseTimestamp(bad, true), /expected timestamp/);
+      assert.equal(timestampMicrosFast(bad, true), undefined);
+    }
+    assert.equal(parseTimestamp('2024-02-29T00:00:00Z', true), 1709164800000000n);
   });
 
   test('a record the reference refuses is refused with the same one-line error', () => {
