@@ -290,14 +290,27 @@ function registerLeaves(conv: ColumnBuilder, type: IcebergType, id: number, inRe
   }
 }
 
-const cache = new WeakMap<Schema, CompiledConversion | null>();
+const bySchema = new WeakMap<Schema, CompiledConversion | null>();
+/** Every table load makes new Schema objects: loops are shared by schemas of equal fields, so a
+ * stream of small commits compiles (and warms up) one loop, not one per commit. */
+const bySignature = new Map<string, CompiledConversion>();
+const MAX_SIGNATURES = 64;
 
 /** The fast conversion of `schema`'s records, or undefined where it does not apply. */
 export function compiledConversion(schema: Schema): CompiledConversion | undefined {
-  let c = cache.get(schema);
+  let c = bySchema.get(schema);
   if (c === undefined) {
-    c = LITTLE_ENDIAN && schema.fields.length > 0 ? build(schema) : null;
-    cache.set(schema, c);
+    if (!LITTLE_ENDIAN || schema.fields.length === 0) c = null;
+    else {
+      const signature = JSON.stringify(schema.fields, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v));
+      c = bySignature.get(signature) ?? null;
+      if (c === null) {
+        c = build(schema);
+        if (bySignature.size >= MAX_SIGNATURES) bySignature.clear();
+        bySignature.set(signature, c);
+      }
+    }
+    bySchema.set(schema, c);
   }
   return c ?? undefined;
 }

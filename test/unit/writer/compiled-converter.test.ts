@@ -166,6 +166,17 @@ describe('compiled records → Arrow conversion', () => {
     assert.equal(parseTimestamp('2024-02-29T00:00:00Z', true), 1709164800000000n);
   });
 
+  test('schemas with equal fields share one compiled loop; different fields do not', () => {
+    const again = schemaFromJson(EVENTS_SCHEMA_JSON, { assignIds: true });
+    assert.notEqual(again, EVENTS);
+    assert.equal(compiledConversion(again), compiledConversion(EVENTS));
+    const renamed = schemaFromJson({ ...EVENTS_SCHEMA_JSON, fields: EVENTS_SCHEMA_JSON.fields.map((f, i) => (i === 0 ? { ...f, name: 'id' } : f)) }, { assignIds: true });
+    assert.notEqual(compiledConversion(renamed), compiledConversion(EVENTS));
+    const rows = generateRows(EVENTS, 5, 3).map((r) => r.input);
+    assert.ok(sameAsReference(again, rows).ok);
+    assert.equal(sameAsReference(renamed, rows).ok, false); // event_id is unknown there
+  });
+
   test('a record the reference refuses is refused with the same one-line error', () => {
     const rows = generateRows(EVENTS, 10, 1).map((r) => r.input);
     rows[4] = { ...rows[4], user_id: 1.5 };
