@@ -2,15 +2,16 @@
 // event records, so changes to src/writer/record-converter.ts can be measured without the
 // Parquet encoder or a catalog.
 //
-//   node --import tsx test/bench/to-arrow-bench.ts [--records 1000000] [--runs 5] [--reference]
-// (--reference: the column-by-column reference converter, for the before/after comparison)
+//   node --import tsx test/bench/to-arrow-bench.ts [--records 1000000] [--runs 5] [--reference] [--json]
+// (--reference: the column-by-column reference converter, for the before/after comparison;
+// --json: records parsed from JSON text, whose strings are flat, as ingest gets them)
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { schemaFromJson } from '../../src/spec/schema.ts';
 import { recordsToArrow as fast, recordsToArrowReference } from '../../src/writer/record-converter.ts';
 import { EVENT_TYPES, EVENTS_SCHEMA_JSON } from '../support/datagen.ts';
 
-const { values: args } = parseArgs({ options: { records: { type: 'string', default: '1000000' }, runs: { type: 'string', default: '5' }, reference: { type: 'boolean', default: false } } });
+const { values: args } = parseArgs({ options: { records: { type: 'string', default: '1000000' }, runs: { type: 'string', default: '5' }, reference: { type: 'boolean', default: false }, json: { type: 'boolean', default: false } } });
 const recordsToArrow = args.reference ? recordsToArrowReference : fast;
 const SCHEMA = schemaFromJson(EVENTS_SCHEMA_JSON, { assignIds: true });
 
@@ -35,7 +36,8 @@ const n = Number(args.records);
 const wall: number[] = [];
 const cpu: number[] = [];
 for (let r = 0; r < Number(args.runs); r++) {
-  const records = makeRecords(n);
+  // --json: records as JSON.parse returns them (flat strings), as ingest gets them.
+  const records = args.json ? (JSON.parse(JSON.stringify(makeRecords(n))) as unknown[]) : makeRecords(n);
   const c0 = process.cpuUsage();
   const t0 = performance.now();
   const batch = recordsToArrow(SCHEMA, records);
