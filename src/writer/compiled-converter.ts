@@ -144,7 +144,6 @@ type Loop = (records: readonly unknown[], n: number, S: ColumnState[]) => void;
 
 function compileLoop(fields: readonly NestedField[], plans: readonly Plan[]): Loop {
   const parsers = fields.map((f) => (isPrimitive(f.type) ? primitiveParser(f.type) : undefined));
-  // eslint-disable-next-line @typescript-eslint/no-implied-eval -- generated from the schema, names JSON-quoted
   const make = new Function('P', 'TSF', 'FB', 'hasOwn', 'isArray', 'U8', 'MapC', 'DateC',
     `return function convertRecords(records, n, S) {\n${loopSource(fields, plans)}\n};`) as (...a: unknown[]) => Loop;
   return make(parsers, timestampMicrosFast, FALLBACK, Object.prototype.hasOwnProperty, Array.isArray, Uint8Array, Map, Date);
@@ -305,9 +304,15 @@ export function compiledConversion(schema: Schema): CompiledConversion | undefin
       const signature = JSON.stringify(schema.fields, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v));
       c = bySignature.get(signature) ?? null;
       if (c === null) {
-        c = build(schema);
-        if (bySignature.size >= MAX_SIGNATURES) bySignature.clear();
-        bySignature.set(signature, c);
+        try {
+          c = build(schema);
+        } catch {
+          c = null; // code generation disallowed (--disallow-code-generation-from-strings): the reference converts
+        }
+        if (c !== null) {
+          if (bySignature.size >= MAX_SIGNATURES) bySignature.clear();
+          bySignature.set(signature, c);
+        }
       }
     }
     bySchema.set(schema, c);
