@@ -8,6 +8,7 @@ import { arrowSchema, arrowType } from '../format/arrow-schema.ts';
 import type { Schema } from '../spec/schema.ts';
 import { compareValues } from '../spec/single-value.ts';
 import { isPrimitive, type IcebergType, type PrimitiveType, type PrimitiveValue } from '../spec/types.ts';
+import { compiledConversion } from './compiled-converter.ts';
 import { primitiveParser, ValueError } from './value-parsers.ts';
 import { asList, asStruct, fieldValue, isInheritedName, knownNames, mapEntries, MISSING_REQUIRED, unknownFieldReason, unknownKey } from './value-shapes.ts';
 
@@ -37,7 +38,7 @@ type Owners = ArrayLike<number>;
 /** What a record must be, in messages. */
 export const RECORD_SHAPE = 'an object (one record)';
 
-class Converter {
+export class Converter {
   readonly metrics = new Map<number, LeafMetrics>();
   bytes = 0;
   constructor(private readonly schema: Schema) {}
@@ -353,8 +354,28 @@ function identityOwners(n: number): Int32Array {
 /**
  * Converts records to an Arrow table of the schema. `owners[i]` is the index reported in
  * errors for `records[i]` (its index in the caller's batch); defaults to i.
+ *
+ * The schema's compiled loop (compiled-converter.ts) converts the batch when every record fits
+ * its fast shapes; otherwise, and whenever a record may be bad, the reference converter below
+ * converts the batch or throws the error it always has.
  */
 export function recordsToArrow(schema: Schema, records: readonly unknown[], owners?: Owners): ConvertedBatch {
+  const compiled = compiledConversion(schema);
+  if (compiled !== undefined) {
+    const conv = new Converter(schema);
+    let children: arrow.Data[] | undefined;
+    try {
+      children = compiled(records, conv, owners ?? identityOwners(records.length));
+    } catch {
+      children = undefined; // the reference decides, with its own error
+    }
+    if (children !== undefined) return assemble(schema, records.length, children, conv);
+  }
+  return recordsToArrowReference(schema, records, owners);
+}
+
+/** The reference conversion: column by column, every value through its parser. */
+export function recordsToArrowReference(schema: Schema, records: readonly unknown[], owners?: Owners): ConvertedBatch {
   const conv = new Converter(schema);
   const ownerOf: Owners = owners ?? identityOwners(records.length);
   const objects = conv.checkRecords(records, ownerOf);
@@ -365,6 +386,10 @@ export function recordsToArrow(schema: Schema, records: readonly unknown[], owne
     for (let i = 0; i < n; i++) values[i] = fieldValue(objects[i]!, f.name, inherited);
     return conv.column(f.id, f.type, f.required, values, ownerOf, f.name, false);
   });
+  return assemble(schema, n, children, conv);
+}
+
+function assemble(schema: Schema, n: number, children: arrow.Data[], conv: Converter): ConvertedBatch {
   const arrowSchemaOfTable = arrowSchema(schema);
   const data = arrow.makeData({ type: new arrow.Struct(arrowSchemaOfTable.fields), length: n, nullCount: 0, children });
   const batch = new arrow.RecordBatch(arrowSchemaOfTable, data);

@@ -149,7 +149,7 @@ export function daysFromCivil(y: number, m: number, d: number): number {
 
 function daysInMonth(y: number, m: number): number {
   if (m === 2) return (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0 ? 29 : 28;
-  return [4, 6, 9, 11].includes(m) ? 30 : 31;
+  return m === 4 || m === 6 || m === 9 || m === 11 ? 30 : 31;
 }
 
 const DATE_RE = /^([+-]?\d{4,6})-(\d{2})-(\d{2})$/;
@@ -216,8 +216,8 @@ function fitTimestamp(micros: bigint, v: unknown, expected: string): bigint {
  */
 export function parseTimestamp(v: unknown, withZone: boolean): bigint {
   if (typeof v === 'string') {
-    const fast = parseTimestampFast(v, withZone);
-    if (fast !== undefined) return fast;
+    const fast = timestampMicrosFast(v, withZone);
+    if (fast !== undefined) return BigInt(fast);
   }
   const expected = withZone ? 'timestamptz' : 'timestamp';
   if (v instanceof Date) {
@@ -258,12 +258,16 @@ const digit = (s: string, i: number): number => {
   return d >= 0 && d <= 9 ? d : -1000;
 };
 
+let lastYmd = -1;
+let lastDays = 0;
+
 /**
  * The hot path for the common shape `YYYY-MM-DDTHH:MM:SS[.f{1,6}][Z]` (what Date#toISOString
- * and most producers emit): fixed positions, Number arithmetic (exact below year 2255), one
- * BigInt at the end. Anything else returns undefined and takes the general parser.
+ * and most producers emit): fixed positions, Number arithmetic (exact below year 2255, so the
+ * microseconds are a safe integer). Anything else returns undefined and takes the general
+ * parser. The converter stores the number without making a BigInt.
  */
-function parseTimestampFast(s: string, withZone: boolean): bigint | undefined {
+export function timestampMicrosFast(s: string, withZone: boolean): number | undefined {
   const n = s.length;
   if (n < 19 || s.charCodeAt(4) !== 45 || s.charCodeAt(7) !== 45 || s.charCodeAt(13) !== 58 || s.charCodeAt(16) !== 58) return undefined;
   const t = s.charCodeAt(10);
@@ -274,7 +278,19 @@ function parseTimestampFast(s: string, withZone: boolean): bigint | undefined {
   const h = digit(s, 11) * 10 + digit(s, 12);
   const mi = digit(s, 14) * 10 + digit(s, 15);
   const sec = digit(s, 17) * 10 + digit(s, 18);
-  if (y < 1 || mo < 1 || mo > 12 || d < 1 || d > daysInMonth(y, mo) || h < 0 || h > 23 || mi < 0 || mi > 59 || sec < 0 || sec > 59 || y > 2200) return undefined;
+  // A non-digit makes its component negative, so these ranges also prove every digit valid.
+  if (y < 1 || y > 2200 || mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 || mi > 59 || sec < 0 || sec > 59) return undefined;
+  // Records of one batch mostly share a date: the last valid date's day number is kept
+  // (ymd is one-to-one on the ranges just checked).
+  const ymd = y * 10000 + mo * 100 + d;
+  let days: number;
+  if (ymd === lastYmd) days = lastDays;
+  else {
+    if (d > daysInMonth(y, mo)) return undefined;
+    days = daysFromCivil(y, mo, d);
+    lastYmd = ymd;
+    lastDays = days;
+  }
   let i = 19;
   let micros = 0;
   if (i < n && s.charCodeAt(i) === 46) {
@@ -295,8 +311,8 @@ function parseTimestampFast(s: string, withZone: boolean): bigint | undefined {
     if (!(z === 90 || z === 122) || i + 1 !== n) return undefined; // offsets take the general path
     if (!withZone) return undefined; // let the general parser explain the refusal
   }
-  const seconds = daysFromCivil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec;
-  return BigInt(seconds * 1_000_000 + micros);
+  const seconds = days * 86400 + h * 3600 + mi * 60 + sec;
+  return seconds * 1_000_000 + micros;
 }
 
 const UUID_RE = /^([0-9a-fA-F]{8})-?([0-9a-fA-F]{4})-?([0-9a-fA-F]{4})-?([0-9a-fA-F]{4})-?([0-9a-fA-F]{12})$/;
