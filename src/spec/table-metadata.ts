@@ -365,8 +365,43 @@ export function tableMetadataToJson(m: TableMetadata): Record<string, unknown> {
   };
 }
 
+/** Each snapshot's JSON text, written once: snapshots never change, and the metadata objects
+ * of successive commits share them, so a commit serialises only the snapshot it adds. */
+const snapshotText = new WeakMap<Snapshot, string>();
+
+function snapshotJsonText(s: Snapshot): string {
+  let text = snapshotText.get(s);
+  if (text === undefined) {
+    text = stringifyJsonExact(snapshotToJson(s));
+    snapshotText.set(s, text);
+  }
+  return text;
+}
+
+const numberText = (n: number): string => (Number.isFinite(n) ? String(n) : 'null');
+
+/**
+ * The metadata file's text: exactly `stringifyJsonExact(tableMetadataToJson(m))`, but built so
+ * its cost does not grow with history — snapshots come from the cache above and the
+ * snapshot log (one entry per commit) is written directly, without intermediate objects.
+ */
 export function serializeTableMetadata(m: TableMetadata): string {
-  return stringifyJsonExact(tableMetadataToJson(m));
+  const { snapshots: _s, 'snapshot-log': _l, 'metadata-log': _ml, statistics: _st, 'partition-statistics': _ps, ...head } = tableMetadataToJson({
+    ...m, snapshots: [], snapshotLog: [],
+  });
+  let out = stringifyJsonExact(head).slice(0, -1);
+  out += ',"snapshots":[';
+  for (let i = 0; i < m.snapshots.length; i++) out += (i > 0 ? ',' : '') + snapshotJsonText(m.snapshots[i]!);
+  out += '],"snapshot-log":[';
+  for (let i = 0; i < m.snapshotLog.length; i++) {
+    const e = m.snapshotLog[i]!;
+    out += `${i > 0 ? ',' : ''}{"timestamp-ms":${numberText(e.timestampMs)},"snapshot-id":${e.snapshotId.toString()}}`;
+  }
+  out += '],"metadata-log":';
+  out += stringifyJsonExact(m.metadataLog.map((e) => ({ 'timestamp-ms': e.timestampMs, 'metadata-file': e.metadataFile })));
+  if (m.statistics !== undefined) out += `,"statistics":${stringifyJsonExact(m.statistics)}`;
+  if (m.partitionStatistics !== undefined) out += `,"partition-statistics":${stringifyJsonExact(m.partitionStatistics)}`;
+  return out + '}';
 }
 
 /** `<location>/metadata/NNNNN-<uuid>.metadata.json`; Java and Trino parse the number before
