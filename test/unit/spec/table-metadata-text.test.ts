@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { stringify as losslessStringify } from 'lossless-json';
 import { Schema } from '../../../src/spec/schema.ts';
 import {
-  newTableMetadata, parseTableMetadata, serializeTableMetadata, tableMetadataToJson, type Snapshot, type TableMetadata,
+  newTableMetadata, parseTableMetadata, serializeTableMetadata, serializeTableMetadataBytes, tableMetadataToJson, type Snapshot, type TableMetadata,
 } from '../../../src/spec/table-metadata.ts';
 import { applyUpdates } from '../../../src/spec/table-updates.ts';
 
@@ -40,10 +40,18 @@ describe('serializeTableMetadata', () => {
       assert.equal(serializeTableMetadata(m), reference(m), `after commit ${i}`);
       assert.equal(serializeTableMetadata(m), reference(m), `after commit ${i}, again`);
     }
+    // Expiry drops the oldest snapshots, an older version is written again, a branch forks:
+    // the kept bytes are not a prefix of the new lists then and must not be reused.
+    const older = m;
+    const expired = applyUpdates(m, null, [{ action: 'remove-snapshots', snapshotIds: m.snapshots.slice(0, 5).map((s) => s.snapshotId) }], T0 + 50);
+    for (const v of [expired, older, expired, commit(expired, 40), older, commit(older, 41), commit(older, 42)]) {
+      assert.equal(serializeTableMetadata(v), reference(v));
+    }
     const tagged = applyUpdates(m, null, [{ action: 'set-snapshot-ref', refName: 'audit', type: 'tag', snapshotId: m.snapshots[3]!.snapshotId, maxRefAgeMs: 5 }], T0 + 99);
     const withStats: TableMetadata = { ...tagged, statistics: [{ 'snapshot-id': 9223372036854775807n, 'file-size-in-bytes': 42, x: undefined }], partitionStatistics: [] };
     const text = serializeTableMetadata(withStats);
     assert.equal(text, reference(withStats));
+    assert.deepEqual(serializeTableMetadataBytes(withStats), new TextEncoder().encode(reference(withStats)), 'the bytes written are the UTF-8 of that text');
     const back = parseTableMetadata(text, `${LOCATION}/metadata/00031-x.metadata.json`);
     assert.equal(serializeTableMetadata(back), text, 'a parsed file (fresh snapshot objects) writes the same text');
     assert.equal(back.snapshots[7]!.summary.note, 'quote " \\ \u0001n:42 😀 \u0000');
