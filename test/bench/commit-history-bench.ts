@@ -115,6 +115,8 @@ async function main(): Promise<void> {
       const a = t.map((x) => x.appendMs);
       console.log(row([`${w.from}–${w.to}`, ms(pct(c, 50)), ms(pct(c, 99)), ms(Math.max(...c)), ms(pct(k, 50)), ms(pct(k, 99)), ms(pct(a, 50)), ms(pct(a, 99))]));
     }
+    const slowest = f.timings.map((t, i) => ({ i: i + 1, ms: t.commitMs })).sort((a, b) => b.ms - a.ms).slice(0, 8);
+    console.log(`slowest commits: ${slowest.map((x) => `#${x.i} ${ms(x.ms)}`).join(', ')}`);
     const first = windows(commits)[0];
     const last = windows(commits).at(-1);
     if (first && last && last !== first) {
