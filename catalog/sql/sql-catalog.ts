@@ -12,7 +12,7 @@ import {
   identifierToString, namespaceToString, validateIdentifier, validateNamePart, type TableIdentifier,
 } from '../../src/table/identifier.ts';
 import {
-  newMetadataFileLocation, newTableMetadata, parseTableMetadata, serializeTableMetadata, type TableMetadata,
+  newMetadataFileLocation, newTableMetadata, parseTableMetadata, serializeTableMetadataBytes, type TableMetadata,
 } from '../../src/spec/table-metadata.ts';
 import {
   overlappingTable, validateTableLocation, type TableLocation,
@@ -304,7 +304,7 @@ export class SqlCatalog implements Catalog {
       ...(opts.properties ? { properties: opts.properties } : {}),
     });
     const metadataLocation = newMetadataFileLocation(metadata.location, null);
-    await this.io.writeNew(metadataLocation, new TextEncoder().encode(serializeTableMetadata(metadata)));
+    await this.io.writeNew(metadataLocation, serializeTableMetadataBytes(metadata));
     try {
       await this.db.execute(
         `INSERT INTO iceberg_tables (catalog_name, table_namespace, table_name, metadata_location, previous_metadata_location, iceberg_type) VALUES (?, ?, ?, ?, NULL, 'TABLE')`,
@@ -384,7 +384,7 @@ export class SqlCatalog implements Catalog {
     }
     const next = applyUpdates(base.metadata, base.metadataLocation, updates);
     const nextLocation = newMetadataFileLocation(next.location, base.metadataLocation);
-    await this.io.writeNew(nextLocation, new TextEncoder().encode(serializeTableMetadata(next)));
+    await this.io.writeNew(nextLocation, serializeTableMetadataBytes(next));
     faultPoint('commit.after-metadata-file');
     let changed: number;
     try {

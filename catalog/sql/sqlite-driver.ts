@@ -18,12 +18,27 @@ export class SqliteDriver implements SqlDriver {
     this.db.pragma('synchronous = NORMAL');
   }
 
+  /** Prepared statements by SQL text: a commit runs the same few statements every time, and
+   * preparing one (parsing and planning the SQL) costs more than running it. */
+  private readonly statements = new Map<string, Database.Statement>();
+
+  private statement(sql: string): Database.Statement {
+    let st = this.statements.get(sql);
+    if (st === undefined) {
+      st = this.db.prepare(sql);
+      // Statements with generated text (multi-row INSERTs) must not pile up.
+      if (this.statements.size >= 256) this.statements.clear();
+      this.statements.set(sql, st);
+    }
+    return st;
+  }
+
   async query<T>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
-    return this.db.prepare(sql).all(...params) as T[];
+    return this.statement(sql).all(...params) as T[];
   }
 
   async execute(sql: string, params: readonly unknown[] = []): Promise<number> {
-    return this.db.prepare(sql).run(...params).changes;
+    return this.statement(sql).run(...params).changes;
   }
 
   async close(): Promise<void> { this.db.close(); }

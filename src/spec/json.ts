@@ -4,7 +4,7 @@
 // is parsed and written on every commit); only integers that do not fit a double exactly take
 // a detour through a marker string. lossless-json is the fallback for the rare input that
 // already contains the marker character.
-import { isInteger, isSafeNumber, parse, stringify } from 'lossless-json';
+import { isInteger, isSafeNumber, parse } from 'lossless-json';
 
 const MARK = '\u0001n:';
 
@@ -98,42 +98,60 @@ export function parseJsonExact(text: string): unknown {
   return quoted === text ? value : reviveMarked(value);
 }
 
-/** Copies `value` with every bigint turned into a marker string; undefined if a string
- * already contains the marker character (then the slow path is used). */
-function markBigInts(value: unknown): unknown {
-  if (typeof value === 'bigint') return `${MARK}${value}`;
-  if (typeof value === 'string') {
-    if (value.includes('\u0001')) throw CLASH;
-    return value;
-  }
-  if (Array.isArray(value)) return value.map(markBigInts);
-  if (value !== null && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) {
-      if (k.includes('\u0001')) throw CLASH;
-      if (v !== undefined) out[k] = markBigInts(v);
-    }
-    return out;
-  }
-  return value;
-}
-const CLASH = new Error('marker clash');
-
-/** Serialises JSON with bigint written as plain integer literals. A replacer function would
- * be called for every value (slow for a metadata file with thousands of snapshots), so
- * bigints are marked in one walk and the native serialiser does the rest. */
+/**
+ * Serialises JSON with bigint written as plain integer literals, in one walk: no copy of the
+ * value, no marker strings to replace afterwards (a metadata file with thousands of snapshots
+ * is written on every commit). Strings are escaped by the native serialiser, so the text is
+ * exactly what `JSON.stringify` writes for the same value with bigints as numbers: undefined,
+ * functions and symbols are left out of objects and written as null in arrays, non-finite
+ * numbers as null, `toJSON` is honoured.
+ */
 export function stringifyJsonExact(value: unknown, indent?: number): string {
-  let marked: unknown;
-  try {
-    marked = markBigInts(value);
-  } catch (err) {
-    if (err !== CLASH) throw err;
-    const slow = stringify(value, null, indent);
-    if (slow === undefined) throw new Error('value is not serialisable to JSON');
-    return slow;
-  }
-  const out = JSON.stringify(marked, null, indent);
+  const gap = indent !== undefined && indent > 0 ? ' '.repeat(Math.min(10, Math.floor(indent))) : '';
+  const out = writeJson(value, '', gap, '');
   if (out === undefined) throw new Error('value is not serialisable to JSON');
-  // JSON.stringify writes the marker's control character as the escape \u0001.
-  return out.replace(/"\\u0001n:(-?\d+)"/g, '$1');
+  return out;
+}
+
+function writeJson(input: unknown, key: string, gap: string, indent: string): string | undefined {
+  let value = input;
+  if (value !== null && typeof value === 'object' && typeof (value as { toJSON?: unknown }).toJSON === 'function') {
+    value = (value as { toJSON(k: string): unknown }).toJSON(key);
+  }
+  if (value instanceof Number) value = Number(value);
+  else if (value instanceof String) value = String(value);
+  else if (value instanceof Boolean) value = value.valueOf();
+  else if (value instanceof BigInt) value = value.valueOf();
+  switch (typeof value) {
+    case 'string': return JSON.stringify(value);
+    case 'number': return Number.isFinite(value) ? String(value) : 'null';
+    case 'bigint': return value.toString();
+    case 'boolean': return value ? 'true' : 'false';
+    case 'object': {
+      if (value === null) return 'null';
+      const inner = indent + gap;
+      const open = gap === '' ? '' : `\n${inner}`;
+      const sep = gap === '' ? ',' : `,\n${inner}`;
+      const close = gap === '' ? '' : `\n${indent}`;
+      if (Array.isArray(value)) {
+        if (value.length === 0) return '[]';
+        let out = '[' + open;
+        for (let i = 0; i < value.length; i++) {
+          if (i > 0) out += sep;
+          out += writeJson(value[i], String(i), gap, inner) ?? 'null';
+        }
+        return out + close + ']';
+      }
+      const o = value as Record<string, unknown>;
+      const colon = gap === '' ? ':' : ': ';
+      let out = '';
+      for (const k of Object.keys(o)) {
+        const v = writeJson(o[k], k, gap, inner);
+        if (v === undefined) continue;
+        out += (out === '' ? '{' + open : sep) + JSON.stringify(k) + colon + v;
+      }
+      return out === '' ? '{}' : out + close + '}';
+    }
+    default: return undefined;
+  }
 }

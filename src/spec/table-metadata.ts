@@ -3,6 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { InvalidMetadataError, UnsupportedError, ValidationError } from '../errors.ts';
+import { AppendOnlyJsonArray } from './json-array-bytes.ts';
 import { parseJsonExact, stringifyJsonExact } from './json.ts';
 import {
   partitionSpecFromJson, partitionSpecJson, partitionSpecToJson, UNPARTITIONED_LAST_ASSIGNED_ID,
@@ -103,11 +104,22 @@ export function branchBase(m: TableMetadata, branch: string): Snapshot | undefin
 
 /** The branch's snapshots from head back to the first, following parent ids. */
 export function* ancestorsOf(m: TableMetadata, snapshotId: bigint | undefined): Generator<Snapshot> {
-  const byId = new Map(m.snapshots.map((s) => [s.snapshotId, s]));
-  let cur = snapshotId === undefined ? undefined : byId.get(snapshotId);
+  if (snapshotId === undefined) return;
+  // Snapshots are listed in commit order, so a parent is almost always the entry just before
+  // its child: look there first and build the id index only when history branches.
+  const list = m.snapshots;
+  let indexOf: Map<bigint, number> | undefined;
+  const find = (id: bigint, near: number): [Snapshot | undefined, number] => {
+    for (let i = Math.min(near, list.length - 1); i >= 0 && i >= near - 1; i--) if (list[i]!.snapshotId === id) return [list[i], i];
+    indexOf ??= new Map(list.map((s, i) => [s.snapshotId, i]));
+    const i = indexOf.get(id);
+    return i === undefined ? [undefined, -1] : [list[i], i];
+  };
+  let [cur, at] = find(snapshotId, list.length - 1);
   while (cur) {
     yield cur;
-    cur = cur.parentSnapshotId === null ? undefined : byId.get(cur.parentSnapshotId);
+    if (cur.parentSnapshotId === null) return;
+    [cur, at] = find(cur.parentSnapshotId, at - 1);
   }
 }
 
@@ -365,8 +377,72 @@ export function tableMetadataToJson(m: TableMetadata): Record<string, unknown> {
   };
 }
 
+/** Each snapshot's JSON as UTF-8, written once: snapshots never change, and the metadata
+ * objects of successive commits share them (encoding the whole text on every commit cost more
+ * than building it). */
+const snapshotBytes = new WeakMap<Snapshot, Uint8Array>();
+const utf8 = new TextEncoder();
+
+function snapshotJsonBytes(s: Snapshot): Uint8Array {
+  let bytes = snapshotBytes.get(s);
+  if (bytes === undefined) {
+    bytes = utf8.encode(stringifyJsonExact(snapshotToJson(s)));
+    snapshotBytes.set(s, bytes);
+  }
+  return bytes;
+}
+
+const numberText = (n: number): string => (Number.isFinite(n) ? String(n) : 'null');
+const logEntryBytes = (e: SnapshotLogEntry): Uint8Array => utf8.encode(`{"timestamp-ms":${numberText(e.timestampMs)},"snapshot-id":${e.snapshotId.toString()}}`);
+
+/** The two lists that grow by one entry per commit, kept encoded per table (a few tables). */
+interface TableListBytes { snapshots: AppendOnlyJsonArray<Snapshot>; snapshotLog: AppendOnlyJsonArray<SnapshotLogEntry> }
+const listBytes = new Map<string, TableListBytes>();
+
+function listBytesFor(tableUuid: string): TableListBytes {
+  let l = listBytes.get(tableUuid);
+  if (l === undefined) {
+    l = { snapshots: new AppendOnlyJsonArray(snapshotJsonBytes), snapshotLog: new AppendOnlyJsonArray(logEntryBytes) };
+    if (listBytes.size >= 32) listBytes.delete(listBytes.keys().next().value!);
+  } else {
+    listBytes.delete(tableUuid);
+  }
+  listBytes.set(tableUuid, l);
+  return l;
+}
+
+/**
+ * The metadata file's bytes: exactly the UTF-8 of `stringifyJsonExact(tableMetadataToJson(m))`,
+ * built so that a commit encodes only what it adds: the snapshots and the snapshot log (one
+ * entry each per commit) come from per-table buffers that only append (src/spec/json-array-bytes.ts),
+ * everything else is small. What remains proportional to history is copying the bytes.
+ */
+export function serializeTableMetadataBytes(m: TableMetadata): Uint8Array {
+  const { snapshots: _s, 'snapshot-log': _l, 'metadata-log': _ml, statistics: _st, 'partition-statistics': _ps, ...head } = tableMetadataToJson({
+    ...m, snapshots: [], snapshotLog: [],
+  });
+  let tail = `],"metadata-log":${stringifyJsonExact(m.metadataLog.map((e) => ({ 'timestamp-ms': e.timestampMs, 'metadata-file': e.metadataFile })))}`;
+  if (m.statistics !== undefined) tail += `,"statistics":${stringifyJsonExact(m.statistics)}`;
+  if (m.partitionStatistics !== undefined) tail += `,"partition-statistics":${stringifyJsonExact(m.partitionStatistics)}`;
+  const lists = listBytesFor(m.tableUuid);
+  const parts = [
+    utf8.encode(`${stringifyJsonExact(head).slice(0, -1)},"snapshots":[`),
+    lists.snapshots.bytes(m.snapshots),
+    utf8.encode('],"snapshot-log":['),
+    lists.snapshotLog.bytes(m.snapshotLog),
+    utf8.encode(`${tail}}`),
+  ];
+  let length = 0;
+  for (const p of parts) length += p.length;
+  const out = new Uint8Array(length);
+  let at = 0;
+  for (const p of parts) { out.set(p, at); at += p.length; }
+  return out;
+}
+
+/** The metadata file's text (see serializeTableMetadataBytes, which files are written from). */
 export function serializeTableMetadata(m: TableMetadata): string {
-  return stringifyJsonExact(tableMetadataToJson(m));
+  return new TextDecoder().decode(serializeTableMetadataBytes(m));
 }
 
 /** `<location>/metadata/NNNNN-<uuid>.metadata.json`; Java and Trino parse the number before

@@ -95,7 +95,9 @@ export function applyUpdates(
     properties: { ...base.properties },
   };
   // Java rejects metadata whose last-updated-ms is older than its newest log entry.
-  const lastLogged = Math.max(base.lastUpdatedMs, ...base.snapshotLog.map((e) => e.timestampMs));
+  // A loop, not Math.max(...log): spreading a log of ~125k+ entries overflows the call stack.
+  let lastLogged = base.lastUpdatedMs;
+  for (const e of base.snapshotLog) if (e.timestampMs > lastLogged) lastLogged = e.timestampMs;
   const now = Math.max(nowMs, lastLogged);
   for (const u of updates) {
     switch (u.action) {

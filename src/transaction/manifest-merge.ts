@@ -1,8 +1,14 @@
-// Manifest merging on commit (Java MergeAppend semantics) so 10,000 micro-batch commits do not
-// leave 10,000 manifests in the list: data manifests of one spec are packed in order (this
+// Manifest merging on commit (Java MergeAppend's properties) so 10,000 micro-batch commits do
+// not leave 10,000 manifests in the list: data manifests of one spec are packed in order (this
 // commit's first) into bins of `commit.manifest.target-size-bytes`; a bin is merged into one
 // manifest unless it is a single manifest, or holds this commit's manifest with fewer than
 // `commit.manifest.min-count-to-merge` manifests.
+// Unlike Java, bins are also size-tiered: a manifest holding more entries than all newer ones in
+// its bin together starts a new bin. Java rewrites the one big merged manifest with every
+// `min-count` new ones, so a merging commit costs time proportional to the table's history;
+// here merged manifests grow like a binary counter (100, 200, 100, 400 … entries at min-count
+// 100): each entry is rewritten O(log n) times, most merging commits rewrite about min-count
+// entries, and the list stays below min-count + log2(commits / min-count) + 1 manifests.
 import type { FileIO } from '../io/file-io.ts';
 import { EntryStatus, ManifestContent, type ManifestEntry, type ManifestFile } from '../spec/data-file.ts';
 import { propertyBool, propertyInt, type TableMetadata } from '../spec/table-metadata.ts';
@@ -17,6 +23,8 @@ export function mergeConfig(m: TableMetadata): MergeConfig {
     targetSizeBytes: propertyInt(m, 'commit.manifest.target-size-bytes', 8 * 1024 * 1024),
   };
 }
+
+const entryCount = (m: ManifestFile): number => m.addedFilesCount + m.existingFilesCount + m.deletedFilesCount;
 
 /** Pure: which manifests go together. Returns bins in order, each to merge or keep. */
 export function planManifestMerge(manifests: readonly ManifestFile[], snapshotId: bigint, cfg: MergeConfig): { merge: boolean; manifests: ManifestFile[] }[] {
@@ -34,10 +42,16 @@ export function planManifestMerge(manifests: readonly ManifestFile[], snapshotId
     let bin: ManifestFile[] = [];
     let binSize = 0n;
     const bins: ManifestFile[][] = [];
+    let binEntries = 0;
     for (const m of group) {
-      if (bin.length > 0 && binSize + m.manifestLength > BigInt(cfg.targetSizeBytes)) { bins.push(bin); bin = []; binSize = 0n; }
+      const full = bin.length > 0 && binSize + m.manifestLength > BigInt(cfg.targetSizeBytes);
+      // Size-tiered: a manifest with more entries than all newer ones of its bin together
+      // starts a new bin, so a merge never rewrites a big manifest for a few small ones.
+      const bigger = bin.length > 0 && entryCount(m) > binEntries;
+      if (full || bigger) { bins.push(bin); bin = []; binSize = 0n; binEntries = 0; }
       bin.push(m);
       binSize += m.manifestLength;
+      binEntries += entryCount(m);
     }
     if (bin.length > 0) bins.push(bin);
     for (const b of bins) {

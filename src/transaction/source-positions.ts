@@ -32,29 +32,90 @@ export function recordsSourcePositions(s: Snapshot): boolean {
   return Object.keys(s.summary).some(isSourcePositionKey);
 }
 
+interface SummaryPositions {
+  readonly offsets: readonly (readonly [string, ReadonlyMap<number, bigint>])[];
+  readonly fingerprints: readonly (readonly [string, string])[];
+}
+const NONE: SummaryPositions = { offsets: [], fingerprints: [] };
+/** Decoded positions by summary object (summaries never change once in a snapshot). */
+const positionsCache = new WeakMap<object, SummaryPositions>();
+
+function positionsOf(summary: Readonly<Record<string, string>>, cache: boolean): SummaryPositions {
+  let p = cache ? positionsCache.get(summary) : undefined;
+  if (p !== undefined) return p;
+  const offsets: [string, Map<number, bigint>][] = [];
+  const fingerprints: [string, string][] = [];
+  for (const [k, v] of Object.entries(summary)) {
+    if (k.startsWith(OFFSETS_KEY_PREFIX)) offsets.push([k, decodeOffsets(v)]);
+    else if (k.startsWith(SOURCE_FILE_KEY_PREFIX)) fingerprints.push([k, v]);
+  }
+  p = offsets.length === 0 && fingerprints.length === 0 ? NONE : { offsets, fingerprints };
+  if (cache) positionsCache.set(summary, p);
+  return p;
+}
+
+/** Positions merged newest first: a key or partition already present is not overwritten. */
+class MergedPositions {
+  readonly offsets = new Map<string, Map<number, bigint>>();
+  readonly fingerprints = new Map<string, string>();
+
+  take(positions: SummaryPositions): void {
+    if (positions === NONE) return;
+    for (const [k, decoded] of positions.offsets) {
+      let merged = this.offsets.get(k);
+      if (!merged) { merged = new Map(); this.offsets.set(k, merged); }
+      for (const [p, o] of decoded) if (!merged.has(p)) merged.set(p, o);
+    }
+    for (const [k, v] of positions.fingerprints) if (!this.fingerprints.has(k)) this.fingerprints.set(k, v);
+  }
+
+  takeAll(older: MergedPositions): void {
+    this.take({ offsets: [...older.offsets], fingerprints: [...older.fingerprints] });
+  }
+}
+
+/** The last branch walked per table: its ancestors (head first) and their merged positions. */
+interface BranchWalk { readonly chain: readonly Snapshot[]; readonly merged: MergedPositions }
+const lastWalks = new Map<string, BranchWalk>();
+
+/**
+ * The merged positions of `headId` and its ancestors. A commit's branch is the previous commit's
+ * plus a snapshot or a few: when the ancestors from some point on are exactly the snapshots
+ * walked last time (same objects, same order, to the end), their merged positions are reused
+ * and only the newer snapshots are read — identical to a full walk, without a lookup per
+ * ancestor on every commit of a long history.
+ */
+function branchPositions(m: TableMetadata, headId: bigint | undefined): MergedPositions {
+  const last = lastWalks.get(m.tableUuid);
+  const chain: Snapshot[] = [];
+  let reuseFrom = -1;
+  for (const s of ancestorsOf(m, headId)) {
+    if (reuseFrom < 0 && last !== undefined && s === last.chain[0]) reuseFrom = chain.length;
+    chain.push(s);
+  }
+  let reuse = last !== undefined && reuseFrom >= 0 && chain.length - reuseFrom === last.chain.length;
+  for (let k = 0; reuse && k < last!.chain.length; k++) if (chain[reuseFrom + k] !== last!.chain[k]) reuse = false;
+  const merged = new MergedPositions();
+  const newer = reuse ? reuseFrom : chain.length;
+  for (let i = 0; i < newer; i++) merged.take(positionsOf(chain[i]!.summary, true));
+  if (reuse) merged.takeAll(last!.merged);
+  lastWalks.delete(m.tableUuid);
+  if (lastWalks.size >= 32) lastWalks.delete(lastWalks.keys().next().value!);
+  lastWalks.set(m.tableUuid, { chain, merged });
+  return merged;
+}
+
 /**
  * The source positions of the branch whose head is `headId` merged with `own` (this commit's,
  * which win): every offsets key with all partitions any ancestor recorded (newest per
  * partition), every fingerprint key with its newest value.
  */
 export function carriedSourcePositions(m: TableMetadata, headId: bigint | undefined, own: Readonly<Record<string, string>>): Record<string, string> {
-  const offsets = new Map<string, Map<number, bigint>>();
-  const fingerprints = new Map<string, string>();
-  const take = (summary: Readonly<Record<string, string>>): void => {
-    for (const [k, v] of Object.entries(summary)) {
-      if (k.startsWith(OFFSETS_KEY_PREFIX)) {
-        let merged = offsets.get(k);
-        if (!merged) { merged = new Map(); offsets.set(k, merged); }
-        for (const [p, o] of decodeOffsets(v)) if (!merged.has(p)) merged.set(p, o);
-      } else if (k.startsWith(SOURCE_FILE_KEY_PREFIX) && !fingerprints.has(k)) {
-        fingerprints.set(k, v);
-      }
-    }
-  };
-  take(own);
-  for (const s of ancestorsOf(m, headId)) take(s.summary);
+  const merged = new MergedPositions();
+  merged.take(positionsOf(own, false)); // the caller's object, perhaps still being built: not cached
+  merged.takeAll(branchPositions(m, headId));
   const out: Record<string, string> = {};
-  for (const [k, v] of offsets) out[k] = encodeOffsets(v);
-  for (const [k, v] of fingerprints) out[k] = v;
+  for (const [k, v] of merged.offsets) out[k] = encodeOffsets(v);
+  for (const [k, v] of merged.fingerprints) out[k] = v;
   return out;
 }

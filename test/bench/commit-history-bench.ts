@@ -1,0 +1,145 @@
+// Benchmark (not a test): does a commit stay as fast when the table has a long history? One
+// process appends the same small batch (--rows rows, one data file) --commits times to one
+// table on a SQLite catalog, no snapshot expiry (superseded metadata files are deleted between
+// commits, untimed, to bound the disk used), and prints commit latency per window of
+// --window commits ending at each of --at (default: commits 1–100, 901–1,000, 4,901–5,000,
+// 9,901–10,000):
+//   commit   everything after the data file is written: manifests, manifest list, metadata
+//            JSON, catalog swap (what grows with history if anything does);
+//   catalog  the catalog's commitTable alone (metadata JSON + pointer swap);
+//   append   the whole appendRecords call (load, write the data file, commit).
+// Then pyiceberg's table.append of the same rows through the same catalog for its first
+// --py-commits commits (it is much slower; a few hundred are enough to see its trend).
+//
+//   npm run bench:commits                                   # 10,000 commits, pyiceberg 300
+//   npm run bench:commits -- --commits 2000 --at 100,1000,2000 --py-commits 0   # quick
+//   node --cpu-prof --cpu-prof-dir=/tmp/prof --import tsx test/bench/commit-history-bench.ts --py-commits 0
+//
+// pyiceberg comes from FLOE_VENV (default .venv).
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import { openCatalog } from '../../catalog/index.ts';
+import { appendRecords } from '../../src/transaction/append-records.ts';
+import { APPEND_WORKER_SCHEMA } from '../support/append-worker.ts';
+import { VENV_PYTHON } from '../support/readers.ts';
+
+const REPO = fileURLToPath(new URL('../../', import.meta.url));
+const { values: args } = parseArgs({
+  options: {
+    commits: { type: 'string', default: '10000' },
+    rows: { type: 'string', default: '10' },
+    window: { type: 'string', default: '100' },
+    at: { type: 'string', default: '100,1000,5000,10000' },
+    'py-commits': { type: 'string', default: '300' },
+    keep: { type: 'boolean', default: false },
+  },
+});
+
+interface Timing { appendMs: number; commitMs: number; catalogMs: number }
+
+function pct(xs: readonly number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]!;
+}
+const ms = (x: number): string => (x < 10 ? x.toFixed(2) : x < 100 ? x.toFixed(1) : x.toFixed(0));
+
+async function floe(warehouse: string, commits: number, rows: number): Promise<{ timings: Timing[]; cpuSeconds: number; snapshots: number }> {
+  const catalog = await openCatalog({ warehouse });
+  const id = { namespace: ['bench'], name: 'history' };
+  await catalog.createNamespace(['bench']);
+  await catalog.createTable(id, { schema: APPEND_WORKER_SCHEMA });
+  const batch = Array.from({ length: rows }, (_, i) => ({ id: `${i}`, worker: 0, batch: 0, payload: `w0-b0-r${i}` }));
+  const timings: Timing[] = [];
+  const superseded: string[] = [];
+  const cpu0 = process.cpuUsage();
+  for (let i = 0; i < commits; i++) {
+    let swapAt = 0;
+    const t0 = performance.now();
+    const r = await appendRecords(catalog, id, batch, { hooks: { beforeSwap: () => { swapAt = performance.now(); } } });
+    const t1 = performance.now();
+    timings.push({ appendMs: t1 - t0, commitMs: r.timings.commitMs, catalogMs: t1 - swapAt });
+    // Untimed: superseded metadata files go (10,000 commits would otherwise leave ~35 GB of
+    // them), as write.metadata.delete-after-commit.enabled would remove them in Iceberg Java.
+    if (superseded.length >= 2) await catalog.io.delete(superseded.shift()!);
+    superseded.push(r.table.metadataLocation);
+    if ((i + 1) % 1000 === 0) process.stderr.write(`  floe: ${i + 1} commits, last commit ${ms(r.timings.commitMs)} ms\n`);
+  }
+  const cpu = process.cpuUsage(cpu0);
+  const snapshots = (await catalog.loadTable(id)).metadata.snapshots.length;
+  await catalog.close();
+  return { timings, cpuSeconds: (cpu.user + cpu.system) / 1e6, snapshots };
+}
+
+async function pyiceberg(warehouse: string, commits: number, rows: number): Promise<number[]> {
+  const catalog = await openCatalog({ warehouse });
+  await catalog.createTable({ namespace: ['bench'], name: 'py' }, { schema: APPEND_WORKER_SCHEMA });
+  await catalog.close();
+  const script = path.join(REPO, 'test/bench/catalog_commit_pyiceberg.py');
+  const p = spawn(VENV_PYTHON, [script, 'sqlite', `sqlite:///${path.join(warehouse, 'catalog.db')}`, `file://${warehouse}`, 'bench.py', String(commits), String(rows)],
+    { cwd: REPO, stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  p.stdout.setEncoding('utf8').on('data', (d: string) => { out += d; });
+  const code = await new Promise<number | null>((resolve) => p.on('close', resolve));
+  if (code !== 0) throw new Error(`pyiceberg exited with ${code}`);
+  return (JSON.parse(out.trim().split('\n').filter((l) => l.startsWith('{')).pop()!) as { latencies: number[] }).latencies;
+}
+
+function windows(total: number): { from: number; to: number }[] {
+  const width = Number(args.window);
+  return args.at!.split(',').map(Number).filter((end) => end <= total).map((end) => ({ from: Math.max(1, end - width + 1), to: end }));
+}
+
+async function main(): Promise<void> {
+  const commits = Number(args.commits);
+  const rows = Number(args.rows);
+  const pyCommits = Math.min(Number(args['py-commits']), commits);
+  const havePython = pyCommits > 0 && existsSync(VENV_PYTHON);
+  console.log(`commit-history benchmark: ${commits.toLocaleString('en-US')} appends of ${rows} rows, SQLite catalog, no expiry`
+    + `${havePython ? `; pyiceberg ${pyCommits} appends` : pyCommits > 0 ? ` (pyiceberg skipped: no ${VENV_PYTHON}; set FLOE_VENV)` : ''}`
+    + `; node ${process.version}, ${os.cpus().length} cores, load ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'floe-bench-history-'));
+  try {
+    const f = await floe(dir, commits, rows);
+    const py = havePython ? await pyiceberg(dir, pyCommits, rows) : [];
+    const row = (cells: string[]): string => cells.map((c, i) => (i === 0 ? c.padEnd(15) : c.padStart(11))).join(' ');
+    console.log(`\nfloe: ${f.snapshots} snapshots at the end, CPU ${f.cpuSeconds.toFixed(1)} s; latencies in ms`);
+    console.log(row(['commits', 'commit p50', 'commit p99', 'commit max', 'catalog p50', 'catalog p99', 'append p50', 'append p99']));
+    for (const w of windows(commits)) {
+      const t = f.timings.slice(w.from - 1, w.to);
+      const c = t.map((x) => x.commitMs);
+      const k = t.map((x) => x.catalogMs);
+      const a = t.map((x) => x.appendMs);
+      console.log(row([`${w.from}–${w.to}`, ms(pct(c, 50)), ms(pct(c, 99)), ms(Math.max(...c)), ms(pct(k, 50)), ms(pct(k, 99)), ms(pct(a, 50)), ms(pct(a, 99))]));
+    }
+    const slowest = f.timings.map((t, i) => ({ i: i + 1, ms: t.commitMs })).sort((a, b) => b.ms - a.ms).slice(0, 8);
+    console.log(`slowest commits: ${slowest.map((x) => `#${x.i} ${ms(x.ms)}`).join(', ')}`);
+    const first = windows(commits)[0];
+    const last = windows(commits).at(-1);
+    if (first && last && last !== first) {
+      const p50 = (w: { from: number; to: number }): number => pct(f.timings.slice(w.from - 1, w.to).map((x) => x.commitMs), 50);
+      console.log(`commit p50 ${last.from}–${last.to} / ${first.from}–${first.to}: ×${(p50(last) / p50(first)).toFixed(2)}`);
+    }
+    if (py.length > 0) {
+      console.log(`\npyiceberg table.append, same rows, same catalog (append latency, ms)`);
+      console.log(row(['commits', 'append p50', 'append p99', 'append max', 'floe app p50', 'floe/py p50']));
+      const width = Number(args.window);
+      for (let from = 1; from <= py.length; from += width) {
+        const to = Math.min(py.length, from + width - 1);
+        const p = py.slice(from - 1, to);
+        const fl = f.timings.slice(from - 1, to).map((x) => x.appendMs);
+        console.log(row([`${from}–${to}`, ms(pct(p, 50)), ms(pct(p, 99)), ms(Math.max(...p)), ms(pct(fl, 50)), `×${(pct(fl, 50) / pct(p, 50)).toFixed(3)}`]));
+      }
+    }
+    console.log(`\nload after: ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+    console.log(`reproduce: npm run bench:commits -- --commits ${commits} --rows ${rows} --window ${args.window} --at ${args.at} --py-commits ${args['py-commits']}`);
+  } finally {
+    if (args.keep) console.log(`kept ${dir}`);
+    else rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
