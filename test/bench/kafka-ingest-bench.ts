@@ -92,7 +92,7 @@ async function main(): Promise<void> {
   await catalog.createNamespace(['bench']);
   const config = (name: string, topic: string, batch: Record<string, unknown>) => {
     const f = path.join(dir, `${name}.json`);
-    writeFileSync(f, JSON.stringify({ source: { type: 'kafka', brokers, groupId: `g-${topic}` }, routes: [{ topic, table: `bench.${name}`, capture: { timestamp: 'kafka_ts' } }], batch }));
+    writeFileSync(f, JSON.stringify({ source: { type: 'kafka', brokers, groupId: `g-${name}` }, routes: [{ topic, table: `bench.${name}`, capture: { timestamp: 'kafka_ts' } }], batch }));
     return f;
   };
   try {
