@@ -179,6 +179,9 @@ export class TableIngestor {
     this.batcher.add(rec, rec.bytes);
   }
 
+  /** The source has (or has not) caught up: a batch old enough is flushed early. */
+  setCaughtUp(caughtUp: boolean): void { this.batcher.setCaughtUp(caughtUp); }
+
   flush(reason: FlushReason = 'shutdown'): Promise<void> { return this.batcher.flush(reason); }
   close(): Promise<void> { return this.batcher.close(); }
 
