@@ -7,9 +7,9 @@
 //     commit time of the snapshot that added it minus the message's Kafka timestamp.
 //
 //   npm run kafka:up && node --import tsx test/bench/kafka-ingest-bench.ts [--messages 200000] [--procs 1,2] [--repeat 1] [--fresh-seconds 60] [--rate 2000]
-//   (--fresh-seconds 0 skips the freshness part)
+//   (--fresh-seconds 0 skips the freshness part; --source '{"fetchMaxWaitMs":5000}' adds source keys)
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -28,6 +28,8 @@ const { values: args } = parseArgs({ options: {
   rate: { type: 'string', default: '2000' },
   procs: { type: 'string', default: '1,2' },
   repeat: { type: 'string', default: '1' },
+  /** Extra keys for the ingest config's source, as JSON, e.g. '{"fetchMaxBytes":52428800}'. */
+  source: { type: 'string', default: '{}' },
 } });
 const REPO = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
 const SCHEMA = schemaFromJson({ type: 'struct', fields: [
@@ -60,9 +62,10 @@ async function stopAll(ws: ChildProcess[]): Promise<void> {
 
 /** The peer: a bare kafkajs consumer (kafkajs defaults but for a 500 ms fetch wait, so that
  * its end is not a 5 s idle fetch) that JSON.parses every value; msgs/s from start to the last. */
-async function bareKafkajs(brokers: string[], topic: string, n: number): Promise<number> {
+async function bareKafkajs(brokers: string[], topic: string, n: number): Promise<{ rate: number; perCpuSecond: number }> {
   const consumer = kafkaClient(brokers, 'bare-kafkajs').consumer({ groupId: `bare-${topic}-${Date.now()}`, maxWaitTimeInMs: 500 });
   const t0 = Date.now();
+  const cpu0 = process.cpuUsage();
   let seen = 0;
   let bytes = 0;
   let resolveDone!: () => void;
@@ -76,9 +79,16 @@ async function bareKafkajs(brokers: string[], topic: string, n: number): Promise
   } });
   await done;
   const secs = (Date.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
   await consumer.disconnect();
   if (bytes !== seen) throw new Error('bare consumer parsed a value without an id');
-  return n / secs;
+  return { rate: n / secs, perCpuSecond: n / ((cpu.user + cpu.system) / 1e6) };
+}
+
+/** CPU seconds (user + system, all threads) a child process has used so far (Linux /proc). */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ 100)
 }
 
 const load = () => os.loadavg().map((x) => x.toFixed(2)).join(' ');
@@ -92,7 +102,7 @@ async function main(): Promise<void> {
   await catalog.createNamespace(['bench']);
   const config = (name: string, topic: string, batch: Record<string, unknown>) => {
     const f = path.join(dir, `${name}.json`);
-    writeFileSync(f, JSON.stringify({ source: { type: 'kafka', brokers, groupId: `g-${name}` }, routes: [{ topic, table: `bench.${name}`, capture: { timestamp: 'kafka_ts' } }], batch }));
+    writeFileSync(f, JSON.stringify({ source: { type: 'kafka', brokers, groupId: `g-${name}`, ...JSON.parse(args.source) as Record<string, unknown> }, routes: [{ topic, table: `bench.${name}`, capture: { timestamp: 'kafka_ts' } }], batch }));
     return f;
   };
   try {
@@ -109,12 +119,26 @@ async function main(): Promise<void> {
         const loadBefore = load();
         const t0 = Date.now();
         const ws = Array.from({ length: procs }, () => startWorker(dir, cfg));
-        while ((await total(catalog, name)) < n) await sleep(200);
+        const cpuOf = () => ws.reduce((sum, w) => sum + cpuSeconds(w.pid!), 0);
+        // Steady state: from the first commit to the last (start-up, module loading and the
+        // group join left out), in wall-clock and in the workers' CPU seconds — the latter
+        // barely moves with the machine's load, which wall-clock does.
+        let first: { at: number; cpu: number; records: number } | undefined;
+        for (;;) {
+          const got = await total(catalog, name);
+          if (got > 0 && !first) first = { at: Date.now(), cpu: cpuOf(), records: got };
+          if (got >= n) break;
+          await sleep(100);
+        }
         const secs = (Date.now() - t0) / 1000;
+        const steady = first && first.records < n ? { rate: (n - first.records) / ((Date.now() - first.at) / 1000), perCpuSecond: (n - first.records) / (cpuOf() - first.cpu) } : undefined;
         await stopAll(ws);
         const floe = n / secs;
         const bare = await bareKafkajs(brokers, topic, n);
-        console.log(`Kafka → table, ${procs} process(es), run ${rep}: ${n} msgs of ~1 KB in ${secs.toFixed(1)} s (incl. start-up and group join) = ${floe.toFixed(0)} records/s, ${(n * 1000 / secs / 1024 / 1024).toFixed(1)} MB/s; bare kafkajs (JSON.parse only) ${bare.toFixed(0)} msgs/s; floe/bare ${(floe / bare).toFixed(3)}; load ${loadBefore} → ${load()}`);
+        console.log(`Kafka → table, ${procs} process(es), run ${rep}: ${n} msgs of ~1 KB in ${secs.toFixed(1)} s (incl. start-up and group join) = ${floe.toFixed(0)} records/s, ${(n * 1000 / secs / 1024 / 1024).toFixed(1)} MB/s`
+          + `${steady ? `; steady ${steady.rate.toFixed(0)} msgs/s, ${steady.perCpuSecond.toFixed(0)} msgs per CPU-second` : ''}`
+          + `; bare kafkajs (JSON.parse only) ${bare.rate.toFixed(0)} msgs/s, ${bare.perCpuSecond.toFixed(0)} msgs per CPU-second`
+          + `; floe/bare ${(floe / bare.rate).toFixed(3)} (wall), ${steady ? (steady.perCpuSecond / bare.perCpuSecond).toFixed(3) : '-'} (CPU); load ${loadBefore} → ${load()}`);
       }
     }
 
