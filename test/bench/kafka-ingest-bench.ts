@@ -48,7 +48,9 @@ function message(i: number): { key: string; value: string } {
 }
 
 function startWorker(warehouse: string, cfg: string): ChildProcess {
-  return spawn(process.execPath, [path.join(REPO, 'bin/floe.js'), '--warehouse', warehouse, 'ingest', '--config', cfg], { stdio: 'ignore' });
+  // FLOE_BENCH_WORKER_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' profiles the workers.
+  const nodeArgs = process.env.FLOE_BENCH_WORKER_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  return spawn(process.execPath, [...nodeArgs, path.join(REPO, 'bin/floe.js'), '--warehouse', warehouse, 'ingest', '--config', cfg], { stdio: 'ignore' });
 }
 
 async function total(catalog: Catalog, name: string): Promise<number> {
