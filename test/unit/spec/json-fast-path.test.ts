@@ -59,6 +59,13 @@ describe('parseJsonExact fast path', () => {
     }), { numRuns: 3000 });
   });
 
+  test('equals the exact path on long texts (≥ 4 KiB: a digit-run scan picks the path first)', () => {
+    const long = fc.tuple(document, fc.constantFrom(' ', 'x', '1', '12345678901234567')).map(([d, pad]) => `[${d}, "${pad.repeat(Math.ceil(4100 / pad.length))}"]`);
+    fc.assert(fc.property(long, (text) => {
+      assert.deepStrictEqual(outcome(parseJsonExact, text), outcome(parseJsonExactSlow, text));
+    }), { numRuns: 500 });
+  });
+
   test('equals the exact path on broken texts (same error, same message)', () => {
     const broken = fc.tuple(document, fc.nat(), fc.constantFrom('', '"', ',', '}', '-', '00', 'e', '\\', '1e999'))
       .map(([text, at, junk]) => { const i = at % (text.length + 1); return text.slice(0, i) + junk + text.slice(i + 1); });
