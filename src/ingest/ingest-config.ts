@@ -65,6 +65,18 @@ export const ingestConfigSchema = z.object({
       /** Kafka's session.timeout.ms: how long a member that stopped heartbeating (a crashed
        * process) keeps its partitions before the group rebalances them. */
       sessionTimeoutMs: z.number().int().positive().default(30_000),
+      /** Kafka's fetch.max.wait.ms: how long the broker holds a fetch that has less than
+       * fetchMinBytes to return. kafkajs's own default (5 s) also became the idle gap after
+       * every backpressure pause: 500 ms is Java's default. */
+      fetchMaxWaitMs: z.number().int().min(0).default(500),
+      /** Kafka's fetch.min.bytes: the least data a fetch waits for (up to fetchMaxWaitMs). */
+      fetchMinBytes: z.number().int().positive().default(1),
+      /** Kafka's fetch.max.bytes: the most data one fetch returns, over all partitions (a
+       * partition's first batch is returned even if larger). kafkajs's default, 10 MiB (Java's
+       * is 50 MiB): fetched data sits in memory beside the batch buffer. */
+      fetchMaxBytes: z.number().int().positive().default(10 * 1024 * 1024),
+      /** Kafka's max.partition.fetch.bytes: the most data a fetch returns per partition. */
+      maxPartitionFetchBytes: z.number().int().positive().default(4 * 1024 * 1024),
     }).strict(),
     /** A file resumes at the position its commits recorded (ingest/file-source.ts); `-` reads
      * stdin, which cannot be resumed: a rerun appends every line again. */
@@ -85,6 +97,10 @@ export const ingestConfigSchema = z.object({
   }).strict()).min(1),
   batch: z.object({
     windowMs: z.number().int().positive().default(10_000),
+    /** Flush the open batch before its window ends once the Kafka consumer has caught up (no
+     * message left to fetch on any partition it last fetched) and the batch is at least this
+     * old. Default: half the window. Set it to windowMs or more to always wait out the window. */
+    caughtUpFlushMs: z.number().int().min(0).optional(),
     maxRecords: z.number().int().positive().default(100_000),
     maxBytes: z.number().int().positive().default(128 * 1024 * 1024),
     bufferLimitBytes: z.number().int().positive().optional(),
@@ -122,6 +138,9 @@ export const ingestConfigSchema = z.object({
       ctx.addIssue({ code: 'custom', path: ['routes', i, 'capture'], message: 'capture is not supported with Debezium upserts: the row written is the event\'s after image, which Kafka metadata cannot be added to' });
     }
   });
+  if (c.source.type === 'kafka' && c.source.fetchMinBytes > c.source.fetchMaxBytes) {
+    ctx.addIssue({ code: 'custom', path: ['source', 'fetchMinBytes'], message: `must not exceed fetchMaxBytes (${c.source.fetchMaxBytes}): a fetch could never be satisfied before fetchMaxWaitMs` });
+  }
   const a = c.batch.adaptive;
   if (a && (a.minWindowMs > c.batch.windowMs || a.maxWindowMs < c.batch.windowMs)) {
     ctx.addIssue({ code: 'custom', path: ['batch', 'adaptive'], message: 'minWindowMs ≤ windowMs ≤ maxWindowMs must hold' });

@@ -41,6 +41,7 @@ export async function startIngest(catalog: Catalog, cfg: IngestConfig, opts: { l
     maxBytes: cfg.batch.maxBytes,
     bufferLimitBytes: cfg.batch.bufferLimitBytes ?? 2 * cfg.batch.maxBytes,
     ...(cfg.batch.adaptive ? { adaptive: cfg.batch.adaptive } : {}),
+    ...(cfg.batch.caughtUpFlushMs !== undefined ? { caughtUpFlushMs: cfg.batch.caughtUpFlushMs } : {}),
   };
   // An upsert route needs a key: refused before anything is opened or created.
   for (const route of cfg.routes) {
@@ -177,6 +178,7 @@ export async function startIngest(catalog: Catalog, cfg: IngestConfig, opts: { l
   if (cfg.source.type === 'kafka') {
     kafka = new KafkaSource({
       brokers: cfg.source.brokers, groupId: cfg.source.groupId, clientId: cfg.source.clientId, fromBeginning: cfg.source.fromBeginning, sessionTimeoutMs: cfg.source.sessionTimeoutMs,
+      fetch: { fetchMaxWaitMs: cfg.source.fetchMaxWaitMs, fetchMinBytes: cfg.source.fetchMinBytes, fetchMaxBytes: cfg.source.fetchMaxBytes, maxPartitionFetchBytes: cfg.source.maxPartitionFetchBytes },
       routes: ingestors.map((i) => ({ topic: i.route.topic!, ingestor: i.ingestor, ...(i.route.capture ? { capture: i.route.capture } : {}) })),
       log: (level, msg, fields) => log[level](fields ?? {}, msg),
       onLag: (topic, partition, lag) => metrics.lag.set({ topic, partition: String(partition) }, Number(lag)),

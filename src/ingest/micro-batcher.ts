@@ -3,9 +3,13 @@
 // keep arriving into the next batch meanwhile. Memory is bounded: once buffered plus in-flight
 // bytes reach `bufferLimitBytes`, `full` turns true and the source must pause until `drained`.
 // In adaptive mode the window widens while commits are slow or conflicting (backpressure from
-// the table) and narrows again when they are healthy, within its bounds.
+// the table) and narrows again when they are healthy, within its bounds. A source that knows it
+// has caught up (Kafka: nothing left to fetch) says so, and a batch at least `caughtUpFlushMs`
+// old is flushed then instead of waiting out its window: waiting would add no records, only delay.
+// A flush is a flush whatever its reason (the batch carries its offsets), so this changes batch
+// sizes and freshness, never which records are committed.
 
-export type FlushReason = 'time' | 'count' | 'bytes' | 'shutdown';
+export type FlushReason = 'time' | 'count' | 'bytes' | 'caught-up' | 'shutdown';
 
 export interface BatcherConfig {
   /** Flush after this long since the first record of a batch (default 10 s). */
@@ -16,6 +20,9 @@ export interface BatcherConfig {
   readonly maxBytes: number;
   /** Pause the source above this many buffered + in-flight bytes (default 2 × maxBytes). */
   readonly bufferLimitBytes: number;
+  /** Flush early once the source has caught up and the batch is this old (default: half the
+   * current window; ≥ the window = never early). */
+  readonly caughtUpFlushMs?: number;
   /** Adaptive window bounds; absent = fixed window. */
   readonly adaptive?: { readonly minWindowMs: number; readonly maxWindowMs: number };
 }
@@ -43,6 +50,8 @@ export class MicroBatcher<T> {
   private inFlightBytes = 0;
   private openedAtMs = 0;
   private timer: NodeJS.Timeout | undefined;
+  private caughtUpTimer: NodeJS.Timeout | undefined;
+  private sourceCaughtUp = false;
   private chain: Promise<void> = Promise.resolve();
   private error: unknown;
   private drainWaiters: (() => void)[] = [];
@@ -72,11 +81,27 @@ export class MicroBatcher<T> {
     if (this.items.length === 0) {
       this.openedAtMs = Date.now();
       this.timer = setTimeout(() => this.startFlush('time'), this.window);
+      const early = this.caughtUpFlushMs;
+      if (early < this.window) this.caughtUpTimer = setTimeout(() => { if (this.sourceCaughtUp) this.startFlush('caught-up'); }, early);
     }
     this.items.push(item);
     this.bytes += bytes;
     if (this.items.length >= this.cfg.maxRecords) this.startFlush('count');
     else if (this.bytes >= this.cfg.maxBytes) this.startFlush('bytes');
+  }
+
+  private get caughtUpFlushMs(): number { return this.cfg.caughtUpFlushMs ?? Math.floor(this.window / 2); }
+
+  /**
+   * The source tells whether it has caught up (nothing more to read right now). Caught up with
+   * a batch at least caughtUpFlushMs old: flushed now (reason `caught-up`); younger: flushed
+   * when it reaches that age, unless the source has fallen behind again by then.
+   */
+  setCaughtUp(caughtUp: boolean): void {
+    this.sourceCaughtUp = caughtUp;
+    if (caughtUp && this.items.length > 0 && this.caughtUpFlushMs < this.window && Date.now() - this.openedAtMs >= this.caughtUpFlushMs) {
+      this.startFlush('caught-up');
+    }
   }
 
   /** A flush nobody awaits: its failure is kept and thrown by the next add/flush/close. */
@@ -87,6 +112,7 @@ export class MicroBatcher<T> {
   /** Starts flushing the open batch (if any); resolves when it and all earlier ones are done. */
   flush(reason: FlushReason): Promise<void> {
     if (this.timer) { clearTimeout(this.timer); this.timer = undefined; }
+    if (this.caughtUpTimer) { clearTimeout(this.caughtUpTimer); this.caughtUpTimer = undefined; }
     if (this.items.length > 0) {
       const batch: Batch<T> = { items: this.items, bytes: this.bytes, reason, openedAtMs: this.openedAtMs };
       this.items = [];

@@ -111,7 +111,21 @@ export interface TableIngestorOptions {
  * offset commit); the offsets validator only refuses overlaps with earlier commits, not within
  * one batch.
  */
-function firstDeliveries(items: SourceRecord[]): SourceRecord[] {
+export function firstDeliveries(items: SourceRecord[]): SourceRecord[] {
+  // A repeat needs an offset that does not rise within its partition; without one (every batch
+  // but those around a re-seek) the batch is returned as is, without a key string per record.
+  const last = new Map<string, Map<number, bigint>>();
+  let rising = true;
+  for (const r of items) {
+    const p = r.position;
+    if (!p) continue;
+    let parts = last.get(p.sourceId);
+    if (!parts) { parts = new Map(); last.set(p.sourceId, parts); }
+    const prev = parts.get(p.partition);
+    if (prev !== undefined && p.offset <= prev) { rising = false; break; }
+    parts.set(p.partition, p.offset);
+  }
+  if (rising) return items;
   const seen = new Set<string>();
   const out = items.filter((r) => {
     if (!r.position) return true;
@@ -180,6 +194,9 @@ export class TableIngestor {
     this.counts.received++;
     this.batcher.add(rec, rec.bytes);
   }
+
+  /** The source has (or has not) caught up: a batch old enough is flushed early. */
+  setCaughtUp(caughtUp: boolean): void { this.batcher.setCaughtUp(caughtUp); }
 
   flush(reason: FlushReason = 'shutdown'): Promise<void> { return this.batcher.flush(reason); }
   close(): Promise<void> { return this.batcher.close(); }

@@ -14,6 +14,15 @@ function parseNumberSlow(text: string): number | bigint {
 }
 
 const isDigit = (c: number): boolean => c >= 48 && c <= 57;
+const JSON_NUMBER = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
+const OVERFLOW = '\u0001x:';
+const LARGE_TEXT = 4096;
+const LONG_DIGIT_RUN = /[0-9]{16}/;
+
+function outOfRange(literal: string, at: number): SyntaxError {
+  const shown = literal.length > 40 ? `${literal.slice(0, 37)}...` : literal;
+  return new SyntaxError(`number ${shown} at position ${at} is beyond the range of a double`);
+}
 
 /**
  * Quotes every integer literal that does not fit a double exactly as "<MARK>digits", and
@@ -22,7 +31,7 @@ const isDigit = (c: number): boolean => c >= 48 && c <= 57;
  * digits, fraction, exponent): looking at its integer part alone once read the fraction of
  * `0.21432741417924794` as a second, 17-digit integer and broke the text.
  */
-function quoteBigIntegers(text: string): string {
+function quoteBigIntegers(text: string, overflows?: SyntaxError[]): string {
   let out = '';
   let last = 0;
   let inString = false;
@@ -61,8 +70,14 @@ function quoteBigIntegers(text: string): string {
           last = j;
         }
       } else if ((hasExponent || intDigits > 308) && !Number.isFinite(Number(text.slice(i, j)))) {
-        const literal = j - i > 40 ? `${text.slice(i, i + 37)}...` : text.slice(i, j);
-        throw new SyntaxError(`number ${literal} at position ${i} is beyond the range of a double`);
+        const literal = text.slice(i, j);
+        // A well-formed literal is refused only if it is kept in the value (see reviveMarked):
+        // a duplicate key that overwrites it leaves nothing out of range, and the native fast
+        // path, which sees only the value, must decide the same way.
+        if (!overflows || !JSON_NUMBER.test(literal)) throw outOfRange(literal, i);
+        overflows.push(outOfRange(literal, i));
+        out += `${text.slice(last, i)}"\\u0001x:${overflows.length - 1}"`;
+        last = j;
       }
       i = j - 1;
     }
@@ -70,15 +85,19 @@ function quoteBigIntegers(text: string): string {
   return last === 0 ? text : out + text.slice(last);
 }
 
-function reviveMarked(value: unknown): unknown {
-  if (typeof value === 'string') return value.startsWith(MARK) ? BigInt(value.slice(MARK.length)) : value;
+function reviveMarked(value: unknown, overflows: readonly SyntaxError[]): unknown {
+  if (typeof value === 'string') {
+    if (value.startsWith(MARK)) return BigInt(value.slice(MARK.length));
+    if (value.startsWith(OVERFLOW)) throw overflows[Number(value.slice(OVERFLOW.length))]!;
+    return value;
+  }
   if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) value[i] = reviveMarked(value[i]);
+    for (let i = 0; i < value.length; i++) value[i] = reviveMarked(value[i], overflows);
     return value;
   }
   if (value !== null && typeof value === 'object') {
     const o = value as Record<string, unknown>;
-    for (const k of Object.keys(o)) o[k] = reviveMarked(o[k]);
+    for (const k of Object.keys(o)) o[k] = reviveMarked(o[k], overflows);
   }
   return value;
 }
@@ -86,16 +105,75 @@ function reviveMarked(value: unknown): unknown {
 /**
  * Parses JSON; integers beyond ±2^53 become bigint, everything else stays a number. A number
  * beyond the double range is refused (SyntaxError) rather than read as Infinity.
+ *
+ * Fast path: most texts (Kafka messages, NDJSON lines) hold no number a double cannot carry,
+ * and scanning them character by character in JS cost 2–8× the native parse. So the text is
+ * parsed natively first; when every number in the result is finite and within ±(2^53 − 1), no
+ * integer literal can have been rounded (one beyond 2^53 parses to a double ≥ 2^53) and none
+ * overflowed (that gives Infinity), so the exact path would return the same value. Anything
+ * else (a large or non-finite number, a native syntax error, a marker character) takes the
+ * exact path, which then decides, and words the error, exactly as before.
  */
 export function parseJsonExact(text: string): unknown {
+  // A long text with a 16-digit run (a metadata file's 63-bit snapshot ids) would fail the
+  // check: it goes straight to the exact path instead of being parsed twice. Short texts (a
+  // Kafka message) skip this scan, which costs about as much as their native parse.
+  const likelyBig = text.length >= LARGE_TEXT && LONG_DIGIT_RUN.test(text);
+  if (!likelyBig && !text.includes('\u0001') && !text.includes('\\u0001')) {
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      return parseJsonExactSlow(text);
+    }
+    if (!hasUnsafeNumber(value)) return value;
+  }
+  return parseJsonExactSlow(text);
+}
+
+/** The exact path: big integers quoted before the native parse, revived after. */
+export function parseJsonExactSlow(text: string): unknown {
   if (text.includes('\u0001') || text.includes('\\u0001')) {
     quoteBigIntegers(text); // only for its range check
     return parse(text, null, parseNumberSlow);
   }
-  const quoted = quoteBigIntegers(text);
-  const value: unknown = JSON.parse(quoted);
+  const overflows: SyntaxError[] = [];
+  const quoted = quoteBigIntegers(text, overflows);
+  let value: unknown;
+  try {
+    value = JSON.parse(quoted);
+  } catch (err) {
+    // A broken text is refused for its first out-of-range number, if any (as before).
+    throw overflows[0] ?? err;
+  }
   // No marker was written: nothing to revive (and no walk over a deeply nested value).
-  return quoted === text ? value : reviveMarked(value);
+  return quoted === text ? value : reviveMarked(value, overflows);
+}
+
+/** Whether a parsed value holds a number that is not finite or beyond ±(2^53 − 1). Iterative:
+ * the native parser accepts nesting deeper than the call stack. */
+function hasUnsafeNumber(root: unknown): boolean {
+  if (typeof root === 'number') return !(Math.abs(root) <= Number.MAX_SAFE_INTEGER);
+  if (root === null || typeof root !== 'object') return false;
+  const stack: object[] = [root];
+  while (stack.length > 0) {
+    const node = stack.pop()!;
+    if (Array.isArray(node)) {
+      for (let i = 0; i < node.length; i++) {
+        const v: unknown = node[i];
+        if (typeof v === 'number') { if (!(Math.abs(v) <= Number.MAX_SAFE_INTEGER)) return true; }
+        else if (v !== null && typeof v === 'object') stack.push(v);
+      }
+    } else {
+      const o = node as Record<string, unknown>;
+      for (const k in o) {
+        const v = o[k];
+        if (typeof v === 'number') { if (!(Math.abs(v) <= Number.MAX_SAFE_INTEGER)) return true; }
+        else if (v !== null && typeof v === 'object') stack.push(v);
+      }
+    }
+  }
+  return false;
 }
 
 /**

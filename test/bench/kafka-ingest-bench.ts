@@ -1,12 +1,15 @@
 // Benchmark (not a test): Kafka → table through real `floe ingest` processes.
 //  1. Sustained throughput: a backlog of ~1 KB JSON messages drained by 1 and by 2 processes
 //     (records/s and MB/s from the first to the last commit).
+//     The peer, on the same topic in the same run: a bare kafkajs consumer (its own group,
+//     from the beginning) that only JSON.parses each value — the ceiling of floe's own client.
 //  2. Freshness at 10 s windows: messages produced at a steady rate; for every row,
 //     commit time of the snapshot that added it minus the message's Kafka timestamp.
 //
-//   npm run kafka:up && node --import tsx test/bench/kafka-ingest-bench.ts [--messages 200000] [--fresh-seconds 60] [--rate 2000]
+//   npm run kafka:up && node --import tsx test/bench/kafka-ingest-bench.ts [--messages 200000] [--procs 1,2] [--repeat 1] [--fresh-seconds 60] [--rate 2000]
+//   (--fresh-seconds 0 skips the freshness part; --source '{"fetchMaxWaitMs":5000}' adds source keys)
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -17,12 +20,16 @@ import { schemaFromJson } from '../../src/spec/schema.ts';
 import { branchHead } from '../../src/spec/table-metadata.ts';
 import type { Catalog } from '../../src/table/catalog.ts';
 import { manifestEntries, snapshotManifests } from '../../src/transaction/table-manifests.ts';
-import { createTopic, ensureKafka, produce, uniqueTopic } from '../support/kafka.ts';
+import { createTopic, ensureKafka, kafkaClient, produce, uniqueTopic } from '../support/kafka.ts';
 
 const { values: args } = parseArgs({ options: {
   messages: { type: 'string', default: '200000' },
   'fresh-seconds': { type: 'string', default: '60' },
   rate: { type: 'string', default: '2000' },
+  procs: { type: 'string', default: '1,2' },
+  repeat: { type: 'string', default: '1' },
+  /** Extra keys for the ingest config's source, as JSON, e.g. '{"fetchMaxBytes":52428800}'. */
+  source: { type: 'string', default: '{}' },
 } });
 const REPO = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
 const SCHEMA = schemaFromJson({ type: 'struct', fields: [
@@ -41,7 +48,9 @@ function message(i: number): { key: string; value: string } {
 }
 
 function startWorker(warehouse: string, cfg: string): ChildProcess {
-  return spawn(process.execPath, [path.join(REPO, 'bin/floe.js'), '--warehouse', warehouse, 'ingest', '--config', cfg], { stdio: 'ignore' });
+  // FLOE_BENCH_WORKER_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' profiles the workers.
+  const nodeArgs = process.env.FLOE_BENCH_WORKER_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  return spawn(process.execPath, [...nodeArgs, path.join(REPO, 'bin/floe.js'), '--warehouse', warehouse, 'ingest', '--config', cfg], { stdio: 'ignore' });
 }
 
 async function total(catalog: Catalog, name: string): Promise<number> {
@@ -53,6 +62,39 @@ async function stopAll(ws: ChildProcess[]): Promise<void> {
   await Promise.all(ws.map((w) => new Promise((r) => { w.on('exit', r); w.kill('SIGTERM'); })));
 }
 
+/** The peer: a bare kafkajs consumer (kafkajs defaults but for a 500 ms fetch wait, so that
+ * its end is not a 5 s idle fetch) that JSON.parses every value; msgs/s from start to the last. */
+async function bareKafkajs(brokers: string[], topic: string, n: number): Promise<{ rate: number; perCpuSecond: number }> {
+  const consumer = kafkaClient(brokers, 'bare-kafkajs').consumer({ groupId: `bare-${topic}-${Date.now()}`, maxWaitTimeInMs: 500 });
+  const t0 = Date.now();
+  const cpu0 = process.cpuUsage();
+  let seen = 0;
+  let bytes = 0;
+  let resolveDone!: () => void;
+  const done = new Promise<void>((r) => { resolveDone = r; });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  await consumer.run({ eachBatch: async ({ batch }) => {
+    for (const m of batch.messages) { const v = JSON.parse(m.value!.toString('utf8')) as { id: number }; bytes += v.id >= 0 ? 1 : 0; }
+    seen += batch.messages.length;
+    if (seen >= n) resolveDone();
+  } });
+  await done;
+  const secs = (Date.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  await consumer.disconnect();
+  if (bytes !== seen) throw new Error('bare consumer parsed a value without an id');
+  return { rate: n / secs, perCpuSecond: n / ((cpu.user + cpu.system) / 1e6) };
+}
+
+/** CPU seconds (user + system, all threads) a child process has used so far (Linux /proc). */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ 100)
+}
+
+const load = () => os.loadavg().map((x) => x.toFixed(2)).join(' ');
+
 const pct = (xs: number[], p: number) => xs[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
 
 async function main(): Promise<void> {
@@ -62,28 +104,48 @@ async function main(): Promise<void> {
   await catalog.createNamespace(['bench']);
   const config = (name: string, topic: string, batch: Record<string, unknown>) => {
     const f = path.join(dir, `${name}.json`);
-    writeFileSync(f, JSON.stringify({ source: { type: 'kafka', brokers, groupId: `g-${topic}` }, routes: [{ topic, table: `bench.${name}`, capture: { timestamp: 'kafka_ts' } }], batch }));
+    writeFileSync(f, JSON.stringify({ source: { type: 'kafka', brokers, groupId: `g-${name}`, ...JSON.parse(args.source) as Record<string, unknown> }, routes: [{ topic, table: `bench.${name}`, capture: { timestamp: 'kafka_ts' } }], batch }));
     return f;
   };
   try {
     const n = Number(args.messages);
-    for (const procs of [1, 2]) {
+    for (const procs of args.procs.split(',').map(Number)) {
       const topic = uniqueTopic(`tput${procs}`);
       await createTopic(brokers, topic, 6);
-      const name = `tput${procs}`;
-      await catalog.createTable({ namespace: ['bench'], name }, { schema: SCHEMA });
       process.stderr.write(`producing ${n} messages of ~1 KB to ${topic}\n`);
       for (let s = 0; s < n; s += 20_000) await produce(brokers, topic, Array.from({ length: Math.min(20_000, n - s) }, (_, k) => message(s + k)));
-      const cfg = config(name, topic, { windowMs: 5000, maxRecords: 50_000, maxBytes: 64 * 1024 * 1024 });
-      const t0 = Date.now();
-      const ws = Array.from({ length: procs }, () => startWorker(dir, cfg));
-      while ((await total(catalog, name)) < n) await sleep(200);
-      const secs = (Date.now() - t0) / 1000;
-      await stopAll(ws);
-      console.log(`Kafka → table, ${procs} process(es): ${n} msgs of ~1 KB in ${secs.toFixed(1)} s (incl. start-up and group join) = ${(n / secs).toFixed(0)} records/s, ${(n * 1000 / secs / 1024 / 1024).toFixed(1)} MB/s`);
+      for (let rep = 1; rep <= Number(args.repeat); rep++) {
+        const name = `tput${procs}_${rep}`;
+        await catalog.createTable({ namespace: ['bench'], name }, { schema: SCHEMA });
+        const cfg = config(name, topic, { windowMs: 5000, maxRecords: 50_000, maxBytes: 64 * 1024 * 1024 });
+        const loadBefore = load();
+        const t0 = Date.now();
+        const ws = Array.from({ length: procs }, () => startWorker(dir, cfg));
+        const cpuOf = () => ws.reduce((sum, w) => sum + cpuSeconds(w.pid!), 0);
+        // Steady state: from the first commit to the last (start-up, module loading and the
+        // group join left out), in wall-clock and in the workers' CPU seconds — the latter
+        // barely moves with the machine's load, which wall-clock does.
+        let first: { at: number; cpu: number; records: number } | undefined;
+        for (;;) {
+          const got = await total(catalog, name);
+          if (got > 0 && !first) first = { at: Date.now(), cpu: cpuOf(), records: got };
+          if (got >= n) break;
+          await sleep(100);
+        }
+        const secs = (Date.now() - t0) / 1000;
+        const steady = first && first.records < n ? { rate: (n - first.records) / ((Date.now() - first.at) / 1000), perCpuSecond: (n - first.records) / (cpuOf() - first.cpu) } : undefined;
+        await stopAll(ws);
+        const floe = n / secs;
+        const bare = await bareKafkajs(brokers, topic, n);
+        console.log(`Kafka → table, ${procs} process(es), run ${rep}: ${n} msgs of ~1 KB in ${secs.toFixed(1)} s (incl. start-up and group join) = ${floe.toFixed(0)} records/s, ${(n * 1000 / secs / 1024 / 1024).toFixed(1)} MB/s`
+          + `${steady ? `; steady ${steady.rate.toFixed(0)} msgs/s, ${steady.perCpuSecond.toFixed(0)} msgs per CPU-second` : ''}`
+          + `; bare kafkajs (JSON.parse only) ${bare.rate.toFixed(0)} msgs/s, ${bare.perCpuSecond.toFixed(0)} msgs per CPU-second`
+          + `; floe/bare ${(floe / bare.rate).toFixed(3)} (wall), ${steady ? (steady.perCpuSecond / bare.perCpuSecond).toFixed(3) : '-'} (CPU); load ${loadBefore} → ${load()}`);
+      }
     }
 
     // Freshness at 10 s windows.
+    if (Number(args['fresh-seconds']) <= 0) return;
     const topic = uniqueTopic('fresh');
     await createTopic(brokers, topic, 6);
     await catalog.createTable({ namespace: ['bench'], name: 'fresh' }, { schema: SCHEMA });

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { schemaFromJson } from '../../src/spec/schema.ts';
 import { branchHead } from '../../src/spec/table-metadata.ts';
+import { committedOffsets } from '../../src/ingest/source-offsets.ts';
 import type { TableIdentifier } from '../../src/table/identifier.ts';
 import { rng } from '../support/datagen.ts';
 import { createTopic, ensureKafka, kafkaUnavailable, produce, uniqueTopic } from '../support/kafka.ts';
@@ -80,7 +81,7 @@ describe('Kafka ingest', { skip }, () => {
     await createTopic(brokers, topic, 1);
     const id = { namespace: ['kafka'], name: 'flush' };
     await wh.catalog.createTable(id, { schema: SCHEMA });
-    const cfgFile = config(wh, 'flush', { topic, group: `g-${topic}`, table: 'kafka.flush', batch: { maxRecords: 100, maxBytes: 40_000, windowMs: 5000 } });
+    const cfgFile = config(wh, 'flush', { topic, group: `g-${topic}`, table: 'kafka.flush', batch: { maxRecords: 100, maxBytes: 40_000, windowMs: 5000, caughtUpFlushMs: 5000 } });
     const w = startWorker(wh, cfgFile);
     const msg = (i: number, pad = 0) => ({ key: `k${i}`, value: JSON.stringify({ id: i, payload: 'x'.repeat(pad) }) });
     await produce(brokers, topic, Array.from({ length: 100 }, (_, i) => msg(i)));             // count
@@ -100,6 +101,31 @@ describe('Kafka ingest', { skip }, () => {
     assert.equal(await totalRecords(wh, id), 122);
     const last = branchHead(t.metadata, 'main')!;
     assert.equal(last.summary[`floe.offsets.kafka/g-${topic}/${topic}`], '{"0":122}');
+  });
+
+  test('caught up: a partial batch commits once it is caughtUpFlushMs old (reason caught-up), not after its 2-minute window, each message once', async () => {
+    const topic = uniqueTopic('caughtup');
+    await createTopic(brokers, topic, 3);
+    const id = { namespace: ['kafka'], name: 'caughtup' };
+    await wh.catalog.createTable(id, { schema: SCHEMA });
+    await produce(brokers, topic, Array.from({ length: 300 }, (_, i) => ({ key: `k${i}`, value: JSON.stringify({ id: i, payload: `p${i}` }) })));
+    const w = startWorker(wh, config(wh, 'caughtup', { topic, group: `g-${topic}`, table: 'kafka.caughtup', batch: { maxRecords: 100_000, windowMs: 120_000, caughtUpFlushMs: 500 } }));
+    await waitFor(async () => (await totalRecords(wh, id)) === 300, 60_000, 'the backlog committed before the window ends');
+    await produce(brokers, topic, Array.from({ length: 30 }, (_, i) => ({ key: `k${300 + i}`, value: JSON.stringify({ id: 300 + i, payload: `p${300 + i}` }) })));
+    await waitFor(async () => (await totalRecords(wh, id)) === 330, 60_000, 'the second batch committed before the window ends');
+    w.proc.kill('SIGTERM');
+    assert.equal(await w.exited, 0, w.stderr.join(''));
+    const t = await wh.catalog.loadTable(id);
+    const reasons = t.metadata.snapshots.map((s) => s.summary['floe.flush-reason']);
+    assert.ok(reasons.length >= 2 && reasons.every((r) => r === 'caught-up'), `reasons: ${reasons.join(',')}`);
+    const rows = await readTableRows(wh.catalog, id);
+    assert.deepStrictEqual(rows.map((r) => Number(r.id)).sort((a, b) => a - b), Array.from({ length: 330 }, (_, i) => i));
+    for (const r of rows) assert.equal(r.payload, `p${Number(r.id)}`);
+    // The recorded offsets are each partition's message count: nothing skipped, nothing twice.
+    const perPartition = new Map<number, number>();
+    for (const r of rows) perPartition.set(Number(r.kafka_partition), (perPartition.get(Number(r.kafka_partition)) ?? 0) + 1);
+    const offsets = committedOffsets(t.metadata, 'main', `kafka/g-${topic}/${topic}`);
+    assert.deepStrictEqual(new Map([...offsets].map(([p, o]) => [p, Number(o)])), perPartition);
   });
 
   test('5% bad records: every good one in the table, every bad one dead-lettered, counts exact', async () => {

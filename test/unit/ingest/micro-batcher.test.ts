@@ -5,6 +5,11 @@ import { MicroBatcher, type Batch, type BatcherConfig } from '../../../src/inges
 
 const cfg = (o: Partial<BatcherConfig> = {}): BatcherConfig => ({ windowMs: 50, maxRecords: 5, maxBytes: 1000, bufferLimitBytes: 2000, ...o });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Polls until `done` (timers on a loaded machine fire late: no fixed sleep decides a test). */
+async function waitUntil(done: () => boolean, what: string, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!done()) { if (Date.now() > end) throw new Error(`timed out waiting for ${what}`); await sleep(5); }
+}
 
 describe('MicroBatcher', () => {
   test('flushes on count, bytes, time and shutdown, in order, with the reason', async () => {
@@ -72,5 +77,55 @@ describe('MicroBatcher', () => {
     outcome = { commitMs: 1, conflicts: 0 };
     for (let i = 0; i < 40; i++) { b.add(i, 1); await b.flush('count'); }
     assert.equal(b.windowMs, 20, 'floored at minWindowMs');
+  });
+
+  test('caught up: a batch at least caughtUpFlushMs old flushes at once with reason caught-up; a younger one when it reaches that age', async () => {
+    const seen: Batch<number>[] = [];
+    const b = new MicroBatcher<number>(cfg({ windowMs: 10_000, maxRecords: 100, caughtUpFlushMs: 60 }), async (batch) => { seen.push(batch); });
+    b.add(1, 1);
+    b.setCaughtUp(true);                                 // too young: waits for 60 ms, not 10 s
+    assert.equal(seen.length, 0);
+    await waitUntil(() => seen.length === 1, 'the caught-up flush');
+    assert.deepStrictEqual(seen.map((s) => [s.reason, s.items]), [['caught-up', [1]]]);
+    b.setCaughtUp(false);
+    b.add(2, 1);
+    await sleep(100);                                    // old enough, but the source is behind
+    assert.equal(seen.length, 1);
+    b.setCaughtUp(true);                                 // now caught up: flushed at once
+    await waitUntil(() => seen.length === 2, 'the second caught-up flush', 1000);
+    assert.deepStrictEqual(seen.map((s) => [s.reason, s.items]), [['caught-up', [1]], ['caught-up', [2]]]);
+    await b.close();
+  });
+
+  test('caught up: behind again before the minimum age means the batch waits (for more records or its window)', async () => {
+    const seen: Batch<number>[] = [];
+    const b = new MicroBatcher<number>(cfg({ windowMs: 300, maxRecords: 100, caughtUpFlushMs: 50 }), async (batch) => { seen.push(batch); });
+    b.setCaughtUp(true);
+    b.add(1, 1);
+    b.setCaughtUp(false);
+    await sleep(120);
+    assert.equal(seen.length, 0, 'not flushed while the source is behind');
+    await waitUntil(() => seen.length === 1, 'the time flush');
+    assert.deepStrictEqual(seen.map((s) => s.reason), ['time']);
+    await b.close();
+  });
+
+  test('caught up: the default minimum is half the window; caughtUpFlushMs ≥ windowMs never flushes early', async () => {
+    const seen: Batch<number>[] = [];
+    const half = new MicroBatcher<number>(cfg({ windowMs: 400, maxRecords: 100 }), async (batch) => { seen.push(batch); });
+    half.add(1, 1);
+    half.setCaughtUp(true);
+    await sleep(100);
+    assert.equal(seen.length, 0, 'younger than half the window');
+    await waitUntil(() => seen.length === 1, 'the caught-up flush');
+    assert.deepStrictEqual(seen.map((s) => s.reason), ['caught-up']);
+    const never = new MicroBatcher<number>(cfg({ windowMs: 200, maxRecords: 100, caughtUpFlushMs: 200 }), async (batch) => { seen.push(batch); });
+    never.add(2, 1);
+    never.setCaughtUp(true);
+    await sleep(120);
+    never.setCaughtUp(true);
+    await waitUntil(() => seen.length === 2, 'the time flush');
+    assert.deepStrictEqual(seen.map((s) => s.reason), ['caught-up', 'time']);
+    await half.close(); await never.close();
   });
 });
