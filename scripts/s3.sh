@@ -7,6 +7,7 @@
 #   bash scripts/s3.sh up               start (idempotent; builds weed on first use), wait until it takes writes
 #   bash scripts/s3.sh down [--wipe]    stop (SIGTERM, SIGKILL after a timeout); --wipe deletes the data dir
 #   bash scripts/s3.sh status           exit 0 when up and answering
+#   bash scripts/s3.sh build            build (or wait for another build of) the cached binary only
 #
 #   FLOE_S3_PORT           S3 port on 127.0.0.1 (default 18333). The other ports derive from it:
 #                          master PORT-3, volume PORT-2, filer PORT-1, admin PORT+1; gRPC each +10000
@@ -78,7 +79,8 @@ ensure_weed() {
   say "building SeaweedFS $SEAWEEDFS_VERSION from its Go module (first build takes ~10 minutes; log $CACHE/build.log)" >&2
   local t0=$SECONDS dir
   {
-    dir="$(go mod download -json "github.com/seaweedfs/seaweedfs@$SEAWEEDFS_VERSION" | jq -r .Dir)" &&
+    dir="$(go mod download -json "github.com/seaweedfs/seaweedfs@$SEAWEEDFS_VERSION" |
+      node -e 'let s = ""; process.stdin.on("data", (d) => { s += d; }).on("end", () => console.log(JSON.parse(s).Dir));')" &&
       [[ -d "$dir" ]] &&
       rm -rf "$CACHE/src" && cp -r "$dir" "$CACHE/src" && chmod -R u+w "$CACHE/src" &&
       (cd "$CACHE/src" && go build -o "$CACHE/weed.tmp" ./weed) &&
@@ -204,7 +206,8 @@ cmd_status() {
 
 case "${1:-}" in
   up) cmd_up ;;
+  build) ensure_weed; say "weed ready: $WEED" ;;
   down) shift; cmd_down "$@" ;;
   status) cmd_status ;;
-  *) die "usage: s3.sh up | down [--wipe] | status" ;;
+  *) die "usage: s3.sh up | down [--wipe] | status | build" ;;
 esac

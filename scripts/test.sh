@@ -15,6 +15,10 @@ if [[ ! -d node_modules ]] || [[ package-lock.json -nt node_modules/.package-loc
   npm ci --no-audit --no-fund
 fi
 if [[ $UNIT_ONLY == 0 ]]; then
+  # SeaweedFS (the S3 tests' server) builds from source on a fresh machine (~10 min): start it now,
+  # beside the reader set-up and the first test files; `s3.sh up` waits for it (or reports its log).
+  mkdir -p "$HOME/.cache/floe"
+  bash scripts/s3.sh build >"$HOME/.cache/floe/s3-build-bg.log" 2>&1 &
   echo "[test] interop readers (pyiceberg, DuckDB, Spark; Trino is installed by the first test that needs it)"
   bash scripts/setup-readers.sh
 fi
