@@ -161,7 +161,12 @@ export async function publishBranch(catalog: Catalog, id: TableIdentifier, o: Pu
       decided = { kind: 'fast-forward', mainAfter: pinned, published: div.branchOnly.map((s) => ({ sourceSnapshotId: s.snapshotId, snapshotId: s.snapshotId })) };
       return { updates: [mainRef(m, pinned), ...branchEnd(pinned)], requirements, attemptFiles: [] };
     }
-    if (!div.forkPoint) {
+    // A branch forked from an empty main (its oldest snapshot has no parent) shares main's empty
+    // beginning: when main's whole history is still there, all of it is what main did since the
+    // fork, and the branch re-applies on it like any other (first staged batch of a new table
+    // while another writer appends to main).
+    const forkedFromEmpty = div.branchOnly[0]?.parentSnapshotId === null && div.baseOnly[0]?.parentSnapshotId === null;
+    if (!div.forkPoint && !forkedFromEmpty) {
       throw new PublishRefusedError('conflict', `cannot publish branch '${o.branch}' of ${table}: it has no history in common with main (no fork point)`);
     }
     const validator = new PublishValidator({ io: catalog.io, meta: m, table, branch: o.branch, mainSince: div.baseOnly });

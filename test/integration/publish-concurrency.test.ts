@@ -19,9 +19,15 @@ const PROPS = { 'commit.retry.num-retries': '100', 'commit.retry.min-wait-ms': '
 const BATCHES = 12;
 const SIZE = 20;
 
+/** Each publisher pauses between staging and publishing longer than the direct appender's interval,
+ * and both run for seconds, so main moves under publishes whatever the machine's speed (with faster
+ * commits every publish had become a fast-forward: the re-apply path went untested). */
+const PUBLISH_GAP_MS = '150';
+const APPEND_INTERVAL_MS = '100';
+
 function runPublisher(wh: TestWarehouse, table: string, worker: number, branch: string): Promise<{ published: string[]; code: number | null; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', WORKER, wh.dir, table, String(worker), branch, String(BATCHES), String(SIZE)], { cwd: REPO_ROOT });
+    const child = spawn(process.execPath, ['--import', 'tsx', WORKER, wh.dir, table, String(worker), branch, String(BATCHES), String(SIZE)], { cwd: REPO_ROOT, env: { ...process.env, PUBLISH_GAP_MS } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
@@ -44,7 +50,7 @@ describe('two publishers and a direct appender', () => {
     const [p1, p2, direct] = await Promise.all([
       runPublisher(wh, 'pc.t', 1, 'audit-1'),
       runPublisher(wh, 'pc.t', 2, 'audit-2'),
-      runAppendWorker(wh, 'pc.t', 3, BATCHES, SIZE, 0, undefined, { APPEND_INTERVAL_MS: '20' }),
+      runAppendWorker(wh, 'pc.t', 3, BATCHES, SIZE, 0, undefined, { APPEND_INTERVAL_MS }),
     ]);
     assert.equal(p1.code, 0, p1.stderr);
     assert.equal(p2.code, 0, p2.stderr);

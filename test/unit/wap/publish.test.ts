@@ -102,6 +102,17 @@ describe('publishBranch', () => {
     assert.equal((await live(wh)).length, 3 + 3 + 3 + 2 + 3);
   });
 
+  test('a branch forked from an EMPTY main re-applies on the main another writer filled since (before: refused, no fork point)', async () => {
+    const t = { namespace: ['t'], name: 'fresh' };
+    await wh.catalog.createTable(t, { schema: SCHEMA, properties: { 'commit.retry.min-wait-ms': '1', 'commit.retry.max-wait-ms': '5' } });
+    await appendRecords(wh.catalog, t, rows(10), { branch: 'b' });
+    await appendRecords(wh.catalog, t, rows(100, 2, 'm'));
+    const r = await publishBranch(wh.catalog, t, { branch: 'b', metrics: quietMetrics() });
+    assert.equal(r.kind, 'reapplied');
+    const got = (await readLiveRows(wh.catalog, t)).map((x) => `${x.id}:${x.v}`).sort();
+    assert.deepEqual(got, [...rows(10), ...rows(100, 2, 'm')].map((x) => `${x.id}:${x.v}`).sort());
+  });
+
   test('dropBranch removes the branch and its audit record in the same commit', async () => {
     await appendRecords(wh.catalog, ID, rows(10), { branch: 'b' });
     await appendRecords(wh.catalog, ID, rows(100, 2, 'm'));
