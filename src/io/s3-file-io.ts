@@ -148,10 +148,10 @@ export class S3FileIO implements FileIO {
     }
   }
 
+  /** No existence check up front: the conditional PutObject or multipart completion refuses an
+   * existing object at close (a HEAD per data file would only add a round trip to every write). */
   async createNew(uri: string): Promise<OutputFile> {
-    const loc = parseS3Uri(uri);
-    if (await this.exists(uri)) throw new AlreadyExistsError(`file already exists: ${uri}`);
-    return createMultipartOutput(this, loc, uri);
+    return createMultipartOutput(this, parseS3Uri(uri), uri);
   }
 
   /** Size and ETag of an object, or undefined when it does not exist. */
