@@ -67,7 +67,7 @@ export class RestHttp {
     let res: Response;
     try {
       res = await fetch(url, {
-        method, headers, body: body === undefined ? undefined : stringifyJsonExact(body),
+        method, headers, ...(body === undefined ? {} : { body: stringifyJsonExact(body) }),
         signal: AbortSignal.timeout(this.timeoutMs),
       });
     } catch (err) {

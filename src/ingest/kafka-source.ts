@@ -10,12 +10,12 @@ import type { SourceRecord, TableIngestor } from './table-ingestor.ts';
 
 /** Columns that receive Kafka metadata (Kafka Connect's "record metadata" idea). */
 export interface KafkaCapture {
-  readonly key?: string;
-  readonly topic?: string;
-  readonly partition?: string;
-  readonly offset?: string;
-  readonly timestamp?: string;
-  readonly headers?: string;
+  readonly key?: string | undefined;
+  readonly topic?: string | undefined;
+  readonly partition?: string | undefined;
+  readonly offset?: string | undefined;
+  readonly timestamp?: string | undefined;
+  readonly headers?: string | undefined;
 }
 
 export interface KafkaRoute { readonly topic: string; readonly ingestor: TableIngestor; readonly capture?: KafkaCapture }

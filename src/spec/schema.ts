@@ -100,10 +100,10 @@ function indexFields(
 // ---------- JSON form ----------
 
 type TypeJson = string | StructJson | ListJson | MapJson;
-interface FieldJson { id?: number; name: string; required: boolean; type: TypeJson; doc?: string }
+interface FieldJson { id?: number | undefined; name: string; required: boolean; type: TypeJson; doc?: string | undefined }
 interface StructJson { type: 'struct'; fields: FieldJson[] }
-interface ListJson { type: 'list'; 'element-id'?: number; 'element-required': boolean; element: TypeJson }
-interface MapJson { type: 'map'; 'key-id'?: number; key: TypeJson; 'value-id'?: number; 'value-required': boolean; value: TypeJson }
+interface ListJson { type: 'list'; 'element-id'?: number | undefined; 'element-required': boolean; element: TypeJson }
+interface MapJson { type: 'map'; 'key-id'?: number | undefined; key: TypeJson; 'value-id'?: number | undefined; 'value-required': boolean; value: TypeJson }
 
 const typeJson: z.ZodType<TypeJson> = z.lazy(() => z.union([
   z.string(),

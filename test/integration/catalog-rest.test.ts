@@ -150,7 +150,7 @@ describe('REST catalog: lost answers on commit', () => {
     let lostCommits = 0;
     const proxy = await fakeServer((req, body, res) => {
       void (async () => {
-        const upstream = await fetch(`${s.uri}${req.url}`, { method: req.method, headers: { 'Content-Type': 'application/json' }, ...(body ? { body } : {}) });
+        const upstream = await fetch(`${s.uri}${req.url}`, { method: req.method ?? 'GET', headers: { 'Content-Type': 'application/json' }, ...(body ? { body } : {}) });
         const text = await upstream.text();
         const isCommit = req.method === 'POST' && req.url === '/v1/namespaces/lost/tables/t';
         if (isCommit && lose !== undefined && upstream.status === 200) {

@@ -156,7 +156,7 @@ export async function produce(brokers: string[], topic: string, messages: readon
       for (let i = start; i < end; i++) {
         const m = messages[i]!;
         // One object shape for every message (partition undefined = partitioner decides).
-        chunk[i - start] = { key: m.key ?? null, value: m.value, partition: m.partition };
+        chunk[i - start] = { key: m.key ?? null, value: m.value, partition: m.partition as number };
       }
       await producer.sendBatch({ topicMessages: [{ topic, messages: chunk }], acks: -1, timeout: 30_000 });
     }

@@ -86,8 +86,8 @@ export interface TrinoResult {
   rows: unknown[][];
   /** The final `stats` object (processedRows, processedBytes, …). */
   stats: Record<string, unknown>;
-  updateType?: string;
-  updateCount?: number;
+  updateType?: string | undefined;
+  updateCount?: number | undefined;
 }
 
 export class TrinoQueryError extends Error {
