@@ -1,0 +1,2 @@
+// `floe/ingest`: micro-batching ingest from Kafka or NDJSON into Iceberg tables.
+export { TableIngestor } from '../src/ingest/table-ingestor.ts';
