@@ -148,7 +148,24 @@ await catalog.close();
     },
     files: ['main.ts'],
   }));
-  run(process.execPath, [path.join(REPO, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], { cwd: app });
+  const tsc = path.join(REPO, 'node_modules/typescript/bin/tsc');
+  run(process.execPath, [tsc, '-p', 'tsconfig.json'], { cwd: app });
+  // The declarations are real types, not `any`: a wrong use of a result does not compile.
+  writeFileSync(path.join(app, 'wrong.ts'), `
+import { appendRecords, openCatalog } from 'floe';
+import { compactTable } from 'floe/compaction';
+const catalog = await openCatalog({ warehouse: 'unused' });
+const records: string = (await appendRecords(catalog, { namespace: ['shop'], name: 'orders' }, [])).records;
+const files: string = (await compactTable(catalog, { namespace: ['shop'], name: 'orders' })).rewrittenFiles;
+export { records, files };
+`);
+  const typed = spawnSync(process.execPath, [tsc, '--noEmit', '--strict', '--target', 'ES2022', '--module', 'NodeNext', '--moduleResolution', 'NodeNext', '--types', 'node',
+    '--typeRoots', `${path.join(app, 'node_modules/@types')},${path.join(REPO, 'node_modules/@types')}`, 'wrong.ts'], { cwd: app, encoding: 'utf8' });
+  assert.notEqual(typed.status, 0, 'wrong.ts must not compile');
+  assert.deepEqual(typed.stdout.trim().split('\n').map((l) => l.replace(/^wrong\.ts\(\d+,\d+\): /, '')), [
+    "error TS2322: Type 'number' is not assignable to type 'string'.",
+    "error TS2322: Type 'number' is not assignable to type 'string'.",
+  ]);
   const result = JSON.parse(run(process.execPath, [path.join(app, 'out/main.js'), warehouse], { cwd: app })) as Record<string, unknown>;
   assert.deepEqual(result, { appended: 12, rewrittenFiles: 3, addedFiles: 1, operation: 'replace', totalRecords: '12', ingestorOpen: 'function' });
 });
