@@ -21,6 +21,7 @@ import type { TableIdentifier } from '../src/table/identifier.ts';
 import { commitWithRetry, type CommitHooks } from '../src/transaction/commit-with-retry.ts';
 import { manifestEntries, snapshotManifests } from '../src/transaction/table-manifests.ts';
 import { obsoleteDeleteFiles } from './obsolete-delete-files.ts';
+import { partitionPathNamer } from './partition-names.ts';
 import { plannerConfig, planRewriteGroups, type PlannerConfig, type PlannerFile, type RewriteGroup, type RewritePlan } from './planner.ts';
 import { ReplaceDataFiles, RewriteValidationError } from '../src/transaction/replace-data-files.ts';
 import { runRewriteJob, type RewriteInput, type RewriteJob } from './rewrite-data-files.ts';
@@ -104,6 +105,7 @@ export async function compactTable(catalog: Catalog, id: TableIdentifier, opts: 
   const deletedPositions = new Map<string, number[]>();
   const plannerFiles: PlannerFile[] = [];
   const byPath = new Map<string, LiveFile>();
+  const partitionPathOf = partitionPathNamer(meta);
   for (const f of data) {
     const applicable = [
       ...deleteIndex.positionDeleteFiles(f.file, f.sequenceNumber, specOf),
@@ -114,6 +116,7 @@ export async function compactTable(catalog: Catalog, id: TableIdentifier, opts: 
     byPath.set(f.file.filePath, f);
     plannerFiles.push({
       path: f.file.filePath, specId: f.file.specId, partitionKey: partitionKey(f.file.partition),
+      partitionPath: partitionPathOf(f.file.specId, f.file.partition),
       sizeBytes: Number(f.file.fileSizeInBytes), recordCount: Number(f.file.recordCount),
       // Rows of equality deletes are only known by reading the file: they count as files.
       deleteFileCount: applicable.length, deletedRecordCount: positions?.size ?? 0,

@@ -56,7 +56,7 @@ async function allTables(catalog: Catalog): Promise<TableIdentifier[]> {
 /** Human summary of a dry run: every group with its input and expected output. */
 export function describePlan(r: CompactReport): string[] {
   const lines = r.plan.groups.map((g, i) =>
-    `  group ${i + 1}: spec ${g.specId} partition ${g.partitionKey.replaceAll('\u0000', '/') || '(unpartitioned)'}: ${g.files.length} files, ${mib(g.inputBytes)} → ~${g.expectedOutputFiles} file(s)`);
+    `  group ${i + 1}: spec ${g.specId} partition ${(g.partitionPath ?? g.partitionKey.replaceAll('\u0000', '/')) || '(unpartitioned)'}: ${g.files.length} files, ${mib(g.inputBytes)} → ~${g.expectedOutputFiles} file(s)`);
   return [`${r.table}: ${r.plan.groups.length} group(s), ${r.plan.totalInputFiles} files, ${mib(r.plan.totalInputBytes)} → ~${r.plan.totalExpectedOutputFiles} file(s)`, ...lines];
 }
 

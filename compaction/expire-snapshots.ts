@@ -10,7 +10,8 @@ import { commitUpdateWithRetry } from '../src/transaction/commit-with-retry.ts';
 import { decodeOffsets, OFFSETS_KEY_PREFIX, recordsSourcePositions } from '../src/transaction/source-positions.ts';
 import type { Catalog } from '../src/table/catalog.ts';
 import type { TableIdentifier } from '../src/table/identifier.ts';
-import { reachableFiles } from '../src/table/table-files.ts';
+import { reachableFileDetails, reachableFiles, type ReachableFile } from '../src/table/table-files.ts';
+import { comparableLocation } from '../src/table/table-location.ts';
 import { deleteExpiredFiles, droppedSnapshots } from './expired-file-cleanup.ts';
 
 export interface ExpiryOptions {
@@ -107,10 +108,45 @@ export interface ExpiryResult {
    * remove-orphans` takes them later. */
   readonly leftFiles: number;
   readonly dryRun: boolean;
+  /** A dry run's details: each snapshot that would go, and each file that would be deleted. */
+  readonly wouldExpire?: ExpiryDryRun;
+}
+
+export interface ExpiringSnapshot {
+  readonly snapshotId: bigint;
+  readonly timestampMs: number;
+  readonly operation: string;
+  /** Summary `added-records`, when the writer recorded it. */
+  readonly addedRecords: number | null;
+}
+export interface ExpiringFile extends ReachableFile { readonly uri: string }
+export interface ExpiryDryRun {
+  /** Oldest first. */
+  readonly snapshots: readonly ExpiringSnapshot[];
+  /** Bottom-up, as they would be deleted: data and delete files, manifests, manifest lists. */
+  readonly files: readonly ExpiringFile[];
+}
+
+const DELETE_ORDER: Record<ReachableFile['kind'], number> = { 'data': 0, 'position-deletes': 1, 'equality-deletes': 2, 'manifest': 3, 'manifest-list': 4 };
+
+/** What a dry run reports: the expired snapshots, and the files they reach that no kept one does. */
+function dryRunDetail(expired: readonly Snapshot[], expiredFiles: ReadonlyMap<string, ReachableFile>, keep: ReadonlySet<string>): ExpiryDryRun {
+  const kept = new Set([...keep].map(comparableLocation));
+  const files = [...expiredFiles].filter(([uri]) => !kept.has(comparableLocation(uri)))
+    .map(([uri, f]) => ({ uri, ...f }))
+    .sort((a, b) => DELETE_ORDER[a.kind] - DELETE_ORDER[b.kind] || (a.uri < b.uri ? -1 : a.uri > b.uri ? 1 : 0));
+  const snapshots = [...expired].sort((a, b) => a.timestampMs - b.timestampMs).map((s) => {
+    const added = s.summary['added-records'];
+    return {
+      snapshotId: s.snapshotId, timestampMs: s.timestampMs, operation: s.summary.operation ?? 'unknown',
+      addedRecords: added !== undefined && /^\d+$/.test(added) ? Number(added) : null,
+    };
+  });
+  return { snapshots, files };
 }
 
 export async function expireSnapshots(catalog: Catalog, id: TableIdentifier, o: ExpiryOptions & { dryRun?: boolean }): Promise<ExpiryResult> {
-  interface Planned { plan: ExpiryPlan; expireIds: Set<bigint>; expired: Snapshot[]; candidates: Set<string>; keep: Set<string> }
+  interface Planned { plan: ExpiryPlan; expireIds: Set<bigint>; expired: Snapshot[]; expiredFiles: Map<string, ReachableFile>; keep: Set<string> }
   let planned: Planned | undefined;
   const result = await commitUpdateWithRetry(catalog, id, {
     description: 'snapshot expiry',
@@ -122,7 +158,7 @@ export async function expireSnapshots(catalog: Catalog, id: TableIdentifier, o: 
       // Read every manifest list and manifest of both sides before committing: an unreadable
       // one fails here, naming the file, with nothing committed (it used to fail after the
       // commit, leaving snapshots gone and their files undeleted behind an error).
-      planned = { plan, expireIds, expired, candidates: await reachableFiles(catalog.io, expired), keep: await reachableFiles(catalog.io, kept) };
+      planned = { plan, expireIds, expired, expiredFiles: await reachableFileDetails(catalog.io, expired), keep: await reachableFiles(catalog.io, kept) };
       if (o.dryRun || (expired.length === 0 && plan.removeRefs.length === 0)) return undefined;
       const ownedProperties = plan.removeRefs.filter((r) => base.metadata.refs[r]?.type === 'branch')
         .flatMap((r) => BRANCH_PROPERTY_PREFIXES.map((p) => `${p}${r}`)).filter((k) => base.metadata.properties[k] !== undefined);
@@ -142,11 +178,14 @@ export async function expireSnapshots(catalog: Catalog, id: TableIdentifier, o: 
       };
     },
   });
-  const { plan, expireIds, expired, candidates, keep } = planned!;
+  const { plan, expireIds, expired, expiredFiles, keep } = planned!;
+  if (o.dryRun) {
+    return { expiredSnapshots: expired.length, removedRefs: plan.removeRefs, deletedFiles: 0, leftFiles: 0, dryRun: true, wouldExpire: dryRunDetail(expired, expiredFiles, keep) };
+  }
   if (!result.committed) {
     // Nothing to expire: still finish what an earlier run left when it died after its commit.
-    const cleanup = o.dryRun ? { deleted: 0, left: 0 } : await deleteExpiredFiles(catalog.io, result.table.metadata, await droppedSnapshots(catalog.io, result.table.metadata));
-    return { expiredSnapshots: expired.length, removedRefs: plan.removeRefs, deletedFiles: cleanup.deleted, leftFiles: cleanup.left, dryRun: o.dryRun ?? false };
+    const cleanup = await deleteExpiredFiles(catalog.io, result.table.metadata, await droppedSnapshots(catalog.io, result.table.metadata));
+    return { expiredSnapshots: expired.length, removedRefs: plan.removeRefs, deletedFiles: cleanup.deleted, leftFiles: cleanup.left, dryRun: false };
   }
   const after: TableMetadata = result.table.metadata;
   faultPoint('expire.after-commit');
@@ -160,7 +199,7 @@ export async function expireSnapshots(catalog: Catalog, id: TableIdentifier, o: 
   } catch {
     // The expiry is committed; deleting without knowing what the other snapshots need is not
     // safe. The next run finishes the cleanup (droppedSnapshots finds these snapshots again).
-    cleanup = { deleted: 0, left: [...candidates].filter((f) => !keep.has(f)).length };
+    cleanup = { deleted: 0, left: [...expiredFiles.keys()].filter((f) => !keep.has(f)).length };
   }
   return { expiredSnapshots: expired.length, removedRefs: plan.removeRefs, deletedFiles: cleanup.deleted, leftFiles: cleanup.left, dryRun: false };
 }

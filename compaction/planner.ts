@@ -9,6 +9,8 @@ export interface PlannerFile {
   readonly specId: number;
   /** Stable key of the partition tuple (files are only grouped within one spec + partition). */
   readonly partitionKey: string;
+  /** The partition as its folder is named (`ts_day=2026-03-01/region=eu`), for plans people read. */
+  readonly partitionPath?: string;
   readonly sizeBytes: number;
   readonly recordCount: number;
   /** Position-delete files that apply to this file, and the rows they delete. */
@@ -61,6 +63,8 @@ export function plannerConfig(opts: Partial<PlannerConfig> & { tableProperties?:
 export interface RewriteGroup {
   readonly specId: number;
   readonly partitionKey: string;
+  /** The partition as its folder is named (from the files), when the caller gave it. */
+  readonly partitionPath?: string;
   readonly files: readonly PlannerFile[];
   readonly inputBytes: number;
   readonly inputRecords: number;
@@ -130,7 +134,8 @@ export function planRewriteGroups(files: readonly PlannerFile[], cfg: PlannerCon
       if (!worthRewriting(bin, cfg)) continue;
       const inputBytes = bin.reduce((s, f) => s + f.sizeBytes, 0);
       groups.push({
-        specId: bin[0]!.specId, partitionKey: bin[0]!.partitionKey, files: bin, inputBytes,
+        specId: bin[0]!.specId, partitionKey: bin[0]!.partitionKey,
+        ...(bin[0]!.partitionPath !== undefined ? { partitionPath: bin[0]!.partitionPath } : {}), files: bin, inputBytes,
         inputRecords: bin.reduce((s, f) => s + f.recordCount, 0),
         expectedOutputFiles: expectedOutputFiles(inputBytes, cfg),
       });

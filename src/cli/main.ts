@@ -20,12 +20,13 @@ import { registerAuditCommands } from './audit-command.ts';
 import { runDemo } from './demo.ts';
 import { registerPublishCommands } from './publish-command.ts';
 import { describeTable, snapshotRows } from './describe-table.ts';
+import { describeExpiryDryRun, describeExpiryTotals, expiryDryRunJson, type ExpiryDryRunDetail } from './expire-dry-run.ts';
 import { registerRefCommands } from './ref-commands.ts';
 
 export interface CatalogOptions { warehouse: string; uri?: string; name: string; properties?: Record<string, string> }
 export interface ExpireSnapshotsCommand {
   (catalog: Catalog, id: TableIdentifier, o: { nowMs: number; olderThanMs?: number; retainLast?: number; dryRun?: boolean }):
-    Promise<{ expiredSnapshots: number; removedRefs: readonly string[]; deletedFiles: number; leftFiles?: number; dryRun: boolean }>;
+    Promise<{ expiredSnapshots: number; removedRefs: readonly string[]; deletedFiles: number; leftFiles?: number; dryRun: boolean; wouldExpire?: ExpiryDryRunDetail }>;
 }
 export interface RemoveOrphansCommand {
   (catalog: Catalog, id: TableIdentifier, o: { nowMs: number; olderThanMs?: number; dryRun?: boolean }):
@@ -320,15 +321,23 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<nu
       .description('remove old snapshots (never one a branch or tag still needs) and the files only they used')
       .option('--older-than <duration>', 'expire snapshots older than this, e.g. 5d, 12h, 30m (default: history.expire.max-snapshot-age-ms, 5 days)')
       .option('--retain-last <n>', 'keep at least the newest N snapshots of every branch (default: history.expire.min-snapshots-to-keep, 1)')
-      .option('--dry-run', 'print what would be expired, change nothing')
-      .action(async (name: string, o: { olderThan?: string; retainLast?: string; dryRun?: boolean }) => {
+      .option('--dry-run', 'change nothing: list each snapshot that would expire (id, committed-at, operation, added-records) and each file that would be deleted, with totals')
+      .option('--limit <n>', 'with --dry-run: list at most N snapshots and N files, then "… and K more"', '20')
+      .option('--json', 'with --dry-run: print every snapshot and file as one JSON document')
+      .addHelpText('after', '\nExamples:\n  floe expire-snapshots db.events --older-than 7d --retain-last 10 --dry-run\n  floe expire-snapshots db.events --older-than 7d --dry-run --json > expiry-plan.json')
+      .action(async (name: string, o: { olderThan?: string; retainLast?: string; dryRun?: boolean; limit: string; json?: boolean }) => {
+        const limit = positiveInt('--limit', o.limit)!;
+        if (o.json && !o.dryRun) throw new ValidationError('--json is only for --dry-run (a real expiry prints one summary line)');
         const r = await expire(await open(), parseTableIdentifier(name), {
           nowMs: Date.now(),
           ...(o.olderThan ? { olderThanMs: parseDuration(o.olderThan) } : {}),
           ...(o.retainLast ? { retainLast: Number(o.retainLast) } : {}),
           dryRun: o.dryRun ?? false,
         });
-        out(`${r.dryRun ? 'would expire' : 'expired'} ${r.expiredSnapshots} snapshot(s)${r.removedRefs.length ? `, removed refs ${r.removedRefs.join(', ')}` : ''}${r.dryRun ? '' : `, deleted ${r.deletedFiles} file(s)`}`
+        if (r.dryRun && r.wouldExpire && o.json) { out(expiryDryRunJson(r, r.wouldExpire)); return; }
+        if (r.dryRun && r.wouldExpire) for (const line of describeExpiryDryRun(r.wouldExpire, limit)) out(line);
+        const deleted = r.dryRun ? (r.wouldExpire ? `; would delete ${describeExpiryTotals(r.wouldExpire)}` : '') : `, deleted ${r.deletedFiles} file(s)`;
+        out(`${r.dryRun ? 'would expire' : 'expired'} ${r.expiredSnapshots} snapshot(s)${r.removedRefs.length ? `, ${r.dryRun ? 'would remove' : 'removed'} refs ${r.removedRefs.join(', ')}` : ''}${deleted}`
           + `${r.leftFiles ? `; ${r.leftFiles} freed file(s) were not deleted (run floe remove-orphans later)` : ''}`);
       });
   }
