@@ -210,7 +210,7 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<nu
     for (const t of await (await open()).listTables(parseNamespace(name))) out(identifierToString(t));
   });
   table.command('drop <table>').description('remove a table from the catalog')
-    .option('--purge', 'also delete the files its metadata references and its metadata/ folder (as Iceberg Java\'s purge; never another table\'s files)')
+    .option('--purge', 'also delete the files its metadata references and its metadata/ folder (as Iceberg Java\'s purge; never another table\'s files); on a local disk the folders this leaves empty go too')
     .action(async (name: string, o: { purge?: boolean }) => {
       const r = await (await open()).dropTable(parseTableIdentifier(name), { purge: o.purge ?? false });
       out(`dropped table ${name}${o.purge ? ` and deleted ${r.deletedFiles} file(s)` : ''}`

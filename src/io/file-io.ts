@@ -44,6 +44,13 @@ export interface FileIO {
    * (object stores) leave it out and locations compare as written.
    */
   canonicalLocation?(uri: string): Promise<string>;
+  /**
+   * Removes the empty folders at and below `prefix`, deepest first, and returns how many went
+   * (a purge's leftovers: data/, metadata/, partition folders, the table folder). A folder with
+   * any file, or with a symbolic link, stays, as does one `spare` names. Object stores have no
+   * folders and leave it out.
+   */
+  removeEmptyFolders?(prefix: string, spare?: (folder: string) => boolean | Promise<boolean>): Promise<number>;
   /** Deletes many files in few calls (S3 DeleteObjects); returns the URIs it could not delete. */
   deleteMany?(uris: readonly string[]): Promise<string[]>;
   /** Aborts multipart uploads under `prefix` started before `olderThanMs` (epoch ms) — what a

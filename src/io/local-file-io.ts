@@ -184,4 +184,35 @@ export class LocalFileIO implements FileIO {
     await walk(root);
     return out;
   }
+
+  async removeEmptyFolders(prefix: string, spare: (folder: string) => boolean | Promise<boolean> = () => false): Promise<number> {
+    let removed = 0;
+    // True when `dir` is gone (removed here, or by someone else meanwhile).
+    const prune = async (dir: string): Promise<boolean> => {
+      let entries;
+      try {
+        entries = await fs.readdir(dir, { withFileTypes: true });
+      } catch (err) {
+        if (isErrno(err, 'ENOENT')) return true;
+        if (isErrno(err, 'ENOTDIR')) return false;
+        throw new FileIOError(`cannot list ${pathToUri(dir)}: ${(err as Error).message}`, { cause: err });
+      }
+      let empty = true;
+      // Symbolic links (even to folders) count as content: a cleanup never follows one.
+      for (const e of entries) if (!(e.isDirectory() && (await prune(path.join(dir, e.name))))) empty = false;
+      if (!empty || (await spare(pathToUri(dir)))) return false;
+      try {
+        // rmdir(2) refuses a folder that is not empty: a file written meanwhile keeps its folder.
+        await fs.rmdir(dir);
+        removed++;
+        return true;
+      } catch (err) {
+        if (isErrno(err, 'ENOENT')) return true;
+        if (isErrno(err, 'ENOTEMPTY') || isErrno(err, 'EEXIST') || isErrno(err, 'EBUSY')) return false;
+        throw new FileIOError(`cannot remove folder ${pathToUri(dir)}: ${(err as Error).message}`, { cause: err });
+      }
+    };
+    await prune(uriToPath(prefix));
+    return removed;
+  }
 }
