@@ -188,7 +188,14 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<nu
       } catch (e) {
         throw new ValidationError(`cannot read schema file ${path.resolve(o.schema)}: ${errorMessage(e)}`);
       }
-      const parsed = schemaFromJson(json, { assignIds: true });
+      let parsed;
+      try {
+        parsed = schemaFromJson(json, { assignIds: true });
+      } catch (e) {
+        // Name the file: `invalid schema file /…/schema.json: field "amount": missing "required" (true or false)`.
+        if (e instanceof ValidationError) throw new ValidationError(`invalid schema file ${path.resolve(o.schema)}: ${e.message.replace(/^invalid schema: /, '')}`);
+        throw e;
+      }
       const schema = o.key === undefined ? parsed : schemaWithKey(parsed, splitColumns(o.key));
       const spec = o.partitionBy ? parsePartitionExpression(o.partitionBy, schema) : undefined;
       // A plain path becomes an absolute file: URI like the default locations (the catalog

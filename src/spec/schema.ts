@@ -2,6 +2,7 @@
 // assignment, and the identifier-field rules.
 import { z } from 'zod';
 import { ValidationError } from '../errors.ts';
+import { schemaJsonProblem } from './schema-json-problems.ts';
 import {
   isPrimitive, parsePrimitive, primitiveToString,
   type IcebergType, type NestedField, type PrimitiveType, type StructType,
@@ -134,6 +135,9 @@ export const schemaJson = z.object({
  * ids are given depth-first (a column before its children), as `floe table create` does.
  */
 export function schemaFromJson(json: unknown, opts: { assignIds?: boolean; schemaId?: number } = {}): Schema {
+  // A person's mistake first, as one line naming the field path; zod stays the backstop.
+  const problem = schemaJsonProblem(json);
+  if (problem) throw new ValidationError(`invalid schema: ${problem}`);
   const parsed = schemaJson.safeParse(json);
   if (!parsed.success) throw new ValidationError(`invalid schema: ${formatZodIssue(parsed.error)}`);
   const doc = parsed.data;
@@ -146,7 +150,7 @@ export function schemaFromJson(json: unknown, opts: { assignIds?: boolean; schem
   const convertType = (t: TypeJson, path: string): IcebergType => {
     if (typeof t === 'string') {
       const p = parsePrimitive(t);
-      if (!p) throw new ValidationError(`invalid schema: field '${path}' has unknown type '${t}'`);
+      if (!p) throw new ValidationError(`invalid schema: field "${path}" has unknown type "${t}"`);
       return p;
     }
     if (t.type === 'struct') return { kind: 'struct', fields: convertFields(t.fields, `${path}.`) };
