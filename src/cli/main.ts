@@ -188,7 +188,7 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<nu
       } catch (e) {
         throw new ValidationError(`cannot read schema file ${path.resolve(o.schema)}: ${errorMessage(e)}`);
       }
-      let parsed;
+      let parsed: ReturnType<typeof schemaFromJson>;
       try {
         parsed = schemaFromJson(json, { assignIds: true });
       } catch (e) {

@@ -2,7 +2,7 @@
 // file, are fsynced, then hard-linked into place: link(2) fails if the target exists, so a
 // file is never half-visible and never overwritten (rename(2) would silently replace it).
 import { randomUUID } from 'node:crypto';
-import { openAsBlob, promises as fs } from 'node:fs';
+import { openAsBlob, promises as fs, type Dirent } from 'node:fs';
 import path from 'node:path';
 import { AlreadyExistsError, FileIOError, NotFoundError } from '../errors.ts';
 import type { FileInfo, FileIO, OutputFile } from './file-io.ts';
@@ -189,7 +189,7 @@ export class LocalFileIO implements FileIO {
     let removed = 0;
     // True when `dir` is gone (removed here, or by someone else meanwhile).
     const prune = async (dir: string): Promise<boolean> => {
-      let entries;
+      let entries: Dirent[];
       try {
         entries = await fs.readdir(dir, { withFileTypes: true });
       } catch (err) {
