@@ -44,7 +44,11 @@ case $SUITE in
 esac
 echo "[test] ${#files[@]} test files"
 status=0
-node --import tsx --test --test-reporter=spec --test-timeout=1800000 "${files[@]}" || status=$?
+# Unit test files share nothing (no server, no fixed port): run three at a time (most of a file's
+# time is the process start-up). The other suites share servers and run one file at a time.
+concurrency=1
+[[ $SUITE == unit ]] && concurrency=3
+node --import tsx --test --test-concurrency=$concurrency --test-reporter=spec --test-timeout=1800000 "${files[@]}" || status=$?
 # On CI the Kafka broker, the Trino server, the PostgreSQL cluster, the REST catalog server and
 # the S3 server the tests started must not outlive the run; locally they stay up so the next run
 # starts fast (npm run kafka:down / trino:down / pg:down / rest:down / s3:down).
