@@ -10,6 +10,9 @@ import { parseCodec, writeParquetFile } from '../format/parquet-writer.ts';
 import { FileContent, type DataFile, type PartitionTuple } from '../spec/data-file.ts';
 import { partitionKey, partitionType, type PartitionFieldType, type PartitionSpec } from '../spec/partition-spec.ts';
 import type { Schema } from '../spec/schema.ts';
+import {
+  intProperty, PARQUET_COMPRESSION, PARQUET_ROW_GROUP_SIZE_BYTES, stringProperty, WRITE_TARGET_FILE_SIZE_BYTES,
+} from '../spec/table-properties.ts';
 import { applyTransform, partitionPathSegment } from '../spec/transforms.ts';
 import { partitionValueProblem } from './partition-value-check.ts';
 import { ValueError, parsePrimitiveValue } from './value-parsers.ts';
@@ -24,8 +27,6 @@ export interface WriteTarget {
   readonly io: FileIO;
 }
 
-export const DEFAULT_TARGET_FILE_SIZE_BYTES = 512 * 1024 * 1024;
-export const DEFAULT_ROW_GROUP_SIZE_BYTES = 128 * 1024 * 1024;
 /** Parquet bytes per byte of record JSON assumed before any file was written (zstd on
  * typical event data lands well below this, so the first files stay under the target);
  * afterwards the ratio measured on the last file is used. */
@@ -153,9 +154,9 @@ export class DataFileWriter {
   async write(records: readonly unknown[]): Promise<DataFile[]> {
     const { schema, spec, properties } = this.target;
     const fields = partitionType(spec, schema);
-    const targetSize = Number(properties['write.target-file-size-bytes'] ?? DEFAULT_TARGET_FILE_SIZE_BYTES);
-    const rowGroupSize = Number(properties['write.parquet.row-group-size-bytes'] ?? DEFAULT_ROW_GROUP_SIZE_BYTES);
-    const codec = parseCodec(properties['write.parquet.compression-codec'] ?? 'zstd');
+    const targetSize = intProperty(properties, WRITE_TARGET_FILE_SIZE_BYTES);
+    const rowGroupSize = intProperty(properties, PARQUET_ROW_GROUP_SIZE_BYTES);
+    const codec = parseCodec(stringProperty(properties, PARQUET_COMPRESSION));
     const noStatisticsColumns = noStatisticsColumnsFor(schema);
 
     // Phase 1: validate and convert everything; nothing is written if any record is bad.
