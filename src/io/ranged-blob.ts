@@ -1,6 +1,7 @@
 // A Blob-shaped view of an object whose bytes are fetched by ranged GET only when asked for:
 // Parquet readers (ours and parquet-wasm's) seek the footer and then the column chunks they
 // need, so compaction and MERGE never hold a whole remote file in memory.
+import { FileIOError } from '../errors.ts';
 import type { RandomAccessBlob } from './file-io.ts';
 
 export type RangeReader = (start: number, endExclusive: number) => Promise<Uint8Array>;
@@ -23,7 +24,7 @@ export class RangedBlob implements RandomAccessBlob {
   async arrayBuffer(): Promise<ArrayBuffer> {
     if (this.size === 0) return new ArrayBuffer(0);
     const bytes = await this.readRange(this.start, this.end);
-    if (bytes.length !== this.size) throw new Error(`ranged read returned ${bytes.length} of ${this.size} bytes`);
+    if (bytes.length !== this.size) throw new FileIOError(`ranged read returned ${bytes.length} of ${this.size} bytes`, { retryable: true });
     return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength
       ? (bytes.buffer as ArrayBuffer) : (bytes.slice().buffer as ArrayBuffer);
   }

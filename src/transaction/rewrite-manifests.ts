@@ -3,7 +3,7 @@
 // partition tuple, rolled at `commit.manifest.target-size-bytes` — so planners prune whole
 // manifests again after many small commits. Data files are never touched; delete manifests
 // are carried over unchanged.
-import { ValidationError } from '../errors.ts';
+import { InternalError, ValidationError } from '../errors.ts';
 import { splitForUuidBounds } from '../format/manifest-writer.ts';
 import type { FileIO } from '../io/file-io.ts';
 import { EntryStatus, ManifestContent, type ManifestEntry, type ManifestFile, type PartitionTuple } from '../spec/data-file.ts';
@@ -130,7 +130,7 @@ class RollingManifests {
     const path = `${this.pathPrefix}-m${this.next++}.avro`;
     const { manifests, paths } = await writeTableManifest({ io: this.io, metadata: this.meta, path, specId, entries, addedSnapshotId: this.snapshotId });
     this.written.push(...paths);
-    if (manifests.length !== 1) throw new Error(`manifest ${path} was split although its entries were split for uuid bounds`);
+    if (manifests.length !== 1) throw new InternalError(`manifest ${path} was split although its entries were split for uuid bounds`);
     return manifests[0]!;
   }
 

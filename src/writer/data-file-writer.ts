@@ -2,7 +2,7 @@
 // files rolled at `write.target-file-size-bytes`, metrics per file. Every record is
 // validated before the first byte is written, so a bad record leaves no file behind.
 import { randomUUID } from 'node:crypto';
-import { RecordValidationError } from '../errors.ts';
+import { RecordValidationError, ValidationError } from '../errors.ts';
 import { deleteAll, type FileIO } from '../io/file-io.ts';
 import { buildFileMetrics, type FileMetrics } from '../format/file-metrics.ts';
 import { parquetColumnPaths } from '../format/arrow-schema.ts';
@@ -40,8 +40,8 @@ export interface WriteStats { toArrowMs: number; parquetMs: number; ioMs: number
 interface PartitionSource { readonly f: PartitionFieldType; readonly path: readonly string[]; readonly field: string }
 
 /** A record whose partition value cannot be computed or written: the source field and why. */
-export class PartitionValueError extends Error {
-  constructor(readonly field: string, readonly reason: string) { super(reason); }
+export class PartitionValueError extends ValidationError {
+  constructor(readonly field: string, readonly reason: string) { super(reason); this.name = 'PartitionValueError'; }
 }
 
 const sourcesCache = new WeakMap<readonly PartitionFieldType[], { schema: Schema; sources: PartitionSource[] }>();
