@@ -8,7 +8,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  DecodingError, FloeError, InternalError, InvalidMetadataError, ValidationError, ValueTypeError,
+  DecodingError, FileIOError, FloeError, InternalError, InvalidMetadataError, ValidationError, ValueTypeError,
 } from '../../src/errors.ts';
 import { AvroDecodingError, AvroEncodingError } from '../../src/format/avro/avro-binary.ts';
 import { readAvroContainer, writeAvroContainer } from '../../src/format/avro/avro-container.ts';
@@ -19,6 +19,7 @@ import { applyTransform, parseTransform } from '../../src/spec/transforms.ts';
 import { MemoryFileIO } from '../../src/io/memory-file-io.ts';
 import { manifestEntries } from '../../src/transaction/table-manifests.ts';
 import { namingParquetFile } from '../../src/reader/parquet-read-errors.ts';
+import { RangedBlob } from '../../src/io/ranged-blob.ts';
 import { ValueError } from '../../src/writer/value-parsers.ts';
 import { PartitionValueError } from '../../src/writer/data-file-writer.ts';
 import { ManifestContent, type ManifestFile } from '../../src/spec/data-file.ts';
@@ -120,4 +121,10 @@ test('value and partition errors of the writer are ValidationErrors; InternalErr
   assert.deepEqual([p.field, p.reason, p.message], ['ts', 'not a timestamp', 'not a timestamp']);
   const i = new InternalError('unreachable plan 7');
   assert.deepEqual([i.kind, i.retryable, i.message], ['internal', false, 'internal error (a floe bug): unreachable plan 7']);
+});
+
+test('a short ranged read is a FileIOError naming the object (it is no longer wrapped by namingParquetFile)', async () => {
+  const blob = new RangedBlob(async (s, e) => new Uint8Array(Math.max(0, e - s - 1)), 0, 100, 's3://b/t/data/f.parquet');
+  await assert.rejects(blob.slice(90).arrayBuffer(), (e: unknown) => e instanceof FileIOError
+    && e.message === 'cannot read s3://b/t/data/f.parquet: ranged read of bytes 90-100 returned 9 of 10 bytes');
 });
