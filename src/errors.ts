@@ -44,25 +44,6 @@ export class RecordValidationError extends ValidationError {
   }
 }
 
-/** A value whose JavaScript form does not match its Iceberg type (a number where a long's
- * bigint belongs, a string for binary); readers of old partition values catch it to mean
- * "unknown" rather than fail a scan. */
-export class ValueTypeError extends ValidationError {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ValueTypeError';
-  }
-}
-
-/** Bytes that do not decode (Avro container, manifest record). Decoders see bytes only: the
- * caller that knows the file wraps it in an InvalidMetadataError naming that file. */
-export class DecodingError extends FloeError {
-  constructor(message: string, opts: { cause?: unknown } = {}) {
-    super('invalid-metadata', message, opts);
-    this.name = 'DecodingError';
-  }
-}
-
 export class InvalidMetadataError extends FloeError {
   readonly file: string;
   constructor(file: string, detail: string, opts: { cause?: unknown } = {}) {
@@ -117,6 +98,25 @@ export class InternalError extends FloeError {
   constructor(message: string, opts: { cause?: unknown } = {}) {
     super('internal', `internal error (a floe bug): ${message}`, opts);
     this.name = 'InternalError';
+  }
+}
+
+/** A value whose JavaScript form does not match its Iceberg type (a number where a long's
+ * bigint belongs, a string for binary); readers of old partition values catch it to mean
+ * "unknown" rather than fail a scan. */
+export class ValueTypeError extends ValidationError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ValueTypeError';
+  }
+}
+
+/** Bytes that do not decode (Avro container, manifest record). Decoders see bytes only: the
+ * caller that knows the file wraps it in an InvalidMetadataError naming that file. */
+export class DecodingError extends FloeError {
+  constructor(message: string, opts: { cause?: unknown } = {}) {
+    super('invalid-metadata', message, opts);
+    this.name = 'DecodingError';
   }
 }
 

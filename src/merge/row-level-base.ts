@@ -12,13 +12,13 @@ import type { Schema } from '../spec/schema.ts';
 import { currentSchema, specById, type Snapshot, type TableMetadata } from '../spec/table-metadata.ts';
 import {
   DELETE_MODE, intProperty, MERGE_MODE, stringProperty, UPDATE_MODE, WRITE_TARGET_FILE_SIZE_BYTES,
-  type RowLevelMode, type TableProperty,
+  type TableProperty,
 } from '../spec/table-properties.ts';
 import { manifestEntries, snapshotManifests } from '../transaction/table-manifests.ts';
 import { rewriteDataFiles } from '../writer/data-file-rewriter.ts';
 import { writePositionDeletes } from '../writer/position-delete-writer.ts';
 
-export type { RowLevelMode };
+export type RowLevelMode = 'merge-on-read' | 'copy-on-write';
 export type RowLevelCommand = 'merge' | 'update' | 'delete';
 
 const MODE_PROPERTY: Readonly<Record<RowLevelCommand, TableProperty<string>>> = { merge: MERGE_MODE, update: UPDATE_MODE, delete: DELETE_MODE };

@@ -69,7 +69,6 @@ export const WRITE_AUDIT_PUBLISH_ENABLED = prop('write.wap.enabled', false);
 /** Flink's upsert mode: equality deletes by the identifier fields, no read of the table. */
 export const UPSERT_ENABLED = prop('write.upsert.enabled', false);
 
-export type RowLevelMode = 'merge-on-read' | 'copy-on-write';
 /** floe defaults to merge-on-read where Iceberg defaults to copy-on-write: floe's row-level
  * commands run per streaming micro-batch, and copy-on-write would rewrite whole files each time. */
 export const MERGE_MODE = prop<string>('write.merge.mode', 'merge-on-read');
