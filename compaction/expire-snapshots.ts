@@ -4,7 +4,8 @@
 // positions), every live tag keeps its snapshot — then one
 // commit removes them, and only files that no remaining snapshot reaches are deleted.
 import { faultPoint } from '../src/fault-points.ts';
-import { ancestorsOf, branchBase, MAIN_BRANCH, propertyInt, type Snapshot, type TableMetadata } from '../src/spec/table-metadata.ts';
+import { ancestorsOf, branchBase, MAIN_BRANCH, type Snapshot, type TableMetadata } from '../src/spec/table-metadata.ts';
+import { intProperty, MAX_REF_AGE_MS, MAX_SNAPSHOT_AGE_MS, MIN_SNAPSHOTS_TO_KEEP } from '../src/spec/table-properties.ts';
 import { BRANCH_PROPERTY_PREFIXES, RESERVED_REF_PREFIX } from '../src/transaction/manage-refs.ts';
 import { commitUpdateWithRetry } from '../src/transaction/commit-with-retry.ts';
 import { decodeOffsets, OFFSETS_KEY_PREFIX, recordsSourcePositions } from '../src/transaction/source-positions.ts';
@@ -58,9 +59,9 @@ export function quarantineHoldsOffsets(m: TableMetadata, name: string): boolean 
 }
 
 export function planSnapshotExpiry(m: TableMetadata, o: ExpiryOptions): ExpiryPlan {
-  const defaultMaxAge = o.olderThanMs ?? propertyInt(m, 'history.expire.max-snapshot-age-ms', 5 * 24 * 3600 * 1000);
-  const defaultMinKeep = o.retainLast ?? propertyInt(m, 'history.expire.min-snapshots-to-keep', 1);
-  const defaultMaxRefAge = propertyInt(m, 'history.expire.max-ref-age-ms', Number.MAX_SAFE_INTEGER);
+  const defaultMaxAge = o.olderThanMs ?? intProperty(m, MAX_SNAPSHOT_AGE_MS);
+  const defaultMinKeep = o.retainLast ?? intProperty(m, MIN_SNAPSHOTS_TO_KEEP);
+  const defaultMaxRefAge = intProperty(m, MAX_REF_AGE_MS);
   const byId = new Map(m.snapshots.map((s) => [s.snapshotId, s]));
   const retained = new Set<bigint>();
   const removeRefs: string[] = [];

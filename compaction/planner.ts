@@ -3,6 +3,7 @@
 // Spark's `rewrite_data_files` recognises every knob. The rewrite runner (next) executes the
 // plan through the core's transaction.
 import { ValidationError } from '../src/errors.ts';
+import { intProperty, WRITE_TARGET_FILE_SIZE_BYTES } from '../src/spec/table-properties.ts';
 
 export interface PlannerFile {
   readonly path: string;
@@ -31,13 +32,14 @@ export interface PlannerConfig {
   readonly rewriteAll: boolean;
 }
 
+/** The compaction target when neither the caller nor the table sets one. Larger than
+ * `write.target-file-size-bytes`' own default (512 MiB) on purpose: kept as the planner has always had it. */
 export const DEFAULT_TARGET_FILE_SIZE_BYTES = 1024 * 1024 * 1024;
 
 /** Iceberg's defaults: min 75% and max 180% of the target, 5 input files, 100 GiB groups,
  * delete-ratio 0.3; `target` falls back to the table's `write.target-file-size-bytes`. */
 export function plannerConfig(opts: Partial<PlannerConfig> & { tableProperties?: Readonly<Record<string, string>> } = {}): PlannerConfig {
-  const fromTable = opts.tableProperties?.['write.target-file-size-bytes'];
-  const target = opts.targetFileSizeBytes ?? (fromTable !== undefined ? Number(fromTable) : DEFAULT_TARGET_FILE_SIZE_BYTES);
+  const target = opts.targetFileSizeBytes ?? intProperty(opts.tableProperties ?? {}, WRITE_TARGET_FILE_SIZE_BYTES, DEFAULT_TARGET_FILE_SIZE_BYTES);
   const cfg: PlannerConfig = {
     targetFileSizeBytes: target,
     minFileSizeBytes: opts.minFileSizeBytes ?? Math.floor(target * 0.75),

@@ -11,7 +11,8 @@ export type FloeErrorKind =
   | 'commit-conflict'     // a requirement failed / the pointer moved: reload and retry
   | 'commit-state-unknown'// the outcome of a pointer swap is unknown: never delete files
   | 'io'
-  | 'unsupported';
+  | 'unsupported'
+  | 'internal';           // a floe bug: an invariant of floe's own code broke
 
 export class FloeError extends Error {
   readonly kind: FloeErrorKind;
@@ -89,6 +90,34 @@ export class FileIOError extends FloeError {
 
 export class UnsupportedError extends FloeError {
   constructor(message: string) { super('unsupported', message); this.name = 'UnsupportedError'; }
+}
+
+/** A broken invariant of floe's own code (an unreachable branch reached): a bug to report,
+ * never the user's input. */
+export class InternalError extends FloeError {
+  constructor(message: string, opts: { cause?: unknown } = {}) {
+    super('internal', `internal error (a floe bug): ${message}`, opts);
+    this.name = 'InternalError';
+  }
+}
+
+/** A value whose JavaScript form does not match its Iceberg type (a number where a long's
+ * bigint belongs, a string for binary); readers of old partition values catch it to mean
+ * "unknown" rather than fail a scan. */
+export class ValueTypeError extends ValidationError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ValueTypeError';
+  }
+}
+
+/** Bytes that do not decode (Avro container, manifest record). Decoders see bytes only: the
+ * caller that knows the file wraps it in an InvalidMetadataError naming that file. */
+export class DecodingError extends FloeError {
+  constructor(message: string, opts: { cause?: unknown } = {}) {
+    super('invalid-metadata', message, opts);
+    this.name = 'DecodingError';
+  }
 }
 
 export function errorMessage(err: unknown): string {

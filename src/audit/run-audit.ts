@@ -184,7 +184,7 @@ async function prepareChecks(db: AuditDatabase, schema: Schema, bound: BoundChec
     if (sql === undefined) continue;
     try {
       const p = await c.prepare(sql);
-      if (b.type === 'sql' && p.statementType !== StatementType.SELECT) throw new Error('the query must be a SELECT (its rows are the offending rows)');
+      if (b.type === 'sql' && p.statementType !== StatementType.SELECT) throw new ValidationError('the query must be a SELECT (its rows are the offending rows)');
       p.destroySync();
       (await c.prepare(`SELECT count(*) FROM (${sql}) q`)).destroySync();
     } catch (e) {

@@ -11,6 +11,7 @@ import {
 } from './partition-spec.ts';
 import { formatZodIssue, Schema, schemaFromJson, schemaToJson } from './schema.ts';
 import { sortOrderFromJson, sortOrderJson, sortOrderToJson, unsortedOrder, type SortOrder } from './sort-order.ts';
+import { RESERVED_PROPERTIES } from './table-properties.ts';
 
 export const MAIN_BRANCH = 'main';
 
@@ -123,27 +124,7 @@ export function* ancestorsOf(m: TableMetadata, snapshotId: bigint | undefined): 
   }
 }
 
-export function propertyInt(m: TableMetadata, key: string, dflt: number): number {
-  const v = m.properties[key];
-  if (v === undefined) return dflt;
-  const n = Number(v);
-  if (!Number.isFinite(n)) throw new ValidationError(`table property ${key}=${v} is not a number`);
-  return n;
-}
-
-export function propertyBool(m: TableMetadata, key: string, dflt: boolean): boolean {
-  const v = m.properties[key];
-  if (v === undefined) return dflt;
-  return v.toLowerCase() === 'true';
-}
-
 // ---------- creation ----------
-
-/** Java's reserved keys: never persisted in `properties`. */
-const RESERVED_PROPERTIES = new Set([
-  'format-version', 'uuid', 'snapshot-count', 'current-snapshot-id', 'current-snapshot-summary',
-  'current-snapshot-timestamp-ms', 'current-schema', 'default-partition-spec', 'default-sort-order',
-]);
 
 export function newTableMetadata(opts: {
   location: string; schema: Schema; spec?: PartitionSpec; sortOrder?: SortOrder;

@@ -5,9 +5,10 @@ import type { PartitionSpec } from './partition-spec.ts';
 import type { Schema } from './schema.ts';
 import type { SortOrder } from './sort-order.ts';
 import {
-  MAIN_BRANCH, propertyInt, snapshotById, validateMetadata,
+  MAIN_BRANCH, snapshotById, validateMetadata,
   type MetadataLogEntry, type Snapshot, type SnapshotRef, type TableMetadata,
 } from './table-metadata.ts';
+import { intProperty, METADATA_PREVIOUS_VERSIONS_MAX } from './table-properties.ts';
 
 export type TableUpdate =
   | { readonly action: 'add-schema'; readonly schema: Schema; readonly lastColumnId: number }
@@ -175,7 +176,7 @@ export function applyUpdates(
     }
   }
   if (baseLocation !== null) {
-    const maxPrevious = propertyInt(m as TableMetadata, 'write.metadata.previous-versions-max', 100);
+    const maxPrevious = intProperty(m, METADATA_PREVIOUS_VERSIONS_MAX);
     const log: MetadataLogEntry[] = [...base.metadataLog, { timestampMs: base.lastUpdatedMs, metadataFile: baseLocation }];
     m.metadataLog = log.slice(Math.max(0, log.length - Math.max(1, maxPrevious)));
   }

@@ -5,7 +5,10 @@
 // definitely failed commit are deleted; files of an unknown outcome are kept.
 import { CommitConflictError, CommitStateUnknownError, FloeError, ValidationError } from '../errors.ts';
 import { deleteAll } from '../io/file-io.ts';
-import { propertyInt, snapshotById, type Snapshot, type TableMetadata } from '../spec/table-metadata.ts';
+import { snapshotById, type Snapshot, type TableMetadata } from '../spec/table-metadata.ts';
+import {
+  COMMIT_MAX_RETRY_WAIT_MS, COMMIT_MIN_RETRY_WAIT_MS, COMMIT_NUM_RETRIES, COMMIT_TOTAL_RETRY_TIME_MS, intProperty,
+} from '../spec/table-properties.ts';
 import type { TableRequirement, TableUpdate } from '../spec/table-updates.ts';
 import type { Catalog, LoadedTable } from '../table/catalog.ts';
 import type { TableIdentifier } from '../table/identifier.ts';
@@ -21,10 +24,10 @@ export interface RetryPolicy {
 /** Iceberg's `commit.retry.*` table properties with Iceberg's defaults. */
 export function retryPolicy(m: TableMetadata): RetryPolicy {
   return {
-    numRetries: propertyInt(m, 'commit.retry.num-retries', 4),
-    minWaitMs: propertyInt(m, 'commit.retry.min-wait-ms', 100),
-    maxWaitMs: propertyInt(m, 'commit.retry.max-wait-ms', 60_000),
-    totalTimeoutMs: propertyInt(m, 'commit.retry.total-timeout-ms', 1_800_000),
+    numRetries: intProperty(m, COMMIT_NUM_RETRIES),
+    minWaitMs: intProperty(m, COMMIT_MIN_RETRY_WAIT_MS),
+    maxWaitMs: intProperty(m, COMMIT_MAX_RETRY_WAIT_MS),
+    totalTimeoutMs: intProperty(m, COMMIT_TOTAL_RETRY_TIME_MS),
   };
 }
 

@@ -6,6 +6,7 @@
 // to another snapshot (fast-forward, replace) belongs to publish, not here.
 import { NotFoundError, ValidationError } from '../errors.ts';
 import { MAIN_BRANCH, snapshotById, type SnapshotRef, type TableMetadata } from '../spec/table-metadata.ts';
+import { WAP_AUDIT_PROPERTY_PREFIX } from '../spec/table-properties.ts';
 import type { TableRequirement, TableUpdate } from '../spec/table-updates.ts';
 import type { Catalog, LoadedTable } from '../table/catalog.ts';
 import { identifierToString, type TableIdentifier } from '../table/identifier.ts';
@@ -35,7 +36,7 @@ export interface RefChange {
  * dropped): the WAP audit record `floe.wap.audit.<branch>` of src/wap/branch-status.ts. Spelled
  * here because transaction/ must not import wap/; a unit test pins it to branch-status.ts.
  */
-export const BRANCH_PROPERTY_PREFIXES: readonly string[] = ['floe.wap.audit.'];
+export const BRANCH_PROPERTY_PREFIXES: readonly string[] = [WAP_AUDIT_PROPERTY_PREFIX];
 
 const branchPropertyKeys = (branch: string): string[] => BRANCH_PROPERTY_PREFIXES.map((p) => `${p}${branch}`);
 

@@ -7,8 +7,9 @@ import { z } from 'zod';
 import { ValidationError } from '../errors.ts';
 import { parseJsonExact } from '../spec/json.ts';
 import type { TableMetadata } from '../spec/table-metadata.ts';
+import { WAP_AUDIT_PROPERTY_PREFIX } from '../spec/table-properties.ts';
 
-export const AUDIT_PROPERTY_PREFIX = 'floe.wap.audit.';
+export const AUDIT_PROPERTY_PREFIX = WAP_AUDIT_PROPERTY_PREFIX;
 /** Quarantined branches are renamed under this prefix: `quarantine/<branch>/<head snapshot id>`. */
 export const QUARANTINE_PREFIX = 'quarantine/';
 
