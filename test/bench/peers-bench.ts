@@ -246,10 +246,12 @@ const yes = (ok: boolean | undefined): string => (ok === undefined ? '?' : ok ? 
 function appendRows(a: AppendFigures): Row[] {
   const rows: Row[] = [];
   const f = a.floe.rowsPerSecond;
-  rows.push({ target: 'append: ≥ 1.5M rows/s (floe vs pyiceberg from dicts)', floe: `${num(f)} rows/s`, peer: a.dicts ? `${num(a.dicts.rowsPerSecond)} rows/s` : '?', ratio: a.dicts ? num(f / a.dicts.rowsPerSecond, 2) : '?', met: yes(f >= 1.5e6) });
+  rows.push({ target: `append: ≥ 1.5M rows/s (${num(a.floe.records)} JS records → committed)`, floe: `${num(f)} rows/s`, peer: '', ratio: '', met: yes(f >= 1.5e6) });
   rows.push({ target: 'append: ≥ 1.5× pyiceberg from dicts', floe: `${num(f)} rows/s`, peer: a.dicts ? `${num(a.dicts.rowsPerSecond)} rows/s` : '?', ratio: a.dicts ? num(f / a.dicts.rowsPerSecond, 2) : '?', met: a.dicts ? yes(f / a.dicts.rowsPerSecond >= 1.5) : '?' });
   rows.push({ target: 'append: vs pyiceberg from a ready Arrow table', floe: `${num(f)} rows/s`, peer: a.arrow ? `${num(a.arrow.rowsPerSecond)} rows/s` : '?', ratio: a.arrow ? num(f / a.arrow.rowsPerSecond, 2) : '?', met: '(no target)' });
   rows.push({ target: 'append: vs DuckDB COPY to Parquet (no commit)', floe: `${num(f)} rows/s`, peer: a.duckdb ? `${num(a.duckdb.rowsPerSecond)} rows/s` : '?', ratio: a.duckdb ? num(f / a.duckdb.rowsPerSecond, 2) : '?', met: '(no target)' });
+  const perCpu = (x: { records?: number; totalRecords?: number; cpuSeconds: number }): number => a.floe.records / x.cpuSeconds;
+  if (a.dicts) rows.push({ target: 'append: rows per CPU-second vs pyiceberg dicts', floe: `${num(perCpu(a.floe))} rows/cpu-s`, peer: `${num(perCpu(a.dicts))} rows/cpu-s`, ratio: num(perCpu(a.floe) / perCpu(a.dicts), 2), met: '(no target)' });
   rows.push({ target: 'append: peak RSS reported (vs pyiceberg dicts)', floe: `${num(a.floe.peakRssBytes / MiB)} MB`, peer: a.dicts ? `${num(a.dicts.peakRssBytes / MiB)} MB` : '?', ratio: a.dicts ? num(a.dicts.peakRssBytes / a.floe.peakRssBytes, 2) : '?', met: 'reported' });
   rows.push({ target: 'append: same rows in floe\'s files as in Python', floe: a.check ? `${a.check.rows} rows` : '?', peer: `${a.floe.records} rows`, ratio: '', met: a.check ? yes(a.check.same) : '?' });
   return rows;
