@@ -63,9 +63,9 @@ const TABLE_PROPERTIES = { 'write.parquet.compression-codec': 'zstd' };
 const SIZES = args.quick
   ? {
     appendRecords: 200_000,
-    kafka: ['--messages', '50000', '--procs', '1', '--fresh-seconds', '10', '--rate', '20000'],
+    kafka: ['--messages', '150000', '--procs', '1', '--fresh-seconds', '10', '--rate', '20000'],
     commits: ['--commits', '1000', '--at', '100,1000', '--window', '100', '--py-commits', '100'],
-    compaction: ['--files', '160', '--rows-per-file', '2000', '--target-mb', '16'],
+    compaction: ['--files', '400', '--rows-per-file', '2000', '--target-mb', '16'],
   }
   : {
     appendRecords: 1_000_000,
@@ -261,9 +261,12 @@ function kafkaRows(k: KafkaFigures): Row[] {
   const rows: Row[] = [];
   const t = k.throughput.find((x) => x.procs === 1);
   if (t) {
-    const steady = t.steady?.rate;
-    rows.push({ target: 'kafka: ≥ 100k msgs/s, 1 process (steady: first→last commit)', floe: `${num(steady)} msgs/s`, peer: `${num(t.bare.rate)} msgs/s bare`, ratio: steady === undefined ? '?' : num(steady / t.bare.rate, 2), met: steady === undefined ? '?' : yes(steady >= 100_000) });
-    rows.push({ target: 'kafka: ≥ 40% of bare kafkajs (steady)', floe: `${num(steady)} msgs/s`, peer: `${num(t.bare.rate)} msgs/s`, ratio: steady === undefined ? '?' : num(steady / t.bare.rate, 2), met: steady === undefined ? '?' : yes(steady / t.bare.rate >= 0.4) });
+    // Steady = from the first commit to the last (start-up and group join left out); with a
+    // single commit there is no steady figure, and the wall-clock one stands in.
+    const basis = t.steady ? 'steady: first→last commit' : 'wall: only one commit';
+    const rate = t.steady?.rate ?? t.recordsPerSecond;
+    rows.push({ target: `kafka: ≥ 100k msgs/s, 1 process, ${num(k.messages)} msgs (${basis})`, floe: `${num(rate)} msgs/s`, peer: '', ratio: '', met: yes(rate >= 100_000) });
+    rows.push({ target: `kafka: ≥ 40% of bare kafkajs (${basis})`, floe: `${num(rate)} msgs/s`, peer: `${num(t.bare.rate)} msgs/s`, ratio: num(rate / t.bare.rate, 2), met: yes(rate / t.bare.rate >= 0.4) });
     rows.push({ target: 'kafka: same, wall clock incl. start-up and join', floe: `${num(t.recordsPerSecond)} msgs/s`, peer: `${num(t.bare.rate)} msgs/s`, ratio: num(t.ratioWall, 2), met: yes(t.ratioWall >= 0.4) });
     rows.push({ target: 'kafka: per CPU-second (steady)', floe: `${num(t.steady?.perCpuSecond)} msgs/cpu-s`, peer: `${num(t.bare.perCpuSecond)} msgs/cpu-s`, ratio: num(t.ratioCpu, 2), met: '(no target)' });
     const rss = t.workerPeakRssBytes[0];
