@@ -67,12 +67,14 @@ async function stopAll(ws: ChildProcess[]): Promise<void> {
 
 /** The peer: a bare kafkajs consumer (kafkajs defaults but for a 500 ms fetch wait, so that
  * its end is not a 5 s idle fetch) that JSON.parses every value; msgs/s from start to the last. */
-async function bareKafkajs(brokers: string[], topic: string, n: number): Promise<{ rate: number; perCpuSecond: number }> {
+async function bareKafkajs(brokers: string[], topic: string, n: number): Promise<{ rate: number; perCpuSecond: number; steadyRate: number | undefined }> {
   const consumer = kafkaClient(brokers, 'bare-kafkajs').consumer({ groupId: `bare-${topic}-${Date.now()}`, maxWaitTimeInMs: 500 });
   const t0 = Date.now();
   const cpu0 = process.cpuUsage();
   let seen = 0;
   let bytes = 0;
+  // Steady, as for floe: from the end of the first batch to the last (connect and join left out).
+  let first: { at: number; seen: number } | undefined;
   let resolveDone!: () => void;
   const done = new Promise<void>((r) => { resolveDone = r; });
   await consumer.connect();
@@ -80,14 +82,17 @@ async function bareKafkajs(brokers: string[], topic: string, n: number): Promise
   await consumer.run({ eachBatch: async ({ batch }) => {
     for (const m of batch.messages) { const v = JSON.parse(m.value!.toString('utf8')) as { id: number }; bytes += v.id >= 0 ? 1 : 0; }
     seen += batch.messages.length;
+    first ??= { at: Date.now(), seen };
     if (seen >= n) resolveDone();
   } });
   await done;
-  const secs = (Date.now() - t0) / 1000;
+  const end = Date.now();
+  const secs = (end - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
   await consumer.disconnect();
   if (bytes !== seen) throw new Error('bare consumer parsed a value without an id');
-  return { rate: n / secs, perCpuSecond: n / ((cpu.user + cpu.system) / 1e6) };
+  const steadyRate = first && first.seen < n && end > first.at ? (n - first.seen) / ((end - first.at) / 1000) : undefined;
+  return { rate: n / secs, perCpuSecond: n / ((cpu.user + cpu.system) / 1e6), steadyRate };
 }
 
 /** CPU seconds (user + system, all threads) a child process has used so far (Linux /proc). */
@@ -117,7 +122,7 @@ interface KafkaBenchSummary {
   throughput: {
     procs: number; run: number; seconds: number; recordsPerSecond: number;
     steady: { rate: number; perCpuSecond: number } | undefined;
-    bare: { rate: number; perCpuSecond: number };
+    bare: { rate: number; perCpuSecond: number; steadyRate: number | undefined };
     ratioWall: number; ratioSteady: number | undefined; ratioCpu: number | undefined;
     workerPeakRssBytes: (number | undefined)[]; loadBefore: number[]; loadAfter: number[];
   }[];

@@ -221,7 +221,7 @@ async function benchJson<T>(file: string, flags: readonly string[], dir: string)
 
 interface KafkaFigures {
   messages: number;
-  throughput: { procs: number; seconds: number; recordsPerSecond: number; steady?: { rate: number; perCpuSecond: number }; bare: { rate: number; perCpuSecond: number }; ratioWall: number; ratioSteady?: number; ratioCpu?: number; workerPeakRssBytes: (number | null)[] }[];
+  throughput: { procs: number; seconds: number; recordsPerSecond: number; steady?: { rate: number; perCpuSecond: number }; bare: { rate: number; perCpuSecond: number; steadyRate?: number }; ratioWall: number; ratioSteady?: number; ratioCpu?: number; workerPeakRssBytes: (number | null)[] }[];
   freshness?: { windowMs: number; nominalRate: number; achievedRate: number; p50Ms: number; p99Ms: number; maxMs: number; workerPeakRssBytes?: number };
 }
 
@@ -261,12 +261,15 @@ function kafkaRows(k: KafkaFigures): Row[] {
   const rows: Row[] = [];
   const t = k.throughput.find((x) => x.procs === 1);
   if (t) {
-    // Steady = from the first commit to the last (start-up and group join left out); with a
-    // single commit there is no steady figure, and the wall-clock one stands in.
-    const basis = t.steady ? 'steady: first→last commit' : 'wall: only one commit';
-    const rate = t.steady?.rate ?? t.recordsPerSecond;
-    rows.push({ target: `kafka: ≥ 100k msgs/s, 1 process, ${num(k.messages)} msgs (${basis})`, floe: `${num(rate)} msgs/s`, peer: '', ratio: '', met: yes(rate >= 100_000) });
-    rows.push({ target: `kafka: ≥ 40% of bare kafkajs (${basis})`, floe: `${num(rate)} msgs/s`, peer: `${num(t.bare.rate)} msgs/s`, ratio: num(rate / t.bare.rate, 2), met: yes(rate / t.bare.rate >= 0.4) });
+    // Steady = floe from its first commit to the last, the bare consumer from its first batch to
+    // the last (start-up and group join left out of both); when either has no steady figure
+    // (one commit, one batch), both sides fall back to wall clock.
+    const steady = t.steady !== undefined && t.bare.steadyRate !== undefined;
+    const basis = steady ? 'steady, start-up and join left out' : 'wall clock: a run too short for a steady figure';
+    const rate = steady ? t.steady!.rate : t.recordsPerSecond;
+    const bare = steady ? t.bare.steadyRate! : t.bare.rate;
+    rows.push({ target: `kafka: ≥ 100k msgs/s, 1 process, ${num(k.messages)} msgs (${steady ? 'steady' : 'wall clock'})`, floe: `${num(rate)} msgs/s`, peer: '', ratio: '', met: yes(rate >= 100_000) });
+    rows.push({ target: `kafka: ≥ 40% of bare kafkajs (${basis})`, floe: `${num(rate)} msgs/s`, peer: `${num(bare)} msgs/s`, ratio: num(rate / bare, 2), met: yes(rate / bare >= 0.4) });
     rows.push({ target: 'kafka: same, wall clock incl. start-up and join', floe: `${num(t.recordsPerSecond)} msgs/s`, peer: `${num(t.bare.rate)} msgs/s`, ratio: num(t.ratioWall, 2), met: yes(t.ratioWall >= 0.4) });
     rows.push({ target: 'kafka: per CPU-second (steady)', floe: `${num(t.steady?.perCpuSecond)} msgs/cpu-s`, peer: `${num(t.bare.perCpuSecond)} msgs/cpu-s`, ratio: num(t.ratioCpu, 2), met: '(no target)' });
     const rss = t.workerPeakRssBytes[0];
