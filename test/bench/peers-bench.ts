@@ -13,7 +13,7 @@
 // (targets from issue 12). Ratios are "floe ahead by": floe ÷ peer for rates, peer ÷ floe for
 // latencies, so > 1 always means floe is better.
 //
-//   npm run bench:peers                                 # the issue's sizes (long: ~30+ min)
+//   npm run bench:peers                                 # the issue's sizes (~15–30 min, idle machine please)
 //   npm run bench:peers -- --quick                      # small sizes, ~3–5 min
 //   npm run bench:peers -- --only append,commits        # some sections
 //   npm run bench:peers -- --quick --json /tmp/peers.json
