@@ -14,7 +14,9 @@ import type { TableIdentifier } from '../src/table/identifier.ts';
 import { reachableFiles } from '../src/table/table-files.ts';
 import { deleteExpiredFiles, droppedSnapshots } from './expired-file-cleanup.ts';
 
+/** Options of {@link expireSnapshots}. */
 export interface ExpiryOptions {
+  /** "Now" (usually `Date.now()`): ages are measured from it. */
   readonly nowMs: number;
   /** Expire snapshots older than this age (default: `history.expire.max-snapshot-age-ms`, 5 days). */
   readonly olderThanMs?: number;
@@ -99,17 +101,37 @@ export function planSnapshotExpiry(m: TableMetadata, o: ExpiryOptions): ExpiryPl
   return { expire, removeRefs, retained: [...retained] };
 }
 
+/** What {@link expireSnapshots} removed (or, in a dry run, would remove). */
 export interface ExpiryResult {
+  /** Snapshots removed from the metadata. */
   readonly expiredSnapshots: number;
+  /** Branches and tags removed by their `max-ref-age-ms`. */
   readonly removedRefs: readonly string[];
+  /** Files deleted that no remaining snapshot needs (manifests, manifest lists, data and delete files). */
   readonly deletedFiles: number;
   /** Files freed by the expiry that were not deleted (a delete failed, or a snapshot another
    * writer added meanwhile could not be read, so what it needs is unknown); `floe
    * remove-orphans` takes them later. */
   readonly leftFiles: number;
+  /** Whether this was a dry run. */
   readonly dryRun: boolean;
 }
 
+/**
+ * Expires old snapshots (Iceberg's expire_snapshots): removes snapshots older than
+ * `olderThanMs` (default `history.expire.max-snapshot-age-ms`, 5 days) while keeping the
+ * `retainLast` newest ancestors of every branch (`history.expire.min-snapshots-to-keep`) and
+ * each ref's own `min-snapshots-to-keep` / `max-snapshot-age-ms`; removes refs past their
+ * `max-ref-age-ms` (never main); then deletes the files only the expired snapshots needed.
+ * Snapshots carrying ingest offsets a quarantined batch still needs are kept.
+ *
+ * @throws {@link floe!NotFoundError} for a missing table; {@link floe!CommitConflictError} when retries are spent.
+ * @example
+ * ```ts
+ * const r = await expireSnapshots(catalog, id, { nowMs: Date.now(), olderThanMs: 86_400_000, retainLast: 10 });
+ * console.log(r.expiredSnapshots, r.deletedFiles);
+ * ```
+ */
 export async function expireSnapshots(catalog: Catalog, id: TableIdentifier, o: ExpiryOptions & { dryRun?: boolean }): Promise<ExpiryResult> {
   interface Planned { plan: ExpiryPlan; expireIds: Set<bigint>; expired: Snapshot[]; candidates: Set<string>; keep: Set<string> }
   let planned: Planned | undefined;

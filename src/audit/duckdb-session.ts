@@ -10,6 +10,7 @@ import {
 import { UnsupportedError, ValidationError } from '../errors.ts';
 import type { IcebergType } from '../spec/types.ts';
 
+/** A JSON value (audit samples: bigints and decimals as strings). */
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [k: string]: JsonValue };
 
 export interface AuditDatabase {

@@ -77,6 +77,7 @@ export class StaleBatchError extends FloeError {
 }
 
 /** A batch read partition p from `start` (inclusive) to `next` (exclusive). */
+/** The offsets a batch covers in one partition: `start` (inclusive) to `next` (exclusive). */
 export interface OffsetRange { readonly start: bigint; readonly next: bigint }
 
 /**

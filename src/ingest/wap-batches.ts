@@ -9,11 +9,15 @@ import type { Catalog } from '../table/catalog.ts';
 import type { TableIdentifier } from '../table/identifier.ts';
 import { divergence } from '../table/ref-lineage.ts';
 
+/** What a write-audit-publish gate of an ingest route decided. */
 export interface WapGateResult {
+  /** `published`, `quarantined` or `nothing`. */
   readonly outcome: 'published' | 'quarantined' | 'nothing';
   /** The audit branch's name, and where a quarantined batch went. */
   readonly branch: string;
+  /** Where a quarantined batch went. */
   readonly quarantineBranch?: string;
+  /** Names of the failed checks. */
   readonly failedChecks: readonly string[];
   /** Checks run and the rows they saw. */
   readonly checks: number;
@@ -28,10 +32,14 @@ export interface WapGateResult {
 /** Audits the branch and publishes it, or quarantines it. */
 export type WapGate = () => Promise<WapGateResult>;
 
+/** Write-audit-publish settings of a {@link TableIngestor}: batches are committed to `branch` and
+ * gated every `batchesPerPublish` batches. */
 export interface WapBatchOptions {
+  /** The audit branch batches are committed to. */
   readonly branch: string;
   /** Batches per publish; 0 = manual (batches stay staged for `floe publish`). */
   readonly batchesPerPublish: number;
+  /** Audits the branch and publishes or quarantines it. */
   readonly gate: WapGate;
 }
 

@@ -28,7 +28,9 @@ import { checkEqualityUpsertSpec, equalityUpsertEnabled, planEqualityUpsert } fr
 import { scanLiveRows } from './live-rows.ts';
 import { loadRowLevelBase, removeRows, rowLevelMode, type FileHits, type LiveDataFile, type RowLevelMode } from './row-level-base.ts';
 
+/** Options of {@link mergeRecords}. */
 export interface MergeOptions {
+  /** The branch to commit to (default `main`). */
   readonly branch?: string;
   /** `plain` records (default) or Debezium change envelopes. */
   readonly format?: 'plain' | 'debezium';
@@ -42,15 +44,19 @@ export interface MergeOptions {
   readonly mode?: RowLevelMode;
   /** Bad records are returned in `rejected` (ingest dead-letters them) instead of failing the batch. */
   readonly lenient?: boolean;
+  /** Extra snapshot summary properties. */
   readonly summary?: Readonly<Record<string, string>>;
   /** Commit a snapshot even when no row changes (ingest must still record its offsets). */
   readonly alwaysCommit?: boolean;
+  /** Runs on every base the merge is planned on; throwing aborts the merge and removes its files. */
   readonly validate?: (base: LoadedTable, branch: string) => void;
+  /** Callbacks around each commit attempt. */
   readonly hooks?: CommitHooks;
   /** Stage the snapshot on main's head with summary `wap.id`, moving no branch (write.wap.enabled). */
   readonly wapId?: string;
 }
 
+/** What a merge did to rows and files. */
 export interface MergeStats {
   /** Rows written (inserted + updated; with equality deletes, where the table is not read, only this is known). */
   readonly upserted: number;
@@ -71,6 +77,7 @@ export interface MergeStats {
   readonly rowsRewritten: number;
 }
 
+/** What {@link mergeRecords} committed. */
 export interface MergeResult extends MergeStats {
   /** Undefined when the batch changed nothing (nothing was committed). */
   readonly snapshot: Snapshot | undefined;
@@ -94,6 +101,28 @@ export function requireKey(schema: Schema, id: TableIdentifier): readonly number
 /** One key's decision input: the winning change, its order in the table column's type. */
 interface Wanted { readonly change: Change; readonly tableOrder: PrimitiveValue | null }
 
+/**
+ * MERGE / upsert: applies a batch of changes to a keyed table as one snapshot. Each record is
+ * an upsert (insert, or replace the row with the same key) or, with `opField`/Debezium
+ * envelopes, a delete of its key. The key is the table's identifier fields
+ * (`identifier-field-ids`; `floe table set-key`). One change per key wins within the batch
+ * (the greatest `orderBy` value, else the last). Replaced rows are removed with position
+ * deletes (`merge-on-read`) or rewritten files (`copy-on-write`), per `write.merge.mode`; with
+ * `write.upsert.enabled=true` the table is not read and equality deletes are written instead.
+ * A conflict re-plans the merge on the new head.
+ *
+ * @throws {@link ValidationError} when the table has no key or a record lacks it;
+ * {@link RecordValidationError} for a bad value (unless `lenient`); the commit errors of
+ * {@link appendRecords}.
+ * @example
+ * ```ts
+ * const r = await mergeRecords(catalog, id, [
+ *   { id: 1, status: 'shipped', updated_at: '2026-03-01T10:00:00Z' },
+ *   { id: 7, status: 'new', updated_at: '2026-03-01T10:05:00Z' },
+ * ], { orderBy: 'updated_at' });
+ * console.log(r.inserted, r.updated);
+ * ```
+ */
 export async function mergeRecords(catalog: Catalog, id: TableIdentifier, records: readonly unknown[], opts: MergeOptions = {}): Promise<MergeResult> {
   const base = await catalog.loadTable(id);
   checkStaging(base.metadata, identifierToString(id), opts.wapId, opts.branch);

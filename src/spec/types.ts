@@ -1,30 +1,41 @@
 // Iceberg's type system (spec "Schemas and Data Types") and the in-memory value form floe
 // uses for every Iceberg value. Pure: no I/O.
 
+/** Names of Iceberg's primitive types without parameters (decimal and fixed have their own {@link PrimitiveType} forms). */
 export type PrimitiveTypeName =
   | 'boolean' | 'int' | 'long' | 'float' | 'double' | 'date' | 'time'
   | 'timestamp' | 'timestamptz' | 'string' | 'uuid' | 'binary';
 
+/** An Iceberg primitive type: `{ kind: 'long' }`, `{ kind: 'decimal', precision, scale }`, `{ kind: 'fixed', length }`. */
 export type PrimitiveType =
   | { readonly kind: PrimitiveTypeName }
   | { readonly kind: 'decimal'; readonly precision: number; readonly scale: number }
   | { readonly kind: 'fixed'; readonly length: number };
 
+/** A column (or a struct's field): id, name, required flag and type. */
 export interface NestedField {
+  /** The field id, unique in the schema; data files refer to columns by it. */
   readonly id: number;
+  /** The column name. */
   readonly name: string;
+  /** Whether a value is required (a null is refused on write). */
   readonly required: boolean;
+  /** The column's type. */
   readonly type: IcebergType;
+  /** The column's description. */
   readonly doc?: string;
 }
 
+/** A struct: named fields, like a row. */
 export interface StructType { readonly kind: 'struct'; readonly fields: readonly NestedField[] }
+/** A list of elements of one type; the element has its own field id. */
 export interface ListType {
   readonly kind: 'list';
   readonly elementId: number;
   readonly elementRequired: boolean;
   readonly element: IcebergType;
 }
+/** A map from keys to values; key and value have their own field ids. */
 export interface MapType {
   readonly kind: 'map';
   readonly keyId: number;
@@ -34,7 +45,9 @@ export interface MapType {
   readonly value: IcebergType;
 }
 
+/** The types with children: struct, list, map. */
 export type NestedType = StructType | ListType | MapType;
+/** Any Iceberg type: a primitive or a nested type (discriminated by `kind`). */
 export type IcebergType = PrimitiveType | NestedType;
 
 /**

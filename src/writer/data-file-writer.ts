@@ -34,6 +34,7 @@ const INITIAL_COMPRESSION_RATIO = 0.5;
 
 interface PartitionGroup { tuple: PartitionTuple; rows: number[] }
 
+/** Where a write spent its time, in milliseconds: converting records to Arrow, encoding Parquet, storage I/O. */
 export interface WriteStats { toArrowMs: number; parquetMs: number; ioMs: number }
 
 /** Where one partition field's source value sits in a record. */
