@@ -91,7 +91,8 @@ export interface CompactService {
  * stopped. Each table is compacted with {@link compactTable}, then the maintenance asked for
  * (`expire`, `removeOrphansOlderThanMs`, `rewriteManifests`, `rewritePositionDeletesMinFiles`)
  * runs. One line per table is passed to `out`; JSON logs go to `logStream` (default stderr).
- * A table that fails is logged and the others go on.
+ * A single run fails (`done` rejects) on the first table that fails; a scheduled service logs
+ * the failure and goes on with the other tables and the next run.
  *
  * @example
  * ```ts

@@ -123,7 +123,8 @@ export interface ExpiryResult {
  * `retainLast` newest ancestors of every branch (`history.expire.min-snapshots-to-keep`) and
  * each ref's own `min-snapshots-to-keep` / `max-snapshot-age-ms`; removes refs past their
  * `max-ref-age-ms` (never main); then deletes the files only the expired snapshots needed.
- * Snapshots carrying ingest offsets a quarantined batch still needs are kept.
+ * A quarantine ref (`quarantine/<branch>/<id>`) outlives its `max-ref-age-ms` until the branch
+ * has recorded ingest offsets as far, so a restarted ingest never reads its records again.
  *
  * @throws {@link floe!NotFoundError} for a missing table; {@link floe!CommitConflictError} when retries are spent.
  * @example

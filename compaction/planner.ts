@@ -19,6 +19,7 @@ export interface PlannerFile {
   readonly recordCount: number;
   /** Position-delete files that apply to this file, and the rows they delete. */
   readonly deleteFileCount: number;
+  /** Rows those position deletes remove. */
   readonly deletedRecordCount: number;
 }
 

@@ -30,9 +30,10 @@ try {
   // Wait until every message of the topic is a row (the table is fed by this topic only).
   const messages = await messagesInTopic(kafka, topic);
   const deadline = Date.now() + 120_000;
-  let rows = 0;
-  while ((rows = await rowCount(catalog, id)) < messages && Date.now() < deadline) {
+  let rows = await rowCount(catalog, id);
+  while (rows < messages && Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 250));
+    rows = await rowCount(catalog, id);
   }
   await ingest.stop();
 

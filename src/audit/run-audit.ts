@@ -71,6 +71,7 @@ export interface AuditReport {
   readonly passed: boolean;
   /** Every check's result, in the file's order. */
   readonly checks: readonly CheckResult[];
+  /** Wall time of the audit. */
   readonly durationMs: number;
 }
 

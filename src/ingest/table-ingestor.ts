@@ -203,7 +203,11 @@ export class TableIngestor {
   /** Running totals since open. */
   counts = { received: 0, committed: 0, deadLettered: 0, staleDropped: 0, upserted: 0, inserted: 0, updated: 0, deleted: 0 };
 
-  private constructor(private readonly catalog: Catalog, /** The table written to. */ readonly table: TableIdentifier, private readonly opts: TableIngestorOptions) {
+  /** The table written to. */
+  readonly table: TableIdentifier;
+
+  private constructor(private readonly catalog: Catalog, table: TableIdentifier, private readonly opts: TableIngestorOptions) {
+    this.table = table;
     this.branch = opts.wap?.branch ?? opts.branch ?? MAIN_BRANCH;
   }
 

@@ -22,10 +22,13 @@ export interface WapGateResult {
   /** Checks run and the rows they saw. */
   readonly checks: number;
   readonly auditedRows: number;
+  /** Milliseconds spent auditing. */
   readonly auditMs: number;
+  /** Milliseconds spent publishing or quarantining. */
   readonly publishMs: number;
   /** `fast-forward` or `reapplied` when published. */
   readonly publishKind?: string;
+  /** Snapshots that reached main. */
   readonly publishedSnapshots: number;
 }
 

@@ -41,15 +41,23 @@ export interface DeleteWhereOptions {
 export interface DeleteWhereResult {
   /** Undefined when no row matched (nothing was committed). */
   readonly snapshot: Snapshot | undefined;
+  /** Commit attempts (1 = no conflict). */
   readonly attempts: number;
+  /** How the rows were removed. */
   readonly mode: RowLevelMode;
+  /** Rows deleted. */
   readonly deletedRows: number;
+  /** Data files read to find matching rows. */
   readonly filesScanned: number;
+  /** Data files skipped by partition values and column bounds. */
   readonly filesSkipped: number;
   /** Files every row of which matched, dropped without being read. */
   readonly filesDropped: number;
+  /** Data files that lost some rows. */
   readonly filesTouched: number;
+  /** Position-delete files written (merge-on-read). */
   readonly deleteFilesWritten: number;
+  /** Data files written (copy-on-write). */
   readonly dataFilesWritten: number;
 }
 

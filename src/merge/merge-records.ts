@@ -60,8 +60,11 @@ export interface MergeOptions {
 export interface MergeStats {
   /** Rows written (inserted + updated; with equality deletes, where the table is not read, only this is known). */
   readonly upserted: number;
+  /** Rows whose key was not in the table. */
   readonly inserted: number;
+  /** Rows that replaced a row with the same key. */
   readonly updated: number;
+  /** Rows deleted by a delete change. */
   readonly deleted: number;
   /** Changes older than the table's row with the same key (kept the table's). */
   readonly stale: number;
@@ -69,11 +72,17 @@ export interface MergeStats {
   readonly absentDeletes: number;
   /** Changes superseded by a newer change to the same key in the batch. */
   readonly superseded: number;
+  /** Data files read to find the keys. */
   readonly filesScanned: number;
+  /** Data files skipped by their key bounds. */
   readonly filesSkipped: number;
+  /** Data files that held a replaced or deleted row. */
   readonly filesTouched: number;
+  /** Position- or equality-delete files written. */
   readonly deleteFilesWritten: number;
+  /** Data files written (new rows, and rewritten files in copy-on-write). */
   readonly dataFilesWritten: number;
+  /** Unchanged rows copied into rewritten files (copy-on-write). */
   readonly rowsRewritten: number;
 }
 
@@ -81,8 +90,11 @@ export interface MergeStats {
 export interface MergeResult extends MergeStats {
   /** Undefined when the batch changed nothing (nothing was committed). */
   readonly snapshot: Snapshot | undefined;
+  /** Commit attempts (1 = no conflict). */
   readonly attempts: number;
+  /** How replaced rows were removed. */
   readonly mode: RowLevelMode | 'equality-deletes';
+  /** With `lenient`: the records refused (index in the input, one-line reason). */
   readonly rejected: readonly { index: number; reason: string }[];
 }
 

@@ -13,7 +13,12 @@ export interface SortField {
   readonly nullOrder: 'nulls-first' | 'nulls-last';
 }
 /** A table's sort order (spec "Sorting"); order id 0 with no fields = unsorted. */
-export interface SortOrder { readonly orderId: number; readonly fields: readonly SortField[] }
+export interface SortOrder {
+  /** `order-id` (0 = unsorted). */
+  readonly orderId: number;
+  /** The sort keys, most significant first. */
+  readonly fields: readonly SortField[];
+}
 
 export const unsortedOrder: SortOrder = { orderId: 0, fields: [] };
 

@@ -51,9 +51,19 @@ export interface SnapshotRef {
 }
 
 /** One entry of the `snapshot-log`: when `main` moved to which snapshot. */
-export interface SnapshotLogEntry { readonly timestampMs: number; readonly snapshotId: bigint }
+export interface SnapshotLogEntry {
+  /** When main moved. */
+  readonly timestampMs: number;
+  /** The snapshot it moved to. */
+  readonly snapshotId: bigint;
+}
 /** One entry of the `metadata-log`: a previous metadata file and when it was written. */
-export interface MetadataLogEntry { readonly timestampMs: number; readonly metadataFile: string }
+export interface MetadataLogEntry {
+  /** When the file was written. */
+  readonly timestampMs: number;
+  /** Its location. */
+  readonly metadataFile: string;
+}
 
 /**
  * A table's metadata file, parsed (spec "Table Metadata"; field names are the spec's, in
@@ -67,15 +77,25 @@ export interface TableMetadata {
   readonly tableUuid: string;
   /** `location`: the table's base folder or S3 prefix. */
   readonly location: string;
+  /** `last-sequence-number`. */
   readonly lastSequenceNumber: bigint;
+  /** `last-updated-ms`. */
   readonly lastUpdatedMs: number;
+  /** `last-column-id`: the highest field id ever assigned. */
   readonly lastColumnId: number;
+  /** Every schema the table has had. */
   readonly schemas: readonly Schema[];
+  /** `current-schema-id`. */
   readonly currentSchemaId: number;
+  /** Every partition spec the table has had. */
   readonly specs: readonly PartitionSpec[];
+  /** `default-spec-id`. */
   readonly defaultSpecId: number;
+  /** `last-partition-id`: the highest partition field id ever assigned. */
   readonly lastPartitionId: number;
+  /** The table's sort orders. */
   readonly sortOrders: readonly SortOrder[];
+  /** `default-sort-order-id`. */
   readonly defaultSortOrderId: number;
   /** Table properties (`write.target-file-size-bytes`, `write.wap.enabled`, …). */
   readonly properties: Readonly<Record<string, string>>;
@@ -83,12 +103,15 @@ export interface TableMetadata {
   readonly currentSnapshotId: bigint | null;
   /** Every snapshot not yet expired, on any branch. */
   readonly snapshots: readonly Snapshot[];
+  /** `snapshot-log`: main's history. */
   readonly snapshotLog: readonly SnapshotLogEntry[];
+  /** `metadata-log`: previous metadata files. */
   readonly metadataLog: readonly MetadataLogEntry[];
   /** Branches and tags by name (`main` included once the table has a snapshot). */
   readonly refs: Readonly<Record<string, SnapshotRef>>;
   /** Kept verbatim so a rewrite never drops another writer's statistics files. */
   readonly statistics?: readonly unknown[];
+  /** `partition-statistics`, kept verbatim likewise. */
   readonly partitionStatistics?: readonly unknown[];
 }
 

@@ -27,21 +27,36 @@ export interface NestedField {
 }
 
 /** A struct: named fields, like a row. */
-export interface StructType { readonly kind: 'struct'; readonly fields: readonly NestedField[] }
+export interface StructType {
+  /** `struct`. */
+  readonly kind: 'struct';
+  /** The fields, in order. */
+  readonly fields: readonly NestedField[];
+}
 /** A list of elements of one type; the element has its own field id. */
 export interface ListType {
+  /** `list`. */
   readonly kind: 'list';
+  /** `element-id`. */
   readonly elementId: number;
+  /** `element-required`: whether elements may be null. */
   readonly elementRequired: boolean;
+  /** The element type. */
   readonly element: IcebergType;
 }
 /** A map from keys to values; key and value have their own field ids. */
 export interface MapType {
+  /** `map`. */
   readonly kind: 'map';
+  /** `key-id`. */
   readonly keyId: number;
+  /** The key type (keys are never null). */
   readonly key: IcebergType;
+  /** `value-id`. */
   readonly valueId: number;
+  /** `value-required`: whether values may be null. */
   readonly valueRequired: boolean;
+  /** The value type. */
   readonly value: IcebergType;
 }
 

@@ -11,6 +11,7 @@ import type { TableLocation } from './table-location.ts';
 
 /** What a drop did to files (all zero without purge). */
 export interface DropTableResult {
+  /** Files deleted by the purge. */
   readonly deletedFiles: number;
   /** Referenced files left alone because they lie in another table's location. */
   readonly sparedFiles: number;

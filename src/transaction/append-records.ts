@@ -16,7 +16,7 @@ import { checkStaging } from './snapshot-producer.ts';
 
 /** Options of {@link appendRecords}. */
 export interface AppendOptions {
-  /** The branch to commit to (default `main`); it is created on first commit if missing. */
+  /** The branch to commit to (default `main`); a missing branch is forked from main's head by the first commit. */
   readonly branch?: string;
   /** Extra snapshot summary properties (e.g. source offsets). */
   readonly summary?: Readonly<Record<string, string>>;

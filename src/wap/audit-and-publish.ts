@@ -52,9 +52,11 @@ export function failedChecks(report: AuditReport): FailedCheckSummary[] {
 /**
  * The gate of write-audit-publish: audits the rows a branch adds over main with declarative
  * checks (dbt's names: `not_null`, `unique`, `accepted_values`, `range`, `row_count`,
- * `freshness`, `relationships`, `sql`; run in DuckDB), records the result in the table
- * property `floe.wap.audit.<branch>`, then publishes the branch ({@link publishBranch}) if every
- * `error` check passed, or renames it to `quarantine/<branch>/<head id>` if not.
+ * `freshness`, `relationships`, `sql`; run in DuckDB), then publishes the branch
+ * ({@link publishBranch}, refused if the branch moved since the audit) when every `error` check
+ * passed, or quarantines it when one failed: the branch is renamed `quarantine/<branch>/<head id>`
+ * with the failed checks recorded in a table property (`floe.wap.audit.<that name>`), so the
+ * rows wait there instead of reaching main.
  *
  * @throws {@link NotFoundError} for an unknown branch; {@link ValidationError} for a check naming
  * an unknown column; publish errors unless `quarantineConflicts`.
