@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { ensureKafka, kafkaUnavailable, uniqueTopic } from '../support/kafka.ts';
+import { createTopic, ensureKafka, kafkaUnavailable, uniqueTopic } from '../support/kafka.ts';
 import { REPO_ROOT, ReaderServer, readersUnavailable, VENV_PYTHON } from '../support/readers.ts';
 
 const execFileP = promisify(execFile);
@@ -91,6 +91,9 @@ describe('examples/', { skip: skipReaders }, () => {
     it('ingests every message of the topic exactly once, also when run again', async (t) => {
       if (skip) { t.skip(skip); return; }
       const topic = uniqueTopic('floe-examples');
+      // Created here with leaders awaited (kafkajs's own wait can give up on a fresh KRaft
+      // broker); the example then finds it and only creates a topic that is missing.
+      await createTopic(brokers, topic, 2);
       const kafkaEnv = { ...env(), KAFKA_BROKERS: brokers.join(','), KAFKA_TOPIC: topic };
       const offsetsLine = (lines: string[]): Record<string, number> => {
         const line = lines.find((l) => l.startsWith('recorded offsets '));
