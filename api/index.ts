@@ -65,8 +65,9 @@ export type { JsonValue } from '../src/audit/duckdb-session.ts';
 
 // Errors
 export {
-  AlreadyExistsError, CommitConflictError, CommitStateUnknownError, FileIOError, FloeError, InvalidMetadataError,
-  NamespaceNotEmptyError, NotFoundError, RecordValidationError, UnsupportedError, ValidationError,
+  AlreadyExistsError, CommitConflictError, CommitStateUnknownError, DecodingError, FileIOError, FloeError, InternalError,
+  InvalidMetadataError, NamespaceNotEmptyError, NotFoundError, RecordValidationError, UnsupportedError, ValidationError,
+  ValueTypeError,
 } from '../src/errors.ts';
 export type { FloeErrorKind } from '../src/errors.ts';
 export { PublishRefusedError } from '../src/wap/publish-errors.ts';

@@ -38,7 +38,8 @@ const EXPECTED: Record<string, readonly string[]> = {
     // errors
     'FloeError', 'FloeErrorKind', 'ValidationError', 'RecordValidationError', 'InvalidMetadataError', 'NotFoundError',
     'AlreadyExistsError', 'NamespaceNotEmptyError', 'CommitConflictError', 'CommitStateUnknownError', 'FileIOError',
-    'UnsupportedError', 'PublishRefusedError', 'RefusalReason', 'CherryPickConflictError',
+    'UnsupportedError', 'InternalError', 'ValueTypeError', 'DecodingError', 'PublishRefusedError', 'RefusalReason',
+    'CherryPickConflictError',
   ],
   'api/ingest.ts': [
     'startIngest', 'RunningIngest', 'ingestConfigFrom', 'loadIngestConfig', 'parseIngestConfig', 'IngestConfig',
