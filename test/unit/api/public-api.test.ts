@@ -5,6 +5,7 @@
 // and accessor of an exported class or interface (the rule `npm run docs` enforces through
 // TypeDoc's requiredToBeDocumented) — and that types are exported with `export type`.
 import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -166,5 +167,21 @@ describe('public API (floe, floe/ingest, floe/compaction)', () => {
       }
     }
     assert.deepEqual(wrong, []);
+  });
+
+  it('examples/ import floe only by its package names, never a path into the repository', () => {
+    const dir = path.join(REPO, 'examples');
+    const files = readdirSync(dir).filter((f) => f.endsWith('.ts'));
+    assert.ok(files.length >= 4, 'the four examples');
+    const bad: string[] = [];
+    for (const f of files) {
+      const sf = ts.createSourceFile(f, readFileSync(path.join(dir, f), 'utf8'), ts.ScriptTarget.ES2022);
+      for (const st of sf.statements) {
+        if (!ts.isImportDeclaration(st) || !ts.isStringLiteral(st.moduleSpecifier)) continue;
+        const from = st.moduleSpecifier.text;
+        if (!/^(floe(\/ingest|\/compaction)?|node:.+|kafkajs)$/.test(from)) bad.push(`${f}: ${from}`);
+      }
+    }
+    assert.deepEqual(bad, []);
   });
 });
