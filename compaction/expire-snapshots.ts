@@ -4,7 +4,8 @@
 // positions), every live tag keeps its snapshot — then one
 // commit removes them, and only files that no remaining snapshot reaches are deleted.
 import { faultPoint } from '../src/fault-points.ts';
-import { ancestorsOf, branchBase, MAIN_BRANCH, propertyInt, type Snapshot, type TableMetadata } from '../src/spec/table-metadata.ts';
+import { ancestorsOf, branchBase, MAIN_BRANCH, type Snapshot, type TableMetadata } from '../src/spec/table-metadata.ts';
+import { intProperty, MAX_REF_AGE_MS, MAX_SNAPSHOT_AGE_MS, MIN_SNAPSHOTS_TO_KEEP } from '../src/spec/table-properties.ts';
 import { BRANCH_PROPERTY_PREFIXES, RESERVED_REF_PREFIX } from '../src/transaction/manage-refs.ts';
 import { commitUpdateWithRetry } from '../src/transaction/commit-with-retry.ts';
 import { decodeOffsets, OFFSETS_KEY_PREFIX, recordsSourcePositions } from '../src/transaction/source-positions.ts';
@@ -14,7 +15,9 @@ import { reachableFileDetails, reachableFiles, type ReachableFile } from '../src
 import { comparableLocation } from '../src/table/table-location.ts';
 import { deleteExpiredFiles, droppedSnapshots } from './expired-file-cleanup.ts';
 
+/** Options of {@link expireSnapshots}. */
 export interface ExpiryOptions {
+  /** "Now" (usually `Date.now()`): ages are measured from it. */
   readonly nowMs: number;
   /** Expire snapshots older than this age (default: `history.expire.max-snapshot-age-ms`, 5 days). */
   readonly olderThanMs?: number;
@@ -59,9 +62,9 @@ export function quarantineHoldsOffsets(m: TableMetadata, name: string): boolean 
 }
 
 export function planSnapshotExpiry(m: TableMetadata, o: ExpiryOptions): ExpiryPlan {
-  const defaultMaxAge = o.olderThanMs ?? propertyInt(m, 'history.expire.max-snapshot-age-ms', 5 * 24 * 3600 * 1000);
-  const defaultMinKeep = o.retainLast ?? propertyInt(m, 'history.expire.min-snapshots-to-keep', 1);
-  const defaultMaxRefAge = propertyInt(m, 'history.expire.max-ref-age-ms', Number.MAX_SAFE_INTEGER);
+  const defaultMaxAge = o.olderThanMs ?? intProperty(m, MAX_SNAPSHOT_AGE_MS);
+  const defaultMinKeep = o.retainLast ?? intProperty(m, MIN_SNAPSHOTS_TO_KEEP);
+  const defaultMaxRefAge = intProperty(m, MAX_REF_AGE_MS);
   const byId = new Map(m.snapshots.map((s) => [s.snapshotId, s]));
   const retained = new Set<bigint>();
   const removeRefs: string[] = [];
@@ -99,14 +102,19 @@ export function planSnapshotExpiry(m: TableMetadata, o: ExpiryOptions): ExpiryPl
   return { expire, removeRefs, retained: [...retained] };
 }
 
+/** What {@link expireSnapshots} removed (or, in a dry run, would remove). */
 export interface ExpiryResult {
+  /** Snapshots removed from the metadata. */
   readonly expiredSnapshots: number;
+  /** Branches and tags removed by their `max-ref-age-ms`. */
   readonly removedRefs: readonly string[];
+  /** Files deleted that no remaining snapshot needs (manifests, manifest lists, data and delete files). */
   readonly deletedFiles: number;
   /** Files freed by the expiry that were not deleted (a delete failed, or a snapshot another
    * writer added meanwhile could not be read, so what it needs is unknown); `floe
    * remove-orphans` takes them later. */
   readonly leftFiles: number;
+  /** Whether this was a dry run. */
   readonly dryRun: boolean;
   /** A dry run's details: each snapshot that would go, and each file that would be deleted. */
   readonly wouldExpire?: ExpiryDryRun;
@@ -145,6 +153,22 @@ function dryRunDetail(expired: readonly Snapshot[], expiredFiles: ReadonlyMap<st
   return { snapshots, files };
 }
 
+/**
+ * Expires old snapshots (Iceberg's expire_snapshots): removes snapshots older than
+ * `olderThanMs` (default `history.expire.max-snapshot-age-ms`, 5 days) while keeping the
+ * `retainLast` newest ancestors of every branch (`history.expire.min-snapshots-to-keep`) and
+ * each ref's own `min-snapshots-to-keep` / `max-snapshot-age-ms`; removes refs past their
+ * `max-ref-age-ms` (never main); then deletes the files only the expired snapshots needed.
+ * A quarantine ref (`quarantine/<branch>/<id>`) outlives its `max-ref-age-ms` until the branch
+ * has recorded ingest offsets as far, so a restarted ingest never reads its records again.
+ *
+ * @throws {@link floe!NotFoundError} for a missing table; {@link floe!CommitConflictError} when retries are spent.
+ * @example
+ * ```ts
+ * const r = await expireSnapshots(catalog, id, { nowMs: Date.now(), olderThanMs: 86_400_000, retainLast: 10 });
+ * console.log(r.expiredSnapshots, r.deletedFiles);
+ * ```
+ */
 export async function expireSnapshots(catalog: Catalog, id: TableIdentifier, o: ExpiryOptions & { dryRun?: boolean }): Promise<ExpiryResult> {
   interface Planned { plan: ExpiryPlan; expireIds: Set<bigint>; expired: Snapshot[]; expiredFiles: Map<string, ReachableFile>; keep: Set<string> }
   let planned: Planned | undefined;

@@ -88,7 +88,7 @@ export class LocalFileIO implements FileIO {
           // silently lacks its tail (a Parquet file without its footer).
           for (let off = 0; off < chunk.length;) {
             const { bytesWritten } = await handle.write(chunk, off, chunk.length - off);
-            if (bytesWritten <= 0) throw new Error(`short write: ${off} of ${chunk.length} bytes of a chunk written`);
+            if (bytesWritten <= 0) throw new FileIOError(`short write: ${off} of ${chunk.length} bytes of a chunk written`);
             off += bytesWritten;
           }
           size += chunk.length;
@@ -101,7 +101,7 @@ export class LocalFileIO implements FileIO {
         try {
           await handle.sync();
           const onDisk = (await handle.stat()).size;
-          if (onDisk !== size) throw new Error(`${onDisk} of ${size} bytes reached the disk`);
+          if (onDisk !== size) throw new FileIOError(`${onDisk} of ${size} bytes reached the disk`);
           await handle.close();
           await fs.link(temp, target);
           return size;
