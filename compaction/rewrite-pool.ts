@@ -2,7 +2,7 @@
 // so group concurrency in one thread only interleaves. Each worker takes one job at a time
 // (the caller bounds concurrency with p-queue); each holds its own ~row-group-sized heap.
 import { Worker } from 'node:worker_threads';
-import { FloeError } from '../src/errors.ts';
+import { FloeError, InternalError } from '../src/errors.ts';
 import type { RewriteJob, RewriteResult } from './rewrite-data-files.ts';
 import type { WorkerReply, WorkerRequest } from './rewrite-worker.ts';
 
@@ -53,7 +53,7 @@ export class RewritePool {
   /** Runs a job on an idle worker; call at most `size` jobs at once. */
   run(job: RewriteJob, onInputFileDone?: (bytes: number) => void): Promise<RewriteResult> {
     const w = this.idle.pop();
-    if (!w) return Promise.reject(new Error('rewrite pool: no idle worker (bound the callers to the pool size)'));
+    if (!w) return Promise.reject(new InternalError('rewrite pool: no idle worker (bound the callers to the pool size)'));
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject, onInputFileDone });

@@ -3,12 +3,22 @@
 # packages and the interop readers when missing, type-checks, then runs every test file with
 # node's test runner. Under CI=true a test whose reader or service is missing fails.
 #
-#   bash scripts/test.sh          everything (npm test, .ci/run)
-#   bash scripts/test.sh --unit   unit tests only: no Python, Java, Kafka or Trino (npm run test:unit)
+#   bash scripts/test.sh                everything (npm test, .ci/run)
+#   bash scripts/test.sh --unit         unit tests only: no Python, Java, Kafka or Trino (npm run test:unit)
+#   bash scripts/test.sh --integration  set-up + test/integration (npm run test:integration)
+#   bash scripts/test.sh --interop      set-up + test/interop: every reader (npm run test:interop)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+SUITE=all
+case "${1:-}" in
+  '') ;;
+  --unit) SUITE=unit ;;
+  --integration) SUITE=integration ;;
+  --interop) SUITE=interop ;;
+  *) echo "usage: scripts/test.sh [--unit | --integration | --interop]" >&2; exit 2 ;;
+esac
 UNIT_ONLY=0
-[[ "${1:-}" == "--unit" ]] && UNIT_ONLY=1
+[[ $SUITE == unit ]] && UNIT_ONLY=1
 
 if [[ ! -d node_modules ]] || [[ package-lock.json -nt node_modules/.package-lock.json ]]; then
   echo "[test] npm ci"
@@ -26,14 +36,19 @@ echo "[test] type check"
 npx tsc --noEmit -p tsconfig.json
 
 shopt -s globstar nullglob
-if [[ $UNIT_ONLY == 1 ]]; then
-  files=(test/unit/**/*.test.ts)
-else
-  files=(test/unit/**/*.test.ts test/integration/**/*.test.ts test/interop/**/*.test.ts)
-fi
+case $SUITE in
+  unit) files=(test/unit/**/*.test.ts) ;;
+  integration) files=(test/integration/**/*.test.ts) ;;
+  interop) files=(test/interop/**/*.test.ts) ;;
+  *) files=(test/unit/**/*.test.ts test/integration/**/*.test.ts test/interop/**/*.test.ts) ;;
+esac
 echo "[test] ${#files[@]} test files"
 status=0
-node --import tsx --test --test-reporter=spec --test-timeout=1800000 "${files[@]}" || status=$?
+# Unit test files share nothing (no server, no fixed port): run three at a time (most of a file's
+# time is the process start-up). The other suites share servers and run one file at a time.
+concurrency=1
+[[ $SUITE == unit ]] && concurrency=3
+node --import tsx --test --test-concurrency=$concurrency --test-reporter=spec --test-timeout=1800000 "${files[@]}" || status=$?
 # On CI the Kafka broker, the Trino server, the PostgreSQL cluster, the REST catalog server and
 # the S3 server the tests started must not outlive the run; locally they stay up so the next run
 # starts fast (npm run kafka:down / trino:down / pg:down / rest:down / s3:down).

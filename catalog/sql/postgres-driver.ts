@@ -6,8 +6,17 @@
 //
 // The password never leaves this module: errors name the user, host, port and database only.
 import pg from 'pg';
-import { FileIOError, ValidationError } from '../../src/errors.ts';
+import { FileIOError, FloeError, ValidationError } from '../../src/errors.ts';
 import type { SqlDriver } from './sql-driver.ts';
+
+/** A statement the PostgreSQL server refused, with its SQLSTATE `code` (the SQL catalog reads
+ * 23505, unique violation, as "already exists"). Not retryable: the same statement fails again. */
+export class PostgresServerError extends FloeError {
+  constructor(message: string, readonly code: string) {
+    super('io', message);
+    this.name = 'PostgresServerError';
+  }
+}
 
 export interface PostgresTarget {
   readonly user: string;
@@ -155,9 +164,7 @@ export class PostgresDriver implements SqlDriver {
     // terminated) lose the connection: retryable, like a reset socket.
     const lost = typeof e?.code === 'string' && (e.code.startsWith('08') || e.code.startsWith('57P'));
     if (typeof e?.code === 'string' && SERVER_ERROR.test(e.code) && !lost) {
-      const out = new Error(`PostgreSQL catalog ${this.target.where}: ${detail} (SQLSTATE ${e.code})`) as Error & { code: string };
-      out.code = e.code;
-      return out;
+      return new PostgresServerError(`PostgreSQL catalog ${this.target.where}: ${detail} (SQLSTATE ${e.code})`, e.code);
     }
     return new FileIOError(`PostgreSQL catalog ${this.target.where}: ${detail}`, { retryable: true });
   }

@@ -7,9 +7,10 @@ import {
   DuckDBMapValue, DuckDBStructValue, DuckDBTimestampTZValue, DuckDBTimestampValue, DuckDBTimeValue, DuckDBUUIDValue,
   DuckDBArrayValue, DuckDBIntervalValue, type DuckDBValue,
 } from '@duckdb/node-api';
-import { UnsupportedError } from '../errors.ts';
+import { UnsupportedError, ValidationError } from '../errors.ts';
 import type { IcebergType } from '../spec/types.ts';
 
+/** A JSON value (audit samples: bigints and decimals as strings). */
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [k: string]: JsonValue };
 
 export interface AuditDatabase {
@@ -48,7 +49,7 @@ export async function parseSqlStatement(sql: string): Promise<void> {
   parser ??= openAuditDatabase({ sandboxed: true });
   const db = await parser;
   const statements = await db.connection.extractStatements(sql);
-  if (statements.count !== 1) throw new Error(`expected one SELECT statement, found ${statements.count}`);
+  if (statements.count !== 1) throw new ValidationError(`expected one SELECT statement, found ${statements.count}`);
 }
 
 export const quoteIdent = (name: string): string => `"${name.replace(/"/g, '""')}"`;

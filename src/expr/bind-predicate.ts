@@ -196,7 +196,8 @@ function exampleOf(kind: string): string {
   }
 }
 
-class LiteralRefusal extends Error {}
+/** Why a literal cannot stand for a column's value; bindLiteral turns it into the message. */
+class LiteralRefusal extends ValidationError {}
 
 function bindLiteral(ref: BoundReference, literal: LiteralToken, label: string): PrimitiveValue {
   const refuse = (why: string): never => {

@@ -3,6 +3,7 @@
 // matching the leaf satisfies, so a partition (or a whole manifest) failing it holds no match.
 // identity is exact; bucket projects = and IN; truncate and year/month/day/hour also project
 // the order comparisons (they are monotone); void and everything else project to "unknown".
+import { ValueTypeError } from '../errors.ts';
 import type { FieldSummary, PartitionTuple } from '../spec/data-file.ts';
 import type { PartitionSpec } from '../spec/partition-spec.ts';
 import { partitionType, type PartitionFieldType } from '../spec/partition-spec.ts';
@@ -152,7 +153,8 @@ function unknownOnTypeMismatch(check: () => boolean): boolean {
   try {
     return check();
   } catch (err) {
-    if (err instanceof TypeError) return true;
+    // ValueTypeError: floe's own form check; TypeError: JS refusing to mix bigint and number.
+    if (err instanceof ValueTypeError || err instanceof TypeError) return true;
     throw err;
   }
 }

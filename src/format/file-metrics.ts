@@ -6,6 +6,7 @@ import { ValidationError } from '../errors.ts';
 import type { Schema } from '../spec/schema.ts';
 import { encodeSingleValue } from '../spec/single-value.ts';
 import { truncateLowerBinary, truncateLowerString, truncateUpperBinary, truncateUpperString } from '../spec/bound-truncation.ts';
+import { DEFAULT_WRITE_METRICS_MODE, metricsModeColumnProperty, stringProperty } from '../spec/table-properties.ts';
 import type { LeafMetrics } from '../writer/record-converter.ts';
 
 export type MetricsMode = { kind: 'none' } | { kind: 'counts' } | { kind: 'full' } | { kind: 'truncate'; length: number };
@@ -29,8 +30,8 @@ export interface FileMetrics {
 
 export function metricsModeFor(schema: Schema, fieldId: number, properties: Readonly<Record<string, string>>): MetricsMode {
   const name = schema.findColumnName(fieldId);
-  const perColumn = name !== undefined ? properties[`write.metadata.metrics.column.${name}`] : undefined;
-  return parseMetricsMode(perColumn ?? properties['write.metadata.metrics.default'] ?? 'truncate(16)');
+  const perColumn = name !== undefined ? stringProperty(properties, metricsModeColumnProperty(name)) : undefined;
+  return parseMetricsMode(perColumn ?? stringProperty(properties, DEFAULT_WRITE_METRICS_MODE));
 }
 
 export function buildFileMetrics(

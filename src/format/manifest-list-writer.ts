@@ -1,5 +1,6 @@
 // Writes a v2 manifest list for one commit attempt: the manifests of a snapshot, with this
 // attempt's sequence number filled into manifests that were written without one.
+import { ValidationError } from '../errors.ts';
 import { UNASSIGNED_SEQUENCE_NUMBER } from '../spec/data-file.ts';
 import type { FieldSummary, ManifestFile } from '../spec/data-file.ts';
 import { writeAvroContainer } from './avro/avro-container.ts';
@@ -34,13 +35,13 @@ export function assignSequenceNumber(manifest: ManifestFile, sequenceNumber: big
 
 export function writeManifestList(options: WriteManifestListOptions): Uint8Array {
   const { snapshotId, sequenceNumber } = options;
-  if (sequenceNumber <= 0n) throw new RangeError(`v2 snapshot sequence number must be positive, got ${sequenceNumber}`);
+  if (sequenceNumber <= 0n) throw new ValidationError(`v2 snapshot sequence number must be positive, got ${sequenceNumber}`);
   const records = options.manifests.map((manifest) => {
     // Java's ManifestListWriter enforces the same: only a manifest added by this very
     // snapshot may take its sequence number; Java's conflict checks look for new files only
     // in manifests whose added_snapshot_id is the committing snapshot.
     if (manifest.sequenceNumber === UNASSIGNED_SEQUENCE_NUMBER && manifest.addedSnapshotId !== snapshotId) {
-      throw new Error(
+      throw new ValidationError(
         `manifest ${manifest.manifestPath} has no sequence number but was added by snapshot ` +
           `${manifest.addedSnapshotId}, not ${snapshotId}`,
       );

@@ -2,6 +2,7 @@
 // or DuckDB — into the plain model of spec/data-file.ts, applying the spec's inheritance rules.
 // Columns are found by field id in the file's own writer schema (as Java and pyiceberg do), so
 // extra fields (v1 `block_size_in_bytes`, v3 row-lineage fields, sanitized names) are ignored.
+import { DecodingError } from '../errors.ts';
 import {
   EntryStatus,
   UNASSIGNED_SEQUENCE_NUMBER,
@@ -50,7 +51,7 @@ class FieldsById {
 
   required(id: number, spec: string): string {
     const name = this.names.get(id);
-    if (name === undefined) throw new Error(`${this.what} has no field ${spec} (field-id ${id})`);
+    if (name === undefined) throw new DecodingError(`${this.what} has no field ${spec} (field-id ${id})`);
     return name;
   }
 
@@ -78,13 +79,13 @@ function innerRecord(node: AvroSchemaJson, named: NamedTypes, what: string): Avr
     }
     break;
   }
-  throw new Error(`${what} is not a record type`);
+  throw new DecodingError(`${what} is not a record type`);
 }
 
 function topRecord(schema: AvroSchemaJson, named: NamedTypes, what: string): AvroSchemaObject {
   const resolved = resolveSchemaNode(schema, named);
   if (typeof resolved === 'string' || Array.isArray(resolved) || (resolved as AvroSchemaObject).type !== 'record') {
-    throw new Error(`${what} schema is not a record`);
+    throw new DecodingError(`${what} schema is not a record`);
   }
   return resolved as AvroSchemaObject;
 }
@@ -93,13 +94,13 @@ function topRecord(schema: AvroSchemaJson, named: NamedTypes, what: string): Avr
 function toInt(value: unknown, what: string): number {
   if (typeof value === 'number') return value;
   if (typeof value === 'bigint') return Number(value);
-  throw new Error(`${what}: expected an integer, got ${value === null ? 'null' : typeof value}`);
+  throw new DecodingError(`${what}: expected an integer, got ${value === null ? 'null' : typeof value}`);
 }
 
 function toLong(value: unknown, what: string): bigint {
   if (typeof value === 'bigint') return value;
   if (typeof value === 'number') return BigInt(value);
-  throw new Error(`${what}: expected a long, got ${value === null ? 'null' : typeof value}`);
+  throw new DecodingError(`${what}: expected a long, got ${value === null ? 'null' : typeof value}`);
 }
 
 function get(record: AvroRecord, name: string | undefined): unknown {
@@ -240,7 +241,7 @@ export function readManifest(bytes: Uint8Array, manifestFile: ManifestFile): Rea
     );
 
     const format = (get(file, columns.fileFormat) as string).toLowerCase();
-    if (!FILE_FORMATS.has(format)) throw new Error(`${what} has unknown file_format ${format}`);
+    if (!FILE_FORMATS.has(format)) throw new DecodingError(`${what} has unknown file_format ${format}`);
 
     const data: { -readonly [K in keyof DataFile]: DataFile[K] } = {
       content: (columns.content === undefined ? 0 : toInt(get(file, columns.content), `${what} content`)) as FileContent,
@@ -294,7 +295,7 @@ function readIntKeyedMap<V>(
   convert: (v: unknown) => V,
 ): Map<number, V> | null {
   if (value === null || value === undefined) return null;
-  if (!(value instanceof Map)) throw new Error(`expected a map of field id to metric, got ${typeof value}`);
+  if (!(value instanceof Map)) throw new DecodingError(`expected a map of field id to metric, got ${typeof value}`);
   const map = value as Map<unknown, unknown>;
   let alreadyTyped = true;
   for (const [key, item] of map) {

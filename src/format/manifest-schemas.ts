@@ -3,6 +3,7 @@
 // Field ids, element ids, record names (`r2`, `r102`, `r508`, `k117_v118`) and the null-first
 // optional unions follow Java's V2Metadata: pyiceberg and DuckDB ≥1.4 fail without field ids,
 // DuckDB 1.2 resolves columns by these exact names.
+import { DecodingError, ValidationError, ValueTypeError } from '../errors.ts';
 import {
   bigintToFixedBytes,
   twosComplementBytesToBigint,
@@ -131,7 +132,7 @@ export function partitionRecordSchema(partitionFields: readonly ManifestPartitio
     fields: partitionFields.map((field) => {
       const avroName = avroCompatibleName(field.name);
       if (usedFieldNames.has(avroName)) {
-        throw new Error(`partition fields ${field.name} and another field map to the same Avro name ${avroName}`);
+        throw new ValidationError(`partition fields ${field.name} and another field map to the same Avro name ${avroName}`);
       }
       usedFieldNames.add(avroName);
       const avroField: Record<string, unknown> = optional(
@@ -200,7 +201,7 @@ export function toAvroPartitionValue(type: PrimitiveType, value: PrimitiveValue 
   if (value === null) return null;
   if (type.kind === 'decimal') {
     if (typeof value !== 'bigint') {
-      throw new TypeError(`decimal partition value must be the unscaled bigint, got ${typeof value}`);
+      throw new ValueTypeError(`decimal partition value must be the unscaled bigint, got ${typeof value}`);
     }
     return bigintToFixedBytes(value, decimalRequiredBytes(type.precision));
   }
@@ -229,13 +230,13 @@ export function partitionFieldFromAvro(
 ): AvroPartitionFieldReader {
   const fieldId = field['field-id'];
   if (typeof fieldId !== 'number') {
-    throw new Error(`manifest partition field ${field.name} has no field-id`);
+    throw new DecodingError(`manifest partition field ${field.name} has no field-id`);
   }
   const originalName = typeof field['iceberg-field-name'] === 'string' ? field['iceberg-field-name'] : field.name;
   let node = resolveSchemaNode(field.type, named);
   if (Array.isArray(node)) {
     const branches = (node as readonly AvroSchemaJson[]).filter((branch) => branch !== 'null');
-    if (branches.length !== 1) throw new Error(`partition field ${field.name} has a non-optional union type`);
+    if (branches.length !== 1) throw new DecodingError(`partition field ${field.name} has a non-optional union type`);
     node = resolveSchemaNode(branches[0] as AvroSchemaJson, named);
   }
   const { type, convert } = icebergTypeOfAvro(node, field.name);
@@ -278,7 +279,7 @@ function icebergTypeOfAvro(
       return { type: { kind: 'fixed', length: fixedObject.size as number }, convert: identity };
     }
     default:
-      throw new Error(`manifest partition field ${fieldName} has unsupported Avro type ${JSON.stringify(node)}`);
+      throw new DecodingError(`manifest partition field ${fieldName} has unsupported Avro type ${JSON.stringify(node)}`);
   }
 }
 
@@ -289,7 +290,7 @@ function decimalOf(
   const precision = object.precision;
   const scale = object.scale ?? 0;
   if (typeof precision !== 'number' || typeof scale !== 'number') {
-    throw new Error(`decimal partition field ${fieldName} lacks precision/scale`);
+    throw new DecodingError(`decimal partition field ${fieldName} lacks precision/scale`);
   }
   const type: PrimitiveType = { kind: 'decimal', precision, scale };
   return {
@@ -300,7 +301,7 @@ function decimalOf(
 
 function uuidStringToBytes(text: string): Uint8Array {
   const hex = text.replace(/-/g, '');
-  if (!/^[0-9a-fA-F]{32}$/.test(hex)) throw new Error(`invalid uuid partition value ${text}`);
+  if (!/^[0-9a-fA-F]{32}$/.test(hex)) throw new ValidationError(`invalid uuid partition value ${text}`);
   return Uint8Array.from(Buffer.from(hex, 'hex'));
 }
 
@@ -309,7 +310,7 @@ function uuidStringToBytes(text: string): Uint8Array {
  * a leading non-letter becomes `_<digit>` or `_x<HEX>`, other invalid characters `_x<HEX>`.
  */
 export function avroCompatibleName(name: string): string {
-  if (name.length === 0) throw new Error('partition field name must not be empty');
+  if (name.length === 0) throw new ValidationError('partition field name must not be empty');
   const isLetter = (c: string): boolean => /\p{L}/u.test(c);
   const isDigit = (c: string): boolean => /\p{Nd}/u.test(c);
   const escape = (c: string): string => (isDigit(c) ? `_${c}` : `_x${c.charCodeAt(0).toString(16).toUpperCase()}`);

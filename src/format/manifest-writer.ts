@@ -1,5 +1,6 @@
 // Writes one v2 manifest (data or deletes, one partition spec) and returns the manifest-list
 // entry describing it: counts, min sequence number, partition summaries and exact length.
+import { ValidationError } from '../errors.ts';
 import {
   EntryStatus,
   FileContent,
@@ -49,7 +50,7 @@ export function writeManifest(options: WriteManifestOptions): WrittenManifest {
   const { entries, partitionFields } = options;
   // pyiceberg refuses to write empty manifests and Java never does; an empty one only
   // adds a file every planner must open for nothing.
-  if (entries.length === 0) throw new Error(`manifest ${options.path} would be empty`);
+  if (entries.length === 0) throw new ValidationError(`manifest ${options.path} would be empty`);
   entries.forEach((entry, index) => validateEntry(options, entry, index));
 
   const avroFieldNames = partitionFields.map((field) => avroCompatibleName(field.name));
@@ -131,20 +132,20 @@ function validateEntry(options: WriteManifestOptions, entry: ManifestEntry, inde
   const file = entry.dataFile;
   const where = `manifest entry ${index} (${file.filePath})`;
   if (file.specId !== options.specId) {
-    throw new Error(`${where} was written with spec ${file.specId}, manifest is for spec ${options.specId}`);
+    throw new ValidationError(`${where} was written with spec ${file.specId}, manifest is for spec ${options.specId}`);
   }
   if (file.partition.length !== options.partitionFields.length) {
-    throw new Error(`${where} has ${file.partition.length} partition values, spec has ${options.partitionFields.length} fields`);
+    throw new ValidationError(`${where} has ${file.partition.length} partition values, spec has ${options.partitionFields.length} fields`);
   }
   // One manifest holds only data or only delete files (spec "Manifests").
   const isDataFile = file.content === FileContent.Data;
   if (isDataFile !== (options.content === ManifestContent.Data)) {
-    throw new Error(`${where} has file content ${file.content}, not allowed in a ${options.content === ManifestContent.Data ? 'data' : 'delete'} manifest`);
+    throw new ValidationError(`${where} has file content ${file.content}, not allowed in a ${options.content === ManifestContent.Data ? 'data' : 'delete'} manifest`);
   }
   // Only ADDED entries may inherit sequence numbers; DuckDB throws on a null one elsewhere
   // and Java would assign the wrong (newer) sequence number, resurrecting deleted rows.
   if (entry.status !== EntryStatus.Added && (entry.sequenceNumber === null || entry.fileSequenceNumber === null)) {
-    throw new Error(`${where} has status ${entry.status} and must carry explicit sequence numbers`);
+    throw new ValidationError(`${where} has status ${entry.status} and must carry explicit sequence numbers`);
   }
 }
 
@@ -244,7 +245,7 @@ export function summarizePartitions(
       if (upper === null || compareValues(field.type, value, upper) > 0) upper = value;
     }
     if (isUuid && !uuidOrdersAgree(tuples.map((tuple) => tuple[index] ?? null))) {
-      throw new Error(`uuid partition field '${field.name}' has values whose Java and spec orders disagree; split the manifest with splitForUuidBounds`);
+      throw new ValidationError(`uuid partition field '${field.name}' has values whose Java and spec orders disagree; split the manifest with splitForUuidBounds`);
     }
     summaries.push({
       containsNull,

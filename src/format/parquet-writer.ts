@@ -3,6 +3,7 @@
 import * as arrow from 'apache-arrow';
 import * as parquet from 'parquet-wasm';
 import { ValidationError } from '../errors.ts';
+import { PARQUET_COMPRESSION } from '../spec/table-properties.ts';
 import { highCardinalityColumns } from './dictionary-choice.ts';
 import { footerColumnSizes, footerSplitOffsets, parquetFooterOf } from './parquet-footer.ts';
 
@@ -45,7 +46,7 @@ export function parseCodec(name: string): ParquetCodec {
   const n = name.toLowerCase();
   if (n === 'none') return 'uncompressed';
   if (n in CODECS) return n as ParquetCodec;
-  throw new ValidationError(`write.parquet.compression-codec '${name}' is not one of ${Object.keys(CODECS).join(', ')}`);
+  throw new ValidationError(`${PARQUET_COMPRESSION.name} '${name}' is not one of ${Object.keys(CODECS).join(', ')}`);
 }
 
 /** Rows per row group for a byte bound (arrow-rs bounds row groups by rows). */

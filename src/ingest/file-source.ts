@@ -143,8 +143,8 @@ function parseFingerprint(text: string | undefined): FileFingerprint | undefined
   if (text === undefined) return undefined;
   try {
     const j = JSON.parse(text) as Record<string, unknown>;
-    const num = (k: string): number => { const v = j[k]; if (typeof v !== 'number') throw new Error(k); return v; };
-    const str = (k: string): string => { const v = j[k]; if (typeof v !== 'string') throw new Error(k); return v; };
+    const num = (k: string): number => { const v = j[k]; if (typeof v !== 'number') throw new ValidationError(`${k} is not a number`); return v; };
+    const str = (k: string): string => { const v = j[k]; if (typeof v !== 'string') throw new ValidationError(`${k} is not a string`); return v; };
     return {
       headBytes: num('head-bytes'), headSha256: str('head-sha256'), tailBytes: num('tail-bytes'), tailSha256: str('tail-sha256'),
       nextLine: num('next-line'), device: str('device'), inode: str('inode'),

@@ -2,7 +2,7 @@
 // file, are fsynced, then hard-linked into place: link(2) fails if the target exists, so a
 // file is never half-visible and never overwritten (rename(2) would silently replace it).
 import { randomUUID } from 'node:crypto';
-import { openAsBlob, promises as fs } from 'node:fs';
+import { openAsBlob, promises as fs, type Dirent } from 'node:fs';
 import path from 'node:path';
 import { AlreadyExistsError, FileIOError, NotFoundError } from '../errors.ts';
 import type { FileInfo, FileIO, OutputFile } from './file-io.ts';
@@ -88,7 +88,7 @@ export class LocalFileIO implements FileIO {
           // silently lacks its tail (a Parquet file without its footer).
           for (let off = 0; off < chunk.length;) {
             const { bytesWritten } = await handle.write(chunk, off, chunk.length - off);
-            if (bytesWritten <= 0) throw new Error(`short write: ${off} of ${chunk.length} bytes of a chunk written`);
+            if (bytesWritten <= 0) throw new FileIOError(`short write: ${off} of ${chunk.length} bytes of a chunk written`);
             off += bytesWritten;
           }
           size += chunk.length;
@@ -101,7 +101,7 @@ export class LocalFileIO implements FileIO {
         try {
           await handle.sync();
           const onDisk = (await handle.stat()).size;
-          if (onDisk !== size) throw new Error(`${onDisk} of ${size} bytes reached the disk`);
+          if (onDisk !== size) throw new FileIOError(`${onDisk} of ${size} bytes reached the disk`);
           await handle.close();
           await fs.link(temp, target);
           return size;
@@ -183,5 +183,36 @@ export class LocalFileIO implements FileIO {
     };
     await walk(root);
     return out;
+  }
+
+  async removeEmptyFolders(prefix: string, spare: (folder: string) => boolean | Promise<boolean> = () => false): Promise<number> {
+    let removed = 0;
+    // True when `dir` is gone (removed here, or by someone else meanwhile).
+    const prune = async (dir: string): Promise<boolean> => {
+      let entries: Dirent[];
+      try {
+        entries = await fs.readdir(dir, { withFileTypes: true });
+      } catch (err) {
+        if (isErrno(err, 'ENOENT')) return true;
+        if (isErrno(err, 'ENOTDIR')) return false;
+        throw new FileIOError(`cannot list ${pathToUri(dir)}: ${(err as Error).message}`, { cause: err });
+      }
+      let empty = true;
+      // Symbolic links (even to folders) count as content: a cleanup never follows one.
+      for (const e of entries) if (!(e.isDirectory() && (await prune(path.join(dir, e.name))))) empty = false;
+      if (!empty || (await spare(pathToUri(dir)))) return false;
+      try {
+        // rmdir(2) refuses a folder that is not empty: a file written meanwhile keeps its folder.
+        await fs.rmdir(dir);
+        removed++;
+        return true;
+      } catch (err) {
+        if (isErrno(err, 'ENOENT')) return true;
+        if (isErrno(err, 'ENOTEMPTY') || isErrno(err, 'EEXIST') || isErrno(err, 'EBUSY')) return false;
+        throw new FileIOError(`cannot remove folder ${pathToUri(dir)}: ${(err as Error).message}`, { cause: err });
+      }
+    };
+    await prune(uriToPath(prefix));
+    return removed;
   }
 }

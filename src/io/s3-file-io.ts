@@ -170,7 +170,7 @@ export class S3FileIO implements FileIO {
     const h = await this.head(uri);
     if (!h) throw s3Error('open', uri, { name: 'NotFound', $metadata: { httpStatusCode: 404 } }, this.endpointLabel);
     // If-Match pins every range to the object we sized: a replaced object fails loudly.
-    return new RangedBlob((s, e) => this.readRange(uri, s, e, h.etag), 0, h.size);
+    return new RangedBlob((s, e) => this.readRange(uri, s, e, h.etag), 0, h.size, uri);
   }
 
   async exists(uri: string): Promise<boolean> {

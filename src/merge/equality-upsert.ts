@@ -9,17 +9,18 @@
 import { ValidationError } from '../errors.ts';
 import { partitionKey, partitionType, type PartitionSpec } from '../spec/partition-spec.ts';
 import type { Schema } from '../spec/schema.ts';
-import { propertyBool, type TableMetadata } from '../spec/table-metadata.ts';
+import type { TableMetadata } from '../spec/table-metadata.ts';
+import { boolProperty, UPSERT_ENABLED } from '../spec/table-properties.ts';
 import type { DataFile, PartitionTuple } from '../spec/data-file.ts';
 import type { FileIO } from '../io/file-io.ts';
 import { DataFileWriter, partitionTupleOf } from '../writer/data-file-writer.ts';
 import { writeEqualityDeletes } from '../writer/equality-delete-writer.ts';
 import type { Change } from './change-decoder.ts';
 
-export const UPSERT_ENABLED_PROPERTY = 'write.upsert.enabled';
+export const UPSERT_ENABLED_PROPERTY = UPSERT_ENABLED.name;
 
 export function equalityUpsertEnabled(meta: TableMetadata): boolean {
-  return propertyBool(meta, UPSERT_ENABLED_PROPERTY, false);
+  return boolProperty(meta, UPSERT_ENABLED);
 }
 
 /** Refuses a spec whose partition source columns are not all key columns, naming the column. */

@@ -10,21 +10,29 @@ import { EntryStatus, ManifestContent, type DataFile, type PartitionTuple } from
 import { partitionKey, type PartitionSpec } from '../spec/partition-spec.ts';
 import type { Schema } from '../spec/schema.ts';
 import { currentSchema, specById, type Snapshot, type TableMetadata } from '../spec/table-metadata.ts';
+import {
+  DELETE_MODE, intProperty, MERGE_MODE, stringProperty, UPDATE_MODE, WRITE_TARGET_FILE_SIZE_BYTES,
+  type TableProperty,
+} from '../spec/table-properties.ts';
 import { manifestEntries, snapshotManifests } from '../transaction/table-manifests.ts';
 import { rewriteDataFiles } from '../writer/data-file-rewriter.ts';
-import { DEFAULT_TARGET_FILE_SIZE_BYTES } from '../writer/data-file-writer.ts';
 import { writePositionDeletes } from '../writer/position-delete-writer.ts';
 
+/** How row-level changes are written (`write.delete.mode`, `write.update.mode`, `write.merge.mode`):
+ * `merge-on-read` adds position-delete files (fast writes, readers apply them), `copy-on-write`
+ * rewrites the touched data files (slower writes, plain reads). */
 export type RowLevelMode = 'merge-on-read' | 'copy-on-write';
 export type RowLevelCommand = 'merge' | 'update' | 'delete';
+
+const MODE_PROPERTY: Readonly<Record<RowLevelCommand, TableProperty<string>>> = { merge: MERGE_MODE, update: UPDATE_MODE, delete: DELETE_MODE };
 
 /** Iceberg's `write.<command>.mode` (default merge-on-read, as floe's streaming use wants:
  * copy-on-write rewrites whole files for every micro-batch). */
 export function rowLevelMode(meta: TableMetadata, command: RowLevelCommand, override?: RowLevelMode): RowLevelMode {
   if (override) return override;
-  const key = `write.${command}.mode`;
-  const v = meta.properties[key] ?? 'merge-on-read';
-  if (v !== 'merge-on-read' && v !== 'copy-on-write') throw new ValidationError(`table property ${key}='${v}' must be merge-on-read or copy-on-write`);
+  const p = MODE_PROPERTY[command];
+  const v = stringProperty(meta, p);
+  if (v !== 'merge-on-read' && v !== 'copy-on-write') throw new ValidationError(`table property ${p.name}='${v}' must be merge-on-read or copy-on-write`);
   return v;
 }
 
@@ -101,7 +109,7 @@ export async function removeRows(base: RowLevelBase, hits: readonly FileHits[], 
       if (BigInt(gone.size) >= h.live.file.recordCount) continue; // nothing left: just drop the file
       const result = await rewriteDataFiles([{ file: h.live.file, deletedPositions: [...gone].sort((a, b) => a - b) }], {
         io: base.io, schema: base.schema, spec: g.spec, location: base.meta.location, properties: props,
-        targetFileSizeBytes: Number(props['write.target-file-size-bytes'] ?? DEFAULT_TARGET_FILE_SIZE_BYTES),
+        targetFileSizeBytes: intProperty(props, WRITE_TARGET_FILE_SIZE_BYTES),
       });
       for (const f of result.files) { written.push(f.filePath); out.addedDataFiles.push(f); }
       out.rowsRewritten += result.rowsRead - result.rowsDeleted;

@@ -1,6 +1,7 @@
 // Truncated column bounds for the `truncate(N)` metrics mode (`write.metadata.metrics.default`):
 // a lower bound must stay ≤ every value and an upper bound ≥ every value after truncation.
 // Strings count code points and compare as UTF-8 bytes, i.e. in code point order.
+import { ValidationError } from '../errors.ts';
 
 const MAX_CODE_POINT = 0x10ffff;
 const MIN_SURROGATE = 0xd800;
@@ -10,7 +11,7 @@ const MAX_SURROGATE = 0xdfff;
 const REPLACEMENT_CHARACTER = 0xfffd;
 
 function checkLength(n: number): void {
-  if (!Number.isInteger(n) || n < 1) throw new RangeError(`Bound truncation length must be a positive integer, got ${n}`);
+  if (!Number.isInteger(n) || n < 1) throw new ValidationError(`Bound truncation length must be a positive integer, got ${n}`);
 }
 
 /** UTF-16 index where the first `n` code points of `s` end, or s.length if it has fewer. */

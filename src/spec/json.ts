@@ -4,6 +4,7 @@
 // is parsed and written on every commit); only integers that do not fit a double exactly take
 // a detour through a marker string. lossless-json is the fallback for the rare input that
 // already contains the marker character.
+import { ValidationError } from '../errors.ts';
 import { isInteger, isSafeNumber, parse } from 'lossless-json';
 
 const MARK = '\u0001n:';
@@ -187,7 +188,7 @@ function hasUnsafeNumber(root: unknown): boolean {
 export function stringifyJsonExact(value: unknown, indent?: number): string {
   const gap = indent !== undefined && indent > 0 ? ' '.repeat(Math.min(10, Math.floor(indent))) : '';
   const out = writeJson(value, '', gap, '');
-  if (out === undefined) throw new Error('value is not serialisable to JSON');
+  if (out === undefined) throw new ValidationError('value is not serialisable to JSON');
   return out;
 }
 

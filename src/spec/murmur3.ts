@@ -1,5 +1,6 @@
 // Murmur3 x86 32-bit hash with seed 0: the hash behind Iceberg's bucket transform (spec Appendix B).
 // Results are signed 32-bit ints, as Java's `HashCode.asInt()` returns them.
+import { InternalError } from '../errors.ts';
 
 const C1 = 0xcc9e2d51;
 const C2 = 0x1b873593;
@@ -29,7 +30,7 @@ function finalize(state: number, byteLength: number): number {
 /** Hash of `length` bytes of `bytes` starting at `offset` (the spec's `hashBytes`). */
 export function murmur3Hash32(bytes: Uint8Array, offset = 0, length = bytes.length - offset): number {
   if (offset < 0 || length < 0 || offset + length > bytes.length) {
-    throw new RangeError(`murmur3Hash32: range ${offset}+${length} is outside ${bytes.length} bytes`);
+    throw new InternalError(`murmur3Hash32: range ${offset}+${length} is outside ${bytes.length} bytes`);
   }
   let h = 0;
   const end = offset + length;

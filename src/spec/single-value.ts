@@ -1,6 +1,7 @@
 // Iceberg's single-value binary encoding (spec Appendix D) used by lower/upper bounds and
 // partition field summaries, plus the value ordering those bounds are computed with.
 // Pure: no I/O.
+import { DecodingError, ValidationError, ValueTypeError } from '../errors.ts';
 import type { PrimitiveType, PrimitiveValue } from './types.ts';
 
 const utf8Encoder = new TextEncoder();
@@ -40,7 +41,7 @@ export function encodeSingleValue(type: PrimitiveType, value: PrimitiveValue): U
       return utf8Encoder.encode(expectString(type, value));
     case 'uuid': {
       const bytes = expectBytes(type, value);
-      if (bytes.length !== 16) throw new RangeError(`uuid value must be 16 bytes, got ${bytes.length}`);
+      if (bytes.length !== 16) throw new ValidationError(`uuid value must be 16 bytes, got ${bytes.length}`);
       return bytes.slice();
     }
     case 'fixed':
@@ -228,7 +229,7 @@ export function bigintToTwosComplementBytes(value: bigint): Uint8Array {
 export function bigintToFixedBytes(value: bigint, length: number): Uint8Array {
   const limit = 1n << BigInt(8 * length - 1);
   if (value >= limit || value < -limit) {
-    throw new RangeError(`value ${value} does not fit in ${length} bytes of two's complement`);
+    throw new ValidationError(`value ${value} does not fit in ${length} bytes of two's complement`);
   }
   const out = new Uint8Array(length);
   let rest = BigInt.asUintN(8 * length, value);
@@ -240,7 +241,7 @@ export function bigintToFixedBytes(value: bigint, length: number): Uint8Array {
 }
 
 export function twosComplementBytesToBigint(bytes: Uint8Array): bigint {
-  if (bytes.length === 0) throw new RangeError('decimal value needs at least one byte');
+  if (bytes.length === 0) throw new DecodingError('decimal value needs at least one byte');
   let unsigned = 0n;
   for (const byte of bytes) unsigned = (unsigned << 8n) | BigInt(byte);
   return BigInt.asIntN(8 * bytes.length, unsigned);
@@ -248,7 +249,7 @@ export function twosComplementBytesToBigint(bytes: Uint8Array): bigint {
 
 function expectLength(type: PrimitiveType, bytes: Uint8Array, length: number): void {
   if (bytes.length !== length) {
-    throw new RangeError(`${type.kind} single value must be ${length} bytes, got ${bytes.length}`);
+    throw new DecodingError(`${type.kind} single value must be ${length} bytes, got ${bytes.length}`);
   }
 }
 
@@ -257,41 +258,41 @@ function describe(value: unknown): string {
 }
 
 function expectBoolean(type: PrimitiveType, value: PrimitiveValue): boolean {
-  if (typeof value !== 'boolean') throw new TypeError(`${type.kind} value must be a boolean, got ${describe(value)}`);
+  if (typeof value !== 'boolean') throw new ValueTypeError(`${type.kind} value must be a boolean, got ${describe(value)}`);
   return value;
 }
 
 function expectNumber(type: PrimitiveType, value: PrimitiveValue): number {
-  if (typeof value !== 'number') throw new TypeError(`${type.kind} value must be a number, got ${describe(value)}`);
+  if (typeof value !== 'number') throw new ValueTypeError(`${type.kind} value must be a number, got ${describe(value)}`);
   return value;
 }
 
 function expectInt32(type: PrimitiveType, value: PrimitiveValue): number {
   const n = expectNumber(type, value);
   if (!Number.isInteger(n) || n < -2147483648 || n > 2147483647) {
-    throw new RangeError(`${type.kind} value must be a 32-bit integer, got ${n}`);
+    throw new ValidationError(`${type.kind} value must be a 32-bit integer, got ${n}`);
   }
   return n;
 }
 
 function expectBigint(type: PrimitiveType, value: PrimitiveValue): bigint {
   // Longs travel as bigint end to end: a number here means precision may already be lost.
-  if (typeof value !== 'bigint') throw new TypeError(`${type.kind} value must be a bigint, got ${describe(value)}`);
+  if (typeof value !== 'bigint') throw new ValueTypeError(`${type.kind} value must be a bigint, got ${describe(value)}`);
   return value;
 }
 
 function expectInt64(type: PrimitiveType, value: PrimitiveValue): bigint {
   const n = expectBigint(type, value);
-  if (n !== BigInt.asIntN(64, n)) throw new RangeError(`${type.kind} value ${n} does not fit in 64 bits`);
+  if (n !== BigInt.asIntN(64, n)) throw new ValidationError(`${type.kind} value ${n} does not fit in 64 bits`);
   return n;
 }
 
 function expectString(type: PrimitiveType, value: PrimitiveValue): string {
-  if (typeof value !== 'string') throw new TypeError(`${type.kind} value must be a string, got ${describe(value)}`);
+  if (typeof value !== 'string') throw new ValueTypeError(`${type.kind} value must be a string, got ${describe(value)}`);
   return value;
 }
 
 function expectBytes(type: PrimitiveType, value: PrimitiveValue): Uint8Array {
-  if (!(value instanceof Uint8Array)) throw new TypeError(`${type.kind} value must be a Uint8Array, got ${describe(value)}`);
+  if (!(value instanceof Uint8Array)) throw new ValueTypeError(`${type.kind} value must be a Uint8Array, got ${describe(value)}`);
   return value;
 }

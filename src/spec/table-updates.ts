@@ -5,10 +5,14 @@ import type { PartitionSpec } from './partition-spec.ts';
 import type { Schema } from './schema.ts';
 import type { SortOrder } from './sort-order.ts';
 import {
-  MAIN_BRANCH, propertyInt, snapshotById, validateMetadata,
+  MAIN_BRANCH, snapshotById, validateMetadata,
   type MetadataLogEntry, type Snapshot, type SnapshotRef, type TableMetadata,
 } from './table-metadata.ts';
+import { intProperty, METADATA_PREVIOUS_VERSIONS_MAX } from './table-properties.ts';
 
+/** A change to a table's metadata, named as in the REST catalog spec (`add-snapshot`,
+ * `set-snapshot-ref`, …): what `Catalog.commitTable` applies. The write functions build these;
+ * you rarely need them yourself. */
 export type TableUpdate =
   | { readonly action: 'add-schema'; readonly schema: Schema; readonly lastColumnId: number }
   | { readonly action: 'set-current-schema'; readonly schemaId: number }
@@ -24,6 +28,8 @@ export type TableUpdate =
   | { readonly action: 'set-properties'; readonly updates: Readonly<Record<string, string>> }
   | { readonly action: 'remove-properties'; readonly removals: readonly string[] };
 
+/** A condition the table must meet for a commit to apply, named as in the REST catalog spec
+ * (`assert-ref-snapshot-id`, …); a failed one makes the commit a CommitConflictError. */
 export type TableRequirement =
   | { readonly type: 'assert-create' }
   | { readonly type: 'assert-table-uuid'; readonly uuid: string }
@@ -175,7 +181,7 @@ export function applyUpdates(
     }
   }
   if (baseLocation !== null) {
-    const maxPrevious = propertyInt(m as TableMetadata, 'write.metadata.previous-versions-max', 100);
+    const maxPrevious = intProperty(m, METADATA_PREVIOUS_VERSIONS_MAX);
     const log: MetadataLogEntry[] = [...base.metadataLog, { timestampMs: base.lastUpdatedMs, metadataFile: baseLocation }];
     m.metadataLog = log.slice(Math.max(0, log.length - Math.max(1, maxPrevious)));
   }

@@ -1,10 +1,13 @@
 // Partition transforms (spec "Partition Transforms", "Bucket/Truncate Transform Details",
 // Appendix B hashing): parsing, type rules, application, and the human strings used in paths.
+import { ValidationError, ValueTypeError } from '../errors.ts';
 import { truncateLowerBinary, truncateLowerString } from './bound-truncation.ts';
 import { murmur3Hash32, murmur3HashInt64, murmur3HashInt64Parts } from './murmur3.ts';
 import { primitiveToString } from './types.ts';
 import type { PrimitiveType, PrimitiveValue } from './types.ts';
 
+/** A partition transform (spec "Partition Transforms"): how a source column's value becomes a
+ * partition value — `identity`, `year`/`month`/`day`/`hour`, `bucket[n]`, `truncate[width]`, `void`. */
 export type Transform =
   | { readonly kind: 'identity' } | { readonly kind: 'void' }
   | { readonly kind: 'year' } | { readonly kind: 'month' } | { readonly kind: 'day' } | { readonly kind: 'hour' }
@@ -29,13 +32,13 @@ export function parseTransform(text: string): Transform {
   if (parameterised) {
     const parameter = Number(parameterised[2]);
     if (parameter < 1 || parameter > INT_MAX) {
-      throw new Error(`Invalid transform '${text}': the parameter must be between 1 and ${INT_MAX}`);
+      throw new ValidationError(`Invalid transform '${text}': the parameter must be between 1 and ${INT_MAX}`);
     }
     return parameterised[1] === 'bucket'
       ? { kind: 'bucket', n: parameter }
       : { kind: 'truncate', width: parameter };
   }
-  throw new Error(`Unknown partition transform '${text}'`);
+  throw new ValidationError(`Unknown partition transform '${text}'`);
 }
 
 /** The spec's JSON form: `bucket[16]`, `truncate[4]`, `day`. */
@@ -118,9 +121,9 @@ function expectBytes(source: PrimitiveType, value: PrimitiveValue): Uint8Array {
   return value;
 }
 
-function wrongForm(source: PrimitiveType, value: PrimitiveValue, expected: string): TypeError {
+function wrongForm(source: PrimitiveType, value: PrimitiveValue, expected: string): ValueTypeError {
   const actual = value instanceof Uint8Array ? 'Uint8Array' : typeof value;
-  return new TypeError(`A ${primitiveToString(source)} value must be ${expected}, got ${actual}`);
+  return new ValueTypeError(`A ${primitiveToString(source)} value must be ${expected}, got ${actual}`);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -327,10 +330,10 @@ type ValueTransformer = (value: PrimitiveValue) => PrimitiveValue | null;
  */
 function transformerFor(t: Transform, source: PrimitiveType): ValueTransformer {
   if ((t.kind === 'bucket' && !isPositiveInt(t.n)) || (t.kind === 'truncate' && !isPositiveInt(t.width))) {
-    throw new Error(`Invalid transform '${transformToString(t)}': the parameter must be between 1 and ${INT_MAX}`);
+    throw new ValidationError(`Invalid transform '${transformToString(t)}': the parameter must be between 1 and ${INT_MAX}`);
   }
   if (!canTransform(t, source)) {
-    throw new Error(`Transform '${transformToString(t)}' cannot be applied to type ${primitiveToString(source)}`);
+    throw new ValidationError(`Transform '${transformToString(t)}' cannot be applied to type ${primitiveToString(source)}`);
   }
   switch (t.kind) {
     case 'identity':
@@ -377,7 +380,7 @@ function truncaterFor(source: PrimitiveType, width: number): ValueTransformer {
       // Copies rather than views, so a partition key never pins a whole Arrow buffer.
       return (value) => truncateLowerBinary(expectBytes(source, value), width);
     default:
-      throw new Error(`truncate cannot be applied to type ${primitiveToString(source)}`);
+      throw new ValidationError(`truncate cannot be applied to type ${primitiveToString(source)}`);
   }
 }
 

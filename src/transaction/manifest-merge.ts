@@ -11,16 +11,17 @@
 // entries, and the list stays below min-count + log2(commits / min-count) + 1 manifests.
 import type { FileIO } from '../io/file-io.ts';
 import { EntryStatus, ManifestContent, type ManifestEntry, type ManifestFile } from '../spec/data-file.ts';
-import { propertyBool, propertyInt, type TableMetadata } from '../spec/table-metadata.ts';
+import type { TableMetadata } from '../spec/table-metadata.ts';
+import { boolProperty, intProperty, MANIFEST_MERGE_ENABLED, MANIFEST_MIN_MERGE_COUNT, MANIFEST_TARGET_SIZE_BYTES } from '../spec/table-properties.ts';
 import { manifestEntries, writeTableManifest } from './table-manifests.ts';
 
 export interface MergeConfig { enabled: boolean; minCountToMerge: number; targetSizeBytes: number }
 
 export function mergeConfig(m: TableMetadata): MergeConfig {
   return {
-    enabled: propertyBool(m, 'commit.manifest-merge.enabled', true),
-    minCountToMerge: propertyInt(m, 'commit.manifest.min-count-to-merge', 100),
-    targetSizeBytes: propertyInt(m, 'commit.manifest.target-size-bytes', 8 * 1024 * 1024),
+    enabled: boolProperty(m, MANIFEST_MERGE_ENABLED),
+    minCountToMerge: intProperty(m, MANIFEST_MIN_MERGE_COUNT),
+    targetSizeBytes: intProperty(m, MANIFEST_TARGET_SIZE_BYTES),
   };
 }
 

@@ -3,21 +3,26 @@
 // partition tuple, rolled at `commit.manifest.target-size-bytes` — so planners prune whole
 // manifests again after many small commits. Data files are never touched; delete manifests
 // are carried over unchanged.
-import { ValidationError } from '../errors.ts';
+import { InternalError, ValidationError } from '../errors.ts';
 import { splitForUuidBounds } from '../format/manifest-writer.ts';
 import type { FileIO } from '../io/file-io.ts';
 import { EntryStatus, ManifestContent, type ManifestEntry, type ManifestFile, type PartitionTuple } from '../spec/data-file.ts';
 import { partitionType } from '../spec/partition-spec.ts';
-import { currentSchema, propertyInt, specById, type Snapshot, type TableMetadata } from '../spec/table-metadata.ts';
+import { currentSchema, specById, type Snapshot, type TableMetadata } from '../spec/table-metadata.ts';
+import { intProperty, MANIFEST_TARGET_SIZE_BYTES } from '../spec/table-properties.ts';
 import type { PrimitiveValue } from '../spec/types.ts';
 import type { LoadedTable } from '../table/catalog.ts';
 import { SnapshotProducer, type ManifestPlan, type ProducerFaultPoints, type SnapshotChanges } from './snapshot-producer.ts';
 import { manifestEntries, writeTableManifest } from './table-manifests.ts';
 
 export interface RewriteManifestsStats {
+  /** Manifests written. */
   readonly manifestsCreated: number;
+  /** Manifests left as they were. */
   readonly manifestsKept: number;
+  /** Manifests replaced by the new ones. */
   readonly manifestsReplaced: number;
+  /** Manifest entries copied. */
   readonly entriesProcessed: number;
 }
 
@@ -80,7 +85,7 @@ class RollingManifests {
   private readonly target: number;
 
   constructor(private readonly io: FileIO, private readonly meta: TableMetadata, private readonly snapshotId: bigint, private readonly pathPrefix: string) {
-    this.target = propertyInt(meta, 'commit.manifest.target-size-bytes', 8 * 1024 * 1024);
+    this.target = intProperty(meta, MANIFEST_TARGET_SIZE_BYTES);
   }
 
   async write(specId: number, entries: readonly ManifestEntry[]): Promise<ManifestFile[]> {
@@ -100,7 +105,7 @@ class RollingManifests {
     await this.discard(probe);
     const oneEntry = Number(probe.manifestLength);
     if (oneEntry > this.target) {
-      throw new ValidationError(`commit.manifest.target-size-bytes=${this.target} is smaller than a manifest of one entry (${oneEntry} bytes)`);
+      throw new ValidationError(`${MANIFEST_TARGET_SIZE_BYTES.name}=${this.target} is smaller than a manifest of one entry (${oneEntry} bytes)`);
     }
     /** Entries that fit, from the one-entry size and a run of `count` entries of `length` bytes. */
     const fitting = (count: number, length: number): number => {
@@ -129,7 +134,7 @@ class RollingManifests {
     const path = `${this.pathPrefix}-m${this.next++}.avro`;
     const { manifests, paths } = await writeTableManifest({ io: this.io, metadata: this.meta, path, specId, entries, addedSnapshotId: this.snapshotId });
     this.written.push(...paths);
-    if (manifests.length !== 1) throw new Error(`manifest ${path} was split although its entries were split for uuid bounds`);
+    if (manifests.length !== 1) throw new InternalError(`manifest ${path} was split although its entries were split for uuid bounds`);
     return manifests[0]!;
   }
 

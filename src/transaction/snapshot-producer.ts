@@ -16,7 +16,8 @@ import { faultPoint, type FaultPointName } from '../fault-points.ts';
 import { writeManifestList } from '../format/manifest-list-writer.ts';
 import type { FileIO } from '../io/file-io.ts';
 import { EntryStatus, FileContent, ManifestContent, type DataFile, type ManifestEntry, type ManifestFile } from '../spec/data-file.ts';
-import { branchBase, MAIN_BRANCH, propertyBool, type Snapshot, type TableMetadata } from '../spec/table-metadata.ts';
+import { branchBase, MAIN_BRANCH, type Snapshot, type TableMetadata } from '../spec/table-metadata.ts';
+import { boolProperty, WRITE_AUDIT_PUBLISH_ENABLED } from '../spec/table-properties.ts';
 import type { LoadedTable } from '../table/catalog.ts';
 import { mergeManifests } from './manifest-merge.ts';
 import { branchCommit, parentTotals, stagedCommit, type PreparedSnapshot, type SnapshotAction } from './snapshot-action.ts';
@@ -61,7 +62,7 @@ export interface ProducerOptions {
   readonly wapId?: string;
 }
 
-export const WAP_ENABLED_PROPERTY = 'write.wap.enabled';
+export const WAP_ENABLED_PROPERTY = WRITE_AUDIT_PUBLISH_ENABLED.name;
 export const WAP_ID_SUMMARY = 'wap.id';
 
 /** Refuses staging by `wapId` where the producer would (WAP off, or a branch given too), before
@@ -70,7 +71,7 @@ export function checkStaging(meta: TableMetadata, table: string, wapId: string |
   if (wapId === undefined) return;
   if (wapId.trim() === '') throw new ValidationError('a wap id must not be empty');
   if (branch !== undefined && branch !== MAIN_BRANCH) throw new ValidationError(`cannot stage with wap id '${wapId}' and write to branch '${branch}' of ${table} at once: use one or the other`);
-  if (!propertyBool(meta, WAP_ENABLED_PROPERTY, false)) {
+  if (!boolProperty(meta, WRITE_AUDIT_PUBLISH_ENABLED)) {
     throw new ValidationError(`cannot stage a snapshot with wap id '${wapId}': WAP is not enabled on ${table} (set table property ${WAP_ENABLED_PROPERTY}=true)`);
   }
 }
@@ -142,7 +143,7 @@ export abstract class SnapshotProducer implements SnapshotAction {
 
   async prepare(base: LoadedTable, attempt: number): Promise<PreparedSnapshot | undefined> {
     const meta = base.metadata;
-    if (this.wapId !== undefined && !propertyBool(meta, WAP_ENABLED_PROPERTY, false)) {
+    if (this.wapId !== undefined && !boolProperty(meta, WRITE_AUDIT_PUBLISH_ENABLED)) {
       throw new ValidationError(`cannot stage a snapshot with wap id '${this.wapId}': WAP is not enabled on this table (set table property ${WAP_ENABLED_PROPERTY}=true)`);
     }
     const parent = branchBase(meta, this.branch);

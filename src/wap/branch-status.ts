@@ -7,18 +7,23 @@ import { z } from 'zod';
 import { ValidationError } from '../errors.ts';
 import { parseJsonExact } from '../spec/json.ts';
 import type { TableMetadata } from '../spec/table-metadata.ts';
+import { WAP_AUDIT_PROPERTY_PREFIX } from '../spec/table-properties.ts';
 
-export const AUDIT_PROPERTY_PREFIX = 'floe.wap.audit.';
+export const AUDIT_PROPERTY_PREFIX = WAP_AUDIT_PROPERTY_PREFIX;
 /** Quarantined branches are renamed under this prefix: `quarantine/<branch>/<head snapshot id>`. */
 export const QUARANTINE_PREFIX = 'quarantine/';
 
 export type AuditStatus = 'passed' | 'failed' | 'quarantined';
 
+/** A failed audit check, as kept in the branch's audit record. */
 export interface FailedCheckSummary {
+  /** The check's name. */
   readonly name: string;
+  /** The check's type (`not_null`, `unique`…). */
   readonly type: string;
   /** Offending rows (or the measured value for row-count/freshness checks). */
   readonly failing: number;
+  /** One line on what failed. */
   readonly message: string;
 }
 

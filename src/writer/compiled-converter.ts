@@ -12,6 +12,7 @@
 // accepts with the same output; test/unit/writer/compiled-converter.test.ts compares the two on
 // random records. Nested and rarer primitive columns (date, time, decimal, uuid, fixed, binary,
 // struct, list, map) are gathered in the same pass and built by the reference's column code.
+import { InternalError } from '../errors.ts';
 import * as arrow from 'apache-arrow';
 import { arrowType } from '../format/arrow-schema.ts';
 import type { Schema } from '../spec/schema.ts';
@@ -224,7 +225,7 @@ function finish(f: NestedField, plan: Plan, s: ColumnState, n: number, conv: Col
       return arrow.makeData({ type: at as arrow.Float, length: n, nullCount, nullBitmap, data: out });
     }
     case 'string': return finishStrings(type, s, n, m, nullCount, nullBitmap, at as arrow.Utf8, conv);
-    default: throw new Error(`unreachable plan ${plan}`);
+    default: throw new InternalError(`unreachable plan ${plan}`);
   }
 }
 

@@ -23,7 +23,8 @@ import { equalityKey } from '../reader/delete-index.ts';
 import type { DataFile } from '../spec/data-file.ts';
 import { partitionType, type PartitionSpec } from '../spec/partition-spec.ts';
 import type { Schema } from '../spec/schema.ts';
-import { DEFAULT_ROW_GROUP_SIZE_BYTES, noStatisticsColumnsFor, parquetDataFile, partitionPath } from './data-file-writer.ts';
+import { intProperty, PARQUET_COMPRESSION, PARQUET_ROW_GROUP_SIZE_BYTES, stringProperty } from '../spec/table-properties.ts';
+import { noStatisticsColumnsFor, parquetDataFile, partitionPath } from './data-file-writer.ts';
 
 export const DEFAULT_REWRITE_ROW_GROUP_BYTES = 32 * 1024 * 1024;
 
@@ -184,9 +185,9 @@ async function rewriteRun(run: readonly RewriteInput[], t: RewriteTarget, opId: 
   const fields = partitionType(t.spec, t.schema);
   const partition = run[0]!.file.partition;
   const dir = fields.length > 0 ? `${t.location}/data/${partitionPath(fields, partition)}` : `${t.location}/data`;
-  const codec = parseCodec(t.properties['write.parquet.compression-codec'] ?? 'zstd');
+  const codec = parseCodec(stringProperty(t.properties, PARQUET_COMPRESSION));
   const rowGroupBytes = t.rowGroupSizeBytes
-    ?? Math.min(Number(t.properties['write.parquet.row-group-size-bytes'] ?? DEFAULT_ROW_GROUP_SIZE_BYTES), DEFAULT_REWRITE_ROW_GROUP_BYTES);
+    ?? Math.min(intProperty(t.properties, PARQUET_ROW_GROUP_SIZE_BYTES), DEFAULT_REWRITE_ROW_GROUP_BYTES);
   const noStatisticsColumns = noStatisticsColumnsFor(t.schema);
 
   let next = 0;

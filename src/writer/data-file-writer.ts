@@ -2,7 +2,7 @@
 // files rolled at `write.target-file-size-bytes`, metrics per file. Every record is
 // validated before the first byte is written, so a bad record leaves no file behind.
 import { randomUUID } from 'node:crypto';
-import { RecordValidationError } from '../errors.ts';
+import { RecordValidationError, ValidationError } from '../errors.ts';
 import { deleteAll, type FileIO } from '../io/file-io.ts';
 import { buildFileMetrics, type FileMetrics } from '../format/file-metrics.ts';
 import { parquetColumnPaths } from '../format/arrow-schema.ts';
@@ -10,6 +10,9 @@ import { parseCodec, writeParquetFile } from '../format/parquet-writer.ts';
 import { FileContent, type DataFile, type PartitionTuple } from '../spec/data-file.ts';
 import { partitionKey, partitionType, type PartitionFieldType, type PartitionSpec } from '../spec/partition-spec.ts';
 import type { Schema } from '../spec/schema.ts';
+import {
+  intProperty, PARQUET_COMPRESSION, PARQUET_ROW_GROUP_SIZE_BYTES, stringProperty, WRITE_TARGET_FILE_SIZE_BYTES,
+} from '../spec/table-properties.ts';
 import { applyTransform, partitionPathSegment } from '../spec/transforms.ts';
 import { partitionValueProblem } from './partition-value-check.ts';
 import { ValueError, parsePrimitiveValue } from './value-parsers.ts';
@@ -24,8 +27,6 @@ export interface WriteTarget {
   readonly io: FileIO;
 }
 
-export const DEFAULT_TARGET_FILE_SIZE_BYTES = 512 * 1024 * 1024;
-export const DEFAULT_ROW_GROUP_SIZE_BYTES = 128 * 1024 * 1024;
 /** Parquet bytes per byte of record JSON assumed before any file was written (zstd on
  * typical event data lands well below this, so the first files stay under the target);
  * afterwards the ratio measured on the last file is used. */
@@ -33,14 +34,22 @@ const INITIAL_COMPRESSION_RATIO = 0.5;
 
 interface PartitionGroup { tuple: PartitionTuple; rows: number[] }
 
-export interface WriteStats { toArrowMs: number; parquetMs: number; ioMs: number }
+/** Where a write spent its time, in milliseconds: converting records to Arrow, encoding Parquet, storage I/O. */
+export interface WriteStats {
+  /** Validating and converting records to Arrow. */
+  toArrowMs: number;
+  /** Encoding Parquet. */
+  parquetMs: number;
+  /** Writing to storage. */
+  ioMs: number;
+}
 
 /** Where one partition field's source value sits in a record. */
 interface PartitionSource { readonly f: PartitionFieldType; readonly path: readonly string[]; readonly field: string }
 
 /** A record whose partition value cannot be computed or written: the source field and why. */
-export class PartitionValueError extends Error {
-  constructor(readonly field: string, readonly reason: string) { super(reason); }
+export class PartitionValueError extends ValidationError {
+  constructor(readonly field: string, readonly reason: string) { super(reason); this.name = 'PartitionValueError'; }
 }
 
 const sourcesCache = new WeakMap<readonly PartitionFieldType[], { schema: Schema; sources: PartitionSource[] }>();
@@ -153,9 +162,9 @@ export class DataFileWriter {
   async write(records: readonly unknown[]): Promise<DataFile[]> {
     const { schema, spec, properties } = this.target;
     const fields = partitionType(spec, schema);
-    const targetSize = Number(properties['write.target-file-size-bytes'] ?? DEFAULT_TARGET_FILE_SIZE_BYTES);
-    const rowGroupSize = Number(properties['write.parquet.row-group-size-bytes'] ?? DEFAULT_ROW_GROUP_SIZE_BYTES);
-    const codec = parseCodec(properties['write.parquet.compression-codec'] ?? 'zstd');
+    const targetSize = intProperty(properties, WRITE_TARGET_FILE_SIZE_BYTES);
+    const rowGroupSize = intProperty(properties, PARQUET_ROW_GROUP_SIZE_BYTES);
+    const codec = parseCodec(stringProperty(properties, PARQUET_COMPRESSION));
     const noStatisticsColumns = noStatisticsColumnsFor(schema);
 
     // Phase 1: validate and convert everything; nothing is written if any record is bad.

@@ -10,7 +10,8 @@ import type { FileIO } from '../io/file-io.ts';
 import type { DataFile, FileContent, PartitionTuple } from '../spec/data-file.ts';
 import { partitionType, type PartitionSpec } from '../spec/partition-spec.ts';
 import type { Schema } from '../spec/schema.ts';
-import { DEFAULT_ROW_GROUP_SIZE_BYTES, partitionPath } from './data-file-writer.ts';
+import { DELETE_PARQUET_COMPRESSION, DELETE_PARQUET_ROW_GROUP_SIZE_BYTES, intProperty, stringProperty } from '../spec/table-properties.ts';
+import { partitionPath } from './data-file-writer.ts';
 import { recordsToArrow } from './record-converter.ts';
 
 export interface DeleteFileTarget {
@@ -41,11 +42,11 @@ export async function writeDeleteFile(
   },
 ): Promise<DataFile> {
   const props = target.properties;
-  const codec = parseCodec(props['write.delete.parquet.compression-codec'] ?? props['write.parquet.compression-codec'] ?? 'zstd');
+  const codec = parseCodec(stringProperty(props, DELETE_PARQUET_COMPRESSION));
   const batch = recordsToArrow(o.deleteSchema, o.rows);
   const pq = await writeParquetFile(batch.table, {
     codec,
-    rowGroupSizeBytes: Number(props['write.delete.parquet.row-group-size-bytes'] ?? props['write.parquet.row-group-size-bytes'] ?? DEFAULT_ROW_GROUP_SIZE_BYTES),
+    rowGroupSizeBytes: intProperty(props, DELETE_PARQUET_ROW_GROUP_SIZE_BYTES),
     arrowBytesPerRow: batch.arrowBytes / batch.numRows,
   });
   const fields = partitionType(target.spec, target.schema);

@@ -7,6 +7,7 @@ import { ValidationError } from '../errors.ts';
 import { FileContent, type DataFile, type PartitionTuple } from '../spec/data-file.ts';
 import { POSITION_DELETE_SCHEMA } from '../spec/position-delete-schema.ts';
 import { compareCodePoints } from '../spec/single-value.ts';
+import { DEFAULT_WRITE_METRICS_MODE } from '../spec/table-properties.ts';
 import { checkDeletePartition, writeDeleteFile, type DeleteFileTarget } from './delete-file-writer.ts';
 
 export type PositionDeleteTarget = DeleteFileTarget;
@@ -33,7 +34,7 @@ export async function writePositionDeletes(
 
   const file = await writeDeleteFile(target, partition, {
     content: FileContent.PositionDeletes, deleteSchema: POSITION_DELETE_SCHEMA, rows, nameSuffix: 'deletes',
-    metricsProperties: { 'write.metadata.metrics.default': 'full' },
+    metricsProperties: { [DEFAULT_WRITE_METRICS_MODE.name]: 'full' },
   });
   return {
     ...file,

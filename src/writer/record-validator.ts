@@ -3,6 +3,7 @@
 // It runs the converter's own checks — the same primitive parsers (`primitiveParser`) and the
 // same shape rules (value-shapes.ts) — record by record; test/integration/ingest-fuzz.test.ts
 // holds the two together on mutated records.
+import { ValidationError } from '../errors.ts';
 import type { PartitionFieldType } from '../spec/partition-spec.ts';
 import type { Schema } from '../spec/schema.ts';
 import { PartitionValueError, partitionTupleOf } from './data-file-writer.ts';
@@ -14,7 +15,7 @@ import { asList, asStruct, fieldValue, isInheritedName, knownNames, mapEntries, 
 export interface RecordProblem { readonly field: string; readonly reason: string }
 
 /** Thrown inside a check with the path where it failed; the reason is the parser's. */
-class Problem extends Error {
+class Problem extends ValidationError {
   constructor(readonly field: string, readonly reason: string) { super(reason); }
 }
 

@@ -14,9 +14,12 @@ import { deleteAll } from '../io/file-io.ts';
 import type { DataFile, PartitionTuple } from '../spec/data-file.ts';
 import { partitionKey, partitionType, type PartitionFieldType } from '../spec/partition-spec.ts';
 import { compareValues } from '../spec/single-value.ts';
+import {
+  intProperty, PARQUET_COMPRESSION, PARQUET_ROW_GROUP_SIZE_BYTES, stringProperty, WRITE_TARGET_FILE_SIZE_BYTES,
+} from '../spec/table-properties.ts';
 import { recordsToArrow, type ConvertedBatch, type LeafMetrics } from './record-converter.ts';
 import {
-  DEFAULT_ROW_GROUP_SIZE_BYTES, DEFAULT_TARGET_FILE_SIZE_BYTES, groupByPartition, noStatisticsColumnsFor,
+  groupByPartition, noStatisticsColumnsFor,
   parquetDataFile, partitionPath, type WriteTarget,
 } from './data-file-writer.ts';
 
@@ -61,9 +64,9 @@ export class RollingDataFileWriter {
   constructor(private readonly target: WriteTarget, opts: { targetFileSizeBytes?: number } = {}) {
     const p = target.properties;
     this.fields = partitionType(target.spec, target.schema);
-    this.targetSize = opts.targetFileSizeBytes ?? Number(p['write.target-file-size-bytes'] ?? DEFAULT_TARGET_FILE_SIZE_BYTES);
-    this.rowGroupBytes = Math.min(Number(p['write.parquet.row-group-size-bytes'] ?? DEFAULT_ROW_GROUP_SIZE_BYTES), STREAM_ROW_GROUP_CAP_BYTES);
-    this.codec = parseCodec(p['write.parquet.compression-codec'] ?? 'zstd');
+    this.targetSize = opts.targetFileSizeBytes ?? intProperty(p, WRITE_TARGET_FILE_SIZE_BYTES);
+    this.rowGroupBytes = Math.min(intProperty(p, PARQUET_ROW_GROUP_SIZE_BYTES), STREAM_ROW_GROUP_CAP_BYTES);
+    this.codec = parseCodec(stringProperty(p, PARQUET_COMPRESSION));
     this.noStatisticsColumns = noStatisticsColumnsFor(target.schema);
   }
 

@@ -8,6 +8,7 @@
 // " 1.00" is not a decimal); numbers in temporal columns are epoch milliseconds (timestamps),
 // days (date) or milliseconds of the day (time), as in Iceberg's Kafka Connect sink, exact
 // at any size and refused when the result does not fit the type.
+import { ValidationError } from '../errors.ts';
 import type { PrimitiveType, PrimitiveValue } from '../spec/types.ts';
 
 const INT32_MIN = -2147483648;
@@ -15,7 +16,10 @@ const INT32_MAX = 2147483647;
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
 
-export class ValueError extends Error {}
+/** A value its column's type refuses; callers prefix the record and field. */
+export class ValueError extends ValidationError {
+  constructor(message: string) { super(message); this.name = 'ValueError'; }
+}
 
 /** The value for a message: at most ~60 characters, so a huge value still makes one line. */
 export function describe(v: unknown): string {

@@ -10,7 +10,8 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { openCatalog } from '../../catalog/index.ts';
 import { schemaFromJson } from '../../src/spec/schema.ts';
-import { EVENT_TYPES, EVENTS_SCHEMA_JSON } from '../support/datagen.ts';
+import { EVENTS_SCHEMA_JSON } from '../support/datagen.ts';
+import { makeEventRecords as makeRecords } from './event-records.ts';
 import { appendRecords } from '../../src/transaction/append-records.ts';
 import { snapshotManifests } from '../../src/transaction/table-manifests.ts';
 import { branchHead } from '../../src/spec/table-metadata.ts';
@@ -24,21 +25,6 @@ const { values: args } = parseArgs({
 });
 
 const SCHEMA = schemaFromJson(EVENTS_SCHEMA_JSON, { assignIds: true });
-const TYPES = EVENT_TYPES;
-
-function makeRecords(n: number, offset: number): Record<string, unknown>[] {
-  const base = Date.UTC(2026, 10, 1);
-  return Array.from({ length: n }, (_, i) => ({
-    event_id: offset + i,
-    user_id: (i * 7919) % 100_000,
-    ts: new Date(base + (offset + i) * 37).toISOString(),
-    event_type: TYPES[i % TYPES.length],
-    page: i % 10 === 0 ? null : `/products/${i % 5000}`,
-    value: (i % 1000) / 7,
-    count: i % 100,
-    flag: i % 3 === 0,
-  }));
-}
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;

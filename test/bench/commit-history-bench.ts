@@ -15,9 +15,10 @@
 //   npm run bench:commits -- --commits 2000 --at 100,1000,2000 --py-commits 0   # quick
 //   node --cpu-prof --cpu-prof-dir=/tmp/prof --import tsx test/bench/commit-history-bench.ts --py-commits 0
 //
-// pyiceberg comes from FLOE_VENV (default .venv).
+// pyiceberg comes from FLOE_VENV (default .venv). --json FILE also writes the figures as JSON
+// (for test/bench/peers-bench.ts); the printed output stays the same.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -36,6 +37,8 @@ const { values: args } = parseArgs({
     at: { type: 'string', default: '100,1000,5000,10000' },
     'py-commits': { type: 'string', default: '300' },
     keep: { type: 'boolean', default: false },
+    /** Also write the summary figures to this file as JSON. */
+    json: { type: 'string' },
   },
 });
 
@@ -101,6 +104,7 @@ async function main(): Promise<void> {
   console.log(`commit-history benchmark: ${commits.toLocaleString('en-US')} appends of ${rows} rows, SQLite catalog, no expiry`
     + `${havePython ? `; pyiceberg ${pyCommits} appends` : pyCommits > 0 ? ` (pyiceberg skipped: no ${VENV_PYTHON}; set FLOE_VENV)` : ''}`
     + `; node ${process.version}, ${os.cpus().length} cores, load ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+  const loadBefore = os.loadavg();
   const dir = mkdtempSync(path.join(os.tmpdir(), 'floe-bench-history-'));
   try {
     const f = await floe(dir, commits, rows);
@@ -123,6 +127,14 @@ async function main(): Promise<void> {
       const p50 = (w: { from: number; to: number }): number => pct(f.timings.slice(w.from - 1, w.to).map((x) => x.commitMs), 50);
       console.log(`commit p50 ${last.from}–${last.to} / ${first.from}–${first.to}: ×${(p50(last) / p50(first)).toFixed(2)}`);
     }
+    const floeWindows = windows(commits).map((w) => {
+      const t = f.timings.slice(w.from - 1, w.to);
+      const c = t.map((x) => x.commitMs);
+      const k = t.map((x) => x.catalogMs);
+      const a = t.map((x) => x.appendMs);
+      return { from: w.from, to: w.to, commitP50: pct(c, 50), commitP99: pct(c, 99), commitMax: Math.max(...c), catalogP50: pct(k, 50), catalogP99: pct(k, 99), appendP50: pct(a, 50), appendP99: pct(a, 99) };
+    });
+    const pyWindows: { from: number; to: number; appendP50: number; appendP99: number; appendMax: number; floeAppendP50: number }[] = [];
     if (py.length > 0) {
       console.log(`\npyiceberg table.append, same rows, same catalog (append latency, ms)`);
       console.log(row(['commits', 'append p50', 'append p99', 'append max', 'floe app p50', 'floe/py p50']));
@@ -132,7 +144,16 @@ async function main(): Promise<void> {
         const p = py.slice(from - 1, to);
         const fl = f.timings.slice(from - 1, to).map((x) => x.appendMs);
         console.log(row([`${from}–${to}`, ms(pct(p, 50)), ms(pct(p, 99)), ms(Math.max(...p)), ms(pct(fl, 50)), `×${(pct(fl, 50) / pct(p, 50)).toFixed(3)}`]));
+        pyWindows.push({ from, to, appendP50: pct(p, 50), appendP99: pct(p, 99), appendMax: Math.max(...p), floeAppendP50: pct(fl, 50) });
       }
+    }
+    if (args.json) {
+      const pyFloe = f.timings.slice(0, py.length).map((x) => x.appendMs);
+      writeFileSync(args.json, `${JSON.stringify({
+        commits, rows, snapshots: f.snapshots, floeCpuSeconds: f.cpuSeconds, floe: floeWindows,
+        pyiceberg: py.length > 0 ? { commits: py.length, appendP50: pct(py, 50), appendP99: pct(py, 99), floeAppendP50SameCommits: pct(pyFloe, 50), floeAppendP99SameCommits: pct(pyFloe, 99), windows: pyWindows } : undefined,
+        peakRssBytes: process.resourceUsage().maxRSS * 1024, loadBefore, loadAfter: os.loadavg(),
+      }, null, 1)}\n`);
     }
     console.log(`\nload after: ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
     console.log(`reproduce: npm run bench:commits -- --commits ${commits} --rows ${rows} --window ${args.window} --at ${args.at} --py-commits ${args['py-commits']}`);

@@ -9,10 +9,11 @@
 //   npm run bench:compaction -- --files 200 --target-mb 16 --keep
 //   npm run bench:compaction -- --engines spark               # Spark side only
 //   npm run bench:compaction -- --spark-warm                  # Spark scans the table once first
+//   npm run bench:compaction -- --json out.json               # also writes the figures as JSON
 //
 // Needs the interop readers for the Spark side: `bash scripts/setup-readers.sh`.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -44,6 +45,8 @@ const { values: args } = parseArgs({
     'spark-warm': { type: 'boolean', default: false },
     engines: { type: 'string', default: 'floe,spark' },
     keep: { type: 'boolean', default: false },
+    /** Also write the summary figures to this file as JSON (for test/bench/peers-bench.ts). */
+    json: { type: 'string' },
     // Internal: the floe side, run as a child process of the bench.
     'child-floe': { type: 'boolean', default: false },
     warehouse: { type: 'string' },
@@ -322,6 +325,20 @@ async function main(): Promise<void> {
     if (results.length === 2 && results[0]!.after?.records !== results[1]!.after?.records) {
       console.log(`row counts differ after compaction: ${results.map((r) => `${r.label} ${r.after?.records}`).join(', ')}`);
       failed = true;
+    }
+    if (args.json) {
+      const mbs = (r: EngineResult): number => r.before.bytes / MiB / r.seconds;
+      const floe = results.find((r) => r.engine === 'floe');
+      const spark = results.find((r) => r.engine === 'spark');
+      writeFileSync(args.json, `${JSON.stringify({
+        files: Number(args.files), rowsPerFile: Number(args['rows-per-file']), targetMb: Number(args['target-mb']), failed,
+        engines: results.map((r) => ({
+          engine: r.engine, label: r.label, seconds: r.seconds, inputBytes: r.before.bytes, mbPerSecond: mbs(r), cpuSeconds: r.cpuSeconds,
+          polledPeakRssBytes: r.polledPeakRssBytes, selfPeakRssBytes: r.selfPeakRssBytes, startSeconds: r.startSeconds, wallSeconds: r.wallSeconds,
+          filesBefore: r.before.files, filesAfter: r.after?.files, recordsBefore: r.before.records, recordsAfter: r.after?.records,
+        })),
+        ratioFloeToSpark: floe && spark ? mbs(floe) / mbs(spark) : undefined,
+      }, null, 1)}\n`);
     }
   } finally {
     if (!args.keep) rmSync(dir, { recursive: true, force: true });

@@ -7,7 +7,8 @@
 //     commit time of the snapshot that added it minus the message's Kafka timestamp.
 //
 //   npm run kafka:up && node --import tsx test/bench/kafka-ingest-bench.ts [--messages 200000] [--procs 1,2] [--repeat 1] [--fresh-seconds 60] [--rate 2000]
-//   (--fresh-seconds 0 skips the freshness part; --source '{"fetchMaxWaitMs":5000}' adds source keys)
+//   (--fresh-seconds 0 skips the freshness part; --source '{"fetchMaxWaitMs":5000}' adds source keys;
+//   --json FILE also writes the figures as JSON, for test/bench/peers-bench.ts)
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -30,6 +31,8 @@ const { values: args } = parseArgs({ options: {
   repeat: { type: 'string', default: '1' },
   /** Extra keys for the ingest config's source, as JSON, e.g. '{"fetchMaxBytes":52428800}'. */
   source: { type: 'string', default: '{}' },
+  /** Also write the summary figures to this file as JSON (the printed output is unchanged). */
+  json: { type: 'string' },
 } });
 const REPO = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
 const SCHEMA = schemaFromJson({ type: 'struct', fields: [
@@ -64,12 +67,14 @@ async function stopAll(ws: ChildProcess[]): Promise<void> {
 
 /** The peer: a bare kafkajs consumer (kafkajs defaults but for a 500 ms fetch wait, so that
  * its end is not a 5 s idle fetch) that JSON.parses every value; msgs/s from start to the last. */
-async function bareKafkajs(brokers: string[], topic: string, n: number): Promise<{ rate: number; perCpuSecond: number }> {
+async function bareKafkajs(brokers: string[], topic: string, n: number): Promise<{ rate: number; perCpuSecond: number; steadyRate: number | undefined }> {
   const consumer = kafkaClient(brokers, 'bare-kafkajs').consumer({ groupId: `bare-${topic}-${Date.now()}`, maxWaitTimeInMs: 500 });
   const t0 = Date.now();
   const cpu0 = process.cpuUsage();
   let seen = 0;
   let bytes = 0;
+  // Steady, as for floe: from the end of the first batch to the last (connect and join left out).
+  let first: { at: number; seen: number } | undefined;
   let resolveDone!: () => void;
   const done = new Promise<void>((r) => { resolveDone = r; });
   await consumer.connect();
@@ -77,14 +82,17 @@ async function bareKafkajs(brokers: string[], topic: string, n: number): Promise
   await consumer.run({ eachBatch: async ({ batch }) => {
     for (const m of batch.messages) { const v = JSON.parse(m.value!.toString('utf8')) as { id: number }; bytes += v.id >= 0 ? 1 : 0; }
     seen += batch.messages.length;
+    first ??= { at: Date.now(), seen };
     if (seen >= n) resolveDone();
   } });
   await done;
-  const secs = (Date.now() - t0) / 1000;
+  const end = Date.now();
+  const secs = (end - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
   await consumer.disconnect();
   if (bytes !== seen) throw new Error('bare consumer parsed a value without an id');
-  return { rate: n / secs, perCpuSecond: n / ((cpu.user + cpu.system) / 1e6) };
+  const steadyRate = first && first.seen < n && end > first.at ? (n - first.seen) / ((end - first.at) / 1000) : undefined;
+  return { rate: n / secs, perCpuSecond: n / ((cpu.user + cpu.system) / 1e6), steadyRate };
 }
 
 /** CPU seconds (user + system, all threads) a child process has used so far (Linux /proc). */
@@ -97,6 +105,33 @@ const load = () => os.loadavg().map((x) => x.toFixed(2)).join(' ');
 
 const pct = (xs: number[], p: number) => xs[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
 
+/** Peak resident set (VmHWM) of a live process, from /proc; read just before it is stopped. */
+function peakRssBytes(pid: number): number | undefined {
+  try {
+    const m = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** What --json writes: the figures printed above, machine-readable. */
+interface KafkaBenchSummary {
+  messages: number;
+  messageBytes: number;
+  throughput: {
+    procs: number; run: number; seconds: number; recordsPerSecond: number;
+    steady: { rate: number; perCpuSecond: number } | undefined;
+    bare: { rate: number; perCpuSecond: number; steadyRate: number | undefined };
+    ratioWall: number; ratioSteady: number | undefined; ratioCpu: number | undefined;
+    workerPeakRssBytes: (number | undefined)[]; loadBefore: number[]; loadAfter: number[];
+  }[];
+  freshness?: {
+    windowMs: number; nominalRate: number; achievedRate: number; seconds: number; records: number;
+    p50Ms: number; p99Ms: number; maxMs: number; workerPeakRssBytes: number | undefined; loadBefore: number[]; loadAfter: number[];
+  };
+}
+
 async function main(): Promise<void> {
   const { brokers } = await ensureKafka();
   const dir = mkdtempSync(path.join(os.tmpdir(), 'floe-kbench-'));
@@ -107,6 +142,8 @@ async function main(): Promise<void> {
     writeFileSync(f, JSON.stringify({ source: { type: 'kafka', brokers, groupId: `g-${name}`, ...JSON.parse(args.source) as Record<string, unknown> }, routes: [{ topic, table: `bench.${name}`, capture: { timestamp: 'kafka_ts' } }], batch }));
     return f;
   };
+  const summary: KafkaBenchSummary = { messages: Number(args.messages), messageBytes: Buffer.byteLength(message(0).value), throughput: [] };
+  const writeSummary = (): void => { if (args.json) writeFileSync(args.json, `${JSON.stringify(summary, null, 1)}\n`); };
   try {
     const n = Number(args.messages);
     for (const procs of args.procs.split(',').map(Number)) {
@@ -119,6 +156,7 @@ async function main(): Promise<void> {
         await catalog.createTable({ namespace: ['bench'], name }, { schema: SCHEMA });
         const cfg = config(name, topic, { windowMs: 5000, maxRecords: 50_000, maxBytes: 64 * 1024 * 1024 });
         const loadBefore = load();
+        const loadBeforeNums = os.loadavg();
         const t0 = Date.now();
         const ws = Array.from({ length: procs }, () => startWorker(dir, cfg));
         const cpuOf = () => ws.reduce((sum, w) => sum + cpuSeconds(w.pid!), 0);
@@ -134,6 +172,7 @@ async function main(): Promise<void> {
         }
         const secs = (Date.now() - t0) / 1000;
         const steady = first && first.records < n ? { rate: (n - first.records) / ((Date.now() - first.at) / 1000), perCpuSecond: (n - first.records) / (cpuOf() - first.cpu) } : undefined;
+        const workerPeakRssBytes = ws.map((w) => peakRssBytes(w.pid!));
         await stopAll(ws);
         const floe = n / secs;
         const bare = await bareKafkajs(brokers, topic, n);
@@ -141,11 +180,18 @@ async function main(): Promise<void> {
           + `${steady ? `; steady ${steady.rate.toFixed(0)} msgs/s, ${steady.perCpuSecond.toFixed(0)} msgs per CPU-second` : ''}`
           + `; bare kafkajs (JSON.parse only) ${bare.rate.toFixed(0)} msgs/s, ${bare.perCpuSecond.toFixed(0)} msgs per CPU-second`
           + `; floe/bare ${(floe / bare.rate).toFixed(3)} (wall), ${steady ? (steady.perCpuSecond / bare.perCpuSecond).toFixed(3) : '-'} (CPU); load ${loadBefore} → ${load()}`);
+        summary.throughput.push({
+          procs, run: rep, seconds: secs, recordsPerSecond: floe, steady, bare,
+          ratioWall: floe / bare.rate, ratioSteady: steady ? steady.rate / bare.rate : undefined,
+          ratioCpu: steady ? steady.perCpuSecond / bare.perCpuSecond : undefined,
+          workerPeakRssBytes, loadBefore: loadBeforeNums, loadAfter: os.loadavg(),
+        });
       }
     }
 
     // Freshness at 10 s windows.
-    if (Number(args['fresh-seconds']) <= 0) return;
+    if (Number(args['fresh-seconds']) <= 0) { writeSummary(); return; }
+    const freshLoadBefore = os.loadavg();
     const topic = uniqueTopic('fresh');
     await createTopic(brokers, topic, 6);
     await catalog.createTable({ namespace: ['bench'], name: 'fresh' }, { schema: SCHEMA });
@@ -154,12 +200,15 @@ async function main(): Promise<void> {
     const rate = Number(args.rate);
     const seconds = Number(args['fresh-seconds']);
     let id = 0;
+    const produceStart = Date.now();
     for (let s = 0; s < seconds * 4; s++) {
       const tick = Date.now();
       await produce(brokers, topic, Array.from({ length: rate / 4 }, () => message(id++)));
       await sleep(Math.max(0, 250 - (Date.now() - tick)));
     }
+    const achievedRate = id / ((Date.now() - produceStart) / 1000);
     while ((await total(catalog, 'fresh')) < id) await sleep(500);
+    const freshPeakRss = peakRssBytes(w.pid!);
     await stopAll([w]);
     const t = await catalog.loadTable({ namespace: ['bench'], name: 'fresh' });
     const commitAt = new Map(t.metadata.snapshots.map((s) => [s.snapshotId, s.timestampMs]));
@@ -174,6 +223,12 @@ async function main(): Promise<void> {
     }
     lags.sort((a, b) => a - b);
     console.log(`freshness (produce → visible in the table) at 10 s windows, ${rate} msgs/s for ${seconds} s: p50 ${(pct(lags, 50) / 1000).toFixed(2)} s, p99 ${(pct(lags, 99) / 1000).toFixed(2)} s, max ${(lags.at(-1)! / 1000).toFixed(2)} s over ${lags.length} records`);
+    summary.freshness = {
+      windowMs: 10_000, nominalRate: rate, achievedRate, seconds, records: lags.length,
+      p50Ms: pct(lags, 50), p99Ms: pct(lags, 99), maxMs: lags.at(-1)!, workerPeakRssBytes: freshPeakRss,
+      loadBefore: freshLoadBefore, loadAfter: os.loadavg(),
+    };
+    writeSummary();
   } finally {
     await catalog.close();
     rmSync(dir, { recursive: true, force: true });

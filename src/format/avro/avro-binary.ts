@@ -13,6 +13,7 @@
 // array → array; map → Map<string, T> (a plain object is also accepted when writing);
 // union → the bare value of the chosen branch. Logical types are carried as their underlying
 // Avro type; converting them is the caller's job (see manifest-schemas.ts).
+import { DecodingError, ValidationError } from '../../errors.ts';
 
 /** A raw Avro schema as JSON: a type name, a union array, or a type object. */
 export type AvroSchemaJson = string | readonly AvroSchemaJson[] | AvroSchemaObject;
@@ -29,7 +30,8 @@ export interface AvroCodec {
   accepts(value: unknown): boolean;
 }
 
-export class AvroEncodingError extends Error {
+/** A value that does not fit the Avro schema being written; `path` names the field. */
+export class AvroEncodingError extends ValidationError {
   constructor(
     readonly path: readonly string[],
     readonly detail: string,
@@ -39,7 +41,8 @@ export class AvroEncodingError extends Error {
   }
 }
 
-export class AvroDecodingError extends Error {
+/** Avro bytes that do not decode; the reader of a named file wraps it (InvalidMetadataError). */
+export class AvroDecodingError extends DecodingError {
   constructor(message: string) {
     super(message);
     this.name = 'AvroDecodingError';

@@ -1,6 +1,7 @@
 // Avro Object Container Files (Avro spec "Object Container Files"): header with the exact
 // writer-schema JSON, key-value metadata and sync marker, then blocks of records, with the
 // `null` and `deflate` codecs. Manifests and manifest lists are written and read through here.
+import { UnsupportedError, ValidationError } from '../../errors.ts';
 import { randomBytes } from 'node:crypto';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 
@@ -50,13 +51,13 @@ export function writeAvroContainer(options: AvroContainerWriteOptions): Uint8Arr
   const schemaJson = typeof options.schema === 'string' ? options.schema : JSON.stringify(options.schema);
   const codec = compileAvroSchema(JSON.parse(schemaJson) as AvroSchemaJson);
   if (options.codec !== 'null' && options.codec !== 'deflate') {
-    throw new Error(`unsupported Avro codec "${String(options.codec)}" (floe writes null and deflate)`);
+    throw new UnsupportedError(`unsupported Avro codec "${String(options.codec)}" (floe writes null and deflate)`);
   }
   const sync = options.syncMarker ?? randomBytes(SYNC_SIZE);
-  if (sync.length !== SYNC_SIZE) throw new RangeError(`Avro sync marker must be ${SYNC_SIZE} bytes`);
+  if (sync.length !== SYNC_SIZE) throw new ValidationError(`Avro sync marker must be ${SYNC_SIZE} bytes`);
   const recordsPerBlock = options.recordsPerBlock ?? DEFAULT_RECORDS_PER_BLOCK;
   if (!Number.isInteger(recordsPerBlock) || recordsPerBlock < 1) {
-    throw new RangeError(`recordsPerBlock must be a positive integer, got ${recordsPerBlock}`);
+    throw new ValidationError(`recordsPerBlock must be a positive integer, got ${recordsPerBlock}`);
   }
 
   const metadata = new Map<string, string>([
@@ -64,7 +65,7 @@ export function writeAvroContainer(options: AvroContainerWriteOptions): Uint8Arr
     ['avro.codec', options.codec],
   ]);
   for (const [key, value] of Object.entries(options.metadata ?? {})) {
-    if (key.startsWith('avro.')) throw new Error(`Avro metadata key "${key}" is reserved for the format`);
+    if (key.startsWith('avro.')) throw new ValidationError(`Avro metadata key "${key}" is reserved for the format`);
     metadata.set(key, value);
   }
 

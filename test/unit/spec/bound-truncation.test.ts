@@ -2,6 +2,7 @@
 // incremented prefixes for upper bounds, in code point (= UTF-8 byte) and unsigned byte order.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { ValidationError } from '../../../src/errors.ts';
 import {
   truncateLowerBinary, truncateLowerString, truncateUpperBinary, truncateUpperString,
 } from '../../../src/spec/bound-truncation.ts';
@@ -90,8 +91,8 @@ test('upper binary bound never aliases the input', () => {
 });
 
 test('non-positive or fractional lengths are rejected', () => {
-  assert.throws(() => truncateLowerString('abc', 0), RangeError);
-  assert.throws(() => truncateUpperString('abc', -1), RangeError);
-  assert.throws(() => truncateLowerBinary(hex('01'), 1.5), RangeError);
-  assert.throws(() => truncateUpperBinary(hex('01'), 0), RangeError);
+  assert.throws(() => truncateLowerString('abc', 0), ValidationError);
+  assert.throws(() => truncateUpperString('abc', -1), ValidationError);
+  assert.throws(() => truncateLowerBinary(hex('01'), 1.5), ValidationError);
+  assert.throws(() => truncateUpperBinary(hex('01'), 0), ValidationError);
 });

@@ -2,6 +2,7 @@
 // date/time ordinals on both sides of 1970, and Java's human strings for partition paths.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { ValueTypeError } from '../../../src/errors.ts';
 import {
   applyTransform, applyTransformBatch, bucketHash, canTransform, parseTransform,
   partitionPathSegment, transformResultType, transformToString,
@@ -227,9 +228,9 @@ test('identity returns the value, void returns null, null stays null', () => {
 test('applyTransform rejects disallowed types and wrong value forms', () => {
   assert.throws(() => applyTransform({ kind: 'bucket', n: 4 }, DOUBLE, 1.5), /bucket\[4\].*double/);
   assert.throws(() => applyTransform({ kind: 'hour' }, DATE, 1), /hour.*date/);
-  assert.throws(() => applyTransform({ kind: 'bucket', n: 4 }, LONG, 34), TypeError);
-  assert.throws(() => applyTransform({ kind: 'day' }, TIMESTAMP, 5), TypeError);
-  assert.throws(() => applyTransform({ kind: 'truncate', width: 2 }, STRING, hex('00')), TypeError);
+  assert.throws(() => applyTransform({ kind: 'bucket', n: 4 }, LONG, 34), ValueTypeError);
+  assert.throws(() => applyTransform({ kind: 'day' }, TIMESTAMP, 5), ValueTypeError);
+  assert.throws(() => applyTransform({ kind: 'truncate', width: 2 }, STRING, hex('00')), ValueTypeError);
 });
 
 test('applyTransformBatch equals applyTransform value by value', () => {
