@@ -115,18 +115,21 @@ test('npx floe demo appends micro-batches and reads them back; npx floe compact 
 });
 
 test('an ESM TypeScript program importing floe compiles against the installed types and runs on plain node', () => {
-  floe(['namespace', 'create', 'shop']);
-  writeFileSync(path.join(work, 'orders.json'), JSON.stringify({ type: 'struct', fields: [{ name: 'id', required: true, type: 'long' }, { name: 'item', required: true, type: 'string' }, { name: 'qty', required: false, type: 'int' }] }));
-  floe(['table', 'create', 'shop.orders', '--schema', path.join(work, 'orders.json')]);
   writeFileSync(path.join(app, 'main.ts'), `
-import { appendRecords, openCatalog } from 'floe';
+import { appendRecords, openCatalog, parseTableIdentifier, schemaFromJson } from 'floe';
 import { compactTable } from 'floe/compaction';
 import { TableIngestor } from 'floe/ingest';
 
 const warehouse = process.argv[2];
 if (!warehouse) throw new Error('usage: node main.js WAREHOUSE');
 const catalog = await openCatalog({ warehouse });
-const id = { namespace: ['shop'], name: 'orders' };
+const id = parseTableIdentifier('shop.orders');
+await catalog.createNamespace(id.namespace);
+const schema = schemaFromJson({
+  type: 'struct',
+  fields: [{ name: 'id', required: true, type: 'long' }, { name: 'item', required: true, type: 'string' }, { name: 'qty', required: false, type: 'int' }],
+}, { assignIds: true });
+await catalog.createTable(id, { schema });
 let appended = 0;
 for (let batch = 0; batch < 3; batch++) {
   const rows = Array.from({ length: 4 }, (_, i) => ({ id: batch * 4 + i, item: \`item-\${batch}-\${i}\`, qty: i + 1 }));
