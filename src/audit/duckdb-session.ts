@@ -3,7 +3,7 @@
 // into exact JSON-safe values for report samples (bigint and decimals as strings, timestamps
 // ISO-8601, binary as base64).
 import {
-  DuckDBBlobValue, DuckDBConnection, DuckDBDateValue, DuckDBDecimalValue, DuckDBInstance, DuckDBListValue,
+  DuckDBBlobValue, type DuckDBConnection, DuckDBDateValue, DuckDBDecimalValue, DuckDBInstance, DuckDBListValue,
   DuckDBMapValue, DuckDBStructValue, DuckDBTimestampTZValue, DuckDBTimestampValue, DuckDBTimeValue, DuckDBUUIDValue,
   DuckDBArrayValue, DuckDBIntervalValue, type DuckDBValue,
 } from '@duckdb/node-api';

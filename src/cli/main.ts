@@ -17,28 +17,18 @@ import type { ExpiryDryRunDetail } from './expire-dry-run.ts';
 import { registerRefCommands } from './ref-commands.ts';
 
 export interface CatalogOptions { warehouse: string; uri?: string; name: string; properties?: Record<string, string> }
-export interface ExpireSnapshotsCommand {
-  (catalog: Catalog, id: TableIdentifier, o: { nowMs: number; olderThanMs?: number; retainLast?: number; dryRun?: boolean }):
-    Promise<{ expiredSnapshots: number; removedRefs: readonly string[]; deletedFiles: number; leftFiles?: number; dryRun: boolean; wouldExpire?: ExpiryDryRunDetail }>;
-}
-export interface RemoveOrphansCommand {
-  (catalog: Catalog, id: TableIdentifier, o: { nowMs: number; olderThanMs?: number; dryRun?: boolean }):
-    Promise<{ scannedFiles: number; orphans: readonly { uri: string; size: number }[]; deletedFiles: number; deletedBytes: number; failed: readonly string[]; tooYoung: number; abortedUploads?: number; dryRun: boolean }>;
-}
+export type ExpireSnapshotsCommand = (catalog: Catalog, id: TableIdentifier, o: { nowMs: number; olderThanMs?: number; retainLast?: number; dryRun?: boolean }) => 
+    Promise<{ expiredSnapshots: number; removedRefs: readonly string[]; deletedFiles: number; leftFiles?: number; dryRun: boolean; wouldExpire?: ExpiryDryRunDetail }>
+export type RemoveOrphansCommand = (catalog: Catalog, id: TableIdentifier, o: { nowMs: number; olderThanMs?: number; dryRun?: boolean }) => 
+    Promise<{ scannedFiles: number; orphans: readonly { uri: string; size: number }[]; deletedFiles: number; deletedBytes: number; failed: readonly string[]; tooYoung: number; abortedUploads?: number; dryRun: boolean }>
 /** `floe doctor`: compaction/table-doctor.ts, wired in by the entry point. `lines` is the
  * text form, `report` the JSON form (both documented in table-doctor.ts). */
-export interface DoctorCommand {
-  (catalog: Catalog, id: TableIdentifier, o: { deep: boolean }): Promise<{ healthy: boolean; lines: readonly string[]; report: unknown }>;
-}
-export interface RewriteManifestsCommand {
-  (catalog: Catalog, id: TableIdentifier, o: { branch?: string }):
-    Promise<{ snapshotId: bigint | null; reason?: string; manifestsCreated: number; manifestsKept: number; manifestsReplaced: number; entriesProcessed: number }>;
-}
+export type DoctorCommand = (catalog: Catalog, id: TableIdentifier, o: { deep: boolean }) => Promise<{ healthy: boolean; lines: readonly string[]; report: unknown }>
+export type RewriteManifestsCommand = (catalog: Catalog, id: TableIdentifier, o: { branch?: string }) => 
+    Promise<{ snapshotId: bigint | null; reason?: string; manifestsCreated: number; manifestsKept: number; manifestsReplaced: number; entriesProcessed: number }>
 /** `floe rewrite-position-deletes`: compaction/rewrite-position-deletes.ts, wired in by the entry point. */
-export interface RewritePositionDeletesCommand {
-  (catalog: Catalog, id: TableIdentifier, o: { branch?: string; minInputFiles?: number }):
-    Promise<{ snapshotId: bigint | null; reason?: string; partitions: number; rewrittenDeleteFiles: number; addedDeleteFiles: number; danglingDeletes: number; positionDeletes: number }>;
-}
+export type RewritePositionDeletesCommand = (catalog: Catalog, id: TableIdentifier, o: { branch?: string; minInputFiles?: number }) => 
+    Promise<{ snapshotId: bigint | null; reason?: string; partitions: number; rewrittenDeleteFiles: number; addedDeleteFiles: number; danglingDeletes: number; positionDeletes: number }>
 
 /** What `floe compact` hands the compaction service (compaction/compaction-service.ts). */
 export interface CompactCommandOptions {
@@ -48,9 +38,7 @@ export interface CompactCommandOptions {
   schedule?: string; expire?: { olderThanMs?: number; retainLast?: number }; removeOrphansOlderThanMs?: number; rewriteManifests: boolean;
   metricsPort?: number;
 }
-export interface CompactCommand {
-  (catalog: Catalog, o: CompactCommandOptions, out: (line: string) => void): Promise<{ done: Promise<unknown>; stop(): Promise<void> }>;
-}
+export type CompactCommand = (catalog: Catalog, o: CompactCommandOptions, out: (line: string) => void) => Promise<{ done: Promise<unknown>; stop(): Promise<void> }>
 
 export interface CliDeps {
   openCatalog(opts: CatalogOptions): Promise<Catalog>;

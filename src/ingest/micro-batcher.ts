@@ -63,6 +63,7 @@ export class MicroBatcher<T> {
 
   constructor(
     private readonly cfg: BatcherConfig,
+    // biome-ignore lint/suspicious/noConfusingVoidType: a flush callback may return nothing (an async function with no return)
     private readonly onFlush: (batch: Batch<T>) => Promise<FlushOutcome | void>,
     /** Called once, when a flush fails for good: nothing is flushed after it, so the owner must
      * stop its source (a source that only offers records would meet the error at its next add,

@@ -49,7 +49,7 @@ const branchPropertyKeys = (branch: string): string[] => BRANCH_PROPERTY_PREFIXE
 /** Refuses names no reader can address: empty, surrounding blanks, control characters. */
 export function validateRefName(name: string, what: 'branch' | 'tag' | 'ref' = 'ref'): void {
   if (name.length === 0) throw new ValidationError(`${what} name must not be empty`);
-  // eslint-disable-next-line no-control-regex
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what this refuses
   if (/[\u0000-\u001f\u007f]/.test(name)) throw new ValidationError(`${what} name ${JSON.stringify(name)} contains a control character`);
   if (name.trim() !== name) throw new ValidationError(`${what} name ${JSON.stringify(name)} starts or ends with a blank`);
 }

@@ -4,7 +4,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ValidationError } from '../../../src/errors.ts';
 import { parsePartitionExpression, partitionSpecToJson } from '../../../src/spec/partition-spec.ts';
-import { Schema, schemaFromJson, schemaToJson } from '../../../src/spec/schema.ts';
+import { type Schema, schemaFromJson, schemaToJson } from '../../../src/spec/schema.ts';
 import type { IcebergType, NestedField } from '../../../src/spec/types.ts';
 
 function assertValidation(fn: () => unknown, ...parts: RegExp[]): void {
