@@ -12,10 +12,10 @@ import { ResolvingFileIO } from '../src/io/resolving-file-io.ts';
 import { isS3Uri } from '../src/io/s3-location.ts';
 import { s3PropertiesFromEnv } from '../src/io/s3-settings.ts';
 import type { Catalog } from '../src/table/catalog.ts';
-import { RestCatalog } from './rest/rest-catalog.ts';
 import { SqlCatalog } from './sql/sql-catalog.ts';
 import { SqliteDriver } from './sql/sqlite-driver.ts';
-import { PostgresDriver, isPostgresUri, redactUri } from './sql/postgres-driver.ts';
+// The REST catalog and the PostgreSQL driver (pg) are imported only when a URI names them, so a
+// SQLite catalog (the CLI's default) loads neither.
 
 export interface CatalogConfig {
   /** Warehouse folder, file: URI or s3://bucket/prefix where new tables are placed. */
@@ -56,6 +56,7 @@ export async function openCatalog(cfg: CatalogConfig): Promise<Catalog> {
   if (cfg.uri !== undefined && /^rest\+https?:\/\//.test(cfg.uri)) {
     // Credentials come from the environment, never from the URI (it ends up in logs).
     const env = process.env;
+    const { RestCatalog } = await import('./rest/rest-catalog.ts');
     return RestCatalog.open({
       uri: cfg.uri.slice('rest+'.length), name, properties,
       io: (merged) => new ResolvingFileIO(merged),
@@ -67,6 +68,7 @@ export async function openCatalog(cfg: CatalogConfig): Promise<Catalog> {
       },
     });
   }
+  const { PostgresDriver, isPostgresUri, redactUri } = await import('./sql/postgres-driver.ts');
   if (isPostgresUri(cfg.uri)) {
     const driver = await PostgresDriver.connect(cfg.uri);
     try {

@@ -6,7 +6,12 @@ import { FloeError, InternalError } from '../src/errors.ts';
 import type { RewriteJob, RewriteResult } from './rewrite-data-files.ts';
 import type { WorkerReply, WorkerRequest } from './rewrite-worker.ts';
 
-const BOOT = new URL('./worker-boot.mjs', import.meta.url);
+// Compiled (the installed package: dist/compaction/rewrite-pool.js) a worker runs the compiled
+// rewrite-worker.js itself; from the TypeScript sources (tsx: tests, scripts, bin/floe.js) it
+// boots through worker-boot.mjs, which registers tsx in the worker — worker threads do not
+// inherit the parent's module hooks, and the package does not ship tsx.
+const COMPILED = import.meta.url.endsWith('.js');
+const BOOT = COMPILED ? new URL('./rewrite-worker.js', import.meta.url) : new URL('./worker-boot.mjs', import.meta.url);
 const ENTRY = new URL('./rewrite-worker.ts', import.meta.url).href;
 
 /** An error from a worker thread, with the original error's name and message. */

@@ -3,9 +3,6 @@
 // allowed), 1 a check failed, 2 bad input (check file, branch, table, SQL) with nothing changed,
 // 3 could not run (unreadable data, storage or catalog failing).
 import type { Command } from 'commander';
-import { loadAuditChecks } from '../audit/audit-checks.ts';
-import { auditReportJson, formatAuditReport, recordAuditResult } from '../audit/audit-report.ts';
-import { runAudit } from '../audit/run-audit.ts';
 import { FloeError, ValidationError, errorMessage } from '../errors.ts';
 import type { Catalog } from '../table/catalog.ts';
 import { parseTableIdentifier } from '../table/identifier.ts';
@@ -80,6 +77,10 @@ export function registerAuditCommands(program: Command, ctx: CliCommandContext):
     .option('--no-record', 'do not store the result in the table property floe.wap.audit.<branch>')
     .addHelpText('after', HELP)
     .action(async (name: string, o: { branch: string; checks: string; snapshot?: string; base: string; json?: boolean; record: boolean }) => {
+      // The audit code (DuckDB, Parquet) is imported when the command runs, not when it is registered.
+      const { loadAuditChecks } = await import('../audit/audit-checks.ts');
+      const { auditReportJson, formatAuditReport, recordAuditResult } = await import('../audit/audit-report.ts');
+      const { runAudit } = await import('../audit/run-audit.ts');
       let report;
       try {
         if (o.snapshot !== undefined && !/^-?\d+$/.test(o.snapshot)) throw new ValidationError(`--snapshot must be a snapshot id (an integer), got '${o.snapshot}'`);

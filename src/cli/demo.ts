@@ -2,6 +2,7 @@
 // back through DuckDB's iceberg extension so a newcomer sees another engine agree with floe.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FloeError } from '../errors.ts';
 import { parsePartitionExpression } from '../spec/partition-spec.ts';
@@ -56,8 +57,12 @@ export function syntheticEvents(start: number, count: number, seed = 42): DemoEv
   });
 }
 
+/** The folder holding floe's package.json (with a trailing slash): the repository when run from
+ * the sources (src/cli/), the installed package when compiled (dist/src/cli/). */
 function repoRoot(): string {
-  return fileURLToPath(new URL('../../', import.meta.url));
+  let dir = fileURLToPath(new URL('.', import.meta.url));
+  while (!existsSync(path.join(dir, 'package.json')) && path.dirname(dir) !== dir) dir = path.dirname(dir);
+  return dir.endsWith(path.sep) ? dir : `${dir}${path.sep}`;
 }
 
 export async function runDemo(catalog: Catalog, opts: { batches: number; recordsPerBatch: number; warehouse: string; out: (l: string) => void }): Promise<void> {
@@ -109,7 +114,10 @@ export async function runDemo(catalog: Catalog, opts: { batches: number; records
   out('');
   const python = `${process.env.FLOE_VENV ?? `${repoRoot()}.venv`}/bin/python`;
   if (!existsSync(python)) {
-    out(`DuckDB is not installed (${python} missing): run 'bash scripts/setup-readers.sh --duckdb' to read the table back through DuckDB.`);
+    // From a checkout the set-up script installs DuckDB; the installed package has no such script.
+    out(existsSync(`${repoRoot()}scripts/setup-readers.sh`)
+      ? `DuckDB is not installed (${python} missing): run 'bash scripts/setup-readers.sh --duckdb' to read the table back through DuckDB.`
+      : `DuckDB is not installed (${python} missing): set FLOE_VENV to a Python virtualenv with duckdb, duckdb-extension-avro and duckdb-extension-iceberg to read the table back through DuckDB.`);
     return;
   }
   const ids = `event_id >= ${startId} AND event_id < ${startId + written}`;

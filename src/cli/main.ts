@@ -1,25 +1,18 @@
 // The `floe` command: argument parsing and printing only. The catalog is handed in by the
 // entry point (bin/), so the core never imports catalog implementations.
+// Start-up: this module statically imports only commander and small parsing helpers; each
+// command imports the code it runs inside its action, so `floe --help` (and every command) loads
+// no Parquet, Arrow, Kafka, DuckDB or AWS code it does not use (test/unit/cli/cli-startup.test.ts).
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { FloeError, ValidationError, errorMessage } from '../errors.ts';
 import { parseDuration } from '../duration.ts';
-import { parseJsonExact } from '../spec/json.ts';
-import { parsePartitionExpression } from '../spec/partition-spec.ts';
-import { schemaFromJson } from '../spec/schema.ts';
 import type { Catalog } from '../table/catalog.ts';
-import { deleteRows, mergeNdjson } from './merge-command.ts';
 import type { RowLevelMode } from '../merge/row-level-base.ts';
-import { keyColumnNames, schemaWithKey, setTableKey } from '../transaction/set-table-key.ts';
 import { identifierToString, parseNamespace, parseTableIdentifier, type TableIdentifier } from '../table/identifier.ts';
-import { loadIngestConfig } from '../ingest/ingest-config.ts';
-import { startIngest } from '../ingest/ingest-runner.ts';
-import { appendNdjson } from './append-command.ts';
 import { registerAuditCommands } from './audit-command.ts';
-import { runDemo } from './demo.ts';
 import { registerPublishCommands } from './publish-command.ts';
-import { describeTable, snapshotRows } from './describe-table.ts';
 import { registerRefCommands } from './ref-commands.ts';
 
 export interface CatalogOptions { warehouse: string; uri?: string; name: string; properties?: Record<string, string> }
@@ -181,6 +174,10 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<nu
     .option('--key <columns>', 'key columns for merge/upsert and delete by key (Iceberg identifier fields), e.g. id or tenant,id')
     .action(async (name: string, o: { schema: string; partitionBy?: string; property: Record<string, string>; location?: string; key?: string }) => {
       const id = parseTableIdentifier(name);
+      const { parseJsonExact } = await import('../spec/json.ts');
+      const { schemaFromJson } = await import('../spec/schema.ts');
+      const { parsePartitionExpression } = await import('../spec/partition-spec.ts');
+      const { schemaWithKey } = await import('../transaction/set-table-key.ts');
       let json: unknown;
       try {
         json = parseJsonExact(readFileSync(o.schema, 'utf8'));
@@ -201,6 +198,7 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<nu
     .option('--clear', 'remove the key')
     .action(async (name: string, columns: string | undefined, o: { clear?: boolean }) => {
       if ((columns === undefined) === !o.clear) throw new ValidationError('give the key columns (e.g. set-key db.t id) or --clear, not both');
+      const { keyColumnNames, setTableKey } = await import('../transaction/set-table-key.ts');
       const schema = await setTableKey(await open(), parseTableIdentifier(name), columns === undefined ? [] : splitColumns(columns));
       const key = keyColumnNames(schema);
       out(key.length > 0 ? `key of ${name}: ${key.join(', ')} (schema ${schema.schemaId})` : `${name} has no key (schema ${schema.schemaId})`);
@@ -233,6 +231,7 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<nu
     .option('--allow-duplicate', 'append the whole file even if this table already holds (part of) it: ignores the recorded position')
     .option('--wap-id <id>', 'write-audit-publish: stage the snapshot with summary wap.id=ID on top of main without moving main (needs table property write.wap.enabled=true); publish it later, e.g. with Spark\'s cherrypick_snapshot')
     .action(async (name: string, file: string, o: { branch: string; allowDuplicate?: boolean; wapId?: string }) => {
+      const { appendNdjson } = await import('./append-command.ts');
       await appendNdjson(await open(), parseTableIdentifier(name), file, { branch: o.branch, allowDuplicate: o.allowDuplicate ?? false, ...(o.wapId !== undefined ? { wapId: o.wapId } : {}) }, out, err);
     });
 
@@ -271,6 +270,7 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<nu
     .option('--wap-id <id>', 'write-audit-publish: stage the snapshot with summary wap.id=ID on top of main without moving main (needs table property write.wap.enabled=true); publish it later, e.g. with Spark\'s cherrypick_snapshot')
     .action(async (name: string, file: string, o: { opField?: string; orderBy?: string; format: string; mode?: string; branch: string; allowRerun?: boolean; wapId?: string }) => {
       if (o.format !== 'plain' && o.format !== 'debezium') throw new ValidationError(`--format must be plain or debezium, not '${o.format}'`);
+      const { mergeNdjson } = await import('./merge-command.ts');
       await mergeNdjson(await open(), parseTableIdentifier(name), file, {
         branch: o.branch, format: o.format, allowRerun: o.allowRerun ?? false,
         ...(o.wapId !== undefined ? { wapId: o.wapId } : {}),
@@ -302,6 +302,7 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<nu
       if ((o.where === undefined) === (o.keys === undefined)) throw new ValidationError('give either --where PREDICATE or --keys FILE');
       const id = parseTableIdentifier(name);
       const common = { branch: o.branch, ...(o.mode ? { mode: modeOption(o.mode) } : {}), ...(o.wapId !== undefined ? { wapId: o.wapId } : {}) };
+      const { deleteRows, mergeNdjson } = await import('./merge-command.ts');
       if (o.where !== undefined) await deleteRows(await open(), id, o.where, common, out);
       else await mergeNdjson(await open(), id, o.keys!, { ...common, deleteOnly: true }, out);
     });
@@ -310,6 +311,8 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<nu
     .description('run a streaming ingest pipeline (Kafka or NDJSON → tables, exactly once) until SIGTERM')
     .requiredOption('--config <file>', 'pipeline config, YAML or JSON (see README "Streaming ingest")')
     .action(async (o: { config: string }) => {
+      const { loadIngestConfig } = await import('../ingest/ingest-config.ts');
+      const { startIngest } = await import('../ingest/ingest-runner.ts');
       const cfg = loadIngestConfig(o.config);
       await untilDoneOrSignalled(await startIngest(await open(), cfg));
     });
@@ -457,10 +460,16 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<nu
   registerRefCommands(program, { open, out });
 
   program.command('describe <table>').description('schema, partitioning, refs and properties of a table')
-    .action(async (name: string) => { out(describeTable(await (await open()).loadTable(parseTableIdentifier(name)))); });
+    .action(async (name: string) => {
+      const { describeTable } = await import('./describe-table.ts');
+      out(describeTable(await (await open()).loadTable(parseTableIdentifier(name))));
+    });
 
   program.command('snapshots <table>').description('the snapshots of a table, oldest first')
-    .action(async (name: string) => { out(snapshotRows((await (await open()).loadTable(parseTableIdentifier(name))).metadata)); });
+    .action(async (name: string) => {
+      const { snapshotRows } = await import('./describe-table.ts');
+      out(snapshotRows((await (await open()).loadTable(parseTableIdentifier(name))).metadata));
+    });
 
   program.command('demo')
     .description('append synthetic event batches to demo.events and read them back through DuckDB')
@@ -468,6 +477,7 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<nu
     .option('--records <n>', 'records per batch', '20000')
     .action(async (o: { batches: string; records: string }) => {
       const g = program.opts<GlobalOpts>();
+      const { runDemo } = await import('./demo.ts');
       await runDemo(await open(), { batches: Number(o.batches), recordsPerBatch: Number(o.records), warehouse: resolveWarehouse(g.warehouse), out });
     });
 

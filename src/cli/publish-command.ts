@@ -7,11 +7,9 @@ import { FloeError, ValidationError } from '../errors.ts';
 import { stringifyJsonExact } from '../spec/json.ts';
 import type { Catalog } from '../table/catalog.ts';
 import { identifierToString, parseTableIdentifier } from '../table/identifier.ts';
-import { publishBranch, publishWapId, type PublishResult } from '../wap/publish.ts';
-import { isPublishRefusal } from '../wap/publish-errors.ts';
-import { quarantineBranch } from '../wap/quarantine.ts';
-import { auditReportJson, formatAuditReport, loadAuditChecks, validateAuditChecks } from '../audit/index.ts';
-import { auditAndPublish } from '../wap/audit-and-publish.ts';
+import type { PublishResult } from '../wap/publish.ts';
+// The publish, audit and quarantine code is imported by the actions that run it, so that
+// registering these commands costs `floe --help` nothing.
 
 export interface PublishCommandContext {
   open(): Promise<Catalog>;
@@ -25,6 +23,7 @@ async function withExitCodes(ctx: PublishCommandContext, run: () => Promise<void
   try {
     await run();
   } catch (e) {
+    const { isPublishRefusal } = await import('../wap/publish-errors.ts');
     if (isPublishRefusal(e)) { ctx.err(`floe: ${(e as Error).message}`); ctx.setExitCode(1); return; }
     if (e instanceof FloeError && (e.kind === 'validation' || e.kind === 'not-found')) { ctx.err(`floe: ${e.message}`); ctx.setExitCode(2); return; }
     // 3: could not run (storage, catalog, an unreadable data file) — retry later; never mistaken
@@ -68,6 +67,8 @@ export function registerPublishCommands(program: Command, ctx: PublishCommandCon
       const catalog = await ctx.open();
       if (o.checks !== undefined) {
         // Write-audit-publish in one command: audit, then publish or quarantine.
+        const { auditReportJson, formatAuditReport, loadAuditChecks, validateAuditChecks } = await import('../audit/index.ts');
+        const { auditAndPublish } = await import('../wap/audit-and-publish.ts');
         const checks = await loadAuditChecks(o.checks);
         await validateAuditChecks(catalog, id, checks);
         const g = await auditAndPublish(catalog, id, { branch: o.branch!, checks });
@@ -86,6 +87,7 @@ export function registerPublishCommands(program: Command, ctx: PublishCommandCon
         if (g.outcome === 'quarantined') ctx.setExitCode(1);
         return;
       }
+      const { publishBranch, publishWapId } = await import('../wap/publish.ts');
       const r = o.branch !== undefined
         ? await publishBranch(catalog, id, { branch: o.branch, force: o.force ?? false, dropBranch: o.dropBranch ?? false })
         : await publishWapId(catalog, id, o.wapId!);
@@ -101,6 +103,7 @@ export function registerPublishCommands(program: Command, ctx: PublishCommandCon
     .option('--json', 'print the result as JSON')
     .action(async (name: string, o: { branch: string; reason?: string; json?: boolean }) => withExitCodes(ctx, async () => {
       const id = parseTableIdentifier(name);
+      const { quarantineBranch } = await import('../wap/quarantine.ts');
       const r = await quarantineBranch(await ctx.open(), id, {
         branch: o.branch,
         record: { checkedAtMs: Date.now(), checks: 0, failed: o.reason === undefined ? [] : [{ name: 'manual', type: 'manual', failing: 0, message: o.reason }] },

@@ -4,15 +4,15 @@
 // write-audit-publish audit status.
 import type { Command } from 'commander';
 import { ValidationError } from '../errors.ts';
-import { MAIN_BRANCH, snapshotById, type SnapshotRef, type TableMetadata } from '../spec/table-metadata.ts';
+import type { SnapshotRef } from '../spec/table-metadata.ts';
 import type { Catalog } from '../table/catalog.ts';
 import { identifierToString, parseTableIdentifier } from '../table/identifier.ts';
-import { divergence } from '../table/ref-lineage.ts';
-import {
-  createBranch, createTag, dropRef, renameBranch, setRefRetention, type RefRetention,
-} from '../transaction/manage-refs.ts';
-import { branchAuditRecord } from '../wap/branch-status.ts';
+import type { RefRetention } from '../transaction/manage-refs.ts';
 import { parseDuration } from '../duration.ts';
+
+// The actions import the table code they run (manage-refs, branch-listing) when they run, so
+// that registering these commands costs `floe --help` nothing.
+const manageRefs = () => import('../transaction/manage-refs.ts');
 
 export interface RefCommandsContext {
   open(): Promise<Catalog>;
@@ -74,40 +74,6 @@ function retentionJson(r: SnapshotRef): Record<string, number> {
   };
 }
 
-export interface BranchListing {
-  readonly name: string;
-  readonly snapshotId: bigint;
-  /** Commits on the branch since it forked from main / commits on main since then. */
-  readonly ahead: number;
-  readonly behind: number;
-  readonly audit: 'pending' | 'passed' | 'failed' | 'quarantined' | 'unreadable';
-  readonly failedChecks: readonly string[];
-  readonly ref: SnapshotRef;
-}
-
-/** Every branch of the table (main first, then by name) with lineage and audit status. */
-export function listBranches(m: TableMetadata): BranchListing[] {
-  const names = Object.entries(m.refs).filter(([, r]) => r.type === 'branch').map(([n]) => n)
-    .sort((a, b) => (a === MAIN_BRANCH ? -1 : b === MAIN_BRANCH ? 1 : a < b ? -1 : a > b ? 1 : 0));
-  return names.map((name) => {
-    const ref = m.refs[name]!;
-    const d = divergence(m, ref.snapshotId);
-    let audit: BranchListing['audit'] = 'pending';
-    let failedChecks: string[] = [];
-    try {
-      const record = branchAuditRecord(m, name);
-      // A record of an older head says nothing about what the branch holds now.
-      if (record && record.snapshotId === ref.snapshotId) {
-        audit = record.status;
-        failedChecks = record.failed.map((f) => f.name);
-      }
-    } catch {
-      audit = 'unreadable';
-    }
-    return { name, snapshotId: ref.snapshotId, ahead: d.branchOnly.length, behind: d.baseOnly.length, audit, failedChecks, ref };
-  });
-}
-
 function table(rows: string[][]): string[] {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   return rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd());
@@ -136,6 +102,7 @@ export function registerRefCommands(program: Command, ctx: RefCommandsContext): 
     .action(async (name: string, ref: string, o: RetentionFlags & { from?: string }) => {
       const id = parseTableIdentifier(name);
       const retention = retentionFromFlags(o);
+      const { createBranch } = await manageRefs();
       const r = await createBranch(await open(), id, ref, { ...(o.from !== undefined ? { from: o.from } : {}), retention });
       out(`created branch ${ref} of ${identifierToString(id)} at snapshot ${r.ref!.snapshotId} (retention: ${retentionText(r.ref!)})`);
     });
@@ -145,6 +112,7 @@ export function registerRefCommands(program: Command, ctx: RefCommandsContext): 
     .option('--json', 'print JSON (one array; snapshot ids as strings)')
     .addHelpText('after', '\nAudit status: pending (never audited, or the branch moved since its last audit), passed,\nfailed or quarantined (with the failed checks), as recorded by floe audit / publish.')
     .action(async (name: string, o: { json?: boolean }) => {
+      const { listBranches } = await import('./branch-listing.ts');
       const m = (await (await open()).loadTable(parseTableIdentifier(name))).metadata;
       const list = listBranches(m);
       if (o.json) {
@@ -169,6 +137,7 @@ export function registerRefCommands(program: Command, ctx: RefCommandsContext): 
     .action(async (name: string, ref: string) => {
       const id = parseTableIdentifier(name);
       const before = (await (await open()).loadTable(id)).metadata.refs[ref];
+      const { dropRef } = await manageRefs();
       await dropRef(await open(), id, ref, { type: 'branch' });
       out(`dropped branch ${ref} of ${identifierToString(id)} (was at snapshot ${before?.snapshotId ?? '?'})`);
     });
@@ -177,6 +146,7 @@ export function registerRefCommands(program: Command, ctx: RefCommandsContext): 
     .description('rename branch NAME to NEW-NAME in one commit (its retention and audit record move with it)')
     .action(async (name: string, from: string, to: string) => {
       const id = parseTableIdentifier(name);
+      const { renameBranch } = await manageRefs();
       const r = await renameBranch(await open(), id, from, to);
       out(`renamed branch ${from} of ${identifierToString(id)} to ${to} (snapshot ${r.ref!.snapshotId})`);
     });
@@ -190,6 +160,7 @@ export function registerRefCommands(program: Command, ctx: RefCommandsContext): 
       .addHelpText('after', RETENTION_HELP)
       .action(async (name: string, ref: string, o: RetentionFlags) => {
         const id = parseTableIdentifier(name);
+        const { setRefRetention } = await manageRefs();
         const r = await setRefRetention(await open(), id, ref, retentionFromFlags(o), { type: 'branch' });
         out(`retention of branch ${ref} of ${identifierToString(id)}: ${retentionText(r.ref!)}`);
       });
@@ -204,6 +175,7 @@ export function registerRefCommands(program: Command, ctx: RefCommandsContext): 
       const id = parseTableIdentifier(name);
       const { maxRefAgeMs } = retentionFromFlags({ ...(o.maxRefAge !== undefined ? { maxRefAge: o.maxRefAge } : {}) });
       if (maxRefAgeMs === null) throw new ValidationError('--max-ref-age none makes no sense on a new tag: leave it out');
+      const { createTag } = await manageRefs();
       const r = await createTag(await open(), id, ref, { ...(o.snapshot !== undefined ? { snapshotId: o.snapshot } : {}), ...(maxRefAgeMs !== undefined ? { maxRefAgeMs } : {}) });
       out(`created tag ${ref} of ${identifierToString(id)} at snapshot ${r.ref!.snapshotId}${r.ref!.maxRefAgeMs !== undefined ? ` (max-ref-age=${formatDuration(r.ref!.maxRefAgeMs)})` : ''}`);
     });
@@ -212,6 +184,7 @@ export function registerRefCommands(program: Command, ctx: RefCommandsContext): 
     .description('the tags of a table: snapshot, when it was committed, retention')
     .option('--json', 'print JSON (one array; snapshot ids as strings)')
     .action(async (name: string, o: { json?: boolean }) => {
+      const { snapshotById } = await import('../spec/table-metadata.ts');
       const m = (await (await open()).loadTable(parseTableIdentifier(name))).metadata;
       const tags = Object.entries(m.refs).filter(([, r]) => r.type === 'tag').sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
       const at = (r: SnapshotRef): string => { const s = snapshotById(m, r.snapshotId); return s ? new Date(s.timestampMs).toISOString() : '?'; };
@@ -226,6 +199,7 @@ export function registerRefCommands(program: Command, ctx: RefCommandsContext): 
   tag.command('drop <table> <name>').description('remove tag NAME (its snapshot stays until floe expire-snapshots)')
     .action(async (name: string, ref: string) => {
       const id = parseTableIdentifier(name);
+      const { dropRef } = await manageRefs();
       await dropRef(await open(), id, ref, { type: 'tag' });
       out(`dropped tag ${ref} of ${identifierToString(id)}`);
     });
@@ -234,6 +208,7 @@ export function registerRefCommands(program: Command, ctx: RefCommandsContext): 
     .requiredOption('--max-ref-age <duration>', 'expiry removes the tag once its snapshot is older than this, e.g. 365d ("none" clears)')
     .action(async (name: string, ref: string, o: { maxRefAge: string }) => {
       const id = parseTableIdentifier(name);
+      const { setRefRetention } = await manageRefs();
       const r = await setRefRetention(await open(), id, ref, retentionFromFlags({ maxRefAge: o.maxRefAge }), { type: 'tag' });
       out(`retention of tag ${ref} of ${identifierToString(id)}: ${retentionText(r.ref!)}`);
     });
