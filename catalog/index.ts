@@ -17,6 +17,7 @@ import { SqliteDriver } from './sql/sqlite-driver.ts';
 // The REST catalog and the PostgreSQL driver (pg) are imported only when a URI names them, so a
 // SQLite catalog (the CLI's default) loads neither.
 
+/** Where tables live and which catalog keeps track of them: the argument of {@link openCatalog}. */
 export interface CatalogConfig {
   /** Warehouse folder, file: URI or s3://bucket/prefix where new tables are placed. */
   readonly warehouse: string;
@@ -45,6 +46,30 @@ export function sqliteFileOf(uri: string | undefined, warehouse: string): string
   return undefined;
 }
 
+/**
+ * Opens the catalog `cfg.uri` names: the embedded SQLite catalog (default
+ * `<warehouse>/catalog.db`, the JdbcCatalog layout pyiceberg and Spark open too), a
+ * PostgreSQL JdbcCatalog (`postgresql://…`), or an Iceberg REST catalog (`rest+http://…`;
+ * credentials from FLOE_REST_TOKEN or FLOE_REST_CREDENTIAL, never from the URI). Files are read
+ * and written on the local disk (`file:`) or S3 (`s3://`, settings from `cfg.properties` under
+ * Iceberg's `s3.*` names, then FLOE_S3_* variables, then the AWS SDK's chain).
+ * Close the catalog with `catalog.close()` when done.
+ *
+ * @throws {@link ValidationError} for an unsupported URI, or an `s3://` warehouse without a
+ * catalog outside it.
+ * @example
+ * ```ts
+ * import { openCatalog, parseTableIdentifier } from 'floe';
+ *
+ * const catalog = await openCatalog({ warehouse: './warehouse' });
+ * try {
+ *   const table = await catalog.loadTable(parseTableIdentifier('shop.orders'));
+ *   console.log(table.metadata.location);
+ * } finally {
+ *   await catalog.close();
+ * }
+ * ```
+ */
 export async function openCatalog(cfg: CatalogConfig): Promise<Catalog> {
   const name = cfg.name ?? 'floe';
   const properties = { ...s3PropertiesFromEnv(), ...(cfg.properties ?? {}) };

@@ -6,6 +6,18 @@ import type { LoadedTable } from '../src/table/catalog.ts';
 import { tableFiles } from '../src/table/table-files.ts';
 import { comparableLocation, ownerResolver, type TableLocation } from '../src/table/table-location.ts';
 
+/**
+ * After a purge on a local disk: removes the table's folders left empty (data/, partition
+ * folders, metadata/, the table folder itself) — only folders at or below the table's
+ * location, never one inside another table's location (the same ownership rule as the files).
+ * A folder that still holds a file (a stray, a spared file) stays. Object stores: nothing.
+ */
+export async function removeEmptyTableFolders(io: FileIO, location: string, others: readonly TableLocation[]): Promise<number> {
+  if (!io.removeEmptyFolders) return 0;
+  const ownerOf = await ownerResolver(location, others, io.canonicalLocation?.bind(io));
+  return io.removeEmptyFolders(location, async (folder) => (await ownerOf(folder)) !== undefined);
+}
+
 export async function purgeFiles(io: FileIO, table: LoadedTable, others: readonly TableLocation[]): Promise<{ doomed: string[]; spared: number }> {
   const { metadata, metadataLocation } = table;
   const files = await tableFiles(io, metadata, metadataLocation, { includeDeletedEntries: true, skipMissing: true });

@@ -21,13 +21,18 @@ import type { TableIdentifier } from '../src/table/identifier.ts';
 import { commitWithRetry, type CommitHooks } from '../src/transaction/commit-with-retry.ts';
 import { manifestEntries, snapshotManifests } from '../src/transaction/table-manifests.ts';
 import { obsoleteDeleteFiles } from './obsolete-delete-files.ts';
+import { partitionPathNamer } from './partition-names.ts';
 import { plannerConfig, planRewriteGroups, type PlannerConfig, type PlannerFile, type RewriteGroup, type RewritePlan } from './planner.ts';
 import { ReplaceDataFiles, RewriteValidationError } from '../src/transaction/replace-data-files.ts';
 import { runRewriteJob, type RewriteInput, type RewriteJob } from './rewrite-data-files.ts';
 import { RewritePool } from './rewrite-pool.ts';
 
+/** Options of {@link compactTable}: which files to rewrite (Iceberg's rewrite_data_files option
+ * names, in camelCase) and how. */
 export interface CompactOptions extends Partial<PlannerConfig> {
+  /** The branch to compact (default `main`). */
   readonly branch?: string;
+  /** Plan only: report the groups, write and commit nothing. */
   readonly dryRun?: boolean;
   /** Groups rewritten at once (`max-concurrent-file-group-rewrites`, default 1); above 1 each
    * runs on its own worker thread (parquet-wasm is single-threaded) with its own heap. */
@@ -38,10 +43,13 @@ export interface CompactOptions extends Partial<PlannerConfig> {
   readonly partialProgressMaxCommits?: number;
   /** Row-group bound of the output in Arrow bytes (see rewrite-data-files.ts). */
   readonly rowGroupSizeBytes?: number;
+  /** Progress: planned, input bytes read, group rewritten, committed, commit failed. */
   readonly onEvent?: (e: CompactionEvent) => void;
+  /** Callbacks around each commit attempt. */
   readonly commitHooks?: CommitHooks;
 }
 
+/** A progress event of {@link compactTable}. */
 export type CompactionEvent =
   | { type: 'planned'; table: string; plan: RewritePlan }
   | { type: 'input-bytes'; bytes: number }
@@ -49,21 +57,33 @@ export type CompactionEvent =
   | { type: 'committed'; snapshotId: bigint; groups: number; attempts: number; removedDeleteFiles: number }
   | { type: 'commit-failed'; groups: number; reason: string };
 
+/** What a compaction did (or, in a dry run, would do). */
 export interface CompactReport {
+  /** The table (`ns.table`). */
   readonly table: string;
+  /** Whether this was a dry run. */
   readonly dryRun: boolean;
+  /** The plan. */
   readonly plan: RewritePlan;
+  /** Groups rewritten and committed. */
   readonly groups: number;
+  /** Groups whose commit was refused (a concurrent delete touched their files); their outputs were removed. */
   readonly failedGroups: number;
+  /** Data files replaced. */
   readonly rewrittenFiles: number;
+  /** Data files written. */
   readonly addedFiles: number;
+  /** Bytes replaced. */
   readonly rewrittenBytes: number;
+  /** Bytes written. */
   readonly addedBytes: number;
   /** Delete files dropped because no remaining data file needed them. */
   readonly removedDeleteFiles: number;
+  /** Snapshots committed (more than one with partial progress). */
   readonly commits: number;
   /** Commit attempts that met a concurrent change and were re-based (retries). */
   readonly conflicts: number;
+  /** Wall time. */
   readonly durationMs: number;
 }
 
@@ -82,6 +102,26 @@ async function scanBranch(catalog: Catalog, head: Snapshot): Promise<{ data: Liv
   return { data, deletes };
 }
 
+/**
+ * Compacts a table's branch (Iceberg's rewrite_data_files, bin-pack): plans groups of small (or
+ * oversized, or delete-heavy) data files per partition, rewrites each group into files of about
+ * `targetFileSizeBytes` with the deletes applied, and commits a `replace` snapshot that readers
+ * see atomically. Concurrent appends are fine; a concurrent delete of rewritten files fails only
+ * the groups it touched (their new files are removed). Row content never changes.
+ *
+ * @throws {@link floe!ValidationError} for inconsistent sizes; {@link floe!NotFoundError} for a missing
+ * table or branch; {@link floe!CommitConflictError} when retries are spent.
+ * @example
+ * ```ts
+ * import { compactTable } from 'floe/compaction';
+ *
+ * const report = await compactTable(catalog, parseTableIdentifier('shop.orders'), {
+ *   targetFileSizeBytes: 128 * 1024 * 1024,
+ *   minInputFiles: 2,
+ * });
+ * console.log(`${report.rewrittenFiles} files → ${report.addedFiles}`);
+ * ```
+ */
 export async function compactTable(catalog: Catalog, id: TableIdentifier, opts: CompactOptions = {}): Promise<CompactReport> {
   const started = Date.now();
   const name = [...id.namespace, id.name].join('.');
@@ -104,6 +144,7 @@ export async function compactTable(catalog: Catalog, id: TableIdentifier, opts: 
   const deletedPositions = new Map<string, number[]>();
   const plannerFiles: PlannerFile[] = [];
   const byPath = new Map<string, LiveFile>();
+  const partitionPathOf = partitionPathNamer(meta);
   for (const f of data) {
     const applicable = [
       ...deleteIndex.positionDeleteFiles(f.file, f.sequenceNumber, specOf),
@@ -114,6 +155,7 @@ export async function compactTable(catalog: Catalog, id: TableIdentifier, opts: 
     byPath.set(f.file.filePath, f);
     plannerFiles.push({
       path: f.file.filePath, specId: f.file.specId, partitionKey: partitionKey(f.file.partition),
+      partitionPath: partitionPathOf(f.file.specId, f.file.partition),
       sizeBytes: Number(f.file.fileSizeInBytes), recordCount: Number(f.file.recordCount),
       // Rows of equality deletes are only known by reading the file: they count as files.
       deleteFileCount: applicable.length, deletedRecordCount: positions?.size ?? 0,

@@ -16,18 +16,24 @@ import { removeOrphanFiles } from './remove-orphans.ts';
 import { rewriteManifests } from './rewrite-manifests.ts';
 import { rewritePositionDeletes } from './rewrite-position-deletes.ts';
 
+/** Options of {@link startCompaction}: what to compact, when, and which maintenance to run after. */
 export interface CompactServiceOptions extends Omit<CompactOptions, 'onEvent' | 'commitHooks'> {
   /** Tables to compact; empty with `all` = every table of the catalog. */
   readonly tables: readonly TableIdentifier[];
+  /** Compact every table of the catalog. */
   readonly all?: boolean;
   /** Cron expression: keep running and compact on this schedule. */
   readonly schedule?: string;
+  /** After compacting, expire snapshots (see {@link expireSnapshots}). */
   readonly expire?: { olderThanMs?: number; retainLast?: number };
+  /** After compacting, remove orphan files older than this (see {@link removeOrphanFiles}). */
   readonly removeOrphansOlderThanMs?: number;
+  /** After compacting, rewrite manifests (see {@link rewriteManifests}). */
   readonly rewriteManifests?: boolean;
   /** After compacting, run rewrite-position-deletes when a partition holds at least this many
    * position-delete files (or a dangling delete); unset: never. */
   readonly rewritePositionDeletesMinFiles?: number;
+  /** Serve Prometheus metrics (`floe_compaction_*`) on this port (0 = any free port). */
   readonly metricsPort?: number;
   /** Progress bar (default: when stderr is a terminal and not `json`). */
   readonly progress?: boolean;
@@ -56,7 +62,7 @@ async function allTables(catalog: Catalog): Promise<TableIdentifier[]> {
 /** Human summary of a dry run: every group with its input and expected output. */
 export function describePlan(r: CompactReport): string[] {
   const lines = r.plan.groups.map((g, i) =>
-    `  group ${i + 1}: spec ${g.specId} partition ${g.partitionKey.replaceAll('\u0000', '/') || '(unpartitioned)'}: ${g.files.length} files, ${mib(g.inputBytes)} → ~${g.expectedOutputFiles} file(s)`);
+    `  group ${i + 1}: spec ${g.specId} partition ${(g.partitionPath ?? g.partitionKey.replaceAll('\u0000', '/')) || '(unpartitioned)'}: ${g.files.length} files, ${mib(g.inputBytes)} → ~${g.expectedOutputFiles} file(s)`);
   return [`${r.table}: ${r.plan.groups.length} group(s), ${r.plan.totalInputFiles} files, ${mib(r.plan.totalInputBytes)} → ~${r.plan.totalExpectedOutputFiles} file(s)`, ...lines];
 }
 
@@ -69,13 +75,38 @@ export function describeReport(r: CompactReport): string {
     `${r.conflicts} conflict(s) resolved${failed}, ${secs.toFixed(1)} s, ${(r.rewrittenBytes / MiB / Math.max(secs, 0.001)).toFixed(1)} MiB/s`;
 }
 
+/** A running compaction, as returned by {@link startCompaction}. */
 export interface CompactService {
   /** Resolves when a one-shot run ends, or when a scheduled service has been stopped. */
   readonly done: Promise<CompactReport[]>;
+  /** Stops the schedule after the current run; resolves when stopped. */
   stop(): Promise<void>;
+  /** The port metrics are served on, if any. */
   readonly metricsPort: number | undefined;
 }
 
+/**
+ * Runs compaction (what `floe compact` runs): once over `tables` (or every table with `all`),
+ * or, with `schedule` (a cron expression such as `0 * * * *`, hourly), on that schedule until
+ * stopped. Each table is compacted with {@link compactTable}, then the maintenance asked for
+ * (`expire`, `removeOrphansOlderThanMs`, `rewriteManifests`, `rewritePositionDeletesMinFiles`)
+ * runs. One line per table is passed to `out`; JSON logs go to `logStream` (default stderr).
+ * A single run fails (`done` rejects) on the first table that fails; a scheduled service logs
+ * the failure and goes on with the other tables and the next run.
+ *
+ * @example
+ * ```ts
+ * import { startCompaction } from 'floe/compaction';
+ *
+ * const service = await startCompaction(catalog, {
+ *   tables: [parseTableIdentifier('shop.orders')],
+ *   schedule: '0 * * * *',            // hourly; leave out for a single run
+ *   expire: { olderThanMs: 7 * 86_400_000 },
+ * }, (line) => console.log(line));
+ * // later: await service.stop();
+ * const reports = await service.done;
+ * ```
+ */
 export async function startCompaction(catalog: Catalog, o: CompactServiceOptions, out: (line: string) => void, logStream: NodeJS.WritableStream = process.stderr): Promise<CompactService> {
   const showProgress = o.progress ?? (Boolean((process.stderr as { isTTY?: boolean }).isTTY) && !o.json);
   // With a progress bar on the terminal, only warnings and errors are logged (as JSON lines).

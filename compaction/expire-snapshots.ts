@@ -11,10 +11,13 @@ import { commitUpdateWithRetry } from '../src/transaction/commit-with-retry.ts';
 import { decodeOffsets, OFFSETS_KEY_PREFIX, recordsSourcePositions } from '../src/transaction/source-positions.ts';
 import type { Catalog } from '../src/table/catalog.ts';
 import type { TableIdentifier } from '../src/table/identifier.ts';
-import { reachableFiles } from '../src/table/table-files.ts';
+import { reachableFileDetails, reachableFiles, type ReachableFile } from '../src/table/table-files.ts';
+import { comparableLocation } from '../src/table/table-location.ts';
 import { deleteExpiredFiles, droppedSnapshots } from './expired-file-cleanup.ts';
 
+/** Options of {@link expireSnapshots}. */
 export interface ExpiryOptions {
+  /** "Now" (usually `Date.now()`): ages are measured from it. */
   readonly nowMs: number;
   /** Expire snapshots older than this age (default: `history.expire.max-snapshot-age-ms`, 5 days). */
   readonly olderThanMs?: number;
@@ -99,19 +102,75 @@ export function planSnapshotExpiry(m: TableMetadata, o: ExpiryOptions): ExpiryPl
   return { expire, removeRefs, retained: [...retained] };
 }
 
+/** What {@link expireSnapshots} removed (or, in a dry run, would remove). */
 export interface ExpiryResult {
+  /** Snapshots removed from the metadata. */
   readonly expiredSnapshots: number;
+  /** Branches and tags removed by their `max-ref-age-ms`. */
   readonly removedRefs: readonly string[];
+  /** Files deleted that no remaining snapshot needs (manifests, manifest lists, data and delete files). */
   readonly deletedFiles: number;
   /** Files freed by the expiry that were not deleted (a delete failed, or a snapshot another
    * writer added meanwhile could not be read, so what it needs is unknown); `floe
    * remove-orphans` takes them later. */
   readonly leftFiles: number;
+  /** Whether this was a dry run. */
   readonly dryRun: boolean;
+  /** A dry run's details: each snapshot that would go, and each file that would be deleted. */
+  readonly wouldExpire?: ExpiryDryRun;
 }
 
+export interface ExpiringSnapshot {
+  readonly snapshotId: bigint;
+  readonly timestampMs: number;
+  readonly operation: string;
+  /** Summary `added-records`, when the writer recorded it. */
+  readonly addedRecords: number | null;
+}
+export interface ExpiringFile extends ReachableFile { readonly uri: string }
+export interface ExpiryDryRun {
+  /** Oldest first. */
+  readonly snapshots: readonly ExpiringSnapshot[];
+  /** Bottom-up, as they would be deleted: data and delete files, manifests, manifest lists. */
+  readonly files: readonly ExpiringFile[];
+}
+
+const DELETE_ORDER: Record<ReachableFile['kind'], number> = { 'data': 0, 'position-deletes': 1, 'equality-deletes': 2, 'manifest': 3, 'manifest-list': 4 };
+
+/** What a dry run reports: the expired snapshots, and the files they reach that no kept one does. */
+function dryRunDetail(expired: readonly Snapshot[], expiredFiles: ReadonlyMap<string, ReachableFile>, keep: ReadonlySet<string>): ExpiryDryRun {
+  const kept = new Set([...keep].map(comparableLocation));
+  const files = [...expiredFiles].filter(([uri]) => !kept.has(comparableLocation(uri)))
+    .map(([uri, f]) => ({ uri, ...f }))
+    .sort((a, b) => DELETE_ORDER[a.kind] - DELETE_ORDER[b.kind] || (a.uri < b.uri ? -1 : a.uri > b.uri ? 1 : 0));
+  const snapshots = [...expired].sort((a, b) => a.timestampMs - b.timestampMs).map((s) => {
+    const added = s.summary['added-records'];
+    return {
+      snapshotId: s.snapshotId, timestampMs: s.timestampMs, operation: s.summary.operation ?? 'unknown',
+      addedRecords: added !== undefined && /^\d+$/.test(added) ? Number(added) : null,
+    };
+  });
+  return { snapshots, files };
+}
+
+/**
+ * Expires old snapshots (Iceberg's expire_snapshots): removes snapshots older than
+ * `olderThanMs` (default `history.expire.max-snapshot-age-ms`, 5 days) while keeping the
+ * `retainLast` newest ancestors of every branch (`history.expire.min-snapshots-to-keep`) and
+ * each ref's own `min-snapshots-to-keep` / `max-snapshot-age-ms`; removes refs past their
+ * `max-ref-age-ms` (never main); then deletes the files only the expired snapshots needed.
+ * A quarantine ref (`quarantine/<branch>/<id>`) outlives its `max-ref-age-ms` until the branch
+ * has recorded ingest offsets as far, so a restarted ingest never reads its records again.
+ *
+ * @throws {@link floe!NotFoundError} for a missing table; {@link floe!CommitConflictError} when retries are spent.
+ * @example
+ * ```ts
+ * const r = await expireSnapshots(catalog, id, { nowMs: Date.now(), olderThanMs: 86_400_000, retainLast: 10 });
+ * console.log(r.expiredSnapshots, r.deletedFiles);
+ * ```
+ */
 export async function expireSnapshots(catalog: Catalog, id: TableIdentifier, o: ExpiryOptions & { dryRun?: boolean }): Promise<ExpiryResult> {
-  interface Planned { plan: ExpiryPlan; expireIds: Set<bigint>; expired: Snapshot[]; candidates: Set<string>; keep: Set<string> }
+  interface Planned { plan: ExpiryPlan; expireIds: Set<bigint>; expired: Snapshot[]; expiredFiles: Map<string, ReachableFile>; keep: Set<string> }
   let planned: Planned | undefined;
   const result = await commitUpdateWithRetry(catalog, id, {
     description: 'snapshot expiry',
@@ -123,7 +182,7 @@ export async function expireSnapshots(catalog: Catalog, id: TableIdentifier, o: 
       // Read every manifest list and manifest of both sides before committing: an unreadable
       // one fails here, naming the file, with nothing committed (it used to fail after the
       // commit, leaving snapshots gone and their files undeleted behind an error).
-      planned = { plan, expireIds, expired, candidates: await reachableFiles(catalog.io, expired), keep: await reachableFiles(catalog.io, kept) };
+      planned = { plan, expireIds, expired, expiredFiles: await reachableFileDetails(catalog.io, expired), keep: await reachableFiles(catalog.io, kept) };
       if (o.dryRun || (expired.length === 0 && plan.removeRefs.length === 0)) return undefined;
       const ownedProperties = plan.removeRefs.filter((r) => base.metadata.refs[r]?.type === 'branch')
         .flatMap((r) => BRANCH_PROPERTY_PREFIXES.map((p) => `${p}${r}`)).filter((k) => base.metadata.properties[k] !== undefined);
@@ -143,11 +202,14 @@ export async function expireSnapshots(catalog: Catalog, id: TableIdentifier, o: 
       };
     },
   });
-  const { plan, expireIds, expired, candidates, keep } = planned!;
+  const { plan, expireIds, expired, expiredFiles, keep } = planned!;
+  if (o.dryRun) {
+    return { expiredSnapshots: expired.length, removedRefs: plan.removeRefs, deletedFiles: 0, leftFiles: 0, dryRun: true, wouldExpire: dryRunDetail(expired, expiredFiles, keep) };
+  }
   if (!result.committed) {
     // Nothing to expire: still finish what an earlier run left when it died after its commit.
-    const cleanup = o.dryRun ? { deleted: 0, left: 0 } : await deleteExpiredFiles(catalog.io, result.table.metadata, await droppedSnapshots(catalog.io, result.table.metadata));
-    return { expiredSnapshots: expired.length, removedRefs: plan.removeRefs, deletedFiles: cleanup.deleted, leftFiles: cleanup.left, dryRun: o.dryRun ?? false };
+    const cleanup = await deleteExpiredFiles(catalog.io, result.table.metadata, await droppedSnapshots(catalog.io, result.table.metadata));
+    return { expiredSnapshots: expired.length, removedRefs: plan.removeRefs, deletedFiles: cleanup.deleted, leftFiles: cleanup.left, dryRun: false };
   }
   const after: TableMetadata = result.table.metadata;
   faultPoint('expire.after-commit');
@@ -161,7 +223,7 @@ export async function expireSnapshots(catalog: Catalog, id: TableIdentifier, o: 
   } catch {
     // The expiry is committed; deleting without knowing what the other snapshots need is not
     // safe. The next run finishes the cleanup (droppedSnapshots finds these snapshots again).
-    cleanup = { deleted: 0, left: [...candidates].filter((f) => !keep.has(f)).length };
+    cleanup = { deleted: 0, left: [...expiredFiles.keys()].filter((f) => !keep.has(f)).length };
   }
   return { expiredSnapshots: expired.length, removedRefs: plan.removeRefs, deletedFiles: cleanup.deleted, leftFiles: cleanup.left, dryRun: false };
 }

@@ -5,28 +5,46 @@
 import { ValidationError } from '../src/errors.ts';
 import { intProperty, WRITE_TARGET_FILE_SIZE_BYTES } from '../src/spec/table-properties.ts';
 
+/** A live data file as the compaction planner sees it. */
 export interface PlannerFile {
+  /** The file's location. */
   readonly path: string;
+  /** The partition spec it was written with. */
   readonly specId: number;
   /** Stable key of the partition tuple (files are only grouped within one spec + partition). */
   readonly partitionKey: string;
+  /** The partition as its folder is named (`ts_day=2026-03-01/region=eu`), for plans people read. */
+  readonly partitionPath?: string;
+  /** File size. */
   readonly sizeBytes: number;
+  /** Rows in the file. */
   readonly recordCount: number;
   /** Position-delete files that apply to this file, and the rows they delete. */
   readonly deleteFileCount: number;
+  /** Rows those position deletes remove. */
   readonly deletedRecordCount: number;
 }
 
+/** The order file groups are rewritten in (Iceberg's `rewrite-job-order`). */
 export type RewriteJobOrder = 'none' | 'bytes-asc' | 'bytes-desc' | 'files-asc' | 'files-desc';
 
+/** Which files compaction rewrites, under the names of Iceberg's rewrite_data_files options. */
 export interface PlannerConfig {
+  /** `target-file-size-bytes` (default: the table's `write.target-file-size-bytes`, else 1 GiB). */
   readonly targetFileSizeBytes: number;
+  /** `min-file-size-bytes`: smaller files are rewritten (default 75% of the target). */
   readonly minFileSizeBytes: number;
+  /** `max-file-size-bytes`: larger files are split (default 180% of the target). */
   readonly maxFileSizeBytes: number;
+  /** `min-input-files`: a group needs at least this many files to be rewritten (default 5). */
   readonly minInputFiles: number;
+  /** `max-file-group-size-bytes`: the most input one group (one commit unit) takes (default 100 GiB). */
   readonly maxFileGroupSizeBytes: number;
+  /** `delete-file-threshold`: a file with this many delete files is rewritten (default: never). */
   readonly deleteFileThreshold: number;
+  /** `delete-ratio-threshold`: a file whose deleted share of rows reaches this is rewritten (default 0.3). */
   readonly deleteRatioThreshold: number;
+  /** `rewrite-job-order` (default `none`). */
   readonly rewriteJobOrder: RewriteJobOrder;
   /** Rewrite every file, even well-sized ones (Spark's `rewrite-all`). */
   readonly rewriteAll: boolean;
@@ -60,19 +78,33 @@ export function plannerConfig(opts: Partial<PlannerConfig> & { tableProperties?:
   return cfg;
 }
 
+/** Files of one partition rewritten together into new files. */
 export interface RewriteGroup {
+  /** The partition spec of the files. */
   readonly specId: number;
+  /** Stable key of the partition tuple. */
   readonly partitionKey: string;
+  /** The partition as its folder is named (from the files), when the caller gave it. */
+  readonly partitionPath?: string;
+  /** The input files. */
   readonly files: readonly PlannerFile[];
+  /** Their total size. */
   readonly inputBytes: number;
+  /** Their total rows. */
   readonly inputRecords: number;
+  /** How many files the rewrite is expected to write. */
   readonly expectedOutputFiles: number;
 }
 
+/** A compaction plan: the groups to rewrite and their totals. */
 export interface RewritePlan {
+  /** The file groups, in `rewrite-job-order`. */
   readonly groups: readonly RewriteGroup[];
+  /** Input files over all groups. */
   readonly totalInputFiles: number;
+  /** Input bytes over all groups. */
   readonly totalInputBytes: number;
+  /** Expected output files over all groups. */
   readonly totalExpectedOutputFiles: number;
 }
 
@@ -132,7 +164,8 @@ export function planRewriteGroups(files: readonly PlannerFile[], cfg: PlannerCon
       if (!worthRewriting(bin, cfg)) continue;
       const inputBytes = bin.reduce((s, f) => s + f.sizeBytes, 0);
       groups.push({
-        specId: bin[0]!.specId, partitionKey: bin[0]!.partitionKey, files: bin, inputBytes,
+        specId: bin[0]!.specId, partitionKey: bin[0]!.partitionKey,
+        ...(bin[0]!.partitionPath !== undefined ? { partitionPath: bin[0]!.partitionPath } : {}), files: bin, inputBytes,
         inputRecords: bin.reduce((s, f) => s + f.recordCount, 0),
         expectedOutputFiles: expectedOutputFiles(inputBytes, cfg),
       });

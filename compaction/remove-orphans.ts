@@ -15,19 +15,25 @@ import { comparableLocation, isWithinLocation, ownedByAnotherTable, ownerResolve
 export const DEFAULT_ORPHAN_AGE_MS = 3 * 86_400_000;
 const DELETE_CONCURRENCY = 8;
 
+/** Options of {@link removeOrphanFiles}. */
 export interface RemoveOrphansOptions {
+  /** "Now" (usually `Date.now()`): file ages are measured from it. */
   readonly nowMs: number;
   /** Only files last modified longer ago than this may go (default 3 days). */
   readonly olderThanMs?: number;
+  /** List the orphans, delete nothing. */
   readonly dryRun?: boolean;
 }
 
+/** What {@link removeOrphanFiles} found and deleted. */
 export interface RemoveOrphansResult {
   /** Files under the table location that were looked at. */
   readonly scannedFiles: number;
   /** Orphans old enough to go: deleted, or in a dry run what would be deleted. */
   readonly orphans: readonly FileInfo[];
+  /** Orphans deleted. */
   readonly deletedFiles: number;
+  /** Their total size. */
   readonly deletedBytes: number;
   /** Orphans whose deletion failed (the next run retries them). */
   readonly failed: readonly string[];
@@ -36,6 +42,7 @@ export interface RemoveOrphansResult {
   /** Multipart uploads under the table older than the margin, aborted (object stores: what a
    * killed writer leaves; its parts cost storage and no listing shows them). */
   readonly abortedUploads?: number;
+  /** Whether this was a dry run. */
   readonly dryRun: boolean;
 }
 
@@ -70,6 +77,19 @@ export function planOrphanRemoval(listed: readonly FileInfo[], live: ReadonlySet
   return { orphans, tooYoung };
 }
 
+/**
+ * Deletes files under the table's location that no metadata references (Iceberg's
+ * remove_orphan_files): leftovers of crashed writers or failed commits. Only files older than
+ * `olderThanMs` (default 3 days) go, so a commit in flight never loses its files; files inside
+ * another table's location are never touched.
+ *
+ * @throws {@link floe!NotFoundError} for a missing table.
+ * @example
+ * ```ts
+ * const r = await removeOrphanFiles(catalog, id, { nowMs: Date.now(), dryRun: true });
+ * for (const f of r.orphans) console.log(f.uri, f.size);
+ * ```
+ */
 export async function removeOrphanFiles(catalog: Catalog, id: TableIdentifier, o: RemoveOrphansOptions): Promise<RemoveOrphansResult> {
   // Metadata before the listing: a commit landing in between only adds files younger than
   // the margin, so the order cannot turn a live file into an orphan. Everything is read

@@ -7,13 +7,23 @@ import { commitWithRetry, type CommitHooks } from '../src/transaction/commit-wit
 import { RewriteManifests, type RewriteManifestsStats } from '../src/transaction/rewrite-manifests.ts';
 import { snapshotManifests } from '../src/transaction/table-manifests.ts';
 
+/** What {@link rewriteManifests} committed. */
 export interface RewriteManifestsResult extends RewriteManifestsStats {
   /** The new snapshot, or null when there was nothing to rewrite (see `reason`). */
   readonly snapshotId: bigint | null;
+  /** The branch rewritten. */
   readonly branch: string;
+  /** Why nothing was rewritten. */
   readonly reason?: string;
 }
 
+/**
+ * Rewrites a branch's manifests into fewer, larger ones grouped by partition (Iceberg's
+ * rewrite_manifests), so planning a scan reads fewer files after many small commits. Data
+ * files are untouched; a branch with at most one manifest is skipped.
+ *
+ * @throws {@link floe!NotFoundError} for a missing table or branch.
+ */
 export async function rewriteManifests(catalog: Catalog, id: TableIdentifier, opts: { branch?: string; hooks?: CommitHooks } = {}): Promise<RewriteManifestsResult> {
   const branch = opts.branch ?? MAIN_BRANCH;
   const base = await catalog.loadTable(id);

@@ -18,25 +18,34 @@ import { RewritePositionDeletes, type MergedPositionDeletes } from '../src/trans
 import { manifestEntries, snapshotManifests } from '../src/transaction/table-manifests.ts';
 import { writePositionDeletes } from '../src/writer/position-delete-writer.ts';
 
+/** Options of {@link rewritePositionDeletes}. */
 export interface RewritePositionDeletesOptions {
+  /** The branch to rewrite (default `main`). */
   readonly branch?: string;
   /** Position-delete files a partition needs before it is rewritten (default 2; a partition
    * with a dangling entry is rewritten whatever its count). */
   readonly minInputFiles?: number;
+  /** Callbacks around each commit attempt. */
   readonly hooks?: CommitHooks;
 }
 
+/** What {@link rewritePositionDeletes} committed. */
 export interface RewritePositionDeletesResult {
   /** The new snapshot, or null when there was nothing to rewrite (see `reason`). */
   readonly snapshotId: bigint | null;
+  /** The branch rewritten. */
   readonly branch: string;
+  /** Partitions rewritten. */
   readonly partitions: number;
+  /** Position-delete files replaced. */
   readonly rewrittenDeleteFiles: number;
+  /** Position-delete files written. */
   readonly addedDeleteFiles: number;
   /** Entries dropped because their data file is no longer live. */
   readonly danglingDeletes: number;
   /** Entries written to the new files. */
   readonly positionDeletes: number;
+  /** Why nothing was rewritten. */
   readonly reason?: string;
 }
 
@@ -46,6 +55,14 @@ interface PartitionDeletes {
   readonly files: { file: DataFile; sequenceNumber: bigint }[];
 }
 
+/**
+ * Merges each partition's position-delete files into one (Iceberg's
+ * rewrite_position_delete_files), dropping entries whose data file is gone: after many
+ * merge-on-read merges readers open far fewer files. Equality deletes are left alone. A
+ * partition is rewritten when it has at least `minInputFiles` files or a dangling entry.
+ *
+ * @throws {@link floe!NotFoundError} for a missing table or branch.
+ */
 export async function rewritePositionDeletes(catalog: Catalog, id: TableIdentifier, opts: RewritePositionDeletesOptions = {}): Promise<RewritePositionDeletesResult> {
   const branch = opts.branch ?? MAIN_BRANCH;
   const minInputFiles = Math.max(1, opts.minInputFiles ?? 2);

@@ -48,30 +48,47 @@ import { identifierToString, type TableIdentifier } from '../src/table/identifie
 import { comparableLocation, locationsOverlap } from '../src/table/table-location.ts';
 import { liveTableFiles, planOrphanRemoval } from './remove-orphans.ts';
 
+/** The table doctor's checks, in the order they run. */
 export const CHECK_NAMES = [
   'files-exist', 'file-sizes', 'manifests-decode', 'sequence-numbers', 'snapshot-lineage', 'refs',
   'record-counts', 'partition-values', 'orphan-files', 'table-location-overlap',
 ] as const;
+/** One of {@link CHECK_NAMES}. */
 export type CheckName = typeof CHECK_NAMES[number];
+/** A check's verdict: `skipped` when an earlier failure makes it meaningless. */
 export type CheckStatus = 'ok' | 'warn' | 'fail' | 'skipped';
 
+/** One check's result. */
 export interface DoctorCheck {
+  /** The check. */
   readonly name: CheckName;
+  /** Its verdict. */
   readonly status: CheckStatus;
+  /** Problems found. */
   readonly count: number;
+  /** Items checked. */
   readonly checked: number;
+  /** The first offending item (a file, a snapshot). */
   readonly first?: string;
+  /** What is wrong with it. */
   readonly detail?: string;
 }
 
+/** The table doctor's report. */
 export interface DoctorReport {
+  /** The table (`ns.table`). */
   readonly table: string;
+  /** The metadata file checked. */
   readonly metadataLocation: string;
+  /** Whether file footers were read (`deep`). */
   readonly deep: boolean;
+  /** True when no check failed. */
   readonly healthy: boolean;
+  /** Every check's result. */
   readonly checks: readonly DoctorCheck[];
 }
 
+/** Options of {@link runTableDoctor}. */
 export interface DoctorOptions {
   /** Open every live data and delete file and compare its footer with its manifest entry. */
   readonly deep?: boolean;
@@ -113,6 +130,19 @@ async function sizeOf(io: FileIO, uri: string): Promise<number | undefined> {
   }
 }
 
+/**
+ * Checks a table's health without changing it: referenced files exist with the recorded sizes,
+ * manifests decode, sequence numbers and snapshot lineage are consistent, refs point to
+ * snapshots, record counts and partition values agree, orphan files, and no overlap with another
+ * table's location; with `deep`, every live file's footer is compared with its manifest entry.
+ *
+ * @throws {@link floe!NotFoundError} for a missing table.
+ * @example
+ * ```ts
+ * const report = await runTableDoctor(catalog, id);
+ * for (const c of report.checks) console.log(c.name, c.status, c.first ?? '');
+ * ```
+ */
 export async function runTableDoctor(catalog: Catalog, id: TableIdentifier, o: DoctorOptions = {}): Promise<DoctorReport> {
   const table = await catalog.loadTable(id);
   const { metadata, metadataLocation } = table;

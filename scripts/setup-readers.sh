@@ -30,6 +30,7 @@ DUCKDB_VERSION=1.5.5                  # must equal the extension package version
 DUCKDB_ICEBERG_EXT_VERSION=1.5.5
 DUCKDB_AVRO_EXT_VERSION=1.5.5         # iceberg extension reads manifests through avro
 DUCKDB_HTTPFS_EXT_VERSION=1.5.5       # ATTACH to a REST catalog (its HTTP client); S3 warehouses
+PYTZ_VERSION=2026.6                   # DuckDB's Python client needs it to return timestamptz values (scripts/duckdb_query.py)
 PYSPARK_VERSION=3.5.9
 ICEBERG_VERSION=1.10.2
 ICEBERG_SPARK_ARTIFACT=iceberg-spark-runtime-3.5_2.12
@@ -47,6 +48,7 @@ PY_REQS=(
   "duckdb-extension-iceberg==$DUCKDB_ICEBERG_EXT_VERSION"
   "duckdb-extension-avro==$DUCKDB_AVRO_EXT_VERSION"
   "duckdb-extension-httpfs==$DUCKDB_HTTPFS_EXT_VERSION"
+  "pytz==$PYTZ_VERSION"
   "pyspark==$PYSPARK_VERSION"
 )
 JARS=(
@@ -72,7 +74,7 @@ VPY="$VENV/bin/python"
 STAMP="$VENV/.floe-readers-stamp"
 WANT="$(printf '%s\n' "${PY_REQS[@]}")"
 if [[ $DUCKDB_ONLY == 1 ]]; then
-  PY_REQS=("duckdb==$DUCKDB_VERSION" "duckdb-extension-iceberg==$DUCKDB_ICEBERG_EXT_VERSION" "duckdb-extension-avro==$DUCKDB_AVRO_EXT_VERSION" "duckdb-extension-httpfs==$DUCKDB_HTTPFS_EXT_VERSION")
+  PY_REQS=("duckdb==$DUCKDB_VERSION" "duckdb-extension-iceberg==$DUCKDB_ICEBERG_EXT_VERSION" "duckdb-extension-avro==$DUCKDB_AVRO_EXT_VERSION" "duckdb-extension-httpfs==$DUCKDB_HTTPFS_EXT_VERSION" "pytz==$PYTZ_VERSION")
   if [[ -f "$STAMP" && "$(cat "$STAMP")" == "$WANT" ]]; then PY_REQS=(); fi
   STAMP="$VENV/.floe-duckdb-stamp"
   WANT="$(printf '%s\n' "${PY_REQS[@]}")"
@@ -91,6 +93,7 @@ step "python packages: import check"
 DUCKDB_ONLY=$DUCKDB_ONLY "$VPY" - <<'EOF' || die "import check failed (delete $STAMP to force a reinstall)"
 import importlib.util, os, sys
 import duckdb  # noqa: F401
+import pytz  # noqa: F401  (DuckDB converts timestamptz values to Python through it)
 if os.environ.get("DUCKDB_ONLY") != "1":
     import pyarrow, pyiceberg  # noqa: F401
 for mod, name in (("duckdb_extension_avro", "avro"), ("duckdb_extension_httpfs", "httpfs"), ("duckdb_extension_iceberg", "iceberg")):

@@ -34,6 +34,8 @@ if [[ $UNIT_ONLY == 0 ]]; then
 fi
 echo "[test] type check"
 npx tsc --noEmit -p tsconfig.json
+echo "[test] lint (Biome, biome.jsonc)"
+npx biome lint --error-on-warnings
 
 shopt -s globstar nullglob
 case $SUITE in

@@ -24,7 +24,7 @@ import {
 } from '../../src/table/identifier.ts';
 import { overlappingTable, validateTableLocation, type TableLocation } from '../../src/table/table-location.ts';
 import { checkLocationFree, overlapError, type LocationCheck } from '../location-check.ts';
-import { purgeFiles } from '../purge-files.ts';
+import { purgeFiles, removeEmptyTableFolders } from '../purge-files.ts';
 import { RestHttp, RestTransportError, oneLine, restError, type RestAuth, type RestResponse } from './rest-http.ts';
 import { normalizeFileUri, normalizeMetadataUris, requirementToJson, updateToJson } from './rest-json.ts';
 
@@ -255,7 +255,7 @@ export class RestCatalog implements Catalog {
    * table's), after the server removed the entry; the server is not asked to purge. */
   async dropTable(id: TableIdentifier, opts: { purge?: boolean } = {}): Promise<DropTableResult> {
     validateIdentifier(id);
-    const { doomed, spared } = opts.purge ? await this.purgeList(id) : { doomed: [], spared: 0 };
+    const { doomed, spared, tidy } = opts.purge ? await this.purgeList(id) : { doomed: [], spared: 0, tidy: undefined };
     const res = await this.http.request('DELETE', this.tablePath(id));
     if (res.status === 404) throw this.notFound(id, res);
     if (res.status !== 200 && res.status !== 204) throw this.unexpected('drop table', identifierToString(id), res);
@@ -263,13 +263,18 @@ export class RestCatalog implements Catalog {
     if (failed.length > 0) {
       throw new FloeError('io', `dropped table '${identifierToString(id)}' but could not delete ${failed.length} of its ${doomed.length} file(s), e.g. ${failed[0]}`);
     }
+    // The folders the deleted files leave empty go too (local disks; never another table's).
+    await tidy?.();
     return { deletedFiles: doomed.length, sparedFiles: spared };
   }
 
-  /** What a purge deletes (catalog/purge-files.ts): never a file inside another table's location. */
-  private async purgeList(id: TableIdentifier): Promise<{ doomed: string[]; spared: number }> {
+  /** What a purge deletes (catalog/purge-files.ts): never a file inside another table's location;
+   * `tidy` then removes the table's folders left empty. */
+  private async purgeList(id: TableIdentifier): Promise<{ doomed: string[]; spared: number; tidy: () => Promise<number> }> {
     const self = identifierToString(id);
-    return purgeFiles(this.io, await this.loadTable(id), (await this.listTableLocations()).filter((t) => t.identifier !== self));
+    const table = await this.loadTable(id);
+    const others = (await this.listTableLocations()).filter((t) => t.identifier !== self);
+    return { ...await purgeFiles(this.io, table, others), tidy: () => removeEmptyTableFolders(this.io, table.metadata.location, others) };
   }
 
   /** Every table of every namespace, loaded (a few at a time). */

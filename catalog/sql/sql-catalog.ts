@@ -20,7 +20,7 @@ import {
 import { applyUpdates, checkRequirements, type TableRequirement, type TableUpdate } from '../../src/spec/table-updates.ts';
 import { isUniqueViolation, type SqlDriver } from './sql-driver.ts';
 import { checkLocationFree, overlapError, type LocationCheck } from '../location-check.ts';
-import { purgeFiles } from '../purge-files.ts';
+import { purgeFiles, removeEmptyTableFolders } from '../purge-files.ts';
 
 // DDL of Java's JdbcUtil (schema V1, with iceberg_type); property_value NOT NULL as in
 // pyiceberg, the stricter of the two.
@@ -339,7 +339,7 @@ export class SqlCatalog implements Catalog {
   async dropTable(id: TableIdentifier, opts: { purge?: boolean } = {}): Promise<DropTableResult> {
     // A purge reads every manifest before the entry goes: a corrupt one fails the drop,
     // naming the file, rather than leaving a dropped table with files nobody can find.
-    const { doomed, spared } = opts.purge ? await this.purgeList(id) : { doomed: [], spared: 0 };
+    const { doomed, spared, tidy } = opts.purge ? await this.purgeList(id) : { doomed: [], spared: 0, tidy: undefined };
     const changed = await this.db.execute(
       `DELETE FROM iceberg_tables WHERE catalog_name = ? AND table_namespace = ? AND table_name = ? AND ${TABLE_TYPE_CLAUSE}`,
       [this.name, namespaceToString(id.namespace), id.name]);
@@ -348,13 +348,18 @@ export class SqlCatalog implements Catalog {
     if (failed.length > 0) {
       throw new FileIOError(`dropped table '${identifierToString(id)}' but could not delete ${failed.length} of its ${doomed.length} file(s), e.g. ${failed[0]}`);
     }
+    // The folders the deleted files leave empty go too (local disks; never another table's).
+    await tidy?.();
     return { deletedFiles: doomed.length, sparedFiles: spared };
   }
 
-  /** What a purge deletes (catalog/purge-files.ts): never a file inside another table's location. */
-  private async purgeList(id: TableIdentifier): Promise<{ doomed: string[]; spared: number }> {
+  /** What a purge deletes (catalog/purge-files.ts): never a file inside another table's location;
+   * `tidy` then removes the table's folders left empty. */
+  private async purgeList(id: TableIdentifier): Promise<{ doomed: string[]; spared: number; tidy: () => Promise<number> }> {
     const self = identifierToString(id);
-    return purgeFiles(this.io, await this.loadTable(id), (await this.listTableLocations()).filter((t) => t.identifier !== self));
+    const table = await this.loadTable(id);
+    const others = (await this.listTableLocations()).filter((t) => t.identifier !== self);
+    return { ...await purgeFiles(this.io, table, others), tidy: () => removeEmptyTableFolders(this.io, table.metadata.location, others) };
   }
 
   async renameTable(from: TableIdentifier, to: TableIdentifier): Promise<void> {

@@ -11,22 +11,31 @@ import { parseDuration } from '../duration.ts';
 import { ValidationError, errorMessage } from '../errors.ts';
 import { parseSqlStatement } from './duckdb-session.ts';
 
+/** The audit check types (dbt's names, plus `sql`). */
 export const CHECK_TYPES = ['not_null', 'unique', 'accepted_values', 'range', 'row_count', 'freshness', 'relationships', 'sql'] as const;
+/** One of {@link CHECK_TYPES}. */
 export type CheckType = (typeof CHECK_TYPES)[number];
 /** `added`: the rows the branch adds over its base; `branch`: every live row at the branch head. */
+/** `added`: only the rows the branch adds over main (default); `branch`: every row of the branch. */
 export type CheckScope = 'added' | 'branch';
 /** `warn` reports but never fails the audit. */
+/** `error` (default) fails the audit; `warn` is only reported. */
 export type CheckSeverity = 'error' | 'warn';
 
 /** A literal a check compares with: numbers, or text cast to the column's type (dates, decimals…). */
 export type CheckLiteral = string | number | boolean;
 
-interface CheckBase {
+/** What every audit check has, whatever its type. */
+export interface CheckBase {
+  /** Unique name (default `<type>#<index>`). */
   readonly name: string;
+  /** Which rows are checked. */
   readonly scope: CheckScope;
+  /** Whether a failure fails the audit. */
   readonly severity: CheckSeverity;
 }
 
+/** One validated audit check, discriminated by `type`. */
 export type AuditCheck = CheckBase & (
   | { readonly type: 'not_null'; readonly columns: readonly string[] }
   /** No columns: the table's key (identifier fields), resolved when bound to the table. */
@@ -39,9 +48,11 @@ export type AuditCheck = CheckBase & (
   | { readonly type: 'sql'; readonly sql: string }
 );
 
+/** A validated check file: what {@link auditAndPublish} runs. */
 export interface AuditChecks {
   /** Where the checks came from (a file path), for messages. */
   readonly source: string;
+  /** The checks, in the file's order. */
   readonly checks: readonly AuditCheck[];
 }
 
@@ -163,7 +174,19 @@ export async function parseAuditChecks(value: unknown, sourceName: string): Prom
   return { source: sourceName, checks };
 }
 
-/** Reads and validates a YAML or JSON check file (YAML is a superset of JSON). */
+/**
+ * Reads and validates a YAML or JSON check file (YAML is a superset of JSON).
+ *
+ * @throws {@link ValidationError} naming the file and key path (`checks[2].column: required`).
+ * @example
+ * ```yaml
+ * checks:
+ *   - { type: not_null, columns: [id, ts] }
+ *   - { type: unique }                       # the table's key
+ *   - { type: accepted_values, column: status, values: [new, shipped] }
+ *   - { type: row_count, min: 1, severity: warn }
+ * ```
+ */
 export async function loadAuditChecks(file: string): Promise<AuditChecks> {
   const name = path.resolve(file);
   let text: string;

@@ -3,13 +3,14 @@
 // into exact JSON-safe values for report samples (bigint and decimals as strings, timestamps
 // ISO-8601, binary as base64).
 import {
-  DuckDBBlobValue, DuckDBConnection, DuckDBDateValue, DuckDBDecimalValue, DuckDBInstance, DuckDBListValue,
+  DuckDBBlobValue, type DuckDBConnection, DuckDBDateValue, DuckDBDecimalValue, DuckDBInstance, DuckDBListValue,
   DuckDBMapValue, DuckDBStructValue, DuckDBTimestampTZValue, DuckDBTimestampValue, DuckDBTimeValue, DuckDBUUIDValue,
   DuckDBArrayValue, DuckDBIntervalValue, type DuckDBValue,
 } from '@duckdb/node-api';
 import { UnsupportedError, ValidationError } from '../errors.ts';
 import type { IcebergType } from '../spec/types.ts';
 
+/** A JSON value (audit samples: bigints and decimals as strings). */
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [k: string]: JsonValue };
 
 export interface AuditDatabase {

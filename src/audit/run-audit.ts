@@ -29,35 +29,49 @@ export interface AuditOptions {
   readonly snapshotId?: bigint;
 }
 
+/** The result of one audit check. */
 export interface CheckResult {
+  /** The check's name. */
   readonly name: string;
+  /** The check's type. */
   readonly type: CheckType;
+  /** `added` (rows the branch adds) or `branch` (all the branch's rows). */
   readonly scope: CheckScope;
+  /** `error` fails the audit, `warn` is reported only. */
   readonly severity: CheckSeverity;
+  /** Whether the check passed. */
   readonly passed: boolean;
   /** Offending rows (unique: duplicated key values; row_count: the row count when out of
    * bounds; freshness: the age in ms of the newest value when too old). */
   readonly failing: number;
   /** Rows in the check's scope. */
   readonly total: number;
+  /** One line on the outcome. */
   readonly message: string;
   /** At most 5 offending rows, values exact and JSON-safe (bigint/decimal as strings,
    * timestamps ISO-8601, binary base64). */
   readonly samples: readonly Record<string, JsonValue>[];
 }
 
+/** The result of an audit of a branch. */
 export interface AuditReport {
+  /** The table (`ns.table`). */
   readonly table: string;
+  /** The audited branch. */
   readonly branch: string;
+  /** What `scope: added` compared with (main). */
   readonly baseBranch: string;
   /** The audited snapshot (the branch head, or `snapshotId`). */
   readonly snapshotId: bigint;
   /** Where the branch forked from the base (null: no common history). */
   readonly forkSnapshotId: bigint | null;
+  /** When the audit ran. */
   readonly checkedAtMs: number;
   /** True when no check of severity error failed (warnings never fail an audit). */
   readonly passed: boolean;
+  /** Every check's result, in the file's order. */
   readonly checks: readonly CheckResult[];
+  /** Wall time of the audit. */
   readonly durationMs: number;
 }
 

@@ -13,31 +13,22 @@ import type { RowLevelMode } from '../merge/row-level-base.ts';
 import { identifierToString, parseNamespace, parseTableIdentifier, type TableIdentifier } from '../table/identifier.ts';
 import { registerAuditCommands } from './audit-command.ts';
 import { registerPublishCommands } from './publish-command.ts';
+import type { ExpiryDryRunDetail } from './expire-dry-run.ts';
 import { registerRefCommands } from './ref-commands.ts';
 
 export interface CatalogOptions { warehouse: string; uri?: string; name: string; properties?: Record<string, string> }
-export interface ExpireSnapshotsCommand {
-  (catalog: Catalog, id: TableIdentifier, o: { nowMs: number; olderThanMs?: number; retainLast?: number; dryRun?: boolean }):
-    Promise<{ expiredSnapshots: number; removedRefs: readonly string[]; deletedFiles: number; leftFiles?: number; dryRun: boolean }>;
-}
-export interface RemoveOrphansCommand {
-  (catalog: Catalog, id: TableIdentifier, o: { nowMs: number; olderThanMs?: number; dryRun?: boolean }):
-    Promise<{ scannedFiles: number; orphans: readonly { uri: string; size: number }[]; deletedFiles: number; deletedBytes: number; failed: readonly string[]; tooYoung: number; abortedUploads?: number; dryRun: boolean }>;
-}
+export type ExpireSnapshotsCommand = (catalog: Catalog, id: TableIdentifier, o: { nowMs: number; olderThanMs?: number; retainLast?: number; dryRun?: boolean }) => 
+    Promise<{ expiredSnapshots: number; removedRefs: readonly string[]; deletedFiles: number; leftFiles?: number; dryRun: boolean; wouldExpire?: ExpiryDryRunDetail }>
+export type RemoveOrphansCommand = (catalog: Catalog, id: TableIdentifier, o: { nowMs: number; olderThanMs?: number; dryRun?: boolean }) => 
+    Promise<{ scannedFiles: number; orphans: readonly { uri: string; size: number }[]; deletedFiles: number; deletedBytes: number; failed: readonly string[]; tooYoung: number; abortedUploads?: number; dryRun: boolean }>
 /** `floe doctor`: compaction/table-doctor.ts, wired in by the entry point. `lines` is the
  * text form, `report` the JSON form (both documented in table-doctor.ts). */
-export interface DoctorCommand {
-  (catalog: Catalog, id: TableIdentifier, o: { deep: boolean }): Promise<{ healthy: boolean; lines: readonly string[]; report: unknown }>;
-}
-export interface RewriteManifestsCommand {
-  (catalog: Catalog, id: TableIdentifier, o: { branch?: string }):
-    Promise<{ snapshotId: bigint | null; reason?: string; manifestsCreated: number; manifestsKept: number; manifestsReplaced: number; entriesProcessed: number }>;
-}
+export type DoctorCommand = (catalog: Catalog, id: TableIdentifier, o: { deep: boolean }) => Promise<{ healthy: boolean; lines: readonly string[]; report: unknown }>
+export type RewriteManifestsCommand = (catalog: Catalog, id: TableIdentifier, o: { branch?: string }) => 
+    Promise<{ snapshotId: bigint | null; reason?: string; manifestsCreated: number; manifestsKept: number; manifestsReplaced: number; entriesProcessed: number }>
 /** `floe rewrite-position-deletes`: compaction/rewrite-position-deletes.ts, wired in by the entry point. */
-export interface RewritePositionDeletesCommand {
-  (catalog: Catalog, id: TableIdentifier, o: { branch?: string; minInputFiles?: number }):
-    Promise<{ snapshotId: bigint | null; reason?: string; partitions: number; rewrittenDeleteFiles: number; addedDeleteFiles: number; danglingDeletes: number; positionDeletes: number }>;
-}
+export type RewritePositionDeletesCommand = (catalog: Catalog, id: TableIdentifier, o: { branch?: string; minInputFiles?: number }) => 
+    Promise<{ snapshotId: bigint | null; reason?: string; partitions: number; rewrittenDeleteFiles: number; addedDeleteFiles: number; danglingDeletes: number; positionDeletes: number }>
 
 /** What `floe compact` hands the compaction service (compaction/compaction-service.ts). */
 export interface CompactCommandOptions {
@@ -47,9 +38,7 @@ export interface CompactCommandOptions {
   schedule?: string; expire?: { olderThanMs?: number; retainLast?: number }; removeOrphansOlderThanMs?: number; rewriteManifests: boolean;
   metricsPort?: number;
 }
-export interface CompactCommand {
-  (catalog: Catalog, o: CompactCommandOptions, out: (line: string) => void): Promise<{ done: Promise<unknown>; stop(): Promise<void> }>;
-}
+export type CompactCommand = (catalog: Catalog, o: CompactCommandOptions, out: (line: string) => void) => Promise<{ done: Promise<unknown>; stop(): Promise<void> }>
 
 export interface CliDeps {
   openCatalog(opts: CatalogOptions): Promise<Catalog>;
@@ -184,7 +173,14 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<nu
       } catch (e) {
         throw new ValidationError(`cannot read schema file ${path.resolve(o.schema)}: ${errorMessage(e)}`);
       }
-      const parsed = schemaFromJson(json, { assignIds: true });
+      let parsed: ReturnType<typeof schemaFromJson>;
+      try {
+        parsed = schemaFromJson(json, { assignIds: true });
+      } catch (e) {
+        // Name the file: `invalid schema file /…/schema.json: field "amount": missing "required" (true or false)`.
+        if (e instanceof ValidationError) throw new ValidationError(`invalid schema file ${path.resolve(o.schema)}: ${e.message.replace(/^invalid schema: /, '')}`);
+        throw e;
+      }
       const schema = o.key === undefined ? parsed : schemaWithKey(parsed, splitColumns(o.key));
       const spec = o.partitionBy ? parsePartitionExpression(o.partitionBy, schema) : undefined;
       // A plain path becomes an absolute file: URI like the default locations (the catalog
@@ -207,7 +203,7 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<nu
     for (const t of await (await open()).listTables(parseNamespace(name))) out(identifierToString(t));
   });
   table.command('drop <table>').description('remove a table from the catalog')
-    .option('--purge', 'also delete the files its metadata references and its metadata/ folder (as Iceberg Java\'s purge; never another table\'s files)')
+    .option('--purge', 'also delete the files its metadata references and its metadata/ folder (as Iceberg Java\'s purge; never another table\'s files); on a local disk the folders this leaves empty go too')
     .action(async (name: string, o: { purge?: boolean }) => {
       const r = await (await open()).dropTable(parseTableIdentifier(name), { purge: o.purge ?? false });
       out(`dropped table ${name}${o.purge ? ` and deleted ${r.deletedFiles} file(s)` : ''}`
@@ -323,15 +319,24 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<nu
       .description('remove old snapshots (never one a branch or tag still needs) and the files only they used')
       .option('--older-than <duration>', 'expire snapshots older than this, e.g. 5d, 12h, 30m (default: history.expire.max-snapshot-age-ms, 5 days)')
       .option('--retain-last <n>', 'keep at least the newest N snapshots of every branch (default: history.expire.min-snapshots-to-keep, 1)')
-      .option('--dry-run', 'print what would be expired, change nothing')
-      .action(async (name: string, o: { olderThan?: string; retainLast?: string; dryRun?: boolean }) => {
+      .option('--dry-run', 'change nothing: list each snapshot that would expire (id, committed-at, operation, added-records) and each file that would be deleted, with totals')
+      .option('--limit <n>', 'with --dry-run: list at most N snapshots and N files, then "… and K more"', '20')
+      .option('--json', 'with --dry-run: print every snapshot and file as one JSON document')
+      .addHelpText('after', '\nExamples:\n  floe expire-snapshots db.events --older-than 7d --retain-last 10 --dry-run\n  floe expire-snapshots db.events --older-than 7d --dry-run --json > expiry-plan.json')
+      .action(async (name: string, o: { olderThan?: string; retainLast?: string; dryRun?: boolean; limit: string; json?: boolean }) => {
+        const limit = positiveInt('--limit', o.limit)!;
+        if (o.json && !o.dryRun) throw new ValidationError('--json is only for --dry-run (a real expiry prints one summary line)');
         const r = await expire(await open(), parseTableIdentifier(name), {
           nowMs: Date.now(),
           ...(o.olderThan ? { olderThanMs: parseDuration(o.olderThan) } : {}),
           ...(o.retainLast ? { retainLast: Number(o.retainLast) } : {}),
           dryRun: o.dryRun ?? false,
         });
-        out(`${r.dryRun ? 'would expire' : 'expired'} ${r.expiredSnapshots} snapshot(s)${r.removedRefs.length ? `, removed refs ${r.removedRefs.join(', ')}` : ''}${r.dryRun ? '' : `, deleted ${r.deletedFiles} file(s)`}`
+        const { describeExpiryDryRun, describeExpiryTotals, expiryDryRunJson } = await import('./expire-dry-run.ts');
+        if (r.dryRun && r.wouldExpire && o.json) { out(expiryDryRunJson(r, r.wouldExpire)); return; }
+        if (r.dryRun && r.wouldExpire) for (const line of describeExpiryDryRun(r.wouldExpire, limit)) out(line);
+        const deleted = r.dryRun ? (r.wouldExpire ? `; would delete ${describeExpiryTotals(r.wouldExpire)}` : '') : `, deleted ${r.deletedFiles} file(s)`;
+        out(`${r.dryRun ? 'would expire' : 'expired'} ${r.expiredSnapshots} snapshot(s)${r.removedRefs.length ? `, ${r.dryRun ? 'would remove' : 'removed'} refs ${r.removedRefs.join(', ')}` : ''}${deleted}`
           + `${r.leftFiles ? `; ${r.leftFiles} freed file(s) were not deleted (run floe remove-orphans later)` : ''}`);
       });
   }

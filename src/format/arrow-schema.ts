@@ -33,9 +33,11 @@ export function arrowType(t: IcebergType): arrow.DataType {
   switch (t.kind) {
     case 'struct': return new arrow.Struct(t.fields.map(arrowField));
     case 'list': return new arrow.List(new arrow.Field('element', arrowType(t.element), !t.elementRequired, idMeta(t.elementId)));
+    // biome-ignore lint/suspicious/noExplicitAny: apache-arrow types Map_'s entries field as Field<Struct<any>>
     case 'map': return new arrow.Map_(new arrow.Field<arrow.Struct<any>>('key_value', new arrow.Struct([
       new arrow.Field('key', arrowType(t.key), false, idMeta(t.keyId)),
       new arrow.Field('value', arrowType(t.value), !t.valueRequired, idMeta(t.valueId)),
+    // biome-ignore lint/suspicious/noExplicitAny: as above
     ]) as arrow.Struct<any>, false) as never);
   }
 }

@@ -18,7 +18,7 @@ function key(v: unknown): unknown {
 function visit(vector: arrow.Vector, path: string, out: string[]): void {
   const type = vector.type;
   if (arrow.DataType.isStruct(type)) {
-    type.children.forEach((f, i) => visit(vector.getChildAt(i)!, `${path}.${f.name}`, out));
+    type.children.forEach((f, i) => { visit(vector.getChildAt(i)!, `${path}.${f.name}`, out); });
     return;
   }
   // Repeated leaves (lists, maps) and booleans keep the writer's default.

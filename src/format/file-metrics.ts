@@ -43,7 +43,7 @@ export function buildFileMetrics(
     nanValueCounts: new Map(), lowerBounds: new Map(), upperBounds: new Map(),
   };
   const leafIds = schema.leafIds();
-  if (columnSizes.length === leafIds.length) leafIds.forEach((id, i) => out.columnSizes.set(id, columnSizes[i]!));
+  if (columnSizes.length === leafIds.length) leafIds.forEach((id, i) => { out.columnSizes.set(id, columnSizes[i]!); });
   for (const [id, m] of leaves) {
     const mode = metricsModeFor(schema, id, properties);
     if (mode.kind === 'none') continue;

@@ -313,12 +313,12 @@ export function avroCompatibleName(name: string): string {
   if (name.length === 0) throw new ValidationError('partition field name must not be empty');
   const isLetter = (c: string): boolean => /\p{L}/u.test(c);
   const isDigit = (c: string): boolean => /\p{Nd}/u.test(c);
-  const escape = (c: string): string => (isDigit(c) ? `_${c}` : `_x${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  const escapeChar = (c: string): string => (isDigit(c) ? `_${c}` : `_x${c.charCodeAt(0).toString(16).toUpperCase()}`);
   let out = '';
   for (let i = 0; i < name.length; i++) {
     const c = name[i] as string;
     const valid = c === '_' || isLetter(c) || (i > 0 && isDigit(c));
-    out += valid ? c : escape(c);
+    out += valid ? c : escapeChar(c);
   }
   return out;
 }

@@ -51,7 +51,7 @@ export function writeManifest(options: WriteManifestOptions): WrittenManifest {
   // pyiceberg refuses to write empty manifests and Java never does; an empty one only
   // adds a file every planner must open for nothing.
   if (entries.length === 0) throw new ValidationError(`manifest ${options.path} would be empty`);
-  entries.forEach((entry, index) => validateEntry(options, entry, index));
+  entries.forEach((entry, index) => { validateEntry(options, entry, index); });
 
   const avroFieldNames = partitionFields.map((field) => avroCompatibleName(field.name));
   const records = entries.map((entry) => entryRecord(entry, partitionFields, avroFieldNames));

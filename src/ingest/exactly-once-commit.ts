@@ -7,9 +7,13 @@ import type { Catalog, LoadedTable } from '../table/catalog.ts';
 import type { TableIdentifier } from '../table/identifier.ts';
 import { committedOffsets, offsetsSummary, offsetsValidator, StaleBatchError, type OffsetRange } from './source-offsets.ts';
 
+/** Where a record sits in its source: what exactly-once commits record in the snapshot summary. */
 export interface SourcePosition {
+  /** Identifies the source (for Kafka: group and topic). */
   readonly sourceId: string;
+  /** The source partition (a Kafka partition; 0 for a file). */
   readonly partition: number;
+  /** The record's offset in the partition (a file source: its byte offset). */
   readonly offset: bigint;
   /** Where the next record starts (default offset + 1; a file source's offsets are bytes). */
   readonly next?: bigint;

@@ -11,6 +11,7 @@ import { commitExactlyOnce, type ExactlyOnceOptions, type ExactlyOnceResult, typ
 /** A change as it came from the source: a plain record, a Debezium event, or null (a tombstone). */
 export interface PositionedChange { readonly value: unknown; readonly position?: SourcePosition }
 
+/** The merge settings of an upsert route (see {@link MergeOptions}): `format`, `opField`, `orderBy`, `mode`. */
 export type UpsertMergeOptions = Pick<MergeOptions, 'format' | 'opField' | 'orderBy' | 'mode'>;
 
 export interface MergeExactlyOnceResult<C extends PositionedChange> extends ExactlyOnceResult {

@@ -147,15 +147,37 @@ export const ingestConfigSchema = z.object({
   }
 });
 
+/**
+ * A validated ingest pipeline config, defaults applied: the `source` (Kafka brokers, group and
+ * fetch settings, or an NDJSON file), the `routes` (topic → table, branch, `upsert`, `wap`,
+ * `evolveSchema`, `capture`), `batch` (windowMs, maxRecords, maxBytes…), `deadLetter` and
+ * `metrics`. The same shape as `floe ingest --config` files. Get one from
+ * {@link ingestConfigFrom}, {@link loadIngestConfig} or {@link parseIngestConfig}.
+ */
 export type IngestConfig = z.infer<typeof ingestConfigSchema>;
 
-export function parseIngestConfig(text: string, file: string): IngestConfig {
-  let raw: unknown;
-  try {
-    raw = file.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
-  } catch (err) {
-    throw new ValidationError(`config ${file}: not valid ${file.endsWith('.json') ? 'JSON' : 'YAML'} (${err instanceof Error ? err.message.split('\n')[0] : String(err)})`);
-  }
+/** What {@link ingestConfigFrom} takes: an {@link IngestConfig} whose defaulted settings may be left out. */
+export type IngestConfigInput = z.input<typeof ingestConfigSchema>;
+
+/**
+ * Validates a config object and applies the defaults. A relative `wap.checks` path is resolved
+ * against the directory of `file` (for messages only otherwise).
+ *
+ * @throws {@link floe!ValidationError} naming the file and the key path of the first problem.
+ * @example
+ * ```ts
+ * const cfg = ingestConfigFrom({
+ *   source: { type: 'kafka', brokers: ['localhost:9092'], groupId: 'orders-sink' },
+ *   routes: [{ topic: 'orders', table: 'shop.orders' }],
+ *   batch: { windowMs: 5_000, maxRecords: 50_000, maxBytes: 64 * 1024 * 1024 },
+ * });
+ * ```
+ */
+export function ingestConfigFrom(value: IngestConfigInput, file = 'config'): IngestConfig {
+  return validatedConfig(value, file);
+}
+
+function validatedConfig(raw: unknown, file: string): IngestConfig {
   const parsed = ingestConfigSchema.safeParse(raw);
   if (!parsed.success) throw new ValidationError(`config ${file}: ${formatZodIssue(parsed.error)}`);
   // A check file is found next to the config, wherever the pipeline is started from.
@@ -163,6 +185,20 @@ export function parseIngestConfig(text: string, file: string): IngestConfig {
   return parsed.data;
 }
 
+/** Parses a YAML (or, for a `.json` file name, JSON) config text; `file` names it in messages.
+ * @throws {@link floe!ValidationError} for bad syntax or a bad setting, naming the key path. */
+export function parseIngestConfig(text: string, file: string): IngestConfig {
+  let raw: unknown;
+  try {
+    raw = file.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
+  } catch (err) {
+    throw new ValidationError(`config ${file}: not valid ${file.endsWith('.json') ? 'JSON' : 'YAML'} (${err instanceof Error ? err.message.split('\n')[0] : String(err)})`);
+  }
+  return validatedConfig(raw, file);
+}
+
+/** Reads and validates a YAML or JSON config file (what `floe ingest --config FILE` reads).
+ * @throws {@link floe!ValidationError} when it cannot be read or is invalid. */
 export function loadIngestConfig(file: string): IngestConfig {
   let text: string;
   try {

@@ -7,7 +7,9 @@ import { serveMetrics, type MetricsServer } from '../observability/metrics-serve
 import type { FlushReason } from './micro-batcher.ts';
 import type { UpsertCounts } from './table-ingestor.ts';
 
+/** An ingest pipeline's Prometheus metrics (`floe_ingest_*`), in their own registry. */
 export class IngestMetrics {
+  /** The registry holding them (serve it, or merge it into yours). */
   readonly registry = new Registry();
   readonly recordsReceived = new Counter({ name: 'floe_ingest_records_received_total', help: 'Records read from the source', labelNames: ['table'], registers: [this.registry] });
   readonly recordsCommitted = new Counter({ name: 'floe_ingest_records_committed_total', help: 'Records committed to the table', labelNames: ['table'], registers: [this.registry] });
@@ -40,6 +42,7 @@ export class IngestMetrics {
     registerS3Metrics(this.registry);
   }
 
+  /** Counts a committed batch. */
   batchCommitted(table: string, o: { reason: FlushReason; records: number; deadLetters: number; trimmed: number; commitMs: number; attempts: number; upserted?: UpsertCounts }): void {
     if (o.upserted) {
       this.upsertedRows.inc({ table, change: 'inserted' }, o.upserted.inserted);
@@ -56,6 +59,7 @@ export class IngestMetrics {
     if (o.attempts > 1) this.commitConflicts.inc({ table }, o.attempts - 1);
   }
 
+  /** Counts a write-audit-publish gate. */
   wapGated(table: string, r: { outcome: string; auditMs: number; publishMs: number }): void {
     if (r.outcome === 'nothing') return;
     this.wapOutcomes.inc({ table, outcome: r.outcome });
@@ -69,6 +73,7 @@ export class IngestMetrics {
     return this.server.port;
   }
 
+  /** Stops serving /metrics. */
   async close(): Promise<void> {
     await this.server?.close();
   }

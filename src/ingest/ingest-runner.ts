@@ -19,11 +19,16 @@ import { KafkaSource } from './kafka-source.ts';
 import { DEFAULT_BATCHER_CONFIG, type BatcherConfig } from './micro-batcher.ts';
 import { TableIngestor, type SourceRecord } from './table-ingestor.ts';
 
+/** A running ingest pipeline, as returned by {@link startIngest}. */
 export interface RunningIngest {
+  /** The pipeline's Prometheus metrics. */
   readonly metrics: IngestMetrics;
+  /** The port /metrics is served on (config `metrics.port`; 0 picks a free one), if any. */
   readonly metricsPort: number | undefined;
   /** Resolves when the source ended (NDJSON) or the pipeline was stopped. */
   readonly done: Promise<void>;
+  /** Stops reading, commits the open batch (flush reason `shutdown`), leaves the consumer group
+   * and resolves when done; `done` resolves too. */
   stop(): Promise<void>;
 }
 
@@ -31,6 +36,32 @@ function upsertOptions(u: UpsertConfig): UpsertMergeOptions {
   return { format: u.format, ...(u.opField !== undefined ? { opField: u.opField } : {}), ...(u.orderBy !== undefined ? { orderBy: u.orderBy } : {}), ...(u.mode ? { mode: u.mode } : {}) };
 }
 
+/**
+ * Starts an ingest pipeline (what `floe ingest` runs): one {@link TableIngestor} per route, the
+ * source (a Kafka consumer group, or an NDJSON file that resumes where the table's history says
+ * it stopped), Prometheus metrics and JSON logs (pino, to `opts.logStream`, default stderr).
+ * Records are committed in micro-batches, exactly once: every commit carries its source offsets
+ * in the snapshot summary and a restart resumes from the table's offsets, not Kafka's.
+ * Records that do not fit the schema go to the `deadLetter` table (or fail the pipeline
+ * without one). Call `stop()` for an orderly shutdown (it does not install signal handlers).
+ *
+ * @throws {@link floe!ValidationError} for an upsert route on a table without a key, or an NDJSON
+ * file replaced since its recorded position; {@link floe!NotFoundError} for a missing table.
+ * @example
+ * ```ts
+ * import { openCatalog } from 'floe';
+ * import { ingestConfigFrom, startIngest } from 'floe/ingest';
+ *
+ * const catalog = await openCatalog({ warehouse: './warehouse' });
+ * const ingest = await startIngest(catalog, ingestConfigFrom({
+ *   source: { type: 'kafka', brokers: ['localhost:9092'], groupId: 'orders-sink' },
+ *   routes: [{ topic: 'orders', table: 'shop.orders' }],
+ * }));
+ * process.once('SIGTERM', () => void ingest.stop());
+ * await ingest.done;
+ * await catalog.close();
+ * ```
+ */
 export async function startIngest(catalog: Catalog, cfg: IngestConfig, opts: { logStream?: NodeJS.WritableStream } = {}): Promise<RunningIngest> {
   const log = pino({ base: { service: 'floe-ingest' } }, opts.logStream ?? process.stderr);
   const metrics = new IngestMetrics();

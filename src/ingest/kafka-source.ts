@@ -3,7 +3,7 @@
 // the target branch's history; messages below them are skipped; Kafka's committed offsets are
 // advanced only after a table commit, for lag monitoring. At the buffer limit the topic is
 // paused (kafkajs pause/resume) until the batch in flight commits.
-import { Kafka, logLevel, type Consumer, type EachBatchPayload, type KafkaMessage } from 'kafkajs';
+import { Kafka, logLevel, type Consumer, type EachBatchPayload, type KafkaMessage, type LogEntry, type logCreator } from 'kafkajs';
 import { kafkaSourceId } from './source-offsets.ts';
 import { decodeJsonPayload } from './payload-decoding.ts';
 import type { SourceRecord, TableIngestor } from './table-ingestor.ts';
@@ -31,10 +31,65 @@ export interface KafkaSourceOptions {
   readonly sessionTimeoutMs?: number;
   /** Fetch settings under Kafka's (Java client's) names; see DEFAULT_KAFKA_FETCH. */
   readonly fetch?: Partial<KafkaFetchSettings>;
-  readonly log?: (level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
+  /** floe's logger; kafkajs's own warnings and errors come through it too (kafkaLogCreator). */
+  readonly log?: KafkaLog;
   readonly onLag?: (topic: string, partition: number, lag: bigint) => void;
   /** The source failed (seeking a newly assigned partition to the table's offsets): stop it. */
   readonly onError?: (err: unknown) => void;
+}
+
+export type KafkaLog = (level: 'debug' | 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
+
+/**
+ * Broker answers kafkajs logs as errors although it retries them and they are expected: a
+ * fresh broker creates `__consumer_offsets` on the first group's FindCoordinator and answers
+ * "coordinator not available" meanwhile, a restarted one is still loading it, a new topic
+ * has no leader for a moment, and a join during a rebalance is told to rejoin. Printed as
+ * ERROR they alarmed every new user on every fresh start (issue 13); they are debug lines.
+ * Messages as kafkajs words them (src/protocol/error.js).
+ */
+const TRANSIENT_BROKER_ERRORS: ReadonlySet<string> = new Set([
+  'The group coordinator is not available', // GROUP_COORDINATOR_NOT_AVAILABLE (15)
+  'The coordinator is loading and hence can\'t process requests for this group', // GROUP_LOAD_IN_PROGRESS (14)
+  'This is not the correct coordinator for this group', // NOT_COORDINATOR_FOR_GROUP (16)
+  'There is no leader for this topic-partition as we are in the middle of a leadership election', // LEADER_NOT_AVAILABLE (5)
+  'The group is rebalancing, so a rejoin is needed', // REBALANCE_IN_PROGRESS (27)
+]);
+
+/** Whether a kafkajs log entry is one of the retried, expected broker answers above. */
+export function isTransientKafkaLog(entry: LogEntry): boolean {
+  const { error } = entry.log as { error?: unknown };
+  return entry.namespace === 'Connection' && typeof error === 'string' && TRANSIENT_BROKER_ERRORS.has(error);
+}
+
+/** The level floe logs a kafkajs entry at. A consumer that hit one of the transient answers
+ * while joining its group "crashes" and is restarted by kafkajs (it restarts only on retriable
+ * errors): a warning, not an error — it recovers by itself, but a broker that never gets there
+ * stays visible. */
+function floeLevel(entry: LogEntry): 'debug' | 'info' | 'warn' | 'error' {
+  if (isTransientKafkaLog(entry)) return 'debug';
+  if (entry.namespace === 'Consumer') {
+    const m = /^Crash: KafkaJS\w+: (.*)$/.exec(entry.log.message);
+    if ((m && TRANSIENT_BROKER_ERRORS.has(m[1]!)) || /^Restarting the consumer in \d+ms$/.test(entry.log.message)) return 'warn';
+  }
+  return entry.level === logLevel.ERROR ? 'error' : entry.level === logLevel.WARN ? 'warn' : entry.level === logLevel.INFO ? 'info' : 'debug';
+}
+
+/**
+ * kafkajs logs through floe's logger (one JSON log stream, not kafkajs's own console lines):
+ * its errors and warnings keep their level, the transient broker answers become debug lines
+ * and a consumer restart after one a warning (without the stack).
+ * Without a logger, warnings and real errors go to stderr as kafkajs would print them.
+ */
+export function kafkaLogCreator(log: KafkaLog | undefined): logCreator {
+  const sink: KafkaLog = log ?? ((level, msg, fields) => {
+    if (level === 'warn' || level === 'error') process.stderr.write(`${JSON.stringify({ level: level.toUpperCase(), logger: 'kafkajs', message: msg, ...fields })}\n`);
+  });
+  return () => (entry) => {
+    const { message, timestamp: _t, logger: _l, stack, ...fields } = entry.log;
+    const level = floeLevel(entry);
+    sink(level, `kafkajs: ${message}`, { kafkajs: entry.namespace, ...fields, ...(level === 'error' && stack !== undefined ? { stack } : {}) });
+  };
 }
 
 /** The consumer's fetch settings, named after the Java client's properties. */
@@ -112,7 +167,7 @@ export class KafkaSource {
   private stopping = false;
 
   constructor(private readonly opts: KafkaSourceOptions) {
-    const kafka = new Kafka({ clientId: opts.clientId ?? 'floe', brokers: [...opts.brokers], logLevel: logLevel.WARN });
+    const kafka = new Kafka({ clientId: opts.clientId ?? 'floe', brokers: [...opts.brokers], logLevel: logLevel.WARN, logCreator: kafkaLogCreator(opts.log) });
     this.consumer = kafka.consumer({ groupId: opts.groupId, sessionTimeout: opts.sessionTimeoutMs ?? 30_000, rebalanceTimeout: 60_000, ...kafkajsFetchOptions(opts.fetch) });
     for (const r of opts.routes) this.byTopic.set(r.topic, r);
   }

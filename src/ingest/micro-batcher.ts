@@ -9,8 +9,11 @@
 // A flush is a flush whatever its reason (the batch carries its offsets), so this changes batch
 // sizes and freshness, never which records are committed.
 
+/** Why a batch was flushed: its time window ended, it reached maxRecords or maxBytes, the source
+ * caught up, or the pipeline is shutting down. */
 export type FlushReason = 'time' | 'count' | 'bytes' | 'caught-up' | 'shutdown';
 
+/** When a micro-batch is flushed (committed), and how much may be buffered. */
 export interface BatcherConfig {
   /** Flush after this long since the first record of a batch (default 10 s). */
   readonly windowMs: number;
@@ -27,6 +30,7 @@ export interface BatcherConfig {
   readonly adaptive?: { readonly minWindowMs: number; readonly maxWindowMs: number };
 }
 
+/** The defaults: 10 s window, 100,000 records, 128 MiB, 256 MiB buffer limit. */
 export const DEFAULT_BATCHER_CONFIG: BatcherConfig = {
   windowMs: 10_000,
   maxRecords: 100_000,
@@ -59,6 +63,7 @@ export class MicroBatcher<T> {
 
   constructor(
     private readonly cfg: BatcherConfig,
+    // biome-ignore lint/suspicious/noConfusingVoidType: a flush callback may return nothing (an async function with no return)
     private readonly onFlush: (batch: Batch<T>) => Promise<FlushOutcome | void>,
     /** Called once, when a flush fails for good: nothing is flushed after it, so the owner must
      * stop its source (a source that only offers records would meet the error at its next add,

@@ -77,7 +77,13 @@ export class StaleBatchError extends FloeError {
 }
 
 /** A batch read partition p from `start` (inclusive) to `next` (exclusive). */
-export interface OffsetRange { readonly start: bigint; readonly next: bigint }
+/** The offsets a batch covers in one partition: `start` (inclusive) to `next` (exclusive). */
+export interface OffsetRange {
+  /** The first offset of the batch. */
+  readonly start: bigint;
+  /** The offset after its last record: where the next batch starts. */
+  readonly next: bigint;
+}
 
 /**
  * The validator an append runs on every base: refuses the batch if, for any of its

@@ -24,13 +24,18 @@ import { WapBatches, type WapBatchOptions, type WapGateResult } from './wap-batc
 export type { SourcePosition } from './exactly-once-append.ts';
 
 
+/** One record offered to a {@link TableIngestor}: the decoded value, its raw text (kept for the
+ * dead-letter path), its size and, for exactly-once commits, its source position. */
 export interface SourceRecord {
   /** The decoded record, or undefined when the payload could not be decoded. */
   readonly value: unknown;
   /** The payload as received, kept for the dead-letter path. */
   readonly raw: string;
+  /** The payload's size in bytes (paces batches by `maxBytes`). */
   readonly bytes: number;
+  /** Where the record sits in its source; without one the record is appended without offsets. */
   readonly position?: SourcePosition;
+  /** The source's timestamp (Kafka message time), kept on dead letters. */
   readonly timestampMs?: number;
   /** Set when decoding failed (e.g. invalid JSON). */
   readonly decodeError?: string;
@@ -56,13 +61,19 @@ function deadLetterReason(r: SourceRecord, field: string, reason: string): strin
   return `${where ? `${where}: ` : ''}field '${field}': ${own}`.replace(/[\r\n]+/g, ' ');
 }
 
+/** A record that could not be written, with the reason. */
 export interface DeadLetter {
+  /** The payload as received. */
   readonly raw: string;
+  /** One line: where, which field, which value and what was expected. */
   readonly error: string;
+  /** The record's source position. */
   readonly position?: SourcePosition;
+  /** The source's timestamp. */
   readonly timestampMs?: number;
 }
 
+/** Where dead letters go (startIngest's `deadLetter` table, or your own sink). */
 export interface DeadLetterSink {
   /** Stores dead letters; `ranges` lets a table sink record offsets and skip replays. */
   write(letters: readonly DeadLetter[], sourceId: string | undefined, ranges: ReadonlyMap<number, OffsetRange>): Promise<void>;
@@ -71,12 +82,25 @@ export interface DeadLetterSink {
 /** Rows an upsert commit inserted, replaced and deleted; `upserted` = rows written, which is all
  * that is known with equality deletes (write.upsert.enabled: the table is not read, inserted and
  * updated stay 0, deleted counts delete changes). */
-export interface UpsertCounts { readonly upserted: number; readonly inserted: number; readonly updated: number; readonly deleted: number }
+export interface UpsertCounts {
+  /** Rows written. */
+  readonly upserted: number;
+  /** Rows whose key was not in the table. */
+  readonly inserted: number;
+  /** Rows that replaced a row with the same key. */
+  readonly updated: number;
+  /** Keys deleted. */
+  readonly deleted: number;
+}
 
+/** Callbacks of a {@link TableIngestor}, for logs and metrics. */
 export interface IngestEvents {
+  /** A batch was committed (after the commit landed). */
   /** `records`: rows appended, or changes merged (upsert: tombstones and dead letters left out). */
   onCommit?(info: { reason: FlushReason; records: number; deadLetters: number; trimmed: number; commitMs: number; attempts: number; offsets: ReadonlyMap<number, OffsetRange>; sourceId?: string; upserted?: UpsertCounts }): void | Promise<void>;
+  /** Records were dropped because another writer had committed their offsets first (a rebalance). */
   onStale?(info: { sourceId: string; dropped: number }): void;
+  /** The schema was evolved (`evolveSchema`): one line per change. */
   onSchemaChange?(changes: string[]): void;
   /** Write-audit-publish: a batch was committed to the audit branch (before its audit). */
   onStaged?(info: { branch: string; records: number }): void | Promise<void>;
@@ -86,10 +110,15 @@ export interface IngestEvents {
   onFailure?(err: unknown): void;
 }
 
+/** Options of {@link TableIngestor.open}. */
 export interface TableIngestorOptions {
+  /** The branch to commit to (default `main`). */
   readonly branch?: string;
+  /** When batches are flushed; start from {@link DEFAULT_BATCHER_CONFIG}. */
   readonly batcher: BatcherConfig;
+  /** Where records that do not fit the schema go; without a sink such a record fails its batch. */
   readonly deadLetters?: DeadLetterSink;
+  /** Callbacks for logs and metrics. */
   readonly events?: IngestEvents;
   /** Add optional columns for unknown fields and promote int→long, float→double (default off). */
   readonly evolveSchema?: boolean;
@@ -137,20 +166,58 @@ export function firstDeliveries(items: SourceRecord[]): SourceRecord[] {
   return out.length === items.length ? items : out;
 }
 
+/**
+ * Streams records into one table in micro-batches: validation (records that do not fit the
+ * schema go to the dead-letter sink, counted, never dropped), batching by time, count and
+ * bytes, and exactly-once commits that carry each batch's source offsets in the snapshot
+ * summary. A batch part whose offsets another writer committed first is trimmed, so a
+ * rebalance neither loses nor doubles a record. In upsert mode each batch is one mergeRecords
+ * commit by the table's key; with `wap` batches are staged on an audit branch and published.
+ *
+ * Feed it with {@link TableIngestor.offer}; pause your source while `full`; call `close()` at
+ * the end (it commits what is buffered). `startIngest` wires it to Kafka or NDJSON for you.
+ *
+ * @example
+ * ```ts
+ * const ingestor = await TableIngestor.open(catalog, parseTableIdentifier('shop.orders'), {
+ *   batcher: { ...DEFAULT_BATCHER_CONFIG, windowMs: 1_000 },
+ *   events: { onCommit: (c) => console.log(`committed ${c.records} rows`) },
+ * });
+ * for (const [i, line] of lines.entries()) {
+ *   ingestor.offer({ value: JSON.parse(line), raw: line, bytes: line.length,
+ *     position: { sourceId: 'my-file', partition: 0, offset: BigInt(i) } });
+ *   if (ingestor.full) await ingestor.drained();
+ * }
+ * await ingestor.close();
+ * ```
+ */
 export class TableIngestor {
   private batcher!: MicroBatcher<SourceRecord>;
   private schema!: Schema;
   private spec!: PartitionSpec;
   /** The default spec's fields: records whose partition value cannot be written are dead letters. */
   private partitionFields: readonly PartitionFieldType[] = [];
+  /** The branch batches are committed to (the audit branch with `wap`). */
   readonly branch: string;
   private wap: WapBatches | undefined;
+  /** Running totals since open. */
   counts = { received: 0, committed: 0, deadLettered: 0, staleDropped: 0, upserted: 0, inserted: 0, updated: 0, deleted: 0 };
 
-  private constructor(private readonly catalog: Catalog, readonly table: TableIdentifier, private readonly opts: TableIngestorOptions) {
+  /** The table written to. */
+  readonly table: TableIdentifier;
+
+  private constructor(private readonly catalog: Catalog, table: TableIdentifier, private readonly opts: TableIngestorOptions) {
+    this.table = table;
     this.branch = opts.wap?.branch ?? opts.branch ?? MAIN_BRANCH;
   }
 
+  /**
+   * Opens an ingestor on a table. With `wap`, batches a crashed run staged but did not publish
+   * are gated first.
+   *
+   * @throws {@link floe!NotFoundError} for a missing table; {@link floe!ValidationError} for upsert on a
+   * table without a key, or upsert combined with evolveSchema.
+   */
   static async open(catalog: Catalog, table: TableIdentifier, opts: TableIngestorOptions): Promise<TableIngestor> {
     const ing = new TableIngestor(catalog, table, opts);
     const meta = (await catalog.loadTable(table)).metadata;
@@ -179,9 +246,13 @@ export class TableIngestor {
     this.partitionFields = partitionType(this.spec, schema);
   }
 
+  /** True while buffered plus in-flight bytes reach `bufferLimitBytes`: pause the source until {@link TableIngestor.drained}. */
   get full(): boolean { return this.batcher.full; }
+  /** Bytes buffered or being committed. */
   get bufferedBytes(): number { return this.batcher.bufferedBytes; }
+  /** The current batch window (moves in adaptive mode). */
   get windowMs(): number { return this.batcher.windowMs; }
+  /** Resolves once the ingestor is no longer {@link TableIngestor.full}. */
   drained(): Promise<void> { return this.batcher.drained(); }
 
   /** Offsets the table holds for a source: where a consumer must resume. */
@@ -198,7 +269,9 @@ export class TableIngestor {
   /** The source has (or has not) caught up: a batch old enough is flushed early. */
   setCaughtUp(caughtUp: boolean): void { this.batcher.setCaughtUp(caughtUp); }
 
+  /** Commits the open batch now and waits for every pending commit. */
   flush(reason: FlushReason = 'shutdown'): Promise<void> { return this.batcher.flush(reason); }
+  /** Commits what is buffered (reason `shutdown`) and stops; rejects if a batch failed for good. */
   close(): Promise<void> { return this.batcher.close(); }
 
   private async commitBatch(delivered: Batch<SourceRecord>): Promise<FlushOutcome> {

@@ -9,29 +9,40 @@ import type { Catalog } from '../table/catalog.ts';
 import type { TableIdentifier } from '../table/identifier.ts';
 import { divergence } from '../table/ref-lineage.ts';
 
+/** What a write-audit-publish gate of an ingest route decided. */
 export interface WapGateResult {
+  /** `published`, `quarantined` or `nothing`. */
   readonly outcome: 'published' | 'quarantined' | 'nothing';
   /** The audit branch's name, and where a quarantined batch went. */
   readonly branch: string;
+  /** Where a quarantined batch went. */
   readonly quarantineBranch?: string;
+  /** Names of the failed checks. */
   readonly failedChecks: readonly string[];
   /** Checks run and the rows they saw. */
   readonly checks: number;
   readonly auditedRows: number;
+  /** Milliseconds spent auditing. */
   readonly auditMs: number;
+  /** Milliseconds spent publishing or quarantining. */
   readonly publishMs: number;
   /** `fast-forward` or `reapplied` when published. */
   readonly publishKind?: string;
+  /** Snapshots that reached main. */
   readonly publishedSnapshots: number;
 }
 
 /** Audits the branch and publishes it, or quarantines it. */
 export type WapGate = () => Promise<WapGateResult>;
 
+/** Write-audit-publish settings of a {@link TableIngestor}: batches are committed to `branch` and
+ * gated every `batchesPerPublish` batches. */
 export interface WapBatchOptions {
+  /** The audit branch batches are committed to. */
   readonly branch: string;
   /** Batches per publish; 0 = manual (batches stay staged for `floe publish`). */
   readonly batchesPerPublish: number;
+  /** Audits the branch and publishes or quarantines it. */
   readonly gate: WapGate;
 }
 

@@ -1,10 +1,19 @@
 // The storage interface every Iceberg file goes through. Knows nothing of Iceberg: it moves
 // bytes by URI. LocalFileIO (file:), S3FileIO (s3://) and ResolvingFileIO (either, by scheme).
 
-export interface FileInfo { readonly uri: string; readonly size: number; readonly modifiedMs: number }
+/** A listed file. */
+export interface FileInfo {
+  /** Its location (`file:` or `s3://`). */
+  readonly uri: string;
+  /** Its size in bytes. */
+  readonly size: number;
+  /** When it was last modified (epoch ms). */
+  readonly modifiedMs: number;
+}
 
 /** A file being written piece by piece; nobody sees it until `close()` publishes it whole. */
 export interface OutputFile {
+  /** Appends bytes. */
   write(chunk: Uint8Array): Promise<void>;
   /** Publishes the file atomically (never replacing an existing one) and returns its size. */
   close(): Promise<number>;
@@ -15,11 +24,16 @@ export interface OutputFile {
 /** What a Parquet reader needs of a file: its size and byte ranges read on demand. A Blob
  * satisfies it; S3 gives a view whose ranges are fetched by ranged GET. */
 export interface RandomAccessBlob {
+  /** The file's size in bytes. */
   readonly size: number;
+  /** A view of bytes `start` to `end` (exclusive). */
   slice(start?: number, end?: number): RandomAccessBlob;
+  /** Reads the view's bytes. */
   arrayBuffer(): Promise<ArrayBuffer>;
 }
 
+/** How floe reads and writes files by URI (`catalog.io`): the local disk for `file:`, S3 for
+ * `s3://`. It knows nothing of Iceberg. */
 export interface FileIO {
   /** Reads a whole file. Throws NotFoundError if it does not exist. */
   read(uri: string): Promise<Uint8Array>;
@@ -32,6 +46,7 @@ export interface FileIO {
   createNew(uri: string): Promise<OutputFile>;
   /** A Blob over the file whose bytes are read on demand (Parquet readers seek the footer). */
   openBlob(uri: string): Promise<RandomAccessBlob>;
+  /** Whether the file exists. */
   exists(uri: string): Promise<boolean>;
   /** Deletes a file; deleting a missing file is not an error. */
   delete(uri: string): Promise<void>;
@@ -44,6 +59,13 @@ export interface FileIO {
    * (object stores) leave it out and locations compare as written.
    */
   canonicalLocation?(uri: string): Promise<string>;
+  /**
+   * Removes the empty folders at and below `prefix`, deepest first, and returns how many went
+   * (a purge's leftovers: data/, metadata/, partition folders, the table folder). A folder with
+   * any file, or with a symbolic link, stays, as does one `spare` names. Object stores have no
+   * folders and leave it out.
+   */
+  removeEmptyFolders?(prefix: string, spare?: (folder: string) => boolean | Promise<boolean>): Promise<number>;
   /** Deletes many files in few calls (S3 DeleteObjects); returns the URIs it could not delete. */
   deleteMany?(uris: readonly string[]): Promise<string[]>;
   /** Aborts multipart uploads under `prefix` started before `olderThanMs` (epoch ms) — what a

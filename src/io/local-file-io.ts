@@ -2,7 +2,7 @@
 // file, are fsynced, then hard-linked into place: link(2) fails if the target exists, so a
 // file is never half-visible and never overwritten (rename(2) would silently replace it).
 import { randomUUID } from 'node:crypto';
-import { openAsBlob, promises as fs } from 'node:fs';
+import { openAsBlob, promises as fs, type Dirent } from 'node:fs';
 import path from 'node:path';
 import { AlreadyExistsError, FileIOError, NotFoundError } from '../errors.ts';
 import type { FileInfo, FileIO, OutputFile } from './file-io.ts';
@@ -183,5 +183,36 @@ export class LocalFileIO implements FileIO {
     };
     await walk(root);
     return out;
+  }
+
+  async removeEmptyFolders(prefix: string, spare: (folder: string) => boolean | Promise<boolean> = () => false): Promise<number> {
+    let removed = 0;
+    // True when `dir` is gone (removed here, or by someone else meanwhile).
+    const prune = async (dir: string): Promise<boolean> => {
+      let entries: Dirent[];
+      try {
+        entries = await fs.readdir(dir, { withFileTypes: true });
+      } catch (err) {
+        if (isErrno(err, 'ENOENT')) return true;
+        if (isErrno(err, 'ENOTDIR')) return false;
+        throw new FileIOError(`cannot list ${pathToUri(dir)}: ${(err as Error).message}`, { cause: err });
+      }
+      let empty = true;
+      // Symbolic links (even to folders) count as content: a cleanup never follows one.
+      for (const e of entries) if (!(e.isDirectory() && (await prune(path.join(dir, e.name))))) empty = false;
+      if (!empty || (await spare(pathToUri(dir)))) return false;
+      try {
+        // rmdir(2) refuses a folder that is not empty: a file written meanwhile keeps its folder.
+        await fs.rmdir(dir);
+        removed++;
+        return true;
+      } catch (err) {
+        if (isErrno(err, 'ENOENT')) return true;
+        if (isErrno(err, 'ENOTEMPTY') || isErrno(err, 'EEXIST') || isErrno(err, 'EBUSY')) return false;
+        throw new FileIOError(`cannot remove folder ${pathToUri(dir)}: ${(err as Error).message}`, { cause: err });
+      }
+    };
+    await prune(uriToPath(prefix));
+    return removed;
   }
 }

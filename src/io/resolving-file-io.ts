@@ -62,6 +62,11 @@ export class ResolvingFileIO implements FileIO {
     return failed;
   }
 
+  /** Local folders only: an object store has no folders to leave behind. */
+  async removeEmptyFolders(prefix: string, spare?: (folder: string) => boolean | Promise<boolean>): Promise<number> {
+    return isS3Uri(prefix) ? 0 : this.local.removeEmptyFolders(prefix, spare);
+  }
+
   async abortStaleUploads(prefix: string, olderThanMs: number): Promise<number> {
     return isS3Uri(prefix) ? (await this.s3()).abortStaleUploads(prefix, olderThanMs) : 0;
   }

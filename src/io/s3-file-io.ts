@@ -193,9 +193,9 @@ export class S3FileIO implements FileIO {
     for (const uri of uris) {
       let loc: S3Location;
       try { loc = parseS3Uri(uri); } catch { failed.push(uri); continue; }
-      let list = byBucket.get(loc.bucket);
-      if (!list) byBucket.set(loc.bucket, list = []);
-      list.push(uri);
+      const list = byBucket.get(loc.bucket);
+      if (list) list.push(uri);
+      else byBucket.set(loc.bucket, [uri]);
     }
     for (const [bucket, list] of byBucket) {
       for (let i = 0; i < list.length; i += this.settings.deleteBatchSize) {

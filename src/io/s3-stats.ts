@@ -12,7 +12,10 @@ class S3Stats {
 
   record(op: string, attempts: number, failed: boolean): void {
     let s = this.ops.get(op);
-    if (!s) this.ops.set(op, s = { requests: 0, retries: 0, failures: 0 });
+    if (!s) {
+      s = { requests: 0, retries: 0, failures: 0 };
+      this.ops.set(op, s);
+    }
     s.requests += 1;
     s.retries += Math.max(0, attempts - 1);
     if (failed) s.failures += 1;

@@ -104,7 +104,7 @@ function readKey(d: Decoder, source: unknown, where: string): (PrimitiveValue | 
 /** A record's top-level field that is not a table column is removed from the written row. */
 function withoutFields(row: Record<string, unknown>, drop: readonly string[]): Record<string, unknown> {
   let has = false;
-  for (const d of drop) if (Object.prototype.hasOwnProperty.call(row, d)) has = true;
+  for (const d of drop) if (Object.hasOwn(row, d)) has = true;
   if (!has) return row;
   const out: Record<string, unknown> = {};
   for (const k of Object.keys(row)) if (k !== drop[0] && (drop.length === 1 || !drop.includes(k))) out[k] = row[k];
@@ -209,8 +209,8 @@ const TS_MS = stepsOf('ts_ms');
 function envelopeOf(rec: unknown): Record<string, unknown> | null | string {
   if (rec === null || rec === undefined) return null;
   if (!isRecord(rec)) return `expected a Debezium change event (JSON object), got ${kindText(rec)} ${describe(rec)}`;
-  if (!Object.prototype.hasOwnProperty.call(rec, 'op') && Object.prototype.hasOwnProperty.call(rec, 'payload') && Object.prototype.hasOwnProperty.call(rec, 'schema')) {
-    const payload = rec['payload'];
+  if (!Object.hasOwn(rec, 'op') && Object.hasOwn(rec, 'payload') && Object.hasOwn(rec, 'schema')) {
+    const payload = rec.payload;
     // The converter writes a tombstone as { schema: null, payload: null }.
     if (payload === null || payload === undefined) return null;
     if (!isRecord(payload)) return `expected the Kafka Connect 'payload' to be a Debezium change event (JSON object), got ${kindText(payload)} ${describe(payload)}`;
@@ -224,16 +224,16 @@ function envelopeOf(rec: unknown): Record<string, unknown> | null | string {
 function envelopeEvent(rec: unknown, index: number): Envelope | null | string {
   const event = envelopeOf(rec);
   if (event === null || typeof event === 'string') return event;
-  const op = event['op'];
+  const op = event.op;
   if (op === null || op === undefined) return "not a Debezium change event: no 'op' field (expected { op, before, after, source, ts_ms })";
   if (op === 't') return "Debezium op 't' (truncate) is not supported: a truncate removes every row, not one key; truncate the table separately";
   if (op === 'c' || op === 'r' || op === 'u') {
-    const after = event['after'];
+    const after = event.after;
     if (!isRecord(after)) return `Debezium op '${op}' has no 'after' row (got ${kindText(after)})`;
     return { index, event, op: 'upsert', image: after };
   }
   if (op === 'd') {
-    const before = event['before'];
+    const before = event.before;
     if (!isRecord(before)) return `Debezium delete has no 'before' row to take the key from (got ${kindText(before)})`;
     return { index, event, op: 'delete', image: before };
   }

@@ -25,30 +25,58 @@ import { loadRowLevelBase, removeRows, rowLevelMode, type FileHits, type RowLeve
  * formatPredicate (parsePredicate + bindPredicate read it back to the same predicate). */
 export const DELETE_WHERE_SUMMARY = 'floe.delete.where';
 
+/** Options of {@link deleteWhere}. */
 export interface DeleteWhereOptions {
+  /** The branch to commit to (default `main`). */
   readonly branch?: string;
   /** Overrides `write.delete.mode`. */
   readonly mode?: RowLevelMode;
+  /** Callbacks around each commit attempt. */
   readonly hooks?: CommitHooks;
   /** Stage the snapshot on main's head with summary `wap.id`, moving no branch (write.wap.enabled). */
   readonly wapId?: string;
 }
 
+/** What {@link deleteWhere} committed. */
 export interface DeleteWhereResult {
   /** Undefined when no row matched (nothing was committed). */
   readonly snapshot: Snapshot | undefined;
+  /** Commit attempts (1 = no conflict). */
   readonly attempts: number;
+  /** How the rows were removed. */
   readonly mode: RowLevelMode;
+  /** Rows deleted. */
   readonly deletedRows: number;
+  /** Data files read to find matching rows. */
   readonly filesScanned: number;
+  /** Data files skipped by partition values and column bounds. */
   readonly filesSkipped: number;
   /** Files every row of which matched, dropped without being read. */
   readonly filesDropped: number;
+  /** Data files that lost some rows. */
   readonly filesTouched: number;
+  /** Position-delete files written (merge-on-read). */
   readonly deleteFilesWritten: number;
+  /** Data files written (copy-on-write). */
   readonly dataFilesWritten: number;
 }
 
+/**
+ * `DELETE FROM table WHERE <where>` as one snapshot. The predicate is SQL-like
+ * (`country = 'DE' AND ts < '2026-01-01'`, `id IN (1, 2)`, `note IS NULL`). Files are pruned by
+ * partition values and column bounds; a file every row of which matches is dropped whole; the
+ * others lose their matching rows through position deletes (`merge-on-read`) or a rewrite
+ * (`copy-on-write`), per `write.delete.mode`. The predicate is kept in the snapshot summary
+ * (`floe.delete.where`) so a publish can re-validate it.
+ *
+ * @throws {@link ValidationError} for a predicate that does not parse or names an unknown
+ * column; the commit errors of {@link appendRecords}.
+ * @example
+ * ```ts
+ * const r = await deleteWhere(catalog, id, "status = 'cancelled'");
+ * console.log(r.deletedRows);
+ * ```
+ */
 export async function deleteWhere(catalog: Catalog, id: TableIdentifier, where: string, opts: DeleteWhereOptions = {}): Promise<DeleteWhereResult> {
   const base = await catalog.loadTable(id);
   // Parse and bind before anything is read: a typo or a missing column fails here, named.

@@ -28,7 +28,9 @@ import { checkEqualityUpsertSpec, equalityUpsertEnabled, planEqualityUpsert } fr
 import { scanLiveRows } from './live-rows.ts';
 import { loadRowLevelBase, removeRows, rowLevelMode, type FileHits, type LiveDataFile, type RowLevelMode } from './row-level-base.ts';
 
+/** Options of {@link mergeRecords}. */
 export interface MergeOptions {
+  /** The branch to commit to (default `main`). */
   readonly branch?: string;
   /** `plain` records (default) or Debezium change envelopes. */
   readonly format?: 'plain' | 'debezium';
@@ -42,20 +44,27 @@ export interface MergeOptions {
   readonly mode?: RowLevelMode;
   /** Bad records are returned in `rejected` (ingest dead-letters them) instead of failing the batch. */
   readonly lenient?: boolean;
+  /** Extra snapshot summary properties. */
   readonly summary?: Readonly<Record<string, string>>;
   /** Commit a snapshot even when no row changes (ingest must still record its offsets). */
   readonly alwaysCommit?: boolean;
+  /** Runs on every base the merge is planned on; throwing aborts the merge and removes its files. */
   readonly validate?: (base: LoadedTable, branch: string) => void;
+  /** Callbacks around each commit attempt. */
   readonly hooks?: CommitHooks;
   /** Stage the snapshot on main's head with summary `wap.id`, moving no branch (write.wap.enabled). */
   readonly wapId?: string;
 }
 
+/** What a merge did to rows and files. */
 export interface MergeStats {
   /** Rows written (inserted + updated; with equality deletes, where the table is not read, only this is known). */
   readonly upserted: number;
+  /** Rows whose key was not in the table. */
   readonly inserted: number;
+  /** Rows that replaced a row with the same key. */
   readonly updated: number;
+  /** Rows deleted by a delete change. */
   readonly deleted: number;
   /** Changes older than the table's row with the same key (kept the table's). */
   readonly stale: number;
@@ -63,19 +72,29 @@ export interface MergeStats {
   readonly absentDeletes: number;
   /** Changes superseded by a newer change to the same key in the batch. */
   readonly superseded: number;
+  /** Data files read to find the keys. */
   readonly filesScanned: number;
+  /** Data files skipped by their key bounds. */
   readonly filesSkipped: number;
+  /** Data files that held a replaced or deleted row. */
   readonly filesTouched: number;
+  /** Position- or equality-delete files written. */
   readonly deleteFilesWritten: number;
+  /** Data files written (new rows, and rewritten files in copy-on-write). */
   readonly dataFilesWritten: number;
+  /** Unchanged rows copied into rewritten files (copy-on-write). */
   readonly rowsRewritten: number;
 }
 
+/** What {@link mergeRecords} committed. */
 export interface MergeResult extends MergeStats {
   /** Undefined when the batch changed nothing (nothing was committed). */
   readonly snapshot: Snapshot | undefined;
+  /** Commit attempts (1 = no conflict). */
   readonly attempts: number;
+  /** How replaced rows were removed. */
   readonly mode: RowLevelMode | 'equality-deletes';
+  /** With `lenient`: the records refused (index in the input, one-line reason). */
   readonly rejected: readonly { index: number; reason: string }[];
 }
 
@@ -94,6 +113,28 @@ export function requireKey(schema: Schema, id: TableIdentifier): readonly number
 /** One key's decision input: the winning change, its order in the table column's type. */
 interface Wanted { readonly change: Change; readonly tableOrder: PrimitiveValue | null }
 
+/**
+ * MERGE / upsert: applies a batch of changes to a keyed table as one snapshot. Each record is
+ * an upsert (insert, or replace the row with the same key) or, with `opField`/Debezium
+ * envelopes, a delete of its key. The key is the table's identifier fields
+ * (`identifier-field-ids`; `floe table set-key`). One change per key wins within the batch
+ * (the greatest `orderBy` value, else the last). Replaced rows are removed with position
+ * deletes (`merge-on-read`) or rewritten files (`copy-on-write`), per `write.merge.mode`; with
+ * `write.upsert.enabled=true` the table is not read and equality deletes are written instead.
+ * A conflict re-plans the merge on the new head.
+ *
+ * @throws {@link ValidationError} when the table has no key or a record lacks it;
+ * {@link RecordValidationError} for a bad value (unless `lenient`); the commit errors of
+ * {@link appendRecords}.
+ * @example
+ * ```ts
+ * const r = await mergeRecords(catalog, id, [
+ *   { id: 1, status: 'shipped', updated_at: '2026-03-01T10:00:00Z' },
+ *   { id: 7, status: 'new', updated_at: '2026-03-01T10:05:00Z' },
+ * ], { orderBy: 'updated_at' });
+ * console.log(r.inserted, r.updated);
+ * ```
+ */
 export async function mergeRecords(catalog: Catalog, id: TableIdentifier, records: readonly unknown[], opts: MergeOptions = {}): Promise<MergeResult> {
   const base = await catalog.loadTable(id);
   checkStaging(base.metadata, identifierToString(id), opts.wapId, opts.branch);

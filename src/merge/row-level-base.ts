@@ -18,6 +18,9 @@ import { manifestEntries, snapshotManifests } from '../transaction/table-manifes
 import { rewriteDataFiles } from '../writer/data-file-rewriter.ts';
 import { writePositionDeletes } from '../writer/position-delete-writer.ts';
 
+/** How row-level changes are written (`write.delete.mode`, `write.update.mode`, `write.merge.mode`):
+ * `merge-on-read` adds position-delete files (fast writes, readers apply them), `copy-on-write`
+ * rewrites the touched data files (slower writes, plain reads). */
 export type RowLevelMode = 'merge-on-read' | 'copy-on-write';
 export type RowLevelCommand = 'merge' | 'update' | 'delete';
 

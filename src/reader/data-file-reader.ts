@@ -4,7 +4,7 @@
 // added after the file was written reads as null. Memory stays bounded by one batch: small
 // files are fetched in one request, big ones are read row group by row group from a lazy Blob.
 import * as arrow from 'apache-arrow';
-import * as parquet from 'parquet-wasm';
+import type * as parquet from 'parquet-wasm';
 import { InvalidMetadataError, UnsupportedError } from '../errors.ts';
 import { parquetFooterOf, readParquetFooter, type ParquetFooter } from '../format/parquet-footer.ts';
 import type { FileIO, RandomAccessBlob } from '../io/file-io.ts';

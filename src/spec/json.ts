@@ -214,12 +214,12 @@ function writeJson(input: unknown, key: string, gap: string, indent: string): st
       const close = gap === '' ? '' : `\n${indent}`;
       if (Array.isArray(value)) {
         if (value.length === 0) return '[]';
-        let out = '[' + open;
+        let out = `[${open}`;
         for (let i = 0; i < value.length; i++) {
           if (i > 0) out += sep;
           out += writeJson(value[i], String(i), gap, inner) ?? 'null';
         }
-        return out + close + ']';
+        return `${out + close}]`;
       }
       const o = value as Record<string, unknown>;
       const colon = gap === '' ? ':' : ': ';
@@ -227,9 +227,9 @@ function writeJson(input: unknown, key: string, gap: string, indent: string): st
       for (const k of Object.keys(o)) {
         const v = writeJson(o[k], k, gap, inner);
         if (v === undefined) continue;
-        out += (out === '' ? '{' + open : sep) + JSON.stringify(k) + colon + v;
+        out += (out === '' ? `{${open}` : sep) + JSON.stringify(k) + colon + v;
       }
-      return out === '' ? '{}' : out + close + '}';
+      return out === '' ? '{}' : `${out + close}}`;
     }
     default: return undefined;
   }

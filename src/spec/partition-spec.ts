@@ -8,15 +8,24 @@ import {
   canTransform, parseTransform, transformResultType, transformToString, type Transform,
 } from './transforms.ts';
 
+/** One partition field: a transform of a source column. */
 export interface PartitionField {
+  /** `source-id`: the field id of the source column. */
   readonly sourceId: number;
+  /** `field-id` of the partition field (1000 and up). */
   readonly fieldId: number;
+  /** The partition field's name (`ts_day`), also used in data file paths. */
   readonly name: string;
+  /** How the source value becomes the partition value. */
   readonly transform: Transform;
 }
 
+/** How a table's rows are split into partitions (spec "Partitioning"); no fields = unpartitioned.
+ * Build one with {@link parsePartitionExpression}. */
 export interface PartitionSpec {
+  /** `spec-id`. */
   readonly specId: number;
+  /** The partition fields, in order. */
   readonly fields: readonly PartitionField[];
 }
 
@@ -87,8 +96,17 @@ function defaultFieldName(column: string, t: Transform): string {
 }
 
 /**
- * Parses `day(ts),bucket(16,id),truncate(4,name),region` into a spec for `schema`.
+ * Parses `day(ts),bucket(16,id),truncate(4,name),region` into a spec for `schema` (transforms:
+ * identity, year, month, day, hour, bucket(N,col), truncate(W,col), void).
  * Field ids are assigned from `lastPartitionId + 1`.
+ *
+ * @throws {@link ValidationError} for an unknown column or transform, or a transform the
+ * column's type does not allow.
+ * @example
+ * ```ts
+ * const spec = parsePartitionExpression('day(ts),bucket(16,customer_id)', schema);
+ * await catalog.createTable(id, { schema, spec });
+ * ```
  */
 export function parsePartitionExpression(expr: string, schema: Schema, specId = 0, lastPartitionId = UNPARTITIONED_LAST_ASSIGNED_ID): PartitionSpec {
   const terms = splitTopLevel(expr);

@@ -2,19 +2,29 @@
 // assignment, and the identifier-field rules.
 import { z } from 'zod';
 import { ValidationError } from '../errors.ts';
+import { schemaJsonProblem } from './schema-json-problems.ts';
 import {
   isPrimitive, parsePrimitive, primitiveToString,
   type IcebergType, type NestedField, type PrimitiveType, type StructType,
 } from './types.ts';
 
+/**
+ * An Iceberg schema (spec "Schemas"): top-level fields with unique ids, and the identifier
+ * fields (the table's key, which mergeRecords and upsert ingest match rows by). Build one from
+ * its JSON form with {@link schemaFromJson}; a table's current one is `currentSchema(metadata)`.
+ */
 export class Schema {
+  /** `schema-id`. */
   readonly schemaId: number;
+  /** The top-level fields (columns). */
   readonly fields: readonly NestedField[];
+  /** `identifier-field-ids`: the key columns (empty = no key). */
   readonly identifierFieldIds: readonly number[];
   private readonly byId = new Map<number, NestedField>();
   private readonly parentOf = new Map<number, number | undefined>();
   private readonly nameById = new Map<number, string>();
 
+  /** Indexes the fields; ValidationError on a duplicate id or full column name. */
   constructor(schemaId: number, fields: readonly NestedField[], identifierFieldIds: readonly number[] = []) {
     this.schemaId = schemaId;
     this.fields = fields;
@@ -22,13 +32,16 @@ export class Schema {
     indexFields(fields, undefined, '', this.byId, this.parentOf, this.nameById);
   }
 
+  /** The schema as a struct type. */
   get asStruct(): StructType { return { kind: 'struct', fields: this.fields }; }
 
+  /** The field (at any depth) with this id. */
   findField(id: number): NestedField | undefined { return this.byId.get(id); }
 
   /** Dotted full name of a field id (`location.lat`, `tags.element`). */
   findColumnName(id: number): string | undefined { return this.nameById.get(id); }
 
+  /** The field with this dotted full name (`location.lat`). */
   findFieldByName(name: string): NestedField | undefined {
     for (const [id, n] of this.nameById) if (n === name) return this.byId.get(id);
     return undefined;
@@ -41,6 +54,7 @@ export class Schema {
     return out;
   }
 
+  /** The highest field id in use. */
   get highestFieldId(): number {
     let max = 0;
     for (const id of this.byId.keys()) if (id > max) max = id;
@@ -130,10 +144,30 @@ export const schemaJson = z.object({
 });
 
 /**
- * Builds a Schema from its JSON form. With `assignIds`, ids in the JSON are ignored and fresh
- * ids are given depth-first (a column before its children), as `floe table create` does.
+ * Builds a Schema from its JSON form (spec Appendix C: `{ type: 'struct', fields: [{ id, name,
+ * required, type }] }`, types as strings such as `long`, `timestamptz`, `decimal(10,2)`, or
+ * nested `struct`/`list`/`map` objects; `identifier-field-ids` for a key). With `assignIds`,
+ * ids in the JSON may be left out and are given fresh, depth-first (a column before its
+ * children), as `floe table create` does.
+ *
+ * @throws {@link ValidationError} naming the bad field (unknown type, missing id, duplicate name,
+ * an identifier field that is optional or not a primitive).
+ * @example
+ * ```ts
+ * const schema = schemaFromJson({
+ *   type: 'struct',
+ *   'identifier-field-ids': [1],
+ *   fields: [
+ *     { id: 1, name: 'id', type: 'long', required: true },
+ *     { id: 2, name: 'amount', type: 'decimal(10,2)', required: false },
+ *   ],
+ * }, { assignIds: true });
+ * ```
  */
 export function schemaFromJson(json: unknown, opts: { assignIds?: boolean; schemaId?: number } = {}): Schema {
+  // A person's mistake first, as one line naming the field path; zod stays the backstop.
+  const problem = schemaJsonProblem(json);
+  if (problem) throw new ValidationError(`invalid schema: ${problem}`);
   const parsed = schemaJson.safeParse(json);
   if (!parsed.success) throw new ValidationError(`invalid schema: ${formatZodIssue(parsed.error)}`);
   const doc = parsed.data;
@@ -146,7 +180,7 @@ export function schemaFromJson(json: unknown, opts: { assignIds?: boolean; schem
   const convertType = (t: TypeJson, path: string): IcebergType => {
     if (typeof t === 'string') {
       const p = parsePrimitive(t);
-      if (!p) throw new ValidationError(`invalid schema: field '${path}' has unknown type '${t}'`);
+      if (!p) throw new ValidationError(`invalid schema: field "${path}" has unknown type "${t}"`);
       return p;
     }
     if (t.type === 'struct') return { kind: 'struct', fields: convertFields(t.fields, `${path}.`) };
@@ -194,6 +228,7 @@ export function schemaFromJson(json: unknown, opts: { assignIds?: boolean; schem
   return schema;
 }
 
+/** The schema's JSON form (spec Appendix C), as stored in table metadata. */
 export function schemaToJson(schema: Schema): Record<string, unknown> {
   const typeToJson = (t: IcebergType): unknown => {
     if (isPrimitive(t)) return primitiveToString(t as PrimitiveType);

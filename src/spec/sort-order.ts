@@ -1,13 +1,24 @@
 // Sort orders (spec "Sorting"): the JSON form only; order id 0 is reserved for unsorted.
 import { z } from 'zod';
 
+/** One sort key: a (transformed) source column, its direction and where nulls go. */
 export interface SortField {
+  /** `source-id`: the field id of the source column. */
   readonly sourceId: number;
+  /** The transform's JSON form (`identity`, `day`, `bucket[16]`…). */
   readonly transform: string;
+  /** `asc` or `desc`. */
   readonly direction: 'asc' | 'desc';
+  /** `nulls-first` or `nulls-last`. */
   readonly nullOrder: 'nulls-first' | 'nulls-last';
 }
-export interface SortOrder { readonly orderId: number; readonly fields: readonly SortField[] }
+/** A table's sort order (spec "Sorting"); order id 0 with no fields = unsorted. */
+export interface SortOrder {
+  /** `order-id` (0 = unsorted). */
+  readonly orderId: number;
+  /** The sort keys, most significant first. */
+  readonly fields: readonly SortField[];
+}
 
 export const unsortedOrder: SortOrder = { orderId: 0, fields: [] };
 

@@ -13,62 +13,118 @@ import { formatZodIssue, Schema, schemaFromJson, schemaToJson } from './schema.t
 import { sortOrderFromJson, sortOrderJson, sortOrderToJson, unsortedOrder, type SortOrder } from './sort-order.ts';
 import { RESERVED_PROPERTIES } from './table-properties.ts';
 
+/** The name of the table's main branch, the one readers see by default. */
 export const MAIN_BRANCH = 'main';
 
+/** One snapshot of a table: the state after a commit (spec "Snapshots"). Ids are BigInts. */
 export interface Snapshot {
+  /** `snapshot-id`. */
   readonly snapshotId: bigint;
+  /** `parent-snapshot-id`: the snapshot this one was committed on, null for the first. */
   readonly parentSnapshotId: bigint | null;
+  /** `sequence-number`: orders data and delete files across commits. */
   readonly sequenceNumber: bigint;
+  /** `timestamp-ms`: when the snapshot was committed. */
   readonly timestampMs: number;
+  /** `manifest-list`: location of the snapshot's manifest list. */
   readonly manifestList: string;
+  /** `summary`: `operation` (append, overwrite, delete, replace) and counters such as
+   * `added-records`, `total-records`; floe adds source offsets and `wap.id` here. */
   readonly summary: Readonly<Record<string, string>>;
+  /** `schema-id` the snapshot was written with. */
   readonly schemaId: number | null;
 }
 
+/** A named reference to a snapshot: a branch (moves with commits) or a tag (fixed), with its
+ * retention settings (spec "Snapshot References"). */
 export interface SnapshotRef {
+  /** The snapshot the ref points to. */
   readonly snapshotId: bigint;
+  /** `branch` or `tag`. */
   readonly type: 'branch' | 'tag';
+  /** `min-snapshots-to-keep` (branches): snapshot expiry keeps at least this many ancestors. */
   readonly minSnapshotsToKeep?: number;
+  /** `max-snapshot-age-ms` (branches): ancestors older than this may be expired. */
   readonly maxSnapshotAgeMs?: number;
+  /** `max-ref-age-ms`: the ref itself is removed by expiry once older than this (never main). */
   readonly maxRefAgeMs?: number;
 }
 
-export interface SnapshotLogEntry { readonly timestampMs: number; readonly snapshotId: bigint }
-export interface MetadataLogEntry { readonly timestampMs: number; readonly metadataFile: string }
+/** One entry of the `snapshot-log`: when `main` moved to which snapshot. */
+export interface SnapshotLogEntry {
+  /** When main moved. */
+  readonly timestampMs: number;
+  /** The snapshot it moved to. */
+  readonly snapshotId: bigint;
+}
+/** One entry of the `metadata-log`: a previous metadata file and when it was written. */
+export interface MetadataLogEntry {
+  /** When the file was written. */
+  readonly timestampMs: number;
+  /** Its location. */
+  readonly metadataFile: string;
+}
 
+/**
+ * A table's metadata file, parsed (spec "Table Metadata"; field names are the spec's, in
+ * camelCase). Read the current schema and spec with {@link currentSchema} and {@link defaultSpec};
+ * branch heads are in `refs` (`refs.main.snapshotId`).
+ */
 export interface TableMetadata {
+  /** `format-version`: floe writes version 2 tables. */
   readonly formatVersion: 2;
+  /** `table-uuid`. */
   readonly tableUuid: string;
+  /** `location`: the table's base folder or S3 prefix. */
   readonly location: string;
+  /** `last-sequence-number`. */
   readonly lastSequenceNumber: bigint;
+  /** `last-updated-ms`. */
   readonly lastUpdatedMs: number;
+  /** `last-column-id`: the highest field id ever assigned. */
   readonly lastColumnId: number;
+  /** Every schema the table has had. */
   readonly schemas: readonly Schema[];
+  /** `current-schema-id`. */
   readonly currentSchemaId: number;
+  /** Every partition spec the table has had. */
   readonly specs: readonly PartitionSpec[];
+  /** `default-spec-id`. */
   readonly defaultSpecId: number;
+  /** `last-partition-id`: the highest partition field id ever assigned. */
   readonly lastPartitionId: number;
+  /** The table's sort orders. */
   readonly sortOrders: readonly SortOrder[];
+  /** `default-sort-order-id`. */
   readonly defaultSortOrderId: number;
+  /** Table properties (`write.target-file-size-bytes`, `write.wap.enabled`, …). */
   readonly properties: Readonly<Record<string, string>>;
+  /** `current-snapshot-id`: main's head, null for a table without snapshots. */
   readonly currentSnapshotId: bigint | null;
+  /** Every snapshot not yet expired, on any branch. */
   readonly snapshots: readonly Snapshot[];
+  /** `snapshot-log`: main's history. */
   readonly snapshotLog: readonly SnapshotLogEntry[];
+  /** `metadata-log`: previous metadata files. */
   readonly metadataLog: readonly MetadataLogEntry[];
+  /** Branches and tags by name (`main` included once the table has a snapshot). */
   readonly refs: Readonly<Record<string, SnapshotRef>>;
   /** Kept verbatim so a rewrite never drops another writer's statistics files. */
   readonly statistics?: readonly unknown[];
+  /** `partition-statistics`, kept verbatim likewise. */
   readonly partitionStatistics?: readonly unknown[];
 }
 
 // ---------- lookups ----------
 
+/** The table's current schema (the one with `current-schema-id`). */
 export function currentSchema(m: TableMetadata): Schema {
   const s = m.schemas.find((x) => x.schemaId === m.currentSchemaId);
   if (!s) throw new ValidationError(`table has no schema with current-schema-id ${m.currentSchemaId}`);
   return s;
 }
 
+/** The partition spec new data is written with (`default-spec-id`). */
 export function defaultSpec(m: TableMetadata): PartitionSpec {
   const s = m.specs.find((x) => x.specId === m.defaultSpecId);
   if (!s) throw new ValidationError(`table has no partition spec with default-spec-id ${m.defaultSpecId}`);

@@ -10,6 +10,9 @@ import {
 } from './table-metadata.ts';
 import { intProperty, METADATA_PREVIOUS_VERSIONS_MAX } from './table-properties.ts';
 
+/** A change to a table's metadata, named as in the REST catalog spec (`add-snapshot`,
+ * `set-snapshot-ref`, …): what `Catalog.commitTable` applies. The write functions build these;
+ * you rarely need them yourself. */
 export type TableUpdate =
   | { readonly action: 'add-schema'; readonly schema: Schema; readonly lastColumnId: number }
   | { readonly action: 'set-current-schema'; readonly schemaId: number }
@@ -25,6 +28,8 @@ export type TableUpdate =
   | { readonly action: 'set-properties'; readonly updates: Readonly<Record<string, string>> }
   | { readonly action: 'remove-properties'; readonly removals: readonly string[] };
 
+/** A condition the table must meet for a commit to apply, named as in the REST catalog spec
+ * (`assert-ref-snapshot-id`, …); a failed one makes the commit a CommitConflictError. */
 export type TableRequirement =
   | { readonly type: 'assert-create' }
   | { readonly type: 'assert-table-uuid'; readonly uuid: string }

@@ -6,6 +6,8 @@ import { murmur3Hash32, murmur3HashInt64, murmur3HashInt64Parts } from './murmur
 import { primitiveToString } from './types.ts';
 import type { PrimitiveType, PrimitiveValue } from './types.ts';
 
+/** A partition transform (spec "Partition Transforms"): how a source column's value becomes a
+ * partition value — `identity`, `year`/`month`/`day`/`hour`, `bucket[n]`, `truncate[width]`, `void`. */
 export type Transform =
   | { readonly kind: 'identity' } | { readonly kind: 'void' }
   | { readonly kind: 'year' } | { readonly kind: 'month' } | { readonly kind: 'day' } | { readonly kind: 'hour' }

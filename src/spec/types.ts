@@ -1,40 +1,68 @@
 // Iceberg's type system (spec "Schemas and Data Types") and the in-memory value form floe
 // uses for every Iceberg value. Pure: no I/O.
 
+/** Names of Iceberg's primitive types without parameters (decimal and fixed have their own {@link PrimitiveType} forms). */
 export type PrimitiveTypeName =
   | 'boolean' | 'int' | 'long' | 'float' | 'double' | 'date' | 'time'
   | 'timestamp' | 'timestamptz' | 'string' | 'uuid' | 'binary';
 
+/** An Iceberg primitive type: `{ kind: 'long' }`, `{ kind: 'decimal', precision, scale }`, `{ kind: 'fixed', length }`. */
 export type PrimitiveType =
   | { readonly kind: PrimitiveTypeName }
   | { readonly kind: 'decimal'; readonly precision: number; readonly scale: number }
   | { readonly kind: 'fixed'; readonly length: number };
 
+/** A column (or a struct's field): id, name, required flag and type. */
 export interface NestedField {
+  /** The field id, unique in the schema; data files refer to columns by it. */
   readonly id: number;
+  /** The column name. */
   readonly name: string;
+  /** Whether a value is required (a null is refused on write). */
   readonly required: boolean;
+  /** The column's type. */
   readonly type: IcebergType;
+  /** The column's description. */
   readonly doc?: string;
 }
 
-export interface StructType { readonly kind: 'struct'; readonly fields: readonly NestedField[] }
+/** A struct: named fields, like a row. */
+export interface StructType {
+  /** `struct`. */
+  readonly kind: 'struct';
+  /** The fields, in order. */
+  readonly fields: readonly NestedField[];
+}
+/** A list of elements of one type; the element has its own field id. */
 export interface ListType {
+  /** `list`. */
   readonly kind: 'list';
+  /** `element-id`. */
   readonly elementId: number;
+  /** `element-required`: whether elements may be null. */
   readonly elementRequired: boolean;
+  /** The element type. */
   readonly element: IcebergType;
 }
+/** A map from keys to values; key and value have their own field ids. */
 export interface MapType {
+  /** `map`. */
   readonly kind: 'map';
+  /** `key-id`. */
   readonly keyId: number;
+  /** The key type (keys are never null). */
   readonly key: IcebergType;
+  /** `value-id`. */
   readonly valueId: number;
+  /** `value-required`: whether values may be null. */
   readonly valueRequired: boolean;
+  /** The value type. */
   readonly value: IcebergType;
 }
 
+/** The types with children: struct, list, map. */
 export type NestedType = StructType | ListType | MapType;
+/** Any Iceberg type: a primitive or a nested type (discriminated by `kind`). */
 export type IcebergType = PrimitiveType | NestedType;
 
 /**

@@ -2,8 +2,12 @@
 // usable as folder names (no path traversal) and as Trino/Spark identifiers.
 import { ValidationError } from '../errors.ts';
 
+/** A table's name: its namespace (one or more levels) and its own name. `shop.orders` is
+ * `{ namespace: ['shop'], name: 'orders' }`; see {@link parseTableIdentifier}. */
 export interface TableIdentifier {
+  /** Namespace levels, outermost first. */
   readonly namespace: readonly string[];
+  /** The table's own name. */
   readonly name: string;
 }
 
@@ -22,7 +26,16 @@ export function parseNamespace(text: string): string[] {
   return parts;
 }
 
-/** Parses `ns.table` or `ns1.ns2.table` into a validated identifier. */
+/**
+ * Parses `ns.table` or `ns1.ns2.table` into a validated identifier.
+ *
+ * @throws {@link ValidationError} without a namespace, or when a part is not a safe name
+ * (letters, digits, `_` or `-`; no `/`, `..` or spaces: parts become folder names).
+ * @example
+ * ```ts
+ * parseTableIdentifier('shop.orders'); // { namespace: ['shop'], name: 'orders' }
+ * ```
+ */
 export function parseTableIdentifier(text: string): TableIdentifier {
   const parts = text.split('.');
   if (parts.length < 2) throw new ValidationError(`invalid table identifier '${text}': expected NAMESPACE.TABLE`);
@@ -40,4 +53,5 @@ export function validateIdentifier(id: TableIdentifier): void {
 
 export function namespaceToString(ns: readonly string[]): string { return ns.join('.'); }
 
+/** The dotted form of an identifier (`shop.orders`), the reverse of {@link parseTableIdentifier}. */
 export function identifierToString(id: TableIdentifier): string { return `${namespaceToString(id.namespace)}.${id.name}`; }

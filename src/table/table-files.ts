@@ -4,7 +4,7 @@
 // files of Iceberg Java's CatalogUtil.dropTableData, never a folder tree).
 import { NotFoundError } from '../errors.ts';
 import type { FileIO } from '../io/file-io.ts';
-import { EntryStatus, type ManifestFile } from '../spec/data-file.ts';
+import { EntryStatus, FileContent, type ManifestFile } from '../spec/data-file.ts';
 import type { Snapshot, TableMetadata } from '../spec/table-metadata.ts';
 import { manifestEntries, snapshotManifests } from '../transaction/table-manifests.ts';
 
@@ -16,6 +16,14 @@ export interface ReachOptions {
   readonly skipMissing?: boolean;
 }
 
+/** What a reachable file is, and its size where the metadata records it (manifest lists have none). */
+export interface ReachableFile {
+  readonly kind: 'manifest-list' | 'manifest' | 'data' | 'position-deletes' | 'equality-deletes';
+  readonly sizeBytes: bigint | null;
+}
+
+const CONTENT_KIND = { [FileContent.Data]: 'data', [FileContent.PositionDeletes]: 'position-deletes', [FileContent.EqualityDeletes]: 'equality-deletes' } as const;
+
 /**
  * Files (manifest lists, manifests, data/delete files) reachable from the given snapshots.
  * By default DELETED entries are skipped: their file belongs to the parent snapshot, which
@@ -23,20 +31,27 @@ export interface ReachOptions {
  * that plans from the result never acts on half a picture.
  */
 export async function reachableFiles(io: FileIO, snapshots: Iterable<Snapshot>, o: ReachOptions = {}): Promise<Set<string>> {
-  const out = new Set<string>();
+  return new Set((await reachableFileDetails(io, snapshots, o)).keys());
+}
+
+/** `reachableFiles` with each file's kind and recorded size (what a dry run lists). */
+export async function reachableFileDetails(io: FileIO, snapshots: Iterable<Snapshot>, o: ReachOptions = {}): Promise<Map<string, ReachableFile>> {
+  const out = new Map<string, ReachableFile>();
   const seenManifests = new Set<string>();
   const orMissing = async <T>(p: Promise<T>, empty: T): Promise<T> => {
     try { return await p; } catch (err) { if (o.skipMissing && err instanceof NotFoundError) return empty; throw err; }
   };
   for (const s of snapshots) {
-    out.add(s.manifestList);
+    if (!out.has(s.manifestList)) out.set(s.manifestList, { kind: 'manifest-list', sizeBytes: null });
     const manifests: ManifestFile[] = await orMissing(snapshotManifests(io, s), []);
     for (const mf of manifests) {
-      out.add(mf.manifestPath);
       if (seenManifests.has(mf.manifestPath)) continue;
       seenManifests.add(mf.manifestPath);
+      out.set(mf.manifestPath, { kind: 'manifest', sizeBytes: mf.manifestLength });
       for (const e of await orMissing(manifestEntries(io, mf), [])) {
-        if (o.includeDeletedEntries || e.status !== EntryStatus.Deleted) out.add(e.dataFile.filePath);
+        if (o.includeDeletedEntries || e.status !== EntryStatus.Deleted) {
+          out.set(e.dataFile.filePath, { kind: CONTENT_KIND[e.dataFile.content], sizeBytes: e.dataFile.fileSizeInBytes });
+        }
       }
     }
   }

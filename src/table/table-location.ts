@@ -78,7 +78,9 @@ export function validateTableLocation(location: string): string {
 
 /** A table and its location, for catalog-wide overlap checks. */
 export interface TableLocation {
+  /** The table. */
   readonly identifier: string;
+  /** Its base location. */
   readonly location: string;
   /** Its current metadata file, so a caller can read what the table references. */
   readonly metadataLocation: string;

@@ -14,23 +14,56 @@ import { commitWithRetry, type CommitHooks, type CommitResult } from './commit-w
 import { FastAppend } from './fast-append.ts';
 import { checkStaging } from './snapshot-producer.ts';
 
+/** Options of {@link appendRecords}. */
 export interface AppendOptions {
+  /** The branch to commit to (default `main`); a missing branch is forked from main's head by the first commit. */
   readonly branch?: string;
   /** Extra snapshot summary properties (e.g. source offsets). */
   readonly summary?: Readonly<Record<string, string>>;
+  /** Callbacks around each commit attempt. */
   readonly hooks?: CommitHooks;
   /** See FastAppend: runs on every base; throwing aborts the append and removes its files. */
   readonly validate?: (base: LoadedTable, branch: string) => void;
-  /** Stage the snapshot with summary `wap.id` instead of moving a branch (see ProducerOptions). */
+  /** Stage the snapshot with summary `wap.id` instead of moving a branch (the table needs
+   * `write.wap.enabled=true`); publish it later with {@link publishWapId}. */
   readonly wapId?: string;
 }
 
+/** What an append committed. */
 export interface AppendResult extends CommitResult {
+  /** Data files written (one or more per partition, rolled at `write.target-file-size-bytes`). */
   readonly dataFiles: number;
+  /** Records appended. */
   readonly records: number;
+  /** Milliseconds spent writing and committing. */
   readonly timings: WriteStats & { commitMs: number };
 }
 
+/**
+ * Appends plain JavaScript records to a table as one snapshot (an Iceberg `append`): records are
+ * validated against the current schema, written as Parquet data files under the table's
+ * location (partitioned by its default spec, rolled at `write.target-file-size-bytes`,
+ * `write.parquet.compression-codec`…), then committed with retries (`commit.retry.*`). Nothing
+ * is visible unless the commit lands; the files of a failed commit are removed.
+ *
+ * Values: `long` as number or bigint, `timestamp`/`timestamptz` as a Date, an ISO-8601 string or
+ * epoch milliseconds, `date` as `YYYY-MM-DD`, `decimal` as a string (`'9.99'`), `binary` as a
+ * Uint8Array.
+ *
+ * @param records - objects keyed by column name; a missing optional column is null.
+ * @throws {@link RecordValidationError} naming the record index and field of the first bad value
+ * (nothing is written); {@link NotFoundError} without such table;
+ * {@link CommitConflictError} when the retries are spent; {@link CommitStateUnknownError} when
+ * the outcome of the commit cannot be known (files are kept).
+ * @example
+ * ```ts
+ * const result = await appendRecords(catalog, parseTableIdentifier('shop.orders'), [
+ *   { id: 1, ts: new Date(), amount: '9.99' },
+ *   { id: 2, ts: new Date(), amount: '20.00' },
+ * ]);
+ * console.log(result.snapshot.snapshotId, result.records);
+ * ```
+ */
 export async function appendRecords(catalog: Catalog, id: TableIdentifier, records: readonly unknown[], opts: AppendOptions = {}): Promise<AppendResult> {
   const base = await catalog.loadTable(id);
   const meta = base.metadata;
@@ -60,8 +93,14 @@ export async function appendRecords(catalog: Catalog, id: TableIdentifier, recor
 }
 
 /** A piece of a record stream: the records and their size as read (e.g. NDJSON bytes). */
-export interface RecordChunk { readonly records: readonly unknown[]; readonly inputBytes: number }
+export interface RecordChunk {
+  /** The chunk's records. */
+  readonly records: readonly unknown[];
+  /** Their size as read, which paces file rolling. */
+  readonly inputBytes: number;
+}
 
+/** Options of {@link appendRecordStream}. */
 export interface StreamAppendOptions extends Omit<AppendOptions, 'summary' | 'validate'> {
   /**
    * Called once the stream is written, before the commit: summary properties and validation
@@ -76,6 +115,15 @@ export interface StreamAppendOptions extends Omit<AppendOptions, 'summary' | 'va
  * reading or any record fails, every file written is removed and nothing is committed; a
  * RecordValidationError then names the record's index in the whole stream. A stream without
  * records commits nothing and returns undefined.
+ *
+ * @throws the errors of {@link appendRecords}.
+ * @example
+ * ```ts
+ * async function* chunks() {
+ *   for (let i = 0; i < 10; i++) yield { records: makeRows(i), inputBytes: 1_000_000 };
+ * }
+ * const result = await appendRecordStream(catalog, id, chunks());
+ * ```
  */
 export async function appendRecordStream(catalog: Catalog, id: TableIdentifier, chunks: AsyncIterable<RecordChunk>, opts: StreamAppendOptions = {}): Promise<AppendResult | undefined> {
   const base = await catalog.loadTable(id);

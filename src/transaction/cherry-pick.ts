@@ -13,7 +13,8 @@ import { SnapshotProducer, type ProducerOptions, type SnapshotChanges } from './
 import { snapshotOwnChanges, type OwnChanges } from './snapshot-own-changes.ts';
 import type { Operation } from './snapshot-summary.ts';
 
-/** Re-applying a snapshot would not give the same rows on the new head: never retried. */
+/** Re-applying a staged snapshot on main's new head would not give the same rows (main changed
+ * or deleted rows the snapshot also touched): never retried. Resolve by re-staging on main. */
 export class CherryPickConflictError extends ValidationError {
   constructor(message: string) {
     super(message);

@@ -14,10 +14,16 @@ import type { Catalog, LoadedTable } from '../table/catalog.ts';
 import type { TableIdentifier } from '../table/identifier.ts';
 import type { SnapshotAction } from './snapshot-action.ts';
 
+/** How often and how long a commit is retried after a conflict; by default read from the table's
+ * `commit.retry.*` properties with Iceberg's defaults. */
 export interface RetryPolicy {
+  /** `commit.retry.num-retries` (default 4). */
   readonly numRetries: number;
+  /** `commit.retry.min-wait-ms` (default 100). */
   readonly minWaitMs: number;
+  /** `commit.retry.max-wait-ms` (default 60,000). */
   readonly maxWaitMs: number;
+  /** `commit.retry.total-timeout-ms` (default 1,800,000). */
   readonly totalTimeoutMs: number;
 }
 
@@ -60,15 +66,21 @@ export interface UpdateResult {
   readonly prepared?: PreparedUpdate;
 }
 
+/** Callbacks around each commit attempt, for logging and tests. */
 export interface CommitHooks {
   /** Called before each attempt's pointer swap (tests use it to inject failures). */
   beforeSwap?: (attempt: number) => Promise<void> | void;
+  /** Called when an attempt met a conflict and the commit will be retried on the reloaded table. */
   onRetry?: (attempt: number, err: Error) => void;
 }
 
+/** Options of a metadata commit (branches, tags, retention). */
 export interface CommitOptions {
+  /** The table as already loaded (saves a load for the first attempt). */
   readonly base?: LoadedTable;
+  /** Callbacks around each attempt. */
   readonly hooks?: CommitHooks;
+  /** Overrides the table's `commit.retry.*` properties. */
   readonly policy?: RetryPolicy;
 }
 
@@ -143,9 +155,13 @@ export async function commitUpdateWithRetry(catalog: Catalog, id: TableIdentifie
   }
 }
 
+/** What a committed write produced. */
 export interface CommitResult {
+  /** The table after the commit. */
   readonly table: LoadedTable;
+  /** The snapshot the commit added. */
   readonly snapshot: Snapshot;
+  /** Commit attempts (1 = no conflict). */
   readonly attempts: number;
 }
 

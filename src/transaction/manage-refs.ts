@@ -12,6 +12,7 @@ import type { Catalog, LoadedTable } from '../table/catalog.ts';
 import { identifierToString, type TableIdentifier } from '../table/identifier.ts';
 import { commitUpdateWithRetry, type CommitOptions, type PreparedUpdate } from './commit-with-retry.ts';
 
+/** `branch` or `tag`. */
 export type RefType = SnapshotRef['type'];
 
 /** Per-ref retention. In updates, `null` removes a setting (the table defaults apply again). */
@@ -24,8 +25,11 @@ export interface RefRetention {
   readonly maxRefAgeMs?: number | null;
 }
 
+/** A branch or tag change as committed. */
 export interface RefChange {
+  /** The table after the change. */
   readonly table: LoadedTable;
+  /** The ref's name. */
   readonly name: string;
   /** The ref after the change (undefined after a drop). */
   readonly ref: SnapshotRef | undefined;
@@ -45,7 +49,7 @@ const branchPropertyKeys = (branch: string): string[] => BRANCH_PROPERTY_PREFIXE
 /** Refuses names no reader can address: empty, surrounding blanks, control characters. */
 export function validateRefName(name: string, what: 'branch' | 'tag' | 'ref' = 'ref'): void {
   if (name.length === 0) throw new ValidationError(`${what} name must not be empty`);
-  // eslint-disable-next-line no-control-regex
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what this refuses
   if (/[\u0000-\u001f\u007f]/.test(name)) throw new ValidationError(`${what} name ${JSON.stringify(name)} contains a control character`);
   if (name.trim() !== name) throw new ValidationError(`${what} name ${JSON.stringify(name)} starts or ends with a blank`);
 }
@@ -169,13 +173,28 @@ async function commitRefChange(
   return { table: r.table, name: resultName, ref: r.table.metadata.refs[resultName] };
 }
 
+/** Options of {@link createBranch}. */
 export interface CreateBranchOptions extends CommitOptions {
   /** Snapshot id, tag or branch to start from; default: main's head. */
   readonly from?: string | bigint;
+  /** The branch's retention (`min-snapshots-to-keep`, `max-snapshot-age-ms`, `max-ref-age-ms`). */
   readonly retention?: RefRetention;
 }
 
-/** Creates branch `name` at `from` (default: main's head); refuses a name already in use. */
+/**
+ * Creates branch `name` at `from` (default: main's head); refuses a name already in use.
+ * Write to it with the `branch` option of appendRecords / mergeRecords / deleteWhere, then
+ * publish it to main with {@link publishBranch}.
+ *
+ * @throws {@link AlreadyExistsError} when the name is taken; {@link ValidationError} for a bad
+ * name (`quarantine/` is reserved) or retention; {@link NotFoundError} for an unknown `from`.
+ * @example
+ * ```ts
+ * await createBranch(catalog, id, 'nightly');
+ * await appendRecords(catalog, id, rows, { branch: 'nightly' });
+ * await publishBranch(catalog, id, { branch: 'nightly' });
+ * ```
+ */
 export async function createBranch(catalog: Catalog, id: TableIdentifier, name: string, opts: CreateBranchOptions = {}): Promise<RefChange> {
   validateNewRefName(name, 'branch');
   validateRetention(opts.retention ?? {}, 'branch', name);
@@ -192,13 +211,16 @@ export async function createBranch(catalog: Catalog, id: TableIdentifier, name: 
   }, (m) => m.refs[name]?.type === 'branch' && m.refs[name]?.snapshotId === target, name, opts);
 }
 
+/** Options of {@link createTag}. */
 export interface CreateTagOptions extends CommitOptions {
   /** Snapshot id (or a branch/tag name) to tag; default: main's head. */
   readonly snapshotId?: bigint | string;
+  /** `max-ref-age-ms`: expiry removes the tag once it is this old (default: kept forever). */
   readonly maxRefAgeMs?: number;
 }
 
-/** Creates tag `name` on a snapshot (default: main's head); refuses a name already in use. */
+/** Creates tag `name` on a snapshot (default: main's head), e.g. to pin a release; refuses a
+ * name already in use (AlreadyExistsError). Tagged snapshots are never expired while tagged. */
 export async function createTag(catalog: Catalog, id: TableIdentifier, name: string, opts: CreateTagOptions = {}): Promise<RefChange> {
   validateNewRefName(name, 'tag');
   const retention: RefRetention = opts.maxRefAgeMs !== undefined ? { maxRefAgeMs: opts.maxRefAgeMs } : {};
@@ -215,6 +237,7 @@ export async function createTag(catalog: Catalog, id: TableIdentifier, name: str
   }, (m) => m.refs[name]?.type === 'tag' && m.refs[name]?.snapshotId === target, name, opts);
 }
 
+/** Options of {@link dropRef} and {@link setRefRetention}. */
 export interface DropRefOptions extends CommitOptions {
   /** The kind the caller means: a tag given where a branch is meant (or the reverse) is refused. */
   readonly type?: RefType;

@@ -16,9 +16,13 @@ import { SnapshotProducer, type ManifestPlan, type ProducerFaultPoints, type Sna
 import { manifestEntries, writeTableManifest } from './table-manifests.ts';
 
 export interface RewriteManifestsStats {
+  /** Manifests written. */
   readonly manifestsCreated: number;
+  /** Manifests left as they were. */
   readonly manifestsKept: number;
+  /** Manifests replaced by the new ones. */
   readonly manifestsReplaced: number;
+  /** Manifest entries copied. */
   readonly entriesProcessed: number;
 }
 

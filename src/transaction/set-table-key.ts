@@ -3,7 +3,7 @@
 // create --key id`) or later (`floe table set-key`), which commits a new current schema with
 // the same columns and the new identifier fields (as Java's UpdateSchema.setIdentifierFields).
 import { ValidationError } from '../errors.ts';
-import { Schema, schemaFromJson, schemaToJson } from '../spec/schema.ts';
+import { type Schema, schemaFromJson, schemaToJson } from '../spec/schema.ts';
 import { currentSchema } from '../spec/table-metadata.ts';
 import type { Catalog } from '../table/catalog.ts';
 import type { TableIdentifier } from '../table/identifier.ts';

@@ -12,24 +12,36 @@ import { PublishRefusedError } from './publish-errors.ts';
 import { CherryPickConflictError } from '../transaction/cherry-pick.ts';
 import { quarantineBranch } from './quarantine.ts';
 
+/** Options of {@link auditAndPublish}. */
 export interface GateOptions {
+  /** The branch to audit and publish. */
   readonly branch: string;
   /** Without checks the branch is published as it is. */
   readonly checks?: AuditChecks;
+  /** "Now" for freshness checks (default: the clock). */
   readonly nowMs?: number;
   /** A publish refused as a conflict with main quarantines the branch instead of failing
    * (ingest: the pipeline goes on; the refused batches wait on the quarantine branch). */
   readonly quarantineConflicts?: boolean;
 }
 
+/** What the gate decided. */
 export interface GateResult {
+  /** `published`, `quarantined` (audit failed or publish conflicted) or `nothing` (the branch adds nothing). */
   readonly outcome: 'published' | 'quarantined' | 'nothing';
+  /** The audited branch. */
   readonly branch: string;
+  /** The audit's report (absent without checks). */
   readonly report?: AuditReport;
+  /** The publish, when published. */
   readonly publish?: PublishResult;
+  /** Where the branch was moved when quarantined (`quarantine/<branch>/<head id>`). */
   readonly quarantineBranch?: string;
+  /** The failed checks of severity `error`. */
   readonly failed: readonly FailedCheckSummary[];
+  /** Milliseconds spent auditing. */
   readonly auditMs: number;
+  /** Milliseconds spent publishing. */
   readonly publishMs: number;
 }
 
@@ -37,6 +49,24 @@ export function failedChecks(report: AuditReport): FailedCheckSummary[] {
   return report.checks.filter((c) => !c.passed && c.severity !== 'warn').map((c) => ({ name: c.name, type: c.type, failing: c.failing, message: c.message }));
 }
 
+/**
+ * The gate of write-audit-publish: audits the rows a branch adds over main with declarative
+ * checks (dbt's names: `not_null`, `unique`, `accepted_values`, `range`, `row_count`,
+ * `freshness`, `relationships`, `sql`; run in DuckDB), then publishes the branch
+ * ({@link publishBranch}, refused if the branch moved since the audit) when every `error` check
+ * passed, or quarantines it when one failed: the branch is renamed `quarantine/<branch>/<head id>`
+ * with the failed checks recorded in a table property (`floe.wap.audit.<that name>`), so the
+ * rows wait there instead of reaching main.
+ *
+ * @throws {@link NotFoundError} for an unknown branch; {@link ValidationError} for a check naming
+ * an unknown column; publish errors unless `quarantineConflicts`.
+ * @example
+ * ```ts
+ * const checks = await loadAuditChecks('checks.yaml');
+ * const r = await auditAndPublish(catalog, id, { branch: 'etl', checks });
+ * if (r.outcome === 'quarantined') console.error(r.failed);
+ * ```
+ */
 export async function auditAndPublish(catalog: Catalog, id: TableIdentifier, o: GateOptions): Promise<GateResult> {
   const meta = (await catalog.loadTable(id)).metadata;
   const head = refSnapshot(meta, o.branch);

@@ -15,11 +15,15 @@ export const QUARANTINE_PREFIX = 'quarantine/';
 
 export type AuditStatus = 'passed' | 'failed' | 'quarantined';
 
+/** A failed audit check, as kept in the branch's audit record. */
 export interface FailedCheckSummary {
+  /** The check's name. */
   readonly name: string;
+  /** The check's type (`not_null`, `unique`…). */
   readonly type: string;
   /** Offending rows (or the measured value for row-count/freshness checks). */
   readonly failing: number;
+  /** One line on what failed. */
   readonly message: string;
 }
 

@@ -4,9 +4,13 @@
 import { ValidationError } from '../errors.ts';
 import { CherryPickConflictError } from '../transaction/cherry-pick.ts';
 
+/** Why a publish was refused. */
 export type RefusalReason = 'quarantined' | 'audit-failed' | 'already-published' | 'conflict';
 
+/** A publish refused: the branch is quarantined, its audit failed, it was already published,
+ * or it moved since it was audited (`reason`). Not retryable as is: audit again, or `force`. */
 export class PublishRefusedError extends ValidationError {
+  /** @param reason - why the publish was refused. */
   constructor(readonly reason: RefusalReason, message: string) {
     super(message);
     this.name = 'PublishRefusedError';

@@ -25,7 +25,9 @@ import { PublishRefusedError } from './publish-errors.ts';
 import { PublishValidator } from './publish-validation.ts';
 import { wapMetrics, type PublishKind, type WapMetrics } from './wap-metrics.ts';
 
+/** Options of {@link publishBranch}. */
 export interface PublishOptions {
+  /** The branch whose snapshots are published to main. */
   readonly branch: string;
   /** Publish a quarantined branch, or one whose audit failed, all the same. */
   readonly force?: boolean;
@@ -34,10 +36,13 @@ export interface PublishOptions {
   /** The head the caller audited: a branch that moved since is refused (a conflict), so only
    * audited snapshots are ever published. */
   readonly expectedHead?: bigint;
+  /** @internal Prometheus counters (the ingest runner passes its own). */
   readonly metrics?: WapMetrics;
+  /** Callbacks around each commit attempt. */
   readonly hooks?: CommitHooks;
 }
 
+/** One staged snapshot and the main snapshot it became. */
 export interface PublishedSnapshot {
   /** The staged snapshot. */
   readonly sourceSnapshotId: bigint;
@@ -45,11 +50,16 @@ export interface PublishedSnapshot {
   readonly snapshotId: bigint;
 }
 
+/** What a publish did. */
 export interface PublishResult {
+  /** `fast-forward` (main moved to the branch head), `reapplied` (main had moved: the branch's
+   * snapshots were re-applied on it, as Iceberg's cherry-pick), or `nothing` (nothing to publish). */
   readonly kind: PublishKind;
   /** main's head after the publish. */
   readonly mainSnapshotId: bigint | null;
+  /** The published snapshots, oldest first (summary `source-snapshot-id` on re-applied ones). */
   readonly published: readonly PublishedSnapshot[];
+  /** Commit attempts. */
   readonly attempts: number;
 }
 
@@ -109,6 +119,25 @@ export function checkPublishable(m: TableMetadata, table: string, branch: string
   }
 }
 
+/**
+ * Publishes a branch to main (the "publish" of write-audit-publish): a fast-forward when main
+ * has not moved since the fork, else each branch snapshot re-applied on main's head, validated
+ * against what main added meanwhile (Iceberg's cherry-pick rules: a re-applied overwrite or
+ * delete must not conflict with main's new rows). Then the branch is reset to main (or dropped
+ * with `dropBranch`). A quarantined branch or one whose last audit failed is refused unless `force`.
+ *
+ * @throws {@link PublishRefusedError} (quarantined, audit failed, branch moved since
+ * `expectedHead`), {@link CherryPickConflictError} when re-applying would change main's rows,
+ * {@link NotFoundError} for an unknown branch, {@link CommitConflictError} when retries are spent.
+ * @example
+ * ```ts
+ * await createBranch(catalog, id, 'etl');
+ * await appendRecords(catalog, id, rows, { branch: 'etl' });
+ * // … check the branch …
+ * const r = await publishBranch(catalog, id, { branch: 'etl' });
+ * console.log(r.kind, r.mainSnapshotId);
+ * ```
+ */
 export async function publishBranch(catalog: Catalog, id: TableIdentifier, o: PublishOptions): Promise<PublishResult> {
   const table = identifierToString(id);
   const first = await catalog.loadTable(id);
@@ -201,8 +230,11 @@ export async function publishBranch(catalog: Catalog, id: TableIdentifier, o: Pu
   return { kind: d.kind, mainSnapshotId: d.kind === 'nothing' ? r.table.metadata.refs[MAIN_BRANCH]?.snapshotId ?? null : d.mainAfter, published: d.published, attempts: r.attempts };
 }
 
+/** Options of {@link publishWapId}. */
 export interface PublishWapIdOptions {
+  /** @internal Prometheus counters. */
   readonly metrics?: WapMetrics;
+  /** Callbacks around each commit attempt. */
   readonly hooks?: CommitHooks;
 }
 

@@ -3,6 +3,7 @@
 // /metrics; the CLI uses a registry of its own.
 import { Counter, Registry } from 'prom-client';
 
+/** How a publish moved main: `fast-forward`, `reapplied` on a moved main, or `nothing`. */
 export type PublishKind = 'fast-forward' | 'reapplied' | 'nothing';
 
 export class WapMetrics {

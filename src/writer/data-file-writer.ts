@@ -34,7 +34,15 @@ const INITIAL_COMPRESSION_RATIO = 0.5;
 
 interface PartitionGroup { tuple: PartitionTuple; rows: number[] }
 
-export interface WriteStats { toArrowMs: number; parquetMs: number; ioMs: number }
+/** Where a write spent its time, in milliseconds: converting records to Arrow, encoding Parquet, storage I/O. */
+export interface WriteStats {
+  /** Validating and converting records to Arrow. */
+  toArrowMs: number;
+  /** Encoding Parquet. */
+  parquetMs: number;
+  /** Writing to storage. */
+  ioMs: number;
+}
 
 /** Where one partition field's source value sits in a record. */
 interface PartitionSource { readonly f: PartitionFieldType; readonly path: readonly string[]; readonly field: string }

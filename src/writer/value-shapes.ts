@@ -23,7 +23,7 @@ export function isInheritedName(name: string): boolean {
 /** A struct member by name (`inherited` from isInheritedName, computed once per field). */
 export function fieldValue(obj: Record<string, unknown>, name: string, inherited: boolean): unknown {
   if (!inherited) return obj[name];
-  return Object.prototype.hasOwnProperty.call(obj, name) ? obj[name] : undefined;
+  return  Object.hasOwn(obj, name) ? obj[name] : undefined;
 }
 
 /** The first key of `obj` that is not one of `fields`, if any. */

@@ -56,7 +56,7 @@ const { values: args } = parseArgs({
 
 const REPO = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
 const SPARK_SCRIPT = path.join(REPO, 'test/bench/spark_rewrite_data_files.py');
-const VENV_PYTHON = path.join(process.env['FLOE_VENV'] ?? path.join(REPO, '.venv'), 'bin/python');
+const VENV_PYTHON = path.join(process.env.FLOE_VENV ?? path.join(REPO, '.venv'), 'bin/python');
 const MiB = 1024 * 1024;
 
 const SCHEMA = schemaFromJson(EVENTS_SCHEMA_JSON, { assignIds: true });
@@ -231,18 +231,18 @@ async function runSpark(dir: string, catalogName: string, id: TableIdentifier, b
   ]);
   const out = lastJsonLine(run.stdout);
   if (run.code !== 0 || !out) return `Spark script exited with code ${run.code}`;
-  const jvm = out['jvm_peak_rss_bytes'];
-  const py = out['python_peak_rss_bytes'];
+  const jvm = out.jvm_peak_rss_bytes;
+  const py = out.python_peak_rss_bytes;
   return {
-    engine: 'spark', label: `Spark ${String(out['spark_version'])}${args['spark-warm'] ? ' (warm)' : ''}`, seconds: Number(out['seconds']),
-    cpuSeconds: typeof out['cpu_seconds'] === 'number' ? out['cpu_seconds'] : undefined,
-    startSeconds: Number(out['jvm_start_seconds']) + Number(out['warmup_seconds']) + Number(out['warm_scan_seconds'] ?? 0),
+    engine: 'spark', label: `Spark ${String(out.spark_version)}${args['spark-warm'] ? ' (warm)' : ''}`, seconds: Number(out.seconds),
+    cpuSeconds: typeof out.cpu_seconds === 'number' ? out.cpu_seconds : undefined,
+    startSeconds: Number(out.jvm_start_seconds) + Number(out.warmup_seconds) + Number(out.warm_scan_seconds ?? 0),
     wallSeconds: run.wallSeconds,
     polledPeakRssBytes: run.peakRssBytes,
     // Peaks of two processes, not necessarily at the same moment: an upper bound.
     selfPeakRssBytes: typeof jvm === 'number' ? jvm + (typeof py === 'number' ? py : 0) : undefined,
-    rewrittenFiles: Number(out['rewritten_data_files_count']), addedFiles: Number(out['added_data_files_count']),
-    rewrittenBytes: Number(out['rewritten_bytes_count']),
+    rewrittenFiles: Number(out.rewritten_data_files_count), addedFiles: Number(out.added_data_files_count),
+    rewrittenBytes: Number(out.rewritten_bytes_count),
     before,
   };
 }
@@ -269,7 +269,7 @@ function printTable(results: readonly EngineResult[]): void {
   const cells = rows.map(([, f]) => results.map(f));
   const w = results.map((r, i) => Math.max(r.label.length, ...cells.map((c) => c[i]!.length)));
   console.log(`${''.padEnd(w0)}  ${results.map((r, i) => r.label.padStart(w[i]!)).join('  ')}`);
-  rows.forEach(([k], j) => console.log(`${k.padEnd(w0)}  ${cells[j]!.map((c, i) => c.padStart(w[i]!)).join('  ')}`));
+  rows.forEach(([k], j) => { console.log(`${k.padEnd(w0)}  ${cells[j]!.map((c, i) => c.padStart(w[i]!)).join('  ')}`); });
   const floe = results.find((r) => r.engine === 'floe');
   const spark = results.find((r) => r.engine === 'spark');
   if (floe && spark) console.log(`ratio floe MB/s ÷ Spark MB/s: ${(mbs(floe) / mbs(spark)).toFixed(2)}`);

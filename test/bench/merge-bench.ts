@@ -83,7 +83,7 @@ const { values: args } = parseArgs({
 const REPO = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
 const PY_HELPER = path.join(REPO, 'test/bench/merge_bench_pyiceberg.py');
 const SPARK_SCRIPT = path.join(REPO, 'test/bench/spark_merge_into.py');
-const VENV_PYTHON = path.join(process.env['FLOE_VENV'] ?? path.join(REPO, '.venv'), 'bin/python');
+const VENV_PYTHON = path.join(process.env.FLOE_VENV ?? path.join(REPO, '.venv'), 'bin/python');
 const MiB = 1024 * 1024;
 
 const SCHEMA_JSON = {
@@ -317,14 +317,14 @@ async function runFloe(env: Env, engine: Engine, table: string): Promise<EngineR
   ], engineTimeoutMs());
   const out = lastJsonLine(run.stdout);
   if (run.code !== 0 || !out) return childFailure('floe child', run);
-  const st = out['stats'] as Record<string, number>;
+  const st = out.stats as Record<string, number>;
   console.log(`${engine}: ${JSON.stringify(st)}`);
   return {
-    engine, label: `floe ${mode === 'merge-on-read' ? 'MoR' : 'CoW'}`, seconds: Number(out['seconds']), cpuSeconds: Number(out['cpuSeconds']),
-    startSeconds: Number(out['setupSeconds']), wallSeconds: run.wallSeconds,
-    polledPeakRssBytes: run.peakRssBytes, selfPeakRssBytes: Number(out['peakRssBytes']),
-    filesRead: `${st['filesScanned']} (${st['filesSkipped']} skipped)`, filesTouched: String(st['filesTouched']),
-    engineRows: `${st['updated']} / ${st['inserted']}`,
+    engine, label: `floe ${mode === 'merge-on-read' ? 'MoR' : 'CoW'}`, seconds: Number(out.seconds), cpuSeconds: Number(out.cpuSeconds),
+    startSeconds: Number(out.setupSeconds), wallSeconds: run.wallSeconds,
+    polledPeakRssBytes: run.peakRssBytes, selfPeakRssBytes: Number(out.peakRssBytes),
+    filesRead: `${st.filesScanned} (${st.filesSkipped} skipped)`, filesTouched: String(st.filesTouched),
+    engineRows: `${st.updated} / ${st.inserted}`,
   };
 }
 
@@ -333,11 +333,11 @@ async function runPyiceberg(env: Env, table: string): Promise<EngineResult | str
   const out = lastJsonLine(run.stdout);
   if (run.code !== 0 || !out) return childFailure('pyiceberg upsert', run);
   return {
-    engine: 'pyiceberg', label: `pyiceberg ${String(out['pyiceberg_version'])}`, seconds: Number(out['seconds']), cpuSeconds: Number(out['cpu_seconds']),
-    startSeconds: run.wallSeconds - Number(out['seconds']), wallSeconds: run.wallSeconds,
-    polledPeakRssBytes: run.peakRssBytes, selfPeakRssBytes: Number(out['peak_rss_bytes']),
+    engine: 'pyiceberg', label: `pyiceberg ${String(out.pyiceberg_version)}`, seconds: Number(out.seconds), cpuSeconds: Number(out.cpu_seconds),
+    startSeconds: run.wallSeconds - Number(out.seconds), wallSeconds: run.wallSeconds,
+    polledPeakRssBytes: run.peakRssBytes, selfPeakRssBytes: Number(out.peak_rss_bytes),
     // Planned by the upsert's match scan (counted after the timing, on the base snapshot).
-    filesRead: String(out['match_scan_files']), filesTouched: '', engineRows: `${String(out['rows_updated'])} / ${String(out['rows_inserted'])}`,
+    filesRead: String(out.match_scan_files), filesTouched: '', engineRows: `${String(out.rows_updated)} / ${String(out.rows_inserted)}`,
   };
 }
 
@@ -348,12 +348,12 @@ async function runSpark(env: Env, engine: Engine, table: string): Promise<Engine
   ], engineTimeoutMs());
   const out = lastJsonLine(run.stdout);
   if (run.code !== 0 || !out) return childFailure('Spark script', run);
-  const jvm = out['jvm_peak_rss_bytes'];
-  const py = out['python_peak_rss_bytes'];
+  const jvm = out.jvm_peak_rss_bytes;
+  const py = out.python_peak_rss_bytes;
   return {
-    engine, label: `Spark ${String(out['spark_version'])} ${engine === 'spark-mor' ? 'MoR' : 'CoW'}`, seconds: Number(out['seconds']),
-    cpuSeconds: typeof out['cpu_seconds'] === 'number' ? out['cpu_seconds'] : undefined,
-    startSeconds: Number(out['jvm_start_seconds']) + Number(out['warmup_seconds']), wallSeconds: run.wallSeconds,
+    engine, label: `Spark ${String(out.spark_version)} ${engine === 'spark-mor' ? 'MoR' : 'CoW'}`, seconds: Number(out.seconds),
+    cpuSeconds: typeof out.cpu_seconds === 'number' ? out.cpu_seconds : undefined,
+    startSeconds: Number(out.jvm_start_seconds) + Number(out.warmup_seconds), wallSeconds: run.wallSeconds,
     polledPeakRssBytes: run.peakRssBytes,
     // Peaks of two processes, not necessarily at the same moment: an upper bound.
     selfPeakRssBytes: typeof jvm === 'number' ? jvm + (typeof py === 'number' ? py : 0) : undefined,
@@ -394,7 +394,7 @@ function printTable(results: readonly EngineResult[], changes: number): void {
   const cells = rows.map(([, f]) => results.map(f));
   const w = results.map((r, i) => Math.max(r.label.length, ...cells.map((c) => c[i]!.length)));
   console.log(`${''.padEnd(w0)}  ${results.map((r, i) => r.label.padStart(w[i]!)).join('  ')}`);
-  rows.forEach(([k], j) => console.log(`${k.padEnd(w0)}  ${cells[j]!.map((c, i) => c.padStart(w[i]!)).join('  ')}`));
+  rows.forEach(([k], j) => { console.log(`${k.padEnd(w0)}  ${cells[j]!.map((c, i) => c.padStart(w[i]!)).join('  ')}`); });
   const rss = (r: EngineResult): number => r.polledPeakRssBytes;
   for (const f of results.filter((r) => r.engine.startsWith('floe'))) {
     for (const p of results.filter((r) => !r.engine.startsWith('floe'))) {

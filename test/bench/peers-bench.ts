@@ -54,7 +54,7 @@ const { values: args } = parseArgs({
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const BENCH = path.join(REPO, 'test/bench');
-const VENV_PYTHON = path.join(process.env['FLOE_VENV'] ?? path.join(REPO, '.venv'), 'bin/python');
+const VENV_PYTHON = path.join(process.env.FLOE_VENV ?? path.join(REPO, '.venv'), 'bin/python');
 const MiB = 1024 * 1024;
 const SCHEMA = schemaFromJson(EVENTS_SCHEMA_JSON, { assignIds: true });
 const TABLE_PROPERTIES = { 'write.parquet.compression-codec': 'zstd' };

@@ -16,7 +16,7 @@ import pg from 'pg';
 import { openCatalog } from '../../catalog/index.ts';
 import { parsePostgresUri, redactUri } from '../../catalog/sql/postgres-driver.ts';
 import {
-  AlreadyExistsError, CommitStateUnknownError, FileIOError, FloeError, ValidationError,
+  AlreadyExistsError, CommitStateUnknownError, FileIOError, type FloeError, ValidationError,
 } from '../../src/errors.ts';
 import { pathToUri, uriToPath } from '../../src/io/local-file-io.ts';
 import { Schema } from '../../src/spec/schema.ts';

@@ -108,7 +108,7 @@ describe('crash during floe append and NDJSON floe ingest', () => {
     const lines = rowsFor(4000, 130);
     const bad = new Set(lines.filter((_, i) => i % 20 === 5).map((r) => r.id));
     const { id, name, file } = await setup(base, lines);
-    writeFileSync(file, lines.map((r) => bad.has(r.id) ? `{"id": ${String(r.id)}, "payload": ` : JSON.stringify({ id: Number(r.id), payload: r.payload })).join('\n') + '\n');
+    writeFileSync(file, `${lines.map((r) => bad.has(r.id) ? `{"id": ${String(r.id)}, "payload": ` : JSON.stringify({ id: Number(r.id), payload: r.payload })).join('\n')}\n`);
     const dlq = { namespace: ['crash'], name: `${id.name}_dead_letters` };
     const cfg = path.join(wh.dir, `${id.name}.ingest.json`);
     writeFileSync(cfg, JSON.stringify({ source: { type: 'ndjson', path: file }, routes: [{ table: name }], batch: { maxRecords: 40, windowMs: 60_000 }, deadLetter: { table: `crash.${dlq.name}` } }));

@@ -60,8 +60,7 @@ function runIngest(wh: TestWarehouse, config: string, killWhen?: (log: Record<st
     let killing = false;
     child.stderr.on('data', (d: Buffer) => {
       buf += d.toString();
-      let nl;
-      while ((nl = buf.indexOf('\n')) >= 0) {
+      for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
         const line = buf.slice(0, nl);
         buf = buf.slice(nl + 1);
         let entry: Record<string, unknown>;

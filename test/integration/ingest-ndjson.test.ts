@@ -62,7 +62,7 @@ describe('ingest from NDJSON with dead letters', () => {
         lines.push(variants[kind]![0]);
         bad.set(lines.length - 1, variants[kind]![1]);
       } else {
-        lines.push(JSON.stringify({ id: i, ts: `2026-01-01T00:00:${String(i % 60).padStart(2, '0')}Z`, amount: (i % 100) + '.25' }));
+        lines.push(JSON.stringify({ id: i, ts: `2026-01-01T00:00:${String(i % 60).padStart(2, '0')}Z`, amount: `${i % 100}.25` }));
       }
     }
     const file = path.join(wh.dir, 'in.ndjson');

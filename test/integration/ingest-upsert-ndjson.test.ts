@@ -149,7 +149,7 @@ describe('ingest upsert from NDJSON', () => {
       const e = { op, before: op === 'd' ? { id } : null, after: op === 'd' ? null : { id, name: `v${lsn}`, seq: lsn }, source: { lsn }, ts_ms: 1 };
       return JSON.stringify(wrap ? { schema: { type: 'struct' }, payload: e } : e);
     };
-    writeFileSync(file, [ev('c', 1, 1, true), ev('c', 2, 2, false), 'null', ev('u', 1, 3, true), ev('d', 2, 4, false), 'null', ev('r', 3, 5, true)].join('\n') + '\n');
+    writeFileSync(file, `${[ev('c', 1, 1, true), ev('c', 2, 2, false), 'null', ev('u', 1, 3, true), ev('d', 2, 4, false), 'null', ev('r', 3, 5, true)].join('\n')}\n`);
     await ingest(file, { routes: [{ table: 'up.people', upsert: { format: 'debezium' } }] });
     assert.deepEqual(await rows(), [{ id: 1n, name: 'v3', seq: 3n }, { id: 3n, name: 'v5', seq: 5n }]);
     assert.equal(await wh.catalog.tableExists(DEAD) ? (await readTableRows(wh.catalog, DEAD)).length : 0, 0);

@@ -36,7 +36,7 @@ function floe(wh: TestWarehouse, args: string[], env: Record<string, string> = {
 
 /** Five lines per batch (maxRecords 5); `bad` puts a null name in it. */
 const lines = (batch: number, bad = false): string =>
-  Array.from({ length: 5 }, (_, i) => JSON.stringify({ id: batch * 5 + i, name: bad && i === 2 ? null : `b${batch}` })).join('\n') + '\n';
+  `${Array.from({ length: 5 }, (_, i) => JSON.stringify({ id: batch * 5 + i, name: bad && i === 2 ? null : `b${batch}` })).join('\n')}\n`;
 const range = (from: number, to: number): number[] => Array.from({ length: to - from }, (_, i) => from + i);
 
 describe('write-audit-publish ingest: manual and every-N-batches policies', () => {

@@ -37,7 +37,7 @@ function runIngest(wh: TestWarehouse, config: string, env: Record<string, string
 
 /** Ten lines per batch (maxRecords 10); batch `bad` has a null name. */
 function lines(batch: number, bad: boolean): string {
-  return Array.from({ length: 10 }, (_, i) => JSON.stringify({ id: batch * 10 + i, name: bad && i === 4 ? null : `b${batch}-${i}` })).join('\n') + '\n';
+  return `${Array.from({ length: 10 }, (_, i) => JSON.stringify({ id: batch * 10 + i, name: bad && i === 4 ? null : `b${batch}-${i}` })).join('\n')}\n`;
 }
 
 describe('floe ingest with write-audit-publish (NDJSON)', () => {

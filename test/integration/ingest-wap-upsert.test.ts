@@ -41,7 +41,7 @@ function runIngest(wh: TestWarehouse, config: string, env: Record<string, string
   });
 }
 
-const text = (changes: readonly Change[]): string => changes.map((c) => JSON.stringify(c)).join('\n') + '\n';
+const text = (changes: readonly Change[]): string => `${changes.map((c) => JSON.stringify(c)).join('\n')}\n`;
 
 /** The table a sequence of changes must leave: the last change per key. */
 function apply(model: Map<number, string | null>, changes: readonly Change[]): Map<number, string | null> {

@@ -13,7 +13,7 @@ const skip = await kafkaUnavailable();
 const N = 100_000;
 const PARTITIONS = 6;
 const PAD = 'x'.repeat(40);
-const valueOf = (i: number): string => `v${i}:${PAD}`;
+const messageValue = (i: number): string => `v${i}:${PAD}`;
 
 describe('Kafka broker from scripts/kafka.sh', { skip }, () => {
   let brokers: string[] = [];
@@ -31,7 +31,7 @@ describe('Kafka broker from scripts/kafka.sh', { skip }, () => {
 
   test(`${N} keyed messages on ${PARTITIONS} partitions arrive exactly once, where and in the order sent`, { timeout: 120_000 }, async (t) => {
     const messages: ProduceMessage[] = [];
-    for (let i = 0; i < N; i++) messages.push({ key: `k${i}`, value: valueOf(i), partition: i % PARTITIONS });
+    for (let i = 0; i < N; i++) messages.push({ key: `k${i}`, value: messageValue(i), partition: i % PARTITIONS });
 
     const t0 = performance.now();
     await produce(brokers, topic, messages);
@@ -65,7 +65,7 @@ describe('Kafka broker from scripts/kafka.sh', { skip }, () => {
             const key = m.key?.toString() ?? '';
             const i = Number(key.slice(1));
             if (!/^k\d+$/.test(key) || i >= N) { problem(`unexpected key ${JSON.stringify(key)}`); continue; }
-            if (m.value?.toString() !== valueOf(i)) problem(`key ${key}: value ${JSON.stringify(m.value?.toString())}`);
+            if (m.value?.toString() !== messageValue(i)) problem(`key ${key}: value ${JSON.stringify(m.value?.toString())}`);
             if (batch.partition !== i % PARTITIONS) problem(`key ${key} on partition ${batch.partition}, sent to ${i % PARTITIONS}`);
             else {
               if (i <= (lastOnPartition[batch.partition] ?? -1)) problem(`key ${key} after k${lastOnPartition[batch.partition]} on partition ${batch.partition}`);

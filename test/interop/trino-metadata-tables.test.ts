@@ -16,7 +16,7 @@ import { after, before, describe, test } from 'node:test';
 import { EntryStatus, type DataFile } from '../../src/spec/data-file.ts';
 import { parsePartitionExpression, type PartitionSpec } from '../../src/spec/partition-spec.ts';
 import { schemaFromJson, type Schema } from '../../src/spec/schema.ts';
-import { type TableMetadata } from '../../src/spec/table-metadata.ts';
+import type { TableMetadata } from '../../src/spec/table-metadata.ts';
 import { appendRecords } from '../../src/transaction/append-records.ts';
 import { manifestEntries, snapshotManifests } from '../../src/transaction/table-manifests.ts';
 import { formatDate, formatTimestamp, formatUuid } from '../support/canonical.ts';

@@ -161,7 +161,7 @@ describe('write-audit-publish ingest', { skip: readersUnavailable() }, () => {
     const all = batches();
     for (const b of all) {
       current = b;
-      b.rows.forEach((r, i) => ing.offer(toRecord(r, i, b.rows.length)));
+      b.rows.forEach((r, i) => { ing.offer(toRecord(r, i, b.rows.length)); });
       await ing.flush('count');
       offset += BigInt(b.rows.length);
       const gate = gates.at(-1)!;
@@ -214,7 +214,7 @@ describe('write-audit-publish ingest', { skip: readersUnavailable() }, () => {
   test('a batch staged by a process that died before its audit is gated when the pipeline starts again', async () => {
     const crashed = await open(true);
     const b = rows(5);
-    b.forEach((r, i) => crashed.offer(toRecord(r, i, b.length)));
+    b.forEach((r, i) => { crashed.offer(toRecord(r, i, b.length)); });
     await assert.rejects(crashed.flush('count'), /simulated crash/);
     offset += BigInt(b.length);
     for (const reader of MAIN_READERS) assert.deepStrictEqual(await read(reader), expected(published), `${reader}: main does not show the unaudited batch`);

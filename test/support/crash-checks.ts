@@ -59,5 +59,5 @@ export function rowsFor(from: number, count: number, tag = 'p'): Row[] {
 }
 
 export function ndjson(rows: readonly Row[]): string {
-  return rows.map((r) => JSON.stringify({ id: Number(r.id), payload: r.payload })).join('\n') + '\n';
+  return `${rows.map((r) => JSON.stringify({ id: Number(r.id), payload: r.payload })).join('\n')}\n`;
 }

@@ -184,19 +184,23 @@ export class S3FaultProxy {
     this.log.push({ method: info.method, path: info.path, query: url.search.replace(/^\?/, ''), ...(fault ? { fault: fault.kind } : {}) });
     switch (fault?.kind) {
       case 'slowDown':
-        return this.answerError(req, res, 503, 'SlowDown', 'Please reduce your request rate.', info.path);
+        this.answerError(req, res, 503, 'SlowDown', 'Please reduce your request rate.', info.path);
+        return;
       case 'internalError':
-        return this.answerError(req, res, 500, 'InternalError', 'We encountered an internal error. Please try again.', info.path);
+        this.answerError(req, res, 500, 'InternalError', 'We encountered an internal error. Please try again.', info.path);
+        return;
       case 'resetMidBody':
-        return this.forward(req, res, { resetAfter: fault.afterBytes ?? resetPoint(req.headers) });
+        this.forward(req, res, { resetAfter: fault.afterBytes ?? resetPoint(req.headers) });
+        return;
       case 'delay':
         if (fault.phase === 'request') {
           this.later(fault.delayMs ?? 0, () => this.forward(req, res, {}));
           return;
         }
-        return this.forward(req, res, { holdResponseMs: fault.delayMs ?? 0 });
+        this.forward(req, res, { holdResponseMs: fault.delayMs ?? 0 });
+        return;
       default:
-        return this.forward(req, res, {});
+        this.forward(req, res, {});
     }
   }
 

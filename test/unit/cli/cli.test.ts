@@ -174,7 +174,7 @@ describe('floe CLI', () => {
     assertOneLineError(await w.floe('table', 'create', 'db.t2', '--schema', path.join(w.dir, 'missing.json')),
       /^floe: cannot read schema file .*missing\.json: /);
     const badSchema = await w.file('bad-schema.json', JSON.stringify({ type: 'struct', fields: [{ name: 'x', required: true, type: 'varchar' }] }));
-    assertOneLineError(await w.floe('table', 'create', 'db.t3', '--schema', badSchema), /^floe: invalid schema: field 'x' has unknown type 'varchar'$/);
+    assertOneLineError(await w.floe('table', 'create', 'db.t3', '--schema', badSchema), /^floe: invalid schema file .*bad-schema\.json: field "x": unknown type "varchar" \(Iceberg calls it string\)$/);
     assertOneLineError(await w.floe('table', 'create', 'db.t4', '--schema', schema, '--property', 'novalue'), /--property 'novalue' is not KEY=VALUE/);
     assert.deepEqual((await w.floe('table', 'list', 'db')).out, ['db.events']);
   }));

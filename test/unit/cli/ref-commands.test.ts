@@ -127,7 +127,7 @@ describe('floe branch / tag', () => {
     assert.deepEqual(await ok('branch', 'set-retention', 'db.t', 'dev', '--max-ref-age', 'none'), ['retention of branch dev of db.t: min-snapshots-to-keep=5']);
     assert.deepEqual(await ok('tag', 'retention', 'db.t', 'v1', '--max-ref-age', '2d'), ['retention of tag v1 of db.t: max-ref-age=2d']);
     const desc = (await ok('describe', 'db.t')).join('\n');
-    assert.match(desc, /^  dev \(branch\) -> \d+ \(min-snapshots-to-keep=5\)$/m);
+    assert.match(desc, /^ {2}dev \(branch\) -> \d+ \(min-snapshots-to-keep=5\)$/m);
     assert.match(desc, new RegExp(`^  v1 \\(tag\\) -> ${s1} \\(max-ref-age-ms=172800000\\)$`, 'm'));
   });
 

@@ -35,7 +35,7 @@ const schema = new Schema(0, [
 
 const bind = (text: string): BoundExpr => bindPredicate(parsePredicate(text), schema);
 
-function valueOf(text: string): PrimitiveValue {
+function boundValueOf(text: string): PrimitiveValue {
   const b = bind(text);
   assert.equal(b.kind, 'cmp');
   return b.kind === 'cmp' ? b.value : assert.fail();
@@ -74,28 +74,28 @@ test('column names fall back to a case-insensitive match', () => {
 });
 
 test('literals become the column type\'s in-memory values', () => {
-  assert.equal(valueOf('id = 12'), 12n);
-  assert.equal(valueOf('id = -9223372036854775808'), -(2n ** 63n));
-  assert.equal(valueOf('id = 1.5e3'), 1500n);
-  assert.equal(valueOf("id = '42'"), 42n);
-  assert.equal(valueOf('n = 300'), 300);
-  assert.equal(valueOf('price = 12.5'), 1250n);
-  assert.equal(valueOf('price = -1e-2'), -1n);
-  assert.equal(valueOf('score = 1.25'), 1.25);
-  assert.equal(valueOf('score < 1e400'), Infinity);
-  assert.equal(valueOf('ratio = 0.1'), 0.1, 'float literals are not rounded to 32 bits: 0.1 matches no float');
-  assert.equal(valueOf("day = DATE '1970-01-02'"), 1);
-  assert.equal(valueOf("day = '1969-12-31'"), -1);
-  assert.equal(valueOf("ts = TIMESTAMP '1970-01-01 00:00:01'"), 1_000_000n);
-  assert.equal(valueOf("ts >= DATE '1970-01-02'"), 86_400_000_000n);
-  assert.equal(valueOf("ts >= TIMESTAMP '1970-01-02'"), 86_400_000_000n);
-  assert.equal(valueOf("tstz >= '1970-01-02'"), 86_400_000_000n);
-  assert.equal(valueOf("tstz = TIMESTAMP '1970-01-01T01:00:00+01:00'"), 0n);
-  assert.equal(valueOf("at = TIME '00:00:01.5'"), 1_500_000n);
-  assert.equal(valueOf('flag = false'), false);
-  assert.equal(valueOf("name = 'it''s'"), "it's");
-  assert.deepEqual(valueOf("raw = X'00ff'"), Uint8Array.of(0, 255));
-  assert.deepEqual(valueOf("uid = 'f79c3e09-677c-4bbd-a479-3f349cb785e7'"),
+  assert.equal(boundValueOf('id = 12'), 12n);
+  assert.equal(boundValueOf('id = -9223372036854775808'), -(2n ** 63n));
+  assert.equal(boundValueOf('id = 1.5e3'), 1500n);
+  assert.equal(boundValueOf("id = '42'"), 42n);
+  assert.equal(boundValueOf('n = 300'), 300);
+  assert.equal(boundValueOf('price = 12.5'), 1250n);
+  assert.equal(boundValueOf('price = -1e-2'), -1n);
+  assert.equal(boundValueOf('score = 1.25'), 1.25);
+  assert.equal(boundValueOf('score < 1e400'), Infinity);
+  assert.equal(boundValueOf('ratio = 0.1'), 0.1, 'float literals are not rounded to 32 bits: 0.1 matches no float');
+  assert.equal(boundValueOf("day = DATE '1970-01-02'"), 1);
+  assert.equal(boundValueOf("day = '1969-12-31'"), -1);
+  assert.equal(boundValueOf("ts = TIMESTAMP '1970-01-01 00:00:01'"), 1_000_000n);
+  assert.equal(boundValueOf("ts >= DATE '1970-01-02'"), 86_400_000_000n);
+  assert.equal(boundValueOf("ts >= TIMESTAMP '1970-01-02'"), 86_400_000_000n);
+  assert.equal(boundValueOf("tstz >= '1970-01-02'"), 86_400_000_000n);
+  assert.equal(boundValueOf("tstz = TIMESTAMP '1970-01-01T01:00:00+01:00'"), 0n);
+  assert.equal(boundValueOf("at = TIME '00:00:01.5'"), 1_500_000n);
+  assert.equal(boundValueOf('flag = false'), false);
+  assert.equal(boundValueOf("name = 'it''s'"), "it's");
+  assert.deepEqual(boundValueOf("raw = X'00ff'"), Uint8Array.of(0, 255));
+  assert.deepEqual(boundValueOf("uid = 'f79c3e09-677c-4bbd-a479-3f349cb785e7'"),
     Uint8Array.from(Buffer.from('f79c3e09677c4bbda4793f349cb785e7', 'hex')));
   const inList = bind('n IN (1, 2, 3)');
   assert.ok(inList.kind === 'in');

@@ -55,7 +55,7 @@ describe('Kafka messages in upsert mode', () => {
 
     test('Debezium upsert: wrapped events merged, tombstones skipped, every offset recorded', async () => {
       const ing = await TableIngestor.open(wh.catalog, id, { batcher: { ...DEFAULT_BATCHER_CONFIG, windowMs: 60_000 }, upsert: { format: 'debezium' } });
-      messages.forEach((m, i) => ing.offer(kafkaMessageRecord(SOURCE, 'cdc', 0, BigInt(i), message(m), undefined)));
+      messages.forEach((m, i) => { ing.offer(kafkaMessageRecord(SOURCE, 'cdc', 0, BigInt(i), message(m), undefined)); });
       await ing.close();
       assert.deepEqual(await readLiveRows(wh.catalog, id), [{ id: 1n, name: 'a' }]);
       assert.equal(branchHead((await wh.catalog.loadTable(id)).metadata, 'main')!.summary[offsetsSummaryKey(SOURCE)], '{"0":5}');

@@ -115,10 +115,10 @@ test('every primitive type (and struct members) reads back exactly as the writer
       const file = await writeOne(io, SCHEMA, records);
       const rows = await readAll(io, file, ids, { batchSize, ...(streamed ? { readWholeBelowBytes: 0 } : {}) });
       assert.equal(rows.length, records.length);
-      rows.forEach((row, r) => ids.forEach((id, c) => {
+      rows.forEach((row, r) => { ids.forEach((id, c) => {
         const want = expected(SCHEMA, id, records[r]!);
         if (!sameValue(row[c]!, want)) assert.fail(`row ${r} field ${SCHEMA.findColumnName(id)}: read ${String(row[c])}, wrote ${String(want)}`);
-      }));
+      }); });
     },
   ), { seed: 20261127, numRuns: 40 });
 });

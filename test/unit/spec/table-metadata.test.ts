@@ -194,7 +194,7 @@ describe('malformed metadata files', () => {
   });
 
   test('an unknown type string in a schema', () => {
-    assertInvalid(() => parseBroken((j) => { j.schemas[0].fields[1].type = 'varchar'; }), /schemas: /, /field 'name' has unknown type 'varchar'/);
+    assertInvalid(() => parseBroken((j) => { j.schemas[0].fields[1].type = 'varchar'; }), /schemas: /, /field "name": unknown type "varchar" \(Iceberg calls it string\)/);
   });
 
   test('a schema field without id', () => {
