@@ -28,8 +28,13 @@ export class ParquetStreamWriter {
 
   /** Hands one batch (all of the same Arrow schema) to the encoder; resolves once it took it. */
   async write(table: arrow.Table): Promise<void> {
+    await this.writeIpc(arrow.tableToIPC(table, 'stream'));
+  }
+
+  /** As write, from the batches' Arrow IPC stream bytes (what a worker thread receives). */
+  async writeIpc(ipc: Uint8Array): Promise<void> {
     if (this.failure !== undefined) throw this.failure;
-    const wasm = parquet.Table.fromIPCStream(arrow.tableToIPC(table, 'stream'));
+    const wasm = parquet.Table.fromIPCStream(ipc);
     const batches = wasm.recordBatches();
     wasm.free();
     this.start();
