@@ -178,7 +178,7 @@ export const DEFAULT_ENCODE_MIN_ROWS = 65_536;
 /** Workers from FLOE_ENCODE_WORKERS (0 = encode on the main thread); default min(2, cores). */
 export function encodeWorkersFromEnv(env: NodeJS.ProcessEnv = process.env): number {
   const raw = env.FLOE_ENCODE_WORKERS;
-  if (raw === undefined || raw === '') return 0; // switched on once tested: Math.min(2, os.availableParallelism())
+  if (raw === undefined || raw === '') return Math.min(2, os.availableParallelism());
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 0) throw new ValidationError(`FLOE_ENCODE_WORKERS must be a whole number ≥ 0, got '${raw}'`);
   return n;

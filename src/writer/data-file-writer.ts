@@ -163,6 +163,8 @@ export interface DataFileWriterOptions {
   readonly encoderPool?: ParquetEncoderPool | null;
   /** Smallest file, in rows, encoded on a worker. Default: FLOE_ENCODE_MIN_ROWS or 65,536. */
   readonly encodeMinRows?: number;
+  /** Rows per batch handed to a worker (default WORKER_BATCH_ROWS; at least 4,096). */
+  readonly workerBatchRows?: number;
 }
 
 /** A file planned by write(): converted here and encoded later, or encoding on a worker. */
@@ -184,11 +186,13 @@ export class DataFileWriter {
   private readonly operationId = randomUUID();
   private readonly pool: ParquetEncoderPool | null;
   private readonly encodeMinRows: number;
+  private readonly workerBatchRows: number;
   readonly stats: WriteStats = { toArrowMs: 0, parquetMs: 0, ioMs: 0 };
 
   constructor(private readonly target: WriteTarget, options: DataFileWriterOptions = {}) {
     this.pool = options.encoderPool === undefined ? sharedEncoderPool() : options.encoderPool;
     this.encodeMinRows = options.encodeMinRows ?? encodeMinRowsFromEnv();
+    this.workerBatchRows = Math.max(4096, options.workerBatchRows ?? WORKER_BATCH_ROWS);
   }
 
   async write(records: readonly unknown[]): Promise<DataFile[]> {
@@ -273,10 +277,11 @@ export class DataFileWriter {
     const whole = rows.length === records.length;
     let encoder: WorkerFileEncoder | undefined;
     try {
-      for (let at = 0; at < rows.length; at += WORKER_BATCH_ROWS) {
+      const step = this.workerBatchRows;
+      for (let at = 0; at < rows.length; at += step) {
         let t0 = performance.now();
-        const slice = rows.slice(at, at + WORKER_BATCH_ROWS);
-        const subset = whole ? records.slice(at, at + WORKER_BATCH_ROWS) : slice.map((r) => records[r]);
+        const slice = rows.slice(at, at + step);
+        const subset = whole ? records.slice(at, at + step) : slice.map((r) => records[r]);
         const batch = recordsToArrow(this.target.schema, subset, slice);
         mergeMetrics(metrics, batch.metrics);
         this.stats.toArrowMs += performance.now() - t0;
