@@ -2,7 +2,7 @@
 // one file at a time: `open`, any number of `batch`es (Arrow IPC stream bytes, transferred),
 // then `close` (the Parquet bytes come back transferred, with the footer facts manifests need)
 // or `abort`.
-import type { ColumnChoices, ParquetCodec } from '../format/parquet-writer.ts';
+import type { ColumnChoices, ParquetCodec } from '../format/parquet-writer-properties.ts';
 
 export interface EncoderFileOptions extends ColumnChoices {
   readonly codec: ParquetCodec;

@@ -2,7 +2,7 @@
 // at a time, batch by batch, into memory; the finished file goes back to the main thread.
 import { parentPort, workerData } from 'node:worker_threads';
 import { ParquetStreamWriter } from '../format/parquet-stream-writer.ts';
-import { parquetWriterProperties } from '../format/parquet-writer.ts';
+import { parquetWriterProperties } from '../format/parquet-writer-properties.ts';
 import { footerColumnSizes, footerSplitOffsets, parquetFooterOf } from '../format/parquet-footer.ts';
 import type { OutputFile } from '../io/file-io.ts';
 import type { EncodedFile, EncoderFault, EncoderReply, EncoderRequest } from './parquet-encoder-protocol.ts';

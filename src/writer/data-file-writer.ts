@@ -152,10 +152,14 @@ export function partitionPath(fields: readonly PartitionFieldType[], tuple: Part
   return fields.map((f, i) => `${encodeURIComponent(f.name)}=${encodeURIComponent(partitionPathSegment(f.transform, f.type, tuple[i] ?? null))}`).join('/');
 }
 
-/** Rows converted and handed to an encoder worker at a time: the main thread converts the next
- * batch while a worker encodes this one. At least the dictionary choice's sample (4,096 rows),
- * so the first batch decides it as the whole file would. */
+/** Rows converted and handed to an encoder worker at a time, at most: the main thread converts
+ * the next batch while a worker encodes this one. */
 export const WORKER_BATCH_ROWS = 65_536;
+/** At least the dictionary choice's sample, so the first batch decides it as the whole file would. */
+const MIN_WORKER_BATCH_ROWS = 4_096;
+/** A file goes over in at least this many batches (when that leaves them MIN_WORKER_BATCH_ROWS
+ * or more), so smaller files overlap conversion and encoding too. */
+const MIN_WORKER_BATCHES = 8;
 
 export interface DataFileWriterOptions {
   /** Encoder worker pool for large files; null encodes on this thread. Default: the process's
@@ -163,7 +167,7 @@ export interface DataFileWriterOptions {
   readonly encoderPool?: ParquetEncoderPool | null;
   /** Smallest file, in rows, encoded on a worker. Default: FLOE_ENCODE_MIN_ROWS or 65,536. */
   readonly encodeMinRows?: number;
-  /** Rows per batch handed to a worker (default WORKER_BATCH_ROWS; at least 4,096). */
+  /** Most rows per batch handed to a worker (default WORKER_BATCH_ROWS; at least 4,096). */
   readonly workerBatchRows?: number;
 }
 
@@ -192,7 +196,7 @@ export class DataFileWriter {
   constructor(private readonly target: WriteTarget, options: DataFileWriterOptions = {}) {
     this.pool = options.encoderPool === undefined ? sharedEncoderPool() : options.encoderPool;
     this.encodeMinRows = options.encodeMinRows ?? encodeMinRowsFromEnv();
-    this.workerBatchRows = Math.max(4096, options.workerBatchRows ?? WORKER_BATCH_ROWS);
+    this.workerBatchRows = Math.max(MIN_WORKER_BATCH_ROWS, options.workerBatchRows ?? WORKER_BATCH_ROWS);
   }
 
   async write(records: readonly unknown[]): Promise<DataFile[]> {
@@ -277,7 +281,7 @@ export class DataFileWriter {
     const whole = rows.length === records.length;
     let encoder: WorkerFileEncoder | undefined;
     try {
-      const step = this.workerBatchRows;
+      const step = Math.min(this.workerBatchRows, Math.max(MIN_WORKER_BATCH_ROWS, Math.ceil(rows.length / MIN_WORKER_BATCHES)));
       for (let at = 0; at < rows.length; at += step) {
         let t0 = performance.now();
         const slice = rows.slice(at, at + step);

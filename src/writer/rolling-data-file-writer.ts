@@ -4,6 +4,7 @@
 // DataFileWriter holds every record and every file's bytes until it is done). Nothing is
 // committed here; `close()` returns the files, `abort()` removes every file written.
 import { randomUUID } from 'node:crypto';
+import * as arrow from 'apache-arrow';
 import type * as parquet from 'parquet-wasm';
 import { highCardinalityColumns } from '../format/dictionary-choice.ts';
 import { buildFileMetrics } from '../format/file-metrics.ts';
@@ -156,7 +157,7 @@ export class RollingDataFileWriter {
     }
     mergeMetrics(f.metrics, batch.metrics);
     f.inputBytes += inputBytes;
-    await f.writer.write(batch.table);
+    await f.writer.writeIpc(arrow.tableToIPC(batch.table, 'stream'));
   }
 
   private async closeFile(f: OpenFile): Promise<void> {

@@ -1,7 +1,0 @@
-// Boots a worker thread on floe's TypeScript sources: registers tsx, then imports the module
-// named in workerData.entry. (Worker threads do not inherit the parent's module hooks.)
-import { register } from 'tsx/esm/api';
-import { workerData } from 'node:worker_threads';
-
-register();
-await import(workerData.entry);
