@@ -158,14 +158,15 @@ export const WORKER_BATCH_ROWS = 65_536;
 /** At least the dictionary choice's sample, so the first batch decides it as the whole file would. */
 const MIN_WORKER_BATCH_ROWS = 4_096;
 /** A file goes over in at least this many batches (when that leaves them MIN_WORKER_BATCH_ROWS
- * or more), so smaller files overlap conversion and encoding too. */
-const MIN_WORKER_BATCHES = 8;
+ * or more), so smaller files overlap conversion and encoding too; more, smaller batches cost
+ * more per row in the encoder than they gain in overlap. */
+const MIN_WORKER_BATCHES = 4;
 
 export interface DataFileWriterOptions {
   /** Encoder worker pool for large files; null encodes on this thread. Default: the process's
    * shared pool (FLOE_ENCODE_WORKERS, 0 = none). */
   readonly encoderPool?: ParquetEncoderPool | null;
-  /** Smallest file, in rows, encoded on a worker. Default: FLOE_ENCODE_MIN_ROWS or 65,536. */
+  /** Smallest file, in rows, encoded on a worker. Default: FLOE_ENCODE_MIN_ROWS or 131,072. */
   readonly encodeMinRows?: number;
   /** Most rows per batch handed to a worker (default WORKER_BATCH_ROWS; at least 4,096). */
   readonly workerBatchRows?: number;
