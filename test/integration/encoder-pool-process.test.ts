@@ -22,8 +22,8 @@ after(() => {
 });
 
 /** Runs the child; an idle worker holding the process open shows as a timeout (signal). */
-function runChild(nodeArgs: string[], root: string, ext: string, warehouse: string, rows: number) {
-  const env: NodeJS.ProcessEnv = { ...process.env, FLOE_ENCODE_WORKERS: '2', FLOE_ENCODE_MIN_ROWS: '1000' };
+function runChild(nodeArgs: string[], root: string, ext: string, warehouse: string, rows: number, workers = '2') {
+  const env: NodeJS.ProcessEnv = { ...process.env, FLOE_ENCODE_WORKERS: workers, FLOE_ENCODE_MIN_ROWS: '1000' };
   delete env.NODE_OPTIONS;
   const r = spawnSync(process.execPath, [...nodeArgs, CHILD, root, ext, warehouse, String(rows)], { encoding: 'utf8', timeout: 120_000, env });
   assert.equal(r.status, 0, `child exited ${r.status ?? r.signal} (a timeout means the process did not exit):\n${r.stderr.slice(-3000)}`);
@@ -51,6 +51,15 @@ test('a process that appended through the encoder pool exits on its own', async 
   const rows = await rowsOf(warehouse);
   assert.equal(rows.length, 50_000);
   assert.deepEqual(rows.find((x) => x.id === 49_999n || x.id === 49_999), { id: 49_999n, kind: 'k5', value: 49_999 / 3 });
+});
+
+test('FLOE_ENCODE_WORKERS=0 encodes on the main thread: no worker starts, same rows', async () => {
+  const warehouse = path.join(work, 'off');
+  const r = runChild(['--import', 'tsx'], REPO, 'ts', warehouse, 20_000, '0');
+  assert.equal(r.workers, 0);
+  const rows = await rowsOf(warehouse);
+  assert.equal(rows.length, 20_000);
+  assert.deepEqual(rows.find((x) => x.id === 19_999n || x.id === 19_999), { id: 19_999n, kind: 'k0', value: 19_999 / 3 });
 });
 
 test('a compiled build appends through compiled worker threads (no tsx)', async () => {

@@ -162,3 +162,28 @@ describe('appends encoded on worker threads', () => {
     }
   });
 });
+
+describe('encoder pool settings', () => {
+  it('FLOE_ENCODE_WORKERS: default min(2, cores), 0 turns the pool off, nonsense is refused by name', async () => {
+    const { encodeWorkersFromEnv, encodeMinRowsFromEnv, DEFAULT_ENCODE_MIN_ROWS } = await import('../../../src/workers/parquet-encoder-pool.ts');
+    const os = await import('node:os');
+    assert.equal(encodeWorkersFromEnv({}), Math.min(2, os.availableParallelism()));
+    assert.equal(encodeWorkersFromEnv({ FLOE_ENCODE_WORKERS: '0' }), 0);
+    assert.equal(encodeWorkersFromEnv({ FLOE_ENCODE_WORKERS: '3' }), 3);
+    assert.throws(() => encodeWorkersFromEnv({ FLOE_ENCODE_WORKERS: 'two' }), /FLOE_ENCODE_WORKERS must be a whole number ≥ 0, got 'two'/);
+    assert.equal(encodeMinRowsFromEnv({}), DEFAULT_ENCODE_MIN_ROWS);
+    assert.equal(encodeMinRowsFromEnv({ FLOE_ENCODE_MIN_ROWS: '5000' }), 5000);
+    assert.throws(() => encodeMinRowsFromEnv({ FLOE_ENCODE_MIN_ROWS: '0' }), /FLOE_ENCODE_MIN_ROWS must be a whole number ≥ 1, got '0'/);
+  });
+
+  it('files below the threshold are encoded on the main thread (no worker starts)', async () => {
+    const idle = new ParquetEncoderPool({ size: 1 });
+    try {
+      const { files } = await append('below_threshold', makeRows(3_000), { encoderPool: idle, encodeMinRows: 3_001 });
+      assert.equal(files.length, 1);
+      assert.equal(idle.started, 0);
+    } finally {
+      await idle.close();
+    }
+  });
+});
