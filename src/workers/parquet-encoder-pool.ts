@@ -121,6 +121,15 @@ export class ParquetEncoderPool {
     return session;
   }
 
+  /** Starts a worker ahead of its first file when none is free (it boots while the caller
+   * converts that file's first batch). */
+  prestart(): void {
+    if (this.closed || this.idle.length > 0 || this.slots.length >= this.options.size) return;
+    const slot = this.spawn();
+    slot.worker.unref();
+    this.idle.push(slot);
+  }
+
   private acquire(): Promise<Slot> {
     const free = this.idle.pop();
     if (free) return Promise.resolve(free);

@@ -278,6 +278,7 @@ export class DataFileWriter {
     pool: ParquetEncoderPool, path: string, records: readonly unknown[], rows: readonly number[],
     o: { codec: ParquetCodec; rowGroupSize: number; noStatisticsColumns: string[] },
   ): Promise<NonNullable<PlannedFile['pooled']>> {
+    pool.prestart();
     const metrics = new Map<number, LeafMetrics>();
     const whole = rows.length === records.length;
     let encoder: WorkerFileEncoder | undefined;
