@@ -18,7 +18,7 @@ import { applyTransform, partitionPathSegment } from '../spec/transforms.ts';
 import { partitionValueProblem } from './partition-value-check.ts';
 import { ValueError, parsePrimitiveValue } from './value-parsers.ts';
 import {
-  encodeMinRowsFromEnv, sharedEncoderPool, type ParquetEncoderPool, type WorkerFileEncoder,
+  DEFAULT_ENCODE_MIN_BYTES, DEFAULT_ENCODE_MIN_ROWS, encodeMinRowsFromEnv, sharedEncoderPool, type ParquetEncoderPool, type WorkerFileEncoder,
 } from '../workers/parquet-encoder-pool.ts';
 import { mergeMetrics } from './merge-metrics.ts';
 import { recordsToArrow, type ConvertedBatch, type LeafMetrics } from './record-converter.ts';
@@ -168,6 +168,9 @@ export interface DataFileWriterOptions {
   readonly encoderPool?: ParquetEncoderPool | null;
   /** Smallest file, in rows, encoded on a worker. Default: FLOE_ENCODE_MIN_ROWS or 131,072. */
   readonly encodeMinRows?: number;
+  /** Estimated record bytes from which a file with fewer rows than encodeMinRows is encoded on
+   * a worker too (see DEFAULT_ENCODE_MIN_BYTES). Default 16 MiB. */
+  readonly encodeMinBytes?: number;
   /** Most rows per batch handed to a worker (default WORKER_BATCH_ROWS; at least 4,096). */
   readonly workerBatchRows?: number;
 }
@@ -191,12 +194,14 @@ export class DataFileWriter {
   private readonly operationId = randomUUID();
   private readonly pool: ParquetEncoderPool | null;
   private readonly encodeMinRows: number;
+  private readonly encodeMinBytes: number;
   private readonly workerBatchRows: number;
   readonly stats: WriteStats = { toArrowMs: 0, parquetMs: 0, ioMs: 0 };
 
   constructor(private readonly target: WriteTarget, options: DataFileWriterOptions = {}) {
     this.pool = options.encoderPool === undefined ? sharedEncoderPool() : options.encoderPool;
     this.encodeMinRows = options.encodeMinRows ?? encodeMinRowsFromEnv();
+    this.encodeMinBytes = options.encodeMinBytes ?? DEFAULT_ENCODE_MIN_BYTES;
     this.workerBatchRows = Math.max(MIN_WORKER_BATCH_ROWS, options.workerBatchRows ?? WORKER_BATCH_ROWS);
   }
 
@@ -220,7 +225,7 @@ export class DataFileWriter {
           const dir = fields.length > 0 ? `${this.target.location}/data/${partitionPath(fields, group.tuple)}` : `${this.target.location}/data`;
           const path = `${dir}/00000-${this.fileCount++}-${this.operationId}.parquet`;
           const inputBytes = bytesPerRow * rows.length;
-          if (this.pool !== null && rows.length >= this.encodeMinRows) {
+          if (this.pool !== null && this.paysOnWorker(rows.length, inputBytes)) {
             planned.push({ tuple: group.tuple, inputBytes, path, pooled: await this.startOnWorker(this.pool, path, records, rows, encodeOptions) });
           } else {
             const t0 = performance.now();
@@ -266,6 +271,12 @@ export class DataFileWriter {
       throw err;
     }
     return written;
+  }
+
+  /** Whether encoding a file on a worker pays: many rows, or wide rows (see DEFAULT_ENCODE_MIN_BYTES). */
+  private paysOnWorker(rows: number, inputBytes: number): boolean {
+    if (rows >= this.encodeMinRows) return true;
+    return inputBytes >= this.encodeMinBytes && rows >= Math.min(this.encodeMinRows, DEFAULT_ENCODE_MIN_ROWS / 8);
   }
 
   /**

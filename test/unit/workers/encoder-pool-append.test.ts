@@ -186,4 +186,18 @@ describe('encoder pool settings', () => {
       await idle.close();
     }
   });
+
+  it('files of fewer rows but many bytes go to a worker from 16,384 rows on', async () => {
+    const wide = new ParquetEncoderPool({ size: 1 });
+    try {
+      const opts = { encoderPool: wide, encodeMinRows: 1_000_000, encodeMinBytes: 1_000_000 };
+      await append('wide_small', makeRows(10_000), opts);
+      assert.equal(wide.started, 0, 'below 16,384 rows stays on the main thread');
+      const { files } = await append('wide_large', makeRows(20_000), opts);
+      assert.equal(wide.started, 1, 'above the byte threshold with enough rows goes to a worker');
+      assert.equal(files[0]!.recordCount, 20_000n);
+    } finally {
+      await wide.close();
+    }
+  });
 });
