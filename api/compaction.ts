@@ -9,7 +9,7 @@ export type { CompactionEvent, CompactOptions, CompactReport } from '../compacti
 export { startCompaction } from '../compaction/compaction-service.ts';
 export type { CompactService, CompactServiceOptions } from '../compaction/compaction-service.ts';
 export { expireSnapshots } from '../compaction/expire-snapshots.ts';
-export type { ExpiryOptions, ExpiryResult } from '../compaction/expire-snapshots.ts';
+export type { ExpiringFile, ExpiringSnapshot, ExpiryDryRun, ExpiryOptions, ExpiryResult } from '../compaction/expire-snapshots.ts';
 export { removeOrphanFiles } from '../compaction/remove-orphans.ts';
 export type { RemoveOrphansOptions, RemoveOrphansResult } from '../compaction/remove-orphans.ts';
 export { rewriteManifests } from '../compaction/rewrite-manifests.ts';

@@ -120,14 +120,27 @@ export interface ExpiryResult {
   readonly wouldExpire?: ExpiryDryRun;
 }
 
+/** A snapshot a dry run of {@link expireSnapshots} would expire. */
 export interface ExpiringSnapshot {
+  /** The snapshot's id. */
   readonly snapshotId: bigint;
+  /** When it was committed (ms since the epoch). */
   readonly timestampMs: number;
+  /** Its summary's `operation` (append, overwrite, delete, replace). */
   readonly operation: string;
   /** Summary `added-records`, when the writer recorded it. */
   readonly addedRecords: number | null;
 }
-export interface ExpiringFile extends ReachableFile { readonly uri: string }
+/** A file a dry run of {@link expireSnapshots} would delete: its kind, size (null when unknown) and location. */
+export interface ExpiringFile {
+  /** What the file is. */
+  readonly kind: 'manifest-list' | 'manifest' | 'data' | 'position-deletes' | 'equality-deletes';
+  /** Its size where the metadata records it (manifest lists have none). */
+  readonly sizeBytes: bigint | null;
+  /** The file's location. */
+  readonly uri: string;
+}
+/** What a dry run of {@link expireSnapshots} would do: the snapshots it would expire and the files it would delete. */
 export interface ExpiryDryRun {
   /** Oldest first. */
   readonly snapshots: readonly ExpiringSnapshot[];

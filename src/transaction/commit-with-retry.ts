@@ -119,14 +119,18 @@ export async function commitUpdateWithRetry(catalog: Catalog, id: TableIdentifie
       const retryable = error instanceof FloeError && error.retryable;
       if (error instanceof CommitStateUnknownError) unknownOutcome = true;
       else if (retryable) await deleteAll(catalog.io, attemptFiles);
-      // Whatever happened, look first whether this update is already in the table.
-      const reloaded = await catalog.loadTable(id).catch(() => undefined);
+      // Whatever happened, look first whether this update is already in the table — except after
+      // a definite conflict with no earlier attempt of unknown outcome: the catalog refused this
+      // very commit, so nothing of ours can have landed, and the table is loaded once, after the
+      // backoff, instead of twice (under contention most failed attempts are such conflicts).
+      const definiteConflict = error instanceof CommitConflictError && !unknownOutcome;
+      const reloaded = definiteConflict ? undefined : await catalog.loadTable(id).catch(() => undefined);
       if (reloaded) {
         if (action.landed?.(reloaded)) return { table: reloaded, attempts: attempt, committed: true, ...(lastPrepared ? { prepared: lastPrepared } : {}) };
         table = reloaded;
       }
       const outOfTime = Date.now() - started > policy.totalTimeoutMs;
-      const canRetry = (retryable || error instanceof CommitStateUnknownError) && reloaded !== undefined;
+      const canRetry = definiteConflict || ((retryable || error instanceof CommitStateUnknownError) && reloaded !== undefined);
       if (!canRetry || attempt > policy.numRetries || outOfTime) {
         if (unknownOutcome) {
           throw error instanceof CommitStateUnknownError ? error

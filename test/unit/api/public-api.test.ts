@@ -50,7 +50,7 @@ const EXPECTED: Record<string, readonly string[]> = {
   ],
   'api/compaction.ts': [
     'compactTable', 'CompactOptions', 'CompactReport', 'CompactionEvent', 'startCompaction', 'CompactService',
-    'CompactServiceOptions', 'expireSnapshots', 'ExpiryOptions', 'ExpiryResult', 'removeOrphanFiles',
+    'CompactServiceOptions', 'expireSnapshots', 'ExpiringFile', 'ExpiringSnapshot', 'ExpiryDryRun', 'ExpiryOptions', 'ExpiryResult', 'removeOrphanFiles',
     'RemoveOrphansOptions', 'RemoveOrphansResult', 'rewriteManifests', 'RewriteManifestsResult',
     'rewritePositionDeletes', 'RewritePositionDeletesOptions', 'RewritePositionDeletesResult', 'runTableDoctor',
     'CHECK_NAMES', 'CheckName', 'CheckStatus', 'DoctorCheck', 'DoctorOptions', 'DoctorReport',
