@@ -3,16 +3,13 @@
 // (the caller bounds concurrency with p-queue); each holds its own ~row-group-sized heap.
 import { Worker } from 'node:worker_threads';
 import { FloeError, InternalError } from '../src/errors.ts';
+import { workerModule } from '../src/workers/worker-module.ts';
 import type { RewriteJob, RewriteResult } from './rewrite-data-files.ts';
 import type { WorkerReply, WorkerRequest } from './rewrite-worker.ts';
 
-// Compiled (the installed package: dist/compaction/rewrite-pool.js) a worker runs the compiled
-// rewrite-worker.js itself; from the TypeScript sources (tsx: tests, scripts, bin/floe.js) it
-// boots through worker-boot.mjs, which registers tsx in the worker — worker threads do not
-// inherit the parent's module hooks, and the package does not ship tsx.
-const COMPILED = import.meta.url.endsWith('.js');
-const BOOT = COMPILED ? new URL('./rewrite-worker.js', import.meta.url) : new URL('./worker-boot.mjs', import.meta.url);
-const ENTRY = new URL('./rewrite-worker.ts', import.meta.url).href;
+// Compiled (the installed package) a worker runs the compiled rewrite-worker.js; from the
+// TypeScript sources it boots through src/workers/worker-boot.mjs (see worker-module.ts).
+const WORKER = workerModule(import.meta.url, 'rewrite-worker');
 
 /** An error from a worker thread, with the original error's name and message. */
 export class WorkerRewriteError extends FloeError {
@@ -32,7 +29,7 @@ export class RewritePool {
 
   constructor(size: number) {
     for (let i = 0; i < size; i++) {
-      const w = new Worker(BOOT, { workerData: { entry: ENTRY } });
+      const w = new Worker(WORKER.url, { workerData: WORKER.data });
       w.on('message', (m: WorkerReply) => this.onReply(w, m));
       w.on('error', (err) => { for (const p of this.pending.values()) p.reject(err); this.pending.clear(); });
       this.all.push(w);

@@ -2,7 +2,6 @@
 // group goes to storage as arrow-rs completes it, so memory holds one row group whatever the
 // file's size. Batches are handed over one at a time (a pull stream with no read-ahead), which
 // is what keeps a fast producer from piling batches up in front of the encoder.
-import * as arrow from 'apache-arrow';
 import * as parquet from 'parquet-wasm';
 import { FloeError } from '../errors.ts';
 import type { OutputFile } from '../io/file-io.ts';
@@ -26,10 +25,12 @@ export class ParquetStreamWriter {
     this.failed.catch(() => undefined);
   }
 
-  /** Hands one batch (all of the same Arrow schema) to the encoder; resolves once it took it. */
-  async write(table: arrow.Table): Promise<void> {
+  /** Hands batches (an Arrow IPC stream, all files' batches of one schema) to the encoder;
+   * resolves once it took them. Arrow JS: `arrow.tableToIPC(table, 'stream')`. (No Arrow JS
+   * import here: encoder worker threads load this module.) */
+  async writeIpc(ipc: Uint8Array): Promise<void> {
     if (this.failure !== undefined) throw this.failure;
-    const wasm = parquet.Table.fromIPCStream(arrow.tableToIPC(table, 'stream'));
+    const wasm = parquet.Table.fromIPCStream(ipc);
     const batches = wasm.recordBatches();
     wasm.free();
     this.start();

@@ -6,7 +6,8 @@ import { RecordValidationError, ValidationError } from '../errors.ts';
 import { deleteAll, type FileIO } from '../io/file-io.ts';
 import { buildFileMetrics, type FileMetrics } from '../format/file-metrics.ts';
 import { parquetColumnPaths } from '../format/arrow-schema.ts';
-import { parseCodec, writeParquetFile } from '../format/parquet-writer.ts';
+import { highCardinalityColumns } from '../format/dictionary-choice.ts';
+import { parseCodec, rowsPerRowGroup, writeParquetFile, type ParquetCodec } from '../format/parquet-writer.ts';
 import { FileContent, type DataFile, type PartitionTuple } from '../spec/data-file.ts';
 import { partitionKey, partitionType, type PartitionFieldType, type PartitionSpec } from '../spec/partition-spec.ts';
 import type { Schema } from '../spec/schema.ts';
@@ -16,7 +17,11 @@ import {
 import { applyTransform, partitionPathSegment } from '../spec/transforms.ts';
 import { partitionValueProblem } from './partition-value-check.ts';
 import { ValueError, parsePrimitiveValue } from './value-parsers.ts';
-import { recordsToArrow, type ConvertedBatch } from './record-converter.ts';
+import {
+  DEFAULT_ENCODE_MIN_BYTES, DEFAULT_ENCODE_MIN_ROWS, encodeMinRowsFromEnv, sharedEncoderPool, type ParquetEncoderPool, type WorkerFileEncoder,
+} from '../workers/parquet-encoder-pool.ts';
+import { mergeMetrics } from './merge-metrics.ts';
+import { recordsToArrow, type ConvertedBatch, type LeafMetrics } from './record-converter.ts';
 
 export interface WriteTarget {
   readonly schema: Schema;
@@ -147,6 +152,38 @@ export function partitionPath(fields: readonly PartitionFieldType[], tuple: Part
   return fields.map((f, i) => `${encodeURIComponent(f.name)}=${encodeURIComponent(partitionPathSegment(f.transform, f.type, tuple[i] ?? null))}`).join('/');
 }
 
+/** Rows converted and handed to an encoder worker at a time, at most: the main thread converts
+ * the next batch while a worker encodes this one. */
+export const WORKER_BATCH_ROWS = 65_536;
+/** At least the dictionary choice's sample, so the first batch decides it as the whole file would. */
+const MIN_WORKER_BATCH_ROWS = 4_096;
+/** A file goes over in at least this many batches (when that leaves them MIN_WORKER_BATCH_ROWS
+ * or more), so smaller files overlap conversion and encoding too; more, smaller batches cost
+ * more per row in the encoder than they gain in overlap. */
+const MIN_WORKER_BATCHES = 4;
+
+export interface DataFileWriterOptions {
+  /** Encoder worker pool for large files; null encodes on this thread. Default: the process's
+   * shared pool (FLOE_ENCODE_WORKERS, 0 = none). */
+  readonly encoderPool?: ParquetEncoderPool | null;
+  /** Smallest file, in rows, encoded on a worker. Default: FLOE_ENCODE_MIN_ROWS or 131,072. */
+  readonly encodeMinRows?: number;
+  /** Estimated record bytes from which a file with fewer rows than encodeMinRows is encoded on
+   * a worker too (see DEFAULT_ENCODE_MIN_BYTES). Default 16 MiB. */
+  readonly encodeMinBytes?: number;
+  /** Most rows per batch handed to a worker (default WORKER_BATCH_ROWS; at least 4,096). */
+  readonly workerBatchRows?: number;
+}
+
+/** A file planned by write(): converted here and encoded later, or encoding on a worker. */
+interface PlannedFile {
+  readonly tuple: PartitionTuple;
+  readonly inputBytes: number;
+  readonly path: string;
+  readonly local?: ConvertedBatch;
+  readonly pooled?: { readonly encoder: WorkerFileEncoder; readonly numRows: number; readonly metrics: ReadonlyMap<number, LeafMetrics> };
+}
+
 /**
  * Writes records as data files. `filePrefix` keeps names unique per writer and attempt
  * (Java: `<partition>-<task>-<operation uuid>-<n>`).
@@ -155,9 +192,18 @@ export class DataFileWriter {
   private compressionRatio = INITIAL_COMPRESSION_RATIO;
   private fileCount = 0;
   private readonly operationId = randomUUID();
+  private readonly pool: ParquetEncoderPool | null;
+  private readonly encodeMinRows: number;
+  private readonly encodeMinBytes: number;
+  private readonly workerBatchRows: number;
   readonly stats: WriteStats = { toArrowMs: 0, parquetMs: 0, ioMs: 0 };
 
-  constructor(private readonly target: WriteTarget) {}
+  constructor(private readonly target: WriteTarget, options: DataFileWriterOptions = {}) {
+    this.pool = options.encoderPool === undefined ? sharedEncoderPool() : options.encoderPool;
+    this.encodeMinRows = options.encodeMinRows ?? encodeMinRowsFromEnv();
+    this.encodeMinBytes = options.encodeMinBytes ?? DEFAULT_ENCODE_MIN_BYTES;
+    this.workerBatchRows = Math.max(MIN_WORKER_BATCH_ROWS, options.workerBatchRows ?? WORKER_BATCH_ROWS);
+  }
 
   async write(records: readonly unknown[]): Promise<DataFile[]> {
     const { schema, spec, properties } = this.target;
@@ -166,45 +212,111 @@ export class DataFileWriter {
     const rowGroupSize = intProperty(properties, PARQUET_ROW_GROUP_SIZE_BYTES);
     const codec = parseCodec(stringProperty(properties, PARQUET_COMPRESSION));
     const noStatisticsColumns = noStatisticsColumnsFor(schema);
+    const encodeOptions = { codec, rowGroupSize, noStatisticsColumns };
 
-    // Phase 1: validate and convert everything; nothing is written if any record is bad.
-    let t0 = performance.now();
-    const chunks: { tuple: PartitionTuple; batch: ConvertedBatch; inputBytes: number }[] = [];
-    for (const group of groupByPartition(records, fields, schema)) {
-      const { parts, bytesPerRow } = this.splitForTarget(group.rows, records, targetSize);
-      for (const rows of parts) {
-        const subset = rows.length === records.length ? records : rows.map((r) => records[r]);
-        chunks.push({ tuple: group.tuple, batch: recordsToArrow(schema, subset, rows), inputBytes: bytesPerRow * rows.length });
-      }
-    }
-    this.stats.toArrowMs += performance.now() - t0;
-
-    // Phase 2: encode and write; on failure remove what this call wrote.
+    // Phase 1: validate and convert everything; nothing is written if any record is bad. Large
+    // files are encoded on worker threads meanwhile, into memory only.
+    const planned: PlannedFile[] = [];
     const written: DataFile[] = [];
     try {
-      for (const { tuple, batch, inputBytes } of chunks) {
-        t0 = performance.now();
-        const pq = await writeParquetFile(batch.table, {
-          codec, rowGroupSizeBytes: rowGroupSize, arrowBytesPerRow: batch.arrowBytes / Math.max(1, batch.numRows), noStatisticsColumns,
-        });
+      for (const group of groupByPartition(records, fields, schema)) {
+        const { parts, bytesPerRow } = this.splitForTarget(group.rows, records, targetSize);
+        for (const rows of parts) {
+          const dir = fields.length > 0 ? `${this.target.location}/data/${partitionPath(fields, group.tuple)}` : `${this.target.location}/data`;
+          const path = `${dir}/00000-${this.fileCount++}-${this.operationId}.parquet`;
+          const inputBytes = bytesPerRow * rows.length;
+          if (this.pool !== null && this.paysOnWorker(rows.length, inputBytes)) {
+            planned.push({ tuple: group.tuple, inputBytes, path, pooled: await this.startOnWorker(this.pool, path, records, rows, encodeOptions) });
+          } else {
+            const t0 = performance.now();
+            const subset = rows.length === records.length ? records : rows.map((r) => records[r]);
+            planned.push({ tuple: group.tuple, inputBytes, path, local: recordsToArrow(schema, subset, rows) });
+            this.stats.toArrowMs += performance.now() - t0;
+          }
+        }
+      }
+
+      // Phase 2: encode (or collect the workers' files) and write, in plan order.
+      for (const f of planned) {
+        let t0 = performance.now();
+        let pq: { bytes: Uint8Array; columnSizes: readonly bigint[]; splitOffsets: readonly bigint[] };
+        let numRows: number;
+        let leafMetrics: ReadonlyMap<number, LeafMetrics>;
+        if (f.pooled) {
+          pq = await f.pooled.encoder.close();
+          numRows = f.pooled.numRows;
+          leafMetrics = f.pooled.metrics;
+        } else {
+          const batch = f.local!;
+          pq = await writeParquetFile(batch.table, {
+            codec, rowGroupSizeBytes: rowGroupSize, arrowBytesPerRow: batch.arrowBytes / Math.max(1, batch.numRows), noStatisticsColumns,
+          });
+          numRows = batch.numRows;
+          leafMetrics = batch.metrics;
+        }
         this.stats.parquetMs += performance.now() - t0;
-        if (inputBytes > 0) this.compressionRatio = Math.max(0.01, pq.bytes.length / inputBytes);
-        const dir = fields.length > 0 ? `${this.target.location}/data/${partitionPath(fields, tuple)}` : `${this.target.location}/data`;
-        const path = `${dir}/00000-${this.fileCount++}-${this.operationId}.parquet`;
+        if (f.inputBytes > 0) this.compressionRatio = Math.max(0.01, pq.bytes.length / f.inputBytes);
         t0 = performance.now();
-        await this.target.io.writeNew(path, pq.bytes);
+        await this.target.io.writeNew(f.path, pq.bytes);
         this.stats.ioMs += performance.now() - t0;
-        const metrics = buildFileMetrics(schema, batch.metrics, pq.columnSizes, properties);
+        const metrics = buildFileMetrics(schema, leafMetrics, pq.columnSizes, properties);
         written.push(parquetDataFile({
-          path, specId: spec.specId, partition: tuple, recordCount: BigInt(batch.numRows),
+          path: f.path, specId: spec.specId, partition: f.tuple, recordCount: BigInt(numRows),
           sizeBytes: BigInt(pq.bytes.length), metrics, splitOffsets: pq.splitOffsets,
         }));
       }
     } catch (err) {
+      for (const f of planned) f.pooled?.encoder.abort();
       await deleteAll(this.target.io, written.map((f) => f.filePath));
       throw err;
     }
     return written;
+  }
+
+  /** Whether encoding a file on a worker pays: many rows, or wide rows (see DEFAULT_ENCODE_MIN_BYTES). */
+  private paysOnWorker(rows: number, inputBytes: number): boolean {
+    if (rows >= this.encodeMinRows) return true;
+    return inputBytes >= this.encodeMinBytes && rows >= Math.min(this.encodeMinRows, DEFAULT_ENCODE_MIN_ROWS / 8);
+  }
+
+  /**
+   * Converts a file's rows batch by batch, each batch handed to a worker that encodes while the
+   * next is converted (at most MAX_BATCHES_IN_FLIGHT waiting). Metrics are the batches' metrics
+   * folded (mergeMetrics, as the rolling writer does). The row-group bound and dictionary choice
+   * come from the first batch. On a conversion error the file is aborted and the error rethrown.
+   */
+  private async startOnWorker(
+    pool: ParquetEncoderPool, path: string, records: readonly unknown[], rows: readonly number[],
+    o: { codec: ParquetCodec; rowGroupSize: number; noStatisticsColumns: string[] },
+  ): Promise<NonNullable<PlannedFile['pooled']>> {
+    pool.prestart();
+    const metrics = new Map<number, LeafMetrics>();
+    const whole = rows.length === records.length;
+    let encoder: WorkerFileEncoder | undefined;
+    try {
+      const step = Math.min(this.workerBatchRows, Math.max(MIN_WORKER_BATCH_ROWS, Math.ceil(rows.length / MIN_WORKER_BATCHES)));
+      for (let at = 0; at < rows.length; at += step) {
+        let t0 = performance.now();
+        const slice = rows.slice(at, at + step);
+        const subset = whole ? records.slice(at, at + step) : slice.map((r) => records[r]);
+        const batch = recordsToArrow(this.target.schema, subset, slice);
+        mergeMetrics(metrics, batch.metrics);
+        this.stats.toArrowMs += performance.now() - t0;
+        t0 = performance.now();
+        encoder ??= await pool.open(path, {
+          codec: o.codec, rowsPerGroup: rowsPerRowGroup(o.rowGroupSize, batch.arrowBytes / Math.max(1, batch.numRows)),
+          noStatisticsColumns: o.noStatisticsColumns, noDictionaryColumns: highCardinalityColumns(batch.table),
+        });
+        await encoder.write(batch.table);
+        this.stats.parquetMs += performance.now() - t0;
+      }
+      // Ends the file now: its worker finishes it (and becomes free) while the next is converted.
+      void encoder!.close();
+    } catch (err) {
+      encoder?.abort();
+      throw err;
+    }
+    return { encoder: encoder!, numRows: rows.length, metrics };
   }
 
   /** Splits a partition's rows into chunks whose Parquet files should stay under the target. */

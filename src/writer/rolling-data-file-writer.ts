@@ -4,6 +4,7 @@
 // DataFileWriter holds every record and every file's bytes until it is done). Nothing is
 // committed here; `close()` returns the files, `abort()` removes every file written.
 import { randomUUID } from 'node:crypto';
+import * as arrow from 'apache-arrow';
 import type * as parquet from 'parquet-wasm';
 import { highCardinalityColumns } from '../format/dictionary-choice.ts';
 import { buildFileMetrics } from '../format/file-metrics.ts';
@@ -13,10 +14,10 @@ import { parseCodec, parquetWriterProperties, rowsPerRowGroup, type ParquetCodec
 import { deleteAll } from '../io/file-io.ts';
 import type { DataFile, PartitionTuple } from '../spec/data-file.ts';
 import { partitionKey, partitionType, type PartitionFieldType } from '../spec/partition-spec.ts';
-import { compareValues } from '../spec/single-value.ts';
 import {
   intProperty, PARQUET_COMPRESSION, PARQUET_ROW_GROUP_SIZE_BYTES, stringProperty, WRITE_TARGET_FILE_SIZE_BYTES,
 } from '../spec/table-properties.ts';
+import { mergeMetrics } from './merge-metrics.ts';
 import { recordsToArrow, type ConvertedBatch, type LeafMetrics } from './record-converter.ts';
 import {
   groupByPartition, noStatisticsColumnsFor,
@@ -156,7 +157,7 @@ export class RollingDataFileWriter {
     }
     mergeMetrics(f.metrics, batch.metrics);
     f.inputBytes += inputBytes;
-    await f.writer.write(batch.table);
+    await f.writer.writeIpc(arrow.tableToIPC(batch.table, 'stream'));
   }
 
   private async closeFile(f: OpenFile): Promise<void> {
@@ -174,16 +175,4 @@ export class RollingDataFileWriter {
   }
 }
 
-/** Folds a batch's per-leaf metrics into a file's: counts add up, bounds widen. */
-export function mergeMetrics(into: Map<number, LeafMetrics>, from: ReadonlyMap<number, LeafMetrics>): void {
-  for (const [id, m] of from) {
-    const cur = into.get(id);
-    if (!cur) { into.set(id, { ...m }); continue; }
-    cur.valueCount += m.valueCount;
-    cur.nullCount += m.nullCount;
-    cur.nanCount += m.nanCount;
-    if (m.nanCountUnknown) cur.nanCountUnknown = true;
-    if (m.min !== undefined && (cur.min === undefined || compareValues(cur.type, m.min, cur.min) < 0)) cur.min = m.min;
-    if (m.max !== undefined && (cur.max === undefined || compareValues(cur.type, m.max, cur.max) > 0)) cur.max = m.max;
-  }
-}
+export { mergeMetrics } from './merge-metrics.ts';
