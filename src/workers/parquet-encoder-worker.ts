@@ -1,6 +1,7 @@
 // Worker-thread side of the Parquet encoder pool: its own parquet-wasm instance encodes one file
 // at a time, batch by batch, into memory; the finished file goes back to the main thread.
 import { parentPort, workerData } from 'node:worker_threads';
+import { FileIOError } from '../errors.ts';
 import { ParquetStreamWriter } from '../format/parquet-stream-writer.ts';
 import { parquetWriterProperties } from '../format/parquet-writer-properties.ts';
 import { footerColumnSizes, footerSplitOffsets, parquetFooterOf } from '../format/parquet-footer.ts';
@@ -70,7 +71,7 @@ port.on('message', (req: EncoderRequest) => {
       batchesSeen++;
       if (fault && batchesSeen === fault.atBatch) {
         if (fault.mode === 'exit') process.exit(3);
-        throw new Error(`injected encoder fault at batch ${batchesSeen}`);
+        throw new FileIOError(`injected encoder fault at batch ${batchesSeen}`);
       }
       await s.writer.writeIpc(req.ipc);
       reply({ type: 'taken', file: req.file });
