@@ -192,6 +192,10 @@ describe('Kafka ingest to S3 while S3 fails: 503 bursts, resets mid-part, the se
 
       // (b) The server SIGKILLed while the second batch's parts are on their way, then restarted.
       const partsBefore = proxy.seen(isUploadPart);
+      // The batch's first part is held 5 s at the proxy, so the kill below lands while the batch is
+      // in flight: on a loaded machine (CI) the whole batch was once committed between the poll
+      // that saw its part and the kill, and the idle ingest then never met the dead server.
+      proxy.delay(5_000, isUploadPart, { count: 1, phase: 'request' });
       await produceRange(BATCH, BATCH);
       await until('a part of the second batch', 120_000, () => proxy.seen(isUploadPart) > partsBefore);
       await killServer(dir);
