@@ -176,7 +176,7 @@ export { records, files };
 test('every compiled module loads in the installed folder (lazy branches too: S3, PostgreSQL, REST, Kafka, DuckDB)', () => {
   // Worker and command entry points run on import (a worker's parentPort, the CLI's argv): their
   // imports are loaded through the modules they import and through the tests above.
-  const entryPoints = new Set(['bin/floe-cli.js', 'compaction/rewrite-worker.js']);
+  const entryPoints = new Set(['bin/floe-cli.js', 'compaction/rewrite-worker.js', 'src/workers/parquet-encoder-worker.js']);
   writeFileSync(path.join(app, 'load-all.mjs'), `
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
