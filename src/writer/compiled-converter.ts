@@ -142,6 +142,35 @@ function loopSource(fields: readonly NestedField[], plans: readonly Plan[]): str
 }
 
 type Loop = (records: readonly unknown[], n: number, S: ColumnState[]) => void;
+type Primer = (records: readonly unknown[], n: number) => number;
+
+/**
+ * A small loop that reads every field of the first records before the main loop does. Without
+ * it, on records built from object literals (a JS caller's usual records), V8 kept re-recording
+ * the main loop's property-load feedback for its first ~250k records (`--trace-opt-verbose`:
+ * "resetting ticks for convertRecords … due to IC change", ~1,500 times per 65k records), so the
+ * loop ran unoptimised for ~0.5 s on a process's first large append. After this primer has read
+ * the same properties the main loop is optimised within its first batch
+ * (test/bench/append-bench.ts: first append in a process 0.42–0.51M → 0.56–1.0M rows/s on a
+ * loaded machine). Records from JSON.parse never showed the effect. Reads only, no side effects
+ * beyond what the main loop does (getters run once more).
+ */
+function compilePrimer(fields: readonly NestedField[]): Primer {
+  const reads = fields.map((f) => {
+    const key = JSON.stringify(f.name);
+    return isInheritedName(f.name) ? `(hasOwn.call(r, ${key}) ? 0 : 1)` : `(r[${key}] === undefined ? 1 : 0)`;
+  }).join(' + ');
+  const make = new Function('hasOwn', `return function primeRecords(records, n) {
+    'use strict';
+    let s = 0;
+    for (let i = 0; i < n; i++) { const r = records[i]; if (typeof r === 'object' && r !== null) s += ${reads}; }
+    return s;
+  };`) as (hasOwn: unknown) => Primer;
+  return make(Object.prototype.hasOwnProperty);
+}
+
+/** Records read by the primer per call. */
+const PRIMER_RECORDS = 1024;
 
 function compileLoop(fields: readonly NestedField[], plans: readonly Plan[]): Loop {
   const parsers = fields.map((f) => (isPrimitive(f.type) ? primitiveParser(f.type) : undefined));
@@ -325,8 +354,10 @@ function build(schema: Schema): CompiledConversion {
   const fields = schema.fields;
   const plans = fields.map((f) => planOf(f.type));
   const loop = compileLoop(fields, plans);
+  const primer = compilePrimer(fields);
   return (records, conv, owners) => {
     const n = records.length;
+    primer(records, Math.min(n, PRIMER_RECORDS));
     const states = plans.map((p) => newState(p, n));
     loop(records, n, states);
     for (const f of fields) registerLeaves(conv, f.type, f.id, false);

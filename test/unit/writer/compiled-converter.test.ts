@@ -185,4 +185,19 @@ describe('compiled records → Arrow conversion', () => {
     assert.equal(r.ok, false);
     assert.match((r as { message: string }).message, /^record 4: field 'user_id': expected long/);
   });
+
+  test('the primer (reads the first records before the main loop) changes no outcome: getters, throwing getters, odd records', () => {
+    const rows: unknown[] = generateRows(EVENTS, 40, 3).map((r) => r.input);
+    let calls = 0;
+    rows[2] = Object.defineProperty({ ...(rows[2] as object) }, 'page', { get: () => { calls++; return '/counted'; }, enumerable: true });
+    sameAsReference(EVENTS, rows);
+    assert.ok(calls >= 1, 'the getter was read');
+    const throwing = [...rows];
+    throwing[5] = Object.defineProperty({ ...(rows[5] as object) }, 'page', { get: () => { throw new TypeError('getter refused'); }, enumerable: true });
+    const r = sameAsReference(EVENTS, throwing);
+    assert.deepEqual(r, { ok: false, name: 'TypeError', message: 'getter refused' });
+    const odd = [...rows];
+    odd[1] = null; odd[3] = 'x'; odd[6] = [1, 2];
+    assert.equal(sameAsReference(EVENTS, odd).ok, false);
+  });
 });
