@@ -26,7 +26,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { openCatalog } from '../../catalog/index.ts';
 import { uriToPath } from '../../src/io/local-file-io.ts';
 import { schemaFromJson } from '../../src/spec/schema.ts';
@@ -49,11 +49,14 @@ const { values: args } = parseArgs({
     'child-append': { type: 'boolean', default: false },
     warehouse: { type: 'string' },
     records: { type: 'string' },
+    // floe from its TypeScript sources (tsx) instead of the compiled package in dist/.
+    source: { type: 'boolean', default: false },
   },
 });
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const BENCH = path.join(REPO, 'test/bench');
+const DIST_API = path.join(REPO, 'dist/api/index.js');
 const VENV_PYTHON = path.join(process.env.FLOE_VENV ?? path.join(REPO, '.venv'), 'bin/python');
 const MiB = 1024 * 1024;
 const SCHEMA = schemaFromJson(EVENTS_SCHEMA_JSON, { assignIds: true });
@@ -108,13 +111,17 @@ interface FloeAppend {
 async function childAppend(): Promise<void> {
   if (!args.warehouse || !args.records) throw new Error('--child-append needs --warehouse and --records');
   const n = Number(args.records);
-  const catalog = await openCatalog({ warehouse: args.warehouse });
+  // The compiled package, as `npm install floe` gives it (built by the parent), unless told to
+  // run from source: under tsx the encoder workers compile TypeScript as they start.
+  const floe: { openCatalog: typeof openCatalog; appendRecords: typeof appendRecords } =
+    args.source ? { openCatalog, appendRecords } : await import(pathToFileURL(DIST_API).href);
+  const catalog = await floe.openCatalog({ warehouse: args.warehouse });
   try {
     const id = { namespace: ['bench'], name: 'floe_append' };
     const records = makeEventRecords(n, 0);
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
-    const r = await appendRecords(catalog, id, records);
+    const r = await floe.appendRecords(catalog, id, records);
     const seconds = (performance.now() - t0) / 1000;
     const cpu = process.cpuUsage(cpu0);
     const peakRssBytes = process.resourceUsage().maxRSS * 1024;
@@ -152,7 +159,12 @@ async function appendSection(dir: string): Promise<AppendFigures> {
   }
   const errors: string[] = [];
   process.stderr.write(`--- append: floe appendRecords, ${n} records\n`);
-  const f = await run(process.execPath, tsxBench('peers-bench.ts', ['--child-append', '--warehouse', dir, '--records', String(n)]), true);
+  if (!args.source) {
+    console.log('$ npm run build   # floe runs as the compiled package (dist/), as users install it; --source: from TypeScript');
+    const b = await run('npm', ['run', '--silent', 'build'], false);
+    if (b.code !== 0) throw new Error('npm run build failed');
+  }
+  const f = await run(process.execPath, tsxBench('peers-bench.ts', ['--child-append', '--warehouse', dir, '--records', String(n), ...(args.source ? ['--source'] : [])]), true);
   const floe = lastJsonLine<FloeAppend>(f.stdout);
   if (f.code !== 0 || !floe) throw new Error(`floe append child exited with code ${f.code}`);
   const figures: AppendFigures = { floe, errors };
