@@ -42,7 +42,28 @@ const { values: args } = parseArgs({
   },
 });
 
-interface Timing { appendMs: number; commitMs: number; catalogMs: number }
+interface Timing { appendMs: number; commitMs: number; catalogMs: number; phases: Phases; at: { start: number; end: number } }
+
+/** Where one commit's time went (ms), from a FileIO wrapper, the swap hook and GC entries. */
+interface Phases {
+  /** writeNew of the added (and merged / rewritten) manifests. */
+  manifestWrite: number;
+  /** writeNew of the manifest list. */
+  listWrite: number;
+  /** io.read during the commit (parent manifest list, manifests a merge reads). */
+  read: number;
+  /** beforeSwap → metadata writeNew starts: load (cached), requirements, applyUpdates, JSON bytes. */
+  metadataBuild: number;
+  /** writeNew of the metadata file (write + fsync + link). */
+  metadataWrite: number;
+  /** metadata file written → commitTable returns: the SQLite compare-and-swap. */
+  swap: number;
+  /** GC pauses that ended within the commit phase. */
+  gc: number;
+  /** Manifests a merge wrote (0 on most commits). */
+  merged: number;
+}
+const PHASES = ['manifestWrite', 'listWrite', 'read', 'metadataBuild', 'metadataWrite', 'swap', 'gc'] as const;
 
 function pct(xs: readonly number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -58,13 +79,47 @@ async function floe(warehouse: string, commits: number, rows: number): Promise<{
   const batch = Array.from({ length: rows }, (_, i) => ({ id: `${i}`, worker: 0, batch: 0, payload: `w0-b0-r${i}` }));
   const timings: Timing[] = [];
   const superseded: string[] = [];
+  // Phase timings: the catalog's FileIO is wrapped (instance methods replaced) so every write and
+  // read of the commit is timed by the kind of file; GC pauses come from a PerformanceObserver.
+  let ph = emptyPhases();
+  let metadataWriteStart = 0;
+  let metadataWriteEnd = 0;
+  let commitStart = Infinity;
+  const io = catalog.io;
+  const writeNew = io.writeNew.bind(io);
+  const read = io.read.bind(io);
+  io.writeNew = async (uri, bytes) => {
+    const t = performance.now();
+    if (uri.endsWith('.metadata.json')) metadataWriteStart = t;
+    try { await writeNew(uri, bytes); } finally {
+      const d = performance.now() - t;
+      if (uri.endsWith('.metadata.json')) { ph.metadataWrite += d; metadataWriteEnd = performance.now(); }
+      else if (/\/snap-[^/]*\.avro$/.test(uri)) ph.listWrite += d;
+      else if (uri.endsWith('.avro')) { ph.manifestWrite += d; if (uri.includes('-merged-')) ph.merged++; }
+    }
+  };
+  io.read = async (uri) => {
+    const t = performance.now();
+    // The append's load is served from the catalog's cache and the data file is only written,
+    // so every read of an append belongs to its commit.
+    try { return await read(uri); } finally { ph.read += performance.now() - t; }
+  };
+  const gcs: { end: number; ms: number }[] = [];
+  const obs = new PerformanceObserver((list) => { for (const e of list.getEntries()) gcs.push({ end: e.startTime + e.duration, ms: e.duration }); });
+  obs.observe({ entryTypes: ['gc'] });
   const cpu0 = process.cpuUsage();
   for (let i = 0; i < commits; i++) {
     let swapAt = 0;
+    ph = emptyPhases();
+    commitStart = Infinity;
     const t0 = performance.now();
     const r = await appendRecords(catalog, id, batch, { hooks: { beforeSwap: () => { swapAt = performance.now(); } } });
     const t1 = performance.now();
-    timings.push({ appendMs: t1 - t0, commitMs: r.timings.commitMs, catalogMs: t1 - swapAt });
+    commitStart = t1 - r.timings.commitMs;
+    // GC entries are delivered asynchronously: attributed after the loop by their end time.
+    ph.metadataBuild = metadataWriteStart - swapAt;
+    ph.swap = t1 - metadataWriteEnd;
+    timings.push({ appendMs: t1 - t0, commitMs: r.timings.commitMs, catalogMs: t1 - swapAt, phases: ph, at: { start: commitStart, end: t1 } });
     // Untimed: superseded metadata files go (10,000 commits would otherwise leave ~35 GB of
     // them), as write.metadata.delete-after-commit.enabled would remove them in Iceberg Java.
     if (superseded.length >= 2) await catalog.io.delete(superseded.shift()!);
@@ -72,9 +127,41 @@ async function floe(warehouse: string, commits: number, rows: number): Promise<{
     if ((i + 1) % 1000 === 0) process.stderr.write(`  floe: ${i + 1} commits, last commit ${ms(r.timings.commitMs)} ms\n`);
   }
   const cpu = process.cpuUsage(cpu0);
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  obs.disconnect();
+  io.writeNew = writeNew;
+  io.read = read;
+  // GC pauses count for the commit phase they ended in.
+  gcs.sort((a, b) => a.end - b.end);
+  let g = 0;
+  for (const t of timings) {
+    while (g < gcs.length && gcs[g]!.end < t.at.start) g++;
+    for (let k = g; k < gcs.length && gcs[k]!.end <= t.at.end; k++) t.phases.gc += gcs[k]!.ms;
+  }
   const snapshots = (await catalog.loadTable(id)).metadata.snapshots.length;
   await catalog.close();
   return { timings, cpuSeconds: (cpu.user + cpu.system) / 1e6, snapshots };
+}
+
+function emptyPhases(): Phases {
+  return { manifestWrite: 0, listWrite: 0, read: 0, metadataBuild: 0, metadataWrite: 0, swap: 0, gc: 0, merged: 0 };
+}
+
+/** Mean phase times of the slowest 1% of commits in [from, to] against the commits around the median. */
+function phaseBreakdown(t: readonly Timing[]): { slow: Record<string, number>; median: Record<string, number>; slowMs: number; medianMs: number; slowMerging: number } {
+  const byCommit = [...t].sort((a, b) => a.commitMs - b.commitMs);
+  const n = Math.max(1, Math.round(byCommit.length / 100));
+  const slow = byCommit.slice(-n);
+  const mid = Math.floor(byCommit.length / 2);
+  const median = byCommit.slice(Math.max(0, mid - n), mid + n);
+  const mean = (xs: readonly Timing[], f: (x: Timing) => number): number => xs.reduce((a, x) => a + f(x), 0) / xs.length;
+  const of = (xs: readonly Timing[]): Record<string, number> => {
+    const r: Record<string, number> = {};
+    for (const k of PHASES) r[k] = mean(xs, (x) => x.phases[k]);
+    r.other = mean(xs, (x) => x.commitMs) - PHASES.filter((k) => k !== 'gc').reduce((a, k) => a + r[k]!, 0);
+    return r;
+  }
+  return { slow: of(slow), median: of(median), slowMs: mean(slow, (x) => x.commitMs), medianMs: mean(median, (x) => x.commitMs), slowMerging: slow.filter((x) => x.phases.merged > 0).length / slow.length };
 }
 
 async function pyiceberg(warehouse: string, commits: number, rows: number): Promise<number[]> {
@@ -121,6 +208,20 @@ async function main(): Promise<void> {
     }
     const slowest = f.timings.map((t, i) => ({ i: i + 1, ms: t.commitMs })).sort((a, b) => b.ms - a.ms).slice(0, 8);
     console.log(`slowest commits: ${slowest.map((x) => `#${x.i} ${ms(x.ms)}`).join(', ')}`);
+    // Where the time goes: the slowest 1% of all commits (and of the last window) vs the median.
+    const breakdowns = [{ label: `all ${commits}`, t: f.timings }];
+    const lastW = windows(commits).at(-1);
+    if (lastW) breakdowns.push({ label: `${lastW.from}–${lastW.to}`, t: f.timings.slice(lastW.from - 1, lastW.to) });
+    console.log(`\ncommit phases (mean ms): slowest 1% vs the commits around the median; other = commit − listed phases (GC overlaps them)`);
+    console.log(row(['commits', 'set', 'commit', ...PHASES.map((k) => k.replace('metadata', 'meta')), 'other', 'merging']));
+    for (const b of breakdowns) {
+      const r = phaseBreakdown(b.t);
+      console.log(row([b.label, 'median', ms(r.medianMs), ...PHASES.map((k) => ms(r.median[k]!)), ms(r.median.other!), '']));
+      console.log(row(['', 'slowest 1%', ms(r.slowMs), ...PHASES.map((k) => ms(r.slow[k]!)), ms(r.slow.other!), `${(r.slowMerging * 100).toFixed(0)}%`]));
+    }
+    const merges = f.timings.filter((t) => t.phases.merged > 0).length;
+    const gcTotal = f.timings.reduce((a, t) => a + t.phases.gc, 0);
+    console.log(`commits that merged manifests: ${merges}; GC in commit phases: ${gcTotal.toFixed(0)} ms in total`);
     const first = windows(commits)[0];
     const last = windows(commits).at(-1);
     if (first && last && last !== first) {
