@@ -2,17 +2,22 @@
 // process appends the same small batch (--rows rows, one data file) --commits times to one
 // table on a SQLite catalog, no snapshot expiry (superseded metadata files are deleted between
 // commits, untimed, to bound the disk used), and prints commit latency per window of
-// --window commits ending at each of --at (default: commits 1–100, 901–1,000, 4,901–5,000,
-// 9,901–10,000):
+// --window commits ending at each of --at (default: commits 1–100, then 901–1,000, 1,901–2,000,
+// … every 1,000th commit up to 9,901–10,000):
 //   commit   everything after the data file is written: manifests, manifest list, metadata
 //            JSON, catalog swap (what grows with history if anything does);
 //   catalog  the catalog's commitTable alone (metadata JSON + pointer swap);
-//   append   the whole appendRecords call (load, write the data file, commit).
+//   append   the whole appendRecords call (load, write the data file, commit);
+//   app CPU  the CPU time (user + system) of that call: on a shared, loaded machine wall time
+//            mostly measures the other processes, CPU time what floe itself does.
+// Then where the time goes: per commit the phases (manifest / manifest-list / metadata-file
+// writes with their fsync, reads, metadata build, SQLite swap, GC pauses), the slowest 1%
+// against the median.
 // Then pyiceberg's table.append of the same rows through the same catalog for its first
 // --py-commits commits (it is much slower; a few hundred are enough to see its trend).
 //
 //   npm run bench:commits                                   # 10,000 commits, pyiceberg 300
-//   npm run bench:commits -- --commits 2000 --at 100,1000,2000 --py-commits 0   # quick
+//   npm run bench:commits -- --commits 2000 --py-commits 0          # quick
 //   node --cpu-prof --cpu-prof-dir=/tmp/prof --import tsx test/bench/commit-history-bench.ts --py-commits 0
 //
 // pyiceberg comes from FLOE_VENV (default .venv). --json FILE also writes the figures as JSON
@@ -34,7 +39,8 @@ const { values: args } = parseArgs({
     commits: { type: 'string', default: '10000' },
     rows: { type: 'string', default: '10' },
     window: { type: 'string', default: '100' },
-    at: { type: 'string', default: '100,1000,5000,10000' },
+    /** Window ends; default: commit 100, then every 1,000th commit up to --commits. */
+    at: { type: 'string' },
     'py-commits': { type: 'string', default: '300' },
     keep: { type: 'boolean', default: false },
     /** Also write the summary figures to this file as JSON. */
@@ -42,7 +48,7 @@ const { values: args } = parseArgs({
   },
 });
 
-interface Timing { appendMs: number; commitMs: number; catalogMs: number; phases: Phases; at: { start: number; end: number } }
+interface Timing { appendMs: number; commitMs: number; catalogMs: number; /** CPU (user + system) of the whole append: less sensitive to a loaded machine than wall time. */ cpuMs: number; phases: Phases; at: { start: number; end: number } }
 
 /** Where one commit's time went (ms), from a FileIO wrapper, the swap hook and GC entries. */
 interface Phases {
@@ -112,6 +118,7 @@ async function floe(warehouse: string, commits: number, rows: number): Promise<{
     let swapAt = 0;
     ph = emptyPhases();
     commitStart = Infinity;
+    const c0 = process.cpuUsage();
     const t0 = performance.now();
     const r = await appendRecords(catalog, id, batch, { hooks: { beforeSwap: () => { swapAt = performance.now(); } } });
     const t1 = performance.now();
@@ -119,7 +126,8 @@ async function floe(warehouse: string, commits: number, rows: number): Promise<{
     // GC entries are delivered asynchronously: attributed after the loop by their end time.
     ph.metadataBuild = metadataWriteStart - swapAt;
     ph.swap = t1 - metadataWriteEnd;
-    timings.push({ appendMs: t1 - t0, commitMs: r.timings.commitMs, catalogMs: t1 - swapAt, phases: ph, at: { start: commitStart, end: t1 } });
+    const c1 = process.cpuUsage(c0);
+    timings.push({ cpuMs: (c1.user + c1.system) / 1000, appendMs: t1 - t0, commitMs: r.timings.commitMs, catalogMs: t1 - swapAt, phases: ph, at: { start: commitStart, end: t1 } });
     // Untimed: superseded metadata files go (10,000 commits would otherwise leave ~35 GB of
     // them), as write.metadata.delete-after-commit.enabled would remove them in Iceberg Java.
     if (superseded.length >= 2) await catalog.io.delete(superseded.shift()!);
@@ -180,7 +188,8 @@ async function pyiceberg(warehouse: string, commits: number, rows: number): Prom
 
 function windows(total: number): { from: number; to: number }[] {
   const width = Number(args.window);
-  return args.at!.split(',').map(Number).filter((end) => end <= total).map((end) => ({ from: Math.max(1, end - width + 1), to: end }));
+  const at = args.at ?? [100, ...Array.from({ length: Math.floor(total / 1000) }, (_, i) => (i + 1) * 1000)].join(',');
+  return at.split(',').map(Number).filter((end) => end <= total).map((end) => ({ from: Math.max(1, end - width + 1), to: end }));
 }
 
 async function main(): Promise<void> {
@@ -198,13 +207,13 @@ async function main(): Promise<void> {
     const py = havePython ? await pyiceberg(dir, pyCommits, rows) : [];
     const row = (cells: string[]): string => cells.map((c, i) => (i === 0 ? c.padEnd(15) : c.padStart(11))).join(' ');
     console.log(`\nfloe: ${f.snapshots} snapshots at the end, CPU ${f.cpuSeconds.toFixed(1)} s; latencies in ms`);
-    console.log(row(['commits', 'commit p50', 'commit p99', 'commit max', 'catalog p50', 'catalog p99', 'append p50', 'append p99']));
+    console.log(row(['commits', 'commit p50', 'commit p99', 'commit max', 'catalog p50', 'catalog p99', 'append p50', 'append p99', 'app CPU p50']));
     for (const w of windows(commits)) {
       const t = f.timings.slice(w.from - 1, w.to);
       const c = t.map((x) => x.commitMs);
       const k = t.map((x) => x.catalogMs);
       const a = t.map((x) => x.appendMs);
-      console.log(row([`${w.from}–${w.to}`, ms(pct(c, 50)), ms(pct(c, 99)), ms(Math.max(...c)), ms(pct(k, 50)), ms(pct(k, 99)), ms(pct(a, 50)), ms(pct(a, 99))]));
+      console.log(row([`${w.from}–${w.to}`, ms(pct(c, 50)), ms(pct(c, 99)), ms(Math.max(...c)), ms(pct(k, 50)), ms(pct(k, 99)), ms(pct(a, 50)), ms(pct(a, 99)), ms(pct(t.map((x) => x.cpuMs), 50))]));
     }
     const slowest = f.timings.map((t, i) => ({ i: i + 1, ms: t.commitMs })).sort((a, b) => b.ms - a.ms).slice(0, 8);
     console.log(`slowest commits: ${slowest.map((x) => `#${x.i} ${ms(x.ms)}`).join(', ')}`);
@@ -233,7 +242,7 @@ async function main(): Promise<void> {
       const c = t.map((x) => x.commitMs);
       const k = t.map((x) => x.catalogMs);
       const a = t.map((x) => x.appendMs);
-      return { from: w.from, to: w.to, commitP50: pct(c, 50), commitP99: pct(c, 99), commitMax: Math.max(...c), catalogP50: pct(k, 50), catalogP99: pct(k, 99), appendP50: pct(a, 50), appendP99: pct(a, 99) };
+      return { from: w.from, to: w.to, appendCpuP50: pct(t.map((x) => x.cpuMs), 50), commitP50: pct(c, 50), commitP99: pct(c, 99), commitMax: Math.max(...c), catalogP50: pct(k, 50), catalogP99: pct(k, 99), appendP50: pct(a, 50), appendP99: pct(a, 99) };
     });
     const pyWindows: { from: number; to: number; appendP50: number; appendP99: number; appendMax: number; floeAppendP50: number }[] = [];
     if (py.length > 0) {
@@ -257,7 +266,7 @@ async function main(): Promise<void> {
       }, null, 1)}\n`);
     }
     console.log(`\nload after: ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
-    console.log(`reproduce: npm run bench:commits -- --commits ${commits} --rows ${rows} --window ${args.window} --at ${args.at} --py-commits ${args['py-commits']}`);
+    console.log(`reproduce: npm run bench:commits -- --commits ${commits} --rows ${rows} --window ${args.window}${args.at ? ` --at ${args.at}` : ''} --py-commits ${args['py-commits']}`);
   } finally {
     if (args.keep) console.log(`kept ${dir}`);
     else rmSync(dir, { recursive: true, force: true });
