@@ -77,7 +77,7 @@ function pct(xs: readonly number[], p: number): number {
 }
 const ms = (x: number): string => (x < 10 ? x.toFixed(2) : x < 100 ? x.toFixed(1) : x.toFixed(0));
 
-async function floe(warehouse: string, commits: number, rows: number): Promise<{ timings: Timing[]; cpuSeconds: number; snapshots: number }> {
+async function floe(warehouse: string, commits: number, rows: number): Promise<{ timings: Timing[]; cpuSeconds: number; snapshots: number; gcSummary: string }> {
   const catalog = await openCatalog({ warehouse });
   const id = { namespace: ['bench'], name: 'history' };
   await catalog.createNamespace(['bench']);
@@ -110,8 +110,10 @@ async function floe(warehouse: string, commits: number, rows: number): Promise<{
     // so every read of an append belongs to its commit.
     try { return await read(uri); } finally { ph.read += performance.now() - t; }
   };
-  const gcs: { end: number; ms: number }[] = [];
-  const obs = new PerformanceObserver((list) => { for (const e of list.getEntries()) gcs.push({ end: e.startTime + e.duration, ms: e.duration }); });
+  const gcs: { end: number; ms: number; kind: number }[] = [];
+  const obs = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) gcs.push({ end: e.startTime + e.duration, ms: e.duration, kind: (e as unknown as { detail?: { kind?: number } }).detail?.kind ?? 0 });
+  });
   obs.observe({ entryTypes: ['gc'] });
   const cpu0 = process.cpuUsage();
   for (let i = 0; i < commits; i++) {
@@ -148,7 +150,14 @@ async function floe(warehouse: string, commits: number, rows: number): Promise<{
   }
   const snapshots = (await catalog.loadTable(id)).metadata.snapshots.length;
   await catalog.close();
-  return { timings, cpuSeconds: (cpu.user + cpu.system) / 1e6, snapshots };
+  // perf_hooks constants.NODE_PERFORMANCE_GC_*: 1 minor (scavenge), 4 major (mark-compact),
+  // 8 incremental marking step, 16 weak callbacks.
+  const gcKinds = [[1, 'minor'], [4, 'major'], [8, 'incremental'], [16, 'weak callbacks']] as const;
+  const gcSummary = gcKinds.map(([k, name]) => {
+    const xs = gcs.filter((g) => g.kind === k).map((g) => g.ms);
+    return xs.length === 0 ? '' : `${name} ${xs.length} × (total ${xs.reduce((a, b) => a + b, 0).toFixed(0)} ms, p99 ${pct(xs, 99).toFixed(1)}, max ${Math.max(...xs).toFixed(1)} ms)`;
+  }).filter((x) => x !== '').join('; ');
+  return { timings, cpuSeconds: (cpu.user + cpu.system) / 1e6, snapshots, gcSummary };
 }
 
 function emptyPhases(): Phases {
@@ -231,6 +240,7 @@ async function main(): Promise<void> {
     const merges = f.timings.filter((t) => t.phases.merged > 0).length;
     const gcTotal = f.timings.reduce((a, t) => a + t.phases.gc, 0);
     console.log(`commits that merged manifests: ${merges}; GC in commit phases: ${gcTotal.toFixed(0)} ms in total`);
+    console.log(`GC pauses over the whole run: ${f.gcSummary}`);
     const first = windows(commits)[0];
     const last = windows(commits).at(-1);
     if (first && last && last !== first) {
