@@ -38,6 +38,7 @@ const CREATE_NAMESPACE_PROPERTIES_SQL = `CREATE TABLE IF NOT EXISTS iceberg_name
   property_key VARCHAR(255) NOT NULL,
   property_value VARCHAR(1000) NOT NULL,
   PRIMARY KEY (catalog_name, namespace, property_key))`;
+const MAX_METADATA_BUFFERS = 2;
 const TABLE_TYPE_CLAUSE = `(iceberg_type = 'TABLE' OR iceberg_type IS NULL)`;
 
 interface TableRow { metadata_location: string | null }
@@ -377,6 +378,9 @@ export class SqlCatalog implements Catalog {
     if (changed === 0) throw new NotFoundError(`table '${identifierToString(from)}' does not exist`);
   }
 
+  /** Buffers the metadata files of earlier commits were built in, free for the next ones. */
+  private readonly metadataBuffers: ArrayBuffer[] = [];
+
   async commitTable(id: TableIdentifier, requirements: readonly TableRequirement[], updates: readonly TableUpdate[]): Promise<LoadedTable> {
     const base = await this.loadTable(id);
     checkRequirements(base.metadata, requirements);
@@ -389,7 +393,15 @@ export class SqlCatalog implements Catalog {
     }
     const next = applyUpdates(base.metadata, base.metadataLocation, updates);
     const nextLocation = newMetadataFileLocation(next.location, base.metadataLocation);
-    await this.io.writeNew(nextLocation, serializeTableMetadataBytes(next));
+    // Into a buffer of an earlier commit when one is free (concurrent commits of this process
+    // each take their own): writeNew is done with the bytes once it returns.
+    const buffer = this.metadataBuffers.pop();
+    const bytes = serializeTableMetadataBytes(next, buffer ?? new ArrayBuffer(0));
+    try {
+      await this.io.writeNew(nextLocation, bytes);
+    } finally {
+      if (this.metadataBuffers.length < MAX_METADATA_BUFFERS) this.metadataBuffers.push(bytes.buffer as ArrayBuffer);
+    }
     faultPoint('commit.after-metadata-file');
     let changed: number;
     try {

@@ -40,6 +40,8 @@ export interface FileIO {
   /**
    * Creates a file atomically: readers see all of it or nothing, and an existing file is
    * never replaced (AlreadyExistsError instead) — metadata files must never be overwritten.
+   * The caller may reuse `bytes` once the returned promise settles (the SQL catalog builds
+   * each metadata file in the buffer of an earlier one): keep a copy, never the array.
    */
   writeNew(uri: string, bytes: Uint8Array): Promise<void>;
   /** Like writeNew, streamed: memory stays bounded whatever the file's size. */

@@ -34,6 +34,17 @@ function isErrno(err: unknown, code: string): boolean {
   return typeof err === 'object' && err !== null && (err as { code?: string }).code === code;
 }
 
+/** write(2) may write less than asked (a file-size limit, a full disk): go on until all is
+ * written, so the real error (EFBIG, ENOSPC) surfaces instead of a file that silently lacks its
+ * tail (a Parquet file without its footer). */
+async function writeFully(handle: fs.FileHandle, bytes: Uint8Array): Promise<void> {
+  for (let off = 0; off < bytes.length;) {
+    const { bytesWritten } = await handle.write(bytes, off, bytes.length - off);
+    if (bytesWritten <= 0) throw new FileIOError(`short write: ${off} of ${bytes.length} bytes written`);
+    off += bytesWritten;
+  }
+}
+
 export class LocalFileIO implements FileIO {
   async read(uri: string): Promise<Uint8Array> {
     const p = uriToPath(uri);
@@ -49,11 +60,24 @@ export class LocalFileIO implements FileIO {
     const target = uriToPath(uri);
     const dir = path.dirname(target);
     const temp = path.join(dir, `.${path.basename(target)}.${randomUUID()}.tmp`);
+    // Each step is a round trip through libuv's thread pool, and a commit writes three files
+    // (manifest, manifest list, metadata file), so the steps are few: the folder is made only
+    // when the open finds it missing, the bytes go in as few write(2) calls as the kernel takes
+    // (FileHandle.writeFile would split a 7 MB metadata file into 512 KiB writes), the temp
+    // name is unlinked, not rm'd (rm stats first).
+    let created = false;
     try {
-      await fs.mkdir(dir, { recursive: true });
-      const handle = await fs.open(temp, 'wx');
+      let handle: fs.FileHandle;
       try {
-        await handle.writeFile(bytes);
+        handle = await fs.open(temp, 'wx');
+      } catch (err) {
+        if (!isErrno(err, 'ENOENT')) throw err;
+        await fs.mkdir(dir, { recursive: true });
+        handle = await fs.open(temp, 'wx');
+      }
+      created = true;
+      try {
+        await writeFully(handle, bytes);
         await handle.sync();
       } finally {
         await handle.close();
@@ -63,8 +87,8 @@ export class LocalFileIO implements FileIO {
       if (isErrno(err, 'EEXIST')) throw new AlreadyExistsError(`file already exists: ${uri}`);
       throw new FileIOError(`cannot write ${uri}: ${(err as Error).message}`, { cause: err, retryable: true });
     } finally {
-      // Cleanup must not mask the error above (rm fails with ENOTDIR when the folder could not be made).
-      await fs.rm(temp, { force: true }).catch(() => undefined);
+      // Cleanup must not mask the error above.
+      if (created) await fs.unlink(temp).catch(() => undefined);
     }
   }
 
@@ -83,14 +107,7 @@ export class LocalFileIO implements FileIO {
     return {
       write: async (chunk) => {
         try {
-          // write(2) may write less than asked (a file-size limit, a full disk): go on until
-          // all is written, so the real error (EFBIG, ENOSPC) surfaces instead of a file that
-          // silently lacks its tail (a Parquet file without its footer).
-          for (let off = 0; off < chunk.length;) {
-            const { bytesWritten } = await handle.write(chunk, off, chunk.length - off);
-            if (bytesWritten <= 0) throw new FileIOError(`short write: ${off} of ${chunk.length} bytes of a chunk written`);
-            off += bytesWritten;
-          }
+          await writeFully(handle, chunk);
           size += chunk.length;
         } catch (err) {
           await drop();

@@ -138,7 +138,11 @@ export function specById(m: TableMetadata, specId: number): PartitionSpec {
 }
 
 export function snapshotById(m: TableMetadata, id: bigint): Snapshot | undefined {
-  return m.snapshots.find((s) => s.snapshotId === id);
+  // From the newest: a commit looks up the snapshot it adds and the heads it moves, which sit at
+  // the end of a long history (ids are unique, so the direction changes nothing else).
+  const list = m.snapshots;
+  for (let i = list.length - 1; i >= 0; i--) if (list[i]!.snapshotId === id) return list[i];
+  return undefined;
 }
 
 /** Head snapshot of a branch, or undefined for an empty/unknown branch. */
@@ -453,8 +457,14 @@ function listBytesFor(tableUuid: string): TableListBytes {
  * built so that a commit encodes only what it adds: the snapshots and the snapshot log (one
  * entry each per commit) come from per-table buffers that only append (src/spec/json-array-bytes.ts),
  * everything else is small. What remains proportional to history is copying the bytes.
+ *
+ * `reuse`: a buffer from an earlier call (the `.buffer` of its result) that the caller owns and
+ * no longer needs: the bytes are written into it when they fit, and the result is a view of
+ * it. Fresh memory for a multi-megabyte file cost ~3 ms a commit at 10,000 snapshots (page
+ * faults, zeroing) against ~0.2 ms to copy into pages already mapped. A buffer too small is
+ * replaced by one with room to grow.
  */
-export function serializeTableMetadataBytes(m: TableMetadata): Uint8Array {
+export function serializeTableMetadataBytes(m: TableMetadata, reuse?: ArrayBuffer): Uint8Array {
   const { snapshots: _s, 'snapshot-log': _l, 'metadata-log': _ml, statistics: _st, 'partition-statistics': _ps, ...head } = tableMetadataToJson({
     ...m, snapshots: [], snapshotLog: [],
   });
@@ -471,7 +481,9 @@ export function serializeTableMetadataBytes(m: TableMetadata): Uint8Array {
   ];
   let length = 0;
   for (const p of parts) length += p.length;
-  const out = new Uint8Array(length);
+  const out = reuse === undefined ? new Uint8Array(length)
+    : reuse.byteLength >= length ? new Uint8Array(reuse, 0, length)
+    : new Uint8Array(new ArrayBuffer(length + (length >> 2)), 0, length);
   let at = 0;
   for (const p of parts) { out.set(p, at); at += p.length; }
   return out;

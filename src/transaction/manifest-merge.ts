@@ -13,7 +13,7 @@ import type { FileIO } from '../io/file-io.ts';
 import { EntryStatus, ManifestContent, type ManifestEntry, type ManifestFile } from '../spec/data-file.ts';
 import type { TableMetadata } from '../spec/table-metadata.ts';
 import { boolProperty, intProperty, MANIFEST_MERGE_ENABLED, MANIFEST_MIN_MERGE_COUNT, MANIFEST_TARGET_SIZE_BYTES } from '../spec/table-properties.ts';
-import { manifestEntries, writeTableManifest } from './table-manifests.ts';
+import { manifestEntriesToRewrite, writeTableManifest } from './table-manifests.ts';
 
 export interface MergeConfig { enabled: boolean; minCountToMerge: number; targetSizeBytes: number }
 
@@ -74,6 +74,22 @@ function carryEntry(e: ManifestEntry, fromNewManifest: boolean): ManifestEntry |
   return { ...e, status: EntryStatus.Existing };
 }
 
+const READ_CONCURRENCY = 8;
+
+/** `fn` over `items` with at most `limit` running at once; results in the items' order. */
+async function mapConcurrently<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
+
 export async function mergeManifests(opts: {
   io: FileIO; metadata: TableMetadata; manifests: readonly ManifestFile[]; snapshotId: bigint;
   pathFor: (index: number) => string;
@@ -83,14 +99,17 @@ export async function mergeManifests(opts: {
   const written: string[] = [];
   for (const bin of plan) {
     if (!bin.merge) { manifests.push(...bin.manifests); continue; }
+    // Read a few at a time (a bin is ~min-count-to-merge manifests; one after the other, a
+    // disk's latency was paid min-count times), carried over in the bin's order.
+    const read = await mapConcurrently(bin.manifests, READ_CONCURRENCY, (m) => manifestEntriesToRewrite(opts.io, m));
     const entries: ManifestEntry[] = [];
-    for (const m of bin.manifests) {
+    bin.manifests.forEach((m, i) => {
       const isNew = m.addedSnapshotId === opts.snapshotId;
-      for (const e of await manifestEntries(opts.io, m)) {
+      for (const e of read[i]!) {
         const carried = carryEntry(e, isNew);
         if (carried) entries.push(carried);
       }
-    }
+    });
     if (entries.length === 0) continue;
     const path = opts.pathFor(written.length);
     const result = await writeTableManifest({

@@ -21,6 +21,38 @@ export async function manifestEntries(io: FileIO, manifest: ManifestFile): Promi
   return namingFile(manifest.manifestPath, 'manifest', () => readManifest(bytes, manifest).entries);
 }
 
+/**
+ * The bytes of manifests this process wrote lately, by path, for manifest merging only: every
+ * `commit.manifest.min-count-to-merge` commits a merge reads back the ~100 small manifests the
+ * same writer wrote moments before, and reading them one by one from disk (a file open and read
+ * each) was most of that commit's time — the p99 of a steady stream of small appends. Files
+ * never change once written (writeNew refuses to replace one), so the bytes are the file's.
+ * Other readers (scans, table doctor, expiry) still read the file: a manifest deleted or damaged
+ * on disk must be seen as such there. A merge served from here rewrites the entries the parent
+ * snapshot names, exactly as reading the intact file would.
+ */
+const writtenManifests = new Map<string, Uint8Array>();
+let writtenManifestBytes = 0;
+const MAX_WRITTEN_MANIFEST_BYTES = 32 * 1024 * 1024;
+
+function rememberWritten(path: string, bytes: Uint8Array): void {
+  if (bytes.length > MAX_WRITTEN_MANIFEST_BYTES / 4) return;
+  writtenManifests.set(path, bytes);
+  writtenManifestBytes += bytes.length;
+  while (writtenManifestBytes > MAX_WRITTEN_MANIFEST_BYTES) {
+    const [oldest, b] = writtenManifests.entries().next().value!;
+    writtenManifests.delete(oldest);
+    writtenManifestBytes -= b.length;
+  }
+}
+
+/** A manifest's entries for a merge that rewrites it: from the bytes this process wrote when it
+ * still has them, else read from storage. */
+export async function manifestEntriesToRewrite(io: FileIO, manifest: ManifestFile): Promise<ManifestEntry[]> {
+  const bytes = writtenManifests.get(manifest.manifestPath) ?? await io.read(manifest.manifestPath);
+  return namingFile(manifest.manifestPath, 'manifest', () => readManifest(bytes, manifest).entries);
+}
+
 /** Decoders see bytes only; a user with a corrupt table needs the file's full path
  * ("unexpected end of Avro data at byte 19" alone says nothing about which of thousands). */
 function namingFile<T>(file: string, what: string, decode: () => T): T {
@@ -68,6 +100,7 @@ export async function writeTableManifest(opts: {
     });
     result.paths.push(path);
     await opts.io.writeNew(path, written.bytes);
+    rememberWritten(path, written.bytes);
     result.manifests.push(written.manifest);
   }
   return result;

@@ -2,17 +2,22 @@
 // process appends the same small batch (--rows rows, one data file) --commits times to one
 // table on a SQLite catalog, no snapshot expiry (superseded metadata files are deleted between
 // commits, untimed, to bound the disk used), and prints commit latency per window of
-// --window commits ending at each of --at (default: commits 1–100, 901–1,000, 4,901–5,000,
-// 9,901–10,000):
+// --window commits ending at each of --at (default: commits 1–100, then 901–1,000, 1,901–2,000,
+// … every 1,000th commit up to 9,901–10,000):
 //   commit   everything after the data file is written: manifests, manifest list, metadata
 //            JSON, catalog swap (what grows with history if anything does);
 //   catalog  the catalog's commitTable alone (metadata JSON + pointer swap);
-//   append   the whole appendRecords call (load, write the data file, commit).
+//   append   the whole appendRecords call (load, write the data file, commit);
+//   app CPU  the CPU time (user + system) of that call: on a shared, loaded machine wall time
+//            mostly measures the other processes, CPU time what floe itself does.
+// Then where the time goes: per commit the phases (manifest / manifest-list / metadata-file
+// writes with their fsync, reads, metadata build, SQLite swap, GC pauses), the slowest 1%
+// against the median.
 // Then pyiceberg's table.append of the same rows through the same catalog for its first
 // --py-commits commits (it is much slower; a few hundred are enough to see its trend).
 //
 //   npm run bench:commits                                   # 10,000 commits, pyiceberg 300
-//   npm run bench:commits -- --commits 2000 --at 100,1000,2000 --py-commits 0   # quick
+//   npm run bench:commits -- --commits 2000 --py-commits 0          # quick
 //   node --cpu-prof --cpu-prof-dir=/tmp/prof --import tsx test/bench/commit-history-bench.ts --py-commits 0
 //
 // pyiceberg comes from FLOE_VENV (default .venv). --json FILE also writes the figures as JSON
@@ -34,7 +39,8 @@ const { values: args } = parseArgs({
     commits: { type: 'string', default: '10000' },
     rows: { type: 'string', default: '10' },
     window: { type: 'string', default: '100' },
-    at: { type: 'string', default: '100,1000,5000,10000' },
+    /** Window ends; default: commit 100, then every 1,000th commit up to --commits. */
+    at: { type: 'string' },
     'py-commits': { type: 'string', default: '300' },
     keep: { type: 'boolean', default: false },
     /** Also write the summary figures to this file as JSON. */
@@ -42,7 +48,28 @@ const { values: args } = parseArgs({
   },
 });
 
-interface Timing { appendMs: number; commitMs: number; catalogMs: number }
+interface Timing { appendMs: number; commitMs: number; catalogMs: number; /** CPU (user + system) of the whole append: less sensitive to a loaded machine than wall time. */ cpuMs: number; phases: Phases; at: { start: number; end: number } }
+
+/** Where one commit's time went (ms), from a FileIO wrapper, the swap hook and GC entries. */
+interface Phases {
+  /** writeNew of the added (and merged / rewritten) manifests. */
+  manifestWrite: number;
+  /** writeNew of the manifest list. */
+  listWrite: number;
+  /** io.read during the commit (parent manifest list, manifests a merge reads). */
+  read: number;
+  /** beforeSwap → metadata writeNew starts: load (cached), requirements, applyUpdates, JSON bytes. */
+  metadataBuild: number;
+  /** writeNew of the metadata file (write + fsync + link). */
+  metadataWrite: number;
+  /** metadata file written → commitTable returns: the SQLite compare-and-swap. */
+  swap: number;
+  /** GC pauses that ended within the commit phase. */
+  gc: number;
+  /** Manifests a merge wrote (0 on most commits). */
+  merged: number;
+}
+const PHASES = ['manifestWrite', 'listWrite', 'read', 'metadataBuild', 'metadataWrite', 'swap', 'gc'] as const;
 
 function pct(xs: readonly number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -50,7 +77,7 @@ function pct(xs: readonly number[], p: number): number {
 }
 const ms = (x: number): string => (x < 10 ? x.toFixed(2) : x < 100 ? x.toFixed(1) : x.toFixed(0));
 
-async function floe(warehouse: string, commits: number, rows: number): Promise<{ timings: Timing[]; cpuSeconds: number; snapshots: number }> {
+async function floe(warehouse: string, commits: number, rows: number): Promise<{ timings: Timing[]; cpuSeconds: number; snapshots: number; gcSummary: string }> {
   const catalog = await openCatalog({ warehouse });
   const id = { namespace: ['bench'], name: 'history' };
   await catalog.createNamespace(['bench']);
@@ -58,13 +85,51 @@ async function floe(warehouse: string, commits: number, rows: number): Promise<{
   const batch = Array.from({ length: rows }, (_, i) => ({ id: `${i}`, worker: 0, batch: 0, payload: `w0-b0-r${i}` }));
   const timings: Timing[] = [];
   const superseded: string[] = [];
+  // Phase timings: the catalog's FileIO is wrapped (instance methods replaced) so every write and
+  // read of the commit is timed by the kind of file; GC pauses come from a PerformanceObserver.
+  let ph = emptyPhases();
+  let metadataWriteStart = 0;
+  let metadataWriteEnd = 0;
+  let commitStart = Infinity;
+  const io = catalog.io;
+  const writeNew = io.writeNew.bind(io);
+  const read = io.read.bind(io);
+  io.writeNew = async (uri, bytes) => {
+    const t = performance.now();
+    if (uri.endsWith('.metadata.json')) metadataWriteStart = t;
+    try { await writeNew(uri, bytes); } finally {
+      const d = performance.now() - t;
+      if (uri.endsWith('.metadata.json')) { ph.metadataWrite += d; metadataWriteEnd = performance.now(); }
+      else if (/\/snap-[^/]*\.avro$/.test(uri)) ph.listWrite += d;
+      else if (uri.endsWith('.avro')) { ph.manifestWrite += d; if (uri.includes('-merged-')) ph.merged++; }
+    }
+  };
+  io.read = async (uri) => {
+    const t = performance.now();
+    // The append's load is served from the catalog's cache and the data file is only written,
+    // so every read of an append belongs to its commit.
+    try { return await read(uri); } finally { ph.read += performance.now() - t; }
+  };
+  const gcs: { end: number; ms: number; kind: number }[] = [];
+  const obs = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) gcs.push({ end: e.startTime + e.duration, ms: e.duration, kind: (e as unknown as { detail?: { kind?: number } }).detail?.kind ?? 0 });
+  });
+  obs.observe({ entryTypes: ['gc'] });
   const cpu0 = process.cpuUsage();
   for (let i = 0; i < commits; i++) {
     let swapAt = 0;
+    ph = emptyPhases();
+    commitStart = Infinity;
+    const c0 = process.cpuUsage();
     const t0 = performance.now();
     const r = await appendRecords(catalog, id, batch, { hooks: { beforeSwap: () => { swapAt = performance.now(); } } });
     const t1 = performance.now();
-    timings.push({ appendMs: t1 - t0, commitMs: r.timings.commitMs, catalogMs: t1 - swapAt });
+    commitStart = t1 - r.timings.commitMs;
+    // GC entries are delivered asynchronously: attributed after the loop by their end time.
+    ph.metadataBuild = metadataWriteStart - swapAt;
+    ph.swap = t1 - metadataWriteEnd;
+    const c1 = process.cpuUsage(c0);
+    timings.push({ cpuMs: (c1.user + c1.system) / 1000, appendMs: t1 - t0, commitMs: r.timings.commitMs, catalogMs: t1 - swapAt, phases: ph, at: { start: commitStart, end: t1 } });
     // Untimed: superseded metadata files go (10,000 commits would otherwise leave ~35 GB of
     // them), as write.metadata.delete-after-commit.enabled would remove them in Iceberg Java.
     if (superseded.length >= 2) await catalog.io.delete(superseded.shift()!);
@@ -72,9 +137,48 @@ async function floe(warehouse: string, commits: number, rows: number): Promise<{
     if ((i + 1) % 1000 === 0) process.stderr.write(`  floe: ${i + 1} commits, last commit ${ms(r.timings.commitMs)} ms\n`);
   }
   const cpu = process.cpuUsage(cpu0);
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  obs.disconnect();
+  io.writeNew = writeNew;
+  io.read = read;
+  // GC pauses count for the commit phase they ended in.
+  gcs.sort((a, b) => a.end - b.end);
+  let g = 0;
+  for (const t of timings) {
+    while (g < gcs.length && gcs[g]!.end < t.at.start) g++;
+    for (let k = g; k < gcs.length && gcs[k]!.end <= t.at.end; k++) t.phases.gc += gcs[k]!.ms;
+  }
   const snapshots = (await catalog.loadTable(id)).metadata.snapshots.length;
   await catalog.close();
-  return { timings, cpuSeconds: (cpu.user + cpu.system) / 1e6, snapshots };
+  // perf_hooks constants.NODE_PERFORMANCE_GC_*: 1 minor (scavenge), 4 major (mark-compact),
+  // 8 incremental marking step, 16 weak callbacks.
+  const gcKinds = [[1, 'minor'], [4, 'major'], [8, 'incremental'], [16, 'weak callbacks']] as const;
+  const gcSummary = gcKinds.map(([k, name]) => {
+    const xs = gcs.filter((g) => g.kind === k).map((g) => g.ms);
+    return xs.length === 0 ? '' : `${name} ${xs.length} × (total ${xs.reduce((a, b) => a + b, 0).toFixed(0)} ms, p99 ${pct(xs, 99).toFixed(1)}, max ${Math.max(...xs).toFixed(1)} ms)`;
+  }).filter((x) => x !== '').join('; ');
+  return { timings, cpuSeconds: (cpu.user + cpu.system) / 1e6, snapshots, gcSummary };
+}
+
+function emptyPhases(): Phases {
+  return { manifestWrite: 0, listWrite: 0, read: 0, metadataBuild: 0, metadataWrite: 0, swap: 0, gc: 0, merged: 0 };
+}
+
+/** Mean phase times of the slowest 1% of commits in [from, to] against the commits around the median. */
+function phaseBreakdown(t: readonly Timing[]): { slow: Record<string, number>; median: Record<string, number>; slowMs: number; medianMs: number; slowMerging: number } {
+  const byCommit = [...t].sort((a, b) => a.commitMs - b.commitMs);
+  const n = Math.max(1, Math.round(byCommit.length / 100));
+  const slow = byCommit.slice(-n);
+  const mid = Math.floor(byCommit.length / 2);
+  const median = byCommit.slice(Math.max(0, mid - n), mid + n);
+  const mean = (xs: readonly Timing[], f: (x: Timing) => number): number => xs.reduce((a, x) => a + f(x), 0) / xs.length;
+  const of = (xs: readonly Timing[]): Record<string, number> => {
+    const r: Record<string, number> = {};
+    for (const k of PHASES) r[k] = mean(xs, (x) => x.phases[k]);
+    r.other = mean(xs, (x) => x.commitMs) - PHASES.filter((k) => k !== 'gc').reduce((a, k) => a + r[k]!, 0);
+    return r;
+  }
+  return { slow: of(slow), median: of(median), slowMs: mean(slow, (x) => x.commitMs), medianMs: mean(median, (x) => x.commitMs), slowMerging: slow.filter((x) => x.phases.merged > 0).length / slow.length };
 }
 
 async function pyiceberg(warehouse: string, commits: number, rows: number): Promise<number[]> {
@@ -93,7 +197,8 @@ async function pyiceberg(warehouse: string, commits: number, rows: number): Prom
 
 function windows(total: number): { from: number; to: number }[] {
   const width = Number(args.window);
-  return args.at!.split(',').map(Number).filter((end) => end <= total).map((end) => ({ from: Math.max(1, end - width + 1), to: end }));
+  const at = args.at ?? [100, ...Array.from({ length: Math.floor(total / 1000) }, (_, i) => (i + 1) * 1000)].join(',');
+  return at.split(',').map(Number).filter((end) => end <= total).map((end) => ({ from: Math.max(1, end - width + 1), to: end }));
 }
 
 async function main(): Promise<void> {
@@ -111,16 +216,31 @@ async function main(): Promise<void> {
     const py = havePython ? await pyiceberg(dir, pyCommits, rows) : [];
     const row = (cells: string[]): string => cells.map((c, i) => (i === 0 ? c.padEnd(15) : c.padStart(11))).join(' ');
     console.log(`\nfloe: ${f.snapshots} snapshots at the end, CPU ${f.cpuSeconds.toFixed(1)} s; latencies in ms`);
-    console.log(row(['commits', 'commit p50', 'commit p99', 'commit max', 'catalog p50', 'catalog p99', 'append p50', 'append p99']));
+    console.log(row(['commits', 'commit p50', 'commit p99', 'commit max', 'catalog p50', 'catalog p99', 'append p50', 'append p99', 'app CPU p50']));
     for (const w of windows(commits)) {
       const t = f.timings.slice(w.from - 1, w.to);
       const c = t.map((x) => x.commitMs);
       const k = t.map((x) => x.catalogMs);
       const a = t.map((x) => x.appendMs);
-      console.log(row([`${w.from}–${w.to}`, ms(pct(c, 50)), ms(pct(c, 99)), ms(Math.max(...c)), ms(pct(k, 50)), ms(pct(k, 99)), ms(pct(a, 50)), ms(pct(a, 99))]));
+      console.log(row([`${w.from}–${w.to}`, ms(pct(c, 50)), ms(pct(c, 99)), ms(Math.max(...c)), ms(pct(k, 50)), ms(pct(k, 99)), ms(pct(a, 50)), ms(pct(a, 99)), ms(pct(t.map((x) => x.cpuMs), 50))]));
     }
     const slowest = f.timings.map((t, i) => ({ i: i + 1, ms: t.commitMs })).sort((a, b) => b.ms - a.ms).slice(0, 8);
     console.log(`slowest commits: ${slowest.map((x) => `#${x.i} ${ms(x.ms)}`).join(', ')}`);
+    // Where the time goes: the slowest 1% of all commits (and of the last window) vs the median.
+    const breakdowns = [{ label: `all ${commits}`, t: f.timings }];
+    const lastW = windows(commits).at(-1);
+    if (lastW) breakdowns.push({ label: `${lastW.from}–${lastW.to}`, t: f.timings.slice(lastW.from - 1, lastW.to) });
+    console.log(`\ncommit phases (mean ms): slowest 1% vs the commits around the median; other = commit − listed phases (GC overlaps them)`);
+    console.log(row(['commits', 'set', 'commit', ...PHASES.map((k) => k.replace('metadata', 'meta')), 'other', 'merging']));
+    for (const b of breakdowns) {
+      const r = phaseBreakdown(b.t);
+      console.log(row([b.label, 'median', ms(r.medianMs), ...PHASES.map((k) => ms(r.median[k]!)), ms(r.median.other!), '']));
+      console.log(row(['', 'slowest 1%', ms(r.slowMs), ...PHASES.map((k) => ms(r.slow[k]!)), ms(r.slow.other!), `${(r.slowMerging * 100).toFixed(0)}%`]));
+    }
+    const merges = f.timings.filter((t) => t.phases.merged > 0).length;
+    const gcTotal = f.timings.reduce((a, t) => a + t.phases.gc, 0);
+    console.log(`commits that merged manifests: ${merges}; GC in commit phases: ${gcTotal.toFixed(0)} ms in total`);
+    console.log(`GC pauses over the whole run: ${f.gcSummary}`);
     const first = windows(commits)[0];
     const last = windows(commits).at(-1);
     if (first && last && last !== first) {
@@ -132,7 +252,7 @@ async function main(): Promise<void> {
       const c = t.map((x) => x.commitMs);
       const k = t.map((x) => x.catalogMs);
       const a = t.map((x) => x.appendMs);
-      return { from: w.from, to: w.to, commitP50: pct(c, 50), commitP99: pct(c, 99), commitMax: Math.max(...c), catalogP50: pct(k, 50), catalogP99: pct(k, 99), appendP50: pct(a, 50), appendP99: pct(a, 99) };
+      return { from: w.from, to: w.to, appendCpuP50: pct(t.map((x) => x.cpuMs), 50), commitP50: pct(c, 50), commitP99: pct(c, 99), commitMax: Math.max(...c), catalogP50: pct(k, 50), catalogP99: pct(k, 99), appendP50: pct(a, 50), appendP99: pct(a, 99) };
     });
     const pyWindows: { from: number; to: number; appendP50: number; appendP99: number; appendMax: number; floeAppendP50: number }[] = [];
     if (py.length > 0) {
@@ -156,7 +276,7 @@ async function main(): Promise<void> {
       }, null, 1)}\n`);
     }
     console.log(`\nload after: ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
-    console.log(`reproduce: npm run bench:commits -- --commits ${commits} --rows ${rows} --window ${args.window} --at ${args.at} --py-commits ${args['py-commits']}`);
+    console.log(`reproduce: npm run bench:commits -- --commits ${commits} --rows ${rows} --window ${args.window}${args.at ? ` --at ${args.at}` : ''} --py-commits ${args['py-commits']}`);
   } finally {
     if (args.keep) console.log(`kept ${dir}`);
     else rmSync(dir, { recursive: true, force: true });

@@ -11,7 +11,7 @@ import {
   AvroWriter,
   compileAvroSchema,
 } from './avro-binary.ts';
-import type { AvroSchemaJson } from './avro-binary.ts';
+import type { AvroCodec, AvroSchemaJson } from './avro-binary.ts';
 
 export type AvroContainerCodec = 'null' | 'deflate';
 
@@ -20,6 +20,23 @@ const SYNC_SIZE = 16;
 const DEFAULT_RECORDS_PER_BLOCK = 4096;
 // Keep blocks small enough that a reader never has to inflate a huge buffer at once.
 const MAX_BLOCK_BYTES = 1024 * 1024;
+
+/** Compiled codecs by writer-schema text. Compiling generates record readers and writers with
+ * `new Function` (~0.1 ms for a manifest's schema), more than decoding a small manifest itself;
+ * a table's manifests and lists share a few schema texts, and codecs hold no state once built,
+ * so a merge that reads back 100 small manifests compiles their schema once, not 100 times. */
+const codecsBySchemaText = new Map<string, AvroCodec>();
+const MAX_CACHED_CODECS = 64;
+
+function codecFor(schemaJson: string, schema: AvroSchemaJson): AvroCodec {
+  let codec = codecsBySchemaText.get(schemaJson);
+  if (codec === undefined) {
+    codec = compileAvroSchema(schema);
+    if (codecsBySchemaText.size >= MAX_CACHED_CODECS) codecsBySchemaText.delete(codecsBySchemaText.keys().next().value!);
+    codecsBySchemaText.set(schemaJson, codec);
+  }
+  return codec;
+}
 
 export interface AvroContainerWriteOptions {
   /** Raw JSON schema (object or its JSON text). Written verbatim as `avro.schema`, so
@@ -49,7 +66,7 @@ export interface AvroContainer {
 
 export function writeAvroContainer(options: AvroContainerWriteOptions): Uint8Array {
   const schemaJson = typeof options.schema === 'string' ? options.schema : JSON.stringify(options.schema);
-  const codec = compileAvroSchema(JSON.parse(schemaJson) as AvroSchemaJson);
+  const codec = codecsBySchemaText.get(schemaJson) ?? codecFor(schemaJson, JSON.parse(schemaJson) as AvroSchemaJson);
   if (options.codec !== 'null' && options.codec !== 'deflate') {
     throw new UnsupportedError(`unsupported Avro codec "${String(options.codec)}" (floe writes null and deflate)`);
   }
@@ -137,7 +154,7 @@ export function readAvroContainer(bytes: Uint8Array): AvroContainer {
     throw new AvroDecodingError(`unsupported Avro codec "${codecName}" (floe reads null and deflate)`);
   }
   const schema = JSON.parse(schemaJson) as AvroSchemaJson;
-  const codec = compileAvroSchema(schema);
+  const codec = codecFor(schemaJson, schema);
 
   const records: unknown[] = [];
   let position = header.position;

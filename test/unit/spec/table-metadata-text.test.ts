@@ -56,4 +56,27 @@ describe('serializeTableMetadata', () => {
     assert.equal(serializeTableMetadata(back), text, 'a parsed file (fresh snapshot objects) writes the same text');
     assert.equal(back.snapshots[7]!.summary.note, 'quote " \\ \u0001n:42 😀 \u0000');
   });
+
+  test('built into a reused buffer: the same bytes, the buffer kept while it fits and replaced when it does not', () => {
+    let m = newTableMetadata({ location: LOCATION, schema, nowMs: T0, tableUuid: '5f0b7a59-6c1a-4c57-9a43-2a4a1f7d6f10' });
+    let buffer = new ArrayBuffer(0);
+    const grown: number[] = [];
+    for (let i = 0; i < 40; i++) {
+      m = commit(m, i);
+      const expected = new TextEncoder().encode(reference(m));
+      const bytes = serializeTableMetadataBytes(m, buffer);
+      assert.deepEqual(bytes, expected, `after commit ${i}`);
+      if (bytes.buffer !== buffer) grown.push(i);
+      else assert.equal(bytes.byteOffset, 0);
+      // The caller hands the buffer back; stale bytes beyond the new length must not leak in.
+      new Uint8Array(bytes.buffer).fill(0x7b);
+      buffer = bytes.buffer as ArrayBuffer;
+    }
+    assert.ok(grown.length < 20, `replaced ${grown.length} times in 40 commits: room to grow is kept`);
+    // A smaller file (after expiry) fits the buffer it was given.
+    const expired = applyUpdates(m, null, [{ action: 'remove-snapshots', snapshotIds: m.snapshots.slice(0, 30).map((s) => s.snapshotId) }], T0 + 50);
+    const small = serializeTableMetadataBytes(expired, buffer);
+    assert.equal(small.buffer, buffer);
+    assert.deepEqual(small, new TextEncoder().encode(reference(expired)));
+  });
 });
