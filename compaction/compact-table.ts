@@ -43,6 +43,9 @@ export interface CompactOptions extends Partial<PlannerConfig> {
   readonly partialProgressMaxCommits?: number;
   /** Row-group bound of the output in Arrow bytes (see rewrite-data-files.ts). */
   readonly rowGroupSizeBytes?: number;
+  /** Smallest compressed input row group copied into the output byte for byte instead of
+   * decoded and encoded (default: half of `write.parquet.row-group-size-bytes`; 0 turns it off). */
+  readonly copyMinRowGroupBytes?: number;
   /** Progress: planned, input bytes read, group rewritten, committed, commit failed. */
   readonly onEvent?: (e: CompactionEvent) => void;
   /** Callbacks around each commit attempt. */
@@ -236,6 +239,7 @@ export async function compactTable(catalog: Catalog, id: TableIdentifier, opts: 
     const job: RewriteJob = {
       inputs, schemaJson: schemaToJson(schema), spec: specById(meta, group.specId), location: meta.location,
       properties: meta.properties, planner: cfg, ...(opts.rowGroupSizeBytes ? { rowGroupSizeBytes: opts.rowGroupSizeBytes } : {}),
+      ...(opts.copyMinRowGroupBytes !== undefined ? { copyMinRowGroupBytes: opts.copyMinRowGroupBytes } : {}),
     };
     const onInputFileDone = (bytes: number): void => opts.onEvent?.({ type: 'input-bytes', bytes });
     const result = pool ? await pool.run(job, onInputFileDone) : await runRewriteJob(catalog.io, job, onInputFileDone);

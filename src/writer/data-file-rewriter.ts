@@ -83,7 +83,7 @@ const READ_WHOLE_BELOW_BYTES = 16 * 1024 * 1024;
 const BATCH_ROWS = 8192;
 
 /** The positions `input` drops: its position deletes plus the rows its equality deletes match. */
-async function deletedPositionsOf(io: FileIO, input: RewriteInput, schema: Schema): Promise<readonly number[]> {
+export async function deletedPositionsOf(io: FileIO, input: RewriteInput, schema: Schema): Promise<readonly number[]> {
   const positional = input.deletedPositions ?? [];
   const equality = (input.equalityDeletes ?? []).filter((e) => e.keys.size > 0 && e.fieldIds.length > 0);
   if (equality.length === 0) return positional;
@@ -126,8 +126,11 @@ async function openInput(io: FileIO, input: RewriteInput, schema: Schema): Promi
 
 const liveRows = (i: RewriteInput): number => Number(i.file.recordCount) - new Set(i.deletedPositions ?? []).size;
 
+/** Where a file's reading stands against its deleted positions. */
+export interface DeleteCursor { readonly deleted: readonly number[]; position: number; deleteIdx: number }
+
 /** Keeps the rows of `batch` (rows [start, start+n) of its file) that no position delete names. */
-function applyDeletes(batch: parquet.RecordBatch, o: OpenInput): parquet.RecordBatch[] {
+export function applyDeletes(batch: parquet.RecordBatch, o: DeleteCursor): parquet.RecordBatch[] {
   const deleted = o.deleted;
   const start = o.position;
   const n = batch.numRows;
@@ -181,7 +184,9 @@ export async function rewriteDataFiles(inputs: readonly RewriteInput[], t: Rewri
   return { files: written, rowsRead, rowsDeleted };
 }
 
-async function rewriteRun(run: readonly RewriteInput[], t: RewriteTarget, opId: string, firstIndex: number): Promise<RewriteResult & { deferred: RewriteInput[] }> {
+/** Rewrites the files of `run` that share its first file's physical schema (decode + encode);
+ * the others come back as `deferred`. */
+export async function rewriteRun(run: readonly RewriteInput[], t: RewriteTarget, opId: string, firstIndex: number): Promise<RewriteResult & { deferred: RewriteInput[] }> {
   const fields = partitionType(t.spec, t.schema);
   const partition = run[0]!.file.partition;
   const dir = fields.length > 0 ? `${t.location}/data/${partitionPath(fields, partition)}` : `${t.location}/data`;
@@ -324,7 +329,7 @@ async function rewriteRun(run: readonly RewriteInput[], t: RewriteTarget, opId: 
   return { files, rowsRead, rowsDeleted, deferred };
 }
 
-function inputBytesPerRow(open: OpenInput | undefined, run: readonly RewriteInput[]): number {
+export function inputBytesPerRow(open: OpenInput | undefined, run: readonly RewriteInput[]): number {
   const f = open?.input.file ?? run[run.length - 1]!.file;
   return Number(f.fileSizeInBytes) / Math.max(1, Number(f.recordCount));
 }
@@ -350,7 +355,7 @@ async function pump(bytes: ReadableStream<Uint8Array>, sink: OutputFile, onChunk
   }
 }
 
-async function describeOutput(t: RewriteTarget, path: string, size: number, like: DataFile): Promise<DataFile> {
+export async function describeOutput(t: RewriteTarget, path: string, size: number, like: DataFile): Promise<DataFile> {
   const footer = await readParquetFooter(await t.io.openBlob(path), path);
   return parquetDataFile({
     path, specId: like.specId, partition: like.partition, recordCount: footer.numRows, sizeBytes: BigInt(size),

@@ -1,0 +1,240 @@
+// Compaction's rewrite with row-group copies: where an input row group is already large (at
+// least COPY_ROW_GROUP_FRACTION of `write.parquet.row-group-size-bytes`, compressed) and its file
+// has the run's physical schema, the table's codec, no deletes and chunk null counts, its column
+// chunks are copied into the output byte for byte (parquet-row-group-copy.ts); the other row
+// groups are decoded, have their deletes applied, and are encoded into row groups that are
+// spliced into the same output file. Outputs roll at the run's split size as in the decoding
+// rewriter. A run with nothing to copy is rewritten by data-file-rewriter.ts unchanged.
+import { randomUUID } from 'node:crypto';
+import * as arrow from 'apache-arrow';
+import * as parquet from 'parquet-wasm';
+import { UnsupportedError } from '../errors.ts';
+import { highCardinalityColumns } from '../format/dictionary-choice.ts';
+import { parseParquetFooter } from '../format/parquet-footer.ts';
+import {
+  footerBytesOf, PARQUET_CODEC_IDS, ParquetRowGroupCopyWriter, parquetFooterLayout, readFooterBytes, rowGroupCopyable,
+  type ParquetFooterLayout,
+} from '../format/parquet-row-group-copy.ts';
+import { parseCodec, parquetWriterProperties } from '../format/parquet-writer.ts';
+import { deleteAll, type RandomAccessBlob } from '../io/file-io.ts';
+import { openParquetFile } from '../reader/open-parquet-file.ts';
+import { namingParquetFile } from '../reader/parquet-read-errors.ts';
+import type { DataFile } from '../spec/data-file.ts';
+import { partitionType } from '../spec/partition-spec.ts';
+import { intProperty, PARQUET_COMPRESSION, PARQUET_ROW_GROUP_SIZE_BYTES, stringProperty } from '../spec/table-properties.ts';
+import {
+  applyDeletes, DEFAULT_REWRITE_ROW_GROUP_BYTES, deletedPositionsOf, describeOutput, rewriteRun,
+  type DeleteCursor, type RewriteInput, type RewriteResult, type RewriteTarget,
+} from './data-file-rewriter.ts';
+import { noStatisticsColumnsFor, partitionPath } from './data-file-writer.ts';
+
+/**
+ * A row group is copied when its compressed bytes reach this fraction of the table's
+ * `write.parquet.row-group-size-bytes` (Iceberg default 128 MiB, so 64 MiB). A writer that
+ * targets N bytes closes a row group once its buffered estimate passes N, checking only every so
+ * many rows, and the estimate runs ahead of the compressed result, so the full row groups of
+ * Iceberg Java, Spark and pyarrow writers land between about ½N and N: at ½ every full row
+ * group of a writer with the table's setting is copied, while one that is smaller (a file's last
+ * row group, a micro-batch) is merged by decoding, where merging still buys readers something.
+ */
+export const COPY_ROW_GROUP_FRACTION = 0.5;
+
+export interface CopyingRewriteTarget extends RewriteTarget {
+  /** Smallest compressed row group copied as is (default: {@link COPY_ROW_GROUP_FRACTION} of
+   * `write.parquet.row-group-size-bytes`); 0 or less turns copying off. */
+  readonly copyMinRowGroupBytes?: number;
+}
+
+/** What a rewrite with copies did, besides the files: row groups copied and re-encoded. */
+export interface CopyingRewriteResult extends RewriteResult {
+  readonly copiedRowGroups: number;
+  readonly copiedBytes: number;
+}
+
+/** {@link rewriteDataFiles} that copies large row groups instead of decoding and encoding them. */
+export async function rewriteDataFilesWithCopies(inputs: readonly RewriteInput[], t: CopyingRewriteTarget): Promise<CopyingRewriteResult> {
+  if (inputs.length === 0) return { files: [], rowsRead: 0, rowsDeleted: 0, copiedRowGroups: 0, copiedBytes: 0 };
+  const first = inputs[0]!.file;
+  for (const i of inputs) {
+    if (i.file.fileFormat !== 'parquet') throw new UnsupportedError(`cannot rewrite ${i.file.filePath}: only Parquet data files are rewritten (format ${i.file.fileFormat})`);
+    if (i.file.specId !== first.specId) throw new UnsupportedError('a rewrite group must hold files of one partition spec');
+  }
+  const minBytes = t.copyMinRowGroupBytes ?? COPY_ROW_GROUP_FRACTION * intProperty(t.properties, PARQUET_ROW_GROUP_SIZE_BYTES);
+  const written: DataFile[] = [];
+  const totals = { rowsRead: 0, rowsDeleted: 0, copiedRowGroups: 0, copiedBytes: 0 };
+  const opId = randomUUID();
+  try {
+    let pending: readonly RewriteInput[] = inputs;
+    while (pending.length > 0) {
+      const copied = minBytes > 0 ? await copyRun(pending, t, minBytes, opId, written.length) : undefined;
+      const r = copied ?? { ...await rewriteRun(pending, t, opId, written.length), copiedRowGroups: 0, copiedBytes: 0 };
+      written.push(...r.files);
+      totals.rowsRead += r.rowsRead;
+      totals.rowsDeleted += r.rowsDeleted;
+      totals.copiedRowGroups += r.copiedRowGroups;
+      totals.copiedBytes += r.copiedBytes;
+      pending = r.deferred;
+    }
+  } catch (err) {
+    await deleteAll(t.io, written.map((f) => f.filePath));
+    throw err;
+  }
+  return { files: written, ...totals };
+}
+
+interface InputFooter {
+  readonly input: RewriteInput;
+  readonly blob: RandomAccessBlob;
+  readonly schemaKey: string;
+  readonly layout: ParquetFooterLayout;
+}
+
+/** Re-encoded rows whose footer does not match the copied row groups' schema: the run is
+ * rewritten by decoding instead. */
+class SchemaMismatch extends Error {}
+
+async function copyRun(run: readonly RewriteInput[], t: CopyingRewriteTarget, minBytes: number, opId: string, firstIndex: number):
+Promise<(CopyingRewriteResult & { deferred: RewriteInput[] }) | undefined> {
+  const hasDeletes = (i: RewriteInput): boolean => (i.deletedPositions?.length ?? 0) > 0 || (i.equalityDeletes ?? []).some((e) => e.keys.size > 0);
+  // Only a file at least as large as one copyable row group can hold one: small files are
+  // never opened twice.
+  if (!run.some((i) => !hasDeletes(i) && Number(i.file.fileSizeInBytes) >= minBytes)) return undefined;
+  const codecName = parseCodec(stringProperty(t.properties, PARQUET_COMPRESSION));
+  const codec = PARQUET_CODEC_IDS[codecName];
+  const footers: InputFooter[] = [];
+  for (const input of run) {
+    const blob = await t.io.openBlob(input.file.filePath);
+    const bytes = await readFooterBytes(blob, input.file.filePath);
+    footers.push({ input, blob, schemaKey: parseParquetFooter(bytes, input.file.filePath).schemaKey, layout: parquetFooterLayout(bytes, input.file.filePath) });
+  }
+  const runKey = footers[0]!.schemaKey;
+  const same = footers.filter((f) => f.schemaKey === runKey);
+  const copies = (f: InputFooter, j: number): boolean => {
+    const rg = f.layout.rowGroups[j]!;
+    return !hasDeletes(f.input) && Number(rg.compressedBytes) >= minBytes && rowGroupCopyable(f.layout, rg, codec);
+  };
+  if (!same.some((f) => f.layout.rowGroups.some((_, j) => copies(f, j)))) return undefined;
+
+  const fields = partitionType(t.spec, t.schema);
+  const partition = run[0]!.file.partition;
+  const dir = fields.length > 0 ? `${t.location}/data/${partitionPath(fields, partition)}` : `${t.location}/data`;
+  const rowGroupBytes = t.rowGroupSizeBytes ?? Math.min(intProperty(t.properties, PARQUET_ROW_GROUP_SIZE_BYTES), DEFAULT_REWRITE_ROW_GROUP_BYTES);
+  const noStatisticsColumns = noStatisticsColumnsFor(t.schema);
+  const runBytes = same.reduce((s, f) => s + Number(f.input.file.fileSizeInBytes), 0);
+  const fileTarget = t.splitSize ? t.splitSize(runBytes) : t.targetFileSizeBytes;
+
+  const files: DataFile[] = [];
+  let out: { path: string; writer: ParquetRowGroupCopyWriter } | undefined;
+  let pending: parquet.RecordBatch[] = [];
+  let pendingBytes = 0;
+  let noDictionaryColumns: string[] | undefined;
+  const result = { rowsRead: 0, rowsDeleted: 0, copiedRowGroups: 0, copiedBytes: 0 };
+
+  const output = async (): Promise<ParquetRowGroupCopyWriter> => {
+    if (!out) {
+      const path = `${dir}/00000-${firstIndex + files.length}-${opId}.parquet`;
+      out = { path, writer: new ParquetRowGroupCopyWriter(await t.io.createNew(path), same[0]!.layout, path) };
+    }
+    return out.writer;
+  };
+  const closeOutput = async (): Promise<void> => {
+    if (!out) return;
+    const { path, writer } = out;
+    out = undefined;
+    const size = await writer.close();
+    try {
+      files.push(await describeOutput(t, path, size, run[0]!.file));
+    } catch (err) {
+      await t.io.delete(path);
+      throw err;
+    }
+  };
+  const rollIfFull = async (): Promise<void> => {
+    if (out && out.writer.bytesWritten >= fileTarget) await closeOutput();
+  };
+  /** Encodes the decoded rows waiting (one row group) and splices them into the output. */
+  const flushPending = async (): Promise<void> => {
+    if (pending.length === 0) return;
+    const batches = pending;
+    const rows = batches.reduce((s, b) => s + b.numRows, 0);
+    pending = [];
+    pendingBytes = 0;
+    if (rows === 0) { for (const b of batches) b.free(); return; }
+    if (!noDictionaryColumns) {
+      const sample = batches[0]!.intoIPCStream();
+      noDictionaryColumns = highCardinalityColumns(arrow.tableFromIPC(sample));
+      batches[0] = parquet.Table.fromIPCStream(sample).recordBatch(0)!;
+    }
+    const props = parquetWriterProperties({ codec: codecName, rowsPerGroup: rows, noStatisticsColumns, noDictionaryColumns });
+    const source = new ReadableStream<parquet.RecordBatch>({
+      pull: (ctrl) => { const b = batches.shift(); if (b) ctrl.enqueue(b); else ctrl.close(); },
+    }, { highWaterMark: 0 });
+    const reader = (await parquet.transformParquetStream(source, props)).getReader() as ReadableStreamDefaultReader<Uint8Array>;
+    const parts: Uint8Array[] = [];
+    for (;;) {
+      const r = await reader.read();
+      if (r.done) break;
+      parts.push(r.value);
+    }
+    const encoded = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));
+    let at = 0;
+    for (const p of parts) { encoded.set(p, at); at += p.length; }
+    const footer = footerBytesOf(encoded);
+    if (parseParquetFooter(footer, 'encoded row group').schemaKey !== runKey) throw new SchemaMismatch();
+    const writer = await output();
+    for (const rg of parquetFooterLayout(footer, 'encoded row group').rowGroups) await writer.append(rg, encoded, 0n);
+    await rollIfFull();
+  };
+
+  try {
+    for (const f of same) {
+      const file = f.input.file;
+      const cursor: DeleteCursor = { deleted: await deletedPositionsOf(t.io, f.input, t.schema), position: 0, deleteIdx: 0 };
+      let pf: parquet.ParquetFile | undefined;
+      try {
+        for (let j = 0; j < f.layout.rowGroups.length; j++) {
+          const rg = f.layout.rowGroups[j]!;
+          if (copies(f, j)) {
+            await flushPending();
+            const data = new Uint8Array(await f.blob.slice(Number(rg.start), Number(rg.end)).arrayBuffer());
+            await (await output()).append(rg, data, rg.start);
+            result.copiedRowGroups++;
+            result.copiedBytes += Number(rg.compressedBytes);
+            result.rowsRead += Number(rg.numRows);
+            cursor.position += Number(rg.numRows);
+            await rollIfFull();
+            continue;
+          }
+          pf ??= await namingParquetFile(file.filePath, () => openParquetFile(f.blob));
+          const table = await namingParquetFile(file.filePath, () => pf!.read({ rowGroups: [j], batchSize: 8192 }));
+          const batches = table.recordBatches();
+          table.free();
+          for (const batch of batches) {
+            const n = batch.numRows;
+            result.rowsRead += n;
+            const kept = applyDeletes(batch, cursor);
+            cursor.position += n;
+            for (const k of kept) { pending.push(k); pendingBytes += k.getArrayMemorySize(); }
+            result.rowsDeleted += n - kept.reduce((s, b) => s + b.numRows, 0);
+            if (pendingBytes >= rowGroupBytes) await flushPending();
+          }
+        }
+      } finally {
+        pf?.free();
+      }
+      if (BigInt(cursor.position) !== file.recordCount) {
+        throw new UnsupportedError(`${file.filePath} has ${cursor.position} rows but its manifest says ${file.recordCount}`);
+      }
+      t.onInputFileDone?.(Number(file.fileSizeInBytes));
+    }
+    await flushPending();
+    await closeOutput();
+  } catch (err) {
+    for (const b of pending.splice(0)) b.free();
+    if (out) await out.writer.abort();
+    await deleteAll(t.io, files.map((x) => x.filePath));
+    if (err instanceof SchemaMismatch) return undefined;
+    throw err;
+  }
+  return { files, ...result, deferred: footers.filter((f) => f.schemaKey !== runKey).map((f) => f.input) };
+}
