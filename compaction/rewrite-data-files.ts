@@ -5,7 +5,7 @@ import type { FileIO } from '../src/io/file-io.ts';
 import type { PartitionSpec } from '../src/spec/partition-spec.ts';
 import { schemaFromJson } from '../src/spec/schema.ts';
 import { rewriteDataFiles, type RewriteInput, type RewriteResult } from '../src/writer/data-file-rewriter.ts';
-import { rewriteDataFilesWithCopies } from '../src/writer/row-group-copy-rewriter.ts';
+import { rewriteDataFilesWithCopies, type CopyingRewriteResult } from '../src/writer/row-group-copy-rewriter.ts';
 import { expectedOutputFiles, type PlannerConfig } from './planner.ts';
 
 export { rewriteDataFiles, type RewriteInput, type RewriteResult };
@@ -24,7 +24,7 @@ export interface RewriteJob {
   readonly copyMinRowGroupBytes?: number;
 }
 
-export function runRewriteJob(io: FileIO, job: RewriteJob, onInputFileDone?: (bytes: number) => void): Promise<RewriteResult> {
+export function runRewriteJob(io: FileIO, job: RewriteJob, onInputFileDone?: (bytes: number) => void): Promise<CopyingRewriteResult> {
   const cfg = job.planner;
   return rewriteDataFilesWithCopies(job.inputs, {
     io, schema: schemaFromJson(job.schemaJson), spec: job.spec, location: job.location, properties: job.properties,
