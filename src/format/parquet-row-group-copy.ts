@@ -121,6 +121,8 @@ export function rowGroupCopyable(layout: ParquetFooterLayout, rg: RowGroupLayout
 interface Placed { readonly rg: RowGroupLayout; readonly starts: readonly bigint[] }
 
 const MAGIC = new TextEncoder().encode('PAR1');
+/** Largest read of a copy: a 128 MiB row group goes through in 16 pieces. */
+export const COPY_PIECE_BYTES = 8 * 1024 * 1024;
 
 /**
  * Writes a Parquet file made of copied row groups. All row groups must come from files with the
@@ -135,7 +137,11 @@ export class ParquetRowGroupCopyWriter {
   /** Rows copied so far. */
   rows = 0n;
 
-  constructor(private readonly sink: OutputFile, private readonly base: ParquetFooterLayout, private readonly what: string) {}
+  private readonly piece: bigint;
+
+  constructor(private readonly sink: OutputFile, private readonly base: ParquetFooterLayout, private readonly what: string, pieceBytes = COPY_PIECE_BYTES) {
+    this.piece = BigInt(Math.max(1, pieceBytes));
+  }
 
   /** Bytes written so far (the footer not included). */
   get bytesWritten(): number { return Number(this.offset); }
@@ -145,6 +151,20 @@ export class ParquetRowGroupCopyWriter {
    * (at least up to `rg.end`).
    */
   async append(rg: RowGroupLayout, data: Uint8Array, spanStart: bigint): Promise<void> {
+    await this.appendFrom(rg, async (from, to) => {
+      const a = Number(from - spanStart);
+      const b = Number(to - spanStart);
+      if (a < 0 || b > data.length) throw new InvalidMetadataError(this.what, `column chunk bytes ${from}..${to} lie outside the bytes given`);
+      return data.subarray(a, b);
+    });
+  }
+
+  /**
+   * Appends row group `rg`, reading its chunks' bytes through `read(from, to)` (file positions)
+   * in pieces of at most {@link COPY_PIECE_BYTES}, the next piece read while the last is written:
+   * memory holds two pieces whatever the row group's size.
+   */
+  async appendFrom(rg: RowGroupLayout, read: (from: bigint, to: bigint) => Promise<Uint8Array>): Promise<void> {
     const leaves = this.base.rowGroups[0]?.chunks.length;
     if (leaves !== undefined && rg.chunks.length !== leaves) throw new InvalidMetadataError(this.what, `row group has ${rg.chunks.length} columns, the file has ${leaves}`);
     if (!this.started) {
@@ -152,14 +172,24 @@ export class ParquetRowGroupCopyWriter {
       this.offset = 4n;
       this.started = true;
     }
+    const pieces: [bigint, bigint][] = [];
     const starts: bigint[] = [];
+    let at = this.offset;
     for (const c of rg.chunks) {
-      const from = Number(c.start - spanStart);
-      const to = from + Number(c.length);
-      if (from < 0 || to > data.length) throw new InvalidMetadataError(this.what, `column chunk at ${c.start} (+${c.length}) lies outside the bytes read`);
-      starts.push(this.offset);
-      await this.sink.write(data.subarray(from, to));
-      this.offset += c.length;
+      starts.push(at);
+      at += c.length;
+      for (let p = c.start; p < c.start + c.length; p += this.piece) pieces.push([p, p + this.piece < c.start + c.length ? p + this.piece : c.start + c.length]);
+    }
+    let next = pieces.length > 0 ? read(...pieces[0]!) : undefined;
+    for (let i = 0; i < pieces.length; i++) {
+      const bytes = await next!;
+      const [from, to] = pieces[i]!;
+      if (BigInt(bytes.length) !== to - from) throw new InvalidMetadataError(this.what, `read ${bytes.length} bytes of column chunk bytes ${from}..${to}`);
+      next = i + 1 < pieces.length ? read(...pieces[i + 1]!) : undefined;
+      // A failed read-ahead is reported when its turn comes, not as an unhandled rejection.
+      next?.catch(() => undefined);
+      await this.sink.write(bytes);
+      this.offset += BigInt(bytes.length);
     }
     this.placed.push({ rg, starts });
     this.rows += rg.numRows;

@@ -196,8 +196,7 @@ Promise<(CopyingRewriteResult & { deferred: RewriteInput[] }) | undefined> {
           const rg = f.layout.rowGroups[j]!;
           if (copies(f, j)) {
             await flushPending();
-            const data = new Uint8Array(await f.blob.slice(Number(rg.start), Number(rg.end)).arrayBuffer());
-            await (await output()).append(rg, data, rg.start);
+            await (await output()).appendFrom(rg, async (from, to) => new Uint8Array(await f.blob.slice(Number(from), Number(to)).arrayBuffer()));
             result.copiedRowGroups++;
             result.copiedBytes += Number(rg.compressedBytes);
             result.rowsRead += Number(rg.numRows);

@@ -63,11 +63,15 @@ test('copied row groups read back with the same values, statistics and in-file o
   assert.equal(layoutA.rowGroups.length, 5);
   const bytesA = await io.read(a!.filePath);
   const bytesB = await io.read(b!.filePath);
-  const writer = new ParquetRowGroupCopyWriter(await io.createNew(`${LOCATION}/out.parquet`), layoutA, 'out');
+  // Pieces of 1,000 bytes: every chunk is read in several, the next while the last is written.
+  const writer = new ParquetRowGroupCopyWriter(await io.createNew(`${LOCATION}/out.parquet`), layoutA, 'out', 1000);
+  const reads: number[] = [];
+  const from = (bytes: Uint8Array) => async (a: bigint, b: bigint): Promise<Uint8Array> => { reads.push(Number(b - a)); return bytes.slice(Number(a), Number(b)); };
   // Out of order and from two files: B's second group between A's third and first.
-  await writer.append(layoutA.rowGroups[2]!, bytesA, 0n);
+  await writer.appendFrom(layoutA.rowGroups[2]!, from(bytesA));
   await writer.append(layoutB.rowGroups[1]!, bytesB, 0n);
-  await writer.append(layoutA.rowGroups[0]!, bytesA, 0n);
+  await writer.appendFrom(layoutA.rowGroups[0]!, from(bytesA));
+  assert.ok(reads.length > 8 && Math.max(...reads) === 1000, `${reads.length} reads of at most 1,000 bytes`);
   const size = await writer.close();
   const out = await io.read(`${LOCATION}/out.parquet`);
   assert.equal(out.length, size);
