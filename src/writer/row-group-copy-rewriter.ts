@@ -196,7 +196,10 @@ Promise<(CopyingRewriteResult & { deferred: RewriteInput[] }) | undefined> {
           const rg = f.layout.rowGroups[j]!;
           if (copies(f, j)) {
             await flushPending();
-            await (await output()).appendFrom(rg, async (from, to) => new Uint8Array(await f.blob.slice(Number(from), Number(to)).arrayBuffer()));
+            const io = t.io;
+            await (await output()).appendFrom(rg, async (from, to) => (io.readRange
+              ? io.readRange(file.filePath, Number(from), Number(to))
+              : new Uint8Array(await f.blob.slice(Number(from), Number(to)).arrayBuffer())));
             result.copiedRowGroups++;
             result.copiedBytes += Number(rg.compressedBytes);
             result.rowsRead += Number(rg.numRows);

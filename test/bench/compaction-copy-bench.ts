@@ -9,6 +9,7 @@
 //
 //   node --import tsx test/bench/compaction-copy-bench.ts                 # 1 GiB, 1 GiB target
 //   node --import tsx test/bench/compaction-copy-bench.ts --gib 3 --modes copy
+//   node --import tsx test/bench/compaction-copy-bench.ts --modes copy --cpu-prof-dir /tmp/prof
 import { spawn } from 'node:child_process';
 import { linkSync, mkdtempSync, rmSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
@@ -37,8 +38,12 @@ const { values: args } = parseArgs({
     rows: { type: 'string', default: '300000' },
     'target-mb': { type: 'string', default: '1024' },
     modes: { type: 'string', default: 'copy,decode' },
+    /** Smallest row group copied, MiB (default: half of write.parquet.row-group-size-bytes, 64). */
+    'copy-min-mb': { type: 'string' },
     concurrency: { type: 'string' },
     keep: { type: 'boolean', default: false },
+    /** Write a V8 CPU profile of each compaction child into this directory. */
+    'cpu-prof-dir': { type: 'string' },
     child: { type: 'string' },
     warehouse: { type: 'string' },
     table: { type: 'string' },
@@ -76,7 +81,7 @@ async function child(mode: string): Promise<void> {
     let copiedBytes = 0;
     const report = await compactTable(catalog, id, {
       targetFileSizeBytes: Number(args['target-mb']) * MiB, minInputFiles: 2,
-      ...(mode === 'decode' ? { copyMinRowGroupBytes: 0 } : {}),
+      ...(mode === 'decode' ? { copyMinRowGroupBytes: 0 } : args['copy-min-mb'] !== undefined ? { copyMinRowGroupBytes: Number(args['copy-min-mb']) * MiB } : {}),
       ...(args.concurrency !== undefined ? { concurrency: Number(args.concurrency) } : {}),
       onEvent: (e) => { if (e.type === 'group-rewritten') { copiedRowGroups += e.copiedRowGroups; copiedBytes += e.copiedBytes; } },
     });
@@ -93,7 +98,8 @@ async function child(mode: string): Promise<void> {
 
 function run(argv: string[]): Promise<{ out: Record<string, number>; peak: number }> {
   return new Promise((resolve, reject) => {
-    const c = spawn(process.execPath, ['--import', 'tsx', path.join(REPO, 'test/bench/compaction-copy-bench.ts'), ...argv], { cwd: REPO, stdio: ['ignore', 'pipe', 'inherit'] });
+    const prof = args['cpu-prof-dir'] ? ['--cpu-prof', '--cpu-prof-dir', args['cpu-prof-dir']] : [];
+    const c = spawn(process.execPath, [...prof, '--import', 'tsx', path.join(REPO, 'test/bench/compaction-copy-bench.ts'), ...argv], { cwd: REPO, stdio: ['ignore', 'pipe', 'inherit'] });
     const watch = watchTreeRss(c.pid!);
     let stdout = '';
     c.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
@@ -135,7 +141,8 @@ async function main(): Promise<void> {
     console.log(`load average: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
     for (const [k, mode] of modes.entries()) {
       const { out, peak } = await run(['--child', mode, '--warehouse', dir, '--table', `bench.${mode}_t`, '--target-mb', args['target-mb'],
-        ...(args.concurrency !== undefined ? ['--concurrency', args.concurrency] : [])]);
+        ...(args.concurrency !== undefined ? ['--concurrency', args.concurrency] : []),
+        ...(args['copy-min-mb'] !== undefined ? ['--copy-min-mb', args['copy-min-mb']] : [])]);
       const inMiB = out.rewrittenBytes! / MiB;
       console.log(`${mode.padEnd(6)}: ${out.rewrittenFiles} files (${inMiB.toFixed(0)} MiB) → ${out.addedFiles} (${(out.addedBytes! / MiB).toFixed(0)} MiB) in ${out.seconds!.toFixed(2)} s = ${(inMiB / out.seconds!).toFixed(1)} MiB/s; CPU ${out.cpuSeconds!.toFixed(1)} s; peak RSS ${(peak / MiB).toFixed(0)} MiB (VmHWM ${(out.maxRss! / MiB).toFixed(0)}); copied ${out.copiedRowGroups} row groups (${(out.copiedBytes! / MiB).toFixed(0)} MiB); load ${os.loadavg()[0]!.toFixed(2)}`);
       void k;
