@@ -10,7 +10,7 @@ import { ThriftCompactWriter } from './thrift-compact-writer.ts';
 import { readThriftFieldSpans, readThriftStruct, readThriftStructList, ThriftType, type ThriftFieldSpan } from './thrift-compact.ts';
 
 /** Thrift field ids of parquet.thrift used here. */
-const FileMetaData = { NUM_ROWS: 3, ROW_GROUPS: 4, ENCRYPTION_ALGORITHM: 8, FOOTER_SIGNING_KEY: 9 } as const;
+const FileMetaData = { NUM_ROWS: 3, ROW_GROUPS: 4, CREATED_BY: 6, ENCRYPTION_ALGORITHM: 8, FOOTER_SIGNING_KEY: 9 } as const;
 const RowGroup = { COLUMNS: 1, NUM_ROWS: 3, FILE_OFFSET: 5, TOTAL_COMPRESSED_SIZE: 6, ORDINAL: 7 } as const;
 const ColumnChunk = { FILE_PATH: 1, FILE_OFFSET: 2, META_DATA: 3, OFFSET_INDEX_OFFSET: 4, OFFSET_INDEX_LENGTH: 5, COLUMN_INDEX_OFFSET: 6, COLUMN_INDEX_LENGTH: 7, CRYPTO: 8, ENCRYPTED_META: 9 } as const;
 const ColumnMetaData = { CODEC: 4, TOTAL_COMPRESSED_SIZE: 7, DATA_PAGE_OFFSET: 9, INDEX_PAGE_OFFSET: 10, DICTIONARY_PAGE_OFFSET: 11, STATISTICS: 12, BLOOM_FILTER_OFFSET: 14, BLOOM_FILTER_LENGTH: 15 } as const;
@@ -49,6 +49,9 @@ export interface ParquetFooterLayout {
   readonly fields: readonly ThriftFieldSpan[];
   readonly rowGroups: readonly RowGroupLayout[];
   readonly encrypted: boolean;
+  /** `created_by` ('' if absent): readers key workarounds for old writers' bugs on it, so the
+   * new footer's must be true of every row group copied under it. */
+  readonly createdBy: string;
 }
 
 const num = (v: unknown): bigint | undefined => (typeof v === 'bigint' ? v : typeof v === 'number' ? BigInt(v) : undefined);
@@ -93,7 +96,8 @@ export function parquetFooterLayout(footer: Uint8Array, what: string): ParquetFo
     };
   });
   const encrypted = fields.some((f) => f.id === FileMetaData.ENCRYPTION_ALGORITHM || f.id === FileMetaData.FOOTER_SIGNING_KEY);
-  return { fields, rowGroups, encrypted };
+  const createdBy = readThriftStruct(footer, what).get(FileMetaData.CREATED_BY);
+  return { fields, rowGroups, encrypted, createdBy: createdBy instanceof Uint8Array ? new TextDecoder().decode(createdBy) : '' };
 }
 
 /** The raw footer bytes of a Parquet file (what {@link parquetFooterLayout} and the footer reader parse). */

@@ -99,11 +99,45 @@ export async function deletedPositionsOf(io: FileIO, input: RewriteInput, schema
   return [...new Set([...positional, ...matched])].sort((a, b) => a - b);
 }
 
-async function openInput(io: FileIO, input: RewriteInput, schema: Schema): Promise<OpenInput & { readonly schemaKey: string }> {
+/** Small files read ahead of the one being decoded (their bytes in flight or waiting): the next
+ * file's I/O — a local read, or an S3 GET's latency — overlaps decoding and encoding. */
+const READ_AHEAD_FILES = 4;
+
+const readsWhole = (i: RewriteInput): boolean => i.file.fileSizeInBytes < BigInt(READ_WHOLE_BELOW_BYTES);
+
+/** Reads of the small files of a run, started up to {@link READ_AHEAD_FILES} ahead. */
+class ReadAhead {
+  private readonly reads = new Map<number, Promise<Uint8Array>>();
+  private next = 0;
+
+  constructor(private readonly io: FileIO, private readonly run: readonly RewriteInput[]) {}
+
+  /** The bytes of small input `index`, and reads of the next ones started. */
+  take(index: number): Promise<Uint8Array> {
+    this.next = Math.max(this.next, index);
+    while (this.next < this.run.length && this.next <= index + READ_AHEAD_FILES) {
+      const i = this.next++;
+      const input = this.run[i]!;
+      if (!readsWhole(input) || this.reads.has(i)) continue;
+      const read = this.io.read(input.file.filePath);
+      // A failed read-ahead is reported when its file's turn comes.
+      read.catch(() => undefined);
+      this.reads.set(i, read);
+    }
+    const read = this.reads.get(index) ?? this.io.read(this.run[index]!.file.filePath);
+    this.reads.delete(index);
+    return read;
+  }
+
+  /** Drops reads no file will take (the run ended early): their bytes are released. */
+  clear(): void { this.reads.clear(); }
+}
+
+async function openInput(io: FileIO, input: RewriteInput, schema: Schema, bytesOf?: () => Promise<Uint8Array>): Promise<OpenInput & { readonly schemaKey: string }> {
   const file = input.file;
   const deleted = await deletedPositionsOf(io, input, schema);
-  if (file.fileSizeInBytes < BigInt(READ_WHOLE_BELOW_BYTES)) {
-    const bytes = await io.read(file.filePath);
+  if (readsWhole(input)) {
+    const bytes = await (bytesOf ? bytesOf() : io.read(file.filePath));
     const schemaKey = parquetFooterOf(bytes, file.filePath).schemaKey;
     const batches = await namingParquetFile(file.filePath, async () => {
       const table = parquet.readParquet(bytes, { batchSize: BATCH_ROWS });
@@ -196,6 +230,7 @@ export async function rewriteRun(run: readonly RewriteInput[], t: RewriteTarget,
   const noStatisticsColumns = noStatisticsColumnsFor(t.schema);
 
   let next = 0;
+  const readAhead = new ReadAhead(t.io, run);
   let open: OpenInput | undefined;
   let pending: parquet.RecordBatch[] = [];
   let rowsRead = 0;
@@ -209,9 +244,10 @@ export async function rewriteRun(run: readonly RewriteInput[], t: RewriteTarget,
       const queued = pending.shift();
       if (queued) return queued;
       if (!open) {
-        const input = run[next++];
+        const index = next++;
+        const input = run[index];
         if (!input) return undefined;
-        const opened = await openInput(t.io, input, t.schema);
+        const opened = await openInput(t.io, input, t.schema, () => readAhead.take(index));
         runKey ??= opened.schemaKey;
         if (opened.schemaKey !== runKey) {
           opened.close();
@@ -323,6 +359,7 @@ export async function rewriteRun(run: readonly RewriteInput[], t: RewriteTarget,
     }
   } catch (err) {
     open?.close();
+    readAhead.clear();
     await deleteAll(t.io, files.map((f) => f.filePath));
     throw err;
   }

@@ -16,6 +16,7 @@ import {
   type ParquetFooterLayout,
 } from '../format/parquet-row-group-copy.ts';
 import { parseCodec, parquetWriterProperties } from '../format/parquet-writer.ts';
+import { FLOE_CREATED_BY } from '../format/parquet-writer-properties.ts';
 import { deleteAll, type RandomAccessBlob } from '../io/file-io.ts';
 import { openParquetFile } from '../reader/open-parquet-file.ts';
 import { namingParquetFile } from '../reader/parquet-read-errors.ts';
@@ -111,9 +112,14 @@ Promise<(CopyingRewriteResult & { deferred: RewriteInput[] }) | undefined> {
   const same = footers.filter((f) => f.schemaKey === runKey);
   const copies = (f: InputFooter, j: number): boolean => {
     const rg = f.layout.rowGroups[j]!;
-    return !hasDeletes(f.input) && Number(rg.compressedBytes) >= minBytes && rowGroupCopyable(f.layout, rg, codec);
+    // One writer's row groups per output: the footer keeps the first file's created_by.
+    return !hasDeletes(f.input) && Number(rg.compressedBytes) >= minBytes && rowGroupCopyable(f.layout, rg, codec)
+      && f.layout.createdBy === same[0]!.layout.createdBy;
   };
   if (!same.some((f) => f.layout.rowGroups.some((_, j) => copies(f, j)))) return undefined;
+  // Row groups floe encodes go under the run's footer only if floe wrote the run's files too
+  // (same created_by); otherwise a run that needs any encoding is decoded whole.
+  if (same[0]!.layout.createdBy !== FLOE_CREATED_BY && same.some((f) => f.layout.rowGroups.some((_, j) => !copies(f, j)))) return undefined;
 
   const fields = partitionType(t.spec, t.schema);
   const partition = run[0]!.file.partition;
@@ -180,9 +186,11 @@ Promise<(CopyingRewriteResult & { deferred: RewriteInput[] }) | undefined> {
     let at = 0;
     for (const p of parts) { encoded.set(p, at); at += p.length; }
     const footer = footerBytesOf(encoded);
-    if (parseParquetFooter(footer, 'encoded row group').schemaKey !== runKey) throw new SchemaMismatch();
+    // Spliced under the run's footer: only when the encoder wrote the same schema, as the same writer.
+    const encodedLayout = parquetFooterLayout(footer, 'encoded row group');
+    if (parseParquetFooter(footer, 'encoded row group').schemaKey !== runKey || encodedLayout.createdBy !== same[0]!.layout.createdBy) throw new SchemaMismatch();
     const writer = await output();
-    for (const rg of parquetFooterLayout(footer, 'encoded row group').rowGroups) await writer.append(rg, encoded, 0n);
+    for (const rg of encodedLayout.rowGroups) await writer.append(rg, encoded, 0n);
     await rollIfFull();
   };
 
