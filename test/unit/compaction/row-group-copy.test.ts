@@ -156,3 +156,21 @@ test('below half of write.parquet.row-group-size-bytes nothing is copied: the co
   assert.equal(r.copiedRowGroups, 0);
   assert.equal(r.files[0]!.recordCount, 1700n);
 });
+
+test('a read that fails in the middle of a copy fails the rewrite and leaves no file behind', async () => {
+  class FailingIO extends MemoryFileIO {
+    reads = 0;
+    async readRange(uri: string, start: number, end: number): Promise<Uint8Array> {
+      if (++this.reads === 3) throw new Error(`disk gone while reading ${uri}`);
+      return (await this.read(uri)).slice(start, end);
+    }
+  }
+  const io = new FailingIO();
+  const inputs = await files(io, [5000, 5000]);
+  const before = [...io.files.keys()].sort();
+  await assert.rejects(rewriteDataFilesWithCopies(inputs.map((file) => ({ file })), {
+    io, schema: SCHEMA, spec: SPEC, location: LOCATION, properties: PROPS, targetFileSizeBytes: 64 * 1024 * 1024, copyMinRowGroupBytes: 1,
+  }), /disk gone while reading/);
+  assert.ok(io.reads >= 3, 'the copy read through readRange');
+  assert.deepStrictEqual([...io.files.keys()].sort(), before);
+});
