@@ -83,6 +83,29 @@ export async function rewriteDataFilesWithCopies(inputs: readonly RewriteInput[]
   return { files: written, ...totals };
 }
 
+/** Byte ranges of the encoder's output chunks, read as one file without joining them. */
+function concatenated(parts: readonly Uint8Array[]): { size: number; footerLength: number; range: (from: number, to: number) => Uint8Array } {
+  const starts: number[] = [];
+  let size = 0;
+  for (const p of parts) { starts.push(size); size += p.length; }
+  const range = (from: number, to: number): Uint8Array => {
+    let i = starts.length - 1;
+    while (i > 0 && starts[i]! > from) i--;
+    const p = parts[i]!;
+    if (to - starts[i]! <= p.length) return p.subarray(from - starts[i]!, to - starts[i]!);
+    const out = new Uint8Array(to - from);
+    let at = 0;
+    for (let k = i; at < out.length; k++) {
+      const piece = parts[k]!.subarray(k === i ? from - starts[i]! : 0, Math.min(parts[k]!.length, (k === i ? from - starts[i]! : 0) + out.length - at));
+      out.set(piece, at);
+      at += piece.length;
+    }
+    return out;
+  };
+  const trailer = range(size - 8, size);
+  return { size, footerLength: new DataView(trailer.buffer, trailer.byteOffset, 8).getUint32(0, true), range };
+}
+
 interface InputFooter {
   readonly input: RewriteInput;
   readonly blob: RandomAccessBlob;
@@ -182,15 +205,13 @@ Promise<(CopyingRewriteResult & { deferred: RewriteInput[] }) | undefined> {
       if (r.done) break;
       parts.push(r.value);
     }
-    const encoded = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));
-    let at = 0;
-    for (const p of parts) { encoded.set(p, at); at += p.length; }
-    const footer = footerBytesOf(encoded);
+    const encoded = concatenated(parts);
+    const footer = footerBytesOf(encoded.range(encoded.size - 8 - encoded.footerLength, encoded.size));
     // Spliced under the run's footer: only when the encoder wrote the same schema, as the same writer.
     const encodedLayout = parquetFooterLayout(footer, 'encoded row group');
     if (parseParquetFooter(footer, 'encoded row group').schemaKey !== runKey || encodedLayout.createdBy !== same[0]!.layout.createdBy) throw new SchemaMismatch();
     const writer = await output();
-    for (const rg of encodedLayout.rowGroups) await writer.append(rg, encoded, 0n);
+    for (const rg of encodedLayout.rowGroups) await writer.appendFrom(rg, async (from, to) => encoded.range(Number(from), Number(to)));
     await rollIfFull();
   };
 
