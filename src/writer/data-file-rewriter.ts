@@ -102,6 +102,8 @@ export async function deletedPositionsOf(io: FileIO, input: RewriteInput, schema
 /** Small files read ahead of the one being decoded (their bytes in flight or waiting): the next
  * file's I/O — a local read, or an S3 GET's latency — overlaps decoding and encoding. */
 const READ_AHEAD_FILES = 4;
+/** …and at most this many bytes of them waiting. */
+const READ_AHEAD_BYTES = 32 * 1024 * 1024;
 
 const readsWhole = (i: RewriteInput): boolean => i.file.fileSizeInBytes < BigInt(READ_WHOLE_BELOW_BYTES);
 
@@ -115,10 +117,15 @@ class ReadAhead {
   /** The bytes of small input `index`, and reads of the next ones started. */
   take(index: number): Promise<Uint8Array> {
     this.next = Math.max(this.next, index);
+    let waiting = 0;
+    for (const i of this.reads.keys()) waiting += Number(this.run[i]!.file.fileSizeInBytes);
     while (this.next < this.run.length && this.next <= index + READ_AHEAD_FILES) {
-      const i = this.next++;
+      const i = this.next;
       const input = this.run[i]!;
+      if (i !== index && waiting + Number(input.file.fileSizeInBytes) > READ_AHEAD_BYTES) break;
+      this.next++;
       if (!readsWhole(input) || this.reads.has(i)) continue;
+      waiting += Number(input.file.fileSizeInBytes);
       const read = this.io.read(input.file.filePath);
       // A failed read-ahead is reported when its file's turn comes.
       read.catch(() => undefined);

@@ -40,6 +40,9 @@ import { noStatisticsColumnsFor, partitionPath } from './data-file-writer.ts';
  */
 export const COPY_ROW_GROUP_FRACTION = 0.5;
 
+/** Below this a file with nothing to copy is read in one request and decoded whole. */
+const READ_WHOLE_BELOW_BYTES = 16 * 1024 * 1024;
+
 export interface CopyingRewriteTarget extends RewriteTarget {
   /** Smallest compressed row group copied as is (default: {@link COPY_ROW_GROUP_FRACTION} of
    * `write.parquet.row-group-size-bytes`); 0 or less turns copying off. */
@@ -178,8 +181,10 @@ Promise<(CopyingRewriteResult & { deferred: RewriteInput[] }) | undefined> {
       throw err;
     }
   };
-  const rollIfFull = async (): Promise<void> => {
-    if (out && out.writer.bytesWritten >= fileTarget) await closeOutput();
+  /** Ends the output before `nextBytes` more when it lands closer to its target that way: a
+   * copied row group is not split, so a file may end up to half a row group off target. */
+  const rollIfFull = async (nextBytes = 0): Promise<void> => {
+    if (out && out.writer.bytesWritten > 0 && out.writer.bytesWritten + nextBytes / 2 >= fileTarget) await closeOutput();
   };
   /** Encodes the decoded rows waiting (one row group) and splices them into the output. */
   const flushPending = async (): Promise<void> => {
@@ -220,11 +225,13 @@ Promise<(CopyingRewriteResult & { deferred: RewriteInput[] }) | undefined> {
       const file = f.input.file;
       const cursor: DeleteCursor = { deleted: await deletedPositionsOf(t.io, f.input, t.schema), position: 0, deleteIdx: 0 };
       let pf: parquet.ParquetFile | undefined;
+      const wholeFile = Number(file.fileSizeInBytes) < READ_WHOLE_BELOW_BYTES && !f.layout.rowGroups.some((_, j) => copies(f, j));
       try {
         for (let j = 0; j < f.layout.rowGroups.length; j++) {
           const rg = f.layout.rowGroups[j]!;
           if (copies(f, j)) {
             await flushPending();
+            await rollIfFull(Number(rg.compressedBytes));
             const io = t.io;
             await (await output()).appendFrom(rg, async (from, to) => (io.readRange
               ? io.readRange(file.filePath, Number(from), Number(to))
@@ -236,10 +243,21 @@ Promise<(CopyingRewriteResult & { deferred: RewriteInput[] }) | undefined> {
             await rollIfFull();
             continue;
           }
-          pf ??= await namingParquetFile(file.filePath, () => openParquetFile(f.blob));
-          const table = await namingParquetFile(file.filePath, () => pf!.read({ rowGroups: [j], batchSize: 8192 }));
-          const batches = table.recordBatches();
-          table.free();
+          let batches: parquet.RecordBatch[];
+          if (wholeFile) {
+            // A small file with nothing to copy is read and decoded whole, as the decoding
+            // rewriter does (several times faster than the async reader per file).
+            if (j > 0) break;
+            const bytes = await t.io.read(file.filePath);
+            const table = await namingParquetFile(file.filePath, async () => parquet.readParquet(bytes, { batchSize: 8192 }));
+            batches = table.recordBatches();
+            table.free();
+          } else {
+            pf ??= await namingParquetFile(file.filePath, () => openParquetFile(f.blob));
+            const table = await namingParquetFile(file.filePath, () => pf!.read({ rowGroups: [j], batchSize: 8192 }));
+            batches = table.recordBatches();
+            table.free();
+          }
           for (const batch of batches) {
             const n = batch.numRows;
             result.rowsRead += n;
