@@ -146,6 +146,13 @@ async function main(): Promise<void> {
       const inMiB = out.rewrittenBytes! / MiB;
       console.log(`${mode.padEnd(6)}: ${out.rewrittenFiles} files (${inMiB.toFixed(0)} MiB) → ${out.addedFiles} (${(out.addedBytes! / MiB).toFixed(0)} MiB) in ${out.seconds!.toFixed(2)} s = ${(inMiB / out.seconds!).toFixed(1)} MiB/s; CPU ${out.cpuSeconds!.toFixed(1)} s; peak RSS ${(peak / MiB).toFixed(0)} MiB (VmHWM ${(out.maxRss! / MiB).toFixed(0)}); copied ${out.copiedRowGroups} row groups (${(out.copiedBytes! / MiB).toFixed(0)} MiB); load ${os.loadavg()[0]!.toFixed(2)}`);
       void k;
+      const after = await openCatalog({ warehouse: dir });
+      try {
+        const sizes = (await live(after, parseTableIdentifier(`bench.${mode}_t`))).map((f) => (Number(f.fileSizeInBytes) / MiB).toFixed(0));
+        console.log(`        output files: [${sizes.join(', ')}] MiB`);
+      } finally {
+        await after.close();
+      }
     }
   } finally {
     if (!args.keep) rmSync(dir, { recursive: true, force: true });
