@@ -206,7 +206,7 @@ export class ParquetRowGroupCopyWriter {
     const writeGroups = (): void => {
       wroteGroups = true;
       w.listHeader(FileMetaData.ROW_GROUPS, ThriftType.STRUCT, this.placed.length);
-      this.placed.forEach((p, ordinal) => writeRowGroup(w, p, ordinal));
+      this.placed.forEach((p, ordinal) => { writeRowGroup(w, p, ordinal); });
     };
     for (const f of this.base.fields) {
       if (f.id === FileMetaData.NUM_ROWS) w.i64(f.id, this.rows);
@@ -240,7 +240,7 @@ function writeRowGroup(w: ThriftCompactWriter, p: Placed, ordinal: number): void
     switch (f.id) {
       case RowGroup.COLUMNS:
         w.listHeader(f.id, ThriftType.STRUCT, p.rg.chunks.length);
-        p.rg.chunks.forEach((c, i) => writeChunk(w, c, p.starts[i]!));
+        p.rg.chunks.forEach((c, i) => { writeChunk(w, c, p.starts[i]!); });
         break;
       case RowGroup.FILE_OFFSET: w.i64(f.id, p.starts[0] ?? 0n); break;
       case RowGroup.ORDINAL: w.i16(f.id, ordinal); break;
