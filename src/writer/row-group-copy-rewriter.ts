@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import * as arrow from 'apache-arrow';
 import * as parquet from 'parquet-wasm';
 import { UnsupportedError } from '../errors.ts';
+import { faultPoint } from '../fault-points.ts';
 import { highCardinalityColumns } from '../format/dictionary-choice.ts';
 import { parseParquetFooter } from '../format/parquet-footer.ts';
 import {
@@ -236,6 +237,7 @@ Promise<(CopyingRewriteResult & { deferred: RewriteInput[] }) | undefined> {
             await (await output()).appendFrom(rg, async (from, to) => (io.readRange
               ? io.readRange(file.filePath, Number(from), Number(to))
               : new Uint8Array(await f.blob.slice(Number(from), Number(to)).arrayBuffer())));
+            faultPoint('compaction.mid-row-group-copy');
             result.copiedRowGroups++;
             result.copiedBytes += Number(rg.compressedBytes);
             result.rowsRead += Number(rg.numRows);
