@@ -9,6 +9,7 @@ import { scanColumns } from '../../src/reader/data-file-reader.ts';
 import { EntryStatus } from '../../src/spec/data-file.ts';
 import { branchHead } from '../../src/spec/table-metadata.ts';
 import { manifestEntries, snapshotManifests } from '../../src/transaction/table-manifests.ts';
+import { parsePartitionExpression } from '../../src/spec/partition-spec.ts';
 import { schemaFromJson } from '../../src/spec/schema.ts';
 import { appendRecords } from '../../src/transaction/append-records.ts';
 import { REPO_ROOT } from '../support/readers.ts';
@@ -31,8 +32,8 @@ before(async () => {
 });
 after(async () => { await wh?.cleanup(); });
 
-async function compact(table: string, from: string): Promise<{ copiedRowGroups: number; rewrittenFiles: number; addedFiles: number }> {
-  const { stdout } = await run(process.execPath, [FLOE, '--warehouse', wh.dir, 'compact', table, '--min-input-files', '2', '--copy-row-groups-from', from, '--json']);
+async function compact(table: string, from: string, ...extra: string[]): Promise<{ copiedRowGroups: number; rewrittenFiles: number; addedFiles: number }> {
+  const { stdout } = await run(process.execPath, [FLOE, '--warehouse', wh.dir, 'compact', table, '--min-input-files', '2', '--copy-row-groups-from', from, '--json', ...extra]);
   return JSON.parse(stdout.trim().split('\n').at(-1)!) as { copiedRowGroups: number; rewrittenFiles: number; addedFiles: number };
 }
 
@@ -59,4 +60,16 @@ test('--copy-row-groups-from copies large row groups; 0 re-encodes everything; e
   const all = Array.from({ length: 7500 }, (_, i) => i);
   assert.deepStrictEqual(await ids('copied'), all);
   assert.deepStrictEqual(await ids('decoded'), all);
+});
+
+test('on worker threads (--concurrency 2, one group per partition) row groups are copied too', async () => {
+  const schema = schemaFromJson({ type: 'struct', fields: [{ name: 'id', required: true, type: 'long' }, { name: 'p', required: true, type: 'int' }] }, { assignIds: true });
+  const id = { namespace: ['n'], name: 'pooled' };
+  await wh.catalog.createTable(id, { schema, spec: parsePartitionExpression('p', schema), properties: { 'write.parquet.row-group-size-bytes': '1024' } });
+  for (let f = 0; f < 3; f++) await appendRecords(wh.catalog, id, Array.from({ length: 5000 }, (_, i) => ({ id: f * 5000 + i, p: i % 2 })));
+  const r = await compact('n.pooled', '1KiB', '--concurrency', '2');
+  assert.equal(r.rewrittenFiles, 6);
+  assert.equal(r.addedFiles, 2);
+  assert.ok(r.copiedRowGroups >= 6, `${r.copiedRowGroups} row groups copied on the workers`);
+  assert.deepStrictEqual(await ids('pooled'), Array.from({ length: 15_000 }, (_, i) => i));
 });
