@@ -43,6 +43,9 @@ export interface CompactOptions extends Partial<PlannerConfig> {
   readonly partialProgressMaxCommits?: number;
   /** Row-group bound of the output in Arrow bytes (see rewrite-data-files.ts). */
   readonly rowGroupSizeBytes?: number;
+  /** Smallest compressed input row group copied into the output byte for byte instead of
+   * decoded and encoded (default: half of `write.parquet.row-group-size-bytes`; 0 turns it off). */
+  readonly copyMinRowGroupBytes?: number;
   /** Progress: planned, input bytes read, group rewritten, committed, commit failed. */
   readonly onEvent?: (e: CompactionEvent) => void;
   /** Callbacks around each commit attempt. */
@@ -53,7 +56,7 @@ export interface CompactOptions extends Partial<PlannerConfig> {
 export type CompactionEvent =
   | { type: 'planned'; table: string; plan: RewritePlan }
   | { type: 'input-bytes'; bytes: number }
-  | { type: 'group-rewritten'; group: RewriteGroup; outputFiles: number; outputBytes: number; rowsDeleted: number }
+  | { type: 'group-rewritten'; group: RewriteGroup; outputFiles: number; outputBytes: number; rowsDeleted: number; copiedRowGroups: number; copiedBytes: number }
   | { type: 'committed'; snapshotId: bigint; groups: number; attempts: number; removedDeleteFiles: number }
   | { type: 'commit-failed'; groups: number; reason: string };
 
@@ -77,6 +80,9 @@ export interface CompactReport {
   readonly rewrittenBytes: number;
   /** Bytes written. */
   readonly addedBytes: number;
+  /** Input row groups copied into the outputs byte for byte (not decoded), and their bytes. */
+  readonly copiedRowGroups: number;
+  readonly copiedBytes: number;
   /** Delete files dropped because no remaining data file needed them. */
   readonly removedDeleteFiles: number;
   /** Snapshots committed (more than one with partial progress). */
@@ -133,7 +139,7 @@ export async function compactTable(catalog: Catalog, id: TableIdentifier, opts: 
   const empty: RewritePlan = { groups: [], totalInputFiles: 0, totalInputBytes: 0, totalExpectedOutputFiles: 0 };
   const report = (plan: RewritePlan, r: Partial<CompactReport> = {}): CompactReport => ({
     table: name, dryRun: opts.dryRun ?? false, plan, groups: 0, failedGroups: 0, rewrittenFiles: 0, addedFiles: 0,
-    rewrittenBytes: 0, addedBytes: 0, removedDeleteFiles: 0, commits: 0, conflicts: 0, durationMs: Date.now() - started, ...r,
+    rewrittenBytes: 0, addedBytes: 0, copiedRowGroups: 0, copiedBytes: 0, removedDeleteFiles: 0, commits: 0, conflicts: 0, durationMs: Date.now() - started, ...r,
   });
   if (!head) return report(empty);
 
@@ -174,8 +180,8 @@ export async function compactTable(catalog: Catalog, id: TableIdentifier, opts: 
     ? new RewritePool(Math.min(concurrency, plan.groups.length)) : undefined;
   const maxCommits = opts.partialProgress ? Math.max(1, opts.partialProgressMaxCommits ?? 10) : 1;
   const groupsPerCommit = Math.ceil(plan.groups.length / maxCommits);
-  let pendingGroups: { group: RewriteGroup; removed: DataFile[]; added: DataFile[] }[] = [];
-  const totals = { groups: 0, failedGroups: 0, rewrittenFiles: 0, addedFiles: 0, rewrittenBytes: 0, addedBytes: 0, removedDeleteFiles: 0, commits: 0, conflicts: 0 };
+  let pendingGroups: { group: RewriteGroup; removed: DataFile[]; added: DataFile[]; copiedRowGroups: number; copiedBytes: number }[] = [];
+  const totals = { groups: 0, failedGroups: 0, rewrittenFiles: 0, addedFiles: 0, rewrittenBytes: 0, addedBytes: 0, copiedRowGroups: 0, copiedBytes: 0, removedDeleteFiles: 0, commits: 0, conflicts: 0 };
   // Data files this run's landed commits removed: delete files are obsolete once every data
   // file they apply to is in here (a failed commit's files stay live, and so do their deletes).
   const committedRemoved = new Set<string>();
@@ -210,6 +216,8 @@ export async function compactTable(catalog: Catalog, id: TableIdentifier, opts: 
       totals.addedFiles += added.length;
       totals.rewrittenBytes += removed.reduce((s, f) => s + Number(f.fileSizeInBytes), 0);
       totals.addedBytes += added.reduce((s, f) => s + Number(f.fileSizeInBytes), 0);
+      totals.copiedRowGroups += batch.reduce((s, b) => s + b.copiedRowGroups, 0);
+      totals.copiedBytes += batch.reduce((s, b) => s + b.copiedBytes, 0);
       opts.onEvent?.({ type: 'committed', snapshotId: r.snapshot.snapshotId, groups: batch.length, attempts: r.attempts, removedDeleteFiles });
     } catch (err) {
       // The commit loop already deleted its manifests; the rewritten data files are ours to drop.
@@ -236,12 +244,13 @@ export async function compactTable(catalog: Catalog, id: TableIdentifier, opts: 
     const job: RewriteJob = {
       inputs, schemaJson: schemaToJson(schema), spec: specById(meta, group.specId), location: meta.location,
       properties: meta.properties, planner: cfg, ...(opts.rowGroupSizeBytes ? { rowGroupSizeBytes: opts.rowGroupSizeBytes } : {}),
+      ...(opts.copyMinRowGroupBytes !== undefined ? { copyMinRowGroupBytes: opts.copyMinRowGroupBytes } : {}),
     };
     const onInputFileDone = (bytes: number): void => opts.onEvent?.({ type: 'input-bytes', bytes });
     const result = pool ? await pool.run(job, onInputFileDone) : await runRewriteJob(catalog.io, job, onInputFileDone);
     faultPoint('compaction.after-data-files');
-    opts.onEvent?.({ type: 'group-rewritten', group, outputFiles: result.files.length, outputBytes: result.files.reduce((s, f) => s + Number(f.fileSizeInBytes), 0), rowsDeleted: result.rowsDeleted });
-    pendingGroups.push({ group, removed: inputs.map((i) => i.file), added: [...result.files] });
+    opts.onEvent?.({ type: 'group-rewritten', group, outputFiles: result.files.length, outputBytes: result.files.reduce((s, f) => s + Number(f.fileSizeInBytes), 0), rowsDeleted: result.rowsDeleted, copiedRowGroups: result.copiedRowGroups, copiedBytes: result.copiedBytes });
+    pendingGroups.push({ group, removed: inputs.map((i) => i.file), added: [...result.files], copiedRowGroups: result.copiedRowGroups, copiedBytes: result.copiedBytes });
     if (pendingGroups.length >= groupsPerCommit) {
       const batch = pendingGroups;
       pendingGroups = [];

@@ -71,7 +71,8 @@ export function describeReport(r: CompactReport): string {
   const secs = r.durationMs / 1000;
   const failed = r.failedGroups > 0 ? `, ${r.failedGroups} group(s) refused` : '';
   const deletes = r.removedDeleteFiles > 0 ? `, ${r.removedDeleteFiles} delete file(s) dropped` : '';
-  return `${r.table}: compacted ${r.rewrittenFiles} files (${mib(r.rewrittenBytes)}) into ${r.addedFiles} (${mib(r.addedBytes)})${deletes} in ${r.commits} commit(s), ` +
+  const copied = r.copiedRowGroups > 0 ? ` (${r.copiedRowGroups} row group(s), ${mib(r.copiedBytes)}, copied as they were)` : '';
+  return `${r.table}: compacted ${r.rewrittenFiles} files (${mib(r.rewrittenBytes)}) into ${r.addedFiles} (${mib(r.addedBytes)})${copied}${deletes} in ${r.commits} commit(s), ` +
     `${r.conflicts} conflict(s) resolved${failed}, ${secs.toFixed(1)} s, ${(r.rewrittenBytes / MiB / Math.max(secs, 0.001)).toFixed(1)} MiB/s`;
 }
 

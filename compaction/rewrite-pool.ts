@@ -4,7 +4,8 @@
 import { Worker } from 'node:worker_threads';
 import { FloeError, InternalError } from '../src/errors.ts';
 import { workerModule } from '../src/workers/worker-module.ts';
-import type { RewriteJob, RewriteResult } from './rewrite-data-files.ts';
+import type { RewriteJob } from './rewrite-data-files.ts';
+import type { CopyingRewriteResult as RewriteResult } from '../src/writer/row-group-copy-rewriter.ts';
 import type { WorkerReply, WorkerRequest } from './rewrite-worker.ts';
 
 // Compiled (the installed package) a worker runs the compiled rewrite-worker.js; from the

@@ -14,6 +14,7 @@
 //                                      the good ones not yet committed to the target table
 //   ingest.before-offset-commit        Kafka ingest: table commit done, Kafka's offsets not yet committed
 //   compaction.after-data-files        compaction: a group's rewritten files written, nothing committed
+//   compaction.mid-row-group-copy      compaction: a row group copied into an output file not yet published
 //   compaction.after-manifests         compaction commit: added and rewritten manifests written
 //   compaction.after-manifest-list     compaction commit: this attempt's manifest list written
 //   expire.after-commit                expire-snapshots: snapshots removed from the table, no file deleted
@@ -31,7 +32,7 @@ export const FAULT_POINTS = [
   'append.after-data-files', 'append.after-manifest', 'append.after-manifest-list',
   'commit.after-metadata-file', 'commit.after-catalog-swap',
   'ingest.after-dead-letters', 'ingest.before-offset-commit',
-  'compaction.after-data-files', 'compaction.after-manifests', 'compaction.after-manifest-list',
+  'compaction.after-data-files', 'compaction.mid-row-group-copy', 'compaction.after-manifests', 'compaction.after-manifest-list',
   'expire.after-commit', 'expire.mid-delete',
   'rewrite-manifests.after-manifests', 'rewrite-manifests.after-manifest-list',
   'merge.after-files', 'merge.after-manifest-list',

@@ -33,7 +33,7 @@ export type RewritePositionDeletesCommand = (catalog: Catalog, id: TableIdentifi
 /** What `floe compact` hands the compaction service (compaction/compaction-service.ts). */
 export interface CompactCommandOptions {
   tables: TableIdentifier[]; all: boolean; branch?: string; dryRun: boolean; json: boolean;
-  targetFileSizeBytes?: number; minInputFiles?: number; maxFileGroupSizeBytes?: number; rowGroupSizeBytes?: number;
+  targetFileSizeBytes?: number; minInputFiles?: number; maxFileGroupSizeBytes?: number; rowGroupSizeBytes?: number; copyMinRowGroupBytes?: number;
   concurrency?: number; partialProgress: boolean; partialProgressMaxCommits?: number; rewriteAll: boolean;
   schedule?: string; expire?: { olderThanMs?: number; retainLast?: number }; removeOrphansOlderThanMs?: number; rewriteManifests: boolean;
   metricsPort?: number;
@@ -427,6 +427,7 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<nu
       .option('--partial-progress', 'commit groups as they finish (partial-progress.enabled), so a conflict costs only its own groups')
       .option('--max-commits <n>', 'partial-progress.max-commits (default 10)')
       .option('--row-group-size <size>', 'output row groups in Arrow bytes (default min(write.parquet.row-group-size-bytes, 32MiB)); memory grows ~3.5x this')
+      .option('--copy-row-groups-from <size>', 'input row groups of at least this compressed size are copied into the outputs as they are, not decoded and re-encoded — much faster for files written with large row groups (default: half of write.parquet.row-group-size-bytes, i.e. 64MiB; 0 = re-encode everything)')
       .option('--schedule <cron>', 'keep running and compact on this cron schedule, e.g. "*/15 * * * *"')
       .option('--expire-older-than <duration>', 'after compacting, expire snapshots older than this (e.g. 5d)')
       .option('--retain-last <n>', 'with expiry, keep at least N snapshots per branch')
@@ -437,7 +438,7 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<nu
       .addHelpText('after', '\nExamples:\n  floe compact db.events --dry-run\n  floe compact db.events --target-file-size 512MiB --partial-progress\n  floe compact --all --schedule "0 * * * *" --expire-older-than 5d --retain-last 10 --metrics-port 9464')
       .action(async (names: string[], o: {
         all?: boolean; targetFileSize?: string; minInputFiles?: string; maxFileGroupSize?: string; rewriteAll?: boolean; branch: string; dryRun?: boolean;
-        concurrency?: string; partialProgress?: boolean; maxCommits?: string; rowGroupSize?: string; schedule?: string;
+        concurrency?: string; partialProgress?: boolean; maxCommits?: string; rowGroupSize?: string; copyRowGroupsFrom?: string; schedule?: string;
         expireOlderThan?: string; retainLast?: string; removeOrphansOlderThan?: string; rewriteManifests?: boolean; metricsPort?: string; json?: boolean;
       }) => {
         if (!o.all && names.length === 0) throw new ValidationError('name a table (NS.TABLE) or use --all');
@@ -450,6 +451,7 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<nu
           ...(o.minInputFiles ? { minInputFiles: positiveInt('--min-input-files', o.minInputFiles)! } : {}),
           ...(o.maxFileGroupSize ? { maxFileGroupSizeBytes: parseSize(o.maxFileGroupSize) } : {}),
           ...(o.rowGroupSize ? { rowGroupSizeBytes: parseSize(o.rowGroupSize) } : {}),
+          ...(o.copyRowGroupsFrom !== undefined ? { copyMinRowGroupBytes: o.copyRowGroupsFrom.trim() === '0' ? 0 : parseSize(o.copyRowGroupsFrom) } : {}),
           ...(o.concurrency ? { concurrency: positiveInt('--concurrency', o.concurrency)! } : {}),
           ...(o.maxCommits ? { partialProgressMaxCommits: positiveInt('--max-commits', o.maxCommits)! } : {}),
           ...(o.schedule ? { schedule: o.schedule } : {}),

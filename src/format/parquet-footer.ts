@@ -60,16 +60,17 @@ export async function readParquetFooter(blob: RandomAccessBlob, what: string): P
   if (new TextDecoder().decode(tail.subarray(4)) !== MAGIC) throw new InvalidMetadataError(what, `not a Parquet file (no PAR1 trailer)`);
   const length = new DataView(tail.buffer, tail.byteOffset).getUint32(0, true);
   if (length + 12 > blob.size) throw new InvalidMetadataError(what, `footer length ${length} exceeds the file`);
-  return parseFooter(new Uint8Array(await blob.slice(blob.size - 8 - length, blob.size - 8).arrayBuffer()), what);
+  return parseParquetFooter(new Uint8Array(await blob.slice(blob.size - 8 - length, blob.size - 8).arrayBuffer()), what);
 }
 
 /** The footer of a whole Parquet file held in memory. */
 export function parquetFooterOf(file: Uint8Array, what: string): ParquetFooter {
   const length = new DataView(file.buffer, file.byteOffset + file.length - 8).getUint32(0, true);
-  return parseFooter(file.subarray(file.length - 8 - length, file.length - 8), what);
+  return parseParquetFooter(file.subarray(file.length - 8 - length, file.length - 8), what);
 }
 
-function parseFooter(footer: Uint8Array, what: string): ParquetFooter {
+/** Parses footer bytes (the FileMetaData between the data and the length + `PAR1`). */
+export function parseParquetFooter(footer: Uint8Array, what: string): ParquetFooter {
   const meta = readThriftStruct(footer, `${what} footer`);
   const elements = list(meta.get(2)).map((e) => struct(e)!);
   const leaves: ParquetLeaf[] = [];

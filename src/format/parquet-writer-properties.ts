@@ -4,6 +4,9 @@ import * as parquet from 'parquet-wasm';
 import { ValidationError } from '../errors.ts';
 import { PARQUET_COMPRESSION } from '../spec/table-properties.ts';
 
+/** The `created_by` of every Parquet file floe encodes. */
+export const FLOE_CREATED_BY = 'floe (parquet-wasm)';
+
 export type ParquetCodec = 'zstd' | 'snappy' | 'gzip' | 'lz4' | 'brotli' | 'uncompressed';
 
 /** Encoding choices: columns without statistics, columns without dictionary encoding. */
@@ -39,7 +42,7 @@ export function parquetWriterProperties(opts: { codec: ParquetCodec; rowsPerGrou
     .setCompression(CODECS[opts.codec])
     .setMaxRowGroupSize(opts.rowsPerGroup)
     .setStatisticsEnabled(parquet.EnabledStatistics.Chunk)
-    .setCreatedBy('floe (parquet-wasm)');
+    .setCreatedBy(FLOE_CREATED_BY);
   for (const col of opts.noStatisticsColumns ?? []) builder = builder.setColumnStatisticsEnabled(col, parquet.EnabledStatistics.None);
   for (const col of opts.noDictionaryColumns ?? []) builder = builder.setColumnDictionaryEnabled(col, false);
   return builder.build();

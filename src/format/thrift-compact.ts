@@ -106,3 +106,57 @@ class CompactReader {
 export function readThriftStruct(bytes: Uint8Array, what: string): ThriftStruct {
   return new CompactReader(bytes, what).struct();
 }
+
+/** One field of a compact-protocol struct as it is on the wire: its id, its type nibble and the
+ * bytes of its value (empty for a boolean field, whose value is the type). */
+export interface ThriftFieldSpan {
+  readonly id: number;
+  readonly type: number;
+  readonly value: Uint8Array;
+}
+
+/** The fields of the struct that starts at `bytes[0]`, each with its value's raw bytes, so a
+ * footer can be written back with some fields replaced and the rest copied unchanged. */
+export function readThriftFieldSpans(bytes: Uint8Array, what: string): ThriftFieldSpan[] {
+  const r = new CompactReader(bytes, what);
+  const out: ThriftFieldSpan[] = [];
+  let lastId = 0;
+  for (;;) {
+    const header = r.byte();
+    const type = header & 0x0f;
+    if (type === T.STOP) return out;
+    const delta = header >> 4;
+    const id = delta === 0 ? Number(r.zigzag()) : lastId + delta;
+    lastId = id;
+    const start = r.pos;
+    if (type !== T.TRUE && type !== T.FALSE) r.value(type);
+    out.push({ id, type, value: bytes.subarray(start, r.pos) });
+  }
+}
+
+/** The list header at `bytes[0]`: element type, count, and where the elements start. */
+export function readThriftListHeader(bytes: Uint8Array, what: string): { elemType: number; size: number; start: number } {
+  const r = new CompactReader(bytes, what);
+  const header = r.byte();
+  let size = header >> 4;
+  if (size === 15) size = Number(r.varint());
+  return { elemType: header & 0x0f, size, start: r.pos };
+}
+
+/** Splits a list of structs (the raw value of a list field) into each element's raw bytes. */
+export function readThriftStructList(bytes: Uint8Array, what: string): Uint8Array[] {
+  const { elemType, size, start } = readThriftListHeader(bytes, what);
+  if (size > 0 && elemType !== T.STRUCT) throw new InvalidMetadataError(what, `expected a list of structs, got element type ${elemType}`);
+  const r = new CompactReader(bytes, what);
+  r.pos = start;
+  const out: Uint8Array[] = [];
+  for (let i = 0; i < size; i++) {
+    const s = r.pos;
+    r.struct();
+    out.push(bytes.subarray(s, r.pos));
+  }
+  return out;
+}
+
+/** Compact-protocol type nibbles (for writers of raw fields). */
+export const ThriftType = T;

@@ -142,6 +142,31 @@ export class LocalFileIO implements FileIO {
     }
   }
 
+  async readRange(uri: string, start: number, end: number): Promise<Uint8Array> {
+    let handle: fs.FileHandle;
+    try {
+      handle = await fs.open(uriToPath(uri), 'r');
+    } catch (err) {
+      if (isErrno(err, 'ENOENT')) throw new NotFoundError(`file not found: ${uri}`);
+      throw new FileIOError(`cannot open ${uri}: ${(err as Error).message}`, { cause: err });
+    }
+    try {
+      const out = Buffer.allocUnsafe(end - start);
+      let done = 0;
+      while (done < out.length) {
+        const { bytesRead } = await handle.read(out, done, out.length - done, start + done);
+        if (bytesRead === 0) throw new FileIOError(`cannot read ${uri}: bytes ${start}..${end} run past its end`);
+        done += bytesRead;
+      }
+      return new Uint8Array(out.buffer, out.byteOffset, out.length);
+    } catch (err) {
+      if (err instanceof FileIOError) throw err;
+      throw new FileIOError(`cannot read ${uri}: ${(err as Error).message}`, { cause: err, retryable: true });
+    } finally {
+      await handle.close();
+    }
+  }
+
   async exists(uri: string): Promise<boolean> {
     try {
       await fs.access(uriToPath(uri));

@@ -43,6 +43,10 @@ export class ResolvingFileIO implements FileIO {
   async writeNew(uri: string, bytes: Uint8Array): Promise<void> { return (await this.io(uri)).writeNew(uri, bytes); }
   async createNew(uri: string): Promise<OutputFile> { return (await this.io(uri)).createNew(uri); }
   async openBlob(uri: string): Promise<RandomAccessBlob> { return (await this.io(uri)).openBlob(uri); }
+  async readRange(uri: string, start: number, end: number): Promise<Uint8Array> {
+    const io = await this.io(uri);
+    return io.readRange ? io.readRange(uri, start, end) : new Uint8Array(await (await io.openBlob(uri)).slice(start, end).arrayBuffer());
+  }
   async exists(uri: string): Promise<boolean> { return (await this.io(uri)).exists(uri); }
   async delete(uri: string): Promise<void> { return (await this.io(uri)).delete(uri); }
   async list(prefix: string): Promise<FileInfo[]> { return (await this.io(prefix)).list(prefix); }

@@ -83,7 +83,7 @@ const READ_WHOLE_BELOW_BYTES = 16 * 1024 * 1024;
 const BATCH_ROWS = 8192;
 
 /** The positions `input` drops: its position deletes plus the rows its equality deletes match. */
-async function deletedPositionsOf(io: FileIO, input: RewriteInput, schema: Schema): Promise<readonly number[]> {
+export async function deletedPositionsOf(io: FileIO, input: RewriteInput, schema: Schema): Promise<readonly number[]> {
   const positional = input.deletedPositions ?? [];
   const equality = (input.equalityDeletes ?? []).filter((e) => e.keys.size > 0 && e.fieldIds.length > 0);
   if (equality.length === 0) return positional;
@@ -99,11 +99,52 @@ async function deletedPositionsOf(io: FileIO, input: RewriteInput, schema: Schem
   return [...new Set([...positional, ...matched])].sort((a, b) => a - b);
 }
 
-async function openInput(io: FileIO, input: RewriteInput, schema: Schema): Promise<OpenInput & { readonly schemaKey: string }> {
+/** Small files read ahead of the one being decoded (their bytes in flight or waiting): the next
+ * file's I/O — a local read, or an S3 GET's latency — overlaps decoding and encoding. */
+const READ_AHEAD_FILES = 4;
+/** …and at most this many bytes of them waiting. */
+const READ_AHEAD_BYTES = 32 * 1024 * 1024;
+
+const readsWhole = (i: RewriteInput): boolean => i.file.fileSizeInBytes < BigInt(READ_WHOLE_BELOW_BYTES);
+
+/** Reads of the small files of a run, started up to {@link READ_AHEAD_FILES} ahead. */
+class ReadAhead {
+  private readonly reads = new Map<number, Promise<Uint8Array>>();
+  private next = 0;
+
+  constructor(private readonly io: FileIO, private readonly run: readonly RewriteInput[]) {}
+
+  /** The bytes of small input `index`, and reads of the next ones started. */
+  take(index: number): Promise<Uint8Array> {
+    this.next = Math.max(this.next, index);
+    let waiting = 0;
+    for (const i of this.reads.keys()) waiting += Number(this.run[i]!.file.fileSizeInBytes);
+    while (this.next < this.run.length && this.next <= index + READ_AHEAD_FILES) {
+      const i = this.next;
+      const input = this.run[i]!;
+      if (i !== index && waiting + Number(input.file.fileSizeInBytes) > READ_AHEAD_BYTES) break;
+      this.next++;
+      if (!readsWhole(input) || this.reads.has(i)) continue;
+      waiting += Number(input.file.fileSizeInBytes);
+      const read = this.io.read(input.file.filePath);
+      // A failed read-ahead is reported when its file's turn comes.
+      read.catch(() => undefined);
+      this.reads.set(i, read);
+    }
+    const read = this.reads.get(index) ?? this.io.read(this.run[index]!.file.filePath);
+    this.reads.delete(index);
+    return read;
+  }
+
+  /** Drops reads no file will take (the run ended early): their bytes are released. */
+  clear(): void { this.reads.clear(); }
+}
+
+async function openInput(io: FileIO, input: RewriteInput, schema: Schema, bytesOf?: () => Promise<Uint8Array>): Promise<OpenInput & { readonly schemaKey: string }> {
   const file = input.file;
   const deleted = await deletedPositionsOf(io, input, schema);
-  if (file.fileSizeInBytes < BigInt(READ_WHOLE_BELOW_BYTES)) {
-    const bytes = await io.read(file.filePath);
+  if (readsWhole(input)) {
+    const bytes = await (bytesOf ? bytesOf() : io.read(file.filePath));
     const schemaKey = parquetFooterOf(bytes, file.filePath).schemaKey;
     const batches = await namingParquetFile(file.filePath, async () => {
       const table = parquet.readParquet(bytes, { batchSize: BATCH_ROWS });
@@ -126,8 +167,11 @@ async function openInput(io: FileIO, input: RewriteInput, schema: Schema): Promi
 
 const liveRows = (i: RewriteInput): number => Number(i.file.recordCount) - new Set(i.deletedPositions ?? []).size;
 
+/** Where a file's reading stands against its deleted positions. */
+export interface DeleteCursor { readonly deleted: readonly number[]; position: number; deleteIdx: number }
+
 /** Keeps the rows of `batch` (rows [start, start+n) of its file) that no position delete names. */
-function applyDeletes(batch: parquet.RecordBatch, o: OpenInput): parquet.RecordBatch[] {
+export function applyDeletes(batch: parquet.RecordBatch, o: DeleteCursor): parquet.RecordBatch[] {
   const deleted = o.deleted;
   const start = o.position;
   const n = batch.numRows;
@@ -181,7 +225,9 @@ export async function rewriteDataFiles(inputs: readonly RewriteInput[], t: Rewri
   return { files: written, rowsRead, rowsDeleted };
 }
 
-async function rewriteRun(run: readonly RewriteInput[], t: RewriteTarget, opId: string, firstIndex: number): Promise<RewriteResult & { deferred: RewriteInput[] }> {
+/** Rewrites the files of `run` that share its first file's physical schema (decode + encode);
+ * the others come back as `deferred`. */
+export async function rewriteRun(run: readonly RewriteInput[], t: RewriteTarget, opId: string, firstIndex: number): Promise<RewriteResult & { deferred: RewriteInput[] }> {
   const fields = partitionType(t.spec, t.schema);
   const partition = run[0]!.file.partition;
   const dir = fields.length > 0 ? `${t.location}/data/${partitionPath(fields, partition)}` : `${t.location}/data`;
@@ -191,6 +237,7 @@ async function rewriteRun(run: readonly RewriteInput[], t: RewriteTarget, opId: 
   const noStatisticsColumns = noStatisticsColumnsFor(t.schema);
 
   let next = 0;
+  const readAhead = new ReadAhead(t.io, run);
   let open: OpenInput | undefined;
   let pending: parquet.RecordBatch[] = [];
   let rowsRead = 0;
@@ -204,9 +251,10 @@ async function rewriteRun(run: readonly RewriteInput[], t: RewriteTarget, opId: 
       const queued = pending.shift();
       if (queued) return queued;
       if (!open) {
-        const input = run[next++];
+        const index = next++;
+        const input = run[index];
         if (!input) return undefined;
-        const opened = await openInput(t.io, input, t.schema);
+        const opened = await openInput(t.io, input, t.schema, () => readAhead.take(index));
         runKey ??= opened.schemaKey;
         if (opened.schemaKey !== runKey) {
           opened.close();
@@ -318,13 +366,14 @@ async function rewriteRun(run: readonly RewriteInput[], t: RewriteTarget, opId: 
     }
   } catch (err) {
     open?.close();
+    readAhead.clear();
     await deleteAll(t.io, files.map((f) => f.filePath));
     throw err;
   }
   return { files, rowsRead, rowsDeleted, deferred };
 }
 
-function inputBytesPerRow(open: OpenInput | undefined, run: readonly RewriteInput[]): number {
+export function inputBytesPerRow(open: OpenInput | undefined, run: readonly RewriteInput[]): number {
   const f = open?.input.file ?? run[run.length - 1]!.file;
   return Number(f.fileSizeInBytes) / Math.max(1, Number(f.recordCount));
 }
@@ -350,7 +399,7 @@ async function pump(bytes: ReadableStream<Uint8Array>, sink: OutputFile, onChunk
   }
 }
 
-async function describeOutput(t: RewriteTarget, path: string, size: number, like: DataFile): Promise<DataFile> {
+export async function describeOutput(t: RewriteTarget, path: string, size: number, like: DataFile): Promise<DataFile> {
   const footer = await readParquetFooter(await t.io.openBlob(path), path);
   return parquetDataFile({
     path, specId: like.specId, partition: like.partition, recordCount: footer.numRows, sizeBytes: BigInt(size),

@@ -116,3 +116,28 @@ test('an input whose pages are corrupt fails naming the file, and nothing is lef
   );
   assert.deepStrictEqual([...io.files.keys()].sort(), before);
 });
+
+test('small inputs are read ahead of the decoder: a few reads in flight at once, never the whole group', async () => {
+  class CountingIO extends MemoryFileIO {
+    inFlight = 0;
+    maxInFlight = 0;
+    override async read(uri: string): Promise<Uint8Array> {
+      this.inFlight++;
+      this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+      // Resolves on a later turn of the event loop, as a disk or S3 read does.
+      await new Promise<void>((r) => setImmediate(r));
+      this.inFlight--;
+      return super.read(uri);
+    }
+  }
+  const io = new CountingIO();
+  const writer = new DataFileWriter({ schema: SCHEMA, spec: SPEC, properties: {}, location: LOCATION, io });
+  const written = [];
+  for (let f = 0; f < 20; f++) written.push(...await writer.write(Array.from({ length: 100 }, (_, i) => ({ id: f * 100 + i, name: `n${i}` }))));
+  io.maxInFlight = 0;
+  const r = await rewriteDataFiles(written.map((file) => ({ file })), {
+    io, schema: SCHEMA, spec: SPEC, location: LOCATION, properties: {}, targetFileSizeBytes: 64 * 1024 * 1024,
+  });
+  assert.equal(r.files[0]!.recordCount, 2000n);
+  assert.ok(io.maxInFlight > 1 && io.maxInFlight <= 5, `${io.maxInFlight} reads in flight at most`);
+});
