@@ -1,7 +1,11 @@
 // Micro-batching: buffers records and flushes a batch at the first of time window, record
 // count and buffered bytes (and on shutdown). Flushes run one at a time, in order; records
-// keep arriving into the next batch meanwhile. Memory is bounded: once buffered plus in-flight
-// bytes reach `bufferLimitBytes`, `full` turns true and the source must pause until `drained`.
+// keep arriving into the next batch meanwhile: fetching and decoding batch N+1 overlaps batch
+// N's commit (its Parquet encoding on the worker pool, file writes, catalog commit). Memory is
+// bounded twice: once buffered plus in-flight bytes reach `bufferLimitBytes`, or once a flushed
+// batch is waiting behind the one committing (at most one batch committing and one filling, so a
+// batch cut by count or time, smaller than maxBytes, cannot let a third one pile up), `full` turns
+// true and the source must pause until `drained`.
 // In adaptive mode the window widens while commits are slow or conflicting (backpressure from
 // the table) and narrows again when they are healthy, within its bounds. A source that knows it
 // has caught up (Kafka: nothing left to fetch) says so, and a batch at least `caughtUpFlushMs`
@@ -52,6 +56,8 @@ export class MicroBatcher<T> {
   private items: T[] = [];
   private bytes = 0;
   private inFlightBytes = 0;
+  /** Batches flushed and not yet done: the one committing plus any waiting behind it. */
+  private inFlightBatches = 0;
   private openedAtMs = 0;
   private timer: NodeJS.Timeout | undefined;
   private caughtUpTimer: NodeJS.Timeout | undefined;
@@ -77,8 +83,11 @@ export class MicroBatcher<T> {
   get windowMs(): number { return this.window; }
   get bufferedBytes(): number { return this.bytes + this.inFlightBytes; }
   get bufferedRecords(): number { return this.items.length; }
-  /** True while the source should be paused. */
-  get full(): boolean { return this.bufferedBytes >= this.cfg.bufferLimitBytes; }
+  /** Batches flushed whose commit has not finished (the one committing and any queued behind it). */
+  get batchesInFlight(): number { return this.inFlightBatches; }
+  /** True while the source should be paused: the byte limit is reached, or a flushed batch waits
+   * behind the one committing (one committing + one filling is the most that is held). */
+  get full(): boolean { return this.bufferedBytes >= this.cfg.bufferLimitBytes || this.inFlightBatches >= 2; }
 
   /** Adds one record; throws the error of a failed flush, so a broken sink stops the source. */
   add(item: T, bytes: number): void {
@@ -122,6 +131,7 @@ export class MicroBatcher<T> {
       const batch: Batch<T> = { items: this.items, bytes: this.bytes, reason, openedAtMs: this.openedAtMs };
       this.items = [];
       this.inFlightBytes += this.bytes;
+      this.inFlightBatches++;
       this.bytes = 0;
       this.chain = this.chain.then(async () => {
         if (this.error !== undefined) return;
@@ -133,6 +143,7 @@ export class MicroBatcher<T> {
           this.onFailure?.(err);
         } finally {
           this.inFlightBytes -= batch.bytes;
+          this.inFlightBatches--;
           this.notifyDrained();
         }
       });

@@ -293,6 +293,9 @@ export class TableIngestor {
           this.counts.staleDropped += dropped;
           if (sourceId) this.opts.events?.onStale?.({ sourceId, dropped });
         },
+        // The crash test's point inside an overlapped commit: this batch is about to become
+        // visible while the next one already holds records (filling, or flushed behind it).
+        hooks: { beforeSwap: () => { if (this.batcher.bufferedRecords > 0 || this.batcher.batchesInFlight > 1) faultPoint('ingest.overlapped-commit'); } },
       }),
     };
     const outcome = upsert ? await this.upsertBatch(batch.items, upsert, ctx) : await this.appendBatch(batch.items, ctx);
