@@ -2,10 +2,12 @@
 // count and buffered bytes (and on shutdown). Flushes run one at a time, in order; records
 // keep arriving into the next batch meanwhile: fetching and decoding batch N+1 overlaps batch
 // N's commit (its Parquet encoding on the worker pool, file writes, catalog commit). Memory is
-// bounded twice: once buffered plus in-flight bytes reach `bufferLimitBytes`, or once a flushed
-// batch is waiting behind the one committing (at most one batch committing and one filling, so a
-// batch cut by count or time, smaller than maxBytes, cannot let a third one pile up), `full` turns
-// true and the source must pause until `drained`.
+// bounded in bytes: once buffered plus in-flight bytes (the open batch, the one committing and
+// any flushed behind it) reach `bufferLimitBytes` (default 2 × maxBytes: one full batch
+// committing and one filling), `full` turns true and the source must pause until `drained`.
+// Small batches (cut by count or time) may queue within that budget: a bound on the number of
+// batches instead paused kafkajs after every small batch, and a paused consumer sleeps its
+// fetch wait — 10,000-record batches went from 78k to 31k msgs/s.
 // In adaptive mode the window widens while commits are slow or conflicting (backpressure from
 // the table) and narrows again when they are healthy, within its bounds. A source that knows it
 // has caught up (Kafka: nothing left to fetch) says so, and a batch at least `caughtUpFlushMs`
@@ -85,9 +87,8 @@ export class MicroBatcher<T> {
   get bufferedRecords(): number { return this.items.length; }
   /** Batches flushed whose commit has not finished (the one committing and any queued behind it). */
   get batchesInFlight(): number { return this.inFlightBatches; }
-  /** True while the source should be paused: the byte limit is reached, or a flushed batch waits
-   * behind the one committing (one committing + one filling is the most that is held). */
-  get full(): boolean { return this.bufferedBytes >= this.cfg.bufferLimitBytes || this.inFlightBatches >= 2; }
+  /** True while the source should be paused: buffered plus in-flight bytes reach the limit. */
+  get full(): boolean { return this.bufferedBytes >= this.cfg.bufferLimitBytes; }
 
   /** Adds one record; throws the error of a failed flush, so a broken sink stops the source. */
   add(item: T, bytes: number): void {

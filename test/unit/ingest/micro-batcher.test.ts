@@ -42,29 +42,23 @@ describe('MicroBatcher', () => {
     await b.close();
   });
 
-  test('one batch committing and one filling at most: a second flushed batch makes it full whatever its bytes, and drained() waits for the first', async () => {
+  test('batches queued behind the committing one count in the byte limit, not as a number: small batches may queue until the bytes are reached', async () => {
     let release!: () => void;
     const gate = new Promise<void>((r) => { release = r; });
     const seen: number[][] = [];
-    const b = new MicroBatcher<number>(cfg({ maxRecords: 2, bufferLimitBytes: 1_000_000 }), async (batch) => { await gate; seen.push(batch.items); });
-    b.add(1, 1); b.add(2, 1);                            // batch 1 flushed (count), its commit stuck
-    assert.equal(b.batchesInFlight, 1);
-    assert.equal(b.full, false, 'the next batch may fill while batch 1 commits');
-    b.add(3, 1);
-    assert.equal(b.full, false);
-    b.add(4, 1);                                         // batch 2 flushed, queued behind batch 1
+    const b = new MicroBatcher<number>(cfg({ maxRecords: 2, bufferLimitBytes: 500 }), async (batch) => { await gate; seen.push(batch.items); });
+    b.add(1, 100); b.add(2, 100);                        // batch 1 flushed (count), its commit stuck
+    b.add(3, 100); b.add(4, 100);                        // batch 2 flushed, queued behind it
     assert.equal(b.batchesInFlight, 2);
-    assert.equal(b.full, true, 'a third batch may not pile up: 4 bytes are far below the 1 MB limit');
-    let drained = false;
-    const wait = b.drained().then(() => { drained = true; });
-    await sleep(20);
-    assert.equal(drained, false);
+    assert.equal(b.full, false, '400 bytes held, limit 500: a third batch may fill');
+    b.add(5, 100);
+    assert.equal(b.full, true, 'committing + queued + open bytes reach the limit');
+    const wait = b.drained();
     release();
     await wait;
     await b.close();
-    assert.deepStrictEqual(seen, [[1, 2], [3, 4]]);
+    assert.deepStrictEqual(seen, [[1, 2], [3, 4], [5]]);
     assert.equal(b.batchesInFlight, 0);
-    assert.equal(b.full, false);
   });
 
   test('a failed flush surfaces on the next add and on close, and later batches are not flushed', async () => {
