@@ -13,6 +13,9 @@
 //   ingest.after-dead-letters          ingest: a batch's bad records committed to the dead-letter table,
 //                                      the good ones not yet committed to the target table
 //   ingest.before-offset-commit        Kafka ingest: table commit done, Kafka's offsets not yet committed
+//   ingest.overlapped-commit           ingest (append): a batch's files, manifests and metadata written, its
+//                                      catalog swap next, while the next batch already holds records
+//                                      (filling, or flushed behind it; reached only then)
 //   compaction.after-data-files        compaction: a group's rewritten files written, nothing committed
 //   compaction.mid-row-group-copy      compaction: a row group copied into an output file not yet published
 //   compaction.after-manifests         compaction commit: added and rewritten manifests written
@@ -31,7 +34,7 @@ import { ValidationError } from './errors.ts';
 export const FAULT_POINTS = [
   'append.after-data-files', 'append.after-manifest', 'append.after-manifest-list',
   'commit.after-metadata-file', 'commit.after-catalog-swap',
-  'ingest.after-dead-letters', 'ingest.before-offset-commit',
+  'ingest.after-dead-letters', 'ingest.before-offset-commit', 'ingest.overlapped-commit',
   'compaction.after-data-files', 'compaction.mid-row-group-copy', 'compaction.after-manifests', 'compaction.after-manifest-list',
   'expire.after-commit', 'expire.mid-delete',
   'rewrite-manifests.after-manifests', 'rewrite-manifests.after-manifest-list',

@@ -47,3 +47,7 @@ export function parquetWriterProperties(opts: { codec: ParquetCodec; rowsPerGrou
   for (const col of opts.noDictionaryColumns ?? []) builder = builder.setColumnDictionaryEnabled(col, false);
   return builder.build();
 }
+
+/** This thread's parquet-wasm linear memory in bytes (each worker thread has its own instance).
+ * It grows to the largest file or batch handled and is never returned to the system. */
+export function parquetWasmHeapBytes(): number { return parquet.wasmMemory().buffer.byteLength; }

@@ -3,6 +3,7 @@
 // what another writer committed first and commits the rest (never loses the tail of a batch).
 // What the commit writes — an append, a merge — is the caller's `commit` function.
 import { FloeError } from '../errors.ts';
+import type { CommitHooks } from '../transaction/commit-with-retry.ts';
 import type { Catalog, LoadedTable } from '../table/catalog.ts';
 import type { TableIdentifier } from '../table/identifier.ts';
 import { committedOffsets, offsetsSummary, offsetsValidator, StaleBatchError, type OffsetRange } from './source-offsets.ts';
@@ -31,6 +32,8 @@ export interface ExactlyOnceOptions {
   readonly batchRanges: ReadonlyMap<number, OffsetRange>;
   readonly summary?: Record<string, string>;
   readonly onTrim?: (dropped: number) => void;
+  /** Callbacks around each catalog commit attempt (passed to the commit as is). */
+  readonly hooks?: CommitHooks;
 }
 
 /** What one commit attempt of `pending` must carry: the offsets in its summary, and the
@@ -39,6 +42,7 @@ export interface OffsetsCommitArgs {
   readonly branch: string;
   readonly summary: Record<string, string>;
   readonly validate?: (base: LoadedTable, branch: string) => void;
+  readonly hooks?: CommitHooks;
 }
 
 export function rangesOf(items: readonly Positioned[]): Map<number, OffsetRange> {
@@ -86,6 +90,7 @@ export async function commitExactlyOnce<R extends Positioned, T>(
         branch: opts.branch,
         summary: { ...(opts.summary ?? {}), ...(sourceId ? offsetsSummary(sourceId, ranges) : {}) },
         ...(sourceId ? { validate: offsetsValidator(sourceId, ranges) } : {}),
+        ...(opts.hooks ? { hooks: opts.hooks } : {}),
       });
       attempts += result.attempts;
       value = result.value;

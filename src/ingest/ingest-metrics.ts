@@ -4,6 +4,8 @@
 import { registerS3Metrics } from '../observability/s3-metrics.ts';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { serveMetrics, type MetricsServer } from '../observability/metrics-server.ts';
+import { parquetWasmHeapBytes } from '../format/parquet-writer-properties.ts';
+import { sharedEncoderPool } from '../workers/parquet-encoder-pool.ts';
 import type { FlushReason } from './micro-batcher.ts';
 import type { UpsertCounts } from './table-ingestor.ts';
 
@@ -35,6 +37,17 @@ export class IngestMetrics {
     buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], registers: [this.registry],
   });
   readonly wapStagedBatches = new Gauge({ name: 'floe_ingest_wap_staged_batches', help: 'Write-audit-publish: batches on the audit branch waiting for their audit', labelNames: ['table'], registers: [this.registry] });
+  /** Memory the default process metrics (floe_process_resident_memory_bytes, floe_nodejs_heap_*,
+   * floe_nodejs_external_memory_bytes) do not show: parquet-wasm's linear memory, which grows to
+   * the largest file encoded and is never given back — on this thread, and in the encoder workers. */
+  readonly wasmMemory = new Gauge({
+    name: 'floe_ingest_wasm_memory_bytes', help: 'parquet-wasm linear memory (grows to the largest file encoded, never shrinks), by thread: main, or encoders (all encoder workers)',
+    labelNames: ['thread'], registers: [this.registry],
+    collect() {
+      this.set({ thread: 'main' }, parquetWasmHeapBytes());
+      this.set({ thread: 'encoders' }, sharedEncoderPool()?.wasmHeapBytes ?? 0);
+    },
+  });
   private server: MetricsServer | undefined;
 
   constructor() {

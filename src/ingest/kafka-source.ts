@@ -134,7 +134,10 @@ export function kafkaMessageRecord(sourceId: string, topic: string, partition: n
     return { value: null, raw: '', bytes: 64, position: { sourceId, partition, offset }, timestampMs: Number(m.timestamp), tombstone: true, decodeError: 'message value is null (a Kafka tombstone): no record to append' };
   }
   const decoded = decodeJsonPayload(m.value);
-  const raw = decoded.text;
+  // A payload that decoded keeps its bytes (off the JS heap; usually a view of the fetch
+  // response) rather than its text: only a dead letter needs it again, and a second ~1 KB
+  // string per record doubled what each batch held on the heap for the GC to copy and promote.
+  const raw = decoded.decodeError === undefined ? m.value : decoded.text;
   const position = { sourceId, partition, offset };
   const timestampMs = Number(m.timestamp);
   const value = decoded.value;
@@ -151,7 +154,7 @@ export function kafkaMessageRecord(sourceId: string, topic: string, partition: n
       rec[capture.headers] = Object.fromEntries(Object.entries(m.headers ?? {}).map(([k, v]) => [k, v === undefined ? null : String(v)]));
     }
   }
-  return { value, raw, bytes: raw.length + 64, position, timestampMs, ...(decodeError !== undefined ? { decodeError } : {}) };
+  return { value, raw, bytes: m.value.length + 64, position, timestampMs, ...(decodeError !== undefined ? { decodeError } : {}) };
 }
 
 export class KafkaSource {

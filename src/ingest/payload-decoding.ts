@@ -14,6 +14,9 @@ export interface DecodedPayload {
   readonly decodeError?: string;
 }
 
+/** A payload's text as {@link decodeJsonPayload} gives it (lossy when it is not UTF-8). */
+export function payloadText(bytes: Uint8Array): string { return lossy.decode(bytes); }
+
 /** Decodes one payload; never throws. */
 export function decodeJsonPayload(bytes: Uint8Array): DecodedPayload {
   let text: string;

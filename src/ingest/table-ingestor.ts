@@ -19,6 +19,7 @@ import { mergeExactlyOnce, type PositionedChange, type UpsertMergeOptions } from
 import { checkUpsertBatch } from './upsert-rejections.ts';
 import { evolveSchemaFor } from './schema-evolution.ts';
 import { committedOffsets, type OffsetRange } from './source-offsets.ts';
+import { payloadText } from './payload-decoding.ts';
 import { WapBatches, type WapBatchOptions, type WapGateResult } from './wap-batches.ts';
 
 export type { SourcePosition } from './exactly-once-append.ts';
@@ -29,8 +30,10 @@ export type { SourcePosition } from './exactly-once-append.ts';
 export interface SourceRecord {
   /** The decoded record, or undefined when the payload could not be decoded. */
   readonly value: unknown;
-  /** The payload as received, kept for the dead-letter path. */
-  readonly raw: string;
+  /** The payload as received, kept for the dead-letter path: its text, or its bytes (a Kafka
+   * message that decoded: the text is made again only if the record turns out a dead letter,
+   * so a batch holds no second copy of every payload on the JS heap). */
+  readonly raw: string | Uint8Array;
   /** The payload's size in bytes (paces batches by `maxBytes`). */
   readonly bytes: number;
   /** Where the record sits in its source; without one the record is appended without offsets. */
@@ -293,6 +296,9 @@ export class TableIngestor {
           this.counts.staleDropped += dropped;
           if (sourceId) this.opts.events?.onStale?.({ sourceId, dropped });
         },
+        // The crash test's point inside an overlapped commit: this batch is about to become
+        // visible while the next one already holds records (filling, or flushed behind it).
+        hooks: { beforeSwap: () => { if (this.batcher.bufferedRecords > 0 || this.batcher.batchesInFlight > 1) faultPoint('ingest.overlapped-commit'); } },
       }),
     };
     const outcome = upsert ? await this.upsertBatch(batch.items, upsert, ctx) : await this.appendBatch(batch.items, ctx);
@@ -405,5 +411,5 @@ interface BatchOutcome {
 function oneLine(s: string): string { return s.replace(/[\r\n]+/g, ' '); }
 
 function letterOf(r: SourceRecord, error: string): DeadLetter {
-  return { raw: r.raw, error, ...(r.position ? { position: r.position } : {}), ...(r.timestampMs !== undefined ? { timestampMs: r.timestampMs } : {}) };
+  return { raw: typeof r.raw === 'string' ? r.raw : payloadText(r.raw), error, ...(r.position ? { position: r.position } : {}), ...(r.timestampMs !== undefined ? { timestampMs: r.timestampMs } : {}) };
 }

@@ -21,7 +21,7 @@ export class EncoderWorkerError extends FloeError {
   }
 }
 
-interface Slot { readonly worker: Worker; session: WorkerFileEncoder | undefined }
+interface Slot { readonly worker: Worker; session: WorkerFileEncoder | undefined; wasmHeapBytes: number }
 
 /** One file being encoded on one worker: write batches in order, then close or abort. */
 export class WorkerFileEncoder {
@@ -73,6 +73,7 @@ export class WorkerFileEncoder {
       this.inFlight--;
       const wake = this.wakeSender; this.wakeSender = undefined; wake?.();
     } else if (m.type === 'done') {
+      this.slot.wasmHeapBytes = m.result.wasmHeapBytes;
       this.settle(undefined, m.result);
     } else {
       this.settle(new EncoderWorkerError(this.name, `${m.name}: ${m.message}`));
@@ -109,6 +110,8 @@ export class ParquetEncoderPool {
   get size(): number { return this.options.size; }
   /** Worker threads started so far (they start at first use). */
   get started(): number { return this.slots.length; }
+  /** The live workers' parquet-wasm memory, as each last reported it (after its last file). */
+  get wasmHeapBytes(): number { return this.slots.reduce((sum, s) => sum + s.wasmHeapBytes, 0); }
 
   /** Starts encoding a file on a free worker (waits for one while all are busy). */
   async open(name: string, options: EncoderFileOptions): Promise<WorkerFileEncoder> {
@@ -140,7 +143,7 @@ export class ParquetEncoderPool {
   private spawn(): Slot {
     const mod = workerModule(import.meta.url, 'parquet-encoder-worker');
     const worker = new Worker(mod.url, { workerData: { ...mod.data, fault: this.options.fault } });
-    const slot: Slot = { worker, session: undefined };
+    const slot: Slot = { worker, session: undefined, wasmHeapBytes: 0 };
     worker.on('message', (m: EncoderReply) => { if (slot.session?.id === m.file) slot.session.onReply(m); });
     const lost = (reason: string): void => {
       const i = this.slots.indexOf(slot);

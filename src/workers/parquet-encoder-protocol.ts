@@ -20,6 +20,9 @@ export interface EncodedFile {
   readonly columnSizes: readonly bigint[];
   readonly splitOffsets: readonly bigint[];
   readonly rowGroups: number;
+  /** The worker's parquet-wasm linear memory once the file is done: it grows to the largest
+   * file encoded so far and WebAssembly never gives it back (reported in the ingest metrics). */
+  readonly wasmHeapBytes: number;
 }
 
 export type EncoderReply =

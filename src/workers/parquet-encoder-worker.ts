@@ -3,7 +3,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { FileIOError } from '../errors.ts';
 import { ParquetStreamWriter } from '../format/parquet-stream-writer.ts';
-import { parquetWriterProperties } from '../format/parquet-writer-properties.ts';
+import { parquetWasmHeapBytes, parquetWriterProperties } from '../format/parquet-writer-properties.ts';
 import { footerColumnSizes, footerSplitOffsets, parquetFooterOf } from '../format/parquet-footer.ts';
 import type { OutputFile } from '../io/file-io.ts';
 import type { EncodedFile, EncoderFault, EncoderReply, EncoderRequest } from './parquet-encoder-protocol.ts';
@@ -41,7 +41,7 @@ async function finish(s: Session): Promise<EncodedFile> {
   await s.writer.close();
   const bytes = s.sink.bytes!;
   const footer = parquetFooterOf(bytes, 'encoded Parquet file');
-  return { bytes, columnSizes: footerColumnSizes(footer), splitOffsets: footerSplitOffsets(footer), rowGroups: footer.rowGroups.length };
+  return { bytes, columnSizes: footerColumnSizes(footer), splitOffsets: footerSplitOffsets(footer), rowGroups: footer.rowGroups.length, wasmHeapBytes: parquetWasmHeapBytes() };
 }
 
 port.on('message', (req: EncoderRequest) => {

@@ -271,17 +271,19 @@ function finishStrings(type: PrimitiveType, s: ColumnState, n: number, m: LeafMe
   nullBitmap: Uint8Array | undefined, at: arrow.Utf8, conv: ColumnBuilder): arrow.Data {
   const strs = s.data as (string | undefined)[];
   const offsets = s.offsets!;
-  let data: Uint8Array | undefined = new Uint8Array(s.chars);
+  // ASCII first (offsets already count its bytes): a string is ASCII exactly when its UTF-8
+  // length equals its UTF-16 length (any other code unit takes 2+ bytes, a lone surrogate 3),
+  // and then latin1 writes its bytes. Both run natively: a per-character loop here cost 1.1 s of
+  // a 9.5 s Kafka ingest profile with 880-character payloads.
+  const ascii = Buffer.allocUnsafe(s.chars);
+  let data: Uint8Array | undefined = new Uint8Array(ascii.buffer, ascii.byteOffset, ascii.byteLength);
   let lo: string | undefined; let hi: string | undefined;
   let p = 0;
-  ascii: for (let i = 0; i < n; i++) {
+  for (let i = 0; i < n; i++) {
     const x = strs[i];
     if (x === undefined) continue;
-    for (let k = 0, len = x.length; k < len; k++) {
-      const c = x.charCodeAt(k);
-      if (c > 127) { data = undefined; break ascii; }
-      data[p++] = c;
-    }
+    if (Buffer.byteLength(x, 'utf8') !== x.length) { data = undefined; break; }
+    p += ascii.write(x, p, 'latin1');
     if (x === lo || x === hi) continue;
     if (lo === undefined || x < lo) lo = x;
     if (hi === undefined || x > hi) hi = x;

@@ -8,6 +8,7 @@
 //
 //   npm run kafka:up && node --import tsx test/bench/kafka-ingest-bench.ts [--messages 200000] [--procs 1,2] [--repeat 1] [--fresh-seconds 60] [--rate 2000]
 //   (--fresh-seconds 0 skips the freshness part; --source '{"fetchMaxWaitMs":5000}' adds source keys;
+//   --batch '{"maxRecords":10000}' replaces the throughput part's batch keys;
 //   --json FILE also writes the figures as JSON, for test/bench/peers-bench.ts)
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -31,6 +32,8 @@ const { values: args } = parseArgs({ options: {
   repeat: { type: 'string', default: '1' },
   /** Extra keys for the ingest config's source, as JSON, e.g. '{"fetchMaxBytes":52428800}'. */
   source: { type: 'string', default: '{}' },
+  /** Keys replacing the throughput part's batch settings, as JSON, e.g. '{"maxRecords":10000}'. */
+  batch: { type: 'string', default: '{}' },
   /** Also write the summary figures to this file as JSON (the printed output is unchanged). */
   json: { type: 'string' },
 } });
@@ -154,7 +157,7 @@ async function main(): Promise<void> {
       for (let rep = 1; rep <= Number(args.repeat); rep++) {
         const name = `tput${procs}_${rep}`;
         await catalog.createTable({ namespace: ['bench'], name }, { schema: SCHEMA });
-        const cfg = config(name, topic, { windowMs: 5000, maxRecords: 50_000, maxBytes: 64 * 1024 * 1024 });
+        const cfg = config(name, topic, { windowMs: 5000, maxRecords: 50_000, maxBytes: 64 * 1024 * 1024, ...JSON.parse(args.batch) as Record<string, unknown> });
         const loadBefore = load();
         const loadBeforeNums = os.loadavg();
         const t0 = Date.now();

@@ -116,10 +116,11 @@ for (const target of TARGETS) describe(`crash during Kafka ingest (${target.labe
     await wh?.cleanup();
   });
 
-  async function setup(msgs: readonly Message[], deadLetters: boolean, batch = { maxRecords: 100, windowMs: 1000 }): Promise<{ id: TableIdentifier; sourceId: string; config: string; dlq: TableIdentifier }> {
+  async function setup(msgs: readonly Message[], deadLetters: boolean, batch = { maxRecords: 100, windowMs: 1000 }, source: Readonly<Record<string, unknown>> = {}): Promise<{ id: TableIdentifier; sourceId: string; config: string; dlq: TableIdentifier }> {
     const topic = uniqueTopic('crash');
     await createTopic(brokers, topic, PARTITIONS);
-    await produce(brokers, topic, msgs.map((m) => ({ value: m.value, partition: m.partition })), { idempotent: true });
+    // Small produce calls make small record batches, which small fetches then return one by one.
+    await produce(brokers, topic, msgs.map((m) => ({ value: m.value, partition: m.partition })), { idempotent: true, ...(source.maxPartitionFetchBytes !== undefined ? { batchSize: 20 } : {}) });
     const id = { namespace: ['crash'], name: `k${++n}` };
     const dlq = { namespace: ['crash'], name: `k${n}_dead_letters` };
     await wh.catalog.createTable(id, { schema: SCHEMA });
@@ -128,7 +129,7 @@ for (const target of TARGETS) describe(`crash during Kafka ingest (${target.labe
     writeFileSync(config, JSON.stringify({
       // A killed consumer holds its partitions for the session timeout before the restarted one
       // gets them: 10 s rather than the default 30 s keeps each crash-and-restart short.
-      source: { type: 'kafka', brokers, groupId: group, sessionTimeoutMs: 10_000 },
+      source: { type: 'kafka', brokers, groupId: group, sessionTimeoutMs: 10_000, ...source },
       routes: [{ topic, table: `crash.${id.name}`, capture: { partition: 'kafka_partition', offset: 'kafka_offset' } }],
       batch,
       ...(deadLetters ? { deadLetter: { table: `crash.${dlq.name}` } } : {}),
@@ -145,10 +146,10 @@ for (const target of TARGETS) describe(`crash during Kafka ingest (${target.labe
   const total = async (id: TableIdentifier): Promise<number> => Number(branchHead((await wh.catalog.loadTable(id)).metadata, 'main')?.summary['total-records'] ?? 0);
 
   /** Crashes at `faultAt`, checks the table, restarts until every good message is in, checks again. */
-  async function crashAndRestart(faultAt: string, badEvery?: number): Promise<{ id: TableIdentifier; dlq: TableIdentifier; msgs: Message[] }> {
+  async function crashAndRestart(faultAt: string, badEvery?: number, source: Readonly<Record<string, unknown>> = {}): Promise<{ id: TableIdentifier; dlq: TableIdentifier; msgs: Message[] }> {
     const msgs = messages(badEvery);
     const good = msgs.filter((m) => !m.bad).map((m) => m.row);
-    const { id, sourceId, config, dlq } = await setup(msgs, badEvery !== undefined);
+    const { id, sourceId, config, dlq } = await setup(msgs, badEvery !== undefined, undefined, source);
     const crashed = startIngest(wh, config, faultAt);
     const end = await within(crashed.exited, 120_000, `ingest to reach ${faultAt}`).catch((err: unknown) => { crashed.kill('SIGKILL'); throw err; });
     assert.equal(end.signal, 'SIGKILL', `ingest should die at ${faultAt}: ${JSON.stringify(end)}\n${crashed.stderr()}`);
@@ -185,6 +186,22 @@ for (const target of TARGETS) describe(`crash during Kafka ingest (${target.labe
   for (const phase of PHASES) {
     test(`killed at ${phase} of the second batch: whole batches visible; restart ingests every message once`, { timeout: 6 * 60_000 }, async () => {
       await crashAndRestart(`${phase}#2`);
+    });
+  }
+
+  // Overlap: the next batch fills while one commits. Record batches of 10 messages fetched at
+  // most 1 KB per partition keep arriving during the commit, so the point (reached only when the
+  // next batch holds records) is met; the kill drops the committing batch just before its
+  // catalog swap and the next one with it. With bad records every 25th, the dead letters of the killed
+  // batch were committed before its swap: they must not be doubled either.
+  for (const badEvery of [undefined, 25]) {
+    test(`killed inside an overlapped commit (ingest.overlapped-commit#2: the batch's files and metadata written, the next batch filling)${badEvery ? ', with bad records' : ''}: whole batches visible; restart ingests every message once`, { timeout: 6 * 60_000 }, async () => {
+      const { dlq, msgs } = await crashAndRestart('ingest.overlapped-commit#2', badEvery, { maxPartitionFetchBytes: 1024 });
+      if (badEvery === undefined) return;
+      const dead = await readTableRows(wh.catalog, dlq);
+      const want = msgs.filter((m) => m.bad).map((m) => `${m.partition}/${m.offset}:${m.value}`).sort();
+      const got = dead.map((d) => `${String(d.source_partition)}/${String(d.source_offset)}:${String(d.payload)}`).sort();
+      assert.deepEqual(got, want, 'each bad message dead-lettered exactly once');
     });
   }
 

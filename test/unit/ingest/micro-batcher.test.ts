@@ -42,6 +42,25 @@ describe('MicroBatcher', () => {
     await b.close();
   });
 
+  test('batches queued behind the committing one count in the byte limit, not as a number: small batches may queue until the bytes are reached', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => { release = r; });
+    const seen: number[][] = [];
+    const b = new MicroBatcher<number>(cfg({ maxRecords: 2, bufferLimitBytes: 500 }), async (batch) => { await gate; seen.push(batch.items); });
+    b.add(1, 100); b.add(2, 100);                        // batch 1 flushed (count), its commit stuck
+    b.add(3, 100); b.add(4, 100);                        // batch 2 flushed, queued behind it
+    assert.equal(b.batchesInFlight, 2);
+    assert.equal(b.full, false, '400 bytes held, limit 500: a third batch may fill');
+    b.add(5, 100);
+    assert.equal(b.full, true, 'committing + queued + open bytes reach the limit');
+    const wait = b.drained();
+    release();
+    await wait;
+    await b.close();
+    assert.deepStrictEqual(seen, [[1, 2], [3, 4], [5]]);
+    assert.equal(b.batchesInFlight, 0);
+  });
+
   test('a failed flush surfaces on the next add and on close, and later batches are not flushed', async () => {
     const seen: number[][] = [];
     const b = new MicroBatcher<number>(cfg({ maxRecords: 1 }), async (batch) => {

@@ -3,6 +3,8 @@
 // on a restart whose crash fell before Kafka's offset commit) is committed once.
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, test } from 'node:test';
+import { DeadLetterTable } from '../../../src/ingest/dead-letter-table.ts';
+import { kafkaMessageRecord } from '../../../src/ingest/kafka-source.ts';
 import { offsetsSummaryKey } from '../../../src/ingest/source-offsets.ts';
 import { DEFAULT_BATCHER_CONFIG } from '../../../src/ingest/micro-batcher.ts';
 import { TableIngestor, type SourceRecord } from '../../../src/ingest/table-ingestor.ts';
@@ -47,5 +49,21 @@ describe('TableIngestor', () => {
     const head = branchHead((await wh.catalog.loadTable(id)).metadata, 'main')!;
     assert.equal(head.summary[offsetsSummaryKey(SOURCE)], '{"0":10,"1":4}');
     assert.equal(head.summary['added-records'], '14');
+  });
+
+  test('a Kafka message kept as bytes (it decoded) that fails the schema is dead-lettered with its text as sent', async () => {
+    const dlq = { namespace: ['ing'], name: 'dead' };
+    const ing = await TableIngestor.open(wh.catalog, id, { batcher: { ...DEFAULT_BATCHER_CONFIG, windowMs: 60_000 }, deadLetters: await DeadLetterTable.open(wh.catalog, dlq) });
+    const sent = ['{"id":1,"payload":"ok é 😀"}', '{"id":"two","payload":"naïve 😀"}', '\ufeff{"id":3,"payload":"bom"}', '[4]'];
+    sent.forEach((text, o) => {
+      const rec = kafkaMessageRecord(SOURCE, 'topic', 0, BigInt(o), { key: null, value: Buffer.from(text), timestamp: '1700000000000', headers: {} }, undefined);
+      if (o < 3) assert.ok(rec.raw instanceof Uint8Array, 'a payload that decoded is kept as bytes');
+      ing.offer(rec);
+    });
+    await ing.close();
+    const rows = (await readTableRows(wh.catalog, id)).map((r) => [Number(r.id), r.payload]).sort();
+    assert.deepEqual(rows, [[1, 'ok é 😀'], [3, 'bom']]);
+    const dead = (await readTableRows(wh.catalog, dlq)).map((r) => [Number(r.source_offset), r.payload]).sort();
+    assert.deepEqual(dead, [[1, '{"id":"two","payload":"naïve 😀"}'], [3, '[4]']]);
   });
 });

@@ -196,6 +196,9 @@ describe('encoder pool settings', () => {
       const { files } = await append('wide_large', makeRows(20_000), opts);
       assert.equal(wide.started, 1, 'above the byte threshold with enough rows goes to a worker');
       assert.equal(files[0]!.recordCount, 20_000n);
+      // What the ingest metric floe_ingest_wasm_memory_bytes{thread="encoders"} reads: the worker's
+      // WASM memory held at least the file it encoded.
+      assert.ok(wide.wasmHeapBytes >= Number(files[0]!.fileSizeInBytes), `worker WASM memory ${wide.wasmHeapBytes} B`);
     } finally {
       await wide.close();
     }
