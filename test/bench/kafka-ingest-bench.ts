@@ -9,7 +9,8 @@
 //   npm run kafka:up && node --import tsx test/bench/kafka-ingest-bench.ts [--messages 200000] [--procs 1,2] [--repeat 1] [--fresh-seconds 60] [--rate 2000]
 //   (--fresh-seconds 0 skips the freshness part; --source '{"fetchMaxWaitMs":5000}' adds source keys;
 //   --batch '{"maxRecords":10000}' replaces the throughput part's batch keys;
-//   --json FILE also writes the figures as JSON, for test/bench/peers-bench.ts)
+//   --json FILE also writes the figures as JSON, for test/bench/peers-bench.ts;
+//   floe runs as the compiled package, built first: --from-source runs bin/floe.js under tsx)
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -23,6 +24,7 @@ import { branchHead } from '../../src/spec/table-metadata.ts';
 import type { Catalog } from '../../src/table/catalog.ts';
 import { manifestEntries, snapshotManifests } from '../../src/transaction/table-manifests.ts';
 import { createTopic, ensureKafka, kafkaClient, produce, uniqueTopic } from '../support/kafka.ts';
+import { floeCli } from './compiled-floe.ts';
 
 const { values: args } = parseArgs({ options: {
   messages: { type: 'string', default: '200000' },
@@ -36,8 +38,9 @@ const { values: args } = parseArgs({ options: {
   batch: { type: 'string', default: '{}' },
   /** Also write the summary figures to this file as JSON (the printed output is unchanged). */
   json: { type: 'string' },
+  /** Run `floe ingest` from the TypeScript sources (tsx) instead of the compiled package in dist/. */
+  'from-source': { type: 'boolean', default: false },
 } });
-const REPO = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
 const SCHEMA = schemaFromJson({ type: 'struct', fields: [
   { name: 'id', required: true, type: 'long' },
   { name: 'user_id', required: true, type: 'long' },
@@ -56,7 +59,7 @@ function message(i: number): { key: string; value: string } {
 function startWorker(warehouse: string, cfg: string): ChildProcess {
   // FLOE_BENCH_WORKER_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' profiles the workers.
   const nodeArgs = process.env.FLOE_BENCH_WORKER_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
-  return spawn(process.execPath, [...nodeArgs, path.join(REPO, 'bin/floe.js'), '--warehouse', warehouse, 'ingest', '--config', cfg], { stdio: 'ignore' });
+  return spawn(process.execPath, [...nodeArgs, floeCli(args['from-source']), '--warehouse', warehouse, 'ingest', '--config', cfg], { stdio: 'ignore' });
 }
 
 async function total(catalog: Catalog, name: string): Promise<number> {

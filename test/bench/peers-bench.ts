@@ -35,6 +35,7 @@ import { appendRecords } from '../../src/transaction/append-records.ts';
 import { manifestEntries, snapshotManifests } from '../../src/transaction/table-manifests.ts';
 import { EVENTS_SCHEMA_JSON } from '../support/datagen.ts';
 import { makeEventRecords } from './event-records.ts';
+import { buildFloe, DIST_API } from './compiled-floe.ts';
 
 const SECTIONS = ['append', 'kafka', 'commits', 'compaction'] as const;
 type Section = (typeof SECTIONS)[number];
@@ -56,7 +57,6 @@ const { values: args } = parseArgs({
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const BENCH = path.join(REPO, 'test/bench');
-const DIST_API = path.join(REPO, 'dist/api/index.js');
 const VENV_PYTHON = path.join(process.env.FLOE_VENV ?? path.join(REPO, '.venv'), 'bin/python');
 const MiB = 1024 * 1024;
 const SCHEMA = schemaFromJson(EVENTS_SCHEMA_JSON, { assignIds: true });
@@ -159,11 +159,7 @@ async function appendSection(dir: string): Promise<AppendFigures> {
   }
   const errors: string[] = [];
   process.stderr.write(`--- append: floe appendRecords, ${n} records\n`);
-  if (!args.source) {
-    console.log('$ npm run build   # floe runs as the compiled package (dist/), as users install it; --source: from TypeScript');
-    const b = await run('npm', ['run', '--silent', 'build'], false);
-    if (b.code !== 0) throw new Error('npm run build failed');
-  }
+  if (!args.source) buildFloe();
   const f = await run(process.execPath, tsxBench('peers-bench.ts', ['--child-append', '--warehouse', dir, '--records', String(n), ...(args.source ? ['--source'] : [])]), true);
   const floe = lastJsonLine<FloeAppend>(f.stdout);
   if (f.code !== 0 || !floe) throw new Error(`floe append child exited with code ${f.code}`);
