@@ -117,9 +117,9 @@ interface InputFooter {
   readonly layout: ParquetFooterLayout;
 }
 
-/** Re-encoded rows whose footer does not match the copied row groups' schema: the run is
- * rewritten by decoding instead. */
-class SchemaMismatch extends Error {}
+/** Thrown (a signal, not an error) when re-encoded rows' footer does not match the copied row
+ * groups' schema: the run is rewritten by decoding instead. */
+const SCHEMA_MISMATCH = Object.freeze({ schemaMismatch: true });
 
 async function copyRun(run: readonly RewriteInput[], t: CopyingRewriteTarget, minBytes: number, opId: string, firstIndex: number):
 Promise<(CopyingRewriteResult & { deferred: RewriteInput[] }) | undefined> {
@@ -215,7 +215,7 @@ Promise<(CopyingRewriteResult & { deferred: RewriteInput[] }) | undefined> {
     const footer = footerBytesOf(encoded.range(encoded.size - 8 - encoded.footerLength, encoded.size));
     // Spliced under the run's footer: only when the encoder wrote the same schema, as the same writer.
     const encodedLayout = parquetFooterLayout(footer, 'encoded row group');
-    if (parseParquetFooter(footer, 'encoded row group').schemaKey !== runKey || encodedLayout.createdBy !== same[0]!.layout.createdBy) throw new SchemaMismatch();
+    if (parseParquetFooter(footer, 'encoded row group').schemaKey !== runKey || encodedLayout.createdBy !== same[0]!.layout.createdBy) throw SCHEMA_MISMATCH;
     const writer = await output();
     for (const rg of encodedLayout.rowGroups) await writer.appendFrom(rg, async (from, to) => encoded.range(Number(from), Number(to)));
     await rollIfFull();
@@ -284,7 +284,7 @@ Promise<(CopyingRewriteResult & { deferred: RewriteInput[] }) | undefined> {
     for (const b of pending.splice(0)) b.free();
     if (out) await out.writer.abort();
     await deleteAll(t.io, files.map((x) => x.filePath));
-    if (err instanceof SchemaMismatch) return undefined;
+    if (err === SCHEMA_MISMATCH) return undefined;
     throw err;
   }
   return { files, ...result, deferred: footers.filter((f) => f.schemaKey !== runKey).map((f) => f.input) };
