@@ -13,7 +13,7 @@ import { faultPoint } from '../fault-points.ts';
 import { highCardinalityColumns } from '../format/dictionary-choice.ts';
 import { parseParquetFooter } from '../format/parquet-footer.ts';
 import {
-  footerBytesOf, PARQUET_CODEC_IDS, ParquetRowGroupCopyWriter, parquetFooterLayout, readFooterBytes, rowGroupCopyable,
+  checkChunksInData, footerBytesOf, PARQUET_CODEC_IDS, ParquetRowGroupCopyWriter, parquetFooterLayout, readFooterBytes, rowGroupCopyable,
   type ParquetFooterLayout,
 } from '../format/parquet-row-group-copy.ts';
 import { parseCodec, parquetWriterProperties } from '../format/parquet-writer.ts';
@@ -133,7 +133,9 @@ Promise<(CopyingRewriteResult & { deferred: RewriteInput[] }) | undefined> {
   for (const input of run) {
     const blob = await t.io.openBlob(input.file.filePath);
     const bytes = await readFooterBytes(blob, input.file.filePath);
-    footers.push({ input, blob, schemaKey: parseParquetFooter(bytes, input.file.filePath).schemaKey, layout: parquetFooterLayout(bytes, input.file.filePath) });
+    const layout = parquetFooterLayout(bytes, input.file.filePath);
+    checkChunksInData(layout, blob.size, bytes, input.file.filePath);
+    footers.push({ input, blob, schemaKey: parseParquetFooter(bytes, input.file.filePath).schemaKey, layout });
   }
   const runKey = footers[0]!.schemaKey;
   const same = footers.filter((f) => f.schemaKey === runKey);

@@ -174,3 +174,34 @@ test('a read that fails in the middle of a copy fails the rewrite and leaves no 
   assert.ok(io.reads >= 3, 'the copy read through readRange');
   assert.deepStrictEqual([...io.files.keys()].sort(), before);
 });
+
+/** Input `file` rewritten with every row group copied, except that the footer places the first
+ * column chunk of row group `group` at `start` (`start(dataEnd, chunkLength)`), as a damaged or
+ * hostile footer would. */
+async function withMisplacedChunk(io: MemoryFileIO, file: DataFile, group: number, start: (dataEnd: bigint, length: bigint) => bigint): Promise<DataFile> {
+  const layout = parquetFooterLayout(await readFooterBytes(await io.openBlob(file.filePath), 'src'), 'src');
+  const bytes = await io.read(file.filePath);
+  const path = `${LOCATION}/data/misplaced-${group}.parquet`;
+  const writer = new ParquetRowGroupCopyWriter(await io.createNew(path), layout, path);
+  for (const rg of layout.rowGroups) await writer.append(rg, bytes, 0n);
+  const placed = (writer as unknown as { placed: { starts: bigint[] }[] }).placed;
+  placed[group]!.starts[0] = start(BigInt(writer.bytesWritten), layout.rowGroups[group]!.chunks[0]!.length);
+  const size = await writer.close();
+  return { ...file, filePath: path, fileSizeInBytes: BigInt(size) };
+}
+
+test('a footer that places a column chunk over the footer or past the end of its file is never copied: the rewrite fails naming that input', async () => {
+  const io = new MemoryFileIO();
+  const [a, b] = await files(io, [5000, 5000]);
+  // Half of the chunk in the data, half in the footer: every byte read exists, so only a check
+  // of where the data ends tells the copy that these are not the chunk's pages.
+  const overFooter = await withMisplacedChunk(io, a!, 3, (end, length) => end - length / 2n);
+  const pastEnd = await withMisplacedChunk(io, a!, 1, (end) => end + 1_000_000n);
+  for (const bad of [overFooter, pastEnd]) {
+    const before = [...io.files.keys()].sort();
+    await assert.rejects(rewriteDataFilesWithCopies([{ file: b! }, { file: bad }], {
+      io, schema: SCHEMA, spec: SPEC, location: LOCATION, properties: PROPS, targetFileSizeBytes: 64 * 1024 * 1024, copyMinRowGroupBytes: 1,
+    }), (err: Error) => err.message.includes(bad.filePath), bad.filePath);
+    assert.deepStrictEqual([...io.files.keys()].sort(), before, 'no output left behind');
+  }
+});
