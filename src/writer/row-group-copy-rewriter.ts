@@ -228,7 +228,9 @@ Promise<(CopyingRewriteResult & { deferred: RewriteInput[] }) | undefined> {
       const file = f.input.file;
       const cursor: DeleteCursor = { deleted: await deletedPositionsOf(t.io, f.input, t.schema), position: 0, deleteIdx: 0 };
       let pf: parquet.ParquetFile | undefined;
-      const wholeFile = Number(file.fileSizeInBytes) < READ_WHOLE_BELOW_BYTES && !f.layout.rowGroups.some((_, j) => copies(f, j));
+      const small = Number(file.fileSizeInBytes) < READ_WHOLE_BELOW_BYTES;
+      const wholeFile = small && !f.layout.rowGroups.some((_, j) => copies(f, j));
+      let smallBytes: Uint8Array | undefined;
       try {
         for (let j = 0; j < f.layout.rowGroups.length; j++) {
           const rg = f.layout.rowGroups[j]!;
@@ -254,6 +256,15 @@ Promise<(CopyingRewriteResult & { deferred: RewriteInput[] }) | undefined> {
             if (j > 0) break;
             const bytes = await t.io.read(file.filePath);
             const table = await namingParquetFile(file.filePath, async () => parquet.readParquet(bytes, { batchSize: 8192 }));
+            batches = table.recordBatches();
+            table.free();
+          } else if (small) {
+            // A small file's other row groups are decoded from its bytes by the synchronous
+            // reader: on damaged pages parquet-wasm's async reader panics outside any promise
+            // (an uncaught "RuntimeError: unreachable" that ends the process), this one throws.
+            smallBytes ??= await t.io.read(file.filePath);
+            const bytes = smallBytes;
+            const table = await namingParquetFile(file.filePath, async () => parquet.readParquet(bytes, { rowGroups: [j], batchSize: 8192 }));
             batches = table.recordBatches();
             table.free();
           } else {

@@ -205,3 +205,22 @@ test('a footer that places a column chunk over the footer or past the end of its
     assert.deepStrictEqual([...io.files.keys()].sort(), before, 'no output left behind');
   }
 });
+
+test('damaged pages in a small file\'s row group that is decoded (not copied) fail the rewrite naming the file, without ending the process', async () => {
+  const io = new MemoryFileIO();
+  const [a, b] = await files(io, [5000, 5000]);
+  const layout = parquetFooterLayout(await readFooterBytes(await io.openBlob(b!.filePath), 'b'), 'b');
+  const bytes = (await io.read(b!.filePath)).slice();
+  // The 904-row last group stays below the copy threshold: it is decoded. Its second column's
+  // pages are overwritten (the chunk stays where the footer says).
+  const c = layout.rowGroups[4]!.chunks[1]!;
+  bytes.fill(0xff, Number(c.start) + 10, Number(c.start + c.length) - 5);
+  io.files.delete(b!.filePath);
+  await io.writeNew(b!.filePath, bytes);
+  const before = [...io.files.keys()].sort();
+  await assert.rejects(rewriteDataFilesWithCopies([{ file: a! }, { file: b! }], {
+    io, schema: SCHEMA, spec: SPEC, location: LOCATION, properties: PROPS, targetFileSizeBytes: 64 * 1024 * 1024,
+    copyMinRowGroupBytes: Number(layout.rowGroups[4]!.compressedBytes) + 1,
+  }), (err: Error) => err.message.includes(b!.filePath));
+  assert.deepStrictEqual([...io.files.keys()].sort(), before, 'no output left behind');
+});
