@@ -224,3 +224,27 @@ test('damaged pages in a small file\'s row group that is decoded (not copied) fa
   }), (err: Error) => err.message.includes(b!.filePath));
   assert.deepStrictEqual([...io.files.keys()].sort(), before, 'no output left behind');
 });
+
+test('damaged pages in a large file\'s row group that is decoded (not copied) fail the rewrite naming the file, without ending the process', async () => {
+  // Above 16 MiB a file's other row groups were decoded by parquet-wasm's async reader, which
+  // panics on damaged pages outside any promise.
+  const io = new MemoryFileIO();
+  const schema = schemaFromJson({ type: 'struct', fields: [{ name: 'id', required: true, type: 'long' }, { name: 's', required: true, type: 'string' }] }, { assignIds: true });
+  const props = { 'write.parquet.compression-codec': 'uncompressed', 'write.parquet.row-group-size-bytes': String(4 * 1024 * 1024) };
+  const w = new DataFileWriter({ schema, spec: SPEC, properties: props, location: LOCATION, io }, { encoderPool: null });
+  const [big] = await w.write(Array.from({ length: 90_000 }, (_, i) => ({ id: i, s: `${i}${'x'.repeat(200)}` })));
+  assert.ok(big!.fileSizeInBytes > 16n * 1024n * 1024n, `${big!.fileSizeInBytes} bytes`);
+  const layout = parquetFooterLayout(await readFooterBytes(await io.openBlob(big!.filePath), 'big'), 'big');
+  const groups = layout.rowGroups;
+  const bytes = (await io.read(big!.filePath)).slice();
+  const c = groups[groups.length - 1]!.chunks[1]!;
+  bytes.fill(0xff, Number(c.start) + 10, Number(c.start + c.length) - 5);
+  io.files.delete(big!.filePath);
+  await io.writeNew(big!.filePath, bytes);
+  const before = [...io.files.keys()].sort();
+  await assert.rejects(rewriteDataFilesWithCopies([{ file: big! }], {
+    io, schema, spec: SPEC, location: LOCATION, properties: props, targetFileSizeBytes: 64 * 1024 * 1024,
+    copyMinRowGroupBytes: Math.min(...groups.slice(0, -1).map((g) => Number(g.compressedBytes))),
+  }), (err: Error) => err.message.includes(big!.filePath));
+  assert.deepStrictEqual([...io.files.keys()].sort(), before, 'no output left behind');
+});
