@@ -116,17 +116,26 @@ function concatenated(parts: readonly Uint8Array[]): { size: number; footerLengt
  * process, the rewrite never settling); the synchronous one throws an error that names the file.
  */
 async function rowGroupAlone(f: InputFooter, rg: RowGroupLayout, read: (from: bigint, to: bigint) => Promise<Uint8Array>): Promise<Uint8Array> {
-  const parts: Uint8Array[] = [];
+  // Room for the chunks and a footer of a row group, so the pages are copied once.
+  let buf = new Uint8Array(4 + Number(rg.compressedBytes) + 64 * 1024);
   let size = 0;
   const sink: OutputFile = {
-    write: async (chunk) => { parts.push(chunk); size += chunk.length; },
+    write: async (chunk) => {
+      if (size + chunk.length > buf.length) {
+        const grown = new Uint8Array(Math.max(2 * buf.length, size + chunk.length));
+        grown.set(buf.subarray(0, size));
+        buf = grown;
+      }
+      buf.set(chunk, size);
+      size += chunk.length;
+    },
     close: async () => size,
-    abort: async () => { parts.length = 0; },
+    abort: async () => { size = 0; },
   };
   const writer = new ParquetRowGroupCopyWriter(sink, f.layout, f.input.file.filePath);
   await writer.appendFrom(rg, read);
   await writer.close();
-  return Buffer.concat(parts, size);
+  return buf.subarray(0, size);
 }
 
 interface InputFooter {
