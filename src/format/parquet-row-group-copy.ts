@@ -110,6 +110,24 @@ export async function readFooterBytes(blob: RandomAccessBlob, what: string): Pro
   return new Uint8Array(await blob.slice(blob.size - 8 - length, blob.size - 8).arrayBuffer());
 }
 
+/**
+ * Throws unless every column chunk of `layout` lies in its file's data: after the leading `PAR1`
+ * and before the footer (`fileSize` bytes in all, `footer` the footer bytes). A footer that
+ * places a chunk over the footer or past the end is damaged: a decoder refuses the file, and a
+ * copy would take the footer's bytes (or none) for the chunk's pages.
+ */
+export function checkChunksInData(layout: ParquetFooterLayout, fileSize: number, footer: Uint8Array, what: string): void {
+  const dataEnd = BigInt(fileSize - 8 - footer.length);
+  layout.rowGroups.forEach((rg, j) => {
+    rg.chunks.forEach((c, k) => {
+      if (c.external) return;
+      if (c.start < 4n || c.length < 0n || c.start + c.length > dataEnd) {
+        throw new InvalidMetadataError(what, `column chunk ${k} of row group ${j} lies at bytes ${c.start}..${c.start + c.length}, outside the file's data (bytes 4..${dataEnd}): damaged footer`);
+      }
+    });
+  });
+}
+
 /** The footer of a whole Parquet file held in memory (a view into it). */
 export function footerBytesOf(file: Uint8Array): Uint8Array {
   const length = new DataView(file.buffer, file.byteOffset + file.length - 8).getUint32(0, true);

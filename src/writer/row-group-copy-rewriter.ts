@@ -13,13 +13,12 @@ import { faultPoint } from '../fault-points.ts';
 import { highCardinalityColumns } from '../format/dictionary-choice.ts';
 import { parseParquetFooter } from '../format/parquet-footer.ts';
 import {
-  footerBytesOf, PARQUET_CODEC_IDS, ParquetRowGroupCopyWriter, parquetFooterLayout, readFooterBytes, rowGroupCopyable,
-  type ParquetFooterLayout,
+  checkChunksInData, footerBytesOf, PARQUET_CODEC_IDS, ParquetRowGroupCopyWriter, parquetFooterLayout, readFooterBytes, rowGroupCopyable,
+  type ParquetFooterLayout, type RowGroupLayout,
 } from '../format/parquet-row-group-copy.ts';
 import { parseCodec, parquetWriterProperties } from '../format/parquet-writer.ts';
 import { FLOE_CREATED_BY } from '../format/parquet-writer-properties.ts';
-import { deleteAll, type RandomAccessBlob } from '../io/file-io.ts';
-import { openParquetFile } from '../reader/open-parquet-file.ts';
+import { deleteAll, type OutputFile, type RandomAccessBlob } from '../io/file-io.ts';
 import { namingParquetFile } from '../reader/parquet-read-errors.ts';
 import type { DataFile } from '../spec/data-file.ts';
 import { partitionType } from '../spec/partition-spec.ts';
@@ -110,6 +109,35 @@ function concatenated(parts: readonly Uint8Array[]): { size: number; footerLengt
   return { size, footerLength: new DataView(trailer.buffer, trailer.byteOffset, 8).getUint32(0, true), range };
 }
 
+/**
+ * Row group `rg` of an input as a Parquet file of its own, in memory: its chunks copied under the
+ * input's footer (offsets moved), for the synchronous reader. parquet-wasm's async reader panics
+ * on damaged pages outside any promise (an uncaught "RuntimeError: unreachable" that ends the
+ * process, the rewrite never settling); the synchronous one throws an error that names the file.
+ */
+async function rowGroupAlone(f: InputFooter, rg: RowGroupLayout, read: (from: bigint, to: bigint) => Promise<Uint8Array>): Promise<Uint8Array> {
+  // Room for the chunks and a footer of a row group, so the pages are copied once.
+  let buf = new Uint8Array(4 + Number(rg.compressedBytes) + 64 * 1024);
+  let size = 0;
+  const sink: OutputFile = {
+    write: async (chunk) => {
+      if (size + chunk.length > buf.length) {
+        const grown = new Uint8Array(Math.max(2 * buf.length, size + chunk.length));
+        grown.set(buf.subarray(0, size));
+        buf = grown;
+      }
+      buf.set(chunk, size);
+      size += chunk.length;
+    },
+    close: async () => size,
+    abort: async () => { size = 0; },
+  };
+  const writer = new ParquetRowGroupCopyWriter(sink, f.layout, f.input.file.filePath);
+  await writer.appendFrom(rg, read);
+  await writer.close();
+  return buf.subarray(0, size);
+}
+
 interface InputFooter {
   readonly input: RewriteInput;
   readonly blob: RandomAccessBlob;
@@ -133,7 +161,9 @@ Promise<(CopyingRewriteResult & { deferred: RewriteInput[] }) | undefined> {
   for (const input of run) {
     const blob = await t.io.openBlob(input.file.filePath);
     const bytes = await readFooterBytes(blob, input.file.filePath);
-    footers.push({ input, blob, schemaKey: parseParquetFooter(bytes, input.file.filePath).schemaKey, layout: parquetFooterLayout(bytes, input.file.filePath) });
+    const layout = parquetFooterLayout(bytes, input.file.filePath);
+    checkChunksInData(layout, blob.size, bytes, input.file.filePath);
+    footers.push({ input, blob, schemaKey: parseParquetFooter(bytes, input.file.filePath).schemaKey, layout });
   }
   const runKey = footers[0]!.schemaKey;
   const same = footers.filter((f) => f.schemaKey === runKey);
@@ -225,53 +255,49 @@ Promise<(CopyingRewriteResult & { deferred: RewriteInput[] }) | undefined> {
     for (const f of same) {
       const file = f.input.file;
       const cursor: DeleteCursor = { deleted: await deletedPositionsOf(t.io, f.input, t.schema), position: 0, deleteIdx: 0 };
-      let pf: parquet.ParquetFile | undefined;
       const wholeFile = Number(file.fileSizeInBytes) < READ_WHOLE_BELOW_BYTES && !f.layout.rowGroups.some((_, j) => copies(f, j));
-      try {
-        for (let j = 0; j < f.layout.rowGroups.length; j++) {
-          const rg = f.layout.rowGroups[j]!;
-          if (copies(f, j)) {
-            await flushPending();
-            await rollIfFull(Number(rg.compressedBytes));
-            const io = t.io;
-            await (await output()).appendFrom(rg, async (from, to) => (io.readRange
-              ? io.readRange(file.filePath, Number(from), Number(to))
-              : new Uint8Array(await f.blob.slice(Number(from), Number(to)).arrayBuffer())));
-            faultPoint('compaction.mid-row-group-copy');
-            result.copiedRowGroups++;
-            result.copiedBytes += Number(rg.compressedBytes);
-            result.rowsRead += Number(rg.numRows);
-            cursor.position += Number(rg.numRows);
-            await rollIfFull();
-            continue;
-          }
-          let batches: parquet.RecordBatch[];
-          if (wholeFile) {
-            // A small file with nothing to copy is read and decoded whole, as the decoding
-            // rewriter does (several times faster than the async reader per file).
-            if (j > 0) break;
-            const bytes = await t.io.read(file.filePath);
-            const table = await namingParquetFile(file.filePath, async () => parquet.readParquet(bytes, { batchSize: 8192 }));
-            batches = table.recordBatches();
-            table.free();
-          } else {
-            pf ??= await namingParquetFile(file.filePath, () => openParquetFile(f.blob));
-            const table = await namingParquetFile(file.filePath, () => pf!.read({ rowGroups: [j], batchSize: 8192 }));
-            batches = table.recordBatches();
-            table.free();
-          }
-          for (const batch of batches) {
-            const n = batch.numRows;
-            result.rowsRead += n;
-            const kept = applyDeletes(batch, cursor);
-            cursor.position += n;
-            for (const k of kept) { pending.push(k); pendingBytes += k.getArrayMemorySize(); }
-            result.rowsDeleted += n - kept.reduce((s, b) => s + b.numRows, 0);
-            if (pendingBytes >= rowGroupBytes) await flushPending();
-          }
+      const io = t.io;
+      const readChunks = async (from: bigint, to: bigint): Promise<Uint8Array> => (io.readRange
+        ? io.readRange(file.filePath, Number(from), Number(to))
+        : new Uint8Array(await f.blob.slice(Number(from), Number(to)).arrayBuffer()));
+      for (let j = 0; j < f.layout.rowGroups.length; j++) {
+        const rg = f.layout.rowGroups[j]!;
+        if (copies(f, j)) {
+          await flushPending();
+          await rollIfFull(Number(rg.compressedBytes));
+          await (await output()).appendFrom(rg, readChunks);
+          faultPoint('compaction.mid-row-group-copy');
+          result.copiedRowGroups++;
+          result.copiedBytes += Number(rg.compressedBytes);
+          result.rowsRead += Number(rg.numRows);
+          cursor.position += Number(rg.numRows);
+          await rollIfFull();
+          continue;
         }
-      } finally {
-        pf?.free();
+        let batches: parquet.RecordBatch[];
+        if (wholeFile) {
+          // A small file with nothing to copy is read and decoded whole, as the decoding
+          // rewriter does (several times faster than the async reader per file).
+          if (j > 0) break;
+          const bytes = await t.io.read(file.filePath);
+          const table = await namingParquetFile(file.filePath, async () => parquet.readParquet(bytes, { batchSize: 8192 }));
+          batches = table.recordBatches();
+          table.free();
+        } else {
+          const bytes = await rowGroupAlone(f, rg, readChunks);
+          const table = await namingParquetFile(file.filePath, async () => parquet.readParquet(bytes, { batchSize: 8192 }));
+          batches = table.recordBatches();
+          table.free();
+        }
+        for (const batch of batches) {
+          const n = batch.numRows;
+          result.rowsRead += n;
+          const kept = applyDeletes(batch, cursor);
+          cursor.position += n;
+          for (const k of kept) { pending.push(k); pendingBytes += k.getArrayMemorySize(); }
+          result.rowsDeleted += n - kept.reduce((s, b) => s + b.numRows, 0);
+          if (pendingBytes >= rowGroupBytes) await flushPending();
+        }
       }
       if (BigInt(cursor.position) !== file.recordCount) {
         throw new UnsupportedError(`${file.filePath} has ${cursor.position} rows but its manifest says ${file.recordCount}`);

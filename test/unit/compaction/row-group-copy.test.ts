@@ -174,3 +174,77 @@ test('a read that fails in the middle of a copy fails the rewrite and leaves no 
   assert.ok(io.reads >= 3, 'the copy read through readRange');
   assert.deepStrictEqual([...io.files.keys()].sort(), before);
 });
+
+/** Input `file` rewritten with every row group copied, except that the footer places the first
+ * column chunk of row group `group` at `start` (`start(dataEnd, chunkLength)`), as a damaged or
+ * hostile footer would. */
+async function withMisplacedChunk(io: MemoryFileIO, file: DataFile, group: number, start: (dataEnd: bigint, length: bigint) => bigint): Promise<DataFile> {
+  const layout = parquetFooterLayout(await readFooterBytes(await io.openBlob(file.filePath), 'src'), 'src');
+  const bytes = await io.read(file.filePath);
+  const path = `${LOCATION}/data/misplaced-${group}.parquet`;
+  const writer = new ParquetRowGroupCopyWriter(await io.createNew(path), layout, path);
+  for (const rg of layout.rowGroups) await writer.append(rg, bytes, 0n);
+  const placed = (writer as unknown as { placed: { starts: bigint[] }[] }).placed;
+  placed[group]!.starts[0] = start(BigInt(writer.bytesWritten), layout.rowGroups[group]!.chunks[0]!.length);
+  const size = await writer.close();
+  return { ...file, filePath: path, fileSizeInBytes: BigInt(size) };
+}
+
+test('a footer that places a column chunk over the footer or past the end of its file is never copied: the rewrite fails naming that input', async () => {
+  const io = new MemoryFileIO();
+  const [a, b] = await files(io, [5000, 5000]);
+  // Half of the chunk in the data, half in the footer: every byte read exists, so only a check
+  // of where the data ends tells the copy that these are not the chunk's pages.
+  const overFooter = await withMisplacedChunk(io, a!, 3, (end, length) => end - length / 2n);
+  const pastEnd = await withMisplacedChunk(io, a!, 1, (end) => end + 1_000_000n);
+  for (const bad of [overFooter, pastEnd]) {
+    const before = [...io.files.keys()].sort();
+    await assert.rejects(rewriteDataFilesWithCopies([{ file: b! }, { file: bad }], {
+      io, schema: SCHEMA, spec: SPEC, location: LOCATION, properties: PROPS, targetFileSizeBytes: 64 * 1024 * 1024, copyMinRowGroupBytes: 1,
+    }), (err: Error) => err.message.includes(bad.filePath), bad.filePath);
+    assert.deepStrictEqual([...io.files.keys()].sort(), before, 'no output left behind');
+  }
+});
+
+test('damaged pages in a small file\'s row group that is decoded (not copied) fail the rewrite naming the file, without ending the process', async () => {
+  const io = new MemoryFileIO();
+  const [a, b] = await files(io, [5000, 5000]);
+  const layout = parquetFooterLayout(await readFooterBytes(await io.openBlob(b!.filePath), 'b'), 'b');
+  const bytes = (await io.read(b!.filePath)).slice();
+  // The 904-row last group stays below the copy threshold: it is decoded. Its second column's
+  // pages are overwritten (the chunk stays where the footer says).
+  const c = layout.rowGroups[4]!.chunks[1]!;
+  bytes.fill(0xff, Number(c.start) + 10, Number(c.start + c.length) - 5);
+  io.files.delete(b!.filePath);
+  await io.writeNew(b!.filePath, bytes);
+  const before = [...io.files.keys()].sort();
+  await assert.rejects(rewriteDataFilesWithCopies([{ file: a! }, { file: b! }], {
+    io, schema: SCHEMA, spec: SPEC, location: LOCATION, properties: PROPS, targetFileSizeBytes: 64 * 1024 * 1024,
+    copyMinRowGroupBytes: Number(layout.rowGroups[4]!.compressedBytes) + 1,
+  }), (err: Error) => err.message.includes(b!.filePath));
+  assert.deepStrictEqual([...io.files.keys()].sort(), before, 'no output left behind');
+});
+
+test('damaged pages in a large file\'s row group that is decoded (not copied) fail the rewrite naming the file, without ending the process', async () => {
+  // Above 16 MiB a file's other row groups were decoded by parquet-wasm's async reader, which
+  // panics on damaged pages outside any promise.
+  const io = new MemoryFileIO();
+  const schema = schemaFromJson({ type: 'struct', fields: [{ name: 'id', required: true, type: 'long' }, { name: 's', required: true, type: 'string' }] }, { assignIds: true });
+  const props = { 'write.parquet.compression-codec': 'uncompressed', 'write.parquet.row-group-size-bytes': String(4 * 1024 * 1024) };
+  const w = new DataFileWriter({ schema, spec: SPEC, properties: props, location: LOCATION, io }, { encoderPool: null });
+  const [big] = await w.write(Array.from({ length: 90_000 }, (_, i) => ({ id: i, s: `${i}${'x'.repeat(200)}` })));
+  assert.ok(big!.fileSizeInBytes > 16n * 1024n * 1024n, `${big!.fileSizeInBytes} bytes`);
+  const layout = parquetFooterLayout(await readFooterBytes(await io.openBlob(big!.filePath), 'big'), 'big');
+  const groups = layout.rowGroups;
+  const bytes = (await io.read(big!.filePath)).slice();
+  const c = groups[groups.length - 1]!.chunks[1]!;
+  bytes.fill(0xff, Number(c.start) + 10, Number(c.start + c.length) - 5);
+  io.files.delete(big!.filePath);
+  await io.writeNew(big!.filePath, bytes);
+  const before = [...io.files.keys()].sort();
+  await assert.rejects(rewriteDataFilesWithCopies([{ file: big! }], {
+    io, schema, spec: SPEC, location: LOCATION, properties: props, targetFileSizeBytes: 64 * 1024 * 1024,
+    copyMinRowGroupBytes: Math.min(...groups.slice(0, -1).map((g) => Number(g.compressedBytes))),
+  }), (err: Error) => err.message.includes(big!.filePath));
+  assert.deepStrictEqual([...io.files.keys()].sort(), before, 'no output left behind');
+});
