@@ -321,3 +321,32 @@ function zigzagValue(f: ThriftFieldSpan): bigint {
   }
   return (result >> 1n) ^ -(result & 1n);
 }
+
+/**
+ * Row group `rg` of a file (`layout` its footer) as a Parquet file of its own, in memory: its chunks copied under the
+ * input's footer (offsets moved), for the synchronous reader. parquet-wasm's async reader panics
+ * on damaged pages outside any promise (an uncaught "RuntimeError: unreachable" that ends the
+ * process, the rewrite never settling); the synchronous one throws an error that names the file.
+ */
+export async function rowGroupAlone(layout: ParquetFooterLayout, rg: RowGroupLayout, read: (from: bigint, to: bigint) => Promise<Uint8Array>, what: string): Promise<Uint8Array> {
+  // Room for the chunks and a footer of a row group, so the pages are copied once.
+  let buf = new Uint8Array(4 + Number(rg.compressedBytes) + 64 * 1024);
+  let size = 0;
+  const sink: OutputFile = {
+    write: async (chunk) => {
+      if (size + chunk.length > buf.length) {
+        const grown = new Uint8Array(Math.max(2 * buf.length, size + chunk.length));
+        grown.set(buf.subarray(0, size));
+        buf = grown;
+      }
+      buf.set(chunk, size);
+      size += chunk.length;
+    },
+    close: async () => size,
+    abort: async () => { size = 0; },
+  };
+  const writer = new ParquetRowGroupCopyWriter(sink, layout, what);
+  await writer.appendFrom(rg, read);
+  await writer.close();
+  return buf.subarray(0, size);
+}

@@ -13,7 +13,8 @@ import * as parquet from 'parquet-wasm';
 import { UnsupportedError } from '../errors.ts';
 import { highCardinalityColumns } from '../format/dictionary-choice.ts';
 import { footerMetrics } from '../format/footer-metrics.ts';
-import { footerSplitOffsets, parquetFooterOf, readParquetFooter } from '../format/parquet-footer.ts';
+import { footerSplitOffsets, parquetFooterOf, parseParquetFooter, readParquetFooter } from '../format/parquet-footer.ts';
+import { checkChunksInData, parquetFooterLayout, readFooterBytes, rowGroupAlone } from '../format/parquet-row-group-copy.ts';
 import { parseCodec, parquetWriterProperties, rowsPerRowGroup } from '../format/parquet-writer.ts';
 import { deleteAll, type FileIO, type OutputFile } from '../io/file-io.ts';
 import { openParquetFile } from '../reader/open-parquet-file.ts';
@@ -78,7 +79,7 @@ interface OpenInput {
 }
 
 /** Small inputs are read whole in one request and decoded synchronously (4× faster than the
- * async reader per file); larger ones are streamed row group by row group from a lazy Blob. */
+ * async reader per file); larger ones are read and decoded row group by row group. */
 const READ_WHOLE_BELOW_BYTES = 16 * 1024 * 1024;
 const BATCH_ROWS = 8192;
 
@@ -155,7 +156,37 @@ async function openInput(io: FileIO, input: RewriteInput, schema: Schema, bytesO
     return { input, schemaKey, deleted, position: 0, deleteIdx: 0, read: async () => batches.shift(), close: () => { for (const b of batches.splice(0)) b.free(); } };
   }
   const blob = await io.openBlob(file.filePath);
-  const schemaKey = (await readParquetFooter(blob, file.filePath)).schemaKey;
+  const footer = await readFooterBytes(blob, file.filePath);
+  const schemaKey = parseParquetFooter(footer, file.filePath).schemaKey;
+  const layout = parquetFooterLayout(footer, file.filePath);
+  if (!layout.encrypted && !layout.rowGroups.some((rg) => rg.chunks.some((c) => c.external))) {
+    // Row group by row group, each copied under the file's footer into a file of its own and
+    // decoded by the synchronous reader: parquet-wasm's async reader panics on damaged pages
+    // outside any promise (an uncaught "RuntimeError: unreachable" that ends the process); the
+    // synchronous one throws an error that names the file. Memory: one row group.
+    checkChunksInData(layout, blob.size, footer, file.filePath);
+    const readChunks = async (from: bigint, to: bigint): Promise<Uint8Array> => (io.readRange
+      ? io.readRange(file.filePath, Number(from), Number(to))
+      : new Uint8Array(await blob.slice(Number(from), Number(to)).arrayBuffer()));
+    let next = 0;
+    const batches: parquet.RecordBatch[] = [];
+    return {
+      input, schemaKey, deleted, position: 0, deleteIdx: 0,
+      read: async () => {
+        while (batches.length === 0 && next < layout.rowGroups.length) {
+          const bytes = await rowGroupAlone(layout, layout.rowGroups[next++]!, readChunks, file.filePath);
+          batches.push(...await namingParquetFile(file.filePath, async () => {
+            const table = parquet.readParquet(bytes, { batchSize: BATCH_ROWS });
+            const all = table.recordBatches();
+            table.free();
+            return all;
+          }));
+        }
+        return batches.shift();
+      },
+      close: () => { for (const b of batches.splice(0)) b.free(); },
+    };
+  }
   const pf = await namingParquetFile(file.filePath, () => openParquetFile(blob));
   const reader = (await namingParquetFile(file.filePath, () => pf.stream({ batchSize: BATCH_ROWS }))).getReader() as ReadableStreamDefaultReader<parquet.RecordBatch>;
   return {

@@ -13,12 +13,12 @@ import { faultPoint } from '../fault-points.ts';
 import { highCardinalityColumns } from '../format/dictionary-choice.ts';
 import { parseParquetFooter } from '../format/parquet-footer.ts';
 import {
-  checkChunksInData, footerBytesOf, PARQUET_CODEC_IDS, ParquetRowGroupCopyWriter, parquetFooterLayout, readFooterBytes, rowGroupCopyable,
-  type ParquetFooterLayout, type RowGroupLayout,
+  checkChunksInData, footerBytesOf, rowGroupAlone, PARQUET_CODEC_IDS, ParquetRowGroupCopyWriter, parquetFooterLayout, readFooterBytes, rowGroupCopyable,
+  type ParquetFooterLayout,
 } from '../format/parquet-row-group-copy.ts';
 import { parseCodec, parquetWriterProperties } from '../format/parquet-writer.ts';
 import { FLOE_CREATED_BY } from '../format/parquet-writer-properties.ts';
-import { deleteAll, type OutputFile, type RandomAccessBlob } from '../io/file-io.ts';
+import { deleteAll, type RandomAccessBlob } from '../io/file-io.ts';
 import { namingParquetFile } from '../reader/parquet-read-errors.ts';
 import type { DataFile } from '../spec/data-file.ts';
 import { partitionType } from '../spec/partition-spec.ts';
@@ -107,35 +107,6 @@ function concatenated(parts: readonly Uint8Array[]): { size: number; footerLengt
   };
   const trailer = range(size - 8, size);
   return { size, footerLength: new DataView(trailer.buffer, trailer.byteOffset, 8).getUint32(0, true), range };
-}
-
-/**
- * Row group `rg` of an input as a Parquet file of its own, in memory: its chunks copied under the
- * input's footer (offsets moved), for the synchronous reader. parquet-wasm's async reader panics
- * on damaged pages outside any promise (an uncaught "RuntimeError: unreachable" that ends the
- * process, the rewrite never settling); the synchronous one throws an error that names the file.
- */
-async function rowGroupAlone(f: InputFooter, rg: RowGroupLayout, read: (from: bigint, to: bigint) => Promise<Uint8Array>): Promise<Uint8Array> {
-  // Room for the chunks and a footer of a row group, so the pages are copied once.
-  let buf = new Uint8Array(4 + Number(rg.compressedBytes) + 64 * 1024);
-  let size = 0;
-  const sink: OutputFile = {
-    write: async (chunk) => {
-      if (size + chunk.length > buf.length) {
-        const grown = new Uint8Array(Math.max(2 * buf.length, size + chunk.length));
-        grown.set(buf.subarray(0, size));
-        buf = grown;
-      }
-      buf.set(chunk, size);
-      size += chunk.length;
-    },
-    close: async () => size,
-    abort: async () => { size = 0; },
-  };
-  const writer = new ParquetRowGroupCopyWriter(sink, f.layout, f.input.file.filePath);
-  await writer.appendFrom(rg, read);
-  await writer.close();
-  return buf.subarray(0, size);
 }
 
 interface InputFooter {
@@ -284,7 +255,7 @@ Promise<(CopyingRewriteResult & { deferred: RewriteInput[] }) | undefined> {
           batches = table.recordBatches();
           table.free();
         } else {
-          const bytes = await rowGroupAlone(f, rg, readChunks);
+          const bytes = await rowGroupAlone(f.layout, rg, readChunks, f.input.file.filePath);
           const table = await namingParquetFile(file.filePath, async () => parquet.readParquet(bytes, { batchSize: 8192 }));
           batches = table.recordBatches();
           table.free();
