@@ -10,7 +10,8 @@
 //   (--fresh-seconds 0 skips the freshness part; --source '{"fetchMaxWaitMs":5000}' adds source keys;
 //   --batch '{"maxRecords":10000}' replaces the throughput part's batch keys;
 //   --json FILE also writes the figures as JSON, for test/bench/peers-bench.ts;
-//   floe runs as the compiled package, built first: --from-source runs bin/floe.js under tsx)
+//   floe runs as the compiled package, built first: --from-source runs bin/floe.js under tsx;
+//   --node-options '--max-semi-space-size=64' gives the floe processes node flags, as NODE_OPTIONS would)
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -38,6 +39,9 @@ const { values: args } = parseArgs({ options: {
   batch: { type: 'string', default: '{}' },
   /** Also write the summary figures to this file as JSON (the printed output is unchanged). */
   json: { type: 'string' },
+  /** node flags for the `floe ingest` processes, as an operator would put them in NODE_OPTIONS
+   * (e.g. '--max-semi-space-size=64'). */
+  'node-options': { type: 'string', default: '' },
   /** Run `floe ingest` from the TypeScript sources (tsx) instead of the compiled package in dist/. */
   'from-source': { type: 'boolean', default: false },
 } });
@@ -58,7 +62,7 @@ function message(i: number): { key: string; value: string } {
 
 function startWorker(warehouse: string, cfg: string): ChildProcess {
   // FLOE_BENCH_WORKER_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' profiles the workers.
-  const nodeArgs = process.env.FLOE_BENCH_WORKER_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const nodeArgs = [...args['node-options'].split(' '), ...(process.env.FLOE_BENCH_WORKER_NODE_ARGS?.split(' ') ?? [])].filter(Boolean);
   return spawn(process.execPath, [...nodeArgs, floeCli(args['from-source']), '--warehouse', warehouse, 'ingest', '--config', cfg], { stdio: 'ignore' });
 }
 
