@@ -26,6 +26,7 @@ import { plannerConfig, planRewriteGroups, type PlannerConfig, type PlannerFile,
 import { ReplaceDataFiles, RewriteValidationError } from '../src/transaction/replace-data-files.ts';
 import { runRewriteJob, type RewriteInput, type RewriteJob } from './rewrite-data-files.ts';
 import { RewritePool } from './rewrite-pool.ts';
+import { rewriteSpliced, splicedRewriteApplies } from './spliced-rewrite.ts';
 
 /** Options of {@link compactTable}: which files to rewrite (Iceberg's rewrite_data_files option
  * names, in camelCase) and how. */
@@ -176,8 +177,10 @@ export async function compactTable(catalog: Catalog, id: TableIdentifier, opts: 
   const queue = new PQueue({ concurrency });
   // More than one group at a time runs on worker threads (one WebAssembly encoder per core);
   // worker threads open local files themselves, so other storage rewrites in this thread.
-  const pool = concurrency > 1 && isLocalLocation(meta.location) && plan.groups.length > 1
-    ? new RewritePool(Math.min(concurrency, plan.groups.length)) : undefined;
+  // Fewer groups than workers: a group of small files is also cut into slices encoded on
+  // several workers and spliced into the same output files (spliced-rewrite.ts).
+  const spread = plan.groups.length < concurrency ? concurrency : 1;
+  const pool = concurrency > 1 && isLocalLocation(meta.location) ? new RewritePool(concurrency) : undefined;
   const maxCommits = opts.partialProgress ? Math.max(1, opts.partialProgressMaxCommits ?? 10) : 1;
   const groupsPerCommit = Math.ceil(plan.groups.length / maxCommits);
   let pendingGroups: { group: RewriteGroup; removed: DataFile[]; added: DataFile[]; copiedRowGroups: number; copiedBytes: number }[] = [];
@@ -247,7 +250,11 @@ export async function compactTable(catalog: Catalog, id: TableIdentifier, opts: 
       ...(opts.copyMinRowGroupBytes !== undefined ? { copyMinRowGroupBytes: opts.copyMinRowGroupBytes } : {}),
     };
     const onInputFileDone = (bytes: number): void => opts.onEvent?.({ type: 'input-bytes', bytes });
-    const result = pool ? await pool.run(job, onInputFileDone) : await runRewriteJob(catalog.io, job, onInputFileDone);
+    const result = pool
+      ? (splicedRewriteApplies(job, spread)
+        ? await rewriteSpliced(catalog.io, job, (slice, done) => pool.encodeSlice(job, slice, done), { slots: pool.size, spread, onInputFileDone })
+        : undefined) ?? await pool.run(job, onInputFileDone)
+      : await runRewriteJob(catalog.io, job, onInputFileDone);
     faultPoint('compaction.after-data-files');
     opts.onEvent?.({ type: 'group-rewritten', group, outputFiles: result.files.length, outputBytes: result.files.reduce((s, f) => s + Number(f.fileSizeInBytes), 0), rowsDeleted: result.rowsDeleted, copiedRowGroups: result.copiedRowGroups, copiedBytes: result.copiedBytes });
     pendingGroups.push({ group, removed: inputs.map((i) => i.file), added: [...result.files], copiedRowGroups: result.copiedRowGroups, copiedBytes: result.copiedBytes });

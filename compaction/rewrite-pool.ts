@@ -1,12 +1,15 @@
 // Rewrites on worker threads, one WebAssembly encoder per core: parquet-wasm is single-threaded,
-// so group concurrency in one thread only interleaves. Each worker takes one job at a time
-// (the caller bounds concurrency with p-queue); each holds its own ~row-group-sized heap.
+// so concurrency in one thread only interleaves. Each worker runs one task at a time (a group's
+// whole rewrite, or one slice of a group for the spliced rewrite) and holds its own
+// ~row-group-sized heap; tasks beyond the free workers wait in order.
 import { Worker } from 'node:worker_threads';
-import { FloeError, InternalError } from '../src/errors.ts';
+import { FloeError } from '../src/errors.ts';
 import { workerModule } from '../src/workers/worker-module.ts';
+import type { RewriteInput } from '../src/writer/data-file-rewriter.ts';
+import type { EncodedSlice } from '../src/writer/row-group-slice-encoder.ts';
 import type { RewriteJob } from './rewrite-data-files.ts';
 import type { CopyingRewriteResult as RewriteResult } from '../src/writer/row-group-copy-rewriter.ts';
-import type { WorkerReply, WorkerRequest } from './rewrite-worker.ts';
+import type { SliceJob, WorkerReply, WorkerRequest } from './rewrite-worker.ts';
 
 // Compiled (the installed package) a worker runs the compiled rewrite-worker.js; from the
 // TypeScript sources it boots through src/workers/worker-boot.mjs (see worker-module.ts).
@@ -20,19 +23,25 @@ export class WorkerRewriteError extends FloeError {
   }
 }
 
-interface Pending { resolve: (r: RewriteResult) => void; reject: (e: Error) => void; onInputFileDone: ((bytes: number) => void) | undefined }
+interface Pending { resolve: (r: unknown) => void; reject: (e: Error) => void; onInputFileDone: ((bytes: number) => void) | undefined }
+type Task = { request: { job: RewriteJob } | { slice: SliceJob }; pending: Pending };
 
 export class RewritePool {
   private readonly idle: Worker[] = [];
   private readonly all: Worker[] = [];
   private readonly pending = new Map<number, Pending>();
+  private readonly waiting: Task[] = [];
   private nextId = 1;
 
-  constructor(size: number) {
+  constructor(readonly size: number) {
     for (let i = 0; i < size; i++) {
       const w = new Worker(WORKER.url, { workerData: WORKER.data });
       w.on('message', (m: WorkerReply) => this.onReply(w, m));
-      w.on('error', (err) => { for (const p of this.pending.values()) p.reject(err); this.pending.clear(); });
+      w.on('error', (err) => {
+        for (const p of this.pending.values()) p.reject(err);
+        this.pending.clear();
+        for (const t of this.waiting.splice(0)) t.pending.reject(err);
+      });
       this.all.push(w);
       this.idle.push(w);
     }
@@ -46,20 +55,43 @@ export class RewritePool {
     this.idle.push(w);
     if (m.type === 'done') p.resolve(m.result);
     else p.reject(new WorkerRewriteError(m.name, m.message));
+    this.drain();
   }
 
-  /** Runs a job on an idle worker; call at most `size` jobs at once. */
-  run(job: RewriteJob, onInputFileDone?: (bytes: number) => void): Promise<RewriteResult> {
-    const w = this.idle.pop();
-    if (!w) return Promise.reject(new InternalError('rewrite pool: no idle worker (bound the callers to the pool size)'));
-    const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject, onInputFileDone });
-      w.postMessage({ id, job } satisfies WorkerRequest);
+  private drain(): void {
+    for (;;) {
+      const w = this.idle.length > 0 && this.waiting.length > 0 ? this.idle.pop()! : undefined;
+      if (!w) return;
+      const t = this.waiting.shift()!;
+      const id = this.nextId++;
+      this.pending.set(id, t.pending);
+      w.postMessage({ id, ...t.request } as WorkerRequest);
+    }
+  }
+
+  private submit<T>(request: Task['request'], onInputFileDone?: (bytes: number) => void): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.waiting.push({ request, pending: { resolve: resolve as (r: unknown) => void, reject, onInputFileDone } });
+      this.drain();
     });
   }
 
+  /** Runs a group's whole rewrite on the next free worker. */
+  run(job: RewriteJob, onInputFileDone?: (bytes: number) => void): Promise<RewriteResult> {
+    return this.submit({ job }, onInputFileDone);
+  }
+
+  /** Decodes and encodes one slice of a group on the next free worker (spliced-rewrite.ts). */
+  encodeSlice(group: RewriteJob, inputs: readonly RewriteInput[], onInputFileDone?: (bytes: number) => void): Promise<EncodedSlice> {
+    const slice: SliceJob = {
+      inputs, schemaJson: group.schemaJson, properties: group.properties,
+      ...(group.rowGroupSizeBytes ? { rowGroupSizeBytes: group.rowGroupSizeBytes } : {}),
+    };
+    return this.submit({ slice }, onInputFileDone);
+  }
+
   async close(): Promise<void> {
+    for (const t of this.waiting.splice(0)) t.pending.reject(new FloeError('io', 'rewrite pool closed before the task ran'));
     await Promise.all(this.all.map((w) => w.terminate()));
   }
 }
