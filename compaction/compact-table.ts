@@ -57,7 +57,9 @@ export interface CompactOptions extends Partial<PlannerConfig> {
 export type CompactionEvent =
   | { type: 'planned'; table: string; plan: RewritePlan }
   | { type: 'input-bytes'; bytes: number }
-  | { type: 'group-rewritten'; group: RewriteGroup; outputFiles: number; outputBytes: number; rowsDeleted: number; copiedRowGroups: number; copiedBytes: number }
+  | { type: 'group-rewritten'; group: RewriteGroup; outputFiles: number; outputBytes: number; rowsDeleted: number; copiedRowGroups: number; copiedBytes: number;
+    /** Slices the group was cut into and encoded on several workers at once (0: one worker). */
+    splicedSlices: number }
   | { type: 'committed'; snapshotId: bigint; groups: number; attempts: number; removedDeleteFiles: number }
   | { type: 'commit-failed'; groups: number; reason: string };
 
@@ -250,13 +252,12 @@ export async function compactTable(catalog: Catalog, id: TableIdentifier, opts: 
       ...(opts.copyMinRowGroupBytes !== undefined ? { copyMinRowGroupBytes: opts.copyMinRowGroupBytes } : {}),
     };
     const onInputFileDone = (bytes: number): void => opts.onEvent?.({ type: 'input-bytes', bytes });
-    const result = pool
-      ? (splicedRewriteApplies(job, spread)
-        ? await rewriteSpliced(catalog.io, job, (slice, done) => pool.encodeSlice(job, slice, done), { slots: pool.size, spread, onInputFileDone })
-        : undefined) ?? await pool.run(job, onInputFileDone)
-      : await runRewriteJob(catalog.io, job, onInputFileDone);
+    const spliced = pool && splicedRewriteApplies(job, spread)
+      ? await rewriteSpliced(catalog.io, job, (slice, done) => pool.encodeSlice(job, slice, done), { slots: pool.size, spread, onInputFileDone })
+      : undefined;
+    const result = spliced ?? (pool ? await pool.run(job, onInputFileDone) : await runRewriteJob(catalog.io, job, onInputFileDone));
     faultPoint('compaction.after-data-files');
-    opts.onEvent?.({ type: 'group-rewritten', group, outputFiles: result.files.length, outputBytes: result.files.reduce((s, f) => s + Number(f.fileSizeInBytes), 0), rowsDeleted: result.rowsDeleted, copiedRowGroups: result.copiedRowGroups, copiedBytes: result.copiedBytes });
+    opts.onEvent?.({ type: 'group-rewritten', group, outputFiles: result.files.length, outputBytes: result.files.reduce((s, f) => s + Number(f.fileSizeInBytes), 0), rowsDeleted: result.rowsDeleted, copiedRowGroups: result.copiedRowGroups, copiedBytes: result.copiedBytes, splicedSlices: spliced?.slices ?? 0 });
     pendingGroups.push({ group, removed: inputs.map((i) => i.file), added: [...result.files], copiedRowGroups: result.copiedRowGroups, copiedBytes: result.copiedBytes });
     if (pendingGroups.length >= groupsPerCommit) {
       const batch = pendingGroups;

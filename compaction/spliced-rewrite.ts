@@ -66,7 +66,7 @@ export function splicedRewriteApplies(job: RewriteJob, spread: number): boolean 
  * error (which names its file) is thrown.
  */
 export async function rewriteSpliced(io: FileIO, job: RewriteJob, encode: SliceEncoder, opts: { slots: number; spread: number; onInputFileDone?: (bytes: number) => void }):
-Promise<CopyingRewriteResult | undefined> {
+Promise<(CopyingRewriteResult & { slices: number }) | undefined> {
   const inputs = job.inputs;
   const cfg = job.planner;
   const schema = schemaFromJson(job.schemaJson);
@@ -81,6 +81,7 @@ Promise<CopyingRewriteResult | undefined> {
   // Slices are cut as they are handed out, sized by the expansion measured on finished slices.
   const measured = { arrow: 0, input: 0 };
   let cursor = 0;
+  let slices = 0;
   const nextSlice = (): RewriteInput[] | undefined => {
     if (cursor >= inputs.length) return undefined;
     const expansion = measured.input > 0 && measured.arrow > 0 ? measured.arrow / measured.input : FIRST_EXPANSION_GUESS;
@@ -91,6 +92,7 @@ Promise<CopyingRewriteResult | undefined> {
       bytes += Number(inputs[cursor]!.file.fileSizeInBytes);
       slice.push(inputs[cursor++]!);
     }
+    slices++;
     return slice;
   };
   // Encodings in input order: at most `slots` running plus the one being spliced.
@@ -168,7 +170,7 @@ Promise<CopyingRewriteResult | undefined> {
     if (err instanceof MixedSchemas) return undefined;
     throw err;
   }
-  return { files, ...result };
+  return { files, ...result, slices };
 }
 
 /** Slices of different physical schemas: the group goes to the sequential rewriter. */
