@@ -182,7 +182,8 @@ export async function compactTable(catalog: Catalog, id: TableIdentifier, opts: 
   // Fewer groups than workers: a group of small files is also cut into slices encoded on
   // several workers and spliced into the same output files (spliced-rewrite.ts).
   const spread = plan.groups.length < concurrency ? concurrency : 1;
-  const pool = concurrency > 1 && isLocalLocation(meta.location) ? new RewritePool(concurrency) : undefined;
+  // This thread is one of the runners (its encoder is warm; concurrency 2 starts one worker).
+  const pool = concurrency > 1 && isLocalLocation(meta.location) ? new RewritePool(concurrency, catalog.io) : undefined;
   const maxCommits = opts.partialProgress ? Math.max(1, opts.partialProgressMaxCommits ?? 10) : 1;
   const groupsPerCommit = Math.ceil(plan.groups.length / maxCommits);
   let pendingGroups: { group: RewriteGroup; removed: DataFile[]; added: DataFile[]; copiedRowGroups: number; copiedBytes: number }[] = [];
@@ -253,7 +254,7 @@ export async function compactTable(catalog: Catalog, id: TableIdentifier, opts: 
     };
     const onInputFileDone = (bytes: number): void => opts.onEvent?.({ type: 'input-bytes', bytes });
     const spliced = pool && splicedRewriteApplies(job, spread)
-      ? await rewriteSpliced(catalog.io, job, (slice, done) => pool.encodeSlice(job, slice, done), { slots: pool.size, spread, onInputFileDone })
+      ? await rewriteSpliced(catalog.io, job, (slice) => pool.encodeSlice(job, slice), { slots: pool.size, spread, onInputFileDone })
       : undefined;
     const result = spliced ?? (pool ? await pool.run(job, onInputFileDone) : await runRewriteJob(catalog.io, job, onInputFileDone));
     faultPoint('compaction.after-data-files');

@@ -1,7 +1,9 @@
 // Rewrites on worker threads, one WebAssembly encoder per core: parquet-wasm is single-threaded,
-// so concurrency in one thread only interleaves. Each worker runs one task at a time (a group's
+// so concurrency in one thread only interleaves. Each runner takes one task at a time (a group's
 // whole rewrite, or one slice of a group for the spliced rewrite) and holds its own
-// ~row-group-sized heap; tasks beyond the free workers wait in order.
+// ~row-group-sized heap; tasks beyond the free runners wait in order. With `inThread` the calling
+// thread is one of the runners: its WebAssembly instance is already warm, and each worker not
+// started saves its boot (~0.25 CPU-s: modules, WebAssembly compile and tier-up) and its heap.
 import { Worker } from 'node:worker_threads';
 import { FloeError } from '../src/errors.ts';
 import { workerModule } from '../src/workers/worker-module.ts';
@@ -10,6 +12,10 @@ import type { EncodedSlice } from '../src/writer/row-group-slice-encoder.ts';
 import type { RewriteJob } from './rewrite-data-files.ts';
 import type { CopyingRewriteResult as RewriteResult } from '../src/writer/row-group-copy-rewriter.ts';
 import type { SliceJob, WorkerReply, WorkerRequest } from './rewrite-worker.ts';
+import type { FileIO } from '../src/io/file-io.ts';
+import { schemaFromJson } from '../src/spec/schema.ts';
+import { encodeRowGroupSlice } from '../src/writer/row-group-slice-encoder.ts';
+import { runRewriteJob } from './rewrite-data-files.ts';
 
 // Compiled (the installed package) a worker runs the compiled rewrite-worker.js; from the
 // TypeScript sources it boots through src/workers/worker-boot.mjs (see worker-module.ts).
@@ -27,14 +33,16 @@ interface Pending { resolve: (r: unknown) => void; reject: (e: Error) => void; o
 type Task = { request: { job: RewriteJob } | { slice: SliceJob }; pending: Pending };
 
 export class RewritePool {
-  private readonly idle: Worker[] = [];
+  private readonly idle: (Worker | 'in-thread')[] = [];
   private readonly all: Worker[] = [];
   private readonly pending = new Map<number, Pending>();
   private readonly waiting: Task[] = [];
   private nextId = 1;
 
-  constructor(readonly size: number) {
-    for (let i = 0; i < size; i++) {
+  /** `size` runners: with `inThread`, this thread (doing its file I/O with it) and size − 1 workers. */
+  constructor(readonly size: number, private readonly inThread?: FileIO) {
+    if (inThread) this.idle.push('in-thread');
+    for (let i = inThread ? 1 : 0; i < size; i++) {
       const w = new Worker(WORKER.url, { workerData: WORKER.data });
       w.on('message', (m: WorkerReply) => this.onReply(w, m));
       w.on('error', (err) => {
@@ -63,10 +71,26 @@ export class RewritePool {
       const w = this.idle.length > 0 && this.waiting.length > 0 ? this.idle.pop()! : undefined;
       if (!w) return;
       const t = this.waiting.shift()!;
+      if (w === 'in-thread') { this.runInThread(t); continue; }
       const id = this.nextId++;
       this.pending.set(id, t.pending);
       w.postMessage({ id, ...t.request } as WorkerRequest);
     }
+  }
+
+  private runInThread(t: Task): void {
+    const io = this.inThread!;
+    const r = t.request;
+    const task: Promise<unknown> = 'job' in r
+      ? runRewriteJob(io, r.job, t.pending.onInputFileDone)
+      : encodeRowGroupSlice(r.slice.inputs, {
+        io, schema: schemaFromJson(r.slice.schemaJson), properties: r.slice.properties,
+        ...(r.slice.rowGroupSizeBytes ? { rowGroupSizeBytes: r.slice.rowGroupSizeBytes } : {}),
+      });
+    task.then(t.pending.resolve, t.pending.reject).finally(() => {
+      this.idle.push('in-thread');
+      this.drain();
+    });
   }
 
   private submit<T>(request: Task['request'], onInputFileDone?: (bytes: number) => void): Promise<T> {
@@ -82,12 +106,12 @@ export class RewritePool {
   }
 
   /** Decodes and encodes one slice of a group on the next free worker (spliced-rewrite.ts). */
-  encodeSlice(group: RewriteJob, inputs: readonly RewriteInput[], onInputFileDone?: (bytes: number) => void): Promise<EncodedSlice> {
+  encodeSlice(group: RewriteJob, inputs: readonly RewriteInput[]): Promise<EncodedSlice> {
     const slice: SliceJob = {
       inputs, schemaJson: group.schemaJson, properties: group.properties,
       ...(group.rowGroupSizeBytes ? { rowGroupSizeBytes: group.rowGroupSizeBytes } : {}),
     };
-    return this.submit({ slice }, onInputFileDone);
+    return this.submit({ slice });
   }
 
   async close(): Promise<void> {

@@ -31,7 +31,7 @@ port.on('message', (req: WorkerRequest) => {
   const task: Promise<{ result: Awaited<ReturnType<typeof runRewriteJob>> | EncodedSlice; transfer?: ArrayBuffer[] }> = 'job' in req
     ? runRewriteJob(io, req.job, onInputFileDone).then((result) => ({ result }))
     : encodeRowGroupSlice(req.slice.inputs, {
-      io, schema: schemaFromJson(req.slice.schemaJson), properties: req.slice.properties, onInputFileDone,
+      io, schema: schemaFromJson(req.slice.schemaJson), properties: req.slice.properties,
       ...(req.slice.rowGroupSizeBytes ? { rowGroupSizeBytes: req.slice.rowGroupSizeBytes } : {}),
     }).then((result) => ({ result, ...(result.bytes ? { transfer: [result.bytes.buffer as ArrayBuffer] } : {}) }));
   task.then(

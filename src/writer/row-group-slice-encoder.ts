@@ -40,16 +40,17 @@ export interface EncodedSlice {
 
 const BATCH_ROWS = 8192;
 
-/** The inputs' rows, decoded with deletes applied, encoded into ⌈arrow bytes / bound⌉ row groups
- * of equal row counts (so no row group exceeds the bound and none is a crumb). The inputs must
- * be small (each is read whole); memory holds the slice's decoded rows once. */
+/** The inputs' rows, decoded with deletes applied and streamed into the encoder file by file
+ * (memory: one input's rows plus the row group being encoded). Row groups get equal row counts,
+ * ⌈slice rows × Arrow bytes per row of the first batch / bound⌉ of them, as the sequential
+ * rewriter sizes its row groups from its first batch; the inputs must be small (each is read whole). */
 export async function encodeRowGroupSlice(inputs: readonly RewriteInput[], t: SliceTarget): Promise<EncodedSlice> {
   const codec = parseCodec(stringProperty(t.properties, PARQUET_COMPRESSION));
   const rowGroupBytes = t.rowGroupSizeBytes
     ?? Math.min(intProperty(t.properties, PARQUET_ROW_GROUP_SIZE_BYTES), DEFAULT_REWRITE_ROW_GROUP_BYTES);
-  const kept: parquet.RecordBatch[] = [];
   const totals = { rowsRead: 0, rowsDeleted: 0, arrowBytes: 0, inputBytes: 0 };
   let key: string | undefined;
+  let mixedSchemas = false;
   // The next file's read overlaps this one's decoding.
   const read = (i: number): Promise<Uint8Array> | undefined => {
     const p = inputs[i] ? t.io.read(inputs[i].file.filePath) : undefined;
@@ -57,18 +58,21 @@ export async function encodeRowGroupSlice(inputs: readonly RewriteInput[], t: Sl
     return p;
   };
   let next = read(0);
-  try {
-    for (let i = 0; i < inputs.length; i++) {
-      const input = inputs[i]!;
+  let index = 0;
+  const queued: parquet.RecordBatch[] = [];
+  /** The next batch with rows left after deletes, or undefined at the slice's end. */
+  const nextBatch = async (): Promise<parquet.RecordBatch | undefined> => {
+    for (;;) {
+      const b = queued.shift();
+      if (b) return b;
+      const input = inputs[index];
+      if (!input || mixedSchemas) return undefined;
       const file = input.file;
       const bytes = await next!;
-      next = read(i + 1);
+      next = read(++index);
       const fileKey = parquetFooterOf(bytes, file.filePath).schemaKey;
       key ??= fileKey;
-      if (fileKey !== key) {
-        for (const b of kept.splice(0)) b.free();
-        return { bytes: undefined, mixedSchemas: true, ...totals };
-      }
+      if (fileKey !== key) { mixedSchemas = true; return undefined; }
       const cursor: DeleteCursor = { deleted: await deletedPositionsOf(t.io, input, t.schema), position: 0, deleteIdx: 0 };
       const batches = await namingParquetFile(file.filePath, async () => {
         const table = parquet.readParquet(bytes, { batchSize: BATCH_ROWS });
@@ -81,12 +85,11 @@ export async function encodeRowGroupSlice(inputs: readonly RewriteInput[], t: Sl
         totals.rowsRead += n;
         const left = applyDeletes(batch, cursor);
         cursor.position += n;
-        for (const k of left) {
-          totals.arrowBytes += k.getArrayMemorySize();
-          totals.rowsDeleted -= k.numRows;
-          kept.push(k);
-        }
         totals.rowsDeleted += n;
+        for (const k of left) {
+          totals.rowsDeleted -= k.numRows;
+          if (k.numRows > 0) queued.push(k);
+        }
       }
       if (BigInt(cursor.position) !== file.recordCount) {
         throw new UnsupportedError(`${file.filePath} has ${cursor.position} rows but its manifest says ${file.recordCount}`);
@@ -94,41 +97,68 @@ export async function encodeRowGroupSlice(inputs: readonly RewriteInput[], t: Sl
       totals.inputBytes += Number(file.fileSizeInBytes);
       t.onInputFileDone?.(Number(file.fileSizeInBytes));
     }
-    const rows = kept.reduce((s, b) => s + b.numRows, 0);
-    if (rows === 0) {
-      for (const b of kept.splice(0)) b.free();
-      return { bytes: undefined, mixedSchemas: false, ...totals };
-    }
-    return { bytes: await encode(kept, rows, Math.ceil(totals.arrowBytes / Math.max(1, rowGroupBytes)), codec, t.schema), mixedSchemas: false, ...totals };
+  };
+  const free = (): void => { for (const b of queued.splice(0)) b.free(); };
+  let first: parquet.RecordBatch | undefined;
+  try {
+    first = await nextBatch();
   } catch (err) {
-    for (const b of kept.splice(0)) b.free();
+    free();
     throw err;
   }
-}
-
-async function encode(batches: parquet.RecordBatch[], rows: number, groups: number, codec: ReturnType<typeof parseCodec>, schema: Schema): Promise<Uint8Array> {
-  // The first batch (copied out of WebAssembly once) decides which columns skip dictionary encoding.
-  const sample = batches[0]!.intoIPCStream();
+  if (!first || mixedSchemas) {
+    first?.free();
+    free();
+    return { bytes: undefined, mixedSchemas, ...totals };
+  }
+  // The first batch (copied out of WebAssembly once) decides which columns skip dictionary
+  // encoding, and its Arrow bytes per row the row-group size.
+  const sample = first.intoIPCStream();
   const noDictionaryColumns = highCardinalityColumns(arrow.tableFromIPC(sample));
-  batches[0] = parquet.Table.fromIPCStream(sample).recordBatch(0)!;
+  first = parquet.Table.fromIPCStream(sample).recordBatch(0)!;
+  const bytesPerRow = first.getArrayMemorySize() / Math.max(1, first.numRows);
+  const sliceRows = inputs.reduce((n, i) => n + Number(i.file.recordCount), 0);
+  const groups = Math.max(1, Math.ceil((sliceRows * bytesPerRow) / Math.max(1, rowGroupBytes)));
   const props = parquetWriterProperties({
-    codec, rowsPerGroup: Math.ceil(rows / Math.max(1, groups)), noStatisticsColumns: noStatisticsColumnsFor(schema), noDictionaryColumns,
+    codec, rowsPerGroup: Math.max(1, Math.ceil(sliceRows / groups)), noStatisticsColumns: noStatisticsColumnsFor(t.schema), noDictionaryColumns,
   });
+  let readError: unknown;
+  let pendingFirst: parquet.RecordBatch | undefined = first;
   const source = new ReadableStream<parquet.RecordBatch>({
-    pull: (ctrl) => { const b = batches.shift(); if (b) ctrl.enqueue(b); else ctrl.close(); },
+    pull: async (ctrl) => {
+      let b: parquet.RecordBatch | undefined;
+      try {
+        b = pendingFirst ?? await nextBatch();
+        pendingFirst = undefined;
+      } catch (err) {
+        // parquet-wasm cannot carry a JS error through its stream: end it, and rethrow below.
+        readError = err;
+      }
+      if (!b) { ctrl.close(); return; }
+      totals.arrowBytes += b.getArrayMemorySize();
+      ctrl.enqueue(b);
+    },
   }, { highWaterMark: 0 });
-  const reader = (await parquet.transformParquetStream(source, props)).getReader() as ReadableStreamDefaultReader<Uint8Array>;
   const parts: Uint8Array[] = [];
   let size = 0;
-  for (;;) {
-    const r = await reader.read();
-    if (r.done) break;
-    parts.push(r.value);
-    size += r.value.length;
+  try {
+    const reader = (await parquet.transformParquetStream(source, props)).getReader() as ReadableStreamDefaultReader<Uint8Array>;
+    for (;;) {
+      const r = await reader.read();
+      if (r.done) break;
+      parts.push(r.value);
+      size += r.value.length;
+    }
+  } catch (err) {
+    free();
+    throw readError ?? err;
   }
+  free();
+  if (readError !== undefined) throw readError;
+  if (mixedSchemas) return { bytes: undefined, mixedSchemas, ...totals };
   // One buffer, so it moves to the splicing thread without a copy.
   const out = new Uint8Array(size);
   let at = 0;
   for (const p of parts) { out.set(p, at); at += p.length; }
-  return out;
+  return { bytes: out, mixedSchemas: false, ...totals };
 }

@@ -57,9 +57,9 @@ function job(inputs: readonly RewriteInput[], targetFileSizeBytes = 64 * 1024 * 
 
 /** Slices encoded on this thread, several at once (as on workers), recording each slice's inputs. */
 function inThread(io: MemoryFileIO, slices: string[][] = []) {
-  return (inputs: readonly RewriteInput[], done: (bytes: number) => void) => {
+  return (inputs: readonly RewriteInput[]) => {
     slices.push(inputs.map((i) => i.file.filePath));
-    return encodeRowGroupSlice(inputs, { io, schema: SCHEMA, properties: PROPS, rowGroupSizeBytes: ROW_GROUP_BYTES, onInputFileDone: done });
+    return encodeRowGroupSlice(inputs, { io, schema: SCHEMA, properties: PROPS, rowGroupSizeBytes: ROW_GROUP_BYTES });
   };
 }
 
