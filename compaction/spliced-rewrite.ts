@@ -19,8 +19,9 @@ import type { EncodedSlice } from '../src/writer/row-group-slice-encoder.ts';
 import { expectedOutputFiles } from './planner.ts';
 import type { RewriteJob } from './rewrite-data-files.ts';
 
-/** Encodes one slice somewhere (a worker thread, or this thread in tests). Progress is reported
- * per slice, from its result (2,000 small files would otherwise cost 2,000 thread messages). */
+/** Encodes one slice somewhere (a worker thread, or this thread). Progress (one event per input
+ * file) is reported here when the slice comes back: 2,000 small files would otherwise cost
+ * 2,000 thread messages. */
 export type SliceEncoder = (inputs: readonly RewriteInput[]) => Promise<EncodedSlice>;
 
 /** Inputs above this are not "small": they are streamed by the sequential rewriter instead. */
@@ -96,15 +97,15 @@ Promise<(CopyingRewriteResult & { slices: number }) | undefined> {
     return slice;
   };
   // Encodings in input order: at most `slots` running plus the one being spliced.
-  const inFlight: Promise<EncodedSlice>[] = [];
+  const inFlight: { inputs: readonly RewriteInput[]; encoded: Promise<EncodedSlice> }[] = [];
   const dispatch = (): void => {
     while (inFlight.length < opts.slots) {
       const slice = nextSlice();
       if (!slice) return;
-      const p = encode(slice);
+      const encoded = encode(slice);
       // A slice that fails after an earlier one stopped the group is not reported twice.
-      p.catch(() => undefined);
-      inFlight.push(p);
+      encoded.catch(() => undefined);
+      inFlight.push({ inputs: slice, encoded });
     }
   };
 
@@ -136,13 +137,13 @@ Promise<(CopyingRewriteResult & { slices: number }) | undefined> {
     while (inFlight.length > 0) {
       const pending = inFlight.shift()!;
       dispatch();
-      const slice = await pending;
+      const slice = await pending.encoded;
       if (slice.mixedSchemas) throw new MixedSchemas();
       result.rowsRead += slice.rowsRead;
       result.rowsDeleted += slice.rowsDeleted;
       measured.arrow += slice.arrowBytes;
       measured.input += slice.inputBytes;
-      opts.onInputFileDone?.(slice.inputBytes);
+      for (const i of pending.inputs) opts.onInputFileDone?.(Number(i.file.fileSizeInBytes));
       if (!slice.bytes) { spliced.input += slice.inputBytes; continue; }
       const bytes = slice.bytes;
       const footer = footerBytesOf(bytes);
