@@ -32,8 +32,15 @@ export class WorkerRewriteError extends FloeError {
 interface Pending { resolve: (r: unknown) => void; reject: (e: Error) => void; onInputFileDone: ((bytes: number) => void) | undefined }
 type Task = { request: { job: RewriteJob } | { slice: SliceJob }; pending: Pending };
 
+/** Tasks a worker may hold (one running, one queued in the worker): its next task is already
+ * there when it finishes, even while this thread is inside a long synchronous WebAssembly call
+ * and cannot answer its message. */
+const WORKER_DEPTH = 2;
+
 export class RewritePool {
   private readonly idle: (Worker | 'in-thread')[] = [];
+  /** Tasks given to each worker and not finished. */
+  private readonly held = new Map<Worker, number>();
   private readonly all: Worker[] = [];
   private readonly pending = new Map<number, Pending>();
   private readonly waiting: Task[] = [];
@@ -52,6 +59,7 @@ export class RewritePool {
       });
       this.all.push(w);
       this.idle.push(w);
+      this.held.set(w, 0);
     }
   }
 
@@ -60,7 +68,9 @@ export class RewritePool {
     if (!p) return;
     if (m.type === 'input-bytes') { p.onInputFileDone?.(m.bytes); return; }
     this.pending.delete(m.id);
-    this.idle.push(w);
+    const held = this.held.get(w)! - 1;
+    this.held.set(w, held);
+    if (held === 0) this.idle.push(w);
     if (m.type === 'done') p.resolve(m.result);
     else p.reject(new WorkerRewriteError(m.name, m.message));
     this.drain();
@@ -68,11 +78,16 @@ export class RewritePool {
 
   private drain(): void {
     for (;;) {
-      const w = this.idle.length > 0 && this.waiting.length > 0 ? this.idle.pop()! : undefined;
+      if (this.waiting.length === 0) return;
+      let w: Worker | 'in-thread' | undefined = this.idle.pop();
+      // No runner free and more than one task waiting: queue one ahead in a busy worker (the
+      // last task is left for whichever runner frees first).
+      if (!w && this.waiting.length > 1) w = this.all.find((x) => this.held.get(x)! < WORKER_DEPTH);
       if (!w) return;
       const t = this.waiting.shift()!;
       if (w === 'in-thread') { this.runInThread(t); continue; }
       const id = this.nextId++;
+      this.held.set(w, this.held.get(w)! + 1);
       this.pending.set(id, t.pending);
       w.postMessage({ id, ...t.request } as WorkerRequest);
     }

@@ -25,7 +25,11 @@ export type WorkerReply =
 
 const io = new LocalFileIO();
 const port = parentPort!;
-port.on('message', (req: WorkerRequest) => {
+// Tasks run one after the other (the pool may send the next one early).
+let queue: Promise<unknown> = Promise.resolve();
+port.on('message', (req: WorkerRequest) => { queue = queue.then(() => runTask(req)); });
+
+function runTask(req: WorkerRequest): Promise<void> {
   const reply = (r: WorkerReply, transfer?: ArrayBuffer[]): void => port.postMessage(r, transfer);
   const onInputFileDone = (bytes: number): void => reply({ id: req.id, type: 'input-bytes', bytes });
   const task: Promise<{ result: Awaited<ReturnType<typeof runRewriteJob>> | EncodedSlice; transfer?: ArrayBuffer[] }> = 'job' in req
@@ -34,8 +38,8 @@ port.on('message', (req: WorkerRequest) => {
       io, schema: schemaFromJson(req.slice.schemaJson), properties: req.slice.properties,
       ...(req.slice.rowGroupSizeBytes ? { rowGroupSizeBytes: req.slice.rowGroupSizeBytes } : {}),
     }).then((result) => ({ result, ...(result.bytes ? { transfer: [result.bytes.buffer as ArrayBuffer] } : {}) }));
-  task.then(
+  return task.then(
     ({ result, transfer }) => reply({ id: req.id, type: 'done', result }, transfer),
     (err: unknown) => reply({ id: req.id, type: 'error', name: err instanceof Error ? err.name : 'Error', message: err instanceof Error ? err.message : String(err) }),
   );
-});
+}

@@ -96,10 +96,11 @@ Promise<(CopyingRewriteResult & { slices: number }) | undefined> {
     slices++;
     return slice;
   };
-  // Encodings in input order: at most `slots` running plus the one being spliced.
+  // Encodings in input order: `slots` running, one more waiting (a worker takes its next
+  // slice early), plus the one being spliced.
   const inFlight: { inputs: readonly RewriteInput[]; encoded: Promise<EncodedSlice> }[] = [];
   const dispatch = (): void => {
-    while (inFlight.length < opts.slots) {
+    while (inFlight.length < opts.slots + 1) {
       const slice = nextSlice();
       if (!slice) return;
       const encoded = encode(slice);
