@@ -35,8 +35,11 @@ export interface CompactOptions extends Partial<PlannerConfig> {
   readonly branch?: string;
   /** Plan only: report the groups, write and commit nothing. */
   readonly dryRun?: boolean;
-  /** Groups rewritten at once (`max-concurrent-file-group-rewrites`, default 1); above 1 each
-   * runs on its own worker thread (parquet-wasm is single-threaded) with its own heap. */
+  /** Rewriters at once (default 1): this thread plus `concurrency − 1` worker threads, each with
+   * its own parquet-wasm encoder and heap (parquet-wasm is single-threaded). Up to this many
+   * groups are rewritten at once (Spark's `max-concurrent-file-group-rewrites`), and a group of
+   * small files is also cut into slices encoded on all of them and spliced into one output
+   * (spliced-rewrite.ts), so one output file no longer means one core. */
   readonly concurrency?: number;
   /** `partial-progress.enabled` (default false: one commit for the whole run). */
   readonly partialProgress?: boolean;
