@@ -256,10 +256,18 @@ export async function compactTable(catalog: Catalog, id: TableIdentifier, opts: 
       ...(opts.copyMinRowGroupBytes !== undefined ? { copyMinRowGroupBytes: opts.copyMinRowGroupBytes } : {}),
     };
     const onInputFileDone = (bytes: number): void => opts.onEvent?.({ type: 'input-bytes', bytes });
+    let reported = 0;
     const spliced = pool && splicedRewriteApplies(job, spread)
-      ? await rewriteSpliced(catalog.io, job, (slice) => pool.encodeSlice(job, slice), { slots: pool.size, spread, onInputFileDone })
+      ? await rewriteSpliced(catalog.io, job, (slice) => pool.encodeSlice(job, slice), { slots: pool.size, spread, onInputFileDone: (bytes) => { reported += bytes; onInputFileDone(bytes); } })
       : undefined;
-    const result = spliced ?? (pool ? await pool.run(job, onInputFileDone) : await runRewriteJob(catalog.io, job, onInputFileDone));
+    // A spliced attempt handed back (inputs of two schemas) already reported some bytes: the
+    // rewrite that follows reports only the rest, so progress still adds up to the group.
+    const rest = (bytes: number): void => {
+      const skip = Math.min(reported, bytes);
+      reported -= skip;
+      if (bytes > skip) onInputFileDone(bytes - skip);
+    };
+    const result = spliced ?? (pool ? await pool.run(job, rest) : await runRewriteJob(catalog.io, job, rest));
     faultPoint('compaction.after-data-files');
     opts.onEvent?.({ type: 'group-rewritten', group, outputFiles: result.files.length, outputBytes: result.files.reduce((s, f) => s + Number(f.fileSizeInBytes), 0), rowsDeleted: result.rowsDeleted, copiedRowGroups: result.copiedRowGroups, copiedBytes: result.copiedBytes, splicedSlices: spliced?.slices ?? 0 });
     pendingGroups.push({ group, removed: inputs.map((i) => i.file), added: [...result.files], copiedRowGroups: result.copiedRowGroups, copiedBytes: result.copiedBytes });

@@ -1,12 +1,14 @@
 // The spliced rewrite on real worker threads (compactTable with concurrency 2, one group): one
 // output file whose row groups came from several slices, with the same rows
-// as the one-worker rewrite of the same table and the same metrics; and a slice whose input is
-// damaged fails the run naming that file, leaving the table and its data directory as they were.
+// as the one-worker rewrite of the same table and the same metrics; a slice whose input is
+// damaged fails the run naming that file, leaving the table and its data directory as they were;
+// and a group of two physical schemas goes to the one-worker path with progress still adding up.
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import { compactTable } from '../../compaction/compact-table.ts';
+import { evolveSchemaFor } from '../../src/ingest/schema-evolution.ts';
 import { EntryStatus, type DataFile } from '../../src/spec/data-file.ts';
 import { schemaFromJson } from '../../src/spec/schema.ts';
 import { branchHead } from '../../src/spec/table-metadata.ts';
@@ -99,5 +101,24 @@ describe('spliced compaction on worker threads', () => {
     });
     assert.deepStrictEqual(readdirSync(dataDir).sort(), before, 'no output file left in the data directory');
     assert.equal(branchHead((await wh.catalog.loadTable(A)).metadata, 'main')!.snapshotId, head);
+  });
+
+  test('files of two schemas: the group is rewritten by one worker instead, rows kept, progress adds up to the input', async () => {
+    const extra = (first: number, n: number): Record<string, unknown>[] => batch(first, n).map((r) => ({ ...r, extra: `e${String(r.id)}` }));
+    await evolveSchemaFor(wh.catalog, A, extra(0, 1));
+    for (let b = 0; b < 20; b++) await appendRecords(wh.catalog, A, extra(20_000 + b * 500, 500));
+    let progress = 0;
+    let slices = 0;
+    const r = await compactTable(wh.catalog, A, {
+      ...OPTIONS, concurrency: 2,
+      onEvent: (e) => { if (e.type === 'input-bytes') progress += e.bytes; if (e.type === 'group-rewritten') slices += e.splicedSlices; },
+    });
+    assert.equal(r.rewrittenFiles, 60);
+    assert.equal(slices, 0, 'not spliced');
+    assert.equal(progress, r.rewrittenBytes);
+    const rows = (await readTableRows(wh.catalog, A)).sort((x, y) => Number(x.id) - Number(y.id));
+    assert.deepStrictEqual(rows.map((x) => Number(x.id)), Array.from({ length: 30_000 }, (_, i) => i));
+    assert.equal(rows[19_999]!.extra ?? null, null);
+    assert.equal(rows[20_000]!.extra, 'e20000');
   });
 });
