@@ -26,6 +26,7 @@ import { plannerConfig, planRewriteGroups, type PlannerConfig, type PlannerFile,
 import { ReplaceDataFiles, RewriteValidationError } from '../src/transaction/replace-data-files.ts';
 import { runRewriteJob, type RewriteInput, type RewriteJob } from './rewrite-data-files.ts';
 import { RewritePool } from './rewrite-pool.ts';
+import { rewriteSpliced, splicedRewriteApplies } from './spliced-rewrite.ts';
 
 /** Options of {@link compactTable}: which files to rewrite (Iceberg's rewrite_data_files option
  * names, in camelCase) and how. */
@@ -34,8 +35,11 @@ export interface CompactOptions extends Partial<PlannerConfig> {
   readonly branch?: string;
   /** Plan only: report the groups, write and commit nothing. */
   readonly dryRun?: boolean;
-  /** Groups rewritten at once (`max-concurrent-file-group-rewrites`, default 1); above 1 each
-   * runs on its own worker thread (parquet-wasm is single-threaded) with its own heap. */
+  /** Rewriters at once (default 1): this thread plus `concurrency − 1` worker threads, each with
+   * its own parquet-wasm encoder and heap (parquet-wasm is single-threaded). Up to this many
+   * groups are rewritten at once (Spark's `max-concurrent-file-group-rewrites`), and a group of
+   * small files is also cut into slices encoded on all of them and spliced into one output
+   * (spliced-rewrite.ts), so one output file no longer means one core. */
   readonly concurrency?: number;
   /** `partial-progress.enabled` (default false: one commit for the whole run). */
   readonly partialProgress?: boolean;
@@ -56,7 +60,9 @@ export interface CompactOptions extends Partial<PlannerConfig> {
 export type CompactionEvent =
   | { type: 'planned'; table: string; plan: RewritePlan }
   | { type: 'input-bytes'; bytes: number }
-  | { type: 'group-rewritten'; group: RewriteGroup; outputFiles: number; outputBytes: number; rowsDeleted: number; copiedRowGroups: number; copiedBytes: number }
+  | { type: 'group-rewritten'; group: RewriteGroup; outputFiles: number; outputBytes: number; rowsDeleted: number; copiedRowGroups: number; copiedBytes: number;
+    /** Slices the group was cut into and encoded on several workers at once (0: one worker). */
+    splicedSlices: number }
   | { type: 'committed'; snapshotId: bigint; groups: number; attempts: number; removedDeleteFiles: number }
   | { type: 'commit-failed'; groups: number; reason: string };
 
@@ -176,8 +182,11 @@ export async function compactTable(catalog: Catalog, id: TableIdentifier, opts: 
   const queue = new PQueue({ concurrency });
   // More than one group at a time runs on worker threads (one WebAssembly encoder per core);
   // worker threads open local files themselves, so other storage rewrites in this thread.
-  const pool = concurrency > 1 && isLocalLocation(meta.location) && plan.groups.length > 1
-    ? new RewritePool(Math.min(concurrency, plan.groups.length)) : undefined;
+  // Fewer groups than workers: a group of small files is also cut into slices encoded on
+  // several workers and spliced into the same output files (spliced-rewrite.ts).
+  const spread = plan.groups.length < concurrency ? concurrency : 1;
+  // This thread is one of the runners (its encoder is warm; concurrency 2 starts one worker).
+  const pool = concurrency > 1 && isLocalLocation(meta.location) ? new RewritePool(concurrency, catalog.io) : undefined;
   const maxCommits = opts.partialProgress ? Math.max(1, opts.partialProgressMaxCommits ?? 10) : 1;
   const groupsPerCommit = Math.ceil(plan.groups.length / maxCommits);
   let pendingGroups: { group: RewriteGroup; removed: DataFile[]; added: DataFile[]; copiedRowGroups: number; copiedBytes: number }[] = [];
@@ -247,9 +256,20 @@ export async function compactTable(catalog: Catalog, id: TableIdentifier, opts: 
       ...(opts.copyMinRowGroupBytes !== undefined ? { copyMinRowGroupBytes: opts.copyMinRowGroupBytes } : {}),
     };
     const onInputFileDone = (bytes: number): void => opts.onEvent?.({ type: 'input-bytes', bytes });
-    const result = pool ? await pool.run(job, onInputFileDone) : await runRewriteJob(catalog.io, job, onInputFileDone);
+    let reported = 0;
+    const spliced = pool && splicedRewriteApplies(job, spread)
+      ? await rewriteSpliced(catalog.io, job, (slice) => pool.encodeSlice(job, slice), { slots: pool.size, spread, onInputFileDone: (bytes) => { reported += bytes; onInputFileDone(bytes); } })
+      : undefined;
+    // A spliced attempt handed back (inputs of two schemas) already reported some bytes: the
+    // rewrite that follows reports only the rest, so progress still adds up to the group.
+    const rest = (bytes: number): void => {
+      const skip = Math.min(reported, bytes);
+      reported -= skip;
+      if (bytes > skip) onInputFileDone(bytes - skip);
+    };
+    const result = spliced ?? (pool ? await pool.run(job, rest) : await runRewriteJob(catalog.io, job, rest));
     faultPoint('compaction.after-data-files');
-    opts.onEvent?.({ type: 'group-rewritten', group, outputFiles: result.files.length, outputBytes: result.files.reduce((s, f) => s + Number(f.fileSizeInBytes), 0), rowsDeleted: result.rowsDeleted, copiedRowGroups: result.copiedRowGroups, copiedBytes: result.copiedBytes });
+    opts.onEvent?.({ type: 'group-rewritten', group, outputFiles: result.files.length, outputBytes: result.files.reduce((s, f) => s + Number(f.fileSizeInBytes), 0), rowsDeleted: result.rowsDeleted, copiedRowGroups: result.copiedRowGroups, copiedBytes: result.copiedBytes, splicedSlices: spliced?.slices ?? 0 });
     pendingGroups.push({ group, removed: inputs.map((i) => i.file), added: [...result.files], copiedRowGroups: result.copiedRowGroups, copiedBytes: result.copiedBytes });
     if (pendingGroups.length >= groupsPerCommit) {
       const batch = pendingGroups;

@@ -423,7 +423,7 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<nu
       .option('--rewrite-all', 'rewrite every file, even well-sized ones')
       .option('--branch <name>', 'branch to compact', 'main')
       .option('--dry-run', 'print the plan (groups, input files and bytes, expected output files), change nothing')
-      .option('--concurrency <n>', 'file groups rewritten at once, each on its own worker thread (max-concurrent-file-group-rewrites, default 1)')
+      .option('--concurrency <n>', 'CPU cores to rewrite on (default 1): this thread plus n-1 worker threads, each with its own Parquet encoder. Up to n file groups are rewritten at once (Spark\'s max-concurrent-file-group-rewrites), and a group of small files is also cut into slices encoded on all of them and spliced into the same output file; 2 on a 2-core machine is about 1.2-1.4x faster for 10-15% more CPU and ~130 MB more memory')
       .option('--partial-progress', 'commit groups as they finish (partial-progress.enabled), so a conflict costs only its own groups')
       .option('--max-commits <n>', 'partial-progress.max-commits (default 10)')
       .option('--row-group-size <size>', 'output row groups in Arrow bytes (default min(write.parquet.row-group-size-bytes, 32MiB)); memory grows ~3.5x this')

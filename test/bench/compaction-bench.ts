@@ -10,6 +10,7 @@
 //   npm run bench:compaction -- --engines spark               # Spark side only
 //   npm run bench:compaction -- --spark-warm                  # Spark scans the table once first
 //   npm run bench:compaction -- --json out.json               # also writes the figures as JSON
+//   npm run bench:compaction -- --engines floe --generate-only # tables only, kept for paired runs
 //
 // Needs the interop readers for the Spark side: `bash scripts/setup-readers.sh`.
 import { spawn } from 'node:child_process';
@@ -45,6 +46,8 @@ const { values: args } = parseArgs({
     'spark-warm': { type: 'boolean', default: false },
     engines: { type: 'string', default: 'floe,spark' },
     keep: { type: 'boolean', default: false },
+    /** Only generate the tables and keep them (paired runs: restore a copy, then --child-floe on it). */
+    'generate-only': { type: 'boolean', default: false },
     /** Also write the summary figures to this file as JSON (for test/bench/peers-bench.ts). */
     json: { type: 'string' },
     // Internal: the floe side, run as a child process of the bench.
@@ -290,6 +293,11 @@ async function main(): Promise<void> {
     const catalogName = catalog.name;
     await catalog.createNamespace(['bench']);
     await generate(catalog, used.map((e) => ids[e]), spec);
+    if (args['generate-only']) {
+      await catalog.close();
+      console.log(`generated only: compact with --child-floe --warehouse ${dir} --table bench.floe_t (restore a copy between runs)`);
+      return;
+    }
     const before = new Map<Engine, LiveFiles>();
     for (const e of used) before.set(e, await liveDataFiles(catalog, ids[e]));
     // The compactors run in other processes against the same catalog.db.
@@ -341,7 +349,7 @@ async function main(): Promise<void> {
       }, null, 1)}\n`);
     }
   } finally {
-    if (!args.keep) rmSync(dir, { recursive: true, force: true });
+    if (!args.keep && !args['generate-only']) rmSync(dir, { recursive: true, force: true });
     else console.log(`kept ${dir}`);
   }
   if (failed) process.exitCode = 1;
