@@ -21,6 +21,8 @@ import { parseArgs } from 'node:util';
 import { watchTreeRss } from './process-tree-rss.ts';
 import { openCatalog } from '../../catalog/index.ts';
 import { compactTable, type CompactReport } from '../../compaction/compact-table.ts';
+import { pathToFileURL } from 'node:url';
+import { buildFloe, DIST_API, DIST_COMPACTION_API } from './compiled-floe.ts';
 import { EntryStatus, FileContent } from '../../src/spec/data-file.ts';
 import { parsePartitionExpression, type PartitionSpec } from '../../src/spec/partition-spec.ts';
 import { schemaFromJson } from '../../src/spec/schema.ts';
@@ -50,6 +52,8 @@ const { values: args } = parseArgs({
     'generate-only': { type: 'boolean', default: false },
     /** Also write the summary figures to this file as JSON (for test/bench/peers-bench.ts). */
     json: { type: 'string' },
+    /** Run floe from its TypeScript sources (tsx) instead of the compiled package in dist/. */
+    'from-source': { type: 'boolean', default: false },
     // Internal: the floe side, run as a child process of the bench.
     'child-floe': { type: 'boolean', default: false },
     warehouse: { type: 'string' },
@@ -138,13 +142,19 @@ interface FloeChildResult {
 
 async function childFloe(): Promise<void> {
   if (!args.warehouse || !args.table) throw new Error('--child-floe needs --warehouse and --table');
-  const catalog = await openCatalog({ warehouse: args.warehouse });
+  // The compiled package (built by the parent), as users install it; its worker threads run
+  // compiled JavaScript (under tsx each worker compiles TypeScript as it starts).
+  const floe: { openCatalog: typeof openCatalog; compactTable: typeof compactTable } = args['from-source']
+    ? { openCatalog, compactTable }
+    : { openCatalog: ((await import(pathToFileURL(DIST_API).href)) as { openCatalog: typeof openCatalog }).openCatalog,
+      compactTable: ((await import(pathToFileURL(DIST_COMPACTION_API).href)) as { compactTable: typeof compactTable }).compactTable };
+  const catalog = await floe.openCatalog({ warehouse: args.warehouse });
   try {
     const id = parseTableIdentifier(args.table);
     const setupSeconds = performance.now() / 1000; // since process start: node, tsx, imports, catalog
     const t0 = performance.now();
     const cpu0 = process.cpuUsage();
-    const report = await compactTable(catalog, id, {
+    const report = await floe.compactTable(catalog, id, {
       targetFileSizeBytes: Number(args['target-mb']) * MiB,
       minInputFiles: Number(args['min-input-files']),
       ...(args.concurrency !== undefined ? { concurrency: Number(args.concurrency) } : {}),
@@ -204,11 +214,13 @@ async function generate(catalog: Catalog, ids: readonly TableIdentifier[], spec:
 }
 
 async function runFloe(dir: string, id: TableIdentifier, before: LiveFiles): Promise<EngineResult | string> {
+  if (!args['from-source']) buildFloe();
   const run = await runChild(process.execPath, [
     '--import', 'tsx', path.join(REPO, 'test/bench/compaction-bench.ts'), '--child-floe',
     '--warehouse', dir, '--table', `${id.namespace.join('.')}.${id.name}`,
     '--target-mb', args['target-mb'], '--min-input-files', args['min-input-files'],
     ...(args.concurrency !== undefined ? ['--concurrency', args.concurrency] : []),
+    ...(args['from-source'] ? ['--from-source'] : []),
   ]);
   const out = lastJsonLine(run.stdout) as FloeChildResult | undefined;
   if (run.code !== 0 || !out) return `floe child exited with code ${run.code} (see stderr above)`;

@@ -70,13 +70,13 @@ const SIZES = args.quick
     appendRecords: 200_000,
     kafka: ['--messages', '150000', '--procs', '1', '--fresh-seconds', '10', '--rate', '20000'],
     commits: ['--commits', '1000', '--at', '100,1000', '--window', '100', '--py-commits', '100'],
-    compaction: ['--files', '400', '--rows-per-file', '2000', '--target-mb', '16'],
+    compaction: ['--files', '400', '--rows-per-file', '2000', '--target-mb', '16', '--concurrency', '2'],
   }
   : {
     appendRecords: 1_000_000,
     kafka: ['--messages', '500000', '--procs', '1', '--fresh-seconds', '60', '--rate', '20000'],
     commits: ['--commits', '10000', '--at', '100,1000,5000,10000', '--window', '100', '--py-commits', '300'],
-    compaction: ['--files', '2000', '--rows-per-file', '2000', '--target-mb', '64'],
+    compaction: ['--files', '2000', '--rows-per-file', '2000', '--target-mb', '64', '--concurrency', '2'],
   };
 
 // --- child processes ---------------------------------------------------------------------------
