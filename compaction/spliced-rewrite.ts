@@ -139,7 +139,7 @@ Promise<(CopyingRewriteResult & { slices: number }) | undefined> {
       const pending = inFlight.shift()!;
       dispatch();
       const slice = await pending.encoded;
-      if (slice.mixedSchemas) throw new MixedSchemas();
+      if (slice.mixedSchemas) throw MIXED_SCHEMAS;
       result.rowsRead += slice.rowsRead;
       result.rowsDeleted += slice.rowsDeleted;
       measured.arrow += slice.arrowBytes;
@@ -152,7 +152,7 @@ Promise<(CopyingRewriteResult & { slices: number }) | undefined> {
       const schemaKey = parseParquetFooter(footer, 'encoded slice').schemaKey;
       base ??= { layout, schemaKey };
       // One footer over every slice: only for the same physical schema, from the same writer.
-      if (schemaKey !== base.schemaKey || layout.createdBy !== base.layout.createdBy) throw new MixedSchemas();
+      if (schemaKey !== base.schemaKey || layout.createdBy !== base.layout.createdBy) throw MIXED_SCHEMAS;
       for (const rg of layout.rowGroups) {
         // A row group is not split: an output ends before one when it lands closer to its target that way.
         if (out && out.writer.bytesWritten > 0 && out.writer.bytesWritten + Number(rg.compressedBytes) / 2 >= fileTarget()) await closeOutput();
@@ -170,11 +170,12 @@ Promise<(CopyingRewriteResult & { slices: number }) | undefined> {
     inFlight.splice(0);
     if (out) await out.writer.abort();
     await deleteAll(io, files.map((f) => f.filePath));
-    if (err instanceof MixedSchemas) return undefined;
+    if (err === MIXED_SCHEMAS) return undefined;
     throw err;
   }
   return { files, ...result, slices };
 }
 
-/** Slices of different physical schemas: the group goes to the sequential rewriter. */
-class MixedSchemas extends Error {}
+/** Thrown (a signal, not an error) when the slices hold more than one physical schema: the group
+ * goes to the sequential rewriter. */
+const MIXED_SCHEMAS = Object.freeze({ mixedSchemas: true });
