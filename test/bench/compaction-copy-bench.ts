@@ -11,7 +11,7 @@
 //   node --import tsx test/bench/compaction-copy-bench.ts --gib 3 --modes copy
 //   node --import tsx test/bench/compaction-copy-bench.ts --modes copy --cpu-prof-dir /tmp/prof
 import { spawn } from 'node:child_process';
-import { linkSync, mkdtempSync, rmSync } from 'node:fs';
+import { linkSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
@@ -44,6 +44,8 @@ const { values: args } = parseArgs({
     keep: { type: 'boolean', default: false },
     /** Write a V8 CPU profile of each compaction child into this directory. */
     'cpu-prof-dir': { type: 'string' },
+    /** Also write each mode's figures to this file as JSON (for test/bench/peers-bench.ts). */
+    json: { type: 'string' },
     child: { type: 'string' },
     warehouse: { type: 'string' },
     table: { type: 'string' },
@@ -114,6 +116,7 @@ function run(argv: string[]): Promise<{ out: Record<string, number>; peak: numbe
 
 async function main(): Promise<void> {
   const modes = args.modes.split(',');
+  const figures: { mode: string; inputBytes: number; outputFiles: number; seconds: number; mibPerSecond: number; cpuSeconds: number; peakRssBytes: number; copiedRowGroups: number }[] = [];
   const dir = mkdtempSync(path.join(os.tmpdir(), 'floe-copy-bench-'));
   try {
     const catalog = await openCatalog({ warehouse: dir });
@@ -146,6 +149,7 @@ async function main(): Promise<void> {
       const inMiB = out.rewrittenBytes! / MiB;
       console.log(`${mode.padEnd(6)}: ${out.rewrittenFiles} files (${inMiB.toFixed(0)} MiB) → ${out.addedFiles} (${(out.addedBytes! / MiB).toFixed(0)} MiB) in ${out.seconds!.toFixed(2)} s = ${(inMiB / out.seconds!).toFixed(1)} MiB/s; CPU ${out.cpuSeconds!.toFixed(1)} s; peak RSS ${(peak / MiB).toFixed(0)} MiB (VmHWM ${(out.maxRss! / MiB).toFixed(0)}); copied ${out.copiedRowGroups} row groups (${(out.copiedBytes! / MiB).toFixed(0)} MiB); load ${os.loadavg()[0]!.toFixed(2)}`);
       void k;
+      figures.push({ mode, inputBytes: out.rewrittenBytes!, outputFiles: out.addedFiles!, seconds: out.seconds!, mibPerSecond: inMiB / out.seconds!, cpuSeconds: out.cpuSeconds!, peakRssBytes: peak, copiedRowGroups: out.copiedRowGroups! });
       const after = await openCatalog({ warehouse: dir });
       try {
         const sizes = (await live(after, parseTableIdentifier(`bench.${mode}_t`))).map((f) => (Number(f.fileSizeInBytes) / MiB).toFixed(0));
@@ -154,6 +158,7 @@ async function main(): Promise<void> {
         await after.close();
       }
     }
+    if (args.json) writeFileSync(args.json, JSON.stringify({ gib: Number(args.gib), modes: figures }, null, 2));
   } finally {
     if (!args.keep) rmSync(dir, { recursive: true, force: true });
     else console.log(`kept ${dir}`);

@@ -9,15 +9,14 @@ import { after, before, describe, test } from 'node:test';
 import { compactTable, type CompactReport } from '../../compaction/compact-table.ts';
 import { parseParquetFooter } from '../../src/format/parquet-footer.ts';
 import { parquetFooterLayout, readFooterBytes } from '../../src/format/parquet-row-group-copy.ts';
-import { EntryStatus, type DataFile } from '../../src/spec/data-file.ts';
+import type { DataFile } from '../../src/spec/data-file.ts';
 import { schemaFromJson } from '../../src/spec/schema.ts';
-import { branchHead } from '../../src/spec/table-metadata.ts';
 import { appendRecords } from '../../src/transaction/append-records.ts';
 import { commitUpdateWithRetry } from '../../src/transaction/commit-with-retry.ts';
-import { manifestEntries, snapshotManifests } from '../../src/transaction/table-manifests.ts';
 import { canonicalRows, normalizeRows } from '../support/canonical.ts';
 import { ALL_READERS, ReaderServer, readersUnavailable } from '../support/readers.ts';
 import { testWarehouse, type TestWarehouse } from '../support/warehouse.ts';
+import { liveDataFiles } from '../support/live-data-files.ts';
 
 const nested = (a: string): Record<string, unknown>[] => [
   { id: 6, name: 's', required: false, type: { type: 'struct', fields: [{ id: 7, name: 'a', required: false, type: a }, { id: 8, name: 'b', required: false, type: 'string' }] } },
@@ -65,14 +64,7 @@ const iceberg = (i: number, evolved: boolean): Record<string, unknown> => ({
   extra: evolved && i % 3 !== 0 ? `x${i}` : null,
 });
 
-async function liveFiles(wh: TestWarehouse): Promise<DataFile[]> {
-  const t = await wh.catalog.loadTable(ID);
-  const out: DataFile[] = [];
-  for (const m of await snapshotManifests(wh.catalog.io, branchHead(t.metadata, 'main'))) {
-    for (const e of await manifestEntries(wh.catalog.io, m)) if (e.status !== EntryStatus.Deleted) out.push(e.dataFile);
-  }
-  return out;
-}
+const liveFiles = (wh: TestWarehouse): Promise<DataFile[]> => liveDataFiles(wh.catalog, ID);
 
 describe('row-group copies across schema evolution: every reader returns every value', { skip: readersUnavailable() }, () => {
   let wh: TestWarehouse;

@@ -8,13 +8,12 @@ import { after, before, describe, test } from 'node:test';
 import { compactTable, type CompactReport } from '../../compaction/compact-table.ts';
 import { readParquetFooter } from '../../src/format/parquet-footer.ts';
 import { parquetFooterLayout, readFooterBytes } from '../../src/format/parquet-row-group-copy.ts';
-import { EntryStatus, type DataFile } from '../../src/spec/data-file.ts';
+import type { DataFile } from '../../src/spec/data-file.ts';
 import { schemaFromJson } from '../../src/spec/schema.ts';
-import { branchHead } from '../../src/spec/table-metadata.ts';
-import { manifestEntries, snapshotManifests } from '../../src/transaction/table-manifests.ts';
 import { canonicalRows, normalizeRows } from '../support/canonical.ts';
 import { ALL_READERS, ReaderServer, readersUnavailable } from '../support/readers.ts';
 import { testWarehouse, type TestWarehouse } from '../support/warehouse.ts';
+import { liveDataFiles } from '../support/live-data-files.ts';
 
 const SCHEMA = schemaFromJson({
   type: 'struct',
@@ -29,14 +28,7 @@ const ID = { namespace: ['s'], name: 'sparkfiles' };
 const ROWS_PER_INSERT = 60_000;
 const INSERTS = 3;
 
-async function liveFiles(wh: TestWarehouse): Promise<DataFile[]> {
-  const t = await wh.catalog.loadTable(ID);
-  const out: DataFile[] = [];
-  for (const m of await snapshotManifests(wh.catalog.io, branchHead(t.metadata, 'main'))) {
-    for (const e of await manifestEntries(wh.catalog.io, m)) if (e.status !== EntryStatus.Deleted) out.push(e.dataFile);
-  }
-  return out;
-}
+const liveFiles = (wh: TestWarehouse): Promise<DataFile[]> => liveDataFiles(wh.catalog, ID);
 
 describe('compaction copies row groups Spark wrote: every reader returns every value', { skip: readersUnavailable() }, () => {
   let wh: TestWarehouse;

@@ -6,14 +6,13 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { compactTable, type CompactReport } from '../../compaction/compact-table.ts';
 import { readParquetFooter } from '../../src/format/parquet-footer.ts';
-import { EntryStatus, type DataFile } from '../../src/spec/data-file.ts';
+import type { DataFile } from '../../src/spec/data-file.ts';
 import { schemaFromJson } from '../../src/spec/schema.ts';
-import { branchHead } from '../../src/spec/table-metadata.ts';
 import { appendRecords } from '../../src/transaction/append-records.ts';
-import { manifestEntries, snapshotManifests } from '../../src/transaction/table-manifests.ts';
 import { canonicalRows, normalizeRows } from '../support/canonical.ts';
 import { ALL_READERS, ReaderServer, readersUnavailable } from '../support/readers.ts';
 import { testWarehouse, type TestWarehouse } from '../support/warehouse.ts';
+import { liveDataFiles } from '../support/live-data-files.ts';
 
 const SCHEMA = schemaFromJson({
   type: 'struct',
@@ -42,14 +41,7 @@ const icebergRow = (r: Record<string, unknown>): Record<string, unknown> => {
   return { ...r, id: BigInt(i), amount: r.amount === null ? null : cents(i), ts: r.ts === null ? null : BigInt(ms(i)) * 1000n };
 };
 
-async function liveFiles(wh: TestWarehouse): Promise<DataFile[]> {
-  const t = await wh.catalog.loadTable(ID);
-  const out: DataFile[] = [];
-  for (const m of await snapshotManifests(wh.catalog.io, branchHead(t.metadata, 'main'))) {
-    for (const e of await manifestEntries(wh.catalog.io, m)) if (e.status !== EntryStatus.Deleted) out.push(e.dataFile);
-  }
-  return out;
-}
+const liveFiles = (wh: TestWarehouse): Promise<DataFile[]> => liveDataFiles(wh.catalog, ID);
 
 describe('spliced compaction: every reader returns the values written', { skip: readersUnavailable() }, () => {
   let wh: TestWarehouse;
