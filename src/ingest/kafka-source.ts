@@ -123,6 +123,16 @@ export function kafkajsFetchOptions(f: Partial<KafkaFetchSettings> = {}): { maxW
   return { maxWaitTimeInMs: s.fetchMaxWaitMs, minBytes: s.fetchMinBytes, maxBytes: s.fetchMaxBytes, maxBytesPerPartition: s.maxPartitionFetchBytes };
 }
 
+
+/** Kafka timestamps as ISO text, the last one remembered: messages of one fetch mostly share
+ * their millisecond (~100 per ms at 100k msgs/s), and formatting each cost ~2% of ingest. */
+let lastTimestampMs = Number.NaN;
+let lastTimestampIso = '';
+function isoTimestamp(ms: number): string {
+  if (ms !== lastTimestampMs) { lastTimestampIso = new Date(ms).toISOString(); lastTimestampMs = ms; }
+  return lastTimestampIso;
+}
+
 /**
  * One Kafka message as a source record: its value decoded as JSON (kept as sent: a Kafka Connect
  * `{ schema, payload }` wrapper reaches the merge whole), Kafka metadata captured into columns;
@@ -149,7 +159,7 @@ export function kafkaMessageRecord(sourceId: string, topic: string, partition: n
     if (capture.topic) rec[capture.topic] = topic;
     if (capture.partition) rec[capture.partition] = partition;
     if (capture.offset) rec[capture.offset] = position.offset;
-    if (capture.timestamp) rec[capture.timestamp] = new Date(timestampMs).toISOString();
+    if (capture.timestamp) rec[capture.timestamp] = isoTimestamp(timestampMs);
     if (capture.headers) {
       rec[capture.headers] = Object.fromEntries(Object.entries(m.headers ?? {}).map(([k, v]) => [k, v === undefined ? null : String(v)]));
     }

@@ -10,7 +10,7 @@ import type { Catalog } from '../table/catalog.ts';
 import { identifierToString, type TableIdentifier } from '../table/identifier.ts';
 import { findRecordProblem } from '../writer/record-validator.ts';
 import type { Schema } from '../spec/schema.ts';
-import { ValidationError } from '../errors.ts';
+import { ValidationError, RecordValidationError } from '../errors.ts';
 import { requireKey } from '../merge/merge-records.ts';
 import { MicroBatcher, type Batch, type BatcherConfig, type FlushOutcome, type FlushReason } from './micro-batcher.ts';
 import { appendExactlyOnce, rangesOf, type PositionedRecord, type SourcePosition } from './exactly-once-append.ts';
@@ -319,6 +319,23 @@ export class TableIngestor {
   /** Append mode: every record is validated as a row of the table; dead letters first (once the
    * batch's offsets are committed, a restart resumes after them). */
   private async appendBatch(items: readonly SourceRecord[], ctx: BatchContext): Promise<BatchOutcome> {
+    // Most batches hold no bad record: the writer validates every record before it writes a
+    // byte (a bad one throws RecordValidationError and leaves no file, nothing committed), so
+    // such a batch is appended as it is, without a second validation pass over every value.
+    // Only a batch the writer refuses is checked record by record to find its dead letters.
+    if (items.every((r) => r.decodeError === undefined)) {
+      const all = items.map((r): PositionedRecord => ({ value: r.value as Record<string, unknown>, ...(r.position ? { position: r.position } : {}) }));
+      const t0 = performance.now();
+      const opts = await ctx.commitOptions();
+      let trimmed = 0; // counted once the attempt stands: the fallback trims (and counts) again
+      try {
+        const result = await appendExactlyOnce(this.catalog, this.table, all, { ...opts, onTrim: (dropped) => { trimmed += dropped; } });
+        if (trimmed > 0) opts.onTrim?.(trimmed);
+        return { result, records: result.committed, deadLetters: 0, commitMs: performance.now() - t0 };
+      } catch (err) {
+        if (!(err instanceof RecordValidationError)) throw err;
+      }
+    }
     const good: PositionedRecord[] = [];
     const dead: DeadLetter[] = [];
     for (const r of items) {

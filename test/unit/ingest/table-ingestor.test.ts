@@ -66,4 +66,24 @@ describe('TableIngestor', () => {
     const dead = (await readTableRows(wh.catalog, dlq)).map((r) => [Number(r.source_offset), r.payload]).sort();
     assert.deepEqual(dead, [[1, '{"id":"two","payload":"naïve 😀"}'], [3, '[4]']]);
   });
+
+  test('a clean batch is appended without a validation pass; a batch the writer refuses is checked record by record: each good row once, each bad one dead-lettered once, offsets whole', async () => {
+    const dlq = { namespace: ['ing'], name: 'dead' };
+    const ing = await TableIngestor.open(wh.catalog, id, { batcher: { ...DEFAULT_BATCHER_CONFIG, windowMs: 60_000, maxRecords: 5 }, deadLetters: await DeadLetterTable.open(wh.catalog, dlq) });
+    // Batch 1 (offsets 0–4) is clean; batch 2 (5–9) holds two values only the writer refuses.
+    for (let o = 0; o < 10; o++) {
+      const m = message(0, o);
+      if (o === 6) ing.offer({ ...m, value: { id: 6, payload: 42 } });
+      else if (o === 8) ing.offer({ ...m, value: { id: 2 ** 64, payload: 'too big for a long' } });
+      else ing.offer(m);
+    }
+    await ing.close();
+    const ids = (await readTableRows(wh.catalog, id)).map((r) => Number(r.id)).sort((a, b) => a - b);
+    assert.deepEqual(ids, [0, 1, 2, 3, 4, 5, 7, 9]);
+    const dead = (await readTableRows(wh.catalog, dlq)).map((r) => Number(r.source_offset)).sort((a, b) => a - b);
+    assert.deepEqual(dead, [6, 8]);
+    const meta = (await wh.catalog.loadTable(id)).metadata;
+    assert.equal(branchHead(meta, 'main')!.summary[offsetsSummaryKey(SOURCE)], '{"0":10}');
+    assert.equal(meta.snapshots.length, 2, 'one table commit per batch: the refused attempt committed nothing');
+  });
 });
