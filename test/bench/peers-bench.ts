@@ -105,6 +105,9 @@ interface FloeAppend {
   records: number; seconds: number; rowsPerSecond: number; cpuSeconds: number; peakRssBytes: number;
   timings: { toArrowMs: number; parquetMs: number; ioMs: number; commitMs: number };
   dataFiles: string[]; fileBytes: number;
+  /** A second append of fresh records (offset n) in the same process, into its own table: what a
+   * long-running writer sees once V8 has optimised the conversion (the first pays the warm-up). */
+  warm?: { seconds: number; rowsPerSecond: number; cpuSeconds: number };
 }
 
 /** The floe side, in its own process: generate (untimed), appendRecords (timed), list the files. */
@@ -129,9 +132,16 @@ async function childAppend(): Promise<void> {
     for (const m of await snapshotManifests(catalog.io, branchHead(r.table.metadata, 'main'))) {
       for (const e of await manifestEntries(catalog.io, m)) files.push(uriToPath(e.dataFile.filePath));
     }
+    const warmRecords = makeEventRecords(n, n);
+    const wcpu0 = process.cpuUsage();
+    const w0 = performance.now();
+    await floe.appendRecords(catalog, { namespace: ['bench'], name: 'floe_append_warm' }, warmRecords);
+    const warmSeconds = (performance.now() - w0) / 1000;
+    const wcpu = process.cpuUsage(wcpu0);
     const out: FloeAppend = {
       records: n, seconds, rowsPerSecond: n / seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, peakRssBytes,
       timings: r.timings, dataFiles: files, fileBytes: Number(r.snapshot.summary['added-files-size']),
+      warm: { seconds: warmSeconds, rowsPerSecond: n / warmSeconds, cpuSeconds: (wcpu.user + wcpu.system) / 1e6 },
     };
     process.stdout.write(`${JSON.stringify(out)}\n`);
   } finally {
@@ -151,7 +161,7 @@ async function appendSection(dir: string): Promise<AppendFigures> {
   const warehouseUri = `file://${dir}`;
   try {
     await catalog.createNamespace(['bench']);
-    for (const name of ['floe_append', 'py_dicts', 'py_arrow']) {
+    for (const name of ['floe_append', 'floe_append_warm', 'py_dicts', 'py_arrow']) {
       await catalog.createTable({ namespace: ['bench'], name }, { schema: SCHEMA, properties: TABLE_PROPERTIES });
     }
   } finally {
@@ -204,6 +214,7 @@ function printAppend(a: AppendFigures): void {
   const t = a.floe.timings;
   console.log(`append ${a.floe.records.toLocaleString('en-US')} records × 8 columns, zstd (same rows everywhere)`);
   line('floe appendRecords (JS records)', a.floe, `  [to-Arrow ${t.toArrowMs.toFixed(0)} + Parquet ${t.parquetMs.toFixed(0)} + IO ${t.ioMs.toFixed(0)} + commit ${t.commitMs.toFixed(0)} ms]`);
+  if (a.floe.warm) console.log(`  floe, second append in the process   ${num(a.floe.warm.rowsPerSecond).padStart(9)} rows/s    ${a.floe.warm.seconds.toFixed(2)} s  CPU ${a.floe.warm.cpuSeconds.toFixed(2)} s`);
   if (a.dicts) line('pyiceberg append from dicts', a.dicts, `  [from_pylist ${((a.dicts.fromPylistSeconds ?? 0) * 1000).toFixed(0)} ms]`);
   if (a.arrow) line('pyiceberg append from Arrow', a.arrow);
   if (a.duckdb) line('DuckDB COPY → parquet (no commit)', a.duckdb, `  [threads ${a.duckdb.threads}]`);
@@ -254,8 +265,13 @@ const yes = (ok: boolean | undefined): string => (ok === undefined ? '?' : ok ? 
 function appendRows(a: AppendFigures): Row[] {
   const rows: Row[] = [];
   const f = a.floe.rowsPerSecond;
-  rows.push({ target: `append: ≥ 1.5M rows/s (${num(a.floe.records)} JS records → committed)`, floe: `${num(f)} rows/s`, peer: '', ratio: '', met: yes(f >= 1.5e6) });
-  rows.push({ target: 'append: ≥ 1.5× pyiceberg from dicts', floe: `${num(f)} rows/s`, peer: a.dicts ? `${num(a.dicts.rowsPerSecond)} rows/s` : '?', ratio: a.dicts ? num(f / a.dicts.rowsPerSecond, 2) : '?', met: a.dicts ? yes(f / a.dicts.rowsPerSecond >= 1.5) : '?' });
+  rows.push({ target: `append: ≥ 1.5M rows/s (${num(a.floe.records)} JS records → committed, first in a process)`, floe: `${num(f)} rows/s`, peer: '', ratio: '', met: yes(f >= 1.5e6) });
+  rows.push({ target: 'append: ≥ 1.5× pyiceberg from dicts (first in a process)', floe: `${num(f)} rows/s`, peer: a.dicts ? `${num(a.dicts.rowsPerSecond)} rows/s` : '?', ratio: a.dicts ? num(f / a.dicts.rowsPerSecond, 2) : '?', met: a.dicts ? yes(f / a.dicts.rowsPerSecond >= 1.5) : '?' });
+  const w = a.floe.warm?.rowsPerSecond;
+  if (w !== undefined) {
+    rows.push({ target: 'append: ≥ 1.5M rows/s (second append in the process: a running writer)', floe: `${num(w)} rows/s`, peer: '', ratio: '', met: yes(w >= 1.5e6) });
+    rows.push({ target: 'append: ≥ 1.5× pyiceberg from dicts (second append in the process)', floe: `${num(w)} rows/s`, peer: a.dicts ? `${num(a.dicts.rowsPerSecond)} rows/s` : '?', ratio: a.dicts ? num(w / a.dicts.rowsPerSecond, 2) : '?', met: a.dicts ? yes(w / a.dicts.rowsPerSecond >= 1.5) : '?' });
+  }
   rows.push({ target: 'append: vs pyiceberg from a ready Arrow table', floe: `${num(f)} rows/s`, peer: a.arrow ? `${num(a.arrow.rowsPerSecond)} rows/s` : '?', ratio: a.arrow ? num(f / a.arrow.rowsPerSecond, 2) : '?', met: '(no target)' });
   rows.push({ target: 'append: vs DuckDB COPY to Parquet (no commit)', floe: `${num(f)} rows/s`, peer: a.duckdb ? `${num(a.duckdb.rowsPerSecond)} rows/s` : '?', ratio: a.duckdb ? num(f / a.duckdb.rowsPerSecond, 2) : '?', met: '(no target)' });
   const perCpu = (x: { records?: number; totalRecords?: number; cpuSeconds: number }): number => a.floe.records / x.cpuSeconds;
