@@ -15,7 +15,7 @@ import type { IngestConfig, UpsertConfig } from './ingest-config.ts';
 import { wapBatchOptions } from './wap-route.ts';
 import type { UpsertMergeOptions } from './exactly-once-merge.ts';
 import { IngestMetrics } from './ingest-metrics.ts';
-import { KafkaSource } from './kafka-source.ts';
+import { KafkaSource, kafkaReviver } from './kafka-source.ts';
 import { DEFAULT_BATCHER_CONFIG, type BatcherConfig } from './micro-batcher.ts';
 import { TableIngestor, type SourceRecord } from './table-ingestor.ts';
 
@@ -110,6 +110,13 @@ export async function startIngest(catalog: Catalog, cfg: IngestConfig, opts: { l
     return fingerprintSummary(file.sourceId, await file.fingerprintAt(last.position.next, last.line + 1));
   } : undefined;
 
+  // A record's value decoded again from its payload, as the source decoded it: lets each
+  // append batch be converted while it fills (see TableIngestor's `revive`).
+  const reviverFor = (route: IngestConfig['routes'][number]): ((r: SourceRecord) => unknown) | undefined => {
+    if (cfg.source.type === 'kafka') return route.topic ? kafkaReviver(cfg.source.groupId, route.topic, route.capture) : undefined;
+    return (r) => parseJsonExact(r.raw as string);
+  };
+
   const deadLetters = cfg.deadLetter ? await DeadLetterTable.open(catalog, parseTableIdentifier(cfg.deadLetter.table)) : undefined;
   let kafka: KafkaSource | undefined;
 
@@ -123,6 +130,7 @@ export async function startIngest(catalog: Catalog, cfg: IngestConfig, opts: { l
       branch: route.branch, batcher, evolveSchema: route.evolveSchema, ...(deadLetters ? { deadLetters } : {}),
       ...(route.upsert ? { upsert: upsertOptions(route.upsert) } : {}),
       ...(fileSummary ? { sourceSummary: fileSummary } : {}),
+      ...(reviverFor(route) ? { revive: reviverFor(route)! } : {}),
       events: {
         onCommit: async (info) => {
           metrics.batchCommitted(table, info);

@@ -167,6 +167,20 @@ export function kafkaMessageRecord(sourceId: string, topic: string, partition: n
   return { value, raw, bytes: m.value.length + 64, position, timestampMs, ...(decodeError !== undefined ? { decodeError } : {}) };
 }
 
+/**
+ * The value kafkaMessageRecord decoded for a record, decoded again from its payload bytes (for
+ * a TableIngestor's `revive`). Undefined when the route captures the message key or headers:
+ * the record does not keep them, so such a route's batches keep their records whole.
+ */
+export function kafkaReviver(groupId: string, topic: string, capture: KafkaCapture | undefined): ((r: SourceRecord) => unknown) | undefined {
+  if (capture?.key || capture?.headers) return undefined;
+  const sourceId = kafkaSourceId(groupId, topic);
+  return (r) => {
+    if (typeof r.raw === 'string' || !r.position) throw new Error(`internal: no payload bytes to decode again for ${topic}`);
+    return kafkaMessageRecord(sourceId, topic, r.position.partition, r.position.offset, { key: null, value: Buffer.from(r.raw.buffer, r.raw.byteOffset, r.raw.byteLength), timestamp: String(r.timestampMs ?? 0), headers: {} }, capture).value;
+  };
+}
+
 export class KafkaSource {
   private readonly consumer: Consumer;
   private readonly byTopic = new Map<string, KafkaRoute>();
@@ -185,7 +199,13 @@ export class KafkaSource {
     for (const r of opts.routes) this.byTopic.set(r.topic, r);
   }
 
-  private sourceId(topic: string): string { return kafkaSourceId(this.opts.groupId, topic); }
+  private readonly sourceIds = new Map<string, string>();
+  /** The topic's source id, made once (each record's position refers to it). */
+  private sourceId(topic: string): string {
+    let id = this.sourceIds.get(topic);
+    if (id === undefined) { id = kafkaSourceId(this.opts.groupId, topic); this.sourceIds.set(topic, id); }
+    return id;
+  }
 
   async start(): Promise<void> {
     const c = this.consumer;
@@ -232,6 +252,7 @@ export class KafkaSource {
       route.ingestor.offer(kafkaMessageRecord(this.sourceId(batch.topic), batch.topic, batch.partition, offset, m, route.capture));
       resolveOffset(m.offset);
       consumed = offset;
+      if (route.ingestor.full) await this.roomOrTimeout(route.ingestor, heartbeat);
       if (route.ingestor.full) {
         // Backpressure: stop fetching this topic until the commit in flight frees memory.
         if (!this.paused.has(batch.topic)) {
@@ -255,6 +276,21 @@ export class KafkaSource {
     this.lagByTopic.set(batch.topic, lags);
     lags.set(batch.partition, consumed === undefined ? hw - BigInt(batch.firstOffset() ?? hw) : hw - consumed - 1n);
     if (!this.stopping) route.ingestor.setCaughtUp([...lags.values()].every((l) => l <= 0n));
+    await heartbeat();
+  }
+
+  /**
+   * Waits up to one fetch wait (`fetchMaxWaitMs`) for the batch in flight to free memory, before
+   * the topic is paused: kafkajs, with every partition paused, sleeps a whole fetch wait before
+   * it fetches again, however soon the topic is resumed — pauses that usually lasted a few
+   * hundred milliseconds cost ~20% of the throughput of a backlog. A longer stall (a slow
+   * commit) still pauses the topic, so the consumer keeps heartbeating and rebalancing.
+   */
+  private async roomOrTimeout(ingestor: TableIngestor, heartbeat: () => Promise<void>): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const waitMs = this.opts.fetch?.fetchMaxWaitMs ?? DEFAULT_KAFKA_FETCH.fetchMaxWaitMs;
+    await Promise.race([ingestor.drained(), new Promise<void>((resolve) => { timer = setTimeout(resolve, waitMs); })]);
+    clearTimeout(timer);
     await heartbeat();
   }
 

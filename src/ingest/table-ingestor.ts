@@ -20,6 +20,9 @@ import { checkUpsertBatch } from './upsert-rejections.ts';
 import { evolveSchemaFor } from './schema-evolution.ts';
 import { committedOffsets, type OffsetRange } from './source-offsets.ts';
 import { payloadText } from './payload-decoding.ts';
+import { BatchConversion } from './batch-conversion.ts';
+import { commitExactlyOnce } from './exactly-once-commit.ts';
+import { appendConverted, appendRecords, type ConvertedRecords } from '../transaction/append-records.ts';
 import { WapBatches, type WapBatchOptions, type WapGateResult } from './wap-batches.ts';
 
 export type { SourcePosition } from './exactly-once-append.ts';
@@ -133,6 +136,14 @@ export interface TableIngestorOptions {
   /** Write-audit-publish: batches are committed to `wap.branch` (not `branch`), then audited and
    * published or quarantined every `wap.batchesPerPublish` batches. */
   readonly wap?: WapBatchOptions;
+  /**
+   * Decodes a record's value again from its `raw` payload, exactly as the source decoded it.
+   * With it, an append-mode ingestor converts each batch to Arrow while the batch fills and
+   * keeps only the payloads and positions until the flush (far less for the garbage collector
+   * to copy), decoding a record again only when its batch must be committed from records (the
+   * table's schema changed, a rebalance trimmed the batch). Without it, records are kept whole.
+   */
+  readonly revive?: (record: SourceRecord) => unknown;
 }
 
 
@@ -203,6 +214,10 @@ export class TableIngestor {
   /** The branch batches are committed to (the audit branch with `wap`). */
   readonly branch: string;
   private wap: WapBatches | undefined;
+  /** The open batch's conversion (append mode with `revive`), and each batch's by its first record. */
+  private conversion: BatchConversion<SourceRecord> | undefined;
+  private readonly conversions = new WeakMap<SourceRecord, BatchConversion<SourceRecord>>();
+  private readonly convertEarly: boolean;
   /** Running totals since open. */
   counts = { received: 0, committed: 0, deadLettered: 0, staleDropped: 0, upserted: 0, inserted: 0, updated: 0, deleted: 0 };
 
@@ -212,6 +227,7 @@ export class TableIngestor {
   private constructor(private readonly catalog: Catalog, table: TableIdentifier, private readonly opts: TableIngestorOptions) {
     this.table = table;
     this.branch = opts.wap?.branch ?? opts.branch ?? MAIN_BRANCH;
+    this.convertEarly = opts.revive !== undefined && !opts.upsert && !opts.evolveSchema;
   }
 
   /**
@@ -266,7 +282,21 @@ export class TableIngestor {
   /** Buffers one record (throws if an earlier commit failed for good). */
   offer(rec: SourceRecord): void {
     this.counts.received++;
-    this.batcher.add(rec, rec.bytes);
+    if (!this.convertEarly) {
+      this.batcher.add(rec, rec.bytes);
+      return;
+    }
+    if (this.batcher.bufferedRecords === 0 || this.conversion === undefined) {
+      this.conversion = new BatchConversion(this.schema, this.spec.specId, this.partitionFields);
+    }
+    const conv = this.conversion;
+    const kept = withoutValue(rec);
+    if (conv.count === 0) this.conversions.set(kept, conv);
+    if (conv.abandoned !== undefined) conv.count++;
+    else if (!conv.acceptsPosition(rec.position)) { conv.abandon('a record was delivered again'); conv.count++; }
+    else if (rec.decodeError !== undefined) conv.addDead(kept, '(payload)', rec.decodeError);
+    else conv.add(kept, rec.value, rec.bytes);
+    this.batcher.add(kept, rec.bytes);
   }
 
   /** The source has (or has not) caught up: a batch old enough is flushed early. */
@@ -278,7 +308,10 @@ export class TableIngestor {
   close(): Promise<void> { return this.batcher.close(); }
 
   private async commitBatch(delivered: Batch<SourceRecord>): Promise<FlushOutcome> {
-    const batch = { ...delivered, items: firstDeliveries(delivered.items) };
+    const conv = this.conversions.get(delivered.items[0]!);
+    const converted = conv !== undefined && conv.count === delivered.items.length ? conv.finish() : undefined;
+    const items = conv === undefined || converted !== undefined ? delivered.items : delivered.items.map((r) => this.revived(r));
+    const batch = { ...delivered, items: converted ? items : firstDeliveries(items) };
     if (this.opts.evolveSchema) {
       // Evolution adds columns and widens types; the spec (and its source ids) stays.
       this.useSchema(await evolveSchemaFor(this.catalog, this.table, batch.items.map((r) => r.value), (c) => this.opts.events?.onSchemaChange?.(c)));
@@ -301,7 +334,9 @@ export class TableIngestor {
         hooks: { beforeSwap: () => { if (this.batcher.bufferedRecords > 0 || this.batcher.batchesInFlight > 1) faultPoint('ingest.overlapped-commit'); } },
       }),
     };
-    const outcome = upsert ? await this.upsertBatch(batch.items, upsert, ctx) : await this.appendBatch(batch.items, ctx);
+    const outcome = upsert ? await this.upsertBatch(batch.items, upsert, ctx)
+      : converted ? await this.appendConvertedBatch(converted, conv!, ctx)
+        : await this.appendBatch(batch.items, ctx);
     this.counts.committed += outcome.records;
     if (this.wap) {
       await this.opts.events?.onStaged?.({ branch: this.branch, records: outcome.records });
@@ -314,6 +349,37 @@ export class TableIngestor {
       attempts: outcome.result.attempts, offsets: ranges, ...(sourceId ? { sourceId } : {}), ...(outcome.upserted ? { upserted: outcome.upserted } : {}),
     });
     return { commitMs: outcome.commitMs, conflicts: Math.max(0, outcome.result.attempts - 1) };
+  }
+
+  /** A record with its value decoded again (a batch converted early, committed from records). */
+  private revived(r: SourceRecord): SourceRecord {
+    if (r.value !== undefined || r.decodeError !== undefined) return r;
+    return { ...r, value: this.opts.revive!(r) };
+  }
+
+  /**
+   * Append mode, a batch converted while it filled: its dead letters first, then one append of
+   * the converted rows (the same files and commit as appendBatch). When the commit must go
+   * from records instead — the table's schema or spec changed since the batch opened, or a
+   * rebalance trimmed part of it — those records are decoded again and appended as such.
+   */
+  private async appendConvertedBatch(
+    converted: NonNullable<ReturnType<BatchConversion<SourceRecord>['finish']>>, conv: BatchConversion<SourceRecord>, ctx: BatchContext,
+  ): Promise<BatchOutcome> {
+    const { groups, dead } = converted;
+    if (dead.length > 0) await this.deadLetter(dead.map((d) => letterOf(d.item, deadLetterReason(d.item, d.field, d.reason))), ctx.sourceId, ctx.ranges);
+    const good = conv.good;
+    const records: ConvertedRecords = { schemaId: conv.schema.schemaId, specId: conv.specId, groups, records: good.length };
+    const t0 = performance.now();
+    const result = await commitExactlyOnce(this.catalog, this.table, good, await ctx.commitOptions(), async (pending, args) => {
+      if (pending.length === good.length) {
+        const appended = await appendConverted(this.catalog, this.table, records, args);
+        if (appended) return { attempts: appended.attempts, value: undefined };
+      }
+      const appended = await appendRecords(this.catalog, this.table, pending.map((r) => this.revived(r).value), args);
+      return { attempts: appended.attempts, value: undefined };
+    });
+    return { result, records: result.committed, deadLetters: dead.length, commitMs: performance.now() - t0 };
   }
 
   /** Append mode: every record is validated as a row of the table; dead letters first (once the
@@ -423,6 +489,18 @@ interface BatchOutcome {
   readonly deadLetters: number;
   readonly commitMs: number;
   readonly upserted?: UpsertCounts;
+}
+
+/** The record as a batch keeps it once converted: everything but the decoded value. */
+function withoutValue(r: SourceRecord): SourceRecord {
+  return {
+    value: undefined, raw: r.raw, bytes: r.bytes,
+    ...(r.position ? { position: r.position } : {}),
+    ...(r.timestampMs !== undefined ? { timestampMs: r.timestampMs } : {}),
+    ...(r.decodeError !== undefined ? { decodeError: r.decodeError } : {}),
+    ...(r.line !== undefined ? { line: r.line } : {}),
+    ...(r.tombstone ? { tombstone: r.tombstone } : {}),
+  };
 }
 
 function oneLine(s: string): string { return s.replace(/[\r\n]+/g, ' '); }

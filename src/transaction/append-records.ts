@@ -8,7 +8,7 @@ import { currentSchema, defaultSpec, MAIN_BRANCH } from '../spec/table-metadata.
 import type { Catalog, LoadedTable } from '../table/catalog.ts';
 import { identifierToString, type TableIdentifier } from '../table/identifier.ts';
 import type { DataFile } from '../spec/data-file.ts';
-import { DataFileWriter, type WriteStats } from '../writer/data-file-writer.ts';
+import { DataFileWriter, type ConvertedGroup, type WriteStats } from '../writer/data-file-writer.ts';
 import { RollingDataFileWriter } from '../writer/rolling-data-file-writer.ts';
 import { commitWithRetry, type CommitHooks, type CommitResult } from './commit-with-retry.ts';
 import { FastAppend } from './fast-append.ts';
@@ -73,6 +73,12 @@ export async function appendRecords(catalog: Catalog, id: TableIdentifier, recor
     location: meta.location, io: catalog.io,
   });
   const files = await writer.write(records);
+  return commitWritten(catalog, id, base, writer, files, records.length, opts);
+}
+
+/** Commits the data files an append wrote (fast append, retries); removes them unless the
+ * outcome is unknown. */
+async function commitWritten(catalog: Catalog, id: TableIdentifier, base: LoadedTable, writer: DataFileWriter, files: DataFile[], records: number, opts: AppendOptions): Promise<AppendResult> {
   faultPoint('append.after-data-files');
   const t0 = performance.now();
   const action = new FastAppend(catalog.io, files, {
@@ -83,13 +89,39 @@ export async function appendRecords(catalog: Catalog, id: TableIdentifier, recor
   });
   try {
     const result = await commitWithRetry(catalog, id, action, { base, ...(opts.hooks ? { hooks: opts.hooks } : {}) });
-    return { ...result, dataFiles: files.length, records: records.length, timings: { ...writer.stats, commitMs: performance.now() - t0 } };
+    return { ...result, dataFiles: files.length, records, timings: { ...writer.stats, commitMs: performance.now() - t0 } };
   } catch (err) {
     // The commit loop already removed its manifests; data files are ours to remove, unless
     // the outcome is unknown (then the table may reference them).
     if (!(err instanceof CommitStateUnknownError)) await deleteAll(catalog.io, files.map((f) => f.filePath));
     throw err;
   }
+}
+
+/** Records already converted to Arrow with one schema and partition spec of the table. */
+export interface ConvertedRecords {
+  readonly schemaId: number;
+  readonly specId: number;
+  readonly groups: readonly ConvertedGroup[];
+  readonly records: number;
+}
+
+/**
+ * {@link appendRecords} for records converted to Arrow beforehand (the ingestor converts a
+ * batch as it arrives): the same files, commit and cleanup. Resolves to undefined, writing
+ * nothing, when the table's current schema or default spec is no longer the one the records
+ * were converted with: the caller then appends the records themselves.
+ */
+export async function appendConverted(catalog: Catalog, id: TableIdentifier, converted: ConvertedRecords, opts: AppendOptions = {}): Promise<AppendResult | undefined> {
+  const base = await catalog.loadTable(id);
+  const meta = base.metadata;
+  const schema = currentSchema(meta);
+  const spec = defaultSpec(meta);
+  if (schema.schemaId !== converted.schemaId || spec.specId !== converted.specId) return undefined;
+  checkStaging(meta, identifierToString(id), opts.wapId, opts.branch);
+  const writer = new DataFileWriter({ schema, spec, properties: meta.properties, location: meta.location, io: catalog.io });
+  const files = await writer.writeConverted(converted.groups);
+  return commitWritten(catalog, id, base, writer, files, converted.records, opts);
 }
 
 /** A piece of a record stream: the records and their size as read (e.g. NDJSON bytes). */

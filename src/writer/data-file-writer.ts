@@ -2,6 +2,7 @@
 // files rolled at `write.target-file-size-bytes`, metrics per file. Every record is
 // validated before the first byte is written, so a bad record leaves no file behind.
 import { randomUUID } from 'node:crypto';
+import * as arrow from 'apache-arrow';
 import { RecordValidationError, ValidationError } from '../errors.ts';
 import { deleteAll, type FileIO } from '../io/file-io.ts';
 import { buildFileMetrics, type FileMetrics } from '../format/file-metrics.ts';
@@ -175,6 +176,27 @@ export interface DataFileWriterOptions {
   readonly workerBatchRows?: number;
 }
 
+/** Records of one partition already converted to Arrow, in order, with their input size. */
+export interface ConvertedGroup {
+  readonly tuple: PartitionTuple;
+  readonly batches: readonly ConvertedBatch[];
+  /** The records' size as received (paces file splitting, as the JSON size does in write()). */
+  readonly inputBytes: number;
+}
+
+/** Several converted batches of one schema as one: their record batches, metrics folded. */
+export function concatConverted(batches: readonly ConvertedBatch[]): ConvertedBatch {
+  if (batches.length === 1) return batches[0]!;
+  const metrics = new Map<number, LeafMetrics>();
+  for (const b of batches) mergeMetrics(metrics, b.metrics);
+  return {
+    table: new arrow.Table(batches.flatMap((b) => b.table.batches)),
+    numRows: batches.reduce((n, b) => n + b.numRows, 0),
+    metrics,
+    arrowBytes: batches.reduce((n, b) => n + b.arrowBytes, 0),
+  };
+}
+
 /** A file planned by write(): converted here and encoded later, or encoding on a worker. */
 interface PlannedFile {
   readonly tuple: PartitionTuple;
@@ -206,24 +228,19 @@ export class DataFileWriter {
   }
 
   async write(records: readonly unknown[]): Promise<DataFile[]> {
-    const { schema, spec, properties } = this.target;
+    const { schema, spec } = this.target;
     const fields = partitionType(spec, schema);
-    const targetSize = intProperty(properties, WRITE_TARGET_FILE_SIZE_BYTES);
-    const rowGroupSize = intProperty(properties, PARQUET_ROW_GROUP_SIZE_BYTES);
-    const codec = parseCodec(stringProperty(properties, PARQUET_COMPRESSION));
-    const noStatisticsColumns = noStatisticsColumnsFor(schema);
-    const encodeOptions = { codec, rowGroupSize, noStatisticsColumns };
+    const targetSize = intProperty(this.target.properties, WRITE_TARGET_FILE_SIZE_BYTES);
+    const encodeOptions = this.encodeOptions();
 
     // Phase 1: validate and convert everything; nothing is written if any record is bad. Large
     // files are encoded on worker threads meanwhile, into memory only.
     const planned: PlannedFile[] = [];
-    const written: DataFile[] = [];
     try {
       for (const group of groupByPartition(records, fields, schema)) {
         const { parts, bytesPerRow } = this.splitForTarget(group.rows, records, targetSize);
         for (const rows of parts) {
-          const dir = fields.length > 0 ? `${this.target.location}/data/${partitionPath(fields, group.tuple)}` : `${this.target.location}/data`;
-          const path = `${dir}/00000-${this.fileCount++}-${this.operationId}.parquet`;
+          const path = this.nextPath(fields, group.tuple);
           const inputBytes = bytesPerRow * rows.length;
           if (this.pool !== null && this.paysOnWorker(rows.length, inputBytes)) {
             planned.push({ tuple: group.tuple, inputBytes, path, pooled: await this.startOnWorker(this.pool, path, records, rows, encodeOptions) });
@@ -235,8 +252,66 @@ export class DataFileWriter {
           }
         }
       }
+    } catch (err) {
+      for (const f of planned) f.pooled?.encoder.abort();
+      throw err;
+    }
+    return this.finish(planned);
+  }
 
-      // Phase 2: encode (or collect the workers' files) and write, in plan order.
+  /**
+   * Writes records already converted to Arrow (with the target's schema), one group per
+   * partition: the same files, metrics and encoder choice as {@link DataFileWriter.write}, for
+   * a caller that converted its records as they arrived (the ingestor: a batch's records are
+   * not kept on the JS heap until its flush). A group is split at `write.target-file-size-bytes`
+   * by its input bytes, between batches.
+   */
+  async writeConverted(groups: readonly ConvertedGroup[]): Promise<DataFile[]> {
+    const fields = partitionType(this.target.spec, this.target.schema);
+    const targetSize = intProperty(this.target.properties, WRITE_TARGET_FILE_SIZE_BYTES);
+    const encodeOptions = this.encodeOptions();
+    const planned: PlannedFile[] = [];
+    try {
+      for (const group of groups) {
+        for (const { batches, inputBytes } of this.splitConverted(group, targetSize)) {
+          const path = this.nextPath(fields, group.tuple);
+          const numRows = batches.reduce((n, b) => n + b.numRows, 0);
+          if (numRows === 0) continue;
+          if (this.pool !== null && this.paysOnWorker(numRows, inputBytes)) {
+            planned.push({ tuple: group.tuple, inputBytes, path, pooled: await this.sendToWorker(this.pool, path, batches, encodeOptions) });
+          } else {
+            planned.push({ tuple: group.tuple, inputBytes, path, local: concatConverted(batches) });
+          }
+        }
+      }
+    } catch (err) {
+      for (const f of planned) f.pooled?.encoder.abort();
+      throw err;
+    }
+    return this.finish(planned);
+  }
+
+  private encodeOptions(): { codec: ParquetCodec; rowGroupSize: number; noStatisticsColumns: string[] } {
+    const { schema, properties } = this.target;
+    return {
+      codec: parseCodec(stringProperty(properties, PARQUET_COMPRESSION)),
+      rowGroupSize: intProperty(properties, PARQUET_ROW_GROUP_SIZE_BYTES),
+      noStatisticsColumns: noStatisticsColumnsFor(schema),
+    };
+  }
+
+  private nextPath(fields: readonly PartitionFieldType[], tuple: PartitionTuple): string {
+    const dir = fields.length > 0 ? `${this.target.location}/data/${partitionPath(fields, tuple)}` : `${this.target.location}/data`;
+    return `${dir}/00000-${this.fileCount++}-${this.operationId}.parquet`;
+  }
+
+  /** Phase 2: encode (or collect the workers' files) and write, in plan order; on failure the
+   * files written are removed and the workers' files dropped. */
+  private async finish(planned: readonly PlannedFile[]): Promise<DataFile[]> {
+    const { schema, spec, properties } = this.target;
+    const { codec, rowGroupSize, noStatisticsColumns } = this.encodeOptions();
+    const written: DataFile[] = [];
+    try {
       for (const f of planned) {
         let t0 = performance.now();
         let pq: { bytes: Uint8Array; columnSizes: readonly bigint[]; splitOffsets: readonly bigint[] };
@@ -271,6 +346,66 @@ export class DataFileWriter {
       throw err;
     }
     return written;
+  }
+
+  /** Sends converted batches to a worker (joined up to workerBatchRows rows per message); the
+   * row-group bound and dictionary choice come from the first batch, as in startOnWorker. */
+  private async sendToWorker(
+    pool: ParquetEncoderPool, path: string, batches: readonly ConvertedBatch[],
+    o: { codec: ParquetCodec; rowGroupSize: number; noStatisticsColumns: string[] },
+  ): Promise<NonNullable<PlannedFile['pooled']>> {
+    pool.prestart();
+    const metrics = new Map<number, LeafMetrics>();
+    const first = batches[0]!;
+    const t0 = performance.now();
+    const encoder = await pool.open(path, {
+      codec: o.codec, rowsPerGroup: rowsPerRowGroup(o.rowGroupSize, first.arrowBytes / Math.max(1, first.numRows)),
+      noStatisticsColumns: o.noStatisticsColumns, noDictionaryColumns: highCardinalityColumns(first.table),
+    });
+    let numRows = 0;
+    try {
+      let pending: ConvertedBatch[] = [];
+      let pendingRows = 0;
+      const send = async (): Promise<void> => {
+        if (pending.length === 0) return;
+        await encoder.write(concatConverted(pending).table);
+        pending = [];
+        pendingRows = 0;
+      };
+      for (const b of batches) {
+        mergeMetrics(metrics, b.metrics);
+        numRows += b.numRows;
+        pending.push(b);
+        pendingRows += b.numRows;
+        if (pendingRows >= this.workerBatchRows) await send();
+      }
+      await send();
+      void encoder.close();
+    } catch (err) {
+      encoder.abort();
+      throw err;
+    }
+    this.stats.parquetMs += performance.now() - t0;
+    return { encoder, numRows, metrics };
+  }
+
+  /** A converted group's batches split into files under the target size (between batches). */
+  private splitConverted(group: ConvertedGroup, targetSize: number): { batches: ConvertedBatch[]; inputBytes: number }[] {
+    const rows = group.batches.reduce((n, b) => n + b.numRows, 0);
+    const count = Math.max(1, Math.ceil((group.inputBytes * this.compressionRatio) / targetSize));
+    if (count === 1 || group.batches.length <= 1) return [{ batches: [...group.batches], inputBytes: group.inputBytes }];
+    const perRow = group.inputBytes / Math.max(1, rows);
+    const rowsPerFile = Math.ceil(rows / count);
+    const out: { batches: ConvertedBatch[]; inputBytes: number }[] = [];
+    let cur: ConvertedBatch[] = [];
+    let curRows = 0;
+    for (const b of group.batches) {
+      if (curRows > 0 && curRows + b.numRows > rowsPerFile) { out.push({ batches: cur, inputBytes: curRows * perRow }); cur = []; curRows = 0; }
+      cur.push(b);
+      curRows += b.numRows;
+    }
+    if (cur.length > 0) out.push({ batches: cur, inputBytes: curRows * perRow });
+    return out;
   }
 
   /** Whether encoding a file on a worker pays: many rows, or wide rows (see DEFAULT_ENCODE_MIN_BYTES). */

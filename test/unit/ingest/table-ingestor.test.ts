@@ -1,6 +1,7 @@
 // TableIngestor on a real SQLite catalog: a message delivered twice into one batch (kafkajs
 // re-fetches a partition from the table's offset when the seek lands after the first fetch, as
-// on a restart whose crash fell before Kafka's offset commit) is committed once.
+// on a restart whose crash fell before Kafka's offset commit) is committed once. Every test runs
+// twice: records kept whole until the flush, and converted while the batch fills (`revive`).
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import { DeadLetterTable } from '../../../src/ingest/dead-letter-table.ts';
@@ -8,6 +9,7 @@ import { kafkaMessageRecord } from '../../../src/ingest/kafka-source.ts';
 import { offsetsSummaryKey } from '../../../src/ingest/source-offsets.ts';
 import { DEFAULT_BATCHER_CONFIG } from '../../../src/ingest/micro-batcher.ts';
 import { TableIngestor, type SourceRecord } from '../../../src/ingest/table-ingestor.ts';
+import { parseJsonExact } from '../../../src/spec/json.ts';
 import { schemaFromJson } from '../../../src/spec/schema.ts';
 import { branchHead } from '../../../src/spec/table-metadata.ts';
 import { readTableRows } from '../../support/read-table.ts';
@@ -26,7 +28,9 @@ function message(partition: number, offset: number): SourceRecord {
   return { value, raw, bytes: raw.length, position: { sourceId: SOURCE, partition, offset: BigInt(offset) } };
 }
 
-describe('TableIngestor', () => {
+for (const early of [false, true]) describe(`TableIngestor (${early ? 'converted while the batch fills' : 'records kept until the flush'})`, () => {
+  // Kafka records kept as bytes decode as kafkaMessageRecord did; the others are JSON text.
+  const mode = early ? { revive: (r: SourceRecord) => parseJsonExact(typeof r.raw === 'string' ? r.raw : Buffer.from(r.raw).toString('utf8')) } : {};
   let wh: TestWarehouse;
   const id = { namespace: ['ing'], name: 'events' };
   beforeEach(async () => {
@@ -37,7 +41,7 @@ describe('TableIngestor', () => {
   afterEach(async () => { await wh.cleanup(); });
 
   test('a message delivered twice into one batch is committed once', async () => {
-    const ing = await TableIngestor.open(wh.catalog, id, { batcher: { ...DEFAULT_BATCHER_CONFIG, windowMs: 60_000 } });
+    const ing = await TableIngestor.open(wh.catalog, id, { ...mode, batcher: { ...DEFAULT_BATCHER_CONFIG, windowMs: 60_000 } });
     for (let o = 0; o < 10; o++) ing.offer(message(0, o));
     for (let o = 0; o < 4; o++) ing.offer(message(1, o));
     // The partitions re-fetched from a later seek: offsets 6..9 and 2..3 arrive again.
@@ -53,7 +57,7 @@ describe('TableIngestor', () => {
 
   test('a Kafka message kept as bytes (it decoded) that fails the schema is dead-lettered with its text as sent', async () => {
     const dlq = { namespace: ['ing'], name: 'dead' };
-    const ing = await TableIngestor.open(wh.catalog, id, { batcher: { ...DEFAULT_BATCHER_CONFIG, windowMs: 60_000 }, deadLetters: await DeadLetterTable.open(wh.catalog, dlq) });
+    const ing = await TableIngestor.open(wh.catalog, id, { ...mode, batcher: { ...DEFAULT_BATCHER_CONFIG, windowMs: 60_000 }, deadLetters: await DeadLetterTable.open(wh.catalog, dlq) });
     const sent = ['{"id":1,"payload":"ok é 😀"}', '{"id":"two","payload":"naïve 😀"}', '\ufeff{"id":3,"payload":"bom"}', '[4]'];
     sent.forEach((text, o) => {
       const rec = kafkaMessageRecord(SOURCE, 'topic', 0, BigInt(o), { key: null, value: Buffer.from(text), timestamp: '1700000000000', headers: {} }, undefined);
@@ -69,7 +73,7 @@ describe('TableIngestor', () => {
 
   test('a clean batch is appended without a validation pass; a batch the writer refuses is checked record by record: each good row once, each bad one dead-lettered once, offsets whole', async () => {
     const dlq = { namespace: ['ing'], name: 'dead' };
-    const ing = await TableIngestor.open(wh.catalog, id, { batcher: { ...DEFAULT_BATCHER_CONFIG, windowMs: 60_000, maxRecords: 5 }, deadLetters: await DeadLetterTable.open(wh.catalog, dlq) });
+    const ing = await TableIngestor.open(wh.catalog, id, { ...mode, batcher: { ...DEFAULT_BATCHER_CONFIG, windowMs: 60_000, maxRecords: 5 }, deadLetters: await DeadLetterTable.open(wh.catalog, dlq) });
     // Batch 1 (offsets 0–4) is clean; batch 2 (5–9) holds two values only the writer refuses.
     for (let o = 0; o < 10; o++) {
       const m = message(0, o);
