@@ -4,6 +4,7 @@
 // advanced only after a table commit, for lag monitoring. At the buffer limit the topic is
 // paused (kafkajs pause/resume) until the batch in flight commits.
 import { Kafka, logLevel, type Consumer, type EachBatchPayload, type KafkaMessage, type LogEntry, type logCreator } from 'kafkajs';
+import { InternalError } from '../errors.ts';
 import { kafkaSourceId } from './source-offsets.ts';
 import { decodeJsonPayload } from './payload-decoding.ts';
 import type { SourceRecord, TableIngestor } from './table-ingestor.ts';
@@ -176,7 +177,7 @@ export function kafkaReviver(groupId: string, topic: string, capture: KafkaCaptu
   if (capture?.key || capture?.headers) return undefined;
   const sourceId = kafkaSourceId(groupId, topic);
   return (r) => {
-    if (typeof r.raw === 'string' || !r.position) throw new Error(`internal: no payload bytes to decode again for ${topic}`);
+    if (typeof r.raw === 'string' || !r.position) throw new InternalError(`no payload bytes to decode again for a record of ${topic}`);
     return kafkaMessageRecord(sourceId, topic, r.position.partition, r.position.offset, { key: null, value: Buffer.from(r.raw.buffer, r.raw.byteOffset, r.raw.byteLength), timestamp: String(r.timestampMs ?? 0), headers: {} }, capture).value;
   };
 }
