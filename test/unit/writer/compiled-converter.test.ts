@@ -156,6 +156,23 @@ describe('compiled records → Arrow conversion', () => {
     assert.equal(page.max, '😀'); // U+1F600 sorts after U+E000 by code point (UTF-8 bytes)
   });
 
+  test('string columns joined whole (up to 8 Mi characters) and value by value (beyond) give the reference\'s bytes, offsets and bounds', () => {
+    const s = (x: unknown, i: number) => ({ event_id: i, user_id: 1, ts: '2026-01-01T00:00:00Z', event_type: 'e', page: x });
+    const big = 'y'.repeat(3 * 1024 * 1024);
+    for (const pages of [
+      ['b', null, 'a', '', 'c'], // joined: nulls join as ''
+      [big, null, `${big}x`, 'a', big.slice(1)], // 9 Mi characters: value by value
+      [big, `${big}é`, null, big], // non-ASCII past the join limit
+      ['a', 'é', null], // non-ASCII within it
+    ]) {
+      const r = sameAsReference(EVENTS, pages.map(s));
+      assert.equal(r.ok, true);
+      const batch = recordsToArrow(EVENTS, pages.map(s));
+      const col = batch.table.getChild('page')!;
+      assert.deepEqual(col.toArray().map((v: string | null) => v), pages);
+    }
+  });
+
   test('the timestamp fast path keeps no stale date: a malformed date after a valid one is refused', () => {
     assert.equal(parseTimestamp('2025-11-05T00:00:00Z', true), 1762300800000000n);
     // '2026-11-X5' once read as the number of 2025-11-05 would have hit the cached day.
