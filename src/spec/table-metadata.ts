@@ -351,14 +351,37 @@ export function parseTableMetadata(text: string, file: string): TableMetadata {
   return m;
 }
 
+/** Per table, the snapshot list last validated and the last-sequence-number it was checked against. */
+const lastValidated = new Map<string, { readonly snapshots: readonly Snapshot[]; readonly lastSequenceNumber: bigint }>();
+
+/**
+ * Whether `next` starts with every element of `prev`, the same objects in the same places: a
+ * list that only had elements appended (snapshots are immutable, so a commit's metadata shares
+ * its base's snapshot objects). A pointer comparison per element.
+ */
+export function extendsList<T>(prev: readonly T[], next: readonly T[]): boolean {
+  if (next.length < prev.length) return false;
+  if (next === prev) return true;
+  for (let i = 0; i < prev.length; i++) if (prev[i] !== next[i]) return false;
+  return true;
+}
+
 /** The invariants Java checks on read (TableMetadata constructor); we check them on write too. */
 export function validateMetadata(m: TableMetadata): void {
   if (!m.schemas.some((s) => s.schemaId === m.currentSchemaId)) throw new ValidationError(`current-schema-id ${m.currentSchemaId} is not in schemas`);
   if (!m.specs.some((s) => s.specId === m.defaultSpecId)) throw new ValidationError(`default-spec-id ${m.defaultSpecId} is not in partition-specs`);
   if (!m.sortOrders.some((s) => s.orderId === m.defaultSortOrderId)) throw new ValidationError(`default-sort-order-id ${m.defaultSortOrderId} is not in sort-orders`);
-  for (const s of m.snapshots) {
+  // Snapshots already checked against a last-sequence-number no greater than this one (the
+  // previous commit's list, still its prefix) hold; only the appended ones are checked.
+  const checked = lastValidated.get(m.tableUuid);
+  const from = checked !== undefined && m.lastSequenceNumber >= checked.lastSequenceNumber && extendsList(checked.snapshots, m.snapshots) ? checked.snapshots.length : 0;
+  for (let i = from; i < m.snapshots.length; i++) {
+    const s = m.snapshots[i]!;
     if (s.sequenceNumber > m.lastSequenceNumber) throw new ValidationError(`snapshot ${s.snapshotId} has sequence-number ${s.sequenceNumber} > last-sequence-number ${m.lastSequenceNumber}`);
   }
+  lastValidated.delete(m.tableUuid);
+  if (lastValidated.size >= 32) lastValidated.delete(lastValidated.keys().next().value!);
+  lastValidated.set(m.tableUuid, { snapshots: m.snapshots, lastSequenceNumber: m.lastSequenceNumber });
   if (m.currentSnapshotId !== null) {
     if (!snapshotById(m, m.currentSnapshotId)) throw new ValidationError(`current-snapshot-id ${m.currentSnapshotId} is not in snapshots`);
     if (m.refs[MAIN_BRANCH]?.snapshotId !== m.currentSnapshotId) throw new ValidationError(`current-snapshot-id ${m.currentSnapshotId} differs from refs.main`);

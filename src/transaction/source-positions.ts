@@ -7,7 +7,7 @@
 //
 //   floe.offsets.<source-id>      {"<partition>": <next offset>, ...}   merged per partition
 //   floe.source-file.<source-id>  file fingerprint (opaque JSON)          newest wins
-import { ancestorsOf, type Snapshot, type TableMetadata } from '../spec/table-metadata.ts';
+import { ancestorsOf, extendsList, type Snapshot, type TableMetadata } from '../spec/table-metadata.ts';
 
 export const OFFSETS_KEY_PREFIX = 'floe.offsets.';
 export const SOURCE_FILE_KEY_PREFIX = 'floe.source-file.';
@@ -74,34 +74,34 @@ class MergedPositions {
   }
 }
 
-/** The last branch walked per table: its ancestors (head first) and their merged positions. */
-interface BranchWalk { readonly chain: readonly Snapshot[]; readonly merged: MergedPositions }
+/** The last branch walked per table: the metadata's snapshot list, the head walked from and the
+ * merged positions of it and its ancestors. */
+interface BranchWalk { readonly snapshots: readonly Snapshot[]; readonly head: Snapshot; readonly merged: MergedPositions }
 const lastWalks = new Map<string, BranchWalk>();
 
 /**
- * The merged positions of `headId` and its ancestors. A commit's branch is the previous commit's
- * plus a snapshot or a few: when the ancestors from some point on are exactly the snapshots
- * walked last time (same objects, same order, to the end), their merged positions are reused
- * and only the newer snapshots are read — identical to a full walk, without a lookup per
- * ancestor on every commit of a long history.
+ * The merged positions of `headId` and its ancestors. A commit's metadata is the previous
+ * commit's with a snapshot or a few appended: when every snapshot of the list walked last time
+ * is still there, the same object at the same place (a pointer comparison each, ~10 µs for
+ * 10,000 snapshots), the last head's ancestors are unchanged, so the walk stops at that head
+ * and reuses its merged positions — identical to a full walk, which cost ~1 ms per commit at
+ * 10,000 snapshots.
  */
 function branchPositions(m: TableMetadata, headId: bigint | undefined): MergedPositions {
   const last = lastWalks.get(m.tableUuid);
-  const chain: Snapshot[] = [];
-  let reuseFrom = -1;
-  for (const s of ancestorsOf(m, headId)) {
-    if (reuseFrom < 0 && last !== undefined && s === last.chain[0]) reuseFrom = chain.length;
-    chain.push(s);
-  }
-  let reuse = last !== undefined && reuseFrom >= 0 && chain.length - reuseFrom === last.chain.length;
-  for (let k = 0; reuse && k < last!.chain.length; k++) if (chain[reuseFrom + k] !== last!.chain[k]) reuse = false;
+  const reusable = last !== undefined && extendsList(last.snapshots, m.snapshots);
   const merged = new MergedPositions();
-  const newer = reuse ? reuseFrom : chain.length;
-  for (let i = 0; i < newer; i++) merged.take(positionsOf(chain[i]!.summary, true));
-  if (reuse) merged.takeAll(last!.merged);
+  let head: Snapshot | undefined;
+  for (const s of ancestorsOf(m, headId)) {
+    head ??= s;
+    if (reusable && s === last.head) { merged.takeAll(last.merged); break; }
+    merged.take(positionsOf(s.summary, true));
+  }
   lastWalks.delete(m.tableUuid);
-  if (lastWalks.size >= 32) lastWalks.delete(lastWalks.keys().next().value!);
-  lastWalks.set(m.tableUuid, { chain, merged });
+  if (head !== undefined) {
+    if (lastWalks.size >= 32) lastWalks.delete(lastWalks.keys().next().value!);
+    lastWalks.set(m.tableUuid, { snapshots: m.snapshots, head, merged });
+  }
   return merged;
 }
 

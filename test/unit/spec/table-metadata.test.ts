@@ -267,6 +267,18 @@ describe("Java's invariant checks (validateMetadata)", () => {
     });
   }
 
+  test('snapshots appended to a list already validated are checked, and a lower last-sequence-number checks all again', () => {
+    const good = parseBroken(() => {}) as TableMetadata;
+    validateMetadata(good);
+    const s0 = good.snapshots[0]!;
+    const bad = { ...s0, snapshotId: 77n, sequenceNumber: good.lastSequenceNumber + 1n };
+    assert.throws(() => validateMetadata({ ...good, snapshots: [...good.snapshots, bad] }), /snapshot 77 has sequence-number/);
+    const appended = { ...good, lastSequenceNumber: good.lastSequenceNumber + 1n, snapshots: [...good.snapshots, bad] };
+    validateMetadata(appended);
+    // The same snapshot objects, but a last-sequence-number below the first one's.
+    assert.throws(() => validateMetadata({ ...appended, lastSequenceNumber: s0.sequenceNumber - 1n }), /sequence-number .* > last-sequence-number/);
+  });
+
   test('the minimal file itself is valid', () => {
     const m = parseBroken(() => {}) as TableMetadata;
     validateMetadata(m);

@@ -1,6 +1,7 @@
 // carriedSourcePositions reuses the merged positions of the ancestors it walked for the
 // previous commit. Whatever the sequence of calls (a branch growing, another branch, expiry of
-// the oldest snapshots, a snapshot replaced by an equal-looking object), the result must be
+// the oldest snapshots or of one in the middle, a snapshot replaced by an equal-looking object),
+// the result must be
 // the one a full walk gives — checked against a plain reimplementation of the rule.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -51,7 +52,13 @@ test('reused walks give exactly what a full walk gives', () => {
     const r = rnd(10);
     if (r < 6) { snapshots = [...snapshots, snap(i, main)]; main = i; check(BigInt(main), `main at ${i}`); }
     else if (r < 8) { snapshots = [...snapshots, snap(i, side)]; side = i; check(BigInt(side), `side at ${i}`); }
-    else if (r === 8) { snapshots = snapshots.slice(1 + rnd(3)); check(BigInt(main), `after expiry at ${i}`); }
+    else if (r === 8 && rnd(2) === 0) { snapshots = snapshots.slice(1 + rnd(3)); check(BigInt(main), `after expiry at ${i}`); }
+    else if (r === 8) {
+      // A snapshot expired by id from the middle of the history (the chain stops there).
+      const k = rnd(snapshots.length);
+      snapshots = snapshots.filter((_, j) => j !== k);
+      check(BigInt(main), `after expiring snapshot ${k} at ${i}`);
+    }
     else {
       // An equal-looking copy of a middle ancestor with other positions (a rewritten file).
       // An ancestor of main's head (its parent when present), with a key no other snapshot has.
