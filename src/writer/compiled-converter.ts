@@ -263,6 +263,9 @@ type WellFormed = string & { isWellFormed(): boolean };
 /** Columns with at most this many characters are joined into one string to be checked and
  * copied (a larger one would be a large transient heap string: value by value instead). */
 const JOINED_STRINGS_MAX_CHARS = 8 * 1024 * 1024;
+/** …and whose values average at most this many characters (beyond, the per-value calls cost
+ * little next to the copy). */
+const JOINED_STRINGS_MAX_AVERAGE = 64;
 
 /**
  * Strings, ASCII first: the characters are copied into the value buffer as bytes while bounds
@@ -282,9 +285,10 @@ function finishStrings(type: PrimitiveType, s: ColumnState, n: number, m: LeafMe
   const ascii = Buffer.allocUnsafe(s.chars);
   let data: Uint8Array | undefined = new Uint8Array(ascii.buffer, ascii.byteOffset, ascii.byteLength);
   let lo: string | undefined; let hi: string | undefined;
-  if (s.chars <= JOINED_STRINGS_MAX_CHARS) {
-    // Up to a few MiB the column is joined (nulls join as '') and checked and copied in one
-    // native call each: two calls per value cost ~100 ns, most of the time of short strings.
+  if (s.chars <= JOINED_STRINGS_MAX_CHARS && s.chars <= JOINED_STRINGS_MAX_AVERAGE * (n - nullCount)) {
+    // Short strings (up to a few MiB in all) are joined (nulls join as '') and checked and
+    // copied in one native call each: two calls per value cost ~100 ns, most of the time of a
+    // short string. Long ones are copied value by value (no large transient string).
     const joined = strs.join('');
     if (joined.length === s.chars && Buffer.byteLength(joined, 'utf8') === joined.length) {
       ascii.write(joined, 0, 'latin1');
