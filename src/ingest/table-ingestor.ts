@@ -6,7 +6,7 @@
 import { faultPoint } from '../fault-points.ts';
 import { partitionType, type PartitionFieldType, type PartitionSpec } from '../spec/partition-spec.ts';
 import { currentSchema, defaultSpec, MAIN_BRANCH, type TableMetadata } from '../spec/table-metadata.ts';
-import type { Catalog } from '../table/catalog.ts';
+import type { Catalog, LoadedTable } from '../table/catalog.ts';
 import { identifierToString, type TableIdentifier } from '../table/identifier.ts';
 import { findRecordProblem } from '../writer/record-validator.ts';
 import type { Schema } from '../spec/schema.ts';
@@ -309,7 +309,18 @@ export class TableIngestor {
 
   private async commitBatch(delivered: Batch<SourceRecord>): Promise<FlushOutcome> {
     const conv = this.conversions.get(delivered.items[0]!);
-    const converted = conv !== undefined && conv.count === delivered.items.length ? conv.finish() : undefined;
+    let converted = conv !== undefined && conv.count === delivered.items.length ? conv.finish() : undefined;
+    // A converted batch is committed as such only if the table still has the schema and spec it
+    // was converted (and its dead letters judged) with; otherwise it takes the records' path
+    // against the current ones, as a batch kept whole does, and later batches convert with them.
+    let base: LoadedTable | undefined;
+    if (converted !== undefined) {
+      base = await this.catalog.loadTable(this.table);
+      if (currentSchema(base.metadata).schemaId !== conv!.schema.schemaId || defaultSpec(base.metadata).specId !== conv!.specId) {
+        this.useMetadata(base.metadata);
+        converted = undefined;
+      }
+    }
     const items = conv === undefined || converted !== undefined ? delivered.items : delivered.items.map((r) => this.revived(r));
     const batch = { ...delivered, items: converted ? items : firstDeliveries(items) };
     if (this.opts.evolveSchema) {
@@ -335,7 +346,7 @@ export class TableIngestor {
       }),
     };
     const outcome = upsert ? await this.upsertBatch(batch.items, upsert, ctx)
-      : converted ? await this.appendConvertedBatch(converted, conv!, ctx)
+      : converted ? await this.appendConvertedBatch(converted, conv!, base!, ctx)
         : await this.appendBatch(batch.items, ctx);
     this.counts.committed += outcome.records;
     if (this.wap) {
@@ -364,7 +375,7 @@ export class TableIngestor {
    * rebalance trimmed part of it — those records are decoded again and appended as such.
    */
   private async appendConvertedBatch(
-    converted: NonNullable<ReturnType<BatchConversion<SourceRecord>['finish']>>, conv: BatchConversion<SourceRecord>, ctx: BatchContext,
+    converted: NonNullable<ReturnType<BatchConversion<SourceRecord>['finish']>>, conv: BatchConversion<SourceRecord>, base: LoadedTable, ctx: BatchContext,
   ): Promise<BatchOutcome> {
     const { groups, dead } = converted;
     if (dead.length > 0) await this.deadLetter(dead.map((d) => letterOf(d.item, deadLetterReason(d.item, d.field, d.reason))), ctx.sourceId, ctx.ranges);
@@ -373,7 +384,7 @@ export class TableIngestor {
     const t0 = performance.now();
     const result = await commitExactlyOnce(this.catalog, this.table, good, await ctx.commitOptions(), async (pending, args) => {
       if (pending.length === good.length) {
-        const appended = await appendConverted(this.catalog, this.table, records, args);
+        const appended = await appendConverted(this.catalog, this.table, records, args, base);
         if (appended) return { attempts: appended.attempts, value: undefined };
       }
       const appended = await appendRecords(this.catalog, this.table, pending.map((r) => this.revived(r).value), args);
@@ -402,6 +413,9 @@ export class TableIngestor {
         if (!(err instanceof RecordValidationError)) throw err;
       }
     }
+    // The writer judged the batch by the table's current schema and spec: so must the search for
+    // its dead letters (another writer may have evolved the table since this ingestor opened).
+    this.useMetadata((await this.catalog.loadTable(this.table)).metadata);
     const good: PositionedRecord[] = [];
     const dead: DeadLetter[] = [];
     for (const r of items) {

@@ -1,0 +1,235 @@
+// Attacks on batches converted while they fill (TableIngestor with `revive`): every scenario
+// runs the same input through an ingestor converting early and one keeping records whole (no
+// `revive`), each on its own table of a real SQLite catalog, and requires the same rows
+// (values, in file order), dead letters (payload, error text, position), offsets summaries,
+// snapshot count and commit events.
+import assert from 'node:assert/strict';
+import { afterEach, beforeEach, describe, test } from 'node:test';
+import { CONVERSION_CHUNK_RECORDS } from '../../../src/ingest/batch-conversion.ts';
+import { DEFAULT_BATCHER_CONFIG, type BatcherConfig } from '../../../src/ingest/micro-batcher.ts';
+import { TableIngestor, type DeadLetter, type DeadLetterSink, type SourceRecord } from '../../../src/ingest/table-ingestor.ts';
+import { parseJsonExact } from '../../../src/spec/json.ts';
+import { parsePartitionExpression, type PartitionSpec } from '../../../src/spec/partition-spec.ts';
+import { schemaFromJson, type Schema } from '../../../src/spec/schema.ts';
+import { currentSchema } from '../../../src/spec/table-metadata.ts';
+import type { TableUpdate } from '../../../src/spec/table-updates.ts';
+import type { TableIdentifier } from '../../../src/table/identifier.ts';
+import { readTableRows } from '../../support/read-table.ts';
+import { testWarehouse, type TestWarehouse } from '../../support/warehouse.ts';
+
+const SOURCE = 'kafka/g/attack';
+const N = CONVERSION_CHUNK_RECORDS;
+const BATCHER: BatcherConfig = { ...DEFAULT_BATCHER_CONFIG, windowMs: 600_000, maxRecords: 1_000_000 };
+
+/** A source record as the NDJSON/Kafka sources make it: decoded value, raw text, position. */
+function rec(value: unknown, partition: number, offset: number | bigint, extra: Partial<SourceRecord> = {}): SourceRecord {
+  const raw = typeof value === 'string' && extra.decodeError !== undefined ? value : JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? `@@${v}@@` : v)).replace(/"@@(-?\d+)@@"/g, '$1');
+  const decoded = extra.decodeError !== undefined ? undefined : parseJsonExact(raw);
+  return { value: decoded, raw, bytes: raw.length + 64, position: { sourceId: SOURCE, partition, offset: BigInt(offset) }, ...extra };
+}
+const revive = (r: SourceRecord): unknown => parseJsonExact(r.raw as string);
+
+class MemoryDeadLetters implements DeadLetterSink {
+  readonly letters: string[] = [];
+  readonly calls: string[] = [];
+  async write(letters: readonly DeadLetter[], sourceId: string | undefined, ranges: ReadonlyMap<number, { start: bigint; next: bigint }>): Promise<void> {
+    this.calls.push(`${String(sourceId)} ${[...ranges].map(([p, r]) => `${p}:${r.start}-${r.next}`).join(',')} ${letters.length}`);
+    for (const l of letters) this.letters.push(`${l.position?.partition}/${l.position?.offset} ${String(l.timestampMs)} ${l.error} <<${l.raw}>>`);
+  }
+}
+
+/** A value as text, whatever Arrow gave (bigint, Uint8Array, nested vectors, rows). */
+function canon(v: unknown): string {
+  return JSON.stringify(v, (_k, x) => {
+    if (typeof x === 'bigint') return `${x}n`;
+    if (x instanceof Uint8Array) return `0x${Buffer.from(x).toString('hex')}`;
+    if (x !== null && typeof x === 'object' && typeof (x as { toJSON?: unknown }).toJSON === 'function' && !(x instanceof Date)) return (x as { toJSON(): unknown }).toJSON();
+    if (typeof x === 'number' && Number.isNaN(x)) return 'NaN';
+    return x;
+  });
+}
+
+interface Outcome {
+  rows: string[];
+  letters: string[];
+  letterCalls: string[];
+  summaries: string[];
+  commits: string[];
+  counts: string;
+  error?: string;
+}
+
+interface Scenario {
+  schema: Schema;
+  spec?: string;
+  properties?: Record<string, string>;
+  batcher?: Partial<BatcherConfig>;
+  /** Feeds the ingestor; `alter` changes the table (both runs get the same change at the same point). */
+  drive(ing: TableIngestor, alter: (updates: (m: import('../../../src/spec/table-metadata.ts').TableMetadata) => TableUpdate[]) => Promise<void>, table: TableIdentifier): Promise<void>;
+  /** A second ingestor's work on the same table (trim tests), run by drive through `alter`-like callbacks. */
+}
+
+describe('batches converted while they fill, attacked', () => {
+  let wh: TestWarehouse;
+  beforeEach(async () => {
+    wh = await testWarehouse();
+    await wh.catalog.createNamespace(['atk']);
+  });
+  afterEach(async () => { await wh.cleanup(); });
+
+  let tables = 0;
+  async function runOne(sc: Scenario, early: boolean): Promise<Outcome> {
+    const id: TableIdentifier = { namespace: ['atk'], name: `t${tables++}_${early ? 'early' : 'kept'}` };
+    const spec: PartitionSpec | undefined = sc.spec ? parsePartitionExpression(sc.spec, sc.schema) : undefined;
+    await wh.catalog.createTable(id, { schema: sc.schema, ...(spec ? { spec } : {}), properties: { 'commit.retry.min-wait-ms': '1', ...(sc.properties ?? {}) } });
+    const dead = new MemoryDeadLetters();
+    const commits: string[] = [];
+    const ing = await TableIngestor.open(wh.catalog, id, {
+      batcher: { ...BATCHER, ...(sc.batcher ?? {}) }, deadLetters: dead,
+      events: { onCommit: (c) => { commits.push(`${c.reason} r${c.records} d${c.deadLetters} t${c.trimmed} ${[...c.offsets].map(([p, r]) => `${p}:${r.start}-${r.next}`).join(',')}`); } },
+      ...(early ? { revive } : {}),
+    });
+    let error: string | undefined;
+    try {
+      await sc.drive(ing, async (updates) => {
+        const m = (await wh.catalog.loadTable(id)).metadata;
+        await wh.catalog.commitTable(id, [], updates(m));
+      }, id);
+      await ing.close();
+    } catch (err) {
+      error = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+    }
+    const meta = (await wh.catalog.loadTable(id)).metadata;
+    const rows = (await readTableRows(wh.catalog, id)).map(canon);
+    return {
+      rows, letters: dead.letters, letterCalls: dead.calls, commits, counts: canon(ing.counts),
+      summaries: meta.snapshots.map((s) => canon(Object.fromEntries(Object.entries(s.summary).filter(([k]) => k.startsWith('floe.') || k.startsWith('kafka'))))),
+      ...(error !== undefined ? { error: error.replaceAll(id.name, '<table>') } : {}),
+    };
+  }
+
+  async function same(sc: Scenario): Promise<Outcome> {
+    const early = await runOne(sc, true);
+    const kept = await runOne(sc, false);
+    assert.equal(early.error, kept.error, 'the same failure (or none)');
+    assert.deepEqual(early.letters, kept.letters, 'the same dead letters');
+    assert.deepEqual(early.letterCalls, kept.letterCalls, 'dead letters written with the same offsets');
+    assert.deepEqual(early.rows, kept.rows, 'the same rows, in the same order');
+    assert.deepEqual(early.summaries, kept.summaries, 'the same snapshots and offsets');
+    assert.deepEqual(early.commits, kept.commits, 'the same commit events');
+    assert.equal(early.counts, kept.counts);
+    return early;
+  }
+
+  const SIMPLE = schemaFromJson({ type: 'struct', fields: [
+    { name: 'id', required: true, type: 'long' },
+    { name: 'n', required: false, type: 'int' },
+    { name: 's', required: false, type: 'string' },
+  ] }, { assignIds: true });
+  const good = (o: number) => ({ id: o, n: o % 1000, s: `s${o}` });
+  const bad = (o: number) => ({ id: `x${o}`, n: o, s: 's' });
+
+  for (const [size, badAt] of [
+    [1, []], [1, [0]], [N - 1, [N - 2]], [N, [N - 1]], [N + 1, [N]], [N + 1, [N - 1, N]], [2 * N + 1, [N - 1, N, N + 1, 2 * N]],
+  ] as const) {
+    test(`chunk boundaries: ${size} records, bad at ${badAt.join(',') || 'none'}`, async () => {
+      const out = await same({
+        schema: SIMPLE,
+        async drive(ing) { for (let o = 0; o < size; o++) ing.offer(rec((badAt as readonly number[]).includes(o) ? bad(o) : good(o), o % 2, o)); },
+      });
+      assert.equal(out.rows.length, size - badAt.length);
+      assert.equal(out.letters.length, badAt.length);
+    });
+  }
+
+  /** The current schema with `change` applied to its fields JSON, as a new current schema. */
+  const evolve = (change: (fields: Record<string, unknown>[]) => Record<string, unknown>[]) => (m: import('../../../src/spec/table-metadata.ts').TableMetadata): TableUpdate[] => {
+    const cur = currentSchema(m);
+    const fields = change(cur.fields.map((f) => ({ id: f.id, name: f.name, required: f.required, type: f.type.kind === 'decimal' || f.type.kind === 'struct' || f.type.kind === 'list' || f.type.kind === 'map' ? f.type : f.type.kind })));
+    const schemaId = Math.max(...m.schemas.map((s) => s.schemaId)) + 1;
+    const next = schemaFromJson({ type: 'struct', 'schema-id': schemaId, fields } as never, { schemaId });
+    return [{ action: 'add-schema', schema: next, lastColumnId: Math.max(m.lastColumnId, ...fields.map((f) => f.id as number)) }, { action: 'set-current-schema', schemaId }];
+  };
+
+  test('int promoted to long after the ingestor opened: values beyond int are rows, not dead letters', async () => {
+    const out = await same({
+      schema: SIMPLE,
+      async drive(ing, alter) {
+        await alter(evolve((fs) => fs.map((f) => (f.name === 'n' ? { ...f, type: 'long' } : f))));
+        for (let o = 0; o < 10; o++) ing.offer(rec({ id: o, n: 3_000_000_000 + o }, 0, o));
+      },
+    });
+    assert.equal(out.letters.length, 0);
+    assert.equal(out.rows.length, 10);
+  });
+
+  test('int promoted to long after the ingestor opened, a bad record in the batch too', async () => {
+    const out = await same({
+      schema: SIMPLE,
+      async drive(ing, alter) {
+        await alter(evolve((fs) => fs.map((f) => (f.name === 'n' ? { ...f, type: 'long' } : f))));
+        for (let o = 0; o < 10; o++) ing.offer(rec(o === 4 ? bad(o) : { id: o, n: 3_000_000_000 + o }, 0, o));
+      },
+    });
+    assert.equal(out.letters.length, 1);
+    assert.equal(out.rows.length, 9);
+  });
+
+  test('int promoted to long in the middle of a batch (chunks converted before and after)', async () => {
+    await same({
+      schema: SIMPLE,
+      async drive(ing, alter) {
+        for (let o = 0; o < N + 10; o++) ing.offer(rec({ id: o, n: o }, 0, o));
+        await alter(evolve((fs) => fs.map((f) => (f.name === 'n' ? { ...f, type: 'long' } : f))));
+        for (let o = N + 10; o < 2 * N + 20; o++) ing.offer(rec({ id: o, n: o % 7 === 0 ? 3_000_000_000 + o : o }, 0, o));
+      },
+    });
+  });
+
+  test('a required column made optional after the ingestor opened: records without it are rows', async () => {
+    const out = await same({
+      schema: SIMPLE,
+      async drive(ing, alter) {
+        await alter(evolve((fs) => fs.map((f) => (f.name === 'id' ? { ...f, required: false } : f))));
+        for (let o = 0; o < 10; o++) ing.offer(rec(o % 3 === 0 ? { n: o } : { id: o, n: o }, 0, o));
+      },
+    });
+    assert.equal(out.letters.length, 0);
+    assert.equal(out.rows.length, 10);
+  });
+
+  test('a column added, renamed and dropped in the middle of batches', async () => {
+    await same({
+      schema: SIMPLE,
+      batcher: { maxRecords: N + 100 },
+      async drive(ing, alter) {
+        let o = 0;
+        for (; o < N + 50; o++) ing.offer(rec({ id: o, n: o, s: `a${o}` }, 0, o));
+        await alter(evolve((fs) => [...fs, { id: 4, name: 'extra', required: false, type: 'string' }]));
+        for (; o < N + 200; o++) ing.offer(rec({ id: o, n: o, s: `b${o}`, ...(o % 2 ? { extra: `e${o}` } : {}) }, 0, o));
+        await alter(evolve((fs) => fs.map((f) => (f.name === 's' ? { ...f, name: 's2' } : f))));
+        for (; o < 2 * N + 300; o++) ing.offer(rec({ id: o, n: o, ...(o % 2 ? { s2: `c${o}` } : { s: `c${o}` }) }, 0, o));
+        await alter(evolve((fs) => fs.filter((f) => f.name !== 'n')));
+        for (; o < 3 * N; o++) ing.offer(rec({ id: o, ...(o % 5 ? { s2: `d${o}` } : { n: o }) }, 0, o));
+      },
+    });
+  });
+
+  test('the partition spec evolved after the ingestor opened: a record whose new partition value cannot be written is a dead letter', async () => {
+    const TS = schemaFromJson({ type: 'struct', fields: [
+      { name: 'id', required: true, type: 'long' },
+      { name: 'ts', required: false, type: 'timestamp' },
+    ] }, { assignIds: true });
+    const out = await same({
+      schema: TS,
+      async drive(ing, alter) {
+        await alter((m) => [{ action: 'add-spec', spec: parsePartitionExpression('hour(ts)', currentSchema(m), 1, m.lastPartitionId) }, { action: 'set-default-spec', specId: 1 }]);
+        for (let o = 0; o < 10; o++) ing.offer(rec({ id: o, ts: o === 3 ? '+250000-01-01T00:00:00' : `2026-01-0${1 + (o % 5)}T0${o}:00:00` }, 0, o));
+      },
+    });
+    assert.equal(out.error, undefined, 'the ingestor keeps going');
+    assert.equal(out.letters.length, 1);
+    assert.match(out.letters[0]!, /offset 3: field 'ts': partition field 'ts_hour'/);
+    assert.equal(out.rows.length, 9);
+  });
+});
