@@ -232,4 +232,121 @@ describe('batches converted while they fill, attacked', () => {
     assert.match(out.letters[0]!, /offset 3: field 'ts': partition field 'ts_hour'/);
     assert.equal(out.rows.length, 9);
   });
+
+  const WIDE = schemaFromJson({ type: 'struct', fields: [
+    { name: 'id', required: true, type: 'long' },
+    { name: 'cat', required: false, type: 'string' },
+    { name: 'ts', required: false, type: 'timestamp' },
+    { name: 'amount', required: false, type: 'decimal(9,2)' },
+  ] }, { assignIds: true });
+  const wideRow = (o: number): Record<string, unknown> => ({
+    id: o, cat: o % 11 === 0 ? null : `c${o % 37}`, ts: `2026-${String(1 + (o % 12)).padStart(2, '0')}-${String(1 + (o % 28)).padStart(2, '0')}T${String(o % 24).padStart(2, '0')}:00:00`,
+    amount: `${o % 100000}.${String(o % 100).padStart(2, '0')}`,
+  });
+
+  for (const spec of ['cat', 'day(ts)', 'month(ts)', 'bucket(16,id)', 'truncate(2,cat)', 'hour(ts),bucket(4,cat)', 'truncate(100,amount)']) {
+    test(`partitioned by ${spec}: many partitions over several chunks, bad records and bad partition values in different chunks`, async () => {
+      const out = await same({
+        schema: WIDE, spec,
+        async drive(ing) {
+          for (let o = 0; o < 2 * N + 500; o++) {
+            let v = wideRow(o);
+            if (o === 5 || o === N + 3) v = { ...v, ts: '2026-02-30T00:00:00' };
+            if (o === N - 1 || o === 2 * N + 1) v = { ...v, id: 'nope' };
+            // hour of year 250000 does not fit int; truncate[100] of -9999999.99 needs ten digits
+            if (o === 17 || o === 2 * N) v = { ...v, ts: '+250000-01-01T00:00:00', amount: '-9999999.99' };
+            ing.offer(rec(v, o % 4, o));
+          }
+        },
+      });
+      assert.ok(out.letters.length >= 4, out.letters.join('\n'));
+    });
+  }
+
+  test('every record of a chunk bad, then every record of a batch bad', async () => {
+    const out = await same({
+      schema: SIMPLE,
+      batcher: { maxRecords: 2 * N },
+      async drive(ing) {
+        for (let o = 0; o < 2 * N; o++) ing.offer(rec(o >= N ? bad(o) : good(o), 0, o));
+        for (let o = 2 * N; o < 2 * N + 50; o++) ing.offer(rec(bad(o), 0, o));
+      },
+    });
+    assert.equal(out.rows.length, N);
+    assert.equal(out.letters.length, N + 50);
+  });
+
+  test('batches of one record each (maxRecords 1), with decode failures and bad records', async () => {
+    const out = await same({
+      schema: SIMPLE,
+      batcher: { maxRecords: 1 },
+      async drive(ing) {
+        for (let o = 0; o < 12; o++) {
+          if (o % 4 === 1) ing.offer(rec('{"id":', 0, o, { decodeError: 'invalid JSON: unexpected end' }));
+          else ing.offer(rec(o % 4 === 2 ? bad(o) : good(o), 0, o));
+        }
+      },
+    });
+    assert.equal(out.rows.length, 6);
+  });
+
+  test('batches cut by bytes and by count while chunks are half full', async () => {
+    await same({
+      schema: SIMPLE,
+      batcher: { maxRecords: N + 7, maxBytes: 150_000 },
+      async drive(ing) { for (let o = 0; o < 3 * N; o++) ing.offer(rec(o % 1001 === 0 ? bad(o) : { ...good(o), s: 'x'.repeat(o % 50) }, o % 3, o)); },
+    });
+  });
+
+  test('records without a source position, mixed with positioned ones', async () => {
+    await same({
+      schema: SIMPLE,
+      async drive(ing) {
+        for (let o = 0; o < N + 20; o++) {
+          const r = rec(o % 9 === 0 ? bad(o) : good(o), 0, o);
+          if (o % 2 === 0) { const { position: _p, ...rest } = r; ing.offer(rest); } else ing.offer(r);
+        }
+      },
+    });
+  });
+
+  test('a re-delivery in the middle of a large batch, with dead letters before and after it', async () => {
+    const out = await same({
+      schema: SIMPLE,
+      async drive(ing) {
+        const v = (o: number) => rec(o % 500 === 7 ? bad(o) : good(o), o % 2, o);
+        for (let o = 0; o < N + 300; o++) ing.offer(v(o));
+        for (let o = 100; o < N + 300; o++) ing.offer(v(o)); // the consumer seeks back: offered again
+        for (let o = N + 300; o < 2 * N + 100; o++) ing.offer(v(o));
+      },
+    });
+    assert.equal(out.rows.length + out.letters.length, 2 * N + 100);
+  });
+
+  test('records of two sources in one batch', async () => {
+    await same({
+      schema: SIMPLE,
+      async drive(ing) {
+        for (let o = 0; o < N + 10; o++) {
+          const r = rec(o % 1000 === 3 ? bad(o) : good(o), 0, o);
+          ing.offer(o % 2 ? r : { ...r, position: { ...r.position!, sourceId: 'kafka/g/other' } });
+        }
+      },
+    });
+  });
+
+  test('a batch another writer committed in part, with dead letters on both sides of the trim', async () => {
+    const out = await same({
+      schema: SIMPLE,
+      async drive(ing, _alter, table) {
+        const v = (o: number) => rec(o % 1000 === 5 ? bad(o) : good(o), o % 2, o);
+        for (let o = 0; o < N + 2000; o++) ing.offer(v(o));
+        // Meanwhile the partitions' new owner commits offsets up to N (dead letters included).
+        const owner = await TableIngestor.open(wh.catalog, table, { batcher: BATCHER, deadLetters: new MemoryDeadLetters() });
+        for (let o = 0; o < N; o++) owner.offer(v(o));
+        await owner.close();
+      },
+    });
+    assert.deepEqual(out.commits, [`shutdown r1998 d7 t${N - 5} 0:0-6095,1:1-6096`], "the owner's offsets trimmed, the rest appended once");
+  });
 });
