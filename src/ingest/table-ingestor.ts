@@ -9,6 +9,7 @@ import { currentSchema, defaultSpec, MAIN_BRANCH, type TableMetadata } from '../
 import type { Catalog, LoadedTable } from '../table/catalog.ts';
 import { identifierToString, type TableIdentifier } from '../table/identifier.ts';
 import { findRecordProblem } from '../writer/record-validator.ts';
+import { inputBytesPerTargetFile } from '../writer/data-file-writer.ts';
 import type { Schema } from '../spec/schema.ts';
 import { ValidationError, RecordValidationError } from '../errors.ts';
 import { requireKey } from '../merge/merge-records.ts';
@@ -218,6 +219,8 @@ export class TableIngestor {
   private conversion: BatchConversion<SourceRecord> | undefined;
   private readonly conversions = new WeakMap<SourceRecord, BatchConversion<SourceRecord>>();
   private readonly convertEarly: boolean;
+  /** Input bytes after which a conversion chunk is cut (a quarter of a file at the target size). */
+  private chunkBytes = Number.POSITIVE_INFINITY;
   /** Running totals since open. */
   counts = { received: 0, committed: 0, deadLettered: 0, staleDropped: 0, upserted: 0, inserted: 0, updated: 0, deleted: 0 };
 
@@ -257,6 +260,7 @@ export class TableIngestor {
 
   private useMetadata(meta: TableMetadata): void {
     this.spec = defaultSpec(meta);
+    this.chunkBytes = inputBytesPerTargetFile(meta.properties) / 4;
     this.useSchema(currentSchema(meta));
   }
 
@@ -287,7 +291,7 @@ export class TableIngestor {
       return;
     }
     if (this.batcher.bufferedRecords === 0 || this.conversion === undefined) {
-      this.conversion = new BatchConversion(this.schema, this.spec.specId, this.partitionFields);
+      this.conversion = new BatchConversion(this.schema, this.spec.specId, this.partitionFields, this.chunkBytes);
     }
     const conv = this.conversion;
     const kept = withoutValue(rec);

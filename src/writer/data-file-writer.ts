@@ -38,6 +38,16 @@ export interface WriteTarget {
  * afterwards the ratio measured on the last file is used. */
 const INITIAL_COMPRESSION_RATIO = 0.5;
 
+/**
+ * Record input bytes that write() and writeConverted() expect to fill one file at the table's
+ * `write.target-file-size-bytes` (before a file is written they assume INITIAL_COMPRESSION_RATIO).
+ * writeConverted() splits only between converted batches: a caller converting ahead keeps its
+ * batches well under this, or a small target gives files many times its size.
+ */
+export function inputBytesPerTargetFile(properties: Readonly<Record<string, string>>): number {
+  return intProperty(properties, WRITE_TARGET_FILE_SIZE_BYTES) / INITIAL_COMPRESSION_RATIO;
+}
+
 interface PartitionGroup { tuple: PartitionTuple; rows: number[] }
 
 /** Where a write spent its time, in milliseconds: converting records to Arrow, encoding Parquet, storage I/O. */

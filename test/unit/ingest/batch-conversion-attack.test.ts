@@ -14,10 +14,19 @@ import { schemaFromJson, type Schema } from '../../../src/spec/schema.ts';
 import { currentSchema } from '../../../src/spec/table-metadata.ts';
 import type { TableUpdate } from '../../../src/spec/table-updates.ts';
 import type { TableIdentifier } from '../../../src/table/identifier.ts';
+import { liveDataFiles } from '../../support/live-data-files.ts';
 import { readTableRows } from '../../support/read-table.ts';
 import { testWarehouse, type TestWarehouse } from '../../support/warehouse.ts';
 
 const SOURCE = 'kafka/g/attack';
+
+/** `n` characters that do not compress (a fixed pseudo-random stream per seed). */
+function randomText(seed: number, n: number): string {
+  let x = (seed * 2654435761) >>> 0 || 1;
+  let out = '';
+  for (let i = 0; i < n; i++) { x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0; out += String.fromCharCode(33 + (x % 90)); }
+  return out;
+}
 const N = CONVERSION_CHUNK_RECORDS;
 const BATCHER: BatcherConfig = { ...DEFAULT_BATCHER_CONFIG, windowMs: 600_000, maxRecords: 1_000_000 };
 
@@ -56,6 +65,8 @@ interface Outcome {
   summaries: string[];
   commits: string[];
   counts: string;
+  /** Each live data file: partition, rows, bytes (manifest order). */
+  files: { partition: string; rows: number; bytes: number }[];
   error?: string;
 }
 
@@ -102,6 +113,7 @@ describe('batches converted while they fill, attacked', () => {
     const meta = (await wh.catalog.loadTable(id)).metadata;
     const rows = (await readTableRows(wh.catalog, id)).map(canon);
     return {
+      files: (await liveDataFiles(wh.catalog, id)).map((f) => ({ partition: canon(f.partition), rows: Number(f.recordCount), bytes: Number(f.fileSizeInBytes) })),
       rows, letters: dead.letters, letterCalls: dead.calls, commits, counts: canon(ing.counts),
       summaries: meta.snapshots.map((s) => canon(Object.fromEntries(Object.entries(s.summary).filter(([k]) => k.startsWith('floe.') || k.startsWith('kafka'))))),
       ...(error !== undefined ? { error: error.replaceAll(id.name, '<table>') } : {}),
@@ -349,4 +361,16 @@ describe('batches converted while they fill, attacked', () => {
     });
     assert.deepEqual(out.commits, [`shutdown r1998 d7 t${N - 5} 0:0-6095,1:1-6096`], "the owner's offsets trimmed, the rest appended once");
   });
+
+  for (const spec of [undefined, 'bucket(3,id)'] as const) {
+    test(`write.target-file-size-bytes 100000${spec ? `, partitioned by ${spec}` : ''}: files near the target (a chunk is never larger than a quarter file), rows in order`, async () => {
+      const out = await same({
+        schema: WIDE, properties: { 'write.target-file-size-bytes': '100000' }, ...(spec ? { spec } : {}),
+        // ~400 incompressible bytes a record: a 4,096-record chunk would be a 1.6 MB file
+        async drive(ing) { for (let o = 0; o < 3 * N + 100; o++) ing.offer(rec({ ...wideRow(o), cat: randomText(o, 300) }, o % 2, o)); },
+      });
+      assert.ok(out.files.length >= (spec ? 18 : 12), `${out.files.length} files`);
+      for (const f of out.files) assert.ok(f.bytes <= 150_000, `a file of ${f.bytes} bytes (${f.rows} rows) for a 100,000-byte target`);
+    });
+  }
 });
