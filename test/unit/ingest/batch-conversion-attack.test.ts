@@ -7,6 +7,8 @@ import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import { CONVERSION_CHUNK_RECORDS } from '../../../src/ingest/batch-conversion.ts';
 import { DEFAULT_BATCHER_CONFIG, type BatcherConfig } from '../../../src/ingest/micro-batcher.ts';
+import { kafkaMessageRecord, kafkaReviver } from '../../../src/ingest/kafka-source.ts';
+import { kafkaSourceId } from '../../../src/ingest/source-offsets.ts';
 import { TableIngestor, type DeadLetter, type DeadLetterSink, type SourceRecord } from '../../../src/ingest/table-ingestor.ts';
 import { parseJsonExact } from '../../../src/spec/json.ts';
 import { parsePartitionExpression, type PartitionSpec } from '../../../src/spec/partition-spec.ts';
@@ -86,6 +88,8 @@ interface Scenario {
   spec?: string;
   properties?: Record<string, string>;
   batcher?: Partial<BatcherConfig>;
+  /** The converting run's revive (default: the NDJSON source's, JSON of the raw text). */
+  revive?: (r: SourceRecord) => unknown;
   /** Feeds the ingestor; `alter` changes the table (both runs get the same change at the same point). */
   drive(ing: TableIngestor, alter: (updates: (m: import('../../../src/spec/table-metadata.ts').TableMetadata) => TableUpdate[]) => Promise<void>, table: TableIdentifier): Promise<void>;
   /** A second ingestor's work on the same table (trim tests), run by drive through `alter`-like callbacks. */
@@ -109,7 +113,7 @@ describe('batches converted while they fill, attacked', () => {
     const ing = await TableIngestor.open(wh.catalog, id, {
       batcher: { ...BATCHER, ...(sc.batcher ?? {}) }, deadLetters: dead,
       events: { onCommit: (c) => { commits.push(`${c.reason} r${c.records} d${c.deadLetters} t${c.trimmed} ${[...c.offsets].map(([p, r]) => `${p}:${r.start}-${r.next}`).join(',')}`); } },
-      ...(early ? { revive } : {}),
+      ...(early ? { revive: sc.revive ?? revive } : {}),
     });
     let error: string | undefined;
     try {
@@ -415,5 +419,44 @@ describe('batches converted while they fill, attacked', () => {
     } finally {
       await readers.close();
     }
+  });
+
+  test('Kafka messages with topic, partition, offset and timestamp captured: tombstones, invalid UTF-8, non-objects, integers beyond 2^53', async () => {
+    const schema = schemaFromJson({ type: 'struct', fields: [
+      { name: 'id', required: true, type: 'long' },
+      { name: 'big', required: false, type: 'long' },
+      { name: 's', required: false, type: 'string' },
+      { name: 'k_topic', required: true, type: 'string' },
+      { name: 'k_partition', required: true, type: 'int' },
+      { name: 'k_offset', required: true, type: 'long' },
+      { name: 'k_ts', required: true, type: 'timestamptz' },
+    ] }, { assignIds: true });
+    const capture = { topic: 'k_topic', partition: 'k_partition', offset: 'k_offset', timestamp: 'k_ts' };
+    const sourceId = kafkaSourceId('g', 'orders');
+    const message = (o: number): SourceRecord => {
+      const p = o % 3;
+      const m = { key: null, headers: {}, timestamp: String(1_700_000_000_000 + Math.floor(o / 7)) };
+      if (o % 1009 === 5) return kafkaMessageRecord(sourceId, 'orders', p, BigInt(o), { ...m, value: null }, capture);
+      if (o % 1013 === 6) return kafkaMessageRecord(sourceId, 'orders', p, BigInt(o), { ...m, value: Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x7d]) }, capture);
+      if (o % 1019 === 7) return kafkaMessageRecord(sourceId, 'orders', p, BigInt(o), { ...m, value: Buffer.from(o % 2 ? '[1,2]' : '"text"') }, capture);
+      if (o % 1021 === 8) return kafkaMessageRecord(sourceId, 'orders', p, BigInt(o), { ...m, value: Buffer.from(`{"id": ${o}, "k_offset": "overwritten", "nope": 1}`) }, capture);
+      // A view into a larger buffer, as kafkajs hands message values over.
+      const text = `{"id": ${o}, "big": ${9_007_199_254_740_993n + BigInt(o)}, "s": "naïve ${o} 😀", "k_partition": 99}`;
+      const fetch = Buffer.from(`xxxx${text}yyyy`);
+      return kafkaMessageRecord(sourceId, 'orders', p, BigInt(o), { ...m, value: fetch.subarray(4, 4 + Buffer.byteLength(text)) }, capture);
+    };
+    const out = await same({
+      schema, revive: kafkaReviver('g', 'orders', capture)!,
+      batcher: { maxRecords: 2 * N },
+      async drive(ing) {
+        for (let o = 0; o < 3 * N; o++) ing.offer(message(o));
+        // A re-delivery in the second batch: it is committed from records decoded again.
+        for (let o = 2 * N + 10; o < 3 * N; o++) ing.offer(message(o));
+      },
+    });
+    assert.ok(out.letters.some((l) => l.includes('tombstone')) && out.letters.some((l) => l.includes('UTF-8')) && out.letters.some((l) => l.includes('not a JSON object')) && out.letters.some((l) => l.includes("'nope'")));
+    // Offset 8192 is in the batch decoded again: its captured values are the first decode's.
+    assert.ok(out.rows.includes('{"id":"8192n","big":"9007199254749185n","s":"naïve 8192 😀","k_topic":"orders","k_partition":2,"k_offset":"8192n","k_ts":1700000001170}'));
+    assert.ok(out.rows.includes('{"id":"10n","big":"9007199254741003n","s":"naïve 10 😀","k_topic":"orders","k_partition":1,"k_offset":"10n","k_ts":1700000000001}'));
   });
 });
