@@ -313,6 +313,9 @@ export class TableIngestor {
 
   private async commitBatch(delivered: Batch<SourceRecord>): Promise<FlushOutcome> {
     const conv = this.conversions.get(delivered.items[0]!);
+    // A flushed batch takes no more records (the next offer opens a new conversion): dropped
+    // here, an idle ingestor would keep the last batch's payloads and Arrow rows until then.
+    if (conv !== undefined && this.conversion === conv) this.conversion = undefined;
     let converted = conv !== undefined && conv.count === delivered.items.length ? conv.finish() : undefined;
     // A converted batch is committed as such only if the table still has the schema and spec it
     // was converted (and its dead letters judged) with; otherwise it takes the records' path

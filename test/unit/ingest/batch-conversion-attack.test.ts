@@ -4,6 +4,8 @@
 // (values, in file order), dead letters (payload, error text, position), offsets summaries,
 // snapshot count and commit events.
 import assert from 'node:assert/strict';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import { CONVERSION_CHUNK_RECORDS } from '../../../src/ingest/batch-conversion.ts';
 import { DEFAULT_BATCHER_CONFIG, type BatcherConfig } from '../../../src/ingest/micro-batcher.ts';
@@ -458,5 +460,34 @@ describe('batches converted while they fill, attacked', () => {
     // Offset 8192 is in the batch decoded again: its captured values are the first decode's.
     assert.ok(out.rows.includes('{"id":"8192n","big":"9007199254749185n","s":"naïve 8192 😀","k_topic":"orders","k_partition":2,"k_offset":"8192n","k_ts":1700000001170}'));
     assert.ok(out.rows.includes('{"id":"10n","big":"9007199254741003n","s":"naïve 10 😀","k_topic":"orders","k_partition":1,"k_offset":"10n","k_ts":1700000000001}'));
+  });
+
+  /** A full garbage collection (V8's gc exposed for this test file). */
+  const collect = async (): Promise<void> => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    for (let i = 0; i < 3; i++) { gc(); await new Promise((r) => setImmediate(r)); }
+  };
+
+  test('memory: converted chunks do not keep their decoded values, and a committed batch keeps neither its payloads nor its rows once idle', async () => {
+    const id: TableIdentifier = { namespace: ['atk'], name: 'memory' };
+    await wh.catalog.createTable(id, { schema: SIMPLE });
+    const ing = await TableIngestor.open(wh.catalog, id, { batcher: BATCHER, deadLetters: new MemoryDeadLetters(), revive: (r) => parseJsonExact(Buffer.from(r.raw as Uint8Array).toString('utf8')) });
+    const values: WeakRef<object>[] = [];
+    const payloads: WeakRef<object>[] = [];
+    for (let o = 0; o < 2 * N + 10; o++) {
+      const raw = new TextEncoder().encode(jsonText(o === 3 ? bad(o) : good(o)));
+      const value = parseJsonExact(Buffer.from(raw).toString('utf8')) as object;
+      if (o < 2 * N) values.push(new WeakRef(value));
+      payloads.push(new WeakRef(raw));
+      ing.offer({ value, raw, bytes: raw.length, position: { sourceId: SOURCE, partition: 0, offset: BigInt(o) } });
+    }
+    await collect();
+    assert.equal(values.filter((v) => v.deref() !== undefined).length, 0, 'the values of converted chunks are collected before the flush');
+    await ing.flush('time');
+    await collect();
+    assert.equal(payloads.filter((v) => v.deref() !== undefined).length, 0, 'no payload of the committed batch is kept while the ingestor waits for records');
+    assert.equal((await readTableRows(wh.catalog, id)).length, 2 * N + 9);
+    await ing.close();
   });
 });
