@@ -6,7 +6,7 @@
 import { faultPoint } from '../fault-points.ts';
 import { partitionType, type PartitionFieldType, type PartitionSpec } from '../spec/partition-spec.ts';
 import { currentSchema, defaultSpec, MAIN_BRANCH, type TableMetadata } from '../spec/table-metadata.ts';
-import type { Catalog, LoadedTable } from '../table/catalog.ts';
+import type { Catalog } from '../table/catalog.ts';
 import { identifierToString, type TableIdentifier } from '../table/identifier.ts';
 import { findRecordProblem } from '../writer/record-validator.ts';
 import { inputBytesPerTargetFile } from '../writer/data-file-writer.ts';
@@ -320,11 +320,11 @@ export class TableIngestor {
     // A converted batch is committed as such only if the table still has the schema and spec it
     // was converted (and its dead letters judged) with; otherwise it takes the records' path
     // against the current ones, as a batch kept whole does, and later batches convert with them.
-    let base: LoadedTable | undefined;
+    // (The append checks again on the table it writes to: the dead letters come in between.)
     if (converted !== undefined) {
-      base = await this.catalog.loadTable(this.table);
-      if (currentSchema(base.metadata).schemaId !== conv!.schema.schemaId || defaultSpec(base.metadata).specId !== conv!.specId) {
-        this.useMetadata(base.metadata);
+      const meta = (await this.catalog.loadTable(this.table)).metadata;
+      if (currentSchema(meta).schemaId !== conv!.schema.schemaId || defaultSpec(meta).specId !== conv!.specId) {
+        this.useMetadata(meta);
         converted = undefined;
       }
     }
@@ -353,7 +353,7 @@ export class TableIngestor {
       }),
     };
     const outcome = upsert ? await this.upsertBatch(batch.items, upsert, ctx)
-      : converted ? await this.appendConvertedBatch(converted, conv!, base!, ctx)
+      : converted ? await this.appendConvertedBatch(converted, conv!, ctx)
         : await this.appendBatch(batch.items, ctx);
     this.counts.committed += outcome.records;
     if (this.wap) {
@@ -382,7 +382,7 @@ export class TableIngestor {
    * rebalance trimmed part of it — those records are decoded again and appended as such.
    */
   private async appendConvertedBatch(
-    converted: NonNullable<ReturnType<BatchConversion<SourceRecord>['finish']>>, conv: BatchConversion<SourceRecord>, base: LoadedTable, ctx: BatchContext,
+    converted: NonNullable<ReturnType<BatchConversion<SourceRecord>['finish']>>, conv: BatchConversion<SourceRecord>, ctx: BatchContext,
   ): Promise<BatchOutcome> {
     const { groups, dead } = converted;
     if (dead.length > 0) await this.deadLetter(dead.map((d) => letterOf(d.item, deadLetterReason(d.item, d.field, d.reason))), ctx.sourceId, ctx.ranges);
@@ -391,7 +391,7 @@ export class TableIngestor {
     const t0 = performance.now();
     const result = await commitExactlyOnce(this.catalog, this.table, good, await ctx.commitOptions(), async (pending, args) => {
       if (pending.length === good.length) {
-        const appended = await appendConverted(this.catalog, this.table, records, args, base);
+        const appended = await appendConverted(this.catalog, this.table, records, args);
         if (appended) return { attempts: appended.attempts, value: undefined };
       }
       const appended = await appendRecords(this.catalog, this.table, pending.map((r) => this.revived(r).value), args);

@@ -110,13 +110,10 @@ export interface ConvertedRecords {
  * {@link appendRecords} for records converted to Arrow beforehand (the ingestor converts a
  * batch as it arrives): the same files, commit and cleanup. Resolves to undefined, writing
  * nothing, when the table's current schema or default spec is no longer the one the records
- * were converted with: the caller then appends the records themselves. `loaded`: the table as
- * the caller just loaded it (saves a second load; a stale one costs a commit retry).
+ * were converted with: the caller then appends the records themselves.
  */
-export async function appendConverted(
-  catalog: Catalog, id: TableIdentifier, converted: ConvertedRecords, opts: AppendOptions = {}, loaded?: LoadedTable,
-): Promise<AppendResult | undefined> {
-  const base = loaded ?? await catalog.loadTable(id);
+export async function appendConverted(catalog: Catalog, id: TableIdentifier, converted: ConvertedRecords, opts: AppendOptions = {}): Promise<AppendResult | undefined> {
+  const base = await catalog.loadTable(id);
   const meta = base.metadata;
   const schema = currentSchema(meta);
   const spec = defaultSpec(meta);

@@ -58,7 +58,9 @@ const revive = (r: SourceRecord): unknown => parseJsonExact(r.raw as string);
 class MemoryDeadLetters implements DeadLetterSink {
   readonly letters: string[] = [];
   readonly calls: string[] = [];
+  constructor(private readonly onWrite?: () => Promise<void>) {}
   async write(letters: readonly DeadLetter[], sourceId: string | undefined, ranges: ReadonlyMap<number, { start: bigint; next: bigint }>): Promise<void> {
+    await this.onWrite?.();
     this.calls.push(`${String(sourceId)} ${[...ranges].map(([p, r]) => `${p}:${r.start}-${r.next}`).join(',')} ${letters.length}`);
     for (const l of letters) this.letters.push(`${l.position?.partition}/${l.position?.offset} ${String(l.timestampMs)} ${l.error} <<${l.raw}>>`);
   }
@@ -93,6 +95,8 @@ interface Scenario {
   spec?: string;
   properties?: Record<string, string>;
   batcher?: Partial<BatcherConfig>;
+  /** Runs when the dead letters of a batch are written (before its commit), on the run's table. */
+  onDeadLetters?: (table: TableIdentifier) => Promise<void>;
   /** The converting run's revive (default: the NDJSON source's, JSON of the raw text). */
   revive?: (r: SourceRecord) => unknown;
   /** Feeds the ingestor; `alter` changes the table (both runs get the same change at the same point). */
@@ -113,7 +117,7 @@ describe('batches converted while they fill, attacked', () => {
     const id: TableIdentifier = { namespace: ['atk'], name: `t${tables++}_${early ? 'early' : 'kept'}` };
     const spec: PartitionSpec | undefined = sc.spec ? parsePartitionExpression(sc.spec, sc.schema) : undefined;
     await wh.catalog.createTable(id, { schema: sc.schema, ...(spec ? { spec } : {}), properties: { 'commit.retry.min-wait-ms': '1', ...(sc.properties ?? {}) } });
-    const dead = new MemoryDeadLetters();
+    const dead = new MemoryDeadLetters(sc.onDeadLetters ? () => sc.onDeadLetters!(id) : undefined);
     const commits: string[] = [];
     const ing = await TableIngestor.open(wh.catalog, id, {
       batcher: { ...BATCHER, ...(sc.batcher ?? {}) }, deadLetters: dead,
@@ -149,6 +153,7 @@ describe('batches converted while they fill, attacked', () => {
   async function same(sc: Scenario): Promise<Outcome> {
     const early = await runOne(sc, true);
     const kept = await runOne(sc, false);
+    if (process.env.ATK_DEBUG) console.log(early.summaries, kept.summaries, early.commits, kept.commits, early.files.map((f) => f.rows), kept.files.map((f) => f.rows));
     assert.equal(early.error, kept.error, 'the same failure (or none)');
     assert.deepEqual(early.letters, kept.letters, 'the same dead letters');
     assert.deepEqual(early.letterCalls, kept.letterCalls, 'dead letters written with the same offsets');
@@ -521,5 +526,37 @@ describe('batches converted while they fill, attacked', () => {
       },
     });
     assert.ok(out.letters.length > lines.length / 4 && out.files.reduce((n, f) => n + f.rows, 0) > lines.length / 4, `seed ${seed}: ${out.letters.length} dead letters`);
+  });
+
+  test('another writer commits part of the batch while its dead letters are written (after the table was loaded for the commit)', async () => {
+    const v = (o: number) => rec(o % 700 === 5 ? bad(o) : good(o), o % 2, o);
+    const owned = new Set<string>();
+    const out = await same({
+      schema: SIMPLE,
+      async onDeadLetters(table) {
+        if (owned.has(table.name)) return;
+        owned.add(table.name);
+        const owner = await TableIngestor.open(wh.catalog, table, { batcher: BATCHER, deadLetters: new MemoryDeadLetters() });
+        for (let o = 0; o < 3000; o++) owner.offer(v(o));
+        await owner.close();
+      },
+      async drive(ing) { for (let o = 0; o < N + 500; o++) ing.offer(v(o)); },
+    });
+    assert.deepEqual(out.commits, [`shutdown r${N + 500 - 7 - (3000 - 5)} d7 t${3000 - 5} 0:0-4595,1:1-4596`], 'the 2,995 rows the owner committed trimmed');
+    assert.equal(out.rows.length, N + 500 - 7);
+  });
+
+  test('the schema changes while the dead letters are written (after the check before the commit): the records are appended against it', async () => {
+    const changed = new Set<string>();
+    await same({
+      schema: SIMPLE,
+      async onDeadLetters(table) {
+        if (changed.has(table.name)) return;
+        changed.add(table.name);
+        const m = (await wh.catalog.loadTable(table)).metadata;
+        await wh.catalog.commitTable(table, [], evolve((fs) => [...fs.map((f) => (f.name === 'n' ? { ...f, type: 'long' } : f)), { id: 4, name: 'extra', required: false, type: 'string' }])(m));
+      },
+      async drive(ing) { for (let o = 0; o < N + 500; o++) ing.offer(rec(o % 700 === 5 ? bad(o) : good(o), o % 2, o)); },
+    });
   });
 });
