@@ -130,7 +130,9 @@ export interface TableIngestorOptions {
   /** Add optional columns for unknown fields and promote int→long, float→double (default off). */
   readonly evolveSchema?: boolean;
   /** Extra summary properties of a batch's commit, from its records in source order (a file
-   * source records the fingerprint of the file up to the batch's end). */
+   * source records the fingerprint of the file up to the batch's end). With `revive`, a batch
+   * converted while it filled hands its records over without their `value`: use positions,
+   * lines and payloads here. */
   readonly sourceSummary?: (items: readonly SourceRecord[]) => Promise<Record<string, string>>;
   /** Upsert mode: each batch is one mergeRecords commit by the table's key (identifier fields). */
   readonly upsert?: UpsertMergeOptions;
