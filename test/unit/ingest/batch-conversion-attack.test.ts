@@ -559,4 +559,22 @@ describe('batches converted while they fill, attacked', () => {
       async drive(ing) { for (let o = 0; o < N + 500; o++) ing.offer(rec(o % 700 === 5 ? bad(o) : good(o), o % 2, o)); },
     });
   });
+
+  test('a partition whose first chunk holds few of its rows, its file encoded on a worker: the same Parquet bytes (dictionary choice from 4,096 rows, not the first chunk)', async () => {
+    const before = process.env.FLOE_ENCODE_MIN_ROWS;
+    process.env.FLOE_ENCODE_MIN_ROWS = '2000'; // files of 2,000+ rows go to the encoder workers
+    try {
+      const out = await same({
+        schema: WIDE, spec: 'cat',
+        async drive(ing) {
+          for (let o = 0; o < 3 * N; o++) ing.offer(rec({ ...wideRow(o), cat: o < N ? (o % 400 === 0 ? 'a' : 'b') : 'a' }, 0, o));
+        },
+      });
+      assert.equal(out.files.length, 2);
+      // And a file of many full chunks, unpartitioned.
+      await same({ schema: WIDE, async drive(ing) { for (let o = 0; o < 3 * N + 5; o++) ing.offer(rec(wideRow(o), 0, o)); } });
+    } finally {
+      if (before === undefined) delete process.env.FLOE_ENCODE_MIN_ROWS; else process.env.FLOE_ENCODE_MIN_ROWS = before;
+    }
+  });
 });
