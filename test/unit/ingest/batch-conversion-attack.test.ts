@@ -577,4 +577,20 @@ describe('batches converted while they fill, attacked', () => {
       if (before === undefined) delete process.env.FLOE_ENCODE_MIN_ROWS; else process.env.FLOE_ENCODE_MIN_ROWS = before;
     }
   });
+
+  test('the partition spec evolves in the middle of batches (day(ts) → bucket(8,id), then unpartitioned)', async () => {
+    const out = await same({
+      schema: WIDE, spec: 'day(ts)',
+      batcher: { maxRecords: 2 * N + 11 },
+      async drive(ing, alter) {
+        let o = 0;
+        for (; o < N + 100; o++) ing.offer(rec(o % 999 === 1 ? { ...wideRow(o), ts: 'soon' } : wideRow(o), o % 3, o));
+        await alter((m) => [{ action: 'add-spec', spec: parsePartitionExpression('bucket(8,id)', currentSchema(m), 1, m.lastPartitionId) }, { action: 'set-default-spec', specId: 1 }]);
+        for (; o < 3 * N; o++) ing.offer(rec(o % 999 === 1 ? { ...wideRow(o), id: null } : wideRow(o), o % 3, o));
+        await alter(() => [{ action: 'add-spec', spec: { specId: 2, fields: [] } }, { action: 'set-default-spec', specId: 2 }]);
+        for (; o < 4 * N; o++) ing.offer(rec(wideRow(o), o % 3, o));
+      },
+    });
+    assert.ok(new Set(out.files.map((f) => f.partition)).size > 8);
+  });
 });
