@@ -420,7 +420,7 @@ describe('batches converted while they fill, attacked', () => {
     const out = await same({
       schema, spec: 'bucket(3,id)',
       async drive(ing) {
-        rows.forEach((r, o) => ing.offer(rec(badAt.has(o) ? { ...r.input, st: { y: 'no x' } } : r.input, o % 2, o)));
+        rows.forEach((r, o) => { ing.offer(rec(badAt.has(o) ? { ...r.input, st: { y: 'no x' } } : r.input, o % 2, o)); });
       },
     });
     assert.equal(out.letters.length, badAt.size);
