@@ -40,7 +40,13 @@ export class BatchConversion<T> {
   private readonly lastOffset = new Map<number, bigint>();
   private sourceId: string | undefined;
 
-  constructor(readonly schema: Schema, readonly specId: number, private readonly fields: readonly PartitionFieldType[]) {}
+  /**
+   * @param maxChunkBytes - input bytes after which a chunk is converted even short of
+   * CONVERSION_CHUNK_RECORDS: the commit splits files only between chunks, so chunks must stay
+   * well under a file at the table's target size (a quarter of one: files land within 25% of
+   * where the records' path would cut them).
+   */
+  constructor(readonly schema: Schema, readonly specId: number, private readonly fields: readonly PartitionFieldType[], private readonly maxChunkBytes = Number.POSITIVE_INFINITY) {}
 
   /** Whether a record at this position keeps the batch convertible: positions must rise per
    * partition within one source (a re-delivery after a seek is resolved by the commit path). */
@@ -60,7 +66,7 @@ export class BatchConversion<T> {
     this.items.push(item);
     this.seqs.push(this.count++);
     this.pendingBytes += bytes;
-    if (this.values.length >= CONVERSION_CHUNK_RECORDS) this.convertPending();
+    if (this.values.length >= CONVERSION_CHUNK_RECORDS || this.pendingBytes >= this.maxChunkBytes) this.convertPending();
   }
 
   /** Adds a record that cannot be written (e.g. its payload did not decode). */

@@ -9,6 +9,7 @@ import { currentSchema, defaultSpec, MAIN_BRANCH, type TableMetadata } from '../
 import type { Catalog } from '../table/catalog.ts';
 import { identifierToString, type TableIdentifier } from '../table/identifier.ts';
 import { findRecordProblem } from '../writer/record-validator.ts';
+import { inputBytesPerTargetFile } from '../writer/data-file-writer.ts';
 import type { Schema } from '../spec/schema.ts';
 import { ValidationError, RecordValidationError } from '../errors.ts';
 import { requireKey } from '../merge/merge-records.ts';
@@ -129,7 +130,9 @@ export interface TableIngestorOptions {
   /** Add optional columns for unknown fields and promote int→long, float→double (default off). */
   readonly evolveSchema?: boolean;
   /** Extra summary properties of a batch's commit, from its records in source order (a file
-   * source records the fingerprint of the file up to the batch's end). */
+   * source records the fingerprint of the file up to the batch's end). With `revive`, a batch
+   * converted while it filled hands its records over without their `value`: use positions,
+   * lines and payloads here. */
   readonly sourceSummary?: (items: readonly SourceRecord[]) => Promise<Record<string, string>>;
   /** Upsert mode: each batch is one mergeRecords commit by the table's key (identifier fields). */
   readonly upsert?: UpsertMergeOptions;
@@ -218,6 +221,8 @@ export class TableIngestor {
   private conversion: BatchConversion<SourceRecord> | undefined;
   private readonly conversions = new WeakMap<SourceRecord, BatchConversion<SourceRecord>>();
   private readonly convertEarly: boolean;
+  /** Input bytes after which a conversion chunk is cut (a quarter of a file at the target size). */
+  private chunkBytes = Number.POSITIVE_INFINITY;
   /** Running totals since open. */
   counts = { received: 0, committed: 0, deadLettered: 0, staleDropped: 0, upserted: 0, inserted: 0, updated: 0, deleted: 0 };
 
@@ -257,6 +262,7 @@ export class TableIngestor {
 
   private useMetadata(meta: TableMetadata): void {
     this.spec = defaultSpec(meta);
+    this.chunkBytes = inputBytesPerTargetFile(meta.properties) / 4;
     this.useSchema(currentSchema(meta));
   }
 
@@ -287,7 +293,7 @@ export class TableIngestor {
       return;
     }
     if (this.batcher.bufferedRecords === 0 || this.conversion === undefined) {
-      this.conversion = new BatchConversion(this.schema, this.spec.specId, this.partitionFields);
+      this.conversion = new BatchConversion(this.schema, this.spec.specId, this.partitionFields, this.chunkBytes);
     }
     const conv = this.conversion;
     const kept = withoutValue(rec);
@@ -309,7 +315,21 @@ export class TableIngestor {
 
   private async commitBatch(delivered: Batch<SourceRecord>): Promise<FlushOutcome> {
     const conv = this.conversions.get(delivered.items[0]!);
-    const converted = conv !== undefined && conv.count === delivered.items.length ? conv.finish() : undefined;
+    // A flushed batch takes no more records (the next offer opens a new conversion): dropped
+    // here, an idle ingestor would keep the last batch's payloads and Arrow rows until then.
+    if (conv !== undefined && this.conversion === conv) this.conversion = undefined;
+    let converted = conv !== undefined && conv.count === delivered.items.length ? conv.finish() : undefined;
+    // A converted batch is committed as such only if the table still has the schema and spec it
+    // was converted (and its dead letters judged) with; otherwise it takes the records' path
+    // against the current ones, as a batch kept whole does, and later batches convert with them.
+    // (The append checks again on the table it writes to: the dead letters come in between.)
+    if (converted !== undefined) {
+      const meta = (await this.catalog.loadTable(this.table)).metadata;
+      if (currentSchema(meta).schemaId !== conv!.schema.schemaId || defaultSpec(meta).specId !== conv!.specId) {
+        this.useMetadata(meta);
+        converted = undefined;
+      }
+    }
     const items = conv === undefined || converted !== undefined ? delivered.items : delivered.items.map((r) => this.revived(r));
     const batch = { ...delivered, items: converted ? items : firstDeliveries(items) };
     if (this.opts.evolveSchema) {
@@ -402,6 +422,9 @@ export class TableIngestor {
         if (!(err instanceof RecordValidationError)) throw err;
       }
     }
+    // The writer judged the batch by the table's current schema and spec: so must the search for
+    // its dead letters (another writer may have evolved the table since this ingestor opened).
+    this.useMetadata((await this.catalog.loadTable(this.table)).metadata);
     const good: PositionedRecord[] = [];
     const dead: DeadLetter[] = [];
     for (const r of items) {

@@ -38,6 +38,16 @@ export interface WriteTarget {
  * afterwards the ratio measured on the last file is used. */
 const INITIAL_COMPRESSION_RATIO = 0.5;
 
+/**
+ * Record input bytes that write() and writeConverted() expect to fill one file at the table's
+ * `write.target-file-size-bytes` (before a file is written they assume INITIAL_COMPRESSION_RATIO).
+ * writeConverted() splits only between converted batches: a caller converting ahead keeps its
+ * batches well under this, or a small target gives files many times its size.
+ */
+export function inputBytesPerTargetFile(properties: Readonly<Record<string, string>>): number {
+  return intProperty(properties, WRITE_TARGET_FILE_SIZE_BYTES) / INITIAL_COMPRESSION_RATIO;
+}
+
 interface PartitionGroup { tuple: PartitionTuple; rows: number[] }
 
 /** Where a write spent its time, in milliseconds: converting records to Arrow, encoding Parquet, storage I/O. */
@@ -349,14 +359,18 @@ export class DataFileWriter {
   }
 
   /** Sends converted batches to a worker (joined up to workerBatchRows rows per message); the
-   * row-group bound and dictionary choice come from the first batch, as in startOnWorker. */
+   * row-group bound and dictionary choice come from the file's first MIN_WORKER_BATCH_ROWS rows,
+   * as in startOnWorker. (A partition's first batch may hold a handful of its rows: a choice made
+   * on those dictionary-encoded its ids, files 2–3× larger than the records' path wrote.) */
   private async sendToWorker(
     pool: ParquetEncoderPool, path: string, batches: readonly ConvertedBatch[],
     o: { codec: ParquetCodec; rowGroupSize: number; noStatisticsColumns: string[] },
   ): Promise<NonNullable<PlannedFile['pooled']>> {
     pool.prestart();
     const metrics = new Map<number, LeafMetrics>();
-    const first = batches[0]!;
+    let headCount = 0;
+    for (let rows = 0; headCount < batches.length && rows < MIN_WORKER_BATCH_ROWS; headCount++) rows += batches[headCount]!.numRows;
+    const first = concatConverted(batches.slice(0, headCount));
     const t0 = performance.now();
     const encoder = await pool.open(path, {
       codec: o.codec, rowsPerGroup: rowsPerRowGroup(o.rowGroupSize, first.arrowBytes / Math.max(1, first.numRows)),
