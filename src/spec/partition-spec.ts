@@ -165,5 +165,7 @@ function splitTopLevel(expr: string): string[] {
 
 /** A stable text key of a partition tuple (for grouping files by partition). */
 export function partitionKey(tuple: readonly (PrimitiveValue | null)[]): string {
-  return tuple.map((v) => (v === null ? 'N' : v instanceof Uint8Array ? `b${Buffer.from(v).toString('hex')}` : `${typeof v}:${String(v)}`)).join('\u0000');
+  // -0.0 and 0.0 are two values of a float/double identity partition (Java's Double.equals and
+  // comparator tell them apart, so does a manifest's partition tuple); String(-0) is '0'.
+  return tuple.map((v) => (v === null ? 'N' : v instanceof Uint8Array ? `b${Buffer.from(v).toString('hex')}` : Object.is(v, -0) ? 'number:-0' : `${typeof v}:${String(v)}`)).join('\u0000');
 }

@@ -62,3 +62,13 @@ describe('partition values must fit their field type', () => {
     assert.deepEqual(groups[0]!.tuple, [2147483646, 9223372036854775806n]);
   });
 });
+
+test('identity partitions on a double keep -0.0 and 0.0 apart (one group each, as Java)', () => {
+  const d = schemaFromJson({ type: 'struct', fields: [{ name: 'x', required: false, type: 'double' }] }, { assignIds: true });
+  const fields = partitionType(parsePartitionExpression('x', d), d);
+  const groups = groupByPartition([{ x: 0 }, { x: -0 }, { x: 0 }, { x: -0 }], fields, d);
+  assert.equal(groups.length, 2);
+  assert.deepEqual(groups.map((g) => g.rows), [[0, 2], [1, 3]]);
+  assert.ok(Object.is(groups[1]!.tuple[0], -0));
+  assert.ok(Object.is(groups[0]!.tuple[0], 0));
+});
