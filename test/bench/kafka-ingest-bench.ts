@@ -24,7 +24,7 @@ import { schemaFromJson } from '../../src/spec/schema.ts';
 import { branchHead } from '../../src/spec/table-metadata.ts';
 import type { Catalog } from '../../src/table/catalog.ts';
 import { manifestEntries, snapshotManifests } from '../../src/transaction/table-manifests.ts';
-import { createTopic, ensureKafka, kafkaClient, produce, uniqueTopic } from '../support/kafka.ts';
+import { createTopic, deleteTopic, ensureKafka, kafkaClient, produce, uniqueTopic } from '../support/kafka.ts';
 import { floeCli } from './compiled-floe.ts';
 
 const { values: args } = parseArgs({ options: {
@@ -152,12 +152,14 @@ async function main(): Promise<void> {
     writeFileSync(f, JSON.stringify({ source: { type: 'kafka', brokers, groupId: `g-${name}`, ...JSON.parse(args.source) as Record<string, unknown> }, routes: [{ topic, table: `bench.${name}`, capture: { timestamp: 'kafka_ts' } }], batch }));
     return f;
   };
+  const topics: string[] = [];
   const summary: KafkaBenchSummary = { messages: Number(args.messages), messageBytes: Buffer.byteLength(message(0).value), throughput: [] };
   const writeSummary = (): void => { if (args.json) writeFileSync(args.json, `${JSON.stringify(summary, null, 1)}\n`); };
   try {
     const n = Number(args.messages);
     for (const procs of args.procs.split(',').map(Number)) {
       const topic = uniqueTopic(`tput${procs}`);
+      topics.push(topic);
       await createTopic(brokers, topic, 6);
       process.stderr.write(`producing ${n} messages of ~1 KB to ${topic}\n`);
       for (let s = 0; s < n; s += 20_000) await produce(brokers, topic, Array.from({ length: Math.min(20_000, n - s) }, (_, k) => message(s + k)));
@@ -203,6 +205,7 @@ async function main(): Promise<void> {
     if (Number(args['fresh-seconds']) <= 0) { writeSummary(); return; }
     const freshLoadBefore = os.loadavg();
     const topic = uniqueTopic('fresh');
+    topics.push(topic);
     await createTopic(brokers, topic, 6);
     await catalog.createTable({ namespace: ['bench'], name: 'fresh' }, { schema: SCHEMA });
     const w = startWorker(dir, config('fresh', topic, { windowMs: 10_000, maxRecords: 1_000_000, maxBytes: 256 * 1024 * 1024 }));
@@ -242,6 +245,9 @@ async function main(): Promise<void> {
   } finally {
     await catalog.close();
     rmSync(dir, { recursive: true, force: true });
+    // A run produces GBs (500k + 1.2M messages of 1 KB): kept, they fill the broker's disk run
+    // after run (and with it the free space SeaweedFS sizes its volume slots by).
+    for (const t of topics) await deleteTopic(brokers, t).catch(() => undefined);
   }
 }
 
