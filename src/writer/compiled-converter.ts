@@ -77,40 +77,40 @@ function loopSource(fields: readonly NestedField[], plans: readonly Plan[]): str
   fields.forEach((f, j) => {
     const plan = plans[j]!;
     const key = JSON.stringify(f.name);
-    const read = isInheritedName(f.name) ? `(hasOwn.call(r, ${key}) ? r[${key}] : undefined)` : `r[${key}]`;
+    const read = isInheritedName(f.name) ? `(hasOwn.call(r, ${key}) ? G(r, ${key}) : undefined)` : `G(r, ${key})`;
     if (plan === 'raw') {
       decl.push(`const d${j} = S[${j}].data;`);
       body.push(`d${j}[i] = ${read};`);
       return;
     }
-    decl.push(`const vb${j} = S[${j}].valid, d${j} = S[${j}].data; let nc${j} = 0;`);
+    decl.push(`const vb${j} = S[${j}].valid, d${j} = S[${j}].data; let nc${j} = S[${j}].nullCount;`);
     back.push(`S[${j}].nullCount = nc${j};`);
     let store: string;
     const num = (x: string): string => `hw = Math.floor(${x} / 4294967296); w${j}[2 * i] = ${x} - hw * 4294967296; w${j}[2 * i + 1] = hw; if (${x} < lo${j}) lo${j} = ${x}; if (${x} > hi${j}) hi${j} = ${x};`;
     const big = `b = P[${j}](v); d${j}[i] = b; if (blo${j} === undefined || b < blo${j}) blo${j} = b; if (bhi${j} === undefined || b > bhi${j}) bhi${j} = b;`;
     switch (plan) {
       case 'bool':
-        decl.push(`let t${j} = false, f${j} = false;`);
+        decl.push(`let t${j} = S[${j}].sawTrue, f${j} = S[${j}].sawFalse;`);
         back.push(`S[${j}].sawTrue = t${j}; S[${j}].sawFalse = f${j};`);
         store = `if (v === true) { d${j}[i >> 3] |= 1 << (i & 7); t${j} = true; } else if (v === false) f${j} = true; else throw FB;`;
         break;
       case 'int':
-        decl.push(`let lo${j} = Infinity, hi${j} = -Infinity;`);
+        decl.push(`let lo${j} = S[${j}].lo, hi${j} = S[${j}].hi;`);
         back.push(`S[${j}].lo = lo${j}; S[${j}].hi = hi${j};`);
         store = `x = (typeof v === 'number' && (v | 0) === v) ? v : P[${j}](v); d${j}[i] = x; if (x < lo${j}) lo${j} = x; if (x > hi${j}) hi${j} = x;`;
         break;
       case 'long':
-        decl.push(`const w${j} = S[${j}].words; let lo${j} = Infinity, hi${j} = -Infinity, blo${j}, bhi${j};`);
+        decl.push(`const w${j} = S[${j}].words; let lo${j} = S[${j}].lo, hi${j} = S[${j}].hi, blo${j} = S[${j}].blo, bhi${j} = S[${j}].bhi;`);
         back.push(`S[${j}].lo = lo${j}; S[${j}].hi = hi${j}; S[${j}].blo = blo${j}; S[${j}].bhi = bhi${j};`);
         store = `if (typeof v === 'number' && v <= 9007199254740991 && v >= -9007199254740991 && Math.floor(v) === v) { ${num('v')} } else { ${big} }`;
         break;
       case 'ts': case 'tstz':
-        decl.push(`const w${j} = S[${j}].words; let lo${j} = Infinity, hi${j} = -Infinity, blo${j}, bhi${j};`);
+        decl.push(`const w${j} = S[${j}].words; let lo${j} = S[${j}].lo, hi${j} = S[${j}].hi, blo${j} = S[${j}].blo, bhi${j} = S[${j}].bhi;`);
         back.push(`S[${j}].lo = lo${j}; S[${j}].hi = hi${j}; S[${j}].blo = blo${j}; S[${j}].bhi = bhi${j};`);
         store = `if (typeof v === 'string' && (x = TSF(v, ${plan === 'tstz'})) !== undefined) { ${num('x')} } else { ${big} }`;
         break;
       case 'float': case 'double':
-        decl.push(`let lo${j} = Infinity, hi${j} = -Infinity, any${j} = false, nan${j} = 0;`);
+        decl.push(`let lo${j} = S[${j}].lo, hi${j} = S[${j}].hi, any${j} = S[${j}].any, nan${j} = S[${j}].nans;`);
         back.push(`S[${j}].lo = lo${j}; S[${j}].hi = hi${j}; S[${j}].any = any${j}; S[${j}].nans = nan${j};`);
         // -0.0 sorts before +0.0 (Java's bound comparator); plain < treats them as equal.
         store = `${plan === 'double' ? `x = typeof v === 'number' ? v : P[${j}](v);` : `x = P[${j}](v);`} d${j}[i] = x; x = d${j}[i];
@@ -120,7 +120,7 @@ function loopSource(fields: readonly NestedField[], plans: readonly Plan[]): str
             if (x > hi${j} || (x === 0 && hi${j} === 0 && Object.is(hi${j}, -0))) hi${j} = x; }`;
         break;
       case 'string':
-        decl.push(`const o${j} = S[${j}].offsets; let p${j} = 0;`);
+        decl.push(`const o${j} = S[${j}].offsets; let p${j} = S[${j}].chars;`);
         back.push(`S[${j}].chars = p${j};`);
         store = `if (typeof v !== 'string') throw FB; d${j}[i] = v; p${j} += v.length;`;
         break;
@@ -132,7 +132,7 @@ function loopSource(fields: readonly NestedField[], plans: readonly Plan[]): str
   return `'use strict';
     ${decl.join('\n    ')}
     let v, x, b, hw;
-    for (let i = 0; i < n; i++) {
+    for (let i = from; i < to; i++) {
       const r = records[i];
       if (typeof r !== 'object' || r === null || isArray(r) || r instanceof U8 || r instanceof MapC || r instanceof DateC) throw FB;
       for (const k in r) { switch (k) { ${keys} continue; } throw FB; }
@@ -141,42 +141,40 @@ function loopSource(fields: readonly NestedField[], plans: readonly Plan[]): str
     ${back.join('\n    ')}`;
 }
 
-type Loop = (records: readonly unknown[], n: number, S: ColumnState[]) => void;
-type Primer = (records: readonly unknown[], n: number) => number;
+/** Converts records [from, to) into S, carrying each column's running state (counts, bounds,
+ * character offset) in and out. */
+type Loop = (records: readonly unknown[], from: number, to: number, S: ColumnState[]) => void;
 
 /**
- * A small loop that reads every field of the first records before the main loop does. Without
- * it, on records built from object literals (a JS caller's usual records), V8 kept re-recording
- * the main loop's property-load feedback for its first ~250k records (`--trace-opt-verbose`:
- * "resetting ticks for convertRecords … due to IC change", ~1,500 times per 65k records), so the
- * loop ran unoptimised for ~0.5 s on a process's first large append. After this primer has read
- * the same properties the main loop is optimised within its first batch
- * (test/bench/append-bench.ts: first append in a process 0.42–0.51M → 0.56–1.0M rows/s on a
- * loaded machine). Records from JSON.parse never showed the effect. Reads only, no side effects
- * beyond what the main loop does (getters run once more).
+ * Records per call of the generated loop. One call over a whole append left V8 optimising the
+ * loop on-stack (OSR) without feedback for the code after it, so each batch's optimised loop
+ * deoptimised on leaving and the next batch began unoptimised again (`--trace-deopt`:
+ * "Insufficient type feedback" at the loop's exit, every batch): a process's first 300k
+ * records converted 4–8× slower than warm ones. Called in chunks, the whole function runs with
+ * full feedback from its first call and is optimised as a function.
  */
-function compilePrimer(fields: readonly NestedField[]): Primer {
-  const reads = fields.map((f) => {
-    const key = JSON.stringify(f.name);
-    return isInheritedName(f.name) ? `(hasOwn.call(r, ${key}) ? 0 : 1)` : `(r[${key}] === undefined ? 1 : 0)`;
-  }).join(' + ');
-  const make = new Function('hasOwn', `return function primeRecords(records, n) {
-    'use strict';
-    let s = 0;
-    for (let i = 0; i < n; i++) { const r = records[i]; if (typeof r === 'object' && r !== null) s += ${reads}; }
-    return s;
-  };`) as (hasOwn: unknown) => Primer;
-  return make(Object.prototype.hasOwnProperty);
-}
+const LOOP_CHUNK_RECORDS = 2048;
 
-/** Records read by the primer per call. */
-const PRIMER_RECORDS = 1024;
+/**
+ * Every property read of every generated loop: one shared function, so its load sees many names
+ * and stays megamorphic (a stub-cache lookup per read, also for records whose hidden class V8
+ * has since deprecated). A caller's records built by a loop that V8 optimised part-way (the
+ * bench's generator: records 1–271,181 of 1M) carry a deprecated map; a load site of their own
+ * in the generated loop migrated each such record on an inline-cache miss (~0.65 µs) and, as
+ * its feedback kept changing, kept the loop unoptimised (`--trace-opt-verbose`: "resetting
+ * ticks for convertRecords … due to IC change", ~1,700 times per 1M records): a process's first
+ * append converted its first ~300k records 4–8× slower than later ones. Here the records stay
+ * as they are and are read at ~8 ns per value; a warm loop converts ~15–20% slower than with inline
+ * loads, which the encoder worker hides (it is the slower stage once warm). This replaces a
+ * primer that read the first 1,024 records before the loop (the same churn, on fewer records).
+ */
+function readProperty(o: Record<string, unknown>, k: string): unknown { return o[k]; }
 
 function compileLoop(fields: readonly NestedField[], plans: readonly Plan[]): Loop {
   const parsers = fields.map((f) => (isPrimitive(f.type) ? primitiveParser(f.type) : undefined));
-  const make = new Function('P', 'TSF', 'FB', 'hasOwn', 'isArray', 'U8', 'MapC', 'DateC',
-    `return function convertRecords(records, n, S) {\n${loopSource(fields, plans)}\n};`) as (...a: unknown[]) => Loop;
-  return make(parsers, timestampMicrosFast, FALLBACK, Object.prototype.hasOwnProperty, Array.isArray, Uint8Array, Map, Date);
+  const make = new Function('P', 'TSF', 'FB', 'hasOwn', 'isArray', 'U8', 'MapC', 'DateC', 'G',
+    `return function convertRecords(records, from, to, S) {\n${loopSource(fields, plans)}\n};`) as (...a: unknown[]) => Loop;
+  return make(parsers, timestampMicrosFast, FALLBACK, Object.prototype.hasOwnProperty, Array.isArray, Uint8Array, Map, Date, readProperty);
 }
 
 function newState(plan: Plan, n: number): ColumnState {
@@ -379,12 +377,10 @@ function build(schema: Schema): CompiledConversion {
   const fields = schema.fields;
   const plans = fields.map((f) => planOf(f.type));
   const loop = compileLoop(fields, plans);
-  const primer = compilePrimer(fields);
   return (records, conv, owners) => {
     const n = records.length;
-    primer(records, Math.min(n, PRIMER_RECORDS));
     const states = plans.map((p) => newState(p, n));
-    loop(records, n, states);
+    for (let from = 0; from < n; from += LOOP_CHUNK_RECORDS) loop(records, from, Math.min(n, from + LOOP_CHUNK_RECORDS), states);
     for (const f of fields) registerLeaves(conv, f.type, f.id, false);
     return fields.map((f, j) => finish(f, plans[j]!, states[j]!, n, conv, owners));
   };

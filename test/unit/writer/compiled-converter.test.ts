@@ -203,7 +203,7 @@ describe('compiled records → Arrow conversion', () => {
     assert.match((r as { message: string }).message, /^record 4: field 'user_id': expected long/);
   });
 
-  test('the primer (reads the first records before the main loop) changes no outcome: getters, throwing getters, odd records', () => {
+  test('getters, throwing getters and odd records: the reference\'s outcome', () => {
     const rows: unknown[] = generateRows(EVENTS, 40, 3).map((r) => r.input);
     let calls = 0;
     rows[2] = Object.defineProperty({ ...(rows[2] as object) }, 'page', { get: () => { calls++; return '/counted'; }, enumerable: true });
@@ -216,5 +216,37 @@ describe('compiled records → Arrow conversion', () => {
     const odd = [...rows];
     odd[1] = null; odd[3] = 'x'; odd[6] = [1, 2];
     assert.equal(sameAsReference(EVENTS, odd).ok, false);
+  });
+
+  test('records spanning several calls of the generated loop: counts, bounds and offsets carried across', () => {
+    // The loop converts 2,048 records per call; bounds, null counts and string offsets of one
+    // column cross those boundaries, and a misfit in a later call is refused as the reference does.
+    const rows: Record<string, unknown>[] = generateRows(EVENTS, 5000, 11).map((r) => r.input as Record<string, unknown>);
+    rows[0] = { ...rows[0], page: null, value: -0 };
+    rows[2047] = { ...rows[2047], user_id: -(2 ** 40), event_type: '\u00e9t\u00e9' };
+    rows[2048] = { ...rows[2048], user_id: 2 ** 52, page: 'z'.repeat(3000) };
+    rows[4999] = { ...rows[4999], value: 0, count: -5 };
+    assert.ok(compiledTakes(EVENTS, rows));
+    assert.ok(sameAsReference(EVENTS, rows).ok);
+    const bad = [...rows];
+    bad[4500] = { ...bad[4500], count: 'many' };
+    const r = sameAsReference(EVENTS, bad);
+    assert.equal(r.ok, false);
+    assert.match((r as { message: string }).message, /^record 4500: field 'count'/);
+  });
+
+  test('records whose hidden class V8 deprecated while they were built convert as the reference does', () => {
+    // A field first written as a small integer, later as a double, then as a string: the maps of
+    // the records built before each change are deprecated (they migrate when a load site reads them).
+    const build = (fractionalFrom: number): Record<string, unknown>[] => Array.from({ length: 6000 }, (_, i) => ({
+      event_id: i, user_id: i < fractionalFrom ? i : i + 0.5, ts: '2026-01-01T00:00:00Z', event_type: 'e', page: i < 5000 ? null : `/p${i}`,
+      value: i < 4000 ? i : i / 3, count: i, flag: i % 2 === 0,
+    }));
+    assert.ok(sameAsReference(EVENTS, build(Infinity)).ok);
+    const rows = build(3000);
+    // user_id 3000.5 is no long: refused at the first such record, as the reference does.
+    const r = sameAsReference(EVENTS, rows);
+    assert.equal(r.ok, false);
+    assert.match((r as { message: string }).message, /^record 3000: field 'user_id'/);
   });
 });
