@@ -14,7 +14,7 @@ import type { Catalog } from '../../../src/table/catalog.ts';
 import { commitWithRetry } from '../../../src/transaction/commit-with-retry.ts';
 import { FastAppend } from '../../../src/transaction/fast-append.ts';
 import { EncoderWorkerError, ParquetEncoderPool } from '../../../src/workers/parquet-encoder-pool.ts';
-import { DataFileWriter, type DataFileWriterOptions } from '../../../src/writer/data-file-writer.ts';
+import { DataFileWriter, tailBatchRows, type DataFileWriterOptions } from '../../../src/writer/data-file-writer.ts';
 import { readTableRows } from '../../support/read-table.ts';
 import { testWarehouse, type TestWarehouse } from '../../support/warehouse.ts';
 
@@ -201,6 +201,24 @@ describe('encoder pool settings', () => {
       assert.ok(wide.wasmHeapBytes >= Number(files[0]!.fileSizeInBytes), `worker WASM memory ${wide.wasmHeapBytes} B`);
     } finally {
       await wide.close();
+    }
+  });
+});
+
+describe('batches handed to a worker', () => {
+  it('cover the file exactly, full-sized until the last two, which halve down to 4,096 rows', () => {
+    for (const [rows, full] of [[1_000_000, 65_536], [200_000, 50_000], [9_000, 4_096], [131_073, 65_536], [4_096, 4_096], [70_000, 65_536]] as const) {
+      const sizes: number[] = [];
+      for (let at = 0; at < rows; at += sizes.at(-1)!) sizes.push(tailBatchRows(rows - at, full));
+      assert.equal(sizes.reduce((a, b) => a + b, 0), rows, `${rows} rows`);
+      assert.ok(sizes.every((s) => s > 0 && s <= full), `${rows}: ${sizes}`);
+      const firstShort = sizes.findIndex((s) => s < full);
+      if (firstShort >= 0) {
+        const tail = sizes.slice(firstShort);
+        for (let i = 1; i < tail.length; i++) assert.ok(tail[i]! <= tail[i - 1]!, `${rows}: the tail shrinks (${sizes})`);
+        assert.ok(sizes.slice(0, firstShort).every((s) => s === full));
+      }
+      if (rows >= 2 * full) assert.ok(sizes.at(-1)! <= 4_096, `${rows}: ends on a small batch (${sizes})`);
     }
   });
 });
