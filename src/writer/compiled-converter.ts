@@ -265,6 +265,17 @@ const JOINED_STRINGS_MAX_CHARS = 8 * 1024 * 1024;
  * little next to the copy). */
 const JOINED_STRINGS_MAX_AVERAGE = 64;
 
+/** Unsigned byte order of values i and j of a column's bytes `b` cut by `offsets`. */
+function compareBytesAt(b: Uint8Array, offsets: Int32Array, i: number, j: number): number {
+  let p = offsets[i]!; let q = offsets[j]!;
+  const pe = offsets[i + 1]!; const qe = offsets[j + 1]!;
+  for (; p < pe && q < qe; p++, q++) {
+    const d = b[p]! - b[q]!;
+    if (d !== 0) return d;
+  }
+  return (pe - p) - (qe - q);
+}
+
 /**
  * Strings, ASCII first: the characters are copied into the value buffer as bytes while bounds
  * are taken with native `<` (for ASCII, UTF-16 order is code point order) and the offsets
@@ -290,12 +301,16 @@ function finishStrings(type: PrimitiveType, s: ColumnState, n: number, m: LeafMe
     const joined = strs.join('');
     if (joined.length === s.chars && Buffer.byteLength(joined, 'utf8') === joined.length) {
       ascii.write(joined, 0, 'latin1');
+      // Bounds from the copied bytes, not the strings: a caller's strings built by
+      // concatenation (`/products/${id}`) are cons strings that `<` flattens one by one
+      // (allocating each anew): 2.4–12 ms per 65k values against ~1 ms for flat ones.
+      let loAt = -1; let hiAt = -1;
       for (let i = 0; i < n; i++) {
-        const x = strs[i];
-        if (x === undefined || x === lo || x === hi) continue;
-        if (lo === undefined || x < lo) lo = x;
-        if (hi === undefined || x > hi) hi = x;
+        if (strs[i] === undefined) continue;
+        if (loAt < 0) { loAt = i; hiAt = i; } else if (compareBytesAt(ascii, offsets, i, loAt) < 0) loAt = i;
+        else if (compareBytesAt(ascii, offsets, i, hiAt) > 0) hiAt = i;
       }
+      if (loAt >= 0) { lo = strs[loAt]; hi = strs[hiAt]; }
     } else data = undefined;
   } else {
     let p = 0;
