@@ -162,11 +162,14 @@ cmd_up() {
   # per collection at a time, so many test buckets (one collection each) fit in its slots.
   # Loopback only (-ip, -ip.bind); no WebDAV, admin UI, Iceberg/Lance side servers, telemetry.
   # -s3.autoCreateBucket=false: a PUT into a missing bucket is NoSuchBucket, as on AWS.
+  # -volume.max=256: volume slots fixed, not "free disk ÷ volume size" (with a few GB free the
+  # auto value left too few slots for the suite's buckets: "no free volumes left"). Volumes
+  # are not preallocated, so slots cost no disk until written.
   # `exec` in the subshell: $! is weed itself, and no shell holding the data-dir lock (fd 9) waits on it.
   (cd "$DATA_HOME" && exec nohup "$WEED" -logtostderr=true mini \
       -ip="$HOST" -ip.bind="$HOST" -dir="$DATA_HOME/data" \
       -master.port="$MASTER_PORT" -master.port.grpc=$((MASTER_PORT + 10000)) -master.telemetry=false \
-      -volume.port="$VOLUME_PORT" -volume.port.grpc=$((VOLUME_PORT + 10000)) \
+      -volume.port="$VOLUME_PORT" -volume.port.grpc=$((VOLUME_PORT + 10000)) -volume.max=256 \
       -filer.port="$FILER_PORT" -filer.port.grpc=$((FILER_PORT + 10000)) \
       -s3.port="$PORT" -s3.port.grpc=$((PORT + 10000)) -s3.port.iceberg=0 -s3.port.lance=0 \
       -s3.config="$DATA_HOME/s3.json" -s3.autoCreateBucket=false -bucket="$DEFAULT_BUCKET" \
