@@ -228,6 +228,13 @@ describe('compiled records → Arrow conversion', () => {
     rows[4999] = { ...rows[4999], value: 0, count: -5 };
     assert.ok(compiledTakes(EVENTS, rows));
     assert.ok(sameAsReference(EVENTS, rows).ok);
+    // A getter, a throwing getter and a Proxy past the first calls: the reference's outcome.
+    const odd: unknown[] = [...rows];
+    odd[2100] = Object.defineProperty({ ...rows[2100] }, 'page', { get: () => '/late-getter', enumerable: true });
+    odd[4200] = new Proxy({ ...rows[4200] }, {});
+    assert.ok(sameAsReference(EVENTS, odd).ok);
+    odd[3000] = Object.defineProperty({ ...rows[3000] }, 'count', { get: () => { throw new TypeError('count refused'); }, enumerable: true });
+    assert.deepEqual(sameAsReference(EVENTS, odd), { ok: false, name: 'TypeError', message: 'count refused' });
     const bad = [...rows];
     bad[4500] = { ...bad[4500], count: 'many' };
     const r = sameAsReference(EVENTS, bad);
