@@ -328,6 +328,27 @@ describe('applyUpdates', () => {
     assert.throws(() => applyUpdates(m, null, [{ action: 'add-snapshot', snapshot: snapshot(1n, 2n, null) }]), /snapshot id 1 already exists/);
   });
 
+  test('snapshot ids are checked against the list as it is: added in the same call, from a parsed file, after removal, on a retried base', () => {
+    let m = emptyTable();
+    for (let i = 1n; i <= 50n; i++) m = applyUpdates(m, null, [{ action: 'add-snapshot', snapshot: snapshot(i, i, i > 1n ? i - 1n : null) }, branchTo(i)], T0);
+    // Twice in one call.
+    assert.throws(() => applyUpdates(m, null, [{ action: 'add-snapshot', snapshot: snapshot(51n, 51n, 50n) }, { action: 'add-snapshot', snapshot: snapshot(51n, 52n, 50n) }]), /snapshot id 51 already exists/);
+    // The same base again (a retried attempt): the failed call left nothing behind, an old id is still refused.
+    assert.equal(applyUpdates(m, null, [{ action: 'add-snapshot', snapshot: snapshot(51n, 51n, 50n) }]).snapshots.length, 51);
+    assert.equal(applyUpdates(m, null, [{ action: 'add-snapshot', snapshot: snapshot(51n, 51n, 50n) }]).snapshots.length, 51);
+    assert.throws(() => applyUpdates(m, null, [{ action: 'add-snapshot', snapshot: snapshot(7n, 51n, 50n) }]), /snapshot id 7 already exists/);
+    // Metadata read back from its file (new arrays, new objects).
+    const parsed = parseTableMetadata(serializeTableMetadata(m), 'm.json');
+    assert.throws(() => applyUpdates(parsed, null, [{ action: 'add-snapshot', snapshot: snapshot(50n, 51n, 50n) }]), /snapshot id 50 already exists/);
+    // A removed id may come back; the others still may not.
+    const trimmed = applyUpdates(m, null, [{ action: 'remove-snapshots', snapshotIds: [3n] }]);
+    assert.equal(applyUpdates(trimmed, null, [{ action: 'add-snapshot', snapshot: snapshot(3n, 51n, 50n) }]).snapshots.length, 50);
+    assert.throws(() => applyUpdates(trimmed, null, [{ action: 'add-snapshot', snapshot: snapshot(4n, 51n, 50n) }]), /snapshot id 4 already exists/);
+    // The snapshot log's newest entry still bounds last-updated-ms after many commits.
+    const late = applyUpdates(m, null, [{ action: 'add-snapshot', snapshot: snapshot(60n, 51n, 50n, T0 + 9_000) }, branchTo(60n)], T0);
+    assert.ok(applyUpdates(late, null, [{ action: 'set-properties', updates: { a: 'b' } }], T0).lastUpdatedMs >= T0 + 9_000);
+  });
+
   test('removing a snapshot a ref points to is rejected; removing an unreferenced one works', () => {
     let m = emptyTable();
     m = applyUpdates(m, null, [{ action: 'add-snapshot', snapshot: snapshot(1n, 1n, null) }, branchTo(1n)], T0);
