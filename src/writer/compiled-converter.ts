@@ -277,9 +277,10 @@ function compareBytesAt(b: Uint8Array, offsets: Int32Array, i: number, j: number
 }
 
 /**
- * Strings, ASCII first: the characters are copied into the value buffer as bytes while bounds
- * are taken with native `<` (for ASCII, UTF-16 order is code point order) and the offsets
- * counted in the loop are byte offsets. At the first non-ASCII character the column starts
+ * Strings, ASCII first: the characters are copied into the value buffer as bytes and the
+ * offsets counted in the loop are byte offsets; bounds come from those bytes (short values,
+ * joined) or from native `<` (long values, copied one by one) — for ASCII, byte order, UTF-16
+ * order and code point order agree. At the first non-ASCII character the column starts
  * over the general way: each string checked for lone surrogates, measured and encoded, and
  * bounds by Iceberg's comparison.
  */

@@ -344,6 +344,11 @@ describe('applyUpdates', () => {
     const trimmed = applyUpdates(m, null, [{ action: 'remove-snapshots', snapshotIds: [3n] }]);
     assert.equal(applyUpdates(trimmed, null, [{ action: 'add-snapshot', snapshot: snapshot(3n, 51n, 50n) }]).snapshots.length, 50);
     assert.throws(() => applyUpdates(trimmed, null, [{ action: 'add-snapshot', snapshot: snapshot(4n, 51n, 50n) }]), /snapshot id 4 already exists/);
+    // An id outside the long range (a foreign file may carry one) equal to a new id modulo 2^64
+    // is no conflict; the exact id still is.
+    const wide = applyUpdates(m, null, [{ action: 'add-snapshot', snapshot: snapshot(2n ** 64n + 70n, 51n, 50n) }]);
+    assert.equal(applyUpdates(wide, null, [{ action: 'add-snapshot', snapshot: snapshot(70n, 52n, 50n) }]).snapshots.length, 52);
+    assert.throws(() => applyUpdates(wide, null, [{ action: 'add-snapshot', snapshot: snapshot(2n ** 64n + 70n, 52n, 50n) }]), /already exists/);
     // The snapshot log's newest entry still bounds last-updated-ms after many commits.
     const late = applyUpdates(m, null, [{ action: 'add-snapshot', snapshot: snapshot(60n, 51n, 50n, T0 + 9_000) }, branchTo(60n)], T0);
     assert.ok(applyUpdates(late, null, [{ action: 'set-properties', updates: { a: 'b' } }], T0).lastUpdatedMs >= T0 + 9_000);
