@@ -222,8 +222,18 @@ export function newTableMetadata(opts: {
 
 // ---------- JSON ----------
 
-const long = z.union([z.number().int(), z.bigint()]).transform((v) => BigInt(v));
-const millis = z.union([z.number().int(), z.bigint()]).transform((v) => Number(v));
+const LONG_MIN = -(2n ** 63n);
+const LONG_MAX = 2n ** 63n - 1n;
+/** An Iceberg long: a 64-bit signed integer. A number outside that range (a metadata file
+ * another tool wrote wrongly, or a hand-edited one) is refused, not carried as an id no reader
+ * could hold. */
+const long = z.union([z.number().int(), z.bigint()]).transform((v) => BigInt(v))
+  .refine((v) => v >= LONG_MIN && v <= LONG_MAX, 'outside the 64-bit (long) range');
+/** Milliseconds since the epoch, held as a JS number: refused past 2^53, where a number would
+ * silently round. */
+const millis = z.union([z.number().int(), z.bigint()])
+  .refine((v) => typeof v === 'number' ? Number.isSafeInteger(v) : v >= -(2n ** 53n) && v <= 2n ** 53n, 'outside the range a timestamp in milliseconds can hold exactly (±2^53)')
+  .transform((v) => Number(v));
 
 const snapshotJson = z.object({
   'snapshot-id': long,

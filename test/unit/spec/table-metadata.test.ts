@@ -229,6 +229,22 @@ describe('malformed metadata files', () => {
   test('a JSON array is InvalidMetadataError', () => {
     assertInvalid(() => parseTableMetadata('[]', FILE));
   });
+
+  test('an id or sequence number outside the 64-bit range is refused, naming the field', () => {
+    const text = (id: string): string => JSON.stringify(minimalJson()).replace(/("(?:current-)?snapshot-id"):5\b/g, `$1:${id}`);
+    assert.equal(parseTableMetadata(text('9223372036854775807'), FILE).snapshots[0]!.snapshotId, 2n ** 63n - 1n);
+    assert.equal(parseTableMetadata(text('-9223372036854775808'), FILE).snapshots[0]!.snapshotId, -(2n ** 63n));
+    assertInvalid(() => parseTableMetadata(text('9223372036854775808'), FILE), /snapshot-id: outside the 64-bit \(long\) range/);
+    assertInvalid(() => parseTableMetadata(text('-9223372036854775809'), FILE), /snapshot-id: outside/);
+    // A float literal that is an integer (1e300) too: JSON.parse hands it over as a number.
+    assertInvalid(() => parseTableMetadata(text('1e300'), FILE), /snapshot-id: /);
+    assertInvalid(() => parseBroken((j) => { j['last-sequence-number'] = 1e19; }), /last-sequence-number: outside the 64-bit/);
+  });
+
+  test('a timestamp a JS number cannot hold exactly is refused, naming the field', () => {
+    const text = JSON.stringify(minimalJson()).replace(/"snapshot-log":\[\{"timestamp-ms":\d+/, '"snapshot-log":[{"timestamp-ms":9007199254740993');
+    assertInvalid(() => parseTableMetadata(text, FILE), /snapshot-log\.0\.timestamp-ms: outside the range a timestamp in milliseconds can hold exactly/);
+  });
 });
 
 describe("Java's invariant checks (validateMetadata)", () => {
