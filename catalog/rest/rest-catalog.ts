@@ -18,7 +18,7 @@ import { schemaToJson } from '../../src/spec/schema.ts';
 import { sortOrderToJson } from '../../src/spec/sort-order.ts';
 import { parseTableMetadata, type TableMetadata } from '../../src/spec/table-metadata.ts';
 import { checkRequirements, type TableRequirement, type TableUpdate } from '../../src/spec/table-updates.ts';
-import type { Catalog, CreateTableOptions, DropTableResult, LoadedTable } from '../../src/table/catalog.ts';
+import type { Catalog, CommitTableOptions, CreateTableOptions, DropTableResult, LoadedTable } from '../../src/table/catalog.ts';
 import {
   identifierToString, namespaceToString, validateIdentifier, validateNamePart, type TableIdentifier,
 } from '../../src/table/identifier.ts';
@@ -301,7 +301,9 @@ export class RestCatalog implements Catalog {
     return out;
   }
 
-  async commitTable(id: TableIdentifier, requirements: readonly TableRequirement[], updates: readonly TableUpdate[]): Promise<LoadedTable> {
+  async commitTable(id: TableIdentifier, requirements: readonly TableRequirement[], updates: readonly TableUpdate[], opts: CommitTableOptions = {}): Promise<LoadedTable> {
+    // The server writes the metadata file itself: the caller's files must be written first.
+    await opts.filesWritten;
     validateIdentifier(id);
     const label = identifierToString(id);
     for (const u of updates) {

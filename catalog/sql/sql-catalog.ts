@@ -6,7 +6,7 @@ import {
 } from '../../src/errors.ts';
 import PQueue from 'p-queue';
 import { deleteAll, type FileIO } from '../../src/io/file-io.ts';
-import type { Catalog, CreateTableOptions, DropTableResult, LoadedTable } from '../../src/table/catalog.ts';
+import type { Catalog, CommitTableOptions, CreateTableOptions, DropTableResult, LoadedTable } from '../../src/table/catalog.ts';
 import { faultPoint } from '../../src/fault-points.ts';
 import {
   identifierToString, namespaceToString, validateIdentifier, validateNamePart, type TableIdentifier,
@@ -381,7 +381,16 @@ export class SqlCatalog implements Catalog {
   /** Buffers the metadata files of earlier commits were built in, free for the next ones. */
   private readonly metadataBuffers: ArrayBuffer[] = [];
 
-  async commitTable(id: TableIdentifier, requirements: readonly TableRequirement[], updates: readonly TableUpdate[]): Promise<LoadedTable> {
+  async commitTable(id: TableIdentifier, requirements: readonly TableRequirement[], updates: readonly TableUpdate[], opts: CommitTableOptions = {}): Promise<LoadedTable> {
+    try {
+      return await this.commitAfterWrites(id, requirements, updates, opts.filesWritten);
+    } finally {
+      // Whatever failed, the caller's writes have settled before it hears of it.
+      await opts.filesWritten?.catch(() => undefined);
+    }
+  }
+
+  private async commitAfterWrites(id: TableIdentifier, requirements: readonly TableRequirement[], updates: readonly TableUpdate[], filesWritten: Promise<void> | undefined): Promise<LoadedTable> {
     const base = await this.loadTable(id);
     checkRequirements(base.metadata, requirements);
     // A new location must not overlap another table's any more than a created one may.
@@ -397,8 +406,16 @@ export class SqlCatalog implements Catalog {
     // each take their own): writeNew is done with the bytes once it returns.
     const buffer = this.metadataBuffers.pop();
     const bytes = serializeTableMetadataBytes(next, buffer ?? new ArrayBuffer(0));
+    const own = this.io.writeNew(nextLocation, bytes);
     try {
-      await this.io.writeNew(nextLocation, bytes);
+      // The metadata file is written beside the caller's files; both must be on disk before the
+      // pointer names them.
+      const [mine, theirs] = await Promise.allSettled([own, filesWritten]);
+      if (mine.status === 'rejected') throw mine.reason;
+      if (theirs.status === 'rejected') {
+        await this.io.delete(nextLocation);
+        throw theirs.reason;
+      }
     } finally {
       if (this.metadataBuffers.length < MAX_METADATA_BUFFERS) this.metadataBuffers.push(bytes.buffer as ArrayBuffer);
     }

@@ -43,6 +43,17 @@ export interface CreateTableOptions {
   readonly location?: string;
 }
 
+/** How a commit's new files reach the catalog. */
+export interface CommitTableOptions {
+  /**
+   * Writes of the files the updates reference (manifests, manifest list) still in flight,
+   * started so that they overlap the catalog's own metadata-file write: the pointer moves only
+   * once this resolves; if it rejects, nothing is swapped, the catalog's own new file is
+   * removed, and its error is thrown.
+   */
+  readonly filesWritten?: Promise<void>;
+}
+
 /**
  * A catalog: it keeps the pointer to each table's current metadata file and swaps it atomically
  * on commit. Get one from {@link openCatalog}; every write function (appendRecords, mergeRecords,
@@ -111,7 +122,7 @@ export interface Catalog {
    * requirement fails or the pointer moved (nothing of this attempt stays visible), or
    * CommitStateUnknownError when the outcome cannot be known.
    */
-  commitTable(id: TableIdentifier, requirements: readonly TableRequirement[], updates: readonly TableUpdate[]): Promise<LoadedTable>;
+  commitTable(id: TableIdentifier, requirements: readonly TableRequirement[], updates: readonly TableUpdate[], opts?: CommitTableOptions): Promise<LoadedTable>;
 
   /** Releases the catalog's connections and file handles; call once when done. */
   close(): Promise<void>;

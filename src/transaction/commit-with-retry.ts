@@ -43,6 +43,10 @@ export interface PreparedUpdate {
   readonly requirements: readonly TableRequirement[];
   /** Files written for this attempt only: deleted when the attempt definitely failed. */
   readonly attemptFiles: readonly string[];
+  /** Writes of files the updates reference that may still be in flight (the manifests and
+   * manifest list, written beside the metadata file): the catalog moves the pointer only once
+   * it resolves, and not at all if it rejects. Settled before any of them is deleted. */
+  readonly written?: Promise<void>;
 }
 
 /** Any change to a table's metadata, committed through `commitUpdateWithRetry`. */
@@ -100,6 +104,7 @@ export async function commitUpdateWithRetry(catalog: Catalog, id: TableIdentifie
   let lastPrepared: PreparedUpdate | undefined;
   for (let attempt = 1; ; attempt++) {
     let attemptFiles: readonly string[] = [];
+    let written: Promise<void> | undefined;
     try {
       const prepared = await action.prepare(table, attempt);
       if (!prepared) {
@@ -111,11 +116,14 @@ export async function commitUpdateWithRetry(catalog: Catalog, id: TableIdentifie
       }
       lastPrepared = prepared;
       attemptFiles = prepared.attemptFiles;
+      written = prepared.written;
       await opts.hooks?.beforeSwap?.(attempt);
-      const committed = await catalog.commitTable(id, prepared.requirements, prepared.updates);
+      const committed = await catalog.commitTable(id, prepared.requirements, prepared.updates, written ? { filesWritten: written } : {});
       return { table: committed, attempts: attempt, committed: true, prepared };
     } catch (err) {
       const error = err instanceof Error ? err : new Error(String(err));
+      // No file of the attempt is deleted while its write may still link it into place.
+      await written?.catch(() => undefined);
       const retryable = error instanceof FloeError && error.retryable;
       if (error instanceof CommitStateUnknownError) unknownOutcome = true;
       else if (retryable) await deleteAll(catalog.io, attemptFiles);

@@ -10,6 +10,7 @@
 // 100): each entry is rewritten O(log n) times, most merging commits rewrite about min-count
 // entries, and the list stays below min-count + log2(commits / min-count) + 1 manifests.
 import type { FileIO } from '../io/file-io.ts';
+import type { PendingWrites } from '../io/pending-writes.ts';
 import { EntryStatus, ManifestContent, type ManifestEntry, type ManifestFile } from '../spec/data-file.ts';
 import type { TableMetadata } from '../spec/table-metadata.ts';
 import { boolProperty, intProperty, MANIFEST_MERGE_ENABLED, MANIFEST_MIN_MERGE_COUNT, MANIFEST_TARGET_SIZE_BYTES } from '../spec/table-properties.ts';
@@ -93,6 +94,8 @@ async function mapConcurrently<T, R>(items: readonly T[], limit: number, fn: (it
 export async function mergeManifests(opts: {
   io: FileIO; metadata: TableMetadata; manifests: readonly ManifestFile[]; snapshotId: bigint;
   pathFor: (index: number) => string;
+  /** Where the commit's new manifests are being written (merged ones join them). */
+  writes?: PendingWrites;
 }): Promise<{ manifests: ManifestFile[]; written: string[] }> {
   const plan = planManifestMerge(opts.manifests, opts.snapshotId, mergeConfig(opts.metadata));
   const manifests: ManifestFile[] = [];
@@ -101,7 +104,7 @@ export async function mergeManifests(opts: {
     if (!bin.merge) { manifests.push(...bin.manifests); continue; }
     // Read a few at a time (a bin is ~min-count-to-merge manifests; one after the other, a
     // disk's latency was paid min-count times), carried over in the bin's order.
-    const read = await mapConcurrently(bin.manifests, READ_CONCURRENCY, (m) => manifestEntriesToRewrite(opts.io, m));
+    const read = await mapConcurrently(bin.manifests, READ_CONCURRENCY, (m) => manifestEntriesToRewrite(opts.io, m, opts.writes));
     const entries: ManifestEntry[] = [];
     bin.manifests.forEach((m, i) => {
       const isNew = m.addedSnapshotId === opts.snapshotId;
@@ -114,7 +117,7 @@ export async function mergeManifests(opts: {
     const path = opts.pathFor(written.length);
     const result = await writeTableManifest({
       io: opts.io, metadata: opts.metadata, path, specId: bin.manifests[0]!.partitionSpecId,
-      entries, addedSnapshotId: opts.snapshotId,
+      entries, addedSnapshotId: opts.snapshotId, ...(opts.writes ? { writes: opts.writes } : {}),
     });
     written.push(...result.paths);
     manifests.push(...result.manifests);

@@ -9,6 +9,7 @@
 import { EntryStatus, ManifestContent, type DataFile, type ManifestEntry, type ManifestFile } from '../spec/data-file.ts';
 import { ValidationError } from '../errors.ts';
 import type { FileIO } from '../io/file-io.ts';
+import type { PendingWrites } from '../io/pending-writes.ts';
 import type { Snapshot, TableMetadata } from '../spec/table-metadata.ts';
 import type { LoadedTable } from '../table/catalog.ts';
 import { RewriteValidationError } from './replace-data-files.ts';
@@ -50,7 +51,7 @@ export class RewritePositionDeletes extends SnapshotProducer {
   /** The producer gives all added files one sequence number; here each keeps its own, so the
    * added delete manifests are written per attempt and handed on as if they were the parent's
    * (delete manifests are never merged, and none holds a removed file). */
-  protected override async planManifests(meta: TableMetadata, parentManifests: readonly ManifestFile[], changes: SnapshotChanges, attempt: number): Promise<ManifestPlan> {
+  protected override async planManifests(meta: TableMetadata, parentManifests: readonly ManifestFile[], changes: SnapshotChanges, attempt: number, writes: PendingWrites): Promise<ManifestPlan> {
     const written: string[] = [];
     const own: ManifestFile[] = [];
     try {
@@ -66,7 +67,7 @@ export class RewritePositionDeletes extends SnapshotProducer {
         written.push(...result.paths);
         own.push(...result.manifests);
       }
-      const rest = await super.planManifests(meta, [...own, ...parentManifests], { ...changes, addedDeleteFiles: [] }, attempt);
+      const rest = await super.planManifests(meta, [...own, ...parentManifests], { ...changes, addedDeleteFiles: [] }, attempt, writes);
       return { manifests: rest.manifests, attemptFiles: [...written, ...rest.attemptFiles] };
     } catch (err) {
       for (const f of written) await this.io.delete(f);

@@ -15,6 +15,9 @@ export interface PreparedSnapshot {
   /** Files written for this attempt only (manifest list, merged manifests): deleted when the
    * attempt definitely failed. */
   readonly attemptFiles: readonly string[];
+  /** The writes of the files the updates reference, still in flight: the pointer must not
+   * move before it resolves (see PreparedUpdate.written). */
+  readonly written?: Promise<void>;
 }
 
 export interface SnapshotAction {

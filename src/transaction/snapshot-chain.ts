@@ -35,6 +35,8 @@ export async function prepareChain(
       if (!prepared) continue;
       snapshots.push(prepared);
       attemptFiles.push(...prepared.attemptFiles);
+      // The next action reads this one's manifest list as its parent's: written first.
+      await prepared.written;
       current = { ...current, metadata: applyUpdates(current.metadata, null, prepared.updates) };
     }
   } catch (err) {

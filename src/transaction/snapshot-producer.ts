@@ -14,6 +14,7 @@ import { randomUUID } from 'node:crypto';
 import { ValidationError } from '../errors.ts';
 import { faultPoint, type FaultPointName } from '../fault-points.ts';
 import { writeManifestList } from '../format/manifest-list-writer.ts';
+import { PendingWrites } from '../io/pending-writes.ts';
 import type { FileIO } from '../io/file-io.ts';
 import { EntryStatus, FileContent, ManifestContent, type DataFile, type ManifestEntry, type ManifestFile } from '../spec/data-file.ts';
 import { branchBase, MAIN_BRANCH, type Snapshot, type TableMetadata } from '../spec/table-metadata.ts';
@@ -92,7 +93,7 @@ export abstract class SnapshotProducer implements SnapshotAction {
   protected readonly extraSummary: Readonly<Record<string, string>>;
   private readonly shared: string[] = [];
   /** Added manifests, kept for the next attempt while the operation adds the same files. */
-  private addedManifestCache: { key: readonly DataFile[][]; manifests: ManifestFile[] } | undefined;
+  private addedManifestCache: { key: readonly DataFile[][]; manifests: ManifestFile[]; written: Promise<void> } | undefined;
 
   constructor(protected readonly io: FileIO, opts: ProducerOptions = {}) {
     this.branch = opts.branch ?? MAIN_BRANCH;
@@ -122,18 +123,19 @@ export abstract class SnapshotProducer implements SnapshotAction {
   }
 
   /** Overridden by operations that regroup the parent's manifests themselves. */
-  protected async planManifests(meta: TableMetadata, parentManifests: readonly ManifestFile[], changes: SnapshotChanges, attempt: number): Promise<ManifestPlan> {
+  protected async planManifests(meta: TableMetadata, parentManifests: readonly ManifestFile[], changes: SnapshotChanges, attempt: number, writes: PendingWrites): Promise<ManifestPlan> {
     const attemptFiles: string[] = [];
     try {
-      const added = await this.addedManifests(meta, changes, attempt, attemptFiles);
+      const added = await this.addedManifests(meta, changes, attempt, attemptFiles, writes);
       const carried = await this.carryParentManifests(meta, parentManifests, changes.removedFiles ?? [], attempt, attemptFiles);
       const merged = await mergeManifests({
         io: this.io, metadata: meta, manifests: [...added, ...carried], snapshotId: this.snapshotId,
-        pathFor: (i) => `${meta.location}/metadata/${this.commitUuid}-a${attempt}-merged-m${i}.avro`,
+        pathFor: (i) => `${meta.location}/metadata/${this.commitUuid}-a${attempt}-merged-m${i}.avro`, writes,
       });
       attemptFiles.push(...merged.written);
       return { manifests: merged.manifests, attemptFiles };
     } catch (err) {
+      await writes.settled().catch(() => undefined);
       for (const f of attemptFiles) await this.io.delete(f);
       throw err;
     }
@@ -150,19 +152,22 @@ export abstract class SnapshotProducer implements SnapshotAction {
     const changes = await this.changes(base, parent, attempt);
     if (!changes) return undefined;
     const attemptFiles: string[] = [...(changes.attemptFiles ?? [])];
+    // The manifests and the manifest list are written side by side, and beside the metadata file
+    // the catalog writes: the catalog moves the pointer only once `written` resolves.
+    const writes = new PendingWrites(this.io);
     try {
       const parentManifests = await snapshotManifests(this.io, parent);
-      const plan = await this.planManifests(meta, parentManifests, changes, attempt);
+      const plan = await this.planManifests(meta, parentManifests, changes, attempt, writes);
       attemptFiles.push(...plan.attemptFiles);
       const fp = this.faultPoints();
-      if (fp.afterManifests) faultPoint(fp.afterManifests);
+      if (fp.afterManifests) writes.whenDone(() => faultPoint(fp.afterManifests!));
       const sequenceNumber = meta.lastSequenceNumber + 1n;
       const listPath = `${meta.location}/metadata/snap-${this.snapshotId}-${attempt}-${this.commitUuid}.avro`;
-      await this.io.writeNew(listPath, writeManifestList({
+      attemptFiles.push(listPath);
+      writes.write(listPath, writeManifestList({
         manifests: [...plan.manifests], snapshotId: this.snapshotId, parentSnapshotId: parent?.snapshotId ?? null, sequenceNumber,
       }));
-      attemptFiles.push(listPath);
-      if (fp.afterManifestList) faultPoint(fp.afterManifestList);
+      if (fp.afterManifestList) writes.whenDone(() => faultPoint(fp.afterManifestList!));
       const delta = emptyDelta();
       for (const f of changes.addedDataFiles ?? []) addFile(delta, f);
       for (const f of changes.addedDeleteFiles ?? []) addFile(delta, f);
@@ -178,8 +183,13 @@ export abstract class SnapshotProducer implements SnapshotAction {
         summary: buildSummary(changes.operation, delta, totals, { ...own, ...carriedSourcePositions(meta, parent?.snapshotId, own) }),
         schemaId: meta.currentSchemaId,
       };
-      return this.wapId !== undefined ? stagedCommit(meta, snapshot, attemptFiles) : branchCommit(meta, this.branch, snapshot, attemptFiles);
+      const prepared = this.wapId !== undefined ? stagedCommit(meta, snapshot, attemptFiles) : branchCommit(meta, this.branch, snapshot, attemptFiles);
+      const written = writes.settled();
+      // Handled here too: a commit that stops before its swap (a hook throws) never awaits it.
+      written.catch(() => undefined);
+      return { ...prepared, written };
     } catch (err) {
+      await writes.settled().catch(() => undefined);
       for (const f of attemptFiles) await this.io.delete(f);
       throw err;
     }
@@ -187,18 +197,23 @@ export abstract class SnapshotProducer implements SnapshotAction {
 
   /** New manifests for the added files: one per spec and content. Written once and shared by
    * every attempt unless the files were written for this attempt (then per attempt). */
-  private async addedManifests(meta: TableMetadata, changes: SnapshotChanges, attempt: number, attemptFiles: string[]): Promise<ManifestFile[]> {
+  private async addedManifests(meta: TableMetadata, changes: SnapshotChanges, attempt: number, attemptFiles: string[], writes: PendingWrites): Promise<ManifestFile[]> {
     const data = changes.addedDataFiles ?? NO_FILES;
     const deletes = changes.addedDeleteFiles ?? NO_FILES;
     if (data.length === 0 && deletes.length === 0) return [];
     const key = [data as DataFile[], deletes as DataFile[]];
     const cached = this.addedManifestCache;
-    if (cached && cached.key[0] === key[0] && cached.key[1] === key[1]) return cached.manifests;
+    if (cached && cached.key[0] === key[0] && cached.key[1] === key[1]) {
+      // Written by an earlier attempt: reused once that write is known to have succeeded.
+      if (await cached.written.then(() => true, () => false)) return cached.manifests;
+      this.addedManifestCache = undefined;
+    }
     const perAttempt = new Set(changes.attemptFiles ?? []);
     const sharedAcrossAttempts = ![...data, ...deletes].some((f) => perAttempt.has(f.filePath));
     const prefix = sharedAcrossAttempts ? `${this.commitUuid}` : `${this.commitUuid}-a${attempt}`;
     const written = sharedAcrossAttempts ? this.shared : attemptFiles;
     const out: ManifestFile[] = [];
+    const own = new PendingWrites(this.io, writes);
     const groups: [ManifestContent, Map<number, DataFile[]>][] = [[ManifestContent.Data, bySpec(data)], [ManifestContent.Deletes, bySpec(deletes)]];
     for (const [content, specs] of groups) {
       for (const [specId, files] of specs) {
@@ -207,14 +222,15 @@ export abstract class SnapshotProducer implements SnapshotAction {
           status: EntryStatus.Added, snapshotId: this.snapshotId,
           sequenceNumber: changes.dataSequenceNumber ?? null, fileSequenceNumber: null, dataFile,
         }));
-        const result = await writeTableManifest({ io: this.io, metadata: meta, path, specId, content, addedSnapshotId: this.snapshotId, entries });
+        const result = await writeTableManifest({ io: this.io, metadata: meta, path, specId, content, addedSnapshotId: this.snapshotId, entries, writes: own });
         written.push(...result.paths);
         out.push(...result.manifests);
       }
     }
-    if (sharedAcrossAttempts) this.addedManifestCache = { key, manifests: out };
+    const ownWritten = own.settled();
+    if (sharedAcrossAttempts) this.addedManifestCache = { key, manifests: out, written: ownWritten };
     const fp = this.faultPoints();
-    if (fp.afterAddedManifests) faultPoint(fp.afterAddedManifests);
+    if (fp.afterAddedManifests) writes.track(ownWritten.then(() => faultPoint(fp.afterAddedManifests!)));
     return out;
   }
 

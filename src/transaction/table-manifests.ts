@@ -2,6 +2,7 @@
 // the one place that knows which JSON goes into a manifest's key-value metadata.
 import { errorMessage, InvalidMetadataError } from '../errors.ts';
 import type { FileIO } from '../io/file-io.ts';
+import type { PendingWrites } from '../io/pending-writes.ts';
 import { readManifest, readManifestList } from '../format/manifest-reader.ts';
 import { splitForUuidBounds, writeManifest } from '../format/manifest-writer.ts';
 import { stringifyJsonExact } from '../spec/json.ts';
@@ -48,8 +49,8 @@ function rememberWritten(path: string, bytes: Uint8Array): void {
 
 /** A manifest's entries for a merge that rewrites it: from the bytes this process wrote when it
  * still has them, else read from storage. */
-export async function manifestEntriesToRewrite(io: FileIO, manifest: ManifestFile): Promise<ManifestEntry[]> {
-  const bytes = writtenManifests.get(manifest.manifestPath) ?? await io.read(manifest.manifestPath);
+export async function manifestEntriesToRewrite(io: FileIO, manifest: ManifestFile, writes?: PendingWrites): Promise<ManifestEntry[]> {
+  const bytes = writes?.bytesOf(manifest.manifestPath) ?? writtenManifests.get(manifest.manifestPath) ?? await io.read(manifest.manifestPath);
   return namingFile(manifest.manifestPath, 'manifest', () => readManifest(bytes, manifest).entries);
 }
 
@@ -79,6 +80,8 @@ export interface WrittenManifests {
 export async function writeTableManifest(opts: {
   io: FileIO; metadata: TableMetadata; path: string; specId: number; entries: readonly ManifestEntry[];
   addedSnapshotId: bigint; content?: ManifestContent;
+  /** Start the writes here instead of awaiting each one (the commit awaits them all). */
+  writes?: PendingWrites;
 }): Promise<WrittenManifests> {
   const schema = currentSchema(opts.metadata);
   const spec = specById(opts.metadata, opts.specId);
@@ -99,7 +102,8 @@ export async function writeTableManifest(opts: {
       addedSnapshotId: opts.addedSnapshotId,
     });
     result.paths.push(path);
-    await opts.io.writeNew(path, written.bytes);
+    if (opts.writes) opts.writes.write(path, written.bytes);
+    else await opts.io.writeNew(path, written.bytes);
     rememberWritten(path, written.bytes);
     result.manifests.push(written.manifest);
   }

@@ -11,7 +11,8 @@
 //   app CPU  the CPU time (user + system) of that call: on a shared, loaded machine wall time
 //            mostly measures the other processes, CPU time what floe itself does.
 // Then where the time goes: per commit the phases (manifest / manifest-list / metadata-file
-// writes with their fsync, reads, metadata build, SQLite swap, GC pauses), the slowest 1%
+// writes with their fsync, each on its own and the wall time they span together — they run side
+// by side —, reads, metadata build, SQLite swap, GC pauses), the slowest 1%
 // against the median.
 // Then pyiceberg's table.append of the same rows through the same catalog for its first
 // --py-commits commits (it is much slower; a few hundred are enough to see its trend).
@@ -48,7 +49,7 @@ const { values: args } = parseArgs({
   },
 });
 
-interface Timing { appendMs: number; commitMs: number; catalogMs: number; /** CPU (user + system) of the whole append: less sensitive to a loaded machine than wall time. */ cpuMs: number; phases: Phases; at: { start: number; end: number } }
+interface Timing { appendMs: number; commitMs: number; catalogMs: number; /** commit time outside every timed phase (GC overlaps them). */ other: number; /** CPU (user + system) of the whole append: less sensitive to a loaded machine than wall time. */ cpuMs: number; phases: Phases; at: { start: number; end: number } }
 
 /** Where one commit's time went (ms), from a FileIO wrapper, the swap hook and GC entries. */
 interface Phases {
@@ -62,14 +63,32 @@ interface Phases {
   metadataBuild: number;
   /** writeNew of the metadata file (write + fsync + link). */
   metadataWrite: number;
-  /** metadata file written → commitTable returns: the SQLite compare-and-swap. */
+  /** The wall time the three kinds of writes above span together: they run side by side (the
+   * manifests and manifest list are started before the catalog writes the metadata file, which
+   * waits for them before its swap), so their own times add up to more than this. */
+  writes: number;
+  /** last write done → commitTable returns: the SQLite compare-and-swap. */
   swap: number;
   /** GC pauses that ended within the commit phase. */
   gc: number;
   /** Manifests a merge wrote (0 on most commits). */
   merged: number;
 }
-const PHASES = ['manifestWrite', 'listWrite', 'read', 'metadataBuild', 'metadataWrite', 'swap', 'gc'] as const;
+const PHASES = ['manifestWrite', 'listWrite', 'read', 'metadataBuild', 'metadataWrite', 'writes', 'swap', 'gc'] as const;
+/** Phases that do not overlap one another (other = commit − their union's length). */
+type Interval = readonly [number, number];
+
+function unionLength(intervals: Interval[]): number {
+  intervals.sort((a, b) => a[0] - b[0]);
+  let total = 0;
+  let end = -Infinity;
+  for (const [s, e] of intervals) {
+    if (e <= end) continue;
+    total += e - Math.max(s, end);
+    end = e;
+  }
+  return total;
+}
 
 function pct(xs: readonly number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -89,7 +108,8 @@ async function floe(warehouse: string, commits: number, rows: number): Promise<{
   // read of the commit is timed by the kind of file; GC pauses come from a PerformanceObserver.
   let ph = emptyPhases();
   let metadataWriteStart = 0;
-  let metadataWriteEnd = 0;
+  let writeSpans: Interval[] = [];
+  let readSpans: Interval[] = [];
   let commitStart = Infinity;
   const io = catalog.io;
   const writeNew = io.writeNew.bind(io);
@@ -98,8 +118,10 @@ async function floe(warehouse: string, commits: number, rows: number): Promise<{
     const t = performance.now();
     if (uri.endsWith('.metadata.json')) metadataWriteStart = t;
     try { await writeNew(uri, bytes); } finally {
-      const d = performance.now() - t;
-      if (uri.endsWith('.metadata.json')) { ph.metadataWrite += d; metadataWriteEnd = performance.now(); }
+      const end = performance.now();
+      const d = end - t;
+      writeSpans.push([t, end]);
+      if (uri.endsWith('.metadata.json')) ph.metadataWrite += d;
       else if (/\/snap-[^/]*\.avro$/.test(uri)) ph.listWrite += d;
       else if (uri.endsWith('.avro')) { ph.manifestWrite += d; if (uri.includes('-merged-')) ph.merged++; }
     }
@@ -108,7 +130,11 @@ async function floe(warehouse: string, commits: number, rows: number): Promise<{
     const t = performance.now();
     // The append's load is served from the catalog's cache and the data file is only written,
     // so every read of an append belongs to its commit.
-    try { return await read(uri); } finally { ph.read += performance.now() - t; }
+    try { return await read(uri); } finally {
+      const end = performance.now();
+      ph.read += end - t;
+      readSpans.push([t, end]);
+    }
   };
   const gcs: { end: number; ms: number; kind: number }[] = [];
   const obs = new PerformanceObserver((list) => {
@@ -119,6 +145,8 @@ async function floe(warehouse: string, commits: number, rows: number): Promise<{
   for (let i = 0; i < commits; i++) {
     let swapAt = 0;
     ph = emptyPhases();
+    writeSpans = [];
+    readSpans = [];
     commitStart = Infinity;
     const c0 = process.cpuUsage();
     const t0 = performance.now();
@@ -127,9 +155,14 @@ async function floe(warehouse: string, commits: number, rows: number): Promise<{
     commitStart = t1 - r.timings.commitMs;
     // GC entries are delivered asynchronously: attributed after the loop by their end time.
     ph.metadataBuild = metadataWriteStart - swapAt;
-    ph.swap = t1 - metadataWriteEnd;
+    // Data files are written before the commit starts: only the commit's writes count.
+    const commitWrites = writeSpans.filter(([s]) => s >= commitStart);
+    const lastWriteEnd = Math.max(...commitWrites.map(([, e]) => e));
+    ph.swap = t1 - lastWriteEnd;
+    ph.writes = unionLength([...commitWrites]);
     const c1 = process.cpuUsage(c0);
-    timings.push({ cpuMs: (c1.user + c1.system) / 1000, appendMs: t1 - t0, commitMs: r.timings.commitMs, catalogMs: t1 - swapAt, phases: ph, at: { start: commitStart, end: t1 } });
+    const covered = unionLength([...commitWrites, ...readSpans, [swapAt, metadataWriteStart], [lastWriteEnd, t1]]);
+    timings.push({ cpuMs: (c1.user + c1.system) / 1000, appendMs: t1 - t0, commitMs: r.timings.commitMs, catalogMs: t1 - swapAt, phases: ph, other: r.timings.commitMs - covered, at: { start: commitStart, end: t1 } });
     // Untimed: superseded metadata files go (10,000 commits would otherwise leave ~35 GB of
     // them), as write.metadata.delete-after-commit.enabled would remove them in Iceberg Java.
     if (superseded.length >= 2) await catalog.io.delete(superseded.shift()!);
@@ -161,7 +194,7 @@ async function floe(warehouse: string, commits: number, rows: number): Promise<{
 }
 
 function emptyPhases(): Phases {
-  return { manifestWrite: 0, listWrite: 0, read: 0, metadataBuild: 0, metadataWrite: 0, swap: 0, gc: 0, merged: 0 };
+  return { manifestWrite: 0, listWrite: 0, read: 0, metadataBuild: 0, metadataWrite: 0, writes: 0, swap: 0, gc: 0, merged: 0 };
 }
 
 /** Mean phase times of the slowest 1% of commits in [from, to] against the commits around the median. */
@@ -175,7 +208,7 @@ function phaseBreakdown(t: readonly Timing[]): { slow: Record<string, number>; m
   const of = (xs: readonly Timing[]): Record<string, number> => {
     const r: Record<string, number> = {};
     for (const k of PHASES) r[k] = mean(xs, (x) => x.phases[k]);
-    r.other = mean(xs, (x) => x.commitMs) - PHASES.filter((k) => k !== 'gc').reduce((a, k) => a + r[k]!, 0);
+    r.other = mean(xs, (x) => x.other);
     return r;
   }
   return { slow: of(slow), median: of(median), slowMs: mean(slow, (x) => x.commitMs), medianMs: mean(median, (x) => x.commitMs), slowMerging: slow.filter((x) => x.phases.merged > 0).length / slow.length };
@@ -230,7 +263,7 @@ async function main(): Promise<void> {
     const breakdowns = [{ label: `all ${commits}`, t: f.timings }];
     const lastW = windows(commits).at(-1);
     if (lastW) breakdowns.push({ label: `${lastW.from}–${lastW.to}`, t: f.timings.slice(lastW.from - 1, lastW.to) });
-    console.log(`\ncommit phases (mean ms): slowest 1% vs the commits around the median; other = commit − listed phases (GC overlaps them)`);
+    console.log(`\ncommit phases (mean ms): slowest 1% vs the commits around the median; writes = the wall time the three writes span together (they overlap); other = commit time outside writes, reads, metaBuild and swap (GC overlaps them)`);
     console.log(row(['commits', 'set', 'commit', ...PHASES.map((k) => k.replace('metadata', 'meta')), 'other', 'merging']));
     for (const b of breakdowns) {
       const r = phaseBreakdown(b.t);

@@ -113,13 +113,13 @@ describe('REST catalog: data through the service', () => {
     const seen: unknown[] = [];
     let interfered = false;
     const racing: Catalog = Object.create(c) as Catalog;
-    racing.commitTable = async (tid, reqs, ups) => {
+    racing.commitTable = async (tid, reqs, ups, opts) => {
       if (!interfered) {
         interfered = true;
         await appendRecords(other, id, [{ id: 100n, worker: 9, batch: 0, payload: 'other' }]);
       }
       try {
-        return await c.commitTable(tid, reqs, ups);
+        return await c.commitTable(tid, reqs, ups, opts);
       } catch (err) {
         seen.push(err);
         throw err;

@@ -8,7 +8,7 @@ import { CommitConflictError, CommitStateUnknownError } from '../../../src/error
 import { schemaFromJson } from '../../../src/spec/schema.ts';
 import { ancestorsOf, branchHead, type TableMetadata } from '../../../src/spec/table-metadata.ts';
 import type { TableRequirement, TableUpdate } from '../../../src/spec/table-updates.ts';
-import type { Catalog, LoadedTable } from '../../../src/table/catalog.ts';
+import type { Catalog, CommitTableOptions, LoadedTable } from '../../../src/table/catalog.ts';
 import type { TableIdentifier } from '../../../src/table/identifier.ts';
 import { appendRecords } from '../../../src/transaction/append-records.ts';
 import { manifestEntries, snapshotManifests } from '../../../src/transaction/table-manifests.ts';
@@ -27,8 +27,8 @@ function faultyCatalog(inner: Catalog, onCommit: (commit: () => Promise<LoadedTa
   return new Proxy(inner, {
     get(target, prop, receiver) {
       if (prop === 'commitTable') {
-        return (id: TableIdentifier, reqs: readonly TableRequirement[], ups: readonly TableUpdate[]) =>
-          onCommit(() => target.commitTable(id, reqs, ups), ++n);
+        return (id: TableIdentifier, reqs: readonly TableRequirement[], ups: readonly TableUpdate[], opts?: CommitTableOptions) =>
+          onCommit(() => target.commitTable(id, reqs, ups, opts), ++n);
       }
       const v = Reflect.get(target, prop, receiver) as unknown;
       return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;

@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, test } from 'node:test';
 import { CommitStateUnknownError, NotFoundError, ValidationError } from '../../../src/errors.ts';
 import { schemaFromJson } from '../../../src/spec/schema.ts';
 import type { TableRequirement, TableUpdate } from '../../../src/spec/table-updates.ts';
-import type { Catalog, LoadedTable } from '../../../src/table/catalog.ts';
+import type { Catalog, CommitTableOptions, LoadedTable } from '../../../src/table/catalog.ts';
 import type { TableIdentifier } from '../../../src/table/identifier.ts';
 import { appendRecords } from '../../../src/transaction/append-records.ts';
 import {
@@ -214,8 +214,8 @@ describe('lost answers', () => {
     const lossy: Catalog = new Proxy(wh.catalog, {
       get(target, prop, receiver) {
         if (prop === 'commitTable') {
-          return async (id: TableIdentifier, reqs: readonly TableRequirement[], ups: readonly TableUpdate[]): Promise<LoadedTable> => {
-            await target.commitTable(id, reqs, ups);
+          return async (id: TableIdentifier, reqs: readonly TableRequirement[], ups: readonly TableUpdate[], opts?: CommitTableOptions): Promise<LoadedTable> => {
+            await target.commitTable(id, reqs, ups, opts);
             throw new CommitStateUnknownError('connection reset after commit');
           };
         }
