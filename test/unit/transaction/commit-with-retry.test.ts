@@ -1,10 +1,12 @@
 // The commit loop against a real SQLite catalog wrapped to inject failures: conflicts are
 // retried on the new head, a commit whose answer was lost is recognised and not redone,
 // definite failures leave no files, unknown outcomes keep them; manifest merging bounds the
-// manifest list.
+// manifest list; the commit's files, written side by side, are all on disk before the swap.
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, test } from 'node:test';
-import { CommitConflictError, CommitStateUnknownError } from '../../../src/errors.ts';
+import { openCatalog } from '../../../catalog/index.ts';
+import { CommitConflictError, CommitStateUnknownError, FileIOError } from '../../../src/errors.ts';
+import type { FileIO } from '../../../src/io/file-io.ts';
 import { schemaFromJson } from '../../../src/spec/schema.ts';
 import { ancestorsOf, branchHead, type TableMetadata } from '../../../src/spec/table-metadata.ts';
 import type { TableRequirement, TableUpdate } from '../../../src/spec/table-updates.ts';
@@ -13,6 +15,7 @@ import type { TableIdentifier } from '../../../src/table/identifier.ts';
 import { appendRecords } from '../../../src/transaction/append-records.ts';
 import { manifestEntries, snapshotManifests } from '../../../src/transaction/table-manifests.ts';
 import { EntryStatus } from '../../../src/spec/data-file.ts';
+import { readTableRows } from '../../support/read-table.ts';
 import { testWarehouse, type TestWarehouse } from '../../support/warehouse.ts';
 
 const SCHEMA = schemaFromJson({ type: 'struct', fields: [
@@ -44,6 +47,16 @@ async function files(wh: TestWarehouse, sub: string): Promise<string[]> {
 
 function lineage(m: TableMetadata): bigint[] {
   return [...ancestorsOf(m, m.currentSnapshotId ?? undefined)].map((s) => s.snapshotId);
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const isList = (uri: string): boolean => /\/snap-[^/]*\.avro$/.test(uri);
+const isManifest = (uri: string): boolean => uri.endsWith('.avro') && !isList(uri);
+
+/** Replaces the catalog FileIO's writeNew (instance method) for one test. */
+function interceptWrites(io: FileIO, intercept: (uri: string, write: () => Promise<void>) => Promise<void>): void {
+  const real = io.writeNew.bind(io);
+  io.writeNew = (uri, bytes) => intercept(uri, () => real(uri, bytes));
 }
 
 describe('commitWithRetry', () => {
@@ -153,5 +166,101 @@ describe('commitWithRetry', () => {
     assert.equal(onAudit.snapshot.parentSnapshotId, onMain.snapshot.snapshotId);
     assert.equal(onAudit.snapshot.summary['total-records'], String(rows(0).length + rows(100).length));
     assert.equal(t.metadata.snapshotLog.length, 1, 'snapshot-log follows main only');
+  });
+
+  // The manifests and manifest list are written beside the catalog's metadata file
+  // (src/io/pending-writes.ts): the pointer must still never move before every file it names is
+  // written, a failed write must swap nothing and leave no file of the attempt, and the retry
+  // must commit once.
+  describe('manifests and manifest list written beside the metadata file', () => {
+    const metadataFiles = (): Promise<string[]> => files(wh, 'metadata');
+
+    test('the pointer moves only once a slow manifest list is on disk, and the writes overlap', async () => {
+      const before = (await wh.catalog.loadTable(ID)).metadataLocation;
+      const observer = await openCatalog({ warehouse: wh.dir });
+      let metadataWriteStarted = 0;
+      let listWriteEnded = 0;
+      const pointerWhileListPending: string[] = [];
+      interceptWrites(wh.catalog.io, async (uri, write) => {
+        if (uri.endsWith('.metadata.json')) metadataWriteStarted = performance.now();
+        if (!isList(uri)) return write();
+        await sleep(150);
+        // The metadata file has long been written by now; the swap must still wait.
+        pointerWhileListPending.push((await observer.loadTable(ID)).metadataLocation);
+        await write();
+        listWriteEnded = performance.now();
+      });
+      try {
+        const r = await appendRecords(wh.catalog, ID, rows(0));
+        assert.deepEqual(pointerWhileListPending, [before]);
+        assert.ok(metadataWriteStarted > 0 && metadataWriteStarted < listWriteEnded, 'the metadata file was started before the manifest list was done');
+        assert.notEqual(r.table.metadataLocation, before);
+        assert.equal((await observer.loadTable(ID)).metadataLocation, r.table.metadataLocation);
+        assert.ok(await wh.catalog.io.exists(r.snapshot.manifestList));
+      } finally {
+        await observer.close();
+      }
+    });
+
+    test('a manifest list write that fails once: nothing swapped, no file of the attempt left, the retry commits once', async () => {
+      let failures = 0;
+      interceptWrites(wh.catalog.io, async (uri, write) => {
+        if (isList(uri) && failures === 0) {
+          failures++;
+          await sleep(30); // fails after the metadata file is written: the catalog must remove it
+          throw new FileIOError(`injected: cannot write ${uri}`, { retryable: true });
+        }
+        return write();
+      });
+      const r = await appendRecords(wh.catalog, ID, rows(0));
+      assert.equal(failures, 1);
+      assert.equal(r.attempts, 2);
+      const t = await wh.catalog.loadTable(ID);
+      assert.equal(t.metadata.snapshots.length, 1);
+      const files = await metadataFiles();
+      // The created table's metadata file and the commit's; one manifest, one manifest list.
+      assert.equal(files.filter((f) => f.endsWith('.metadata.json')).length, 2, files.join('\n'));
+      assert.deepEqual(files.filter(isList), [r.snapshot.manifestList]);
+      assert.equal(files.filter(isManifest).length, 1, files.join('\n'));
+      assert.ok(!files.some((f) => f.includes('.tmp')), files.join('\n'));
+    });
+
+    test('an added manifest whose write keeps failing: the commit fails, the table and its metadata folder are as before', async () => {
+      const filesBefore = await metadataFiles();
+      let attempts = 0;
+      interceptWrites(wh.catalog.io, async (uri, write) => {
+        if (isManifest(uri)) {
+          attempts++;
+          await sleep(20);
+          throw new FileIOError(`injected: cannot write ${uri}`, { retryable: true });
+        }
+        return write();
+      });
+      await assert.rejects(appendRecords(wh.catalog, ID, rows(0)), /injected: cannot write/);
+      assert.ok(attempts >= 1);
+      assert.equal((await wh.catalog.loadTable(ID)).metadata.snapshots.length, 0);
+      assert.deepEqual(await metadataFiles(), filesBefore);
+    });
+
+    test('a manifest that failed in an earlier attempt is written again, not reused', async () => {
+      let manifestFailures = 0;
+      interceptWrites(wh.catalog.io, async (uri, write) => {
+        if (isManifest(uri) && manifestFailures === 0) {
+          manifestFailures++;
+          throw new FileIOError(`injected: cannot write ${uri}`, { retryable: true });
+        }
+        return write();
+      });
+      const r = await appendRecords(wh.catalog, ID, rows(0));
+      assert.equal(r.attempts, 2);
+      // Every manifest the committed list names is on disk and readable by a fresh catalog.
+      const other = await openCatalog({ warehouse: wh.dir });
+      try {
+        const got = await readTableRows(other, ID);
+        assert.deepEqual(got.map((x) => Number(x.id)).sort((a, b) => a - b), [0, 1, 2, 3, 4]);
+      } finally {
+        await other.close();
+      }
+    });
   });
 });
