@@ -20,7 +20,7 @@
 // Catalogs and tables
 export { openCatalog } from '../catalog/index.ts';
 export type { CatalogConfig } from '../catalog/index.ts';
-export type { Catalog, CreateTableOptions, DropTableResult, LoadedTable } from '../src/table/catalog.ts';
+export type { Catalog, CommitTableOptions, CreateTableOptions, DropTableResult, LoadedTable } from '../src/table/catalog.ts';
 export type { TableLocation } from '../src/table/table-location.ts';
 export type { TableRequirement, TableUpdate } from '../src/spec/table-updates.ts';
 export type { FileInfo, FileIO, OutputFile, RandomAccessBlob } from '../src/io/file-io.ts';

@@ -16,7 +16,7 @@ const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 const EXPECTED: Record<string, readonly string[]> = {
   'api/index.ts': [
     // catalogs and tables
-    'openCatalog', 'CatalogConfig', 'Catalog', 'CreateTableOptions', 'DropTableResult', 'LoadedTable', 'TableLocation',
+    'openCatalog', 'CatalogConfig', 'Catalog', 'CommitTableOptions', 'CreateTableOptions', 'DropTableResult', 'LoadedTable', 'TableLocation',
     'TableRequirement', 'TableUpdate', 'FileIO', 'FileInfo', 'OutputFile', 'RandomAccessBlob',
     'parseTableIdentifier', 'identifierToString', 'TableIdentifier',
     // schemas, specs, metadata
